@@ -1,0 +1,3 @@
+"""ProAssist analysis package."""
+
+from __future__ import annotations

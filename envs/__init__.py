@@ -1,0 +1,3 @@
+"""ProAssist envs package."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ProAssist policies package."""
+
+from __future__ import annotations

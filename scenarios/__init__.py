@@ -1,0 +1,3 @@
+"""ProAssist scenarios package."""
+
+from __future__ import annotations

@@ -1,0 +1,290 @@
+"""The data model of ProAssist scenarios: pure, frozen data with no simulation.
+
+A :class:`Scenario` bundles a :class:`Procedure` (a partially ordered task graph), a
+:class:`Layout` (fixtures of the scene with their positions), a :class:`PersonProfile`
+and a :class:`DeviationSpec`. Everything is loadable from YAML (see
+:mod:`proassist.scenarios.loader`).
+
+Predicates are strings of the form ``name(arg1,arg2)`` (no spaces), e.g.
+``filled(kettle)``, ``at(kettle,stove)``, ``switched_on(burner)``. Arguments name
+objects or fixtures. The renderer knows these predicate names and draws them:
+
+=================  ==========================================================
+``at(o,f)``        object ``o`` rests on fixture ``f``
+``in(o,c)``        object ``o`` is inside container ``c`` (drawn on top of it)
+``on(o,p)``        object ``o`` is stacked on object ``p``
+``filled(o)``      ``o`` is full (liquid drawn)
+``heated(o)``      ``o`` is hot (steam drawn)
+``switched_on(a)`` appliance/burner ``a`` is on (glow drawn)
+``cut(o)``         ``o`` is cut in pieces
+``attached(p,b)``  part ``p`` is attached to ``b`` (drawn joined)
+``open(o)``        ``o`` is open (lid drawn lifted)
+=================  ==========================================================
+
+Other predicate names are allowed; the renderer ignores them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+PREDICATE_RE = re.compile(r"^([a-z_][a-z0-9_]*)\(([a-z0-9_]+(?:,[a-z0-9_]+)*)\)$")
+
+#: The deviation (Out-of-Plan) kinds of the taxonomy in DESIGN.md.
+DEVIATION_KINDS: tuple[str, ...] = (
+    "omission",
+    "order",
+    "substitution",
+    "placement",
+    "measurement",
+    "timing",
+    "setting",
+    "repetition",
+    "distraction",
+    "hesitation",
+    "safety",
+)
+
+DOMAINS: tuple[str, ...] = ("kitchen", "assembly", "maintenance")
+
+
+def parse_predicate(text: str) -> tuple[str, tuple[str, ...]]:
+    """Split ``name(a,b)`` into ``("name", ("a", "b"))``.
+
+    Args:
+        text: A predicate string.
+
+    Returns:
+        The predicate name and its arguments.
+
+    Raises:
+        ValueError: If ``text`` is not of the form ``name(arg,...)``.
+    """
+    m = PREDICATE_RE.match(text)
+    if not m:
+        raise ValueError(f"not a predicate 'name(arg,...)': {text!r}")
+    return m.group(1), tuple(m.group(2).split(","))
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A truncated normal duration distribution in seconds."""
+
+    mean: float
+    std: float = 0.0
+    min: float = 0.5
+
+    def sample(self, rng: Any) -> float:
+        """Draw one duration from ``rng`` (a ``numpy.random.Generator``)."""
+        if self.std <= 0:
+            return max(self.min, self.mean)
+        return float(max(self.min, rng.normal(self.mean, self.std)))
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """A task object or tool.
+
+    Attributes:
+        id: Unique id, used in predicates.
+        name: Human-readable name ("kettle").
+        shape: One of ``box``, ``cylinder``, ``sphere``, ``capsule`` (rendering).
+        size: Box half-extents, or ``(radius, half_height, _)`` for cylinders (metres).
+        color: RGBA in [0, 1].
+        category: ``container``, ``tool``, ``ingredient``, ``appliance``, ``part``, ``utensil``.
+        start: Fixture id where it starts (also expressed by ``at(...)`` in ``initial``).
+        alternatives: Ids of similar-looking objects a substitution may take instead.
+    """
+
+    id: str
+    name: str
+    shape: str = "box"
+    size: tuple[float, float, float] = (0.05, 0.05, 0.05)
+    color: tuple[float, float, float, float] = (0.6, 0.6, 0.6, 1.0)
+    category: str = "utensil"
+    start: str = ""
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A static part of the scene (counter, stove, sink, workbench...).
+
+    ``position`` is the centre of the fixture's top surface in metres (z up);
+    ``size`` its half-extents. The person stands at ``stand`` (x, y) facing it.
+    """
+
+    id: str
+    kind: str
+    position: tuple[float, float, float]
+    size: tuple[float, float, float]
+    color: tuple[float, float, float, float] = (0.7, 0.7, 0.7, 1.0)
+    stand: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The scene: a room of fixtures. Shared by the tasks of a domain."""
+
+    id: str
+    fixtures: tuple[Fixture, ...]
+    floor_color: tuple[float, float, float, float] = (0.55, 0.5, 0.45, 1.0)
+    wall_color: tuple[float, float, float, float] = (0.9, 0.9, 0.85, 1.0)
+
+    def fixture(self, fixture_id: str) -> Fixture:
+        """Return the fixture with id ``fixture_id`` (KeyError if absent)."""
+        for fx in self.fixtures:
+            if fx.id == fixture_id:
+                return fx
+        raise KeyError(fixture_id)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a procedure.
+
+    Attributes:
+        id: Unique id within the procedure.
+        instruction: Natural-language instruction ("Fill the kettle with water").
+        after: Ids of steps that must be done first (the partial order).
+        requires: Predicates that must hold before the step (world preconditions).
+        effects: Predicates the step makes true; ``not p(x)`` removes ``p(x)``.
+        objects: Object ids the step uses; ``tools`` the tools among them.
+        location: Fixture id where the step happens (where the person looks).
+        duration: How long the step takes.
+        optional: Skipping it is not a deviation.
+        safety_critical: A slip here is a hazard.
+        done_cue: Visual cue that the step is complete (plan text for planners).
+        todo_cue: Visual cue that it is not yet complete.
+        params: Kind-specific parameters (e.g. ``amount``, ``setting``, ``min_time``).
+    """
+
+    id: str
+    instruction: str
+    after: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    objects: tuple[str, ...] = ()
+    tools: tuple[str, ...] = ()
+    location: str = ""
+    duration: Duration = Duration(5.0, 1.0)
+    optional: bool = False
+    safety_critical: bool = False
+    done_cue: str = ""
+    todo_cue: str = ""
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A task graph: steps in partial order, objects, initial state and goal."""
+
+    id: str
+    domain: str
+    title: str
+    goal: str
+    steps: tuple[Step, ...]
+    objects: tuple[ObjectSpec, ...]
+    initial: tuple[str, ...]
+    goal_predicates: tuple[str, ...]
+
+    def step(self, step_id: str) -> Step:
+        """Return the step with id ``step_id`` (KeyError if absent)."""
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def index(self, step_id: str) -> int:
+        """Return the position of ``step_id`` in ``steps`` (KeyError if absent)."""
+        for i, s in enumerate(self.steps):
+            if s.id == step_id:
+                return i
+        raise KeyError(step_id)
+
+    def object(self, object_id: str) -> ObjectSpec:
+        """Return the object with id ``object_id`` (KeyError if absent)."""
+        for o in self.objects:
+            if o.id == object_id:
+                return o
+        raise KeyError(object_id)
+
+
+@dataclass(frozen=True)
+class PersonProfile:
+    """How the simulated person behaves.
+
+    Attributes:
+        name: Profile name.
+        error_proneness: Multiplier on every random deviation rate.
+        compliance: Base probability of following an assistant message.
+        reaction_delay: Delay between hearing a message and acting on it.
+        patience: Number of false alarms after which trust reaches its floor.
+        trust_floor: Lowest trust multiplier on compliance.
+        ask_when_stuck: Probability per stuck episode of asking "what next?".
+        self_correction: Probability that the person notices and fixes a
+            deviation on their own before its deadline.
+        rationality: Inverse temperature of the noisy-rational step choice.
+        speed: Multiplier on step durations (>1 is slower).
+    """
+
+    name: str = "default"
+    error_proneness: float = 1.0
+    compliance: float = 0.9
+    reaction_delay: Duration = Duration(1.0, 0.3, 0.2)
+    patience: int = 5
+    trust_floor: float = 0.3
+    ask_when_stuck: float = 0.3
+    self_correction: float = 0.1
+    rationality: float = 3.0
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class ScriptedDeviation:
+    """A deviation the scenario forces: ``kind`` at ``step`` (optionally at ``time``)."""
+
+    kind: str
+    step: str
+    time: float | None = None
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class DeviationSpec:
+    """Which deviations happen.
+
+    Attributes:
+        scripted: Deviations that happen for sure.
+        rates: Per-kind probability that a random deviation of that kind happens
+            at a step where the kind applies (before the profile's
+            ``error_proneness`` multiplier).
+        max_random: Upper bound on random deviations per episode.
+    """
+
+    scripted: tuple[ScriptedDeviation, ...] = ()
+    rates: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    max_random: int = 3
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one run needs: procedure, layout, person and deviations."""
+
+    name: str
+    procedure: Procedure
+    layout: Layout
+    person: PersonProfile = PersonProfile()
+    deviations: DeviationSpec = DeviationSpec()
+    max_duration: float = 600.0
+    source: str = ""
+
+    @property
+    def domain(self) -> str:
+        """The procedure's domain (kitchen, assembly, maintenance)."""
+        return self.procedure.domain
+
+#: The most steps a procedure may have (fixes the size of the action space).
+MAX_STEPS: int = 32

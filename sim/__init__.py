@@ -1,0 +1,3 @@
+"""ProAssist sim package."""
+
+from __future__ import annotations
