@@ -1,0 +1,423 @@
+"""The ProAssist Gymnasium environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from proassist.envs import spaces as S
+from proassist.envs.records import build_record, decision_entry, plan_entries
+from proassist.envs.rewards import DEFAULT_REWARD_WEIGHTS, RewardTracker
+from proassist.scenarios import list_scenarios, load_scenario
+from proassist.scenarios.model import MAX_STEPS, PersonProfile, Scenario, ScriptedDeviation
+from proassist.sim.engine import Simulation
+from proassist.sim.messages import INTENTS, Message
+
+_DOMAIN_IDS = {"kitchen": "Kitchen", "assembly": "Assembly", "maintenance": "Maintenance"}
+
+
+class ProAssistEnv(gym.Env):
+    """A person works through a procedure; the agent is the assistant that watches.
+
+    ## Description
+    A simulated person performs a procedure of the env's domain (kitchen: make tea,
+    coffee, a sandwich...; assembly: a stool, a shelf, a lamp; maintenance: a printer
+    cartridge, a bike tyre), seen through a head-mounted camera rendered by pybullet.
+    The person sometimes goes Out-of-Plan (omission, order, substitution, placement,
+    measurement, timing, setting, repetition, distraction, hesitation, safety). Every
+    ``step()`` is one decision point (``decision_dt`` = 0.5 s of simulated time): the
+    assistant stays silent or interrupts with an intent, a plan step and/or free text.
+    The person hears it and reacts (complies after a delay with a probability set by
+    their profile and by how often the assistant has raised false alarms).
+
+    ## Observation space
+    ``Dict``: ``rgb`` Box(0, 255, (H, W, 3), uint8) egocentric frame (when ``"rgb"`` is
+    in ``obs_modes``; zeros when ``render=False``); ``depth`` Box(0, inf, (H, W),
+    float32) metres and ``segmentation`` Box(-1, 65536, (H, W), int32) when asked for;
+    ``utterance`` Text(256, printable) what the person said during the last step;
+    ``goal`` Text(256) the task query; ``time`` Box(0, inf, (1,), float32) seconds.
+
+    ## Action space
+    ``Dict``: ``decision`` Discrete(2) (0 silent, 1 interrupt); ``intent`` Discrete(6)
+    indexing ``proassist.sim.messages.INTENTS`` (instruct_next, correct_deviation,
+    confirm_done, warn, answer_question, re_engage); ``step`` Discrete(33), a plan step
+    index (``info["plan"]``), 32 = no step; ``text`` Text(256) an optional utterance.
+    With ``decision=1``, ``step=32`` and non-empty ``text`` the message is free text that
+    the person interprets by matching it to the steps. A silent action may be just
+    ``{"decision": 0}``. Anything outside the space raises ``ActionError`` naming the
+    field and what it expects.
+
+    ## Rewards
+    Per step, the sum of (weights overridable with ``reward_weights``):
+    ``success`` +10 when the task ends successfully; ``recovery`` +2 per deviation the
+    person recovers from after an assistant message (assisted recovery); ``false_alarm``
+    -1 per correcting message (correct_deviation, warn, re_engage) while no deviation
+    is active on the named step; ``interrupt`` -0.05 per interruption (cost of talking).
+    ``info["reward_breakdown"]`` holds the terms of the step.
+
+    ## Starting state
+    ``reset(seed=...)`` picks the task (``task=`` or uniformly among the domain's tasks
+    with ``np_random``), the person's timing and the random deviations; the person
+    stands at the first step's fixture. All randomness flows from ``np_random``.
+
+    ## Episode end
+    ``terminated``: the task ended (the person finished, or a deviation's deadline
+    passed with a failing consequence, e.g. a hazard). ``truncated``: the time limit
+    (``max_duration`` simulated seconds, default the scenario's) was reached.
+
+    ## Arguments
+    ``task`` (scenario name, e.g. ``"kitchen_tea"`` or ``"tea"``; None samples),
+    ``render_mode`` (None or ``"rgb_array"``), ``obs_modes`` (subset of rgb, depth,
+    segmentation), ``width``/``height`` (default 128), ``decision_dt`` (0.5 s),
+    ``deviation_rates`` (dict kind -> probability per applicable step),
+    ``deviation_kinds`` (restrict random kinds), ``deviation_script`` (list of
+    ``{kind, step, time, params}`` dicts), ``person`` (PersonProfile, a profile name or
+    a dict of fields), ``privileged`` (put ground truth in ``info``), ``max_duration``,
+    ``render`` (False skips pixels for fast runs), ``reward_weights``, ``egl``.
+
+    ## Deviation model
+    Scripted deviations come from the scenario or ``deviation_script``; random ones
+    happen per step with per-kind rates times the person's error proneness. Each has an
+    onset (first visible moment), recovery steps, a deadline and a consequence. With
+    ``privileged=True``, ``info`` carries ``events_new``, ``active_deviations``,
+    ``current_step`` and ``completed_steps``.
+
+    ## Scoring
+    ``env.unwrapped.episode_record()`` is the input of ``proassist.analysis`` metrics
+    (IF1/SF1/G-Mean, PQS, time-matched F1, STS, OOP recall, recovery, assistance effect).
+
+    ## Version history
+    v0: first release.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
+
+    def __init__(
+        self,
+        domain: str = "kitchen",
+        task: str | None = None,
+        render_mode: str | None = None,
+        obs_modes: Sequence[str] = ("rgb",),
+        width: int = 128,
+        height: int = 128,
+        decision_dt: float = 0.5,
+        deviation_rates: Mapping[str, float] | None = None,
+        deviation_kinds: Sequence[str] | None = None,
+        deviation_script: Sequence[Mapping[str, Any]] | None = None,
+        person: PersonProfile | str | Mapping[str, Any] | None = None,
+        privileged: bool = False,
+        max_duration: float | None = None,
+        render: bool = True,
+        reward_weights: Mapping[str, float] | None = None,
+        egl: bool = False,
+    ) -> None:
+        _check_args(domain, render_mode, obs_modes, width, height, decision_dt)
+        self.domain = domain
+        self.tasks = [_resolve_task(domain, task)] if task else list_scenarios(domain)
+        self.render_mode = render_mode
+        self.obs_modes = tuple(m for m in S.OBS_MODES if m in obs_modes)
+        self.width, self.height, self.decision_dt = int(width), int(height), float(decision_dt)
+        self.deviation_rates = dict(deviation_rates) if deviation_rates is not None else None
+        self.deviation_kinds = list(deviation_kinds) if deviation_kinds is not None else None
+        self.deviation_script = _script(deviation_script)
+        self.person = _profile(person)
+        self.privileged, self.max_duration = bool(privileged), max_duration
+        self.render_pixels, self.egl = bool(render), bool(egl)
+        self.reward_weights = {**DEFAULT_REWARD_WEIGHTS, **dict(reward_weights or {})}
+        self.observation_space = S.observation_space(self.width, self.height, self.obs_modes)
+        self.action_space = S.action_space()
+        self._scenarios: dict[str, Scenario] = {}
+        self._scene: Any = None
+        self._sim: Simulation | None = None
+        self._frames: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ gym API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Start a new episode (see the class docstring, Starting state)."""
+        super().reset(seed=seed)
+        options = options or {}
+        name = options.get("task") or self.tasks[int(self.np_random.integers(len(self.tasks)))]
+        self.scenario = self._scenario(_resolve_task(self.domain, name))
+        self._seed = seed
+        sim_rng = np.random.default_rng(self.np_random.integers(0, 2**63 - 1))
+        self._sim = Simulation(
+            self.scenario,
+            rng=sim_rng,
+            dt=self.decision_dt,
+            deviation_rates=self.deviation_rates,
+            deviation_kinds=self.deviation_kinds,
+            script=self.deviation_script,
+            profile=self.person,
+            max_duration=self.max_duration,
+        )
+        self._sim.reset()
+        self._rewards = RewardTracker(self.reward_weights)
+        self._decisions: list[dict[str, Any]] = []
+        self._step_index = 0
+        self._event_cursor = 0
+        self._load_scene()
+        obs = self._observation()
+        return obs, self._info(self._new_events(), {})
+
+    def step(
+        self, action: dict[str, Any]
+    ) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """Advance one decision point with the assistant's ``action``."""
+        if self._sim is None:
+            raise RuntimeError("call reset() before step()")
+        if self._sim.done:
+            raise RuntimeError("the episode has ended; call reset()")
+        act = S.check_action(action, self.action_space)
+        message = self._message(act)
+        self._decisions.append(decision_entry(self._sim.time, act, message))
+        false_alarm = message is not None and self._is_false_alarm(message)
+        self._sim.step(message)
+        self._step_index += 1
+        new = self._new_events()
+        breakdown = self._rewards.step(new, message is not None, false_alarm, self._sim)
+        obs = self._observation()
+        terminated, truncated = self._ended()
+        return (
+            obs,
+            float(sum(breakdown.values())),
+            terminated,
+            truncated,
+            self._info(new, breakdown),
+        )
+
+    def render(self) -> np.ndarray | None:
+        """Return the last egocentric RGB frame (``render_mode="rgb_array"``)."""
+        if self.render_mode != "rgb_array":
+            return None
+        if "rgb" not in self._frames:
+            self._frames = self._render_frames(("rgb",))
+        return self._frames["rgb"].copy()
+
+    def close(self) -> None:
+        """Release the renderer."""
+        if self._scene is not None:
+            self._scene.close()
+            self._scene = None
+
+    # ------------------------------------------------------------------ records
+    def episode_record(self, policy: str = "", env_id: str | None = None) -> dict[str, Any]:
+        """The episode record of the current episode (CONTRACTS.md §5)."""
+        if self._sim is None:
+            raise RuntimeError("no episode yet: call reset()")
+        env_id = env_id or (self.spec.id if self.spec is not None else _env_id(self.domain))
+        return build_record(
+            env_id=env_id,
+            scenario=self.scenario,
+            seed=self._seed,
+            dt=self.decision_dt,
+            policy=policy,
+            events=self._sim.events.to_list(),
+            decisions=list(self._decisions),
+            success=bool(self._sim.success),
+            duration=float(self._sim.time),
+            env_kwargs=self.env_kwargs(),
+        )
+
+    def env_kwargs(self) -> dict[str, Any]:
+        """The constructor arguments that change the episode (JSON-serialisable)."""
+        return {
+            "domain": self.domain,
+            "tasks": list(self.tasks),
+            "decision_dt": self.decision_dt,
+            "deviation_rates": self.deviation_rates,
+            "deviation_kinds": self.deviation_kinds,
+            "deviation_script": [
+                vars(d) | {"params": dict(d.params)} for d in self.deviation_script or []
+            ]
+            or None,
+            "person": vars(self.person) if self.person else None,
+            "max_duration": self.max_duration,
+        }
+
+    @property
+    def simulation(self) -> Simulation:
+        """The running :class:`Simulation` (privileged access for tests and oracles)."""
+        if self._sim is None:
+            raise RuntimeError("no episode yet: call reset()")
+        return self._sim
+
+    @property
+    def plan(self) -> list[dict[str, Any]]:
+        """The current task's plan as ``{id, instruction, ...}`` entries."""
+        return plan_entries(self.scenario)
+
+    # ------------------------------------------------------------------ helpers
+    def _scenario(self, name: str) -> Scenario:
+        if name not in self._scenarios:
+            self._scenarios[name] = load_scenario(name)
+        return self._scenarios[name]
+
+    def _load_scene(self) -> None:
+        if not self.render_pixels:
+            return
+        if self._scene is None:
+            from proassist.sim.scene import Scene
+
+            modes = tuple(self.obs_modes) or ("rgb",)
+            self._scene = Scene(width=self.width, height=self.height, modes=modes, egl=self.egl)
+        self._scene.load(self.scenario.layout, self.scenario.procedure.objects)
+
+    def _render_frames(self, modes: Sequence[str]) -> dict[str, np.ndarray]:
+        if not self.render_pixels or self._scene is None:
+            return _blank_frames(modes, self.width, self.height)
+        predicates = frozenset(self._sim.world.predicates)
+        return self._scene.render(self._sim.body(), predicates)
+
+    def _observation(self) -> dict[str, Any]:
+        self._frames = self._render_frames(self.obs_modes) if self.obs_modes else {}
+        obs: dict[str, Any] = {m: self._frames[m] for m in self.obs_modes}
+        obs["utterance"] = S.clean_text(self._sim.person_utterance)
+        obs["goal"] = S.clean_text(self.scenario.procedure.goal)
+        obs["time"] = np.array([self._sim.time], dtype=np.float32)
+        return obs
+
+    def _message(self, act: dict[str, Any]) -> Message | None:
+        if act["decision"] == 0:
+            return None
+        steps = self.scenario.procedure.steps
+        if act["step"] == S.NO_STEP and act["text"].strip():
+            return Message(intent="", step=None, text=act["text"])
+        step_id = steps[act["step"]].id if act["step"] < len(steps) else None
+        return Message(intent=INTENTS[act["intent"]], step=step_id, text=act["text"])
+
+    def _is_false_alarm(self, message: Message) -> bool:
+        if message.intent not in ("correct_deviation", "warn", "re_engage"):
+            return False
+        active = self._sim.active_deviations()
+        if message.intent == "re_engage" and message.step is None:
+            return not active
+        return not any(d.get("step") == message.step for d in active)
+
+    def _new_events(self) -> list[dict[str, Any]]:
+        events = self._sim.events.since(self._event_cursor)
+        self._event_cursor = len(self._sim.events)
+        return events
+
+    def _ended(self) -> tuple[bool, bool]:
+        if not self._sim.done:
+            return False, False
+        timed_out = self._sim.failure_reason == "time_limit"
+        return not timed_out, timed_out
+
+    def _info(
+        self, new_events: list[dict[str, Any]], breakdown: dict[str, float]
+    ) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "step_index": self._step_index,
+            "time": float(self._sim.time),
+            "task": self.scenario.name,
+            "plan": [s.id for s in self.scenario.procedure.steps],
+            "reward_breakdown": dict(breakdown),
+        }
+        if self.privileged:
+            info["events_new"] = new_events
+            info["active_deviations"] = self._sim.active_deviations()
+            info["current_step"] = self._sim.current_step()
+            info["completed_steps"] = list(self._sim.completed_steps())
+        return info
+
+
+def _check_args(
+    domain: str,
+    render_mode: str | None,
+    obs_modes: Sequence[str],
+    width: int,
+    height: int,
+    decision_dt: float,
+) -> None:
+    if domain not in _DOMAIN_IDS:
+        raise ValueError(f"unknown domain {domain!r}; expected one of {list(_DOMAIN_IDS)}")
+    if render_mode not in (None, "rgb_array"):
+        raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
+    bad = [m for m in obs_modes if m not in S.OBS_MODES]
+    if isinstance(obs_modes, str) or bad:
+        raise ValueError(f"obs_modes must be a subset of {list(S.OBS_MODES)}; got {obs_modes!r}")
+    if int(width) < 16 or int(height) < 16:
+        raise ValueError(f"width and height must be >= 16; got {width}x{height}")
+    if not decision_dt > 0:
+        raise ValueError(f"decision_dt must be > 0 seconds; got {decision_dt}")
+
+
+def _resolve_task(domain: str, task: str) -> str:
+    names = list_scenarios(domain)
+    for candidate in (task, f"{domain}_{task}"):
+        if candidate in names:
+            return candidate
+    import difflib
+
+    close = difflib.get_close_matches(task, names, n=3)
+    hint = f"; did you mean {close}?" if close else ""
+    raise ValueError(f"unknown {domain} task {task!r}{hint} (tasks: {names})")
+
+
+def _script(script: Sequence[Mapping[str, Any]] | None) -> list[ScriptedDeviation] | None:
+    if script is None:
+        return None
+    out = []
+    for i, item in enumerate(script):
+        if isinstance(item, ScriptedDeviation):
+            out.append(item)
+            continue
+        unknown = set(item) - {"kind", "step", "time", "params"}
+        if unknown or "kind" not in item or "step" not in item:
+            raise ValueError(
+                f"deviation_script[{i}] must be a dict with kind, step and optional time, "
+                f"params; got {dict(item)!r}"
+            )
+        time = item.get("time")
+        out.append(
+            ScriptedDeviation(
+                kind=str(item["kind"]),
+                step=str(item["step"]),
+                time=None if time is None else float(time),
+                params=dict(item.get("params") or {}),
+            )
+        )
+    return out
+
+
+def _profile(person: PersonProfile | str | Mapping[str, Any] | None) -> PersonProfile | None:
+    if person is None or isinstance(person, PersonProfile):
+        return person
+    if isinstance(person, str):
+        from proassist.scenarios import load_profile
+
+        return load_profile(person)
+    if isinstance(person, Mapping):
+        fields = set(PersonProfile.__dataclass_fields__)
+        unknown = set(person) - fields
+        if unknown:
+            raise ValueError(
+                f"unknown person profile field(s) {sorted(unknown)}; expected {sorted(fields)}"
+            )
+        return replace(PersonProfile(), **dict(person))
+    raise TypeError(
+        f"person must be a PersonProfile, a profile name or a dict; got {type(person).__name__}"
+    )
+
+
+def _blank_frames(modes: Sequence[str], width: int, height: int) -> dict[str, np.ndarray]:
+    blanks = {
+        "rgb": lambda: np.zeros((height, width, 3), np.uint8),
+        "depth": lambda: np.zeros((height, width), np.float32),
+        "segmentation": lambda: np.full((height, width), -1, np.int32),
+    }
+    return {m: blanks[m]() for m in modes}
+
+
+def _env_id(domain: str) -> str:
+    return f"ProAssist-{_DOMAIN_IDS[domain]}-v0"
+
+
+assert MAX_STEPS == S.NO_STEP

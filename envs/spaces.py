@@ -1,0 +1,112 @@
+"""Observation and action spaces of the ProAssist environments, and action checking."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from proassist.scenarios.model import MAX_STEPS
+from proassist.sim.messages import INTENTS
+
+#: Characters allowed in every text field (observation and action).
+CHARSET: str = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
+#: Longest text in any field.
+MAX_TEXT: int = 256
+#: Observation modes an env can emit besides the text fields and time.
+OBS_MODES: tuple[str, ...] = ("rgb", "depth", "segmentation")
+#: ``step`` value that means "no step".
+NO_STEP: int = MAX_STEPS
+
+
+def text_space(min_length: int = 0) -> spaces.Text:
+    """A Text space over :data:`CHARSET` of at most :data:`MAX_TEXT` characters."""
+    return spaces.Text(max_length=MAX_TEXT, min_length=min_length, charset=CHARSET)
+
+
+def observation_space(width: int, height: int, obs_modes: tuple[str, ...]) -> spaces.Dict:
+    """Build the Dict observation space for a resolution and a set of obs modes."""
+    fields: dict[str, spaces.Space] = {}
+    if "rgb" in obs_modes:
+        fields["rgb"] = spaces.Box(0, 255, (height, width, 3), np.uint8)
+    if "depth" in obs_modes:
+        fields["depth"] = spaces.Box(0.0, np.inf, (height, width), np.float32)
+    if "segmentation" in obs_modes:
+        fields["segmentation"] = spaces.Box(-1, 2**16, (height, width), np.int32)
+    fields["utterance"] = text_space()
+    fields["goal"] = text_space()
+    fields["time"] = spaces.Box(0.0, np.inf, (1,), np.float32)
+    return spaces.Dict(fields)
+
+
+def action_space() -> spaces.Dict:
+    """The Dict action space: decision, intent, step, text."""
+    return spaces.Dict(
+        {
+            "decision": spaces.Discrete(2),
+            "intent": spaces.Discrete(len(INTENTS)),
+            "step": spaces.Discrete(MAX_STEPS + 1),
+            "text": text_space(),
+        }
+    )
+
+
+_EXPECTS = {
+    "decision": "an int in {0, 1} (0 silent, 1 interrupt)",
+    "intent": f"an int in [0, {len(INTENTS) - 1}] indexing {list(INTENTS)}",
+    "step": f"an int in [0, {MAX_STEPS}] (a plan step index; {MAX_STEPS} = no step)",
+    "text": f"a str of at most {MAX_TEXT} printable characters (no tabs or newlines)",
+}
+
+
+class ActionError(ValueError):
+    """An action outside the action space; the message names the field and what it expects."""
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iub":
+        return int(value)
+    return None
+
+
+def check_action(action: Any, space: spaces.Dict) -> dict[str, Any]:
+    """Validate ``action`` against ``space`` and return it normalised.
+
+    Missing ``intent``/``step``/``text`` default to 0 / no step / "" so a silent
+    action can be just ``{"decision": 0}``.
+
+    Raises:
+        ActionError: Naming the offending field and what it expects.
+    """
+    if not isinstance(action, dict):
+        raise ActionError(
+            f"action must be a dict with keys {list(space.spaces)}; got {type(action).__name__}"
+        )
+    unknown = sorted(set(action) - set(space.spaces))
+    if unknown:
+        raise ActionError(f"unknown action field(s) {unknown}; expected keys {list(space.spaces)}")
+    if "decision" not in action:
+        raise ActionError(f"action field 'decision' is missing: expected {_EXPECTS['decision']}")
+    out: dict[str, Any] = {"intent": 0, "step": NO_STEP, "text": ""}
+    out.update(action)
+    for key in ("decision", "intent", "step"):
+        value = _as_int(out[key])
+        if value is None or not space.spaces[key].contains(np.int64(value)):
+            raise ActionError(f"action field {key!r} = {out[key]!r}: expected {_EXPECTS[key]}")
+        out[key] = value
+    text = out["text"]
+    if not isinstance(text, str) or not space.spaces["text"].contains(text):
+        raise ActionError(f"action field 'text' = {text!r:.60}: expected {_EXPECTS['text']}")
+    return out
+
+
+def clean_text(text: str) -> str:
+    """Make ``text`` fit a Text field: drop characters outside :data:`CHARSET`, truncate."""
+    cleaned = "".join(c if c in CHARSET else " " for c in text)
+    return cleaned[:MAX_TEXT]
