@@ -1,0 +1,158 @@
+"""Evaluation runs: roll a policy out on seeds, return episode records and scores.
+
+``evaluate`` is the one entry point users call; ``run_episode`` is the unit of work
+that sweeps distribute (config + seed in, episode record out). Both read the env only
+through Gymnasium; the scores are computed afterwards from the records alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class Evaluation(NamedTuple):
+    """What :func:`evaluate` returns: unpack as ``records, scores = evaluate(...)``."""
+
+    records: list[dict[str, Any]]
+    scores: dict[str, Any]
+
+
+def _policy_name(policy: Any) -> str:
+    return str(getattr(policy, "name", None) or type(policy).__name__)
+
+
+def _make_env(env_id: str, policy: Any, env_kwargs: Mapping[str, Any]) -> Any:
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401  (registers the ids)
+
+    kwargs = dict(env_kwargs)
+    if getattr(policy, "privileged", False):
+        kwargs["privileged"] = True
+    kwargs.setdefault("render", bool(getattr(policy, "needs_pixels", True)))
+    return gym.make(env_id, **kwargs)
+
+
+def env_info(env: Any) -> dict[str, Any]:
+    """What a policy's ``reset`` receives about the episode (no ground truth)."""
+    u = env.unwrapped
+    return {
+        "task": u.scenario.name,
+        "domain": u.scenario.domain,
+        "goal": u.scenario.procedure.goal,
+        "title": u.scenario.procedure.title,
+        "plan": u.plan,
+        "dt": u.decision_dt,
+    }
+
+
+def rollout(env: Any, policy: Any, seed: int, on_step: Callable[[], None] | None = None) -> dict:
+    """Run one episode of ``policy`` in ``env`` from ``seed``; return its record."""
+    obs, info = env.reset(seed=int(seed))
+    policy.reset(env_info=env_info(env), seed=int(seed))
+    done = False
+    while not done:
+        action = policy.act(obs, info if getattr(policy, "privileged", False) else None)
+        obs, _, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+        if on_step is not None:
+            on_step()
+    return env.unwrapped.episode_record(policy=_policy_name(policy))
+
+
+def run_episode(
+    policy_name: str,
+    policy_kwargs: Mapping[str, Any] | None,
+    env_id: str,
+    seed: int,
+    env_kwargs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One unit of work: build the policy and env, run one seed, return the record."""
+    from proassist.policies import make_policy
+
+    policy = make_policy(policy_name, **dict(policy_kwargs or {}))
+    env = _make_env(env_id, policy, env_kwargs or {})
+    try:
+        record = rollout(env, policy, seed)
+    finally:
+        env.close()
+    record["policy"] = policy_name
+    record["policy_kwargs"] = dict(policy_kwargs or {})
+    return record
+
+
+def _run_many(
+    policy: Any, env_id: str, seeds: list[int], env_kwargs: Mapping[str, Any], progress: bool
+) -> list[dict[str, Any]]:
+    env = _make_env(env_id, policy, env_kwargs)
+    records = []
+    try:
+        bar = _progress(len(seeds), _policy_name(policy), progress)
+        for seed in seeds:
+            records.append(rollout(env, policy, seed))
+            bar.update(1)
+        bar.close()
+    finally:
+        env.close()
+    return records
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="ep", disable=not enabled, leave=False)
+
+
+def evaluate(
+    policy: Any,
+    env_id: str,
+    seeds: Iterable[int],
+    *,
+    paired_silent: bool = True,
+    progress: bool = False,
+    policy_kwargs: Mapping[str, Any] | None = None,
+    **env_kwargs: Any,
+) -> Evaluation:
+    """Evaluate ``policy`` on ``env_id`` for each seed.
+
+    Args:
+        policy: A policy object or a registered policy name.
+        env_id: A ``ProAssist-*`` id.
+        seeds: Episode seeds; seed i gives the same person and deviations for every
+            policy, which is what makes the paired assistance effect meaningful.
+        paired_silent: Also run the ``silent`` assistant on the same seeds and add the
+            ``assistance_effect_*`` scores (mean paired difference with 95% CI).
+        progress: Show a progress bar.
+        policy_kwargs: Constructor arguments when ``policy`` is a name.
+        **env_kwargs: Passed to ``gym.make``.
+
+    Returns:
+        ``Evaluation(records, scores)``.
+    """
+    from proassist.analysis.metrics import score_episodes
+    from proassist.analysis.stats import assistance_effect
+    from proassist.policies import make_policy
+
+    if isinstance(policy, str):
+        policy = make_policy(policy, **dict(policy_kwargs or {}))
+    seeds = [int(s) for s in seeds]
+    records = _run_many(policy, env_id, seeds, env_kwargs, progress)
+    scores = dict(score_episodes(records))
+    if paired_silent:
+        silent_kwargs = {**env_kwargs, "render": False}
+        silent = _run_many(make_policy("silent"), env_id, seeds, silent_kwargs, progress)
+        scores.update(assistance_effect(records, silent))
+    scores["n_episodes"] = len(records)
+    return Evaluation(records, _plain(scores))
+
+
+def _plain(scores: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in scores.items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
