@@ -1,0 +1,154 @@
+"""The Gymnasium contract of every ProAssist id."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import proassist.envs  # noqa: F401
+from proassist.envs import ENV_IDS
+from proassist.envs.spaces import NO_STEP, ActionError
+
+SILENT = {"decision": 0, "intent": 0, "step": NO_STEP, "text": ""}
+
+
+@pytest.mark.parametrize("env_id", sorted(ENV_IDS))
+def test_check_env_every_id(env_id: str) -> None:
+    env = gym.make(env_id, max_duration=30.0)
+    check_env(env.unwrapped, skip_render_check=False)
+    env.close()
+
+
+@pytest.mark.parametrize("obs_modes", [("rgb",), ("rgb", "depth", "segmentation"), ("depth",), ()])
+def test_check_env_obs_modes(obs_modes: tuple[str, ...]) -> None:
+    env = gym.make(
+        "ProAssist-Kitchen-v0", obs_modes=obs_modes, max_duration=20.0, width=64, height=48
+    )
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=1)
+    assert set(obs) == set(obs_modes) | {"utterance", "goal", "time"}
+    if "rgb" in obs_modes:
+        assert obs["rgb"].shape == (48, 64, 3)
+    env.close()
+
+
+def _actions(env: gym.Env, n: int, seed: int) -> list[dict]:
+    env.action_space.seed(seed)
+    out = []
+    for i in range(n):
+        a = env.action_space.sample()
+        a["decision"] = int(i % 7 == 3)
+        out.append(a)
+    return out
+
+
+def _run(actions: list[dict], seed: int) -> tuple[list, list, str]:
+    env = gym.make(
+        "ProAssist-Kitchen-v0", obs_modes=("rgb", "depth", "segmentation"), privileged=True
+    )
+    obs, info = env.reset(seed=seed)
+    frames, infos = [obs], [info]
+    for a in actions:
+        obs, r, term, trunc, info = env.step(a)
+        frames.append(obs)
+        infos.append(info)
+        if term or trunc:
+            break
+    log = json.dumps(env.unwrapped.simulation.events.to_list())
+    env.close()
+    return frames, infos, log
+
+
+def test_determinism_50_steps() -> None:
+    env = gym.make("ProAssist-Kitchen-v0")
+    actions = _actions(env, 50, seed=3)
+    env.close()
+    f1, i1, log1 = _run(actions, seed=7)
+    f2, i2, log2 = _run(actions, seed=7)
+    assert log1 == log2
+    assert json.dumps(i1, default=str) == json.dumps(i2, default=str)
+    for a, b in zip(f1, f2, strict=True):
+        for key in a:
+            assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), key
+    _, _, log3 = _run(actions, seed=8)
+    assert log3 != log1
+
+
+def test_spec_pickles_and_remakes() -> None:
+    env = gym.make("ProAssist-Assembly-v0", render=False)
+    spec = pickle.loads(pickle.dumps(env.spec))
+    assert spec.id == "ProAssist-Assembly-v0"
+    env2 = gym.make(spec)
+    env2.reset(seed=0)
+    env.close()
+    env2.close()
+
+
+def test_module_prefixed_make() -> None:
+    env = gym.make("proassist.envs:ProAssist-Maintenance-v0", render=False)
+    obs, _ = env.reset(seed=0)
+    assert "goal" in obs and obs["goal"]
+    env.close()
+
+
+def test_async_vector_env() -> None:
+    envs = gym.make_vec("ProAssist-Kitchen-v0", 2, vectorization_mode="async", vector_kwargs={})
+    obs, info = envs.reset(seed=0)
+    assert obs["rgb"].shape == (2, 128, 128, 3)
+    actions = envs.action_space.sample()
+    obs, rew, term, trunc, info = envs.step(actions)
+    assert rew.shape == (2,)
+    envs.close()
+
+
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [
+        ({"decision": 2}, "decision"),
+        ({"decision": 1, "intent": 9}, "intent"),
+        ({"decision": 1, "step": 99}, "step"),
+        ({"decision": 1, "text": "tab\there"}, "text"),
+        ({"decision": 1, "mood": 3}, "mood"),
+        ({"intent": 0}, "decision"),
+    ],
+)
+def test_bad_action_names_field(action: dict, field: str) -> None:
+    env = gym.make("ProAssist-Kitchen-v0", render=False)
+    env.reset(seed=0)
+    with pytest.raises(ActionError, match=field):
+        env.step(action)
+    env.close()
+
+
+def test_no_render_mode_is_blank_and_fast_path() -> None:
+    env = gym.make("ProAssist-Kitchen-v0", render=False)
+    obs, _ = env.reset(seed=0)
+    assert obs["rgb"].max() == 0
+    env.close()
+
+
+def test_episode_runs_to_end_and_record_is_json() -> None:
+    env = gym.make("ProAssist-Kitchen-v0", task="tea", render=False)
+    env.reset(seed=2)
+    done, steps = False, 0
+    while not done:
+        _, _, term, trunc, info = env.step(SILENT)
+        done = term or trunc
+        steps += 1
+    record = env.unwrapped.episode_record(policy="silent")
+    json.dumps(record)
+    assert len(record["decisions"]) == steps
+    assert record["events"][0]["type"] == "task_start"
+    assert record["events"][-1]["type"] == "task_end"
+    assert record["task"] == "kitchen_tea"
+    env.close()
+
+
+def test_unknown_task_did_you_mean() -> None:
+    with pytest.raises(ValueError, match="did you mean"):
+        gym.make("ProAssist-Kitchen-v0", task="kitchen_te")
