@@ -1,3 +1,69 @@
-"""ProAssist scenarios package."""
+"""ProAssist scenarios: the data model of procedures and the YAML task library.
+
+Pure data, no simulation; importing it needs only PyYAML.
+
+Example::
+
+    from proassist.scenarios import list_scenarios, load_scenario
+    for name in list_scenarios("kitchen"):
+        scenario = load_scenario(name)   # raises ScenarioError listing every problem
+"""
 
 from __future__ import annotations
+
+from proassist.scenarios.errors import Problem, ScenarioError
+from proassist.scenarios.loader import (
+    list_layouts,
+    list_profiles,
+    list_scenarios,
+    load_layout,
+    load_profile,
+    load_scenario,
+    script_problems,
+    with_script,
+)
+from proassist.scenarios.model import (
+    DEVIATION_KINDS,
+    DOMAINS,
+    MAX_STEPS,
+    DeviationSpec,
+    Duration,
+    Fixture,
+    Layout,
+    ObjectSpec,
+    PersonProfile,
+    Procedure,
+    Scenario,
+    ScriptedDeviation,
+    Step,
+    parse_predicate,
+)
+from proassist.scenarios.validate import validate_file
+
+__all__ = [
+    "DEVIATION_KINDS",
+    "DOMAINS",
+    "MAX_STEPS",
+    "DeviationSpec",
+    "Duration",
+    "Fixture",
+    "Layout",
+    "ObjectSpec",
+    "PersonProfile",
+    "Problem",
+    "Procedure",
+    "Scenario",
+    "ScenarioError",
+    "ScriptedDeviation",
+    "Step",
+    "list_layouts",
+    "list_profiles",
+    "list_scenarios",
+    "load_layout",
+    "load_profile",
+    "load_scenario",
+    "parse_predicate",
+    "script_problems",
+    "validate_file",
+    "with_script",
+]

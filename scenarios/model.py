@@ -286,5 +286,6 @@ class Scenario:
         """The procedure's domain (kitchen, assembly, maintenance)."""
         return self.procedure.domain
 
+
 #: The most steps a procedure may have (fixes the size of the action space).
 MAX_STEPS: int = 32
