@@ -1,3 +1,37 @@
-"""ProAssist policies package."""
+"""ProAssist policies: the assistant side of the loop.
+
+``import proassist.policies`` is light (no torch/transformers): it registers the
+baselines and exposes the registry. Heavy components (HF planner and VLM, learned
+model, training) live in their own modules and import torch lazily.
+"""
 
 from __future__ import annotations
+
+from proassist.policies import baselines as _baselines  # noqa: F401  (registers baselines)
+from proassist.policies.base import (
+    NO_STEP,
+    Policy,
+    PolicyBase,
+    list_policies,
+    make_action,
+    make_policy,
+    policy_kwargs,
+    register_policy,
+    silent_action,
+    step_index,
+)
+from proassist.policies.registry import RegistryError
+
+__all__ = [
+    "NO_STEP",
+    "Policy",
+    "PolicyBase",
+    "RegistryError",
+    "list_policies",
+    "make_action",
+    "make_policy",
+    "policy_kwargs",
+    "register_policy",
+    "silent_action",
+    "step_index",
+]

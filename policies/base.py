@@ -1,0 +1,161 @@
+"""The assistant policy protocol, action helpers and the policy registry.
+
+A policy drives one ProAssist env episode (see CONTRACTS.md §4)::
+
+    policy = make_policy("periodic", period=10.0)
+    obs, info = env.reset(seed=0)
+    policy.reset(env_info=env_info, seed=0)
+    while True:
+        action = policy.act(obs, info)
+        obs, reward, terminated, truncated, info = env.step(action)
+
+``env_info`` describes the episode: ``task``, ``domain``, ``goal``, ``dt`` and ``plan``,
+a list of step dicts ``{id, instruction, after, optional, safety_critical,
+duration_mean, done_cue, todo_cue}`` in procedure order; the action's ``step`` field is
+an index into that list (``MAX_STEPS`` for none).
+
+A policy with ``privileged = True`` reads ground truth from ``info`` (an env made with
+``privileged=True``: ``events_new``, ``active_deviations``, ``current_step``,
+``completed_steps``); every other policy must use only the observation, ``env_info``
+and the non-privileged ``info`` keys (``step_index``, ``time``, ``task``, ``plan``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from proassist.policies.registry import Registry
+from proassist.scenarios.model import MAX_STEPS
+from proassist.sim.messages import INTENTS
+
+__all__ = [
+    "NO_STEP",
+    "Policy",
+    "PolicyBase",
+    "list_policies",
+    "make_action",
+    "make_policy",
+    "policy_kwargs",
+    "register_policy",
+    "silent_action",
+    "step_index",
+]
+
+#: Value of the action's ``step`` field meaning "no step".
+NO_STEP: int = MAX_STEPS
+
+_POLICIES = Registry("policy")
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """What the evaluation loop needs from an assistant policy."""
+
+    #: True when the policy reads ground truth from ``info`` (needs ``privileged=True``).
+    privileged: bool
+
+    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
+        """Start a new episode described by ``env_info``; seed any randomness."""
+        ...
+
+    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        """Return the action dict for one decision point."""
+        ...
+
+
+class PolicyBase:
+    """Convenience base: stores ``env_info`` and gives step lookups.
+
+    Subclasses override :meth:`act` and may extend :meth:`reset` (call ``super()``).
+    """
+
+    privileged: bool = False
+
+    def __init__(self) -> None:
+        self.env_info: dict[str, Any] = {}
+        self.plan: list[dict[str, Any]] = []
+
+    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
+        """Store the episode description (``plan`` must be a list of step dicts)."""
+        plan = env_info.get("plan")
+        if not isinstance(plan, list) or not all(isinstance(s, dict) for s in plan):
+            raise ValueError("env_info['plan'] must be a list of step dicts {id, instruction, ...}")
+        if len(plan) > MAX_STEPS:
+            raise ValueError(f"plan has {len(plan)} steps; at most MAX_STEPS={MAX_STEPS}")
+        self.env_info = dict(env_info)
+        self.plan = plan
+
+    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        """Return the action for one decision point (subclasses implement)."""
+        raise NotImplementedError
+
+    def instruction(self, index: int) -> str:
+        """The instruction of plan step ``index``."""
+        return str(self.plan[index].get("instruction", self.plan[index]["id"]))
+
+
+def silent_action() -> dict[str, Any]:
+    """The action that stays silent."""
+    return {"decision": 0, "intent": 0, "step": NO_STEP, "text": ""}
+
+
+def make_action(intent: str | int, step_index: int | None = None, text: str = "") -> dict:
+    """Build an interrupt action.
+
+    Args:
+        intent: An :data:`~proassist.sim.messages.INTENTS` name or its index.
+        step_index: Plan index of the step referred to, or ``None`` for no step.
+        text: The utterance (printable, at most 256 characters; longer is cut).
+
+    Returns:
+        The action dict (``decision=1``).
+
+    Raises:
+        ValueError: On an unknown intent or a step index outside ``[0, MAX_STEPS)``.
+    """
+    if isinstance(intent, str):
+        if intent not in INTENTS:
+            raise ValueError(f"unknown intent {intent!r}; expected one of {INTENTS}")
+        intent = INTENTS.index(intent)
+    if not 0 <= int(intent) < len(INTENTS):
+        raise ValueError(f"intent index {intent} outside [0, {len(INTENTS)})")
+    if step_index is None:
+        step_index = NO_STEP
+    if not 0 <= int(step_index) <= NO_STEP:
+        raise ValueError(f"step index {step_index} outside [0, {NO_STEP}] (MAX_STEPS = none)")
+    clean = "".join(ch for ch in text if ch.isprintable())[:256]
+    return {"decision": 1, "intent": int(intent), "step": int(step_index), "text": clean}
+
+
+def step_index(plan: Sequence[dict[str, Any]], step_id: str | None) -> int:
+    """Plan index of ``step_id`` (``NO_STEP`` for ``None`` or an id not in the plan)."""
+    for i, step in enumerate(plan):
+        if step.get("id") == step_id:
+            return i
+    return NO_STEP
+
+
+def register_policy(name: str) -> Callable[[type], type]:
+    """Class decorator registering a policy under ``name`` (for :func:`make_policy`)."""
+    return _POLICIES.register(name)
+
+
+def make_policy(name: str, **kwargs: Any) -> Policy:
+    """Build the policy registered as ``name``.
+
+    Raises:
+        proassist.policies.registry.RegistryError: On an unknown name or keyword
+            argument, with "did you mean" and the accepted names.
+    """
+    return _POLICIES.make(name, **kwargs)
+
+
+def policy_kwargs(name: str) -> dict[str, tuple[Any, Any, str]]:
+    """``{kwarg: (type, default, doc)}`` accepted by policy ``name``."""
+    return _POLICIES.kwargs(name)
+
+
+def list_policies() -> list[str]:
+    """Sorted names of the registered policies."""
+    return _POLICIES.names()
