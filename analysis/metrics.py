@@ -79,6 +79,7 @@ __all__ = [
     "recoveries",
     "register_metric",
     "score_episodes",
+    "scores_from_counts",
     "sts_scores",
 ]
 
@@ -164,8 +165,13 @@ def decision_scores(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, flo
         pred: Per decision point, True where the policy interrupted.
     """
     c = decision_counts(gold, pred)
-    out = {k: float(v) for k, v in _f1_family(c["tp"], c["fp"], c["tn"], c["fn"]).items()}
-    return out | {k: float(v) for k, v in c.items()}
+    return scores_from_counts(c["tp"], c["fp"], c["tn"], c["fn"])
+
+
+def scores_from_counts(tp: int, fp: int, tn: int, fn: int) -> dict[str, float]:
+    """IF1, SF1, G-Mean, Macro-F1, precision, recall (and the counts) from TP/FP/TN/FN."""
+    out = {k: float(v) for k, v in _f1_family(tp, fp, tn, fn).items()}
+    return out | {"tp": float(tp), "fp": float(fp), "tn": float(tn), "fn": float(fn)}
 
 
 def chunk_labels(
