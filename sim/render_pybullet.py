@@ -22,15 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from proassist.scenarios.model import Layout, ObjectSpec, parse_predicate
+from proassist.scenarios.model import Layout, ObjectSpec
 from proassist.sim.body import BodyState
 from proassist.sim.render_objects import (
-    DECORATION_OF,
     DECORATIONS,
-    attached_offsets,
     decoration_parts,
     elbows,
-    half_height,
     hand_parts,
     hand_pose,
     object_parts,
@@ -44,8 +41,8 @@ from proassist.sim.render_shapes import (
     floor_parts,
     wall_parts,
 )
+from proassist.sim.render_state import PARK, StateView
 
-PARK: Vec3 = (0.0, 0.0, -1000.0)
 #: Fixed lighting of every frame (pybullet ``getCameraImage`` keyword arguments).
 LIGHT: dict[str, Any] = {
     "lightDirection": (0.3, -0.5, 1.0),
@@ -128,17 +125,13 @@ class PybulletRenderer:
         return True
 
     def _clear_state(self) -> None:
-        self._objects: dict[str, ObjectSpec] = {}
         self._obj_body: dict[str, int] = {}
         self._deco_body: dict[tuple[str, str], int] = {}
         self._glow_links: dict[str, list[tuple[int, int, tuple]]] = {}
         self._hands: list[int] = []
         self._lut = np.full(1, -1, dtype=np.int32)
-        self._preds: frozenset[str] | None = None
-        self._shown: dict[str, frozenset[str]] = {}
-        self._attached: dict[str, tuple[str, Vec3]] = {}
         self._pose_cache: dict[Any, Any] = {}
-        self._default_pose: dict[str, Vec3] = {}
+        self._state = StateView(Layout("empty", ()), (), ())
 
     # ------------------------------------------------------------------ building
 
@@ -201,6 +194,7 @@ class PybulletRenderer:
         self._lut = np.full(max(owner) + 2, -1, dtype=np.int32)
         for uid, sid in owner.items():
             self._lut[uid + 1] = sid
+        self._state = StateView(layout, objects, self._glow_links)
         self.segmentation_ids = ids
         return ids
 
@@ -208,7 +202,6 @@ class PybulletRenderer:
         if obj.id in ids:
             raise ValueError(f"object id {obj.id!r} clashes with a fixture or reserved id")
         ids[obj.id] = sid = len(ids)
-        self._objects[obj.id] = obj
         uid = self._create(object_parts(obj))
         self._obj_body[obj.id] = uid
         owner = {uid: sid}
@@ -217,16 +210,7 @@ class PybulletRenderer:
             self._deco_body[(obj.id, name)] = duid
             owner[duid] = -1 if name == "steam" else sid
         self._glow_links[obj.id] = []
-        self._default_pose[obj.id] = self._start_pose(obj, layout)
         return owner
-
-    @staticmethod
-    def _start_pose(obj: ObjectSpec, layout: Layout) -> Vec3:
-        for fx in layout.fixtures:
-            if fx.id == obj.start:
-                x, y, z = fx.position
-                return (x, y, z + half_height(obj))
-        return PARK
 
     # ----------------------------------------------------------------- rendering
 
@@ -241,7 +225,8 @@ class PybulletRenderer:
 
     def render(self, body: BodyState, predicates: Iterable[str]) -> dict[str, np.ndarray]:
         """Pose everything for ``body`` and ``predicates`` and take one picture."""
-        self._apply_predicates(predicates)
+        if self._state.update(predicates):
+            self._set_glow(self._state.lit)
         self._place_objects(body)
         self._place_hands(body)
         img = self._p.getCameraImage(viewMatrix=self.view_matrix(body), **self.camera_kwargs)
@@ -266,37 +251,7 @@ class PybulletRenderer:
             self._pose_cache[key] = (pos, quat)
             self._p.resetBasePositionAndOrientation(uid, pos, quat, physicsClientId=self.client)
 
-    def _apply_predicates(self, predicates: Iterable[str]) -> None:
-        preds = predicates if isinstance(predicates, frozenset) else frozenset(predicates)
-        if preds == self._preds:
-            return
-        self._preds = preds
-        shown: dict[str, set[str]] = {o: set() for o in self._objects}
-        lit: set[str] = set()
-        attached: dict[str, list[str]] = {}
-        for text in sorted(preds):
-            try:
-                name, args = parse_predicate(text)
-            except ValueError:
-                continue
-            if name == "switched_on" and args[0] in self._glow_links:
-                lit.add(args[0])
-            if name in DECORATION_OF and args[0] in shown:
-                shown[args[0]].add(DECORATION_OF[name])
-            if name == "attached" and len(args) == 2 and {args[0], args[1]} <= set(shown):
-                attached.setdefault(args[1], []).append(args[0])
-        self._set_glow(lit)
-        for s in shown.values():
-            if "tea" in s:
-                s.discard("liquid")
-        self._shown = {o: frozenset(s) for o, s in shown.items()}
-        self._attached = {}
-        for base, parts in attached.items():
-            offs = attached_offsets(self._objects[base], [self._objects[p] for p in parts])
-            for part, off in zip(parts, offs, strict=True):
-                self._attached[part] = (base, off)
-
-    def _set_glow(self, lit: set[str]) -> None:
+    def _set_glow(self, lit: frozenset[str]) -> None:
         for eid, links in self._glow_links.items():
             on = eid in lit
             if self._pose_cache.get(("glow", eid)) == on:
@@ -306,21 +261,10 @@ class PybulletRenderer:
                 color = PALETTE["glow"] if on else rgba
                 self._p.changeVisualShape(uid, link, rgbaColor=color, physicsClientId=self.client)
 
-    def _object_pose(self, oid: str, body: BodyState, depth: int = 0) -> Vec3:
-        if oid in self._attached and oid not in body.held and depth < 4:
-            base, off = self._attached[oid]
-            b = self._object_pose(base, body, depth + 1)
-            if b != PARK:
-                return (b[0] + off[0], b[1] + off[1], b[2] + off[2])
-        pos = body.object_poses.get(oid)
-        if pos is None:
-            return self._default_pose[oid]
-        return (float(pos[0]), float(pos[1]), float(pos[2]))
-
     def _place_objects(self, body: BodyState) -> None:
         for oid, uid in self._obj_body.items():
-            pos = self._object_pose(oid, body)
-            shown = self._shown.get(oid, frozenset())
+            pos = self._state.object_pose(oid, body)
+            shown = self._state.shown[oid]
             self._move(oid, uid, PARK if "pieces" in shown else pos)
             for name in DECORATIONS:
                 self._move(
