@@ -7,7 +7,11 @@ Gold intervention moments and windows: :mod:`proassist.analysis.gold` (defaults 
 effect).
 
 Decision level (PWR; the EgoProactive challenge scorer), interrupt = positive, with
-TP/FP/TN/FN counted over decision points (or 8 s chunks) pooled over episodes:
+TP/FP/TN/FN pooled over episodes. Three countings: the headline ``if1, sf1, g_mean,
+macro_f1`` count each gold window once (:func:`collapse_windows`: one TP if the policy
+spoke in the window, else one FN; further interrupts in the same window are FPs;
+decision points outside windows are TN/FP); ``point_*`` count every decision point (a
+point inside a window is gold-interrupt); ``chunk_*`` count 8 s chunks:
 
 - IF1 = 2·TP / (2·TP + FP + FN); SF1 = 2·TN / (2·TN + FN + FP) (F1 of the silent class)
 - G-Mean = √(IF1·SF1); Macro-F1 = (IF1 + SF1) / 2; precision = TP / (TP + FP);
@@ -226,16 +230,54 @@ def pqs_values(
     return out
 
 
+def collapse_windows(
+    content: Sequence[GoldMoment | None], pred: Sequence[bool]
+) -> tuple[list[bool], list[bool]]:
+    """Window-level gold/pred sequences: each gold window counts once.
+
+    A decision point outside every window stays as it is (gold silent). The decision
+    points of one gold window collapse into one gold-interrupt point, predicted
+    interrupt iff the policy interrupted at least once inside the window; every further
+    interrupt inside the same window is an extra (gold silent, predicted interrupt)
+    point, i.e. a redundant interruption counts as a false positive. Silences inside a
+    window are not true negatives. This is the headline decision scoring: a policy that
+    speaks once, in time, for every gold moment and never elsewhere gets IF1 = SF1 = 1,
+    whereas the point-wise variant (``point_*``) would require speaking at every
+    decision point of every window.
+    """
+    gold_out: list[bool] = []
+    pred_out: list[bool] = []
+    hits: dict[int, int] = {}
+    for moment, p in zip(content, pred, strict=True):
+        if moment is None:
+            gold_out.append(False)
+            pred_out.append(bool(p))
+            continue
+        key = id(moment)
+        hits.setdefault(key, 0)
+        if p:
+            hits[key] += 1
+            if hits[key] > 1:
+                gold_out.append(False)
+                pred_out.append(True)
+    for count in hits.values():
+        gold_out.append(True)
+        pred_out.append(count > 0)
+    return gold_out, pred_out
+
+
 def _decision_stats(record, content, times, config: GoldConfig, text_sim) -> dict[str, float]:
     gold = [m is not None for m in content]
     pred = predicted_decisions(record)
-    c = decision_counts(gold, pred)
+    point = decision_counts(gold, pred)
+    c = decision_counts(*collapse_windows(content, pred))
     chunk = decision_counts(
         chunk_labels(times, gold, config.chunk_s), chunk_labels(times, pred, config.chunk_s)
     )
     pqs = pqs_values(record, config, text_sim, content)
     return (
         {k: float(v) for k, v in c.items()}
+        | {f"point_{k}": float(v) for k, v in point.items()}
         | {f"chunk_{k}": float(v) for k, v in chunk.items()}
         | {"pqs_sum": float(sum(pqs)), "n_decisions": float(len(pqs))}
     )
@@ -280,7 +322,8 @@ def episode_stats(
 ) -> dict[str, float]:
     """The additive statistics of one episode that every registered metric is built from.
 
-    Keys: decision counts ``tp, fp, tn, fn`` and ``chunk_*``; ``pqs_sum, n_decisions``;
+    Keys: decision counts ``tp, fp, tn, fn`` (window-collapsed), ``point_*`` and
+    ``chunk_*``; ``pqs_sum, n_decisions``;
     matching ``match_m`` (matched), ``match_p`` (messages), ``match_g`` (moments),
     ``match_dt_sum, match_absdt_sum``; ``sts_sum, n_moments``; OOP ``n_dev,
     oop_detected, latency_sum, n_latency, false_alarms``; closed loop ``recovered,
@@ -314,6 +357,11 @@ def _moment_at(moments: Sequence[GoldMoment], t: float) -> GoldMoment | None:
 
 for _name in ("if1", "sf1", "g_mean", "macro_f1", "precision", "recall"):
     register_metric(_name)(lambda s, _n=_name: _f1_family(s["tp"], s["fp"], s["tn"], s["fn"])[_n])
+    register_metric(f"point_{_name}")(
+        lambda s, _n=_name: _f1_family(s["point_tp"], s["point_fp"], s["point_tn"], s["point_fn"])[
+            _n
+        ]
+    )
     register_metric(f"chunk_{_name}")(
         lambda s, _n=_name: _f1_family(s["chunk_tp"], s["chunk_fp"], s["chunk_tn"], s["chunk_fn"])[
             _n
