@@ -243,7 +243,7 @@ class PybulletRenderer:
             out["depth"] = (f * n / (f - (f - n) * zb)).astype(np.float32, copy=False)
         if "segmentation" in self.modes:
             seg = np.reshape(img[4], (h, w))
-            out["segmentation"] = self._lut[(seg & 0xFFFFFF) + 1]
+            out["segmentation"] = self._lut[seg + 1]
         return out
 
     def _move(self, key: Any, uid: int, pos: Vec3, quat: tuple = IDENTITY) -> None:
