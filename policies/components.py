@@ -29,6 +29,7 @@ __all__ = [
     "PlanContext",
     "Planner",
     "SILENT",
+    "utterance_for",
 ]
 
 
@@ -146,3 +147,21 @@ class Planner(Protocol):
     ) -> Plan:
         """Return the revised plan (``prev_plan=None`` asks for the initial plan)."""
         ...
+
+
+_TEMPLATES: dict[str, str] = {
+    "instruct_next": "Next, {step}.",
+    "correct_deviation": "Wait, that is not right: {step}.",
+    "confirm_done": "Well done, that step is complete: {step}.",
+    "warn": "Careful: {step}.",
+    "answer_question": "To answer you: {step}.",
+    "re_engage": "Let's get back to it: {step}.",
+}
+
+
+def utterance_for(intent: str, step_text: str) -> str:
+    """A spoken utterance for a structured decision (``intent`` about ``step_text``)."""
+    if intent not in _TEMPLATES:
+        raise ValueError(f"unknown intent {intent!r}; expected one of {INTENTS}")
+    step = step_text.rstrip(". ") or "the current step"
+    return _TEMPLATES[intent].format(step=step[:1].lower() + step[1:])

@@ -143,3 +143,41 @@ def test_training_learns_and_resumes(datasets, tmp_path: Path) -> None:
     a = torch.load(full["model_path"], weights_only=True)
     b = torch.load(resumed["model_path"], weights_only=True)
     assert all(torch.allclose(a[k].float(), b[k].float()) for k in a)
+
+
+def test_learned_interaction_model_decides(datasets, tmp_path: Path, make_info) -> None:
+    from proassist.policies.components import DialogueTurn, InteractionModel, PlanContext
+    from proassist.policies.learned import LearnedInteractionModel
+    from proassist.policies.planners import TaskGraphPlanner
+    from proassist.policies.train import train
+
+    torch.set_num_threads(1)
+    train_dir, test_dir = datasets
+    kw = {
+        "batch_size": 32,
+        "lr": 3e-3,
+        "seed": 0,
+        "model_config": _model_config(),
+        "progress": False,
+    }
+    result = train(train_dir, tmp_path / "m", epochs=20, **kw)
+    model = LearnedInteractionModel(result["model_path"])
+    assert isinstance(model, InteractionModel)
+    info = make_info()
+    model.reset(info)
+    plan = TaskGraphPlanner().replan([], None, None, PlanContext(info["goal"], info["plan"]))
+    data = InteractionDataset(test_dir)
+    agree = 0
+    for i in range(0, 80):
+        frames = np.repeat(np.repeat(data[i]["clips"], 2, axis=1), 2, axis=2)  # 64x64 frames
+        history = [
+            {"rgb": f, "time": np.array([100.0 * i + k]), "utterance": ""}
+            for k, f in enumerate(frames)
+        ]
+        decision = model.decide(history, plan, [DialogueTurn(0.0, "assistant", "hi")])
+        agree += decision.interrupt == bool(data[i]["decision"])
+        if decision.interrupt:
+            assert decision.intent is not None and decision.step in {s["id"] for s in info["plan"]}
+            assert decision.text
+    assert agree >= 72
+    assert model.stats["calls"] == 80
