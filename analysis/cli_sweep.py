@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Execute ``proassist sweep``; exit code 0 when every unit is ok, 1 if some
     failed, 2 for an invalid file or arguments."""
-    from proassist.analysis.sweep import run_sweep
+    from proassist.analysis.sweep import report_text, run_sweep
     from proassist.analysis.sweep_expand import expand_units
     from proassist.analysis.sweep_spec import SweepSpecError, load_sweep
     from proassist.analysis.sweep_store import SweepLockedError
@@ -67,5 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except (ImportError, SweepLockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.no_progress:
+        print(report_text(result.summary))
     print(f"results in {out}")
     return 1 if result.failed else 0

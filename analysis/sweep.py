@@ -227,9 +227,14 @@ def _finish(
     summary_out = {**summary, "ran": ran, "wall_s": round(result.wall_s, 3)}
     write_atomic(out_dir / "summary.json", json.dumps(summary_out, indent=2) + "\n")
     if progress:
-        print(format_table(summary))
-        print(f"{summary['ok']} ok, {summary['failed']} failed, {summary['pending']} pending")
+        print(report_text(summary))
     return result
+
+
+def report_text(summary: dict[str, Any]) -> str:
+    """The summary table followed by the ok/failed/pending counts."""
+    counts = f"{summary['ok']} ok, {summary['failed']} failed, {summary['pending']} pending"
+    return f"{format_table(summary)}\n{counts}"
 
 
 def _spec_text(spec: SweepSpec) -> str:

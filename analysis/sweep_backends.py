@@ -147,30 +147,26 @@ def _drain(
     """Run queued units with at most ``limit`` in flight; return those in flight when the
     pool broke (a worker died), or [] when the queue was emptied normally."""
     running: dict[cf.Future, dict[str, Any]] = {}
-    broken: list[dict[str, Any]] = []
-    while queue or running:
-        while queue and len(running) < limit and not broken:
+    suspects: list[dict[str, Any]] = []
+    pool_ok = True
+    while (queue and pool_ok) or running:
+        while pool_ok and queue and len(running) < limit:
             unit = queue.popleft()
-            running[pool.submit(execute_unit, unit, fn_ref)] = unit
-        if not running:
-            break
-        done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            try:
+                running[pool.submit(execute_unit, unit, fn_ref)] = unit
+            except cf.process.BrokenProcessPool:
+                queue.appendleft(unit)  # never started: back to the queue
+                pool_ok = False
+        when = cf.FIRST_COMPLETED if pool_ok else cf.ALL_COMPLETED
+        done, _ = cf.wait(running, return_when=when)
         for fut in done:
             unit = running.pop(fut)
             try:
                 on_result(unit, *fut.result())
             except cf.process.BrokenProcessPool:
-                broken.append(unit)
-        if broken:
-            done, _ = cf.wait(running)
-            for fut in done:
-                unit = running.pop(fut)
-                try:
-                    on_result(unit, *fut.result())
-                except cf.process.BrokenProcessPool:
-                    broken.append(unit)
-            return broken
-    return []
+                suspects.append(unit)
+                pool_ok = False
+    return suspects
 
 
 def _isolate(unit: dict[str, Any], fn_ref: UnitRef, ctx: Any, on_result: OnResult) -> None:
@@ -226,17 +222,20 @@ def _start_ray(ray: Any, workers: int, address: str | None, fn_ref: UnitRef) -> 
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=False)
         return True
-    root = module_root(fn_ref)  # local workers must import the unit function's module
-    if root:
-        old = os.environ.get("PYTHONPATH", "")
-        if root not in old.split(os.pathsep):
-            os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, old) if p)
-    ray.init(
-        num_cpus=workers,
-        include_dashboard=False,
-        logging_level="WARNING",
-        log_to_driver=False,
-    )
+    # Ray's workers inherit the environment of the raylet started here: put the unit
+    # function's import root on their PYTHONPATH, then restore ours.
+    root, old = module_root(fn_ref), os.environ.get("PYTHONPATH")
+    if root and root not in (old or "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, old) if p)
+    try:
+        ray.init(
+            num_cpus=workers, include_dashboard=False, logging_level="WARNING", log_to_driver=False
+        )
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
     return True
 
 

@@ -187,7 +187,8 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, Reporter]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        rep.problems.append(SweepProblem(file, line, "<yaml>", f"invalid YAML: {exc}"))
+        what = " ".join(str(x) for x in (getattr(exc, "context", None), exc.problem) if x)
+        rep.problems.append(SweepProblem(file, line, "<yaml>", f"invalid YAML: {what or exc}"))
         return None, rep
     if node is not None:
         _node_lines(node, (), rep.lines, rep)
