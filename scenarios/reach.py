@@ -150,7 +150,7 @@ def check_reachability(task: dict, initial: set[str], ctx: Ctx) -> None:
             ctx.report(
                 path, f"{what} can never hold: no order of the steps before it makes it true"
             )
-    if _report_goal(task, full, "after running every step that can run", ctx) or full.blocked:
+    if full.blocked or _report_goal(task, full, "after running every step", ctx):
         return
     lean = simulate(task, initial, skip_optional=True)
     for i, reqs in lean.blocked.items():

@@ -26,7 +26,7 @@ from proassist.scenarios.build import (
 from proassist.scenarios.errors import Problem, did_you_mean, sort_problems
 from proassist.scenarios.model import Layout, PersonProfile, Scenario
 from proassist.scenarios.paths import LAYOUTS_DIR, PROFILES_DIR, library_names, resolve
-from proassist.scenarios.schema import Ctx, Record
+from proassist.scenarios.schema import INVALID, Ctx, Record
 from proassist.scenarios.source import read_source
 from proassist.scenarios.specs import LAYOUT, PROFILE, TASK
 
@@ -36,7 +36,8 @@ def _check(path: str | Path, record: Record, text: str | None = None) -> tuple[A
     ctx = Ctx(src, list(src.problems))
     if src.data is None and src.problems:
         return None, ctx
-    return record(src.data, (), ctx), ctx
+    doc = record(src.data, (), ctx)
+    return (None if doc is INVALID else doc), ctx
 
 
 def read_layout(path: str | Path) -> tuple[Layout | None, list[Problem]]:
