@@ -216,11 +216,19 @@ def evaluate_model(model: Any, dataset_dir: str | Path, batch_size: int = 256) -
     pos = gold == 1
     return {
         "accuracy": float((pred == gold).mean()),
-        "balanced_accuracy": float(((pred[pos] == 1).mean() + (pred[~pos] == 0).mean()) / 2),
+        "balanced_accuracy": _balanced(pred, pos),
         "if1": _f1(pred == 1, pos),
         "sf1": _f1(pred == 0, ~pos),
-        "intent_accuracy": float((intent[pos] == data.arrays["intent"][pos]).mean()),
+        "intent_accuracy": float((intent[pos] == data.arrays["intent"][pos]).mean())
+        if pos.any()
+        else 0.0,
     }
+
+
+def _balanced(pred: np.ndarray, pos: np.ndarray) -> float:
+    """Mean of the recall of each class present."""
+    recalls = [float((pred[m] == v).mean()) for m, v in ((pos, 1), (~pos, 0)) if m.any()]
+    return float(np.mean(recalls)) if recalls else 0.0
 
 
 def _f1(pred: np.ndarray, gold: np.ndarray) -> float:
