@@ -128,10 +128,6 @@ def train(
     Returns:
         ``{"model_path", "epochs_trained", "history": [{"epoch", "loss", "n"}], "config"}``.
     """
-    import torch
-
-    from proassist.policies.learned_net import trainable_state
-
     data = InteractionDataset(dataset_dir)
     config = {**(model_config or {}), "clip_len": data.clip_len, "frame_size": data.frame_size}
     model, optimizer = _build(config, lr, seed)
@@ -141,36 +137,36 @@ def train(
     start, history = _resume(ckpt_dir, model, optimizer, config) if resume else (0, [])
     arr = data.arrays
     for epoch in range(start + 1, epochs + 1):
-        idx = recipe_indices(
-            arr["decision"],
-            arr["t"],
-            arr["episode"],
-            np.random.default_rng([seed, epoch]),
-            ratio,
-            min_gap_s,
-        )
+        rng = np.random.default_rng([seed, epoch])
+        idx = recipe_indices(arr["decision"], arr["t"], arr["episode"], rng, ratio, min_gap_s)
         loss = _run_epoch(
             model, optimizer, data, idx, batch_size, interrupt_weight, progress, epoch
         )
         history.append({"epoch": epoch, "loss": loss, "n": int(len(idx))})
-        state = {
-            "model": trainable_state(model),
-            "optimizer": optimizer.state_dict(),
-            "epoch": epoch,
-        }
-        torch.save(
-            {**state, "config": config, "history": history}, ckpt_dir / f"epoch_{epoch:03d}.pt"
-        )
+        _save_checkpoint(ckpt_dir / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, history)
+    args = {"dataset_dir": str(dataset_dir), "epochs": epochs, "batch_size": batch_size}
+    args.update(
+        lr=lr, seed=seed, interrupt_weight=interrupt_weight, ratio=ratio, min_gap_s=min_gap_s
+    )
+    return _save_final(out, model, history, args)
+
+
+def _save_checkpoint(path: Path, model: Any, optimizer: Any, epoch: int, history: list) -> None:
+    import torch
+
+    from proassist.policies.learned_net import trainable_state
+
+    state = {"model": trainable_state(model), "optimizer": optimizer.state_dict(), "epoch": epoch}
+    torch.save({**state, "config": model.config, "history": history}, path)
+
+
+def _save_final(out: Path, model: Any, history: list, args: dict) -> dict[str, Any]:
+    import torch
+
+    from proassist.policies.learned_net import trainable_state
+
     torch.save(trainable_state(model), out / "model.pt")
-    args = {
-        "dataset_dir": str(dataset_dir),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
-    }
-    args.update(interrupt_weight=interrupt_weight, ratio=ratio, min_gap_s=min_gap_s)
-    meta = {"config": config, "history": history, "train_args": args}
+    meta = {"config": dict(model.config), "history": history, "train_args": args}
     (out / "model.json").write_text(json.dumps(meta, indent=1))
     return {"model_path": str(out / "model.pt"), "epochs_trained": len(history), **meta}
 
