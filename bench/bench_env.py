@@ -1,0 +1,156 @@
+"""Env benchmark: steps/s with rendering vs raw pybullet, no-render steps/s, reset, RSS, vector.
+
+The reference is measured in the same run: raw ``pybullet.getCameraImage`` of the env's
+own scene (same client, same camera matrices, same resolution) for the same body
+states the env rendered, so the ratio is the cost of everything the env adds (person,
+deviations, scene updates, observation assembly).
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Any
+
+import numpy as np
+
+MODES = ("rgb", "depth", "segmentation")
+SILENT = {"decision": 0, "intent": 0, "step": 32, "text": ""}
+
+
+def _make(**kwargs: Any) -> Any:
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401
+
+    return gym.make("ProAssist-Kitchen-v0", task="kitchen_tea", **kwargs)
+
+
+def _steps(env: Any, n: int, seed: int = 0) -> tuple[float, list[Any]]:
+    """Time ``n`` silent env steps (resetting at episode ends); return seconds and bodies."""
+    env.reset(seed=seed)
+    bodies = []
+    elapsed = 0.0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        _, _, term, trunc, _ = env.step(SILENT)
+        elapsed += time.perf_counter() - t0
+        sim = env.unwrapped.simulation
+        bodies.append(sim.body())
+        if term or trunc:
+            env.reset()
+    return elapsed, bodies
+
+
+def _raw(env: Any, bodies: list[Any]) -> float:
+    import pybullet as p
+
+    backend = env.unwrapped._scene.backend
+    views = [backend.view_matrix(b) for b in bodies]
+    kwargs = backend.camera_kwargs
+    t0 = time.perf_counter()
+    for v in views:
+        p.getCameraImage(viewMatrix=v, **kwargs)
+    return time.perf_counter() - t0
+
+
+def _render_rows(n: int) -> list[dict]:
+    env = _make(obs_modes=MODES)
+    env_s = raw_s = 0.0
+    for block in range(3):
+        s, bodies = _steps(env, n, seed=block)
+        env_s += s
+        raw_s += _raw(env, bodies)
+    env.close()
+    env_fps, raw_fps = 3 * n / env_s, 3 * n / raw_s
+    return [
+        {
+            "name": "env.step 128x128 rgb+depth+seg",
+            "value": f"{env_fps:.0f} steps/s",
+            "reference": f"raw getCameraImage {raw_fps:.0f} frames/s",
+            "ratio": f"{env_fps / raw_fps:.2f}",
+            "goal": ">= 0.9",
+        }
+    ]
+
+
+def _norender_rows(n: int) -> list[dict]:
+    env = _make(render=False)
+    s, _ = _steps(env, n)
+    env.close()
+    sps = n / s
+    return [
+        {
+            "name": "env.step, render=False",
+            "value": f"{sps:.0f} steps/s",
+            "reference": "real time at 2 Hz",
+            "ratio": f"{sps * 0.5:.0f}x real time",
+            "goal": "",
+        }
+    ]
+
+
+def _reset_rows(repeats: int) -> list[dict]:
+    env = _make(obs_modes=MODES)
+    env.reset(seed=0)
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        env.reset(seed=i + 1)
+        times.append((time.perf_counter() - t0) * 1000)
+    env.close()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return [
+        {
+            "name": "env.reset (same layout)",
+            "value": f"{np.median(times):.1f} ms (median)",
+            "reference": "",
+            "ratio": "",
+            "goal": "<= 50 ms",
+        },
+        {
+            "name": "peak RSS, bench process (1 env + imports)",
+            "value": f"{rss_mb:.0f} MB",
+            "reference": "",
+            "ratio": "",
+            "goal": "<= 300 MB per env",
+        },
+    ]
+
+
+def _vector_rows(n: int) -> list[dict]:
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401
+
+    envs = gym.make_vec("ProAssist-Kitchen-v0", 2, vectorization_mode="async", task="kitchen_tea")
+    envs.reset(seed=0)
+    actions = {k: np.array([v, v]) for k, v in SILENT.items() if k != "text"}
+    actions["text"] = ("", "")
+    t0 = time.perf_counter()
+    for _ in range(n):
+        envs.step(actions)
+    s = time.perf_counter() - t0
+    envs.close()
+    single = _make()
+    s1, _ = _steps(single, n)
+    single.close()
+    return [
+        {
+            "name": "2-env async vector, rgb",
+            "value": f"{2 * n / s:.0f} env-steps/s",
+            "reference": f"1 env in-process {n / s1:.0f} steps/s",
+            "ratio": f"{(2 * n / s) / (n / s1):.2f}",
+            "goal": "",
+        }
+    ]
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Run the env benchmarks; ``quick`` uses fewer steps."""
+    n = 100 if quick else 300
+    rows = _reset_rows(10 if quick else 30)
+    rows += _render_rows(n)
+    rows += _norender_rows(n * 10)
+    rows += _vector_rows(n)
+    return rows
