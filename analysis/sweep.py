@@ -12,6 +12,16 @@ sweep killed at any moment and started again runs only the missing units
 
 Engines (:mod:`proassist.analysis.sweep_backends`): ``local`` (a process pool of
 ``workers`` processes; ``workers=0`` runs in this process, for debugging) and ``ray``.
+
+A row of ``results.jsonl`` (no wall-clock values: rows are reproducible)::
+
+    {"unit_id": "0385f2fc21b07bac", "label": "duplex,planner_latency=1.0", "task": null,
+     "seed": 0, "config": {"policy", "policy_kwargs", "env_id", "env_kwargs"},
+     "status": "ok" | "failed", "scores": {...}, "extra": {...},
+     "error": null | "Type: message", "traceback": null | "...", "has_episode": true}
+
+After a run the file holds one row per unit, in expansion order (rows of units no
+longer in the sweep file are kept after them); ``episodes.jsonl`` likewise.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def base_row(unit: Mapping[str, Any]) -> dict[str, Any]:
 def failed_row(unit: Mapping[str, Any], error: str, tb: str) -> dict[str, Any]:
     """A ``failed`` result row with its error line and traceback."""
     row = base_row(unit)
-    row.update(status="failed", scores={}, extra={}, error=error, traceback=tb)
+    row.update(status="failed", scores={}, extra={}, error=error, traceback=tb, has_episode=False)
     return row
 
 
@@ -98,9 +98,11 @@ def _call_unit(fn_ref: UnitRef, unit: dict[str, Any]) -> tuple[dict[str, Any], A
     if not isinstance(scores, Mapping):
         raise TypeError(f"'scores' must be a mapping, got {type(scores).__name__}")
     extra = {k: v for k, v in out.items() if k not in ("scores", "episode")}
+    episode = out.get("episode")
     row = base_row(unit)
     row.update(status="ok", scores=dict(scores), extra=extra, error=None, traceback=None)
-    return _plain(row), _plain(out.get("episode"))
+    row["has_episode"] = episode is not None
+    return _plain(row), _plain(episode)
 
 
 def execute_unit(unit: dict[str, Any], fn_ref: UnitRef) -> tuple[dict[str, Any], Any, float]:

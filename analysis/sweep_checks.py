@@ -18,6 +18,7 @@ and variants), recursively into mappings and lists:
 - policy names exist in ``proassist.policies.list_policies()``, the env id in the
   ``proassist.envs`` registry and task names in ``proassist.scenarios.list_scenarios``
   (each check runs only when that function is importable);
+- the ``unit`` function imports;
 - labels are unique and no two configurations are identical.
 """
 
@@ -242,14 +243,30 @@ def _check_names(spec: SweepSpec, rep: Reporter) -> None:
             rep.add(loc, f"a policy name must be a string, got {name!r}")
         elif known and name not in known:
             rep.add(loc, f"unknown policy {name!r}{did_you_mean(name, known)} (known: {known})")
+    if spec.unit is not None:
+        _check_unit(spec.unit, rep)
     env_ids = _optional("proassist.envs", "ENV_IDS")
     if env_ids and spec.env not in env_ids:
         rep.add(("env",), f"unknown env {spec.env!r}{did_you_mean(spec.env, env_ids)}")
     _check_tasks(spec, rep)
 
 
+def _check_unit(ref: str, rep: Reporter) -> None:
+    """The ``unit`` function must import (in this process, before any worker starts)."""
+    from proassist.analysis.sweep_backends import resolve_unit_fn
+
+    try:
+        resolve_unit_fn(ref)
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        rep.add(("unit",), f"cannot load {ref!r}: {type(exc).__name__}: {exc}")
+
+
 def _check_tasks(spec: SweepSpec, rep: Reporter) -> None:
-    if spec.tasks and "task" in spec.env_kwargs:
+    sets_task = "task" in spec.env_kwargs or "env_kwargs.task" in spec.grid
+    sets_task = sets_task or any(
+        k == "env_kwargs.task" for v in spec.variants for k, _ in v.settings
+    )
+    if spec.tasks and sets_task:
         rep.add(("tasks",), "give either 'tasks' or 'env_kwargs.task', not both")
     list_scenarios = _optional("proassist.scenarios", "list_scenarios")
     if not spec.tasks or list_scenarios is None:

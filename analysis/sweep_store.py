@@ -12,7 +12,8 @@ only when its row is on disk. A process killed mid-write leaves at most one torn
 line (no trailing newline, or not valid JSON); reading ignores it. :meth:`SweepStore.compact`
 rewrites both files atomically (temporary file, ``fsync``, ``os.replace``) with exactly one
 row per unit (the last written wins, so a retried unit supersedes its failed row) and
-only the episodes of units whose final row is ``ok``. A lock file (``flock``, released by
+only the episodes of units whose final row is ``ok``; a row that says it has an episode
+whose line is missing is dropped, so that unit runs again. A lock file (``flock``, released by
 the kernel even on SIGKILL) keeps two sweeps from writing the same folder.
 """
 
@@ -125,6 +126,9 @@ class SweepStore:
         """
         self._close_fds()
         rows, eps = self.load()
+        lost = [u for u, r in rows.items() if r.get("has_episode") and u not in eps]
+        for u in lost:  # its episode line is gone (file damaged): run the unit again
+            del rows[u]
         ids = [u for u in dict.fromkeys(order) if u in rows]
         ids += [u for u in rows if u not in set(ids)]
         write_atomic(self.results_path, "".join(dumps_line(rows[u]) for u in ids))

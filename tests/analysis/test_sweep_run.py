@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_sweep_helpers import write_spec
 
 from proassist.analysis.cli import main as cli_main
@@ -124,3 +128,20 @@ def test_cli_runs_and_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit):
         cli_main(["sweep", "--help"])
     assert "--retry-failed" in capsys.readouterr().out
+
+
+@settings(max_examples=15, deadline=None)
+@given(cut=st.floats(0.0, 1.0), cut_episodes=st.floats(0.0, 1.0))
+def test_resume_after_truncation_at_any_byte(cut: float, cut_episodes: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = write_spec(Path(tmp) / "s.yaml", seeds=2)
+        full = run_sweep(spec, Path(tmp) / "full", workers=0, progress=False)
+        out = Path(tmp) / "cut"
+        shutil.copytree(Path(tmp) / "full", out)
+        for name, frac in (("results.jsonl", cut), ("episodes.jsonl", cut_episodes)):
+            data = (out / name).read_bytes()
+            (out / name).write_bytes(data[: int(len(data) * frac)])
+        resumed = run_sweep(spec, out, workers=0, progress=False)
+        assert resumed.rows == full.rows
+        for name in ("results.jsonl", "episodes.jsonl"):
+            assert (out / name).read_bytes() == (Path(tmp) / "full" / name).read_bytes()

@@ -114,6 +114,8 @@ BROKEN = [
     (GOOD + "tasks: [kitchen_tee]\n", "tasks[0]", 7, "did you mean 'kitchen_tea'"),
     (GOOD + "metrics: [g_mean, g_mean]\n", "metrics[1]", 7, "duplicate"),
     (GOOD + "unit: not-a-path\n", "unit", 7, "does not match"),
+    (GOOD + "unit: test_sweep_helpers:no_such_fn\n", "unit", 7, "cannot load"),
+    (GOOD + "tasks: [kitchen_tea]\nenv_kwargs: {task: kitchen_tea}\n", "tasks", 7, "not both"),
     (GOOD + "name: again\n", "name", 7, "duplicate key"),
     (
         GOOD.replace("policy: [silent, periodic]", "env_kwargs.deviation_rates: [{omission: 0.1}]")

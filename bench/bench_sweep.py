@@ -1,0 +1,105 @@
+"""Sweep throughput: 2 local workers vs 1, and Ray's per-unit overhead vs local processes.
+
+By default each unit is :func:`proassist.analysis.sweep_units.cpu_unit` (a fixed ~0.2 s
+single-threaded numpy computation), which measures the machinery itself. To measure real
+episodes pass a sweep file and the episode unit::
+
+    run(spec="analysis/sweeps/baselines.yaml", unit="proassist.analysis.sweep_units:episode_unit")
+
+Wall times include each engine's per-sweep work (spawning the local pool, scheduling Ray
+tasks); the Ray cluster's own start-up is excluded (a cluster is started once, not per
+sweep), and Ray's workers are warmed up by one throw-away sweep first.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from proassist.analysis.sweep import run_sweep
+from proassist.analysis.sweep_spec import SweepSpec, load_sweep
+
+CPU_UNIT = "proassist.analysis.sweep_units:cpu_unit"
+#: Repetitions of each timing (best of) outside quick mode.
+REPEATS = 2
+
+
+def cpu_spec(n_units: int, unit: str = CPU_UNIT) -> SweepSpec:
+    """A sweep of ``n_units`` units (2 policies x n/2 seeds) running ``unit``."""
+    text = (
+        "name: bench_sweep\nenv: ProAssist-Kitchen-v0\n"
+        f"episodes: {{count: {max(n_units // 2, 1)}}}\n"
+        f"unit: {unit}\n"
+        "grid: {policy: [silent, periodic]}\n"
+    )
+    return load_sweep(text, is_text=True)
+
+
+def _timed(spec: SweepSpec, unit: str | None, **kwargs: Any) -> tuple[float, int]:
+    """Wall seconds of one fresh sweep and its number of ok units."""
+    with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
+        t0 = time.perf_counter()
+        res = run_sweep(spec, Path(tmp) / "out", unit_fn=unit, progress=False, **kwargs)
+        wall = time.perf_counter() - t0
+    if res.failed:
+        raise RuntimeError(f"{res.failed} units failed: {res.ordered_rows()[0].get('error')}")
+    return wall, res.ok
+
+
+def _ray_wall(spec: SweepSpec, unit: str | None, workers: int, repeats: int) -> float:
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    try:
+        _timed(spec, unit, workers=workers, backend="ray")  # warm-up: worker processes
+        return min(_timed(spec, unit, workers=workers, backend="ray")[0] for _ in range(repeats))
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run(
+    quick: bool = False, unit: str | None = CPU_UNIT, spec: str | Path | None = None
+) -> list[dict]:
+    """Measure the sweep engines (rows as in ``bench/__main__.py``).
+
+    Args:
+        quick: Fewer units (8 instead of 24).
+        unit: Unit function (``module:function``); None = the sweep file's (or episodes).
+        spec: A sweep file to time instead of the synthetic one.
+    """
+    sweep = load_sweep(spec) if spec is not None else cpu_spec(8 if quick else 24, unit or CPU_UNIT)
+    t1 = t2 = float("inf")
+    for _ in range(1 if quick else REPEATS):  # interleaved, best of: the machine is shared
+        w1, n = _timed(sweep, unit, workers=1)
+        w2, _ = _timed(sweep, unit, workers=2)
+        t1, t2 = min(t1, w1), min(t2, w2)
+    rows = [
+        {"name": f"sweep {n} units, 1 worker", "value": f"{t1:.2f} s"},
+        {
+            "name": f"sweep {n} units, 2 workers",
+            "value": f"{t2:.2f} s",
+            "reference": f"{t1:.2f} s (1 worker)",
+            "ratio": f"{t1 / t2:.2f}x speedup",
+            "goal": ">= 1.8x",
+        },
+    ]
+    try:
+        tr = _ray_wall(sweep, unit, 2, 1 if quick else REPEATS)
+    except ImportError:
+        return [*rows, {"name": "sweep on Ray", "value": "skipped: ray not installed"}]
+    overhead_ms = (tr - t2) / n * 1000 * 2  # per unit, per worker slot
+    rows.append(
+        {
+            "name": f"sweep {n} units, Ray 2 CPUs",
+            "value": f"{tr:.2f} s ({overhead_ms:+.0f} ms/unit)",
+            "reference": f"{t2:.2f} s (2 local processes)",
+            "ratio": f"{(tr - t2) / t2 * 100:+.1f}% overhead",
+            "goal": "<= 5%",
+        }
+    )
+    return rows
