@@ -131,16 +131,18 @@ class PybulletRenderer:
         self._hands: list[int] = []
         self._lut = np.full(1, -1, dtype=np.int32)
         self._pose_cache: dict[Any, Any] = {}
+        self._visible: dict[Any, bool] = {}
+        self._colors: dict[int, list[tuple]] = {}
         self._state = StateView(Layout("empty", ()), (), ())
 
     # ------------------------------------------------------------------ building
 
-    def _create(self, parts: Sequence[Part], pos: Vec3 = PARK) -> int:
+    def _create(self, parts: Sequence[Part], pos: Vec3 = PARK, hidden: bool = False) -> int:
         """One multibody: an empty base at ``pos`` and one fixed link per part."""
         p, c = self._p, self.client
-        vis = [self._visual(part) for part in parts]
+        vis = [self._visual(part, hidden) for part in parts]
         n = len(parts)
-        return p.createMultiBody(
+        uid = p.createMultiBody(
             0,
             -1,
             -1,
@@ -157,10 +159,13 @@ class PybulletRenderer:
             linkJointAxis=[(0, 0, 1)] * n,
             physicsClientId=c,
         )
+        self._colors[uid] = [pt.rgba for pt in parts]
+        return uid
 
-    def _visual(self, part: Part) -> int:
+    def _visual(self, part: Part, hidden: bool) -> int:
         p, s = self._p, part.size
-        kw: dict[str, Any] = {"rgbaColor": part.rgba, "physicsClientId": self.client}
+        rgba = (*part.rgba[:3], 0.0) if hidden else part.rgba
+        kw: dict[str, Any] = {"rgbaColor": rgba, "physicsClientId": self.client}
         if part.shape == "box":
             return p.createVisualShape(p.GEOM_BOX, halfExtents=s, **kw)
         if part.shape == "sphere":
@@ -206,8 +211,9 @@ class PybulletRenderer:
         self._obj_body[obj.id] = uid
         owner = {uid: sid}
         for name, parts in decoration_parts(obj).items():
-            duid = self._create(parts)
+            duid = self._create(parts, hidden=True)
             self._deco_body[(obj.id, name)] = duid
+            self._visible[(obj.id, name)] = False
             owner[duid] = -1 if name == "steam" else sid
         self._glow_links[obj.id] = []
         return owner
@@ -265,11 +271,24 @@ class PybulletRenderer:
         for oid, uid in self._obj_body.items():
             pos = self._state.object_pose(oid, body)
             shown = self._state.shown[oid]
-            self._move(oid, uid, PARK if "pieces" in shown else pos)
+            whole = "pieces" not in shown
+            self._show(oid, uid, whole)
+            if whole:
+                self._move(oid, uid, pos)
             for name in DECORATIONS:
-                self._move(
-                    (oid, name), self._deco_body[(oid, name)], pos if name in shown else PARK
-                )
+                key, duid = (oid, name), self._deco_body[(oid, name)]
+                self._show(key, duid, name in shown)
+                if name in shown:
+                    self._move(key, duid, pos)
+
+    def _show(self, key: Any, uid: int, visible: bool) -> None:
+        """Show or hide body ``uid`` (alpha 0 hides it: TinyRenderer then skips it for free)."""
+        if self._visible.get(key, True) == visible:
+            return
+        self._visible[key] = visible
+        for link, rgba in enumerate(self._colors[uid]):
+            color = rgba if visible else (*rgba[:3], 0.0)
+            self._p.changeVisualShape(uid, link, rgbaColor=color, physicsClientId=self.client)
 
     def _place_hands(self, body: BodyState) -> None:
         for uid, sh, hand in zip(
