@@ -10,7 +10,8 @@ type                fields (besides ``t``, ``type``)
 task_start          task, domain, goal, plan (list of step ids), seed
 step_start          step, index (plan index or -1), recovery (bool),
                     deviation (id or None)
-step_end            step, index, recovery, deviation, duration
+step_end            step, index, recovery, deviation, duration,
+                    interrupted (bool: abandoned before its end)
 deviation           id, kind, step (affected plan step id), index, onset,
                     recovery_steps (list of {id, instruction, step}),
                     deadline, params, scripted (bool)
