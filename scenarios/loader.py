@@ -2,12 +2,14 @@
 
 ``load_*`` functions validate strictly (see :mod:`.validate`) and raise one
 :class:`~proassist.scenarios.errors.ScenarioError` listing every problem. Results are
-cached per file and modification time, so repeated loads (one per env reset) are cheap.
+cached per file path and content hash, so repeated loads (one per env reset) are cheap
+(a task's cache entry does not notice a later edit of its layout or profile file).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from proassist.scenarios.paths import (
 )
 from proassist.scenarios.validate import read_layout, read_profile, read_task
 
-_CACHE: dict[tuple[str, str, int, int], object] = {}
+_CACHE: dict[tuple[str, str, str], object] = {}
 
 
 def list_scenarios(domain: str | None = None) -> list[str]:
@@ -73,8 +75,8 @@ def _find(name_or_path: str | Path, folder: Path, what: str) -> Path:
 
 def _cached(kind: str, path: Path, read):  # noqa: ANN001, ANN202
     try:
-        st = path.stat()
-        key = (kind, str(path.resolve()), st.st_mtime_ns, st.st_size)
+        digest = hashlib.sha1(path.read_bytes()).hexdigest()
+        key = (kind, str(path.resolve()), digest)
     except OSError:
         key = None
     if key is not None and key in _CACHE:

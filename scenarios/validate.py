@@ -27,12 +27,12 @@ from proassist.scenarios.errors import Problem, did_you_mean, sort_problems
 from proassist.scenarios.model import Layout, PersonProfile, Scenario
 from proassist.scenarios.paths import LAYOUTS_DIR, PROFILES_DIR, library_names, resolve
 from proassist.scenarios.schema import INVALID, Ctx, Record
-from proassist.scenarios.source import read_source
+from proassist.scenarios.source import Source, read_source
 from proassist.scenarios.specs import LAYOUT, PROFILE, TASK
 
 
-def _check(path: str | Path, record: Record, text: str | None = None) -> tuple[Any, Ctx]:
-    src = read_source(path, text)
+def _check(path: str | Path, record: Record, src: Source | None = None) -> tuple[Any, Ctx]:
+    src = src if src is not None else read_source(path)
     ctx = Ctx(src, list(src.problems))
     if src.data is None and src.problems:
         return None, ctx
@@ -40,9 +40,14 @@ def _check(path: str | Path, record: Record, text: str | None = None) -> tuple[A
     return (None if doc is INVALID else doc), ctx
 
 
-def read_layout(path: str | Path) -> tuple[Layout | None, list[Problem]]:
-    """Validate a layout file; returns the layout (``None`` if invalid) and the problems."""
-    doc, ctx = _check(path, LAYOUT)
+def read_layout(path: str | Path, src: Source | None = None) -> tuple[Layout | None, list[Problem]]:
+    """Validate a layout file; returns the layout (``None`` if invalid) and the problems.
+
+    Args:
+        path: The layout file.
+        src: The file already parsed by :func:`read_source`, if it was.
+    """
+    doc, ctx = _check(path, LAYOUT, src)
     if doc is None:
         return None, sort_problems(ctx.problems)
     stem = Path(path).stem
@@ -56,9 +61,16 @@ def read_layout(path: str | Path) -> tuple[Layout | None, list[Problem]]:
     return build_layout(doc), []
 
 
-def read_profile(path: str | Path) -> tuple[PersonProfile | None, list[Problem]]:
-    """Validate a person profile file (a mapping of :class:`PersonProfile` fields)."""
-    doc, ctx = _check(path, PROFILE)
+def read_profile(
+    path: str | Path, src: Source | None = None
+) -> tuple[PersonProfile | None, list[Problem]]:
+    """Validate a person profile file (a mapping of :class:`PersonProfile` fields).
+
+    Args:
+        path: The profile file.
+        src: The file already parsed by :func:`read_source`, if it was.
+    """
+    doc, ctx = _check(path, PROFILE, src)
     if doc is None:
         return None, sort_problems(ctx.problems)
     if doc.get("base") is not None:
@@ -101,14 +113,14 @@ def _task_person(doc: dict, ctx: Ctx) -> PersonProfile | None:
     return build_profile(data, base, base.name)
 
 
-def read_task(path: str | Path, text: str | None = None) -> tuple[Scenario | None, list[Problem]]:
+def read_task(path: str | Path, src: Source | None = None) -> tuple[Scenario | None, list[Problem]]:
     """Validate a task file; returns the scenario (``None`` if invalid) and every problem.
 
     Args:
         path: The task file (also the name used in problems).
-        text: Its text, when already read.
+        src: The file already parsed by :func:`read_source`, if it was.
     """
-    doc, ctx = _check(path, TASK, text)
+    doc, ctx = _check(path, TASK, src)
     if doc is None:
         return None, sort_problems(ctx.problems)
     layout = _task_layout(doc, ctx)
@@ -162,7 +174,7 @@ def validate_file(path: str | Path) -> list[Problem]:
         return sort_problems(src.problems)
     kind = file_kind(path, src.data)
     if kind == "layout":
-        return read_layout(path)[1]
+        return read_layout(path, src)[1]
     if kind == "profile":
-        return read_profile(path)[1]
-    return read_task(path)[1]
+        return read_profile(path, src)[1]
+    return read_task(path, src)[1]

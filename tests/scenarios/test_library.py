@@ -110,13 +110,15 @@ def _has_partial_order(procedure: sc.Procedure) -> bool:
     changed = True
     while changed:  # transitive closure
         changed = False
-        for sid, deps in before.items():
+        for deps in before.values():
             extra = set().union(*(before[d] for d in deps)) - deps if deps else set()
             if extra:
                 deps |= extra
                 changed = True
     required = [s.id for s in procedure.steps if not s.optional]
-    return any(a not in before[b] and b not in before[a] for a, b in itertools.combinations(required, 2))
+    return any(
+        a not in before[b] and b not in before[a] for a, b in itertools.combinations(required, 2)
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -124,7 +126,10 @@ def test_every_deviation_kind_has_somewhere_to_apply(name: str) -> None:
     scenario = load_scenario(name)
     p = scenario.procedure
     steps = p.steps
-    assert any(isinstance(s.params.get("amount"), str) and s.params.get("amount_value", 0) > 0 for s in steps)
+    assert any(
+        isinstance(s.params.get("amount"), str) and s.params.get("amount_value", 0) > 0
+        for s in steps
+    )
     assert any(isinstance(s.params.get("setting"), str) for s in steps)
     assert any(s.params.get("min_time", 0) > 0 for s in steps)
     for s in steps:
@@ -211,7 +216,10 @@ def test_profiles_by_name_and_in_tasks() -> None:
 
 def test_with_script_supplied_by_code() -> None:
     base = load_scenario("kitchen_tea")
-    script = [ScriptedDeviation("omission", "add_tea_bag", time=10.0), ScriptedDeviation("safety", "turn_off_burner")]
+    script = [
+        ScriptedDeviation("omission", "add_tea_bag", time=10.0),
+        ScriptedDeviation("safety", "turn_off_burner"),
+    ]
     scenario = sc.with_script(base, script)
     assert scenario.deviations.scripted == tuple(script)
     assert scenario.deviations.rates == base.deviations.rates
