@@ -136,6 +136,8 @@ def _check_args(backend: str, workers: int) -> None:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if not isinstance(workers, int) or workers < 0:
         raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+    if backend == "ray":
+        backends.import_ray()  # a missing Ray is reported before anything is written
 
 
 def run_sweep(

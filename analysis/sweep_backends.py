@@ -207,7 +207,8 @@ def run_local(
             _isolate(unit, fn_ref, ctx, on_result)
 
 
-def _import_ray() -> Any:
+def import_ray() -> Any:
+    """Import Ray, or raise ImportError naming the ``[ray]`` extra."""
     try:
         import ray
     except ImportError as exc:
@@ -255,7 +256,7 @@ def run_ray(
     function started is shut down at the end. A task whose worker dies is recorded as
     failed (``WORKER_DIED``).
     """
-    ray = _import_ray()
+    ray = import_ray()
     started = _start_ray(ray, workers, address, fn_ref)
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(execute_unit)

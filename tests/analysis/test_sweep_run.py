@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -113,6 +114,14 @@ def test_bad_arguments_and_unit_functions_fail_before_running(tmp_path: Path) ->
         run_sweep(spec, tmp_path / "o", unit_fn="no_such_module:f")
     with pytest.raises(TypeError, match="picklable"):
         run_sweep(spec, tmp_path / "o", unit_fn=lambda u: {"scores": {}})
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_ray_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail
+    spec = write_spec(tmp_path / "s.yaml", seeds=1)
+    with pytest.raises(ImportError, match=r"\[ray\] extra"):
+        run_sweep(spec, tmp_path / "o", backend="ray", progress=False)
     assert not (tmp_path / "o").exists()
 
 
