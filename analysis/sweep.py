@@ -39,7 +39,7 @@ from proassist.analysis import sweep_backends as backends
 from proassist.analysis.sweep_expand import expand_units
 from proassist.analysis.sweep_spec import SweepSpec, load_sweep
 from proassist.analysis.sweep_store import SweepStore, write_atomic
-from proassist.analysis.sweep_summary import format_table, summarize
+from proassist.analysis.sweep_summary import MAX_AUTO_METRICS, format_table, summarize
 from proassist.analysis.sweep_units import DEFAULT_UNIT, check_episode_unit
 
 BACKENDS = ("local", "ray")
@@ -234,6 +234,7 @@ def _finish(
     t0: float,
 ) -> SweepResult:
     summary = summarize(spec.name, units, rows, spec.metrics)
+    summary["metrics_chosen"] = bool(spec.metrics)
     result = SweepResult(out_dir, units, rows, ran, summary["ok"], summary["failed"], summary)
     result.wall_s = time.perf_counter() - t0
     summary_out = {**summary, "ran": ran, "wall_s": round(result.wall_s, 3)}
@@ -244,9 +245,19 @@ def _finish(
 
 
 def report_text(summary: dict[str, Any]) -> str:
-    """The summary table followed by the ok/failed/pending counts."""
+    """The summary table followed by the ok/failed/pending counts.
+
+    When the sweep file names no metrics, the table shows the first
+    ``MAX_AUTO_METRICS`` score columns (``summary.json`` has them all).
+    """
     counts = f"{summary['ok']} ok, {summary['failed']} failed, {summary['pending']} pending"
-    return f"{format_table(summary)}\n{counts}"
+    n = len(summary["metrics"])
+    if summary.get("metrics_chosen") or n <= MAX_AUTO_METRICS:
+        return f"{format_table(summary)}\n{counts}"
+    note = (
+        f"(first {MAX_AUTO_METRICS} of {n} scores; set 'metrics:' to choose; all in summary.json)"
+    )
+    return f"{format_table(summary, MAX_AUTO_METRICS)}\n{note}\n{counts}"
 
 
 def _spec_text(spec: SweepSpec) -> str:
