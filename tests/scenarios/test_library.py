@@ -126,12 +126,15 @@ def test_every_deviation_kind_has_somewhere_to_apply(name: str) -> None:
     scenario = load_scenario(name)
     p = scenario.procedure
     steps = p.steps
+    required = [s for s in steps if not s.optional]  # a skipped optional step hosts nothing
     assert any(
         isinstance(s.params.get("amount"), str) and s.params.get("amount_value", 0) > 0
-        for s in steps
+        for s in required
     )
-    assert any(isinstance(s.params.get("setting"), str) for s in steps)
-    assert any(s.params.get("min_time", 0) > 0 for s in steps)
+    assert any(isinstance(s.params.get("setting"), str) for s in required)
+    assert any(s.params.get("min_time", 0) > 0 for s in required)
+    with_alternatives = {o.id for o in p.objects if o.alternatives}
+    assert any(with_alternatives & set(s.objects) for s in required)
     for s in steps:
         if "min_time" in s.params:  # sim durations stay short: min_time ~ the mean
             assert 0.5 * s.duration.mean <= s.params["min_time"] <= 1.5 * s.duration.mean
