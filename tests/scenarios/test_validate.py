@@ -470,3 +470,20 @@ def test_cli_subprocess_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[0].startswith(f"{bad}:2: <yaml>: invalid YAML")
     assert proc.stdout.splitlines()[1].startswith(f"{missing}:0: <file>: cannot read")
+
+
+def test_person_by_name_base_and_overrides(tmp_path: Path) -> None:
+    text = edit(TEA, "person: typical", "person: {base: careful, compliance: 0.5, name: nervous}")
+    person = load_scenario(_write(tmp_path, text)).person
+    assert (person.name, person.compliance) == ("nervous", 0.5)
+    assert (
+        person.error_proneness == load_scenario("kitchen_salad").person.error_proneness
+    )  # careful
+    text = edit(TEA, "person: typical", "person: {speed: 1.3}")
+    person = load_scenario(_write(tmp_path, text, "kitchen_tea.yaml")).person
+    assert person.speed == 1.3 and person.name == "default"
+    text = edit(TEA, "person: typical", "person: {base: carefull, compliance: 2}")
+    problems = validate_file(_write(tmp_path, text))
+    by_field = {p.field: p for p in problems}
+    assert set(by_field) == {"person.base", "person.compliance"}
+    assert "did you mean 'careful'" in by_field["person.base"].message
