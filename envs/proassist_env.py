@@ -36,10 +36,10 @@ class ProAssistEnv(gym.Env):
 
     ## Observation space
     ``Dict``: ``rgb`` Box(0, 255, (H, W, 3), uint8) egocentric frame (when ``"rgb"`` is
-    in ``obs_modes``; zeros when ``render=False``); ``depth`` Box(0, inf, (H, W),
+    in ``obs_modes``; zeros when ``render=False``); ``depth`` Box(0, 100, (H, W),
     float32) metres and ``segmentation`` Box(-1, 65536, (H, W), int32) when asked for;
     ``utterance`` Text(256, printable) what the person said during the last step;
-    ``goal`` Text(256) the task query; ``time`` Box(0, inf, (1,), float32) seconds.
+    ``goal`` Text(256) the task query; ``time`` Box(0, 1e6, (1,), float32) seconds.
 
     ## Action space
     ``Dict``: ``decision`` Discrete(2) (0 silent, 1 interrupt); ``intent`` Discrete(6)

@@ -17,6 +17,10 @@ CHARSET: str = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
 MAX_TEXT: int = 256
 #: Observation modes an env can emit besides the text fields and time.
 OBS_MODES: tuple[str, ...] = ("rgb", "depth", "segmentation")
+#: Upper bound of ``depth`` (metres; the renderer's far plane is 10 m).
+MAX_DEPTH: float = 100.0
+#: Upper bound of ``time`` (simulated seconds).
+MAX_TIME: float = 1e6
 #: ``step`` value that means "no step".
 NO_STEP: int = MAX_STEPS
 
@@ -32,12 +36,12 @@ def observation_space(width: int, height: int, obs_modes: tuple[str, ...]) -> sp
     if "rgb" in obs_modes:
         fields["rgb"] = spaces.Box(0, 255, (height, width, 3), np.uint8)
     if "depth" in obs_modes:
-        fields["depth"] = spaces.Box(0.0, np.inf, (height, width), np.float32)
+        fields["depth"] = spaces.Box(0.0, MAX_DEPTH, (height, width), np.float32)
     if "segmentation" in obs_modes:
         fields["segmentation"] = spaces.Box(-1, 2**16, (height, width), np.int32)
     fields["utterance"] = text_space()
     fields["goal"] = text_space()
-    fields["time"] = spaces.Box(0.0, np.inf, (1,), np.float32)
+    fields["time"] = spaces.Box(0.0, MAX_TIME, (1,), np.float32)
     return spaces.Dict(fields)
 
 
