@@ -54,8 +54,9 @@ class DeviationManager:
 
     # ------------------------------------------------------------------ triggering
     def scripted_for_step(self, step_id: str) -> bool:
-        """Whether a scripted deviation still waits for ``step_id``."""
-        return any(sd.step == step_id for sd in self.script)
+        """Whether a scripted deviation still waits for ``step_id`` or a step needing it."""
+        anc = self.sim.index.ancestors
+        return any(sd.step == step_id or step_id in anc.get(sd.step, ()) for sd in self.script)
 
     def before_step(self, chosen: Step, t: float) -> bool:
         """Maybe start a deviation instead of ``chosen``; True if one took over."""

@@ -12,8 +12,9 @@ succeeds when the goal predicates hold and no deviation with consequence ``fail`
 (reason ``time_limit``).
 
 Randomness: ``reset`` draws a seed from the given generator and derives independent
-streams for the person, the deviations and the kinematics, so the same generator
-state gives the same episode whatever the policy says until it first speaks.
+streams for the person's behaviour, the deviations, the kinematics and the person's
+reactions to messages, so the same generator state gives the same person and the same
+deviations whatever the assistant says (until its messages change what the person does).
 """
 
 from __future__ import annotations
@@ -130,11 +131,11 @@ class Simulation:
         """Start the episode at time 0 (logs ``task_start``); returns the new events."""
         self._reset_state()
         self.seed = int(self.rng.integers(0, 2**63 - 1))
-        streams = [np.random.default_rng([self.seed, i]) for i in range(3)]
+        streams = [np.random.default_rng([self.seed, i]) for i in range(4)]
         self.deviations = DeviationManager(
             self, streams[1], self.rates, self.script, self.scenario.deviations.max_random
         )
-        self.person = Person(self, self.profile, streams[0])
+        self.person = Person(self, self.profile, streams[0], streams[3])
         self.kinematics = Kinematics(self, streams[2])
         self.log(
             "task_start",

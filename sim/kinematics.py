@@ -26,6 +26,8 @@ from proassist.sim.world import LOCATION_PREDICATES
 EYE_HEIGHT: float = 1.6
 #: Spacing of object slots on a fixture (metres).
 SLOT_PITCH: float = 0.16
+#: Seconds the gaze takes to turn to a new target outside ``look`` phases.
+TURN_TIME: float = 0.8
 _PRIORITY = {"in": 0, "on": 1, "at": 2}
 
 
@@ -202,9 +204,11 @@ class Kinematics:
         fx = self.fixtures.get(ph.stand) or self.layout.fixtures[0]
         fwd = _unit(fx.position[0] - bx, fx.position[1] - by)
         look = self.point(ph.target, head, fwd)
-        if ph.prim == "look" and ph.target_from != ph.target:
-            a = self.point(ph.target_from, head, fwd)
-            look = tuple(a[i] + (look[i] - a[i]) * e for i in range(3))
+        if ph.target_from != ph.target:
+            turn = self._turn(ph, t, e)
+            if turn < 1.0:
+                a = self.point(ph.target_from, head, fwd)
+                look = tuple(a[i] + (look[i] - a[i]) * turn for i in range(3))
         poses = dict(self.base_poses())
         self._placed(act, t, poses)
         hands, held = self._hands(ph, u, head, fwd, look, poses)
@@ -219,6 +223,15 @@ class Kinematics:
             object_poses={k: _f3(v) for k, v in poses.items()},
             primitive=ph.prim,
         )
+
+    @staticmethod
+    def _turn(ph: Phase, t: float, e: float) -> float:
+        """Eased progress of the gaze turn: the whole ``look`` phase, else :data:`TURN_TIME`."""
+        if ph.prim == "look":
+            return e
+        span = min(TURN_TIME, ph.t1 - ph.t0)
+        u = 1.0 if span <= 0 else min(1.0, max(0.0, (t - ph.t0) / span))
+        return u * u * (3 - 2 * u)
 
     def _placed(self, act: Any, t: float, poses: dict[str, Vec3]) -> None:
         """Objects put down earlier in the running activity are shown where put."""

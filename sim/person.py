@@ -46,13 +46,16 @@ class Person(Reactions):
     Args:
         sim: The owning :class:`~proassist.sim.engine.Simulation`.
         profile: The person's profile.
-        rng: The person's generator (step choice, durations, reactions).
+        rng: The person's generator (step choice, durations).
+        react_rng: Generator for reactions to messages (delays, compliance), kept apart
+            so that what the assistant says does not change the person's other draws.
     """
 
-    def __init__(self, sim: Any, profile: PersonProfile, rng: Any) -> None:
+    def __init__(self, sim: Any, profile: PersonProfile, rng: Any, react_rng: Any) -> None:
         self.sim = sim
         self.profile = profile
         self.rng = rng
+        self.react_rng = react_rng
         self.index = sim.index
         self.matcher = StepMatcher(sim.procedure)
         self.trust = 1.0
@@ -441,7 +444,7 @@ class Person(Reactions):
 
     def hear(self, message: Message, t: float) -> None:
         """Hear an assistant message at ``t``; the reaction comes after a delay."""
-        delay = self.profile.reaction_delay.sample(self.rng)
+        delay = self.profile.reaction_delay.sample(self.react_rng)
         self.sim.schedule(t + delay, "reaction", (message, t, delay))
 
     def understand(self, message: Message) -> tuple[str | None, str | None]:

@@ -40,7 +40,7 @@ class Reactions:
 
     sim: Any
     profile: Any
-    rng: Any
+    react_rng: Any
     trust: float
     asked: bool
     directed: str | None
@@ -53,7 +53,7 @@ class Reactions:
 
         The person speaks first, then the ``reaction`` event is logged, then they act.
         """
-        comply = self.rng.random() < self.profile.compliance * self.trust
+        comply = self.react_rng.random() < self.profile.compliance * self.trust
         intent, target = self.understand(message)
         target = self._plan_target(target)
         action: Callable[[], None] | None = None

@@ -61,6 +61,7 @@ class ProcedureIndex:
         successors: Step id -> ids of the steps that list it in ``after``.
         dependents: Step id -> ids of every step that needs it, transitively
             (through ``after`` or through a ``requires`` predicate it adds).
+        ancestors: Step id -> ids of every step it needs (the inverse of ``dependents``).
         required: Ids of the non-optional steps, in order.
         goal: The goal predicates.
     """
@@ -80,6 +81,9 @@ class ProcedureIndex:
                     succ[a].append(s.id)
         self.successors = {k: tuple(v) for k, v in succ.items()}
         self.dependents = self._dependents()
+        self.ancestors: dict[str, frozenset[str]] = {
+            sid: frozenset(a for a in self.order if sid in self.dependents[a]) for sid in self.order
+        }
 
     def _dependents(self) -> dict[str, frozenset[str]]:
         direct: dict[str, set[str]] = {sid: set(self.successors[sid]) for sid in self.order}

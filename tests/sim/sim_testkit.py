@@ -62,9 +62,7 @@ def correct_at_onset(intent: str = "correct_deviation") -> Policy:
     return policy
 
 
-def scripted(
-    name: str, kind: str, step: str, seed: int = 0, **profile_changes: Any
-) -> Simulation:
+def scripted(name: str, kind: str, step: str, seed: int = 0, **profile_changes: Any) -> Simulation:
     """A simulation of task ``name`` with one scripted deviation and no random ones."""
     sc = scenario(name)
     return Simulation(

@@ -19,7 +19,15 @@ FIELDS = {
     "step_start": {"step", "index", "recovery", "deviation"},
     "step_end": {"step", "index", "recovery", "deviation", "duration", "interrupted"},
     "deviation": {
-        "id", "kind", "step", "index", "onset", "recovery_steps", "deadline", "params", "scripted",
+        "id",
+        "kind",
+        "step",
+        "index",
+        "onset",
+        "recovery_steps",
+        "deadline",
+        "params",
+        "scripted",
     },
     "deviation_resolved": {"id", "kind", "assisted", "by", "latency"},
     "deadline_missed": {"id", "kind", "consequence"},
@@ -33,7 +41,9 @@ FIELDS = {
 
 
 def _silent(name: str, seed: int, **kw) -> Simulation:
-    return Simulation(scenario(name), rng=np.random.default_rng(seed), deviation_rates={}, script=[], **kw)
+    return Simulation(
+        scenario(name), rng=np.random.default_rng(seed), deviation_rates={}, script=[], **kw
+    )
 
 
 @pytest.mark.parametrize("name", TASKS)
@@ -66,7 +76,9 @@ def test_each_step_advances_exactly_dt_and_times_are_ordered() -> None:
 
 def test_event_fields_match_the_documented_schema() -> None:
     sc = scenario("kitchen_tea")
-    sim = Simulation(sc, rng=np.random.default_rng(3), deviation_rates={k: 0.3 for k in sc.deviations.rates})
+    sim = Simulation(
+        sc, rng=np.random.default_rng(3), deviation_rates={k: 0.3 for k in sc.deviations.rates}
+    )
     policy_calls = []
 
     def policy(s: Simulation, new: list[dict]) -> Message | None:
@@ -88,7 +100,9 @@ def test_same_seed_same_log_different_seed_different_log() -> None:
 
     def log(seed: int) -> str:
         sim = Simulation(sc, rng=np.random.default_rng(seed))
-        return json.dumps(run(sim, lambda s, new: Message("warn", "serve_tea") if s.time == 30 else None))
+        return json.dumps(
+            run(sim, lambda s, new: Message("warn", "serve_tea") if s.time == 30 else None)
+        )
 
     assert log(7) == log(7)
     assert log(7) != log(8)
@@ -117,7 +131,9 @@ def test_step_after_end_and_before_reset_raise() -> None:
 
 def test_privileged_queries_follow_the_episode() -> None:
     sim = Simulation(
-        scenario("kitchen_tea"), rng=np.random.default_rng(0), deviation_rates={},
+        scenario("kitchen_tea"),
+        rng=np.random.default_rng(0),
+        deviation_rates={},
         script=[ScriptedDeviation("omission", "fill_kettle")],
     )
     sim.reset()

@@ -1,0 +1,164 @@
+"""Tests of the simulated person: reactions, trust, free text, hesitation, distraction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sim_testkit import of_type, profile, run, scenario, scripted
+
+from proassist.sim.engine import Simulation
+from proassist.sim.language import StepMatcher, infer_intent, interpret
+from proassist.sim.messages import Message
+
+
+def _silent(seed: int = 0, **changes) -> Simulation:
+    sc = scenario("kitchen_tea")
+    return Simulation(
+        sc,
+        rng=np.random.default_rng(seed),
+        deviation_rates={},
+        script=[],
+        profile=profile(sc, **changes),
+    )
+
+
+def _at_onset(message: Message):
+    def policy(sim, new):
+        return message if any(e["type"] == "deviation" for e in new) else None
+
+    return policy
+
+
+def test_false_alarms_lower_trust_down_to_the_floor() -> None:
+    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3)
+
+    def policy(s, new):
+        return Message("correct_deviation", "serve_tea") if s.time < 6 and s.time % 1 == 0 else None
+
+    events = run(sim, policy)
+    reactions = of_type(events, "reaction")
+    assert [r["response"] for r in reactions] == ["already_done"] * 6
+    assert [r["trust"] for r in reactions] == pytest.approx([0.75, 0.5, 0.3, 0.3, 0.3, 0.3])
+    assert sim.trust == pytest.approx(0.3) and sim.success
+
+
+def test_lower_trust_means_lower_compliance() -> None:
+    def comply_rate(false_alarms: int) -> float:
+        complied = 0
+        for seed in range(40):
+            sim = scripted(
+                "kitchen_tea",
+                "omission",
+                "fill_kettle",
+                seed,
+                compliance=1.0,
+                patience=2,
+                trust_floor=0.25,
+                self_correction=0.0,
+            )
+
+            def policy(s, new, n=false_alarms):
+                if any(e["type"] == "deviation" for e in new):
+                    return Message("correct_deviation", "fill_kettle")
+                k = round(s.time / s.dt)
+                return Message("warn", "serve_tea") if k < n else None
+
+            events = run(sim, policy)
+            last = of_type(events, "reaction")[-1]
+            complied += last["response"] == "comply"
+        return complied / 40
+
+    assert comply_rate(0) == 1.0
+    assert comply_rate(3) < 0.5
+
+
+def test_free_text_correction_is_understood() -> None:
+    sim = scripted("kitchen_tea", "omission", "fill_kettle", 2, compliance=1.0, self_correction=0.0)
+    events = run(sim, _at_onset(Message(text="Wait, you forgot to fill the kettle with water!")))
+    reaction = of_type(events, "reaction")[0]
+    assert reaction["response"] == "comply" and reaction["target"] == "fill_kettle"
+    assert of_type(events, "deviation_resolved") and sim.success
+
+
+def test_free_text_warning_fixes_a_hazard() -> None:
+    sim = scripted(
+        "kitchen_tea", "safety", "turn_off_burner", 0, compliance=1.0, self_correction=0.0
+    )
+    events = run(sim, _at_onset(Message(text="Careful, the burner is still on. Turn it off!")))
+    assert of_type(events, "reaction")[0]["target"] == "turn_off_burner"
+    assert of_type(events, "deviation_resolved") and sim.success
+
+
+def test_gibberish_is_not_understood_and_harmless() -> None:
+    sim = _silent(compliance=1.0)
+    events = run(sim, lambda s, new: Message(text="zzz qqq") if s.time == 3 else None)
+    assert of_type(events, "reaction")[0]["response"] == "not_understood"
+    assert sim.trust == 1.0 and sim.success
+
+
+def test_hesitating_person_asks_and_an_answer_resolves_it() -> None:
+    sim = scripted(
+        "kitchen_tea",
+        "hesitation",
+        "add_tea_bag",
+        0,
+        compliance=1.0,
+        self_correction=0.0,
+        ask_when_stuck=1.0,
+    )
+
+    def policy(s, new):
+        asked = [e for e in new if e["type"] == "person_utterance" and e["act"] == "question"]
+        return Message(text="Put a tea bag in the mug.") if asked else None
+
+    events = run(sim, policy)
+    question = [e for e in of_type(events, "person_utterance") if e["act"] == "question"]
+    assert question and question[0]["text"] == "What should I do next?"
+    assert of_type(events, "hesitation_start") and of_type(events, "hesitation_end")
+    resolved = of_type(events, "deviation_resolved")
+    assert resolved and resolved[0]["assisted"] and sim.success
+    after = [e["step"] for e in of_type(events, "step_start") if e["t"] >= resolved[0]["t"]]
+    assert after[0] == "add_tea_bag"
+
+
+def test_re_engage_without_step_ends_a_distraction() -> None:
+    sim = scripted(
+        "kitchen_tea", "distraction", "boil_water", 0, compliance=1.0, self_correction=0.0
+    )
+    events = run(sim, _at_onset(Message("re_engage")))
+    dev = of_type(events, "deviation")[0]
+    resolved = of_type(events, "deviation_resolved")
+    assert resolved and resolved[0]["latency"] < dev["params"]["duration"]
+    assert sim.success
+
+
+def test_instruct_next_changes_what_the_person_does_next() -> None:
+    sim = _silent(3, compliance=1.0)
+    events = run(sim, lambda s, new: Message("instruct_next", "get_milk") if s.time == 0 else None)
+    starts = [e["step"] for e in of_type(events, "step_start")]
+    assert starts[1] == "get_milk"
+    reaction = of_type(events, "reaction")[0]
+    assert reaction["t"] - reaction["message_t"] == pytest.approx(reaction["delay"])
+
+
+def test_harmless_messages_do_not_change_the_person() -> None:
+    def steps(policy) -> list[tuple]:
+        events = run(_silent(5), policy)
+        return [(e["type"], e["t"], e["step"]) for e in of_type(events, "step_start", "step_end")]
+
+    assert steps(None) == steps(
+        lambda s, new: Message("confirm_done") if s.time % 10 == 0 else None
+    )
+
+
+def test_language_helpers() -> None:
+    matcher = StepMatcher(scenario("kitchen_tea").procedure)
+    assert matcher.match("fill the kettle") == "fill_kettle"
+    assert matcher.match("turn the burner off") == "turn_off_burner"
+    assert matcher.match("zzz") is None
+    assert infer_intent("You forgot the milk") == "correct_deviation"
+    assert infer_intent("Careful, that is hot") == "warn"
+    assert infer_intent("Next, stir the tea") == "instruct_next"
+    assert infer_intent("Well done") == "confirm_done"
+    assert interpret("Stir the tea", matcher, asked=True) == ("answer_question", "stir_tea")
+    assert interpret("hmm", matcher) == (None, None)
