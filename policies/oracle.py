@@ -1,0 +1,223 @@
+"""The privileged ``oracle`` assistant: speaks at the gold intervention moments.
+
+The oracle reads the ground-truth events of each step (``info["events_new"]``, an env
+made with ``privileged=True``) and says what an ideal assistant says, when it says it
+(the gold moments of :mod:`proassist.analysis.gold`):
+
+=====================  ==============================================  ============
+event                  message                                         valid until
+=====================  ==============================================  ============
+``task_start``         instruct_next / first plan step                 t + 1.5 s
+``step_end`` (plan)    instruct_next / next plan step                  t + 1.5 s
+``deviation``          correct_deviation (warn: safety; re_engage:     onset + 2 s
+                       distraction, hesitation) / the affected step
+``person_utterance``   answer_question / next plan step                t + 3 s
+(question)
+``hesitation_start``   re_engage / the step hesitated at               t + 3 s
+=====================  ==============================================  ============
+
+At most one message per decision point: the pending message of the highest
+priority (deviation > question > hesitation > step done > opening) whose window is
+still open, and only at a time where that message is the one the scorer would match
+(no known higher-priority window covers the time): a lower-priority message that can
+never get its own decision point is dropped rather than spoken redundantly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from proassist.policies.base import (
+    PolicyBase,
+    make_action,
+    register_policy,
+    silent_action,
+    step_index,
+)
+from proassist.policies.components import utterance_for
+
+__all__ = ["DEVIATION_INTENTS", "OraclePolicy", "next_plan_step"]
+
+#: Intent of the correcting message by deviation kind (default: correct_deviation).
+DEVIATION_INTENTS: dict[str, str] = {
+    "safety": "warn",
+    "distraction": "re_engage",
+    "hesitation": "re_engage",
+}
+
+#: Next-step guidance counts from this many seconds before the step end (gold window).
+_STEP_EARLY = 3.0
+
+_PRIORITY = {"deviation": 4, "question": 3, "hesitation": 2, "step_done": 1, "opening": 0}
+
+
+def next_plan_step(plan: list[dict[str, Any]], completed: set[str]) -> str | None:
+    """The first incomplete step whose ``after`` steps are completed (else the first
+    incomplete step; ``None`` when every step is completed)."""
+    todo = [s for s in plan if s["id"] not in completed]
+    for s in todo:
+        if all(a in completed for a in s.get("after") or []):
+            return str(s["id"])
+    return str(todo[0]["id"]) if todo else None
+
+
+@dataclass
+class _Pending:
+    """A message the oracle owes, with the window in which it counts."""
+
+    kind: str
+    anchor: float
+    lo: float
+    hi: float
+    intent: str
+    step: str | None
+    text: str
+    early: float = 0.0
+    dev_kind: str | None = None
+    spoken: bool = False
+
+    def covers(self, t: float) -> bool:
+        """Whether ``t`` lies in the scorer's window (which may open ``early``)."""
+        return self.lo - self.early - 1e-9 <= t <= self.hi + 1e-9
+
+    @property
+    def priority(self) -> int:
+        return _PRIORITY[self.kind]
+
+
+@register_policy("oracle")
+class OraclePolicy(PolicyBase):
+    """Privileged assistant that speaks exactly at the gold moments (see module doc).
+
+    Args:
+        guide_steps: Give next-step guidance at the start and after each step.
+        answer_questions: Answer the person's questions.
+        step_late: Seconds after a step end (or the start) the guidance still counts.
+        deviation_late: Seconds after a deviation onset the correction still counts.
+        question_late: Seconds after a question or hesitation the answer still counts.
+    """
+
+    privileged = True
+    needs_pixels = False
+
+    def __init__(
+        self,
+        guide_steps: bool = True,
+        answer_questions: bool = True,
+        step_late: float = 1.5,
+        deviation_late: float = 2.0,
+        question_late: float = 3.0,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("step_late", step_late),
+            ("deviation_late", deviation_late),
+            ("question_late", question_late),
+        ):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0 seconds, got {value}")
+        self.guide_steps = guide_steps
+        self.answer_questions = answer_questions
+        self.step_late = step_late
+        self.deviation_late = deviation_late
+        self.question_late = question_late
+        self.completed: set[str] = set()
+        self.pending: list[_Pending] = []
+
+    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
+        """Forget the previous episode."""
+        super().reset(env_info=env_info, seed=seed)
+        self.completed = set()
+        self.pending = []
+
+    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        """Queue messages for the new ground-truth events; speak the best one due now."""
+        if info is None or "events_new" not in info:
+            raise ValueError(
+                "the oracle needs privileged info (events_new): make the env with privileged=True"
+            )
+        now = float(info.get("time", _time(observation)))
+        for event in info["events_new"]:
+            self._observe(event)
+        self.pending = [p for p in self.pending if p.hi + 1e-9 >= now]
+        due = [p for p in self.pending if not p.spoken and p.lo - 1e-9 <= now]
+        for p in sorted(due, key=lambda p: (-p.priority, p.anchor)):
+            if self._winner(now) is p:
+                p.spoken = True
+                return make_action(p.intent, step_index(self.plan, p.step), p.text)
+        return silent_action()
+
+    def _winner(self, now: float) -> _Pending | None:
+        """The known moment the scorer would match a message at ``now`` to."""
+        inside = [p for p in self.pending if p.covers(now)]
+        if not inside:
+            return None
+        return min(inside, key=lambda p: (-p.priority, abs(now - p.anchor)))
+
+    def _observe(self, e: dict[str, Any]) -> None:
+        typ, t = e.get("type"), float(e.get("t", 0.0))
+        plan_ids = {s["id"] for s in self.plan}
+        if typ == "task_start" and self.guide_steps and self.plan:
+            self._owe("opening", t, t, t + self.step_late, "instruct_next", self._next())
+        elif typ == "step_end" and not e.get("recovery") and e.get("step") in plan_ids:
+            self.completed.add(str(e["step"]))
+            nxt = self._next()
+            if nxt is not None and self.guide_steps:
+                hi = t + self.step_late
+                self._owe("step_done", t, t, hi, "instruct_next", nxt, early=_STEP_EARLY)
+        elif typ == "deviation":
+            onset = float(e.get("onset", t))
+            intent = DEVIATION_INTENTS.get(str(e.get("kind")), "correct_deviation")
+            recovery = e.get("recovery_steps") or []
+            text = str(recovery[0].get("instruction", "")) if recovery else ""
+            hi = onset + self.deviation_late
+            self._owe(
+                "deviation",
+                onset,
+                onset,
+                hi,
+                intent,
+                e.get("step"),
+                text,
+                early=self.deviation_late,
+                dev_kind=str(e.get("kind")),
+            )
+        elif typ == "person_utterance" and e.get("act") == "question" and self.answer_questions:
+            hi = t + self.question_late
+            self._owe("question", t, t, hi, "answer_question", self._next())
+        elif typ == "hesitation_start" and not self._covered_by_hesitation(t):
+            self._owe("hesitation", t, t, t + self.question_late, "re_engage", e.get("step"))
+
+    def _covered_by_hesitation(self, t: float) -> bool:
+        return any(p.dev_kind == "hesitation" and p.covers(t) for p in self.pending)
+
+    def _next(self) -> str | None:
+        return next_plan_step(self.plan, self.completed)
+
+    def _owe(
+        self,
+        kind: str,
+        anchor: float,
+        lo: float,
+        hi: float,
+        intent: str,
+        step: str | None,
+        text: str = "",
+        early: float = 0.0,
+        dev_kind: str | None = None,
+    ) -> None:
+        if not text:
+            index = step_index(self.plan, step)
+            text = self.instruction(index) if index < len(self.plan) else ""
+        self.pending.append(
+            _Pending(
+                kind, anchor, lo, hi, intent, step, utterance_for(intent, text), early, dev_kind
+            )
+        )
+
+
+def _time(observation: dict[str, Any]) -> float:
+    import numpy as np
+
+    return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])
