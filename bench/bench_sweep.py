@@ -8,18 +8,25 @@ episodes pass a sweep file and the episode unit::
 
 Wall times include each engine's per-sweep work (spawning the local pool, scheduling Ray
 tasks); the Ray cluster's own start-up is excluded (a cluster is started once, not per
-sweep), and Ray's workers are warmed up by one throw-away sweep first.
+sweep), and Ray's workers are warmed up by one throw-away sweep first. The machine may
+be shared: the "bare process pool" row (the same units on a plain spawn pool, no sweep
+machinery) shows the parallel speedup the machine offered during the run.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from proassist.analysis.sweep import run_sweep
+from proassist.analysis.sweep_backends import execute_unit
+from proassist.analysis.sweep_expand import expand_units
 from proassist.analysis.sweep_spec import SweepSpec, load_sweep
+from proassist.analysis.sweep_units import DEFAULT_UNIT
 
 CPU_UNIT = "proassist.analysis.sweep_units:cpu_unit"
 #: Repetitions of each timing (best of) outside quick mode.
@@ -62,22 +69,27 @@ def _ray_wall(spec: SweepSpec, unit: str | None, workers: int, repeats: int) -> 
             ray.shutdown()
 
 
-def run(
-    quick: bool = False, unit: str | None = CPU_UNIT, spec: str | Path | None = None
-) -> list[dict]:
-    """Measure the sweep engines (rows as in ``bench/__main__.py``).
+def _raw_pool(spec: SweepSpec, unit: str | None, workers: int) -> float:
+    """Wall seconds of the same units on a bare spawn process pool (no sweep machinery):
+    the parallelism the machine offers right now (it is shared)."""
+    ref = unit or spec.unit or DEFAULT_UNIT
+    ctx = multiprocessing.get_context("spawn")
+    t0 = time.perf_counter()
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        list(pool.map(execute_unit, expand_units(spec), [ref] * len(expand_units(spec))))
+    return time.perf_counter() - t0
 
-    Args:
-        quick: Fewer units (8 instead of 24).
-        unit: Unit function (``module:function``); None = the sweep file's (or episodes).
-        spec: A sweep file to time instead of the synthetic one.
-    """
-    sweep = load_sweep(spec) if spec is not None else cpu_spec(8 if quick else 24, unit or CPU_UNIT)
-    t1 = t2 = float("inf")
-    for _ in range(1 if quick else REPEATS):  # interleaved, best of: the machine is shared
+
+def _local_rows(sweep: SweepSpec, unit: str | None, repeats: int) -> tuple[list[dict], float, int]:
+    best = dict.fromkeys(("t1", "t2", "r1", "r2"), float("inf"))
+    n = 0
+    for _ in range(repeats):  # interleaved, best of: the machine is shared
         w1, n = _timed(sweep, unit, workers=1)
         w2, _ = _timed(sweep, unit, workers=2)
-        t1, t2 = min(t1, w1), min(t2, w2)
+        r1, r2 = _raw_pool(sweep, unit, 1), _raw_pool(sweep, unit, 2)
+        for key, value in zip(best, (w1, w2, r1, r2), strict=True):
+            best[key] = min(best[key], value)
+    t1, t2, r1, r2 = best.values()
     rows = [
         {"name": f"sweep {n} units, 1 worker", "value": f"{t1:.2f} s"},
         {
@@ -87,9 +99,32 @@ def run(
             "ratio": f"{t1 / t2:.2f}x speedup",
             "goal": ">= 1.8x",
         },
+        {
+            "name": "bare process pool, 2 vs 1 (machine now)",
+            "value": f"{r2:.2f} s",
+            "reference": f"{r1:.2f} s (1 process)",
+            "ratio": f"{r1 / r2:.2f}x speedup",
+            "goal": "",
+        },
     ]
+    return rows, t2, n
+
+
+def run(
+    quick: bool = False, unit: str | None = CPU_UNIT, spec: str | Path | None = None
+) -> list[dict]:
+    """Measure the sweep engines (rows as in ``bench/__main__.py``).
+
+    Args:
+        quick: Fewer units (8 instead of 24), no repetition.
+        unit: Unit function (``module:function``); None = the sweep file's (or episodes).
+        spec: A sweep file to time instead of the synthetic one.
+    """
+    sweep = load_sweep(spec) if spec is not None else cpu_spec(8 if quick else 24, unit or CPU_UNIT)
+    repeats = 1 if quick else REPEATS
+    rows, t2, n = _local_rows(sweep, unit, repeats)
     try:
-        tr = _ray_wall(sweep, unit, 2, 1 if quick else REPEATS)
+        tr = _ray_wall(sweep, unit, 2, repeats)
     except ImportError:
         return [*rows, {"name": "sweep on Ray", "value": "skipped: ray not installed"}]
     overhead_ms = (tr - t2) / n * 1000 * 2  # per unit, per worker slot
