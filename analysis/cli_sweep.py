@@ -20,7 +20,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("file", type=Path, help="sweep YAML file")
-    p.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="parallel worker processes (default 1; 0 = in this process)",
+    )
     p.add_argument("--backend", choices=("local", "ray"), default="local", help="engine")
     p.add_argument("--ray-address", default=None, help="Ray cluster address (ray backend)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default runs/NAME)")
