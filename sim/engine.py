@@ -19,6 +19,7 @@ deviations whatever the assistant says (until its messages change what the perso
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 from typing import Any
@@ -291,7 +292,7 @@ class Simulation:
         """Copies of the ``deviation`` events not yet resolved (privileged)."""
         if self.person is None:
             return []
-        return [dict(d.event) for d in self.deviations.open() if d.event is not None]
+        return [copy.deepcopy(d.event) for d in self.deviations.open() if d.event is not None]
 
     def current_step(self) -> str | None:
         """The plan or recovery step being executed (privileged)."""
