@@ -49,7 +49,14 @@ DEVIATION_INTENTS: dict[str, str] = {
 #: Next-step guidance counts from this many seconds before the step end (gold window).
 _STEP_EARLY = 3.0
 
-_PRIORITY = {"deviation": 4, "question": 3, "hesitation": 2, "step_done": 1, "opening": 0}
+_PRIORITY = {
+    "repeat": -1,
+    "deviation": 4,
+    "question": 3,
+    "hesitation": 2,
+    "step_done": 1,
+    "opening": 0,
+}
 
 
 def next_plan_step(plan: list[dict[str, Any]], completed: set[str]) -> str | None:
@@ -75,6 +82,7 @@ class _Pending:
     text: str
     early: float = 0.0
     dev_kind: str | None = None
+    deadline: float | None = None
     spoken: bool = False
 
     def covers(self, t: float) -> bool:
@@ -96,6 +104,9 @@ class OraclePolicy(PolicyBase):
         step_late: Seconds after a step end (or the start) the guidance still counts.
         deviation_late: Seconds after a deviation onset the correction still counts.
         question_late: Seconds after a question or hesitation the answer still counts.
+        max_repeats: When the person ignores a correction and the deviation is still
+            open, repeat it (outside any gold window, before its deadline) at most this
+            many times per deviation (0: never repeat).
     """
 
     privileged = True
@@ -108,6 +119,7 @@ class OraclePolicy(PolicyBase):
         step_late: float = 1.5,
         deviation_late: float = 2.0,
         question_late: float = 3.0,
+        max_repeats: int = 2,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -122,6 +134,11 @@ class OraclePolicy(PolicyBase):
         self.step_late = step_late
         self.deviation_late = deviation_late
         self.question_late = question_late
+        if max_repeats < 0:
+            raise ValueError(f"max_repeats must be >= 0, got {max_repeats}")
+        self.max_repeats = max_repeats
+        self.said: dict[float, _Pending] = {}
+        self.repeats: dict[str, int] = {}
         self.completed: set[str] = set()
         self.pending: list[_Pending] = []
 
@@ -130,6 +147,8 @@ class OraclePolicy(PolicyBase):
         super().reset(env_info=env_info, seed=seed)
         self.completed = set()
         self.pending = []
+        self.said = {}
+        self.repeats = {}
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Queue messages for the new ground-truth events; speak the best one due now."""
@@ -140,11 +159,17 @@ class OraclePolicy(PolicyBase):
         now = float(info.get("time", _time(observation)))
         for event in info["events_new"]:
             self._observe(event)
-        self.pending = [p for p in self.pending if p.hi + 1e-9 >= now]
+        open_steps = {d.get("step") for d in info.get("active_deviations") or []}
+        self.pending = [
+            p
+            for p in self.pending
+            if p.hi + 1e-9 >= now and (p.kind != "repeat" or p.step in open_steps)
+        ]
         due = [p for p in self.pending if not p.spoken and p.lo - 1e-9 <= now]
         for p in sorted(due, key=lambda p: (-p.priority, p.anchor)):
             if self._winner(now) is p:
                 p.spoken = True
+                self.said[round(now, 6)] = p
                 return make_action(p.intent, step_index(self.plan, p.step), p.text)
         return silent_action()
 
@@ -167,27 +192,38 @@ class OraclePolicy(PolicyBase):
                 hi = t + self.step_late
                 self._owe("step_done", t, t, hi, "instruct_next", nxt, early=_STEP_EARLY)
         elif typ == "deviation":
-            onset = float(e.get("onset", t))
-            intent = DEVIATION_INTENTS.get(str(e.get("kind")), "correct_deviation")
-            recovery = e.get("recovery_steps") or []
-            text = str(recovery[0].get("instruction", "")) if recovery else ""
-            hi = onset + self.deviation_late
-            self._owe(
-                "deviation",
-                onset,
-                onset,
-                hi,
-                intent,
-                e.get("step"),
-                text,
-                early=self.deviation_late,
-                dev_kind=str(e.get("kind")),
-            )
+            self._owe_correction(e)
         elif typ == "person_utterance" and e.get("act") == "question" and self.answer_questions:
             hi = t + self.question_late
             self._owe("question", t, t, hi, "answer_question", self._next())
         elif typ == "hesitation_start" and not self._covered_by_hesitation(t):
             self._owe("hesitation", t, t, t + self.question_late, "re_engage", e.get("step"))
+        elif typ == "reaction" and e.get("response") == "ignore":
+            self._maybe_repeat(self.said.get(round(float(e.get("message_t", -1.0)), 6)), t)
+
+    def _owe_correction(self, e: dict[str, Any]) -> None:
+        """Owe the correction of a ``deviation`` event (window: onset ± deviation_late)."""
+        onset = float(e.get("onset", e.get("t", 0.0)))
+        recovery = e.get("recovery_steps") or []
+        text = str(recovery[0].get("instruction", "")) if recovery else ""
+        intent = DEVIATION_INTENTS.get(str(e.get("kind")), "correct_deviation")
+        hi = onset + self.deviation_late
+        self._owe("deviation", onset, onset, hi, intent, e.get("step"), text, self.deviation_late)
+        self.pending[-1].dev_kind = str(e.get("kind"))
+        self.pending[-1].deadline = float(e.get("deadline", hi))
+
+    def _maybe_repeat(self, said: _Pending | None, t: float) -> None:
+        """Owe the ignored correction ``said`` again, until its deviation's deadline."""
+        if said is None or said.kind not in ("deviation", "repeat") or said.deadline is None:
+            return
+        key = str(said.step)
+        if self.repeats.get(key, 0) >= self.max_repeats or t >= said.deadline:
+            return
+        self.repeats[key] = self.repeats.get(key, 0) + 1
+        self.pending.append(
+            _Pending("repeat", t, t, said.deadline, said.intent, said.step, said.text)
+        )
+        self.pending[-1].deadline = said.deadline
 
     def _covered_by_hesitation(self, t: float) -> bool:
         return any(p.dev_kind == "hesitation" and p.covers(t) for p in self.pending)
@@ -205,15 +241,12 @@ class OraclePolicy(PolicyBase):
         step: str | None,
         text: str = "",
         early: float = 0.0,
-        dev_kind: str | None = None,
     ) -> None:
         if not text:
             index = step_index(self.plan, step)
             text = self.instruction(index) if index < len(self.plan) else ""
         self.pending.append(
-            _Pending(
-                kind, anchor, lo, hi, intent, step, utterance_for(intent, text), early, dev_kind
-            )
+            _Pending(kind, anchor, lo, hi, intent, step, utterance_for(intent, text), early)
         )
 
 
