@@ -10,7 +10,9 @@
   with probability ``rate * error_proneness`` (capped at 1). The first hit happens;
   at most ``max_random`` random deviations per episode. ``opportunities`` and
   ``occurrences`` count per kind (for rate checks).
-- One generator (``rng``) drives every deviation choice.
+- One generator (``rng``) drives every deviation choice. The opportunity draws are
+  made once per episode for every (kind, step) pair in procedure order, so the
+  random deviations of a seed do not depend on what the assistant says.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class DeviationManager:
         self.devs: list[Deviation] = []
         self.random_count = 0
         self.tried: set[tuple[str, str]] = set()
+        self._draws: dict[tuple[str, str], float] | None = None
         self.opportunities = dict.fromkeys(DEVIATION_KINDS, 0)
         self.occurrences = dict.fromkeys(DEVIATION_KINDS, 0)
 
@@ -78,11 +81,27 @@ class DeviationManager:
                 continue
             self.tried.add((name, cands[0]))
             self.opportunities[name] += 1
-            if self.rng.random() < self.rates[name]:
+            if self._draw(name, cands[0]) < self.rates[name]:
                 self.occurrences[name] += 1
                 self.random_count += 1
                 return self._trigger(name, cands[0], chosen, t, {}, False)
         return False
+
+    def _draw(self, kind: str, step_id: str) -> float:
+        """The uniform draw of the (kind, step) opportunity, fixed at the first call.
+
+        All draws are made at once, in procedure order, so whether a random deviation
+        happens at a step does not depend on when the person gets there: the same seed
+        gives the same deviations whatever the assistant says (the paired assistance
+        effect relies on it).
+        """
+        if self._draws is None:
+            self._draws = {
+                (k, s.id): float(self.rng.random())
+                for k in DEVIATION_KINDS
+                for s in self.sim.procedure.steps
+            }
+        return self._draws[(kind, step_id)]
 
     def _trigger(
         self, name: str, step_id: str, chosen: Step, t: float, params: dict, scripted: bool

@@ -152,3 +152,33 @@ def test_episode_runs_to_end_and_record_is_json() -> None:
 def test_unknown_task_did_you_mean() -> None:
     with pytest.raises(ValueError, match="did you mean"):
         gym.make("ProAssist-Kitchen-v0", task="kitchen_te")
+
+
+def test_random_deviations_do_not_depend_on_the_assistant() -> None:
+    """Same seed → same random deviations, silent or talking (the paired effect needs it).
+
+    The assistant here talks without redirecting the person (confirmations and false
+    alarms), so the person does the steps in the same order; deviations are drawn per
+    (kind, step), not per moment, so they must be identical.
+    """
+
+    def deviations(talk: bool, seed: int) -> list[tuple[str, str]]:
+        env = gym.make(
+            "ProAssist-Kitchen-v0",
+            render=False,
+            deviation_rates={"omission": 0.3, "order": 0.2, "substitution": 0.2},
+        )
+        env.reset(seed=seed)
+        done, n = False, 0
+        while not done:
+            speak = {"decision": 1, "intent": 2 + (n % 2), "step": n % 5, "text": ""}
+            _, _, term, trunc, _ = env.step(speak if talk and n % 9 == 4 else SILENT)
+            done, n = term or trunc, n + 1
+        events = env.unwrapped.simulation.events.to_list()
+        env.close()
+        return [
+            (e["kind"], e["step"]) for e in events if e["type"] == "deviation" and not e["scripted"]
+        ]
+
+    for seed in range(4):
+        assert deviations(False, seed) == deviations(True, seed)
