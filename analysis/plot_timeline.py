@@ -47,10 +47,21 @@ def _draw_steps(ax: Any, record: dict[str, Any]) -> dict[str, int]:
     rows = {s["id"]: i for i, s in enumerate(record["plan"])}
     for step, t0, t1, rec in _step_spans(record["events"]):
         row = rows.setdefault(step, len(rows))
-        ax.barh(row, t1 - t0, left=t0, height=0.6, color="#f4a261" if rec else "#2a9d8f")
-    ax.set_yticks(list(rows.values()), list(rows.keys()), fontsize=7)
-    ax.invert_yaxis()
+        color = "#f4a261" if rec else "#2a9d8f"
+        ax.barh(row, t1 - t0, left=t0, height=0.6, color=color, zorder=2)
     return rows
+
+
+#: Marker colours of the assistant's intents (free text: ``text``).
+INTENT_COLORS: dict[str, str] = {
+    "instruct_next": "#264653",
+    "correct_deviation": "#d62728",
+    "confirm_done": "#2a9d8f",
+    "warn": "#e9c46a",
+    "answer_question": "#6a4c93",
+    "re_engage": "#1f77b4",
+    "text": "#7f7f7f",
+}
 
 
 def _draw_deviations(ax: Any, record: dict[str, Any], rows: dict[str, int]) -> None:
@@ -60,20 +71,21 @@ def _draw_deviations(ax: Any, record: dict[str, Any], rows: dict[str, int]) -> N
             continue
         color = KIND_COLORS.get(e["kind"], "red")
         row = rows.get(e["step"], 0)
-        ax.plot(e["onset"], row, marker="X", color=color, markersize=9, zorder=5)
+        ax.plot(e["onset"], row, marker="X", color=color, markersize=9, zorder=5, mec="white")
         ax.annotate(
             e["kind"],
             (e["onset"], row),
             textcoords="offset points",
-            xytext=(4, -10),
+            xytext=(5, 4),
             fontsize=7,
             color=color,
+            fontweight="bold",
         )
         if e["id"] in resolved:
             r = resolved[e["id"]]
-            ax.plot(
-                r["t"], row, marker="o", color="green" if r.get("assisted") else "olive", zorder=5
-            )
+            assisted = r.get("assisted") or r.get("by") == "assistant"
+            ax.plot(r["t"], row, marker="o", color="green" if assisted else "olive", zorder=5)
+            ax.plot([e["onset"], r["t"]], [row, row], color=color, lw=1, ls="--", zorder=4)
         ax.axvline(e["deadline"], color=color, linestyle=":", alpha=0.6)
 
 
@@ -81,26 +93,59 @@ def _draw_gold(ax: Any, record: dict[str, Any]) -> None:
     from proassist.analysis.gold import gold_moments
 
     for m in gold_moments(record):
-        ax.axvspan(m.window[0], m.window[1], color="#ffd166", alpha=0.25, lw=0)
+        ax.axvspan(m.window[0], m.window[1], color="#ffd166", alpha=0.3, lw=0, zorder=0)
 
 
-def _draw_utterances(ax: Any, record: dict[str, Any], n_rows: int) -> None:
+def _draw_utterances(ax: Any, record: dict[str, Any], top: int, bottom: int) -> set[str]:
+    """Assistant messages on the top row (by intent), person utterances on the bottom one."""
+    intents = set()
     for e in record["events"]:
         if e["type"] == "assistant_message":
-            ax.axvline(e["t"], color="#264653", alpha=0.8, lw=1.2)
-            label = e.get("intent") or "text"
-            ax.text(e["t"], -0.9, label, rotation=90, fontsize=6, va="bottom", color="#264653")
+            intent = e.get("intent") or "text"
+            intents.add(intent)
+            color = INTENT_COLORS.get(intent, "#7f7f7f")
+            ax.axvline(e["t"], color=color, alpha=0.35, lw=0.8, zorder=1)
+            ax.plot(e["t"], top, marker="v", color=color, ms=7, zorder=5)
         elif e["type"] == "person_utterance":
-            ax.plot(e["t"], n_rows - 0.2, marker="v", color="#e76f51")
+            ax.plot(e["t"], bottom, marker="^", color="#e76f51", ms=6, zorder=5)
+    return intents
+
+
+def _legend(ax: Any, intents: set[str]) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    def mark(m: str, c: str, label: str, **kw: Any) -> Line2D:
+        return Line2D([], [], marker=m, color=c, ls="none", label=label, **kw)
+
+    handles = [
+        Patch(color="#2a9d8f", label="plan step"),
+        Patch(color="#f4a261", label="recovery step"),
+        Patch(color="#ffd166", alpha=0.5, label="gold window"),
+        mark("X", "#555555", "deviation onset"),
+        mark("o", "green", "recovered (assisted)"),
+        mark("o", "olive", "recovered (self)"),
+        Line2D([], [], color="#555555", ls=":", label="deadline"),
+        mark("^", "#e76f51", "person speaks"),
+    ]
+    handles += [mark("v", INTENT_COLORS.get(i, "#7f7f7f"), i) for i in sorted(intents)]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.09),
+        ncol=6,
+        frameon=False,
+        fontsize=7,
+    )
 
 
 def plot_timeline(record: dict[str, Any], path: str | Path) -> Path:
     """Draw one episode record's timeline to ``path`` (PNG or SVG by suffix).
 
     Bars: plan steps as executed (teal) and recovery steps (orange). X: deviation
-    onsets by kind; o: recoveries (green assisted, olive self); dotted: deadlines;
-    yellow spans: gold intervention windows; dark lines: assistant messages; red
-    triangles: person utterances.
+    onsets by kind, dashed to o: recoveries (green assisted, olive self); dotted:
+    deadlines; yellow spans: gold intervention windows; top row: assistant messages
+    (coloured by intent); bottom row: person utterances.
     """
     import matplotlib
 
@@ -109,17 +154,22 @@ def plot_timeline(record: dict[str, Any], path: str | Path) -> Path:
 
     path = Path(path)
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(11, 0.28 * len(record["plan"]) + 2.2))
-        rows = _draw_steps(ax, record)
+        n = len(record["plan"])
+        fig, ax = plt.subplots(figsize=(11, 0.28 * n + 3.2))
         _draw_gold(ax, record)
+        rows = _draw_steps(ax, record)
+        bottom = len(rows)
+        intents = _draw_utterances(ax, record, -1, bottom)
         _draw_deviations(ax, record, rows)
-        _draw_utterances(ax, record, len(rows))
+        names = ["assistant", *rows, "person"]
+        ax.set_yticks(range(-1, bottom + 1), names, fontsize=7)
+        ax.set_ylim(bottom + 0.7, -1.7)
+        _legend(ax, intents)
         outcome = "success" if record.get("success") else "failure"
-        ax.set_title(
-            f"{record['task']} · seed {record.get('seed')} · {record.get('policy')} · {outcome}"
-        )
+        who = record.get("label") or record.get("policy")
+        ax.set_title(f"{record['task']} · seed {record.get('seed')} · {who} · {outcome}")
         ax.set_xlabel("simulated time (s)")
         fig.tight_layout()
-        fig.savefig(path)
+        fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
     return path
