@@ -33,20 +33,27 @@ def _make_env(env_id: str, policy: Any, env_kwargs: Mapping[str, Any]) -> Any:
     if getattr(policy, "privileged", False):
         kwargs["privileged"] = True
     kwargs.setdefault("render", bool(getattr(policy, "needs_pixels", True)))
+    if getattr(policy, "obs_modes", None):
+        kwargs.setdefault("obs_modes", tuple(policy.obs_modes))
     return gym.make(env_id, **kwargs)
 
 
 def env_info(env: Any) -> dict[str, Any]:
     """What a policy's ``reset`` receives about the episode (no ground truth)."""
     u = env.unwrapped
-    return {
+    info = {
         "task": u.scenario.name,
         "domain": u.scenario.domain,
         "goal": u.scenario.procedure.goal,
         "title": u.scenario.procedure.title,
         "plan": u.plan,
         "dt": u.decision_dt,
+        "fixtures": [f.id for f in u.scenario.layout.fixtures],
     }
+    scene = getattr(u, "_scene", None)
+    if scene is not None and getattr(scene, "segmentation_ids", None):
+        info["segmentation_ids"] = dict(scene.segmentation_ids)  # id -> segmentation value
+    return info
 
 
 def rollout(env: Any, policy: Any, seed: int, on_step: Callable[[], None] | None = None) -> dict:
