@@ -139,20 +139,13 @@ def _legend(ax: Any, intents: set[str]) -> None:
     )
 
 
-def plot_timeline(record: dict[str, Any], path: str | Path) -> Path:
-    """Draw one episode record's timeline to ``path`` (PNG or SVG by suffix).
-
-    Bars: plan steps as executed (teal) and recovery steps (orange). X: deviation
-    onsets by kind, dashed to o: recoveries (green assisted, olive self); dotted:
-    deadlines; yellow spans: gold intervention windows; top row: assistant messages
-    (coloured by intent); bottom row: person utterances.
-    """
+def timeline_figure(record: dict[str, Any]) -> Any:
+    """The timeline of one episode record as a matplotlib figure (see :func:`plot_timeline`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
     with plt.rc_context(STYLE):
         n = len(record["plan"])
         fig, ax = plt.subplots(figsize=(11, 0.28 * n + 3.2))
@@ -170,6 +163,22 @@ def plot_timeline(record: dict[str, Any], path: str | Path) -> Path:
         ax.set_title(f"{record['task']} · seed {record.get('seed')} · {who} · {outcome}")
         ax.set_xlabel("simulated time (s)")
         fig.tight_layout()
+    return fig
+
+
+def plot_timeline(record: dict[str, Any], path: str | Path) -> Path:
+    """Draw one episode record's timeline to ``path`` (PNG or SVG by suffix).
+
+    Bars: plan steps as executed (teal) and recovery steps (orange). X: deviation
+    onsets by kind, dashed to o: recoveries (green assisted, olive self); dotted:
+    deadlines; yellow spans: gold intervention windows; top row: assistant messages
+    (coloured by intent); bottom row: person utterances.
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig = timeline_figure(record)
+    with plt.rc_context(STYLE):
         fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
+    plt.close(fig)
     return path

@@ -114,9 +114,10 @@ def label_scores(data: RunData, n_boot: int = 2000) -> dict[str, dict[str, float
 
 
 def _timeline(record: dict[str, Any], out_dir: Path) -> list[Path]:
-    from proassist.analysis.plot_timeline import plot_timeline
+    from proassist.analysis.plot_timeline import timeline_figure
+    from proassist.analysis.plots_style import save_figure
 
-    return [plot_timeline(record, out_dir / f"timeline.{fmt}") for fmt in ("png", "svg")]
+    return save_figure(timeline_figure(record), out_dir, "timeline")
 
 
 def _add(

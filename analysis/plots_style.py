@@ -80,10 +80,11 @@ def save_figure(fig: Any, out_dir: str | Path, name: str) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fmt in FORMATS:
-        path = out / f"{name}.{fmt}"
-        fig.savefig(path, bbox_inches="tight")
-        paths.append(path)
+    with plt.rc_context(STYLE):
+        for fmt in FORMATS:
+            path = out / f"{name}.{fmt}"
+            fig.savefig(path, bbox_inches="tight")
+            paths.append(path)
     plt.close(fig)
     return paths
 
