@@ -1,0 +1,83 @@
+"""Per-decision latency of the learned duplex assistant on one CPU core.
+
+Runs the ``duplex`` policy with ``interaction="learned"`` and the committed checkpoint
+(:func:`proassist.policies.learned_assets.default_checkpoint`) in closed loop on a
+kitchen and an assembly episode rendered at the default 128x128, with
+``torch.set_num_threads(1)``, and times every ``policy.act`` call (frame downsampling,
+the frame encoder on the newest frame, the temporal model, the heads and, on
+interrupts, the task-graph planner). The reference is the 500 ms decision period; the
+ratio is the real-time factor (period / median latency).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+ENVS: tuple[tuple[str, str], ...] = (
+    ("ProAssist-Kitchen-v0", "kitchen_tea"),
+    ("ProAssist-Assembly-v0", "assembly_stool"),
+)
+
+
+def _episode_latencies(policy: object, env_id: str, task: str, seed: int, limit: int) -> list:
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401
+    from proassist.analysis.evaluate import env_info
+
+    env = gym.make(env_id, task=task)
+    try:
+        obs, _ = env.reset(seed=seed)
+        policy.reset(env_info=env_info(env), seed=seed)
+        out, done = [], False
+        while not done and len(out) < limit:
+            t0 = time.perf_counter()
+            action = policy.act(obs)
+            out.append(time.perf_counter() - t0)
+            obs, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+    finally:
+        env.close()
+    return out
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Measure the learned duplex's decision latency (see module docstring)."""
+    import torch
+
+    from proassist.policies import make_policy
+    from proassist.policies.learned_assets import default_checkpoint
+
+    ckpt = default_checkpoint()
+    if ckpt is None:
+        raise FileNotFoundError("no committed checkpoint in policies/checkpoints (proassist train)")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        policy = make_policy("duplex", interaction="learned", checkpoint=str(ckpt))
+        _episode_latencies(policy, *ENVS[0], seed=0, limit=10)  # warm-up
+        limit = 60 if quick else 10_000
+        lat = [x for i, env in enumerate(ENVS) for x in _episode_latencies(policy, *env, i, limit)]
+    finally:
+        torch.set_num_threads(threads)
+    ms = np.asarray(lat) * 1000.0
+    median, p95 = float(np.median(ms)), float(np.percentile(ms, 95))
+    period = 500.0
+    return [
+        {
+            "name": f"learned duplex decision latency, 1 core ({ms.size} decisions, median)",
+            "value": f"{median:.2f} ms",
+            "reference": f"decision period {period:.0f} ms",
+            "ratio": f"{period / median:,.0f}x real time",
+            "goal": "<= 25 ms",
+        },
+        {
+            "name": "learned duplex decision latency, 1 core (p95)",
+            "value": f"{p95:.2f} ms",
+            "reference": f"decision period {period:.0f} ms",
+            "ratio": f"{period / p95:,.0f}x real time",
+            "goal": "<= 25 ms",
+        },
+    ]
