@@ -1,0 +1,144 @@
+"""Tests of the duplex assistant and its monolithic ablation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import proassist.envs  # noqa: F401  (registers the ids)
+from proassist.analysis.evaluate import rollout
+from proassist.policies import RegistryError, make_policy
+from proassist.policies.components import Decision, DialogueTurn
+from proassist.policies.duplex import DuplexAssistant, MonolithicAssistant
+from proassist.policies.plan_format import Plan, parse_plan
+
+
+class Scripted:
+    """An interaction model that interrupts at given decision indices."""
+
+    def __init__(self, at: dict[int, Decision]) -> None:
+        self.at = at
+        self.seen: list[Plan | None] = []
+
+    def reset(self, env_info: dict) -> None:
+        self.seen = []
+
+    def decide(
+        self, obs_history: Sequence[dict], plan: Plan | None, dialogue: Sequence[DialogueTurn]
+    ) -> Decision:
+        self.seen.append(plan)
+        return self.at.get(len(self.seen) - 1, Decision(False))
+
+
+def _obs(t: float) -> dict:
+    return {"time": np.array([t], dtype=np.float32), "utterance": "", "goal": "g"}
+
+
+def _drive(policy, env_info: dict, n: int) -> list[dict]:
+    policy.reset(env_info=env_info, seed=0)
+    return [policy.act(_obs(k * env_info["dt"]), None) for k in range(n)]
+
+
+FIX = Decision(True, "correct_deviation", "s1", "Wait: redo step 1.", fix=True)
+
+
+@pytest.mark.parametrize("latency", [0.0, 0.5, 1.5, 2.0])
+def test_planner_latency_delays_plan_by_decision_points(env_info: dict, latency: float) -> None:
+    policy = DuplexAssistant(planner_latency=latency)
+    policy.interaction = model = Scripted({2: FIX})
+    actions = _drive(policy, env_info, 10)
+    assert [a["decision"] for a in actions].count(1) == 1 and actions[2]["step"] == 1
+    lag = int(round(latency / env_info["dt"]))
+    fixed = [p is not None and p.current_step.fix for p in model.seen]
+    first = 2 + max(lag, 1)  # made at point 2; seen at the next point, or 2 + lag
+    assert fixed.index(True) == first and all(fixed[first:])
+
+
+def test_planner_called_at_start_and_on_interrupts_only(env_info: dict) -> None:
+    policy = DuplexAssistant()
+    talk = Decision(True, "instruct_next", "s1", "Next, step 1.")
+    policy.interaction = Scripted({1: talk, 5: FIX, 6: talk})
+    _drive(policy, env_info, 12)
+    assert policy.stats["interrupts"] == 3 and policy.stats["decisions"] == 12
+    assert policy.stats["planner_calls"] == 1 + policy.stats["interrupts"]
+    plan = parse_plan(policy.plan_text)
+    assert plan == policy.cached_plan and plan.current_step.id == "s1"
+
+
+def test_recovery_step_becomes_current(env_info: dict) -> None:
+    policy = DuplexAssistant()
+    policy.interaction = Scripted({3: FIX})
+    _drive(policy, env_info, 5)
+    assert policy.cached_plan.mode == "recovery" and policy.cached_plan.current_step.fix
+    assert "(fix) (Current)" in policy.plan_text and "[s1]" in policy.plan_text
+
+
+def test_duplex_in_env_counts_planner_calls() -> None:
+    env = gym.make("ProAssist-Kitchen-v0", render=False, max_duration=60.0)
+    policy = make_policy("duplex")
+    try:
+        record = rollout(env, policy, seed=3)
+    finally:
+        env.close()
+    spoken = sum(d["decision"] for d in record["decisions"])
+    assert spoken == policy.stats["interrupts"] > 0
+    assert policy.stats["planner_calls"] == 1 + spoken
+
+
+def test_monolithic_plans_every_point_and_lags_decisions(env_info: dict) -> None:
+    policy = MonolithicAssistant(planner_latency=1.0)
+    talk = Decision(True, "instruct_next", "s2", "Next, step 2.")
+    policy.interaction = Scripted({1: talk})
+    actions = _drive(policy, env_info, 8)
+    assert policy.stats["planner_calls"] == policy.stats["decisions"] == 8
+    assert [k for k, a in enumerate(actions) if a["decision"]] == [3]  # 1 + 1.0 s / 0.5 s
+    assert actions[3]["step"] == 2
+    monolithic = make_policy("monolithic")
+    assert monolithic.stats["planner_calls"] == 0
+
+
+def test_component_names_and_plug_in_errors() -> None:
+    with pytest.raises(RegistryError, match="did you mean 'rules'"):
+        make_policy("duplex", interaction="rule")
+    with pytest.raises(RegistryError, match="did you mean 'taskgraph'"):
+        make_policy("duplex", planner="taskgrap")
+    with pytest.raises(ValueError, match="checkpoint"):
+        make_policy("duplex", interaction="learned")
+    with pytest.raises(ValueError, match="planner_latency"):
+        make_policy("duplex", planner_latency=-1.0)
+    assert make_policy("duplex", planner="task-graph").planner_name == "task-graph"
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory) -> Path:
+    """A tiny random causal LM (the helpers of test_hf), saved with save_pretrained."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from test_hf import _text_config, _tokenizer
+    from transformers import LlamaForCausalLM
+
+    path = tmp_path_factory.mktemp("tiny_lm_duplex")
+    tok = _tokenizer()
+    torch.manual_seed(1)
+    LlamaForCausalLM(_text_config(tok)).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def test_malformed_hf_planner_never_crashes_an_episode(tiny_lm: Path) -> None:
+    env = gym.make("ProAssist-Kitchen-v0", render=False, max_duration=6.0)
+    policy = DuplexAssistant(planner="hf", planner_path=str(tiny_lm))
+    policy.planner.max_new_tokens = 24
+    talk = Decision(True, "correct_deviation", "fill_kettle", "Wait, fill the kettle.", fix=True)
+    policy.interaction = Scripted({2: talk, 6: talk})
+    try:
+        record = rollout(env, policy, seed=0)
+    finally:
+        env.close()
+    assert record["duration"] > 0 and policy.stats["planner_calls"] == 3
+    assert policy.stats["malformed"] == policy.planner.stats["malformed"] >= 1
+    assert parse_plan(policy.plan_text) == policy.cached_plan
