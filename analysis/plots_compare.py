@@ -181,6 +181,16 @@ def plot_assistance_effect(
                 mean, lo, hi = _num(st["mean"]), _num(st["lo"]), _num(st["hi"])
                 yerr = np.nan_to_num([[mean - lo], [hi - mean]]).clip(min=0)
                 ax.errorbar(i, mean, yerr=yerr, fmt="D", color="black", ms=5, capsize=4)
+                n = st.get("n_pairs")
+                note = f"{mean:.2g}" + (f"\nn={int(n)}" if n is not None else "")
+                ax.annotate(
+                    note,
+                    (i, mean),
+                    xytext=(7, 0),
+                    textcoords="offset points",
+                    fontsize=7,
+                    va="center",
+                )
             ax.axhline(0, color="black", lw=0.8)
             ax.set_xticks(range(len(labels)), [short_label(lab, 18) for lab in labels])
             ax.tick_params(axis="x", labelrotation=35, labelsize=7)

@@ -303,7 +303,7 @@ def plot_recovery_by_kind(
             handles[label] = ax.bar(pos, rate, width, color=colors[label], alpha=0.85)
             ax.bar(pos, [s["assisted"] for s in st], width, fill=False, hatch="///", lw=0)
             ax.errorbar(pos, rate, yerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=2)
-        ax.set_xticks(range(len(data)), [f"{k}\n(n={_n(data[k])})" for k in data])
+        ax.set_xticks(range(len(data)), [f"{k}\n({_n(data[k])})" for k in data])
         ax.set_ylim(0, 1.1)
         ax.set_ylabel("recovery rate")
         ax.set_title("Recovery by deviation kind (95% CI; hatched: assisted)")
@@ -312,5 +312,6 @@ def plot_recovery_by_kind(
         return save_figure(fig, out_dir, "recovery_by_kind")
 
 
-def _n(per_label: Mapping[str, Mapping[str, float]]) -> int:
-    return int(sum(s["n"] for s in per_label.values()))
+def _n(per_label: Mapping[str, Mapping[str, float]]) -> str:
+    ns = sorted({int(s["n"]) for s in per_label.values()})
+    return f"n={ns[0]} per label" if len(ns) == 1 else f"n={ns[0]}–{ns[-1]} per label"

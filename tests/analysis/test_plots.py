@@ -209,3 +209,11 @@ def test_nan_metrics_do_not_break_the_bars(tmp_path: Path) -> None:
     scores = {lab: {"time_to_recovery": math.nan} for lab in data.labels}
     paths = pc.plot_ablation(scores, ["time_to_recovery"], tmp_path, label_colors(data.labels))
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.exists() for p in paths)
+
+
+def test_demo_folder_with_one_episode(tmp_path: Path) -> None:
+    record = load_run_dir(eval_dir()).records[0]
+    (tmp_path / "episode.json").write_text(json.dumps(record))
+    data = load_run_dir(tmp_path)
+    assert data.kind == "episode" and data.records == [record]
+    assert pc.assistance_pairs(data) == {}
