@@ -11,7 +11,8 @@ Rules, checked in order at each decision point (at most one message; after speak
 the tracker waits ``gap`` seconds, except to answer a question):
 
 1. **question** (the person said something with ``?``): answer with the current step.
-2. **away** (no task fixture or object in view for ``away_s``): re-engage, current step.
+2. **away** (task fixtures and objects fill under 12% of the view, hands out of it, for
+   ``away_s``): re-engage (no step: the person resumes what they left).
 3. **foreign object** (an object no plan step uses is worked on for ``sustain_s``):
    substitution, correct the current step.
 4. **left early** (the gaze settles on another remaining step's fixture before
@@ -92,12 +93,13 @@ def perceive(
     scale = center.size / 4096.0  # thresholds are for a 64x64 central window
     hands = sum(px.get(h, 0) for h in _HANDS) >= 150 * scale
     fix = {k: v for k, v in px.items() if k in fixtures}
-    focus = max(fix, key=fix.get) if fix and max(fix.values()) >= 100 * scale else None
+    focus = max(fix, key=fix.get) if fix and max(fix.values()) >= 300 * scale else None
     objects = frozenset(
         k for k, v in px.items() if k not in fixtures and k not in _BACKGROUND and v >= min_px
     )
     task_px = sum(v for k, v in px.items() if k not in _BACKGROUND)
-    return Percept(t, focus, objects, hands, task_px < 0.08 * center.size, _glow(obs, seg, names))
+    away = not hands and task_px < 0.12 * center.size  # mostly walls or floor: looking away
+    return Percept(t, focus, objects, hands, away, _glow(obs, seg, names))
 
 
 def _glow(obs: dict[str, Any], seg: np.ndarray, names: dict[int, str]) -> bool | None:
@@ -138,7 +140,7 @@ class CueTracker:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         self.scale = threshold / 0.5
         self.gap, self.early_ratio, self.late_ratio = gap, early_ratio, late_ratio
-        self.sustain_s, self.away_s, self.idle_s = 1.0, 1.0, 5.0
+        self.sustain_s, self.away_s, self.idle_s = 1.0, 0.5, 5.0
         self.reset({"plan": []})
 
     def reset(self, env_info: dict[str, Any]) -> None:
@@ -212,7 +214,9 @@ class CueTracker:
         if key != self.step_key:
             self.step_key, self.step_since = key, now
         said = [d.t for d in dialogue if d.speaker == "assistant"]
-        asked = any(d.speaker == "person" and "?" in d.text and d.t >= now - 1e-9 for d in dialogue)
+        asked = any(
+            d.speaker == "person" and "?" in d.text and abs(d.t - now) < 1e-6 for d in dialogue
+        )
         if asked:
             return self._say("answer_question", step)
         if step is None or (said and now - said[-1] < self.gap):
@@ -236,7 +240,7 @@ class CueTracker:
 
     def _away(self, plan: Plan, step: PlanStep, now: float) -> Decision | None:
         if self._sustained(self.away_s, lambda p: p.away) and self._once("away", step):
-            return self._say("re_engage", step)
+            return self._say("re_engage", None)
         return None
 
     def _foreign(self, plan: Plan, step: PlanStep, now: float) -> Decision | None:
