@@ -81,6 +81,12 @@ def print_summary(scores: dict[str, Any], keys: tuple[str, ...] = SUMMARY_KEYS) 
         print(f"{key:<34} {float(scores[key]):>9.3f}  {ci}")
 
 
+def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record) + "\n")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``proassist eval``."""
     from proassist.analysis.evaluate import evaluate
@@ -88,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     seeds = range(args.seed, args.seed + args.episodes)
-    records, scores = evaluate(
+    result = evaluate(
         args.policy,
         args.env,
         seeds,
@@ -97,9 +103,10 @@ def run(args: argparse.Namespace) -> int:
         policy_kwargs=parse_kv(args.policy_kwarg),
         **parse_kv(args.env_kwarg),
     )
-    with (out / "episodes.jsonl").open("w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record) + "\n")
+    records, scores = result
+    _write_jsonl(out / "episodes.jsonl", records)
+    if result.silent_records:
+        _write_jsonl(out / "episodes_silent.jsonl", result.silent_records)
     (out / "scores.json").write_text(json.dumps(scores, indent=2, sort_keys=True))
     print_summary(scores)
     print(f"wrote {out / 'episodes.jsonl'} and {out / 'scores.json'}")

@@ -7,17 +7,30 @@ through Gymnasium; the scores are computed afterwards from the records alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 
-class Evaluation(NamedTuple):
-    """What :func:`evaluate` returns: unpack as ``records, scores = evaluate(...)``."""
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` returns: unpack as ``records, scores = evaluate(...)``.
+
+    Attributes:
+        records: The policy's episode records.
+        scores: The flat scores dict.
+        silent_records: The silent assistant's records on the same seeds (the paired
+            run behind ``assistance_effect_*``; empty without ``paired_silent``).
+    """
 
     records: list[dict[str, Any]]
     scores: dict[str, Any]
+    silent_records: list[dict[str, Any]] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.records, self.scores))
 
 
 def _policy_name(policy: Any) -> str:
@@ -92,14 +105,22 @@ def run_episode(
 
 
 def _run_many(
-    policy: Any, env_id: str, seeds: list[int], env_kwargs: Mapping[str, Any], progress: bool
+    policy: Any,
+    env_id: str,
+    seeds: list[int],
+    env_kwargs: Mapping[str, Any],
+    progress: bool,
+    name: str | None = None,
 ) -> list[dict[str, Any]]:
     env = _make_env(env_id, policy, env_kwargs)
     records = []
+    name = name or _policy_name(policy)
     try:
-        bar = _progress(len(seeds), _policy_name(policy), progress)
+        bar = _progress(len(seeds), name, progress)
         for seed in seeds:
-            records.append(rollout(env, policy, seed))
+            record = rollout(env, policy, seed)
+            record["policy"] = name
+            records.append(record)
             bar.update(1)
         bar.close()
     finally:
@@ -143,17 +164,21 @@ def evaluate(
     from proassist.analysis.stats import assistance_effect
     from proassist.policies import make_policy
 
+    name = None
     if isinstance(policy, str):
-        policy = make_policy(policy, **dict(policy_kwargs or {}))
+        name, policy = policy, make_policy(policy, **dict(policy_kwargs or {}))
     seeds = [int(s) for s in seeds]
-    records = _run_many(policy, env_id, seeds, env_kwargs, progress)
+    records = _run_many(policy, env_id, seeds, env_kwargs, progress, name)
+    for record in records:
+        record["policy_kwargs"] = dict(policy_kwargs or {})
     scores = dict(score_episodes(records))
+    silent: list[dict[str, Any]] = []
     if paired_silent:
         silent_kwargs = {**env_kwargs, "render": False}
-        silent = _run_many(make_policy("silent"), env_id, seeds, silent_kwargs, progress)
+        silent = _run_many(make_policy("silent"), env_id, seeds, silent_kwargs, progress, "silent")
         scores.update(assistance_effect(records, silent))
     scores["n_episodes"] = len(records)
-    return Evaluation(records, _plain(scores))
+    return Evaluation(records, _plain(scores), silent)
 
 
 def _plain(scores: Mapping[str, Any]) -> dict[str, Any]:
