@@ -144,6 +144,8 @@ class ProAssistEnv(gym.Env):
         options = options or {}
         name = options.get("task") or self.tasks[int(self.np_random.integers(len(self.tasks)))]
         self.scenario = self._scenario(_resolve_task(self.domain, name))
+        self._goal_text = S.clean_text(self.scenario.procedure.goal)
+        self._plan_ids = tuple(s.id for s in self.scenario.procedure.steps)
         self._seed = seed
         sim_rng = np.random.default_rng(self.np_random.integers(0, 2**63 - 1))
         self._sim = Simulation(
@@ -277,8 +279,9 @@ class ProAssistEnv(gym.Env):
     def _observation(self) -> dict[str, Any]:
         self._frames = self._render_frames(self.obs_modes) if self.obs_modes else {}
         obs: dict[str, Any] = {m: self._frames[m] for m in self.obs_modes}
-        obs["utterance"] = S.clean_text(self._sim.person_utterance)
-        obs["goal"] = S.clean_text(self.scenario.procedure.goal)
+        said = self._sim.person_utterance
+        obs["utterance"] = S.clean_text(said) if said else ""
+        obs["goal"] = self._goal_text
         obs["time"] = np.array([self._sim.time], dtype=np.float32)
         return obs
 
@@ -317,7 +320,7 @@ class ProAssistEnv(gym.Env):
             "step_index": self._step_index,
             "time": float(self._sim.time),
             "task": self.scenario.name,
-            "plan": [s.id for s in self.scenario.procedure.steps],
+            "plan": list(self._plan_ids),
             "reward_breakdown": dict(breakdown),
         }
         if self.privileged:
