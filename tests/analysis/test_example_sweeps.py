@@ -1,0 +1,66 @@
+"""The example sweep files in analysis/sweeps/: every one loads, expands and names real
+metrics; the PWR ablations pair every configuration with a silent one; one tiny unit
+of an ablation runs end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proassist.analysis.metrics import episode_scores, list_metrics
+from proassist.analysis.sweep_backends import execute_unit
+from proassist.analysis.sweep_expand import configurations, expand_units
+from proassist.analysis.sweep_spec import load_sweep
+from proassist.analysis.sweep_units import DEFAULT_UNIT
+
+SWEEPS = Path(__file__).resolve().parents[2] / "analysis" / "sweeps"
+FILES = sorted(SWEEPS.glob("*.yaml"))
+ABLATIONS = (
+    "duplex_vs_monolithic",
+    "oracle_vs_predicted_plan",
+    "planner_latency",
+    "speaking_threshold",
+)
+
+
+def test_the_ablations_are_there() -> None:
+    assert {f.stem for f in FILES} >= set(ABLATIONS)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_every_example_loads_and_expands(path: Path) -> None:
+    spec = load_sweep(path)
+    assert spec.name == path.stem
+    units = expand_units(spec)
+    configs = configurations(spec)
+    assert len(units) == len(configs) * max(len(spec.tasks), 1) * len(spec.seeds)
+    assert len({u["unit_id"] for u in units}) == len(units)
+    if spec.unit is None:  # the episode unit: its summary columns are registered metrics
+        assert set(spec.metrics) <= set(list_metrics()), set(spec.metrics) - set(list_metrics())
+
+
+@pytest.mark.parametrize("name", ABLATIONS)
+def test_ablations_pair_with_silent_on_the_same_seeds(name: str) -> None:
+    spec = load_sweep(SWEEPS / f"{name}.yaml")
+    units = expand_units(spec)
+    silent = {(u["env_kwargs"].get("task"), u["seed"]) for u in units if u["policy"] == "silent"}
+    speaking = {(u["env_kwargs"].get("task"), u["seed"]) for u in units if u["policy"] != "silent"}
+    assert silent and silent == speaking
+    labels = {u["label"] for u in units if u["policy"] != "silent"}
+    assert len(labels) >= 2  # an ablation compares settings
+    pixel_free = [u for u in units if u["policy"] in ("silent", "oracle")]
+    assert all(u["env_kwargs"].get("render") is False for u in pixel_free)
+
+
+def test_one_tiny_unit_of_an_ablation_runs() -> None:
+    """The first duplex unit of planner_latency.yaml, cut to 6 s of simulated time."""
+    units = expand_units(load_sweep(SWEEPS / "planner_latency.yaml"))
+    unit = dict(units[0])
+    assert unit["policy"] == "duplex"
+    unit["env_kwargs"] = {**unit["env_kwargs"], "max_duration": 6.0, "width": 64, "height": 64}
+    row, episode, _ = execute_unit(unit, DEFAULT_UNIT)
+    assert row["status"] == "ok", row.get("traceback")
+    assert episode["policy"] == "duplex" and episode["task"] == "kitchen_tea"
+    assert len(episode["decisions"]) == 12
+    assert row["scores"] == pytest.approx(episode_scores(episode), nan_ok=True)
