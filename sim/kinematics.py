@@ -28,6 +28,18 @@ EYE_HEIGHT: float = 1.6
 SLOT_PITCH: float = 0.16
 #: Seconds the gaze takes to turn to a new target outside ``look`` phases.
 TURN_TIME: float = 0.8
+#: A fixture taller than the eyes is looked at this far below eye height (its face).
+FACE_DROP: float = 0.15
+#: Resting hand (forward, to the right, up) from the eyes, metres (the left hand mirrored).
+REST_HAND: tuple[float, float, float] = (0.3, 0.16, -0.6)
+#: A carried object's hand (forward, to the right, up) from the eyes, metres.
+CARRY_HAND: tuple[float, float, float] = (0.38, 0.1, -0.42)
+#: Gaze pitch (degrees below horizontal) up to which the head follows the eyes fully.
+HEAD_PITCH_FREE: float = 25.0
+#: Share of the gaze pitch beyond :data:`HEAD_PITCH_FREE` that the head takes.
+HEAD_PITCH_SHARE: float = 0.6
+#: Steepest head (camera) pitch, degrees below horizontal.
+HEAD_PITCH_MAX: float = 50.0
 _PRIORITY = {"in": 0, "on": 1, "at": 2}
 
 
@@ -166,7 +178,8 @@ class Kinematics:
         if target in self.objects:
             return self.base_poses()[target]
         if target in self.fixtures:
-            return tuple(float(v) for v in self.fixtures[target].position)  # type: ignore[return-value]
+            x, y, z = self.fixtures[target].position
+            return (float(x), float(y), float(min(z, head[2] - FACE_DROP)))
         if target == "away:phone":
             return (head[0] + 0.3 * fwd[0], head[1] + 0.3 * fwd[1], head[2] - 0.45)
         side = (fwd[1], -fwd[0])
@@ -204,11 +217,13 @@ class Kinematics:
         fx = self.fixtures.get(ph.stand) or self.layout.fixtures[0]
         fwd = _unit(fx.position[0] - bx, fx.position[1] - by)
         look = self.point(ph.target, head, fwd)
+        aim = camera_aim(head, look)
         if ph.target_from != ph.target:
             turn = self._turn(ph, t, e)
             if turn < 1.0:
                 a = self.point(ph.target_from, head, fwd)
-                look = tuple(a[i] + (look[i] - a[i]) * turn for i in range(3))
+                aim = _turn_aim(head, camera_aim(head, a), aim, turn)
+                look = _lerp(a, look, turn)
         poses = dict(self.base_poses())
         self._placed(act, t, poses)
         hands, held = self._hands(ph, u, head, fwd, look, poses)
@@ -217,7 +232,7 @@ class Kinematics:
             poses[held] = (r[0], r[1], r[2] - half_height(self.objects[held]))
         return BodyState(
             head=_f3(head),
-            look_at=_f3(look),
+            look_at=_f3(aim),
             hands=(_f3(hands[0]), _f3(hands[1])),
             held=(None, held),
             object_poses={k: _f3(v) for k, v in poses.items()},
@@ -256,38 +271,89 @@ class Kinematics:
     def _hands(
         self, ph: Phase, u: float, head: Vec3, fwd: tuple[float, float], look: Vec3, poses: dict
     ) -> tuple[tuple[Vec3, Vec3], str | None]:
-        right = (-fwd[1], fwd[0])
-        rest_l = (
-            head[0] + 0.2 * fwd[0] - 0.2 * right[0],
-            head[1] + 0.2 * fwd[1] - 0.2 * right[1],
-            head[2] - 0.6,
-        )
-        rest_r = (
-            head[0] + 0.2 * fwd[0] + 0.2 * right[0],
-            head[1] + 0.2 * fwd[1] + 0.2 * right[1],
-            head[2] - 0.6,
-        )
-        chest = (
-            head[0] + 0.35 * fwd[0] + 0.1 * right[0],
-            head[1] + 0.35 * fwd[1] + 0.1 * right[1],
-            head[2] - 0.45,
-        )
+        right = (fwd[1], -fwd[0])
+        f, s, z = REST_HAND
+        rest_l = _offset(head, fwd, right, f, -s, z)
+        rest_r = _offset(head, fwd, right, f, s, z)
+        chest = _offset(head, fwd, right, *CARRY_HAND)
         obj = ph.held if ph.held in poses else (ph.target if ph.target in poses else None)
         r, left = rest_r, rest_l
         if ph.prim == "reach" and obj is not None:
-            r = _lerp(rest_r, poses[obj], u)
+            r = _lerp(rest_r, self._grip(obj, poses), u)
         elif ph.prim == "grasp" and obj is not None:
-            r = poses[obj]
+            r = self._grip(obj, poses)
         elif ph.prim == "carry":
             r = chest
         elif ph.prim == "place" and ph.held in poses and ph.dest:
-            r = _lerp(chest, self._dest_pose(ph.held, ph.dest, poses), u)
-        elif ph.prim == "operate":
+            dest = self._dest_pose(ph.held, ph.dest, poses)
+            r = _lerp(chest, self._grip(ph.held, {ph.held: dest}), u)
+        elif ph.prim == "operate" and (ph.target in poses or ph.target in self.fixtures):
             w = 2 * math.pi * 1.5 * u * max(1.0, ph.t1 - ph.t0 if not math.isinf(ph.t1) else 1.0)
             r = (look[0] + 0.04 * math.cos(w), look[1] + 0.04 * math.sin(w), look[2] + 0.1)
             left = (look[0] - 0.15 * right[0], look[1] - 0.15 * right[1], look[2] + 0.05)
         held = ph.held if ph.prim in HOLDING or (ph.prim == "operate" and ph.held) else None
         return (left, r), held
+
+    def _grip(self, obj: str, poses: dict[str, Vec3]) -> Vec3:
+        """Where the hand holds ``obj``: on its top (a carried object hangs below the hand)."""
+        p = poses[obj]
+        return (p[0], p[1], p[2] + half_height(self.objects[obj]))
+
+
+def camera_aim(head: Vec3, gaze: Vec3) -> Vec3:
+    """The point the head camera is aimed at when the eyes look at ``gaze``.
+
+    The eyes turn further than the head: beyond :data:`HEAD_PITCH_FREE` degrees down, the
+    head takes only :data:`HEAD_PITCH_SHARE` of the extra pitch, up to
+    :data:`HEAD_PITCH_MAX`, so the worktop, the wall behind it and the hands are in view
+    with the gazed-at point below the centre of the frame.
+    """
+    dx, dy, dz = gaze[0] - head[0], gaze[1] - head[1], head[2] - gaze[2]
+    r = math.hypot(dx, dy)
+    if r < 1e-6:
+        return gaze
+    pitch = math.degrees(math.atan2(dz, r))
+    if pitch <= HEAD_PITCH_FREE:
+        return gaze
+    cam = min(HEAD_PITCH_MAX, HEAD_PITCH_FREE + HEAD_PITCH_SHARE * (pitch - HEAD_PITCH_FREE))
+    return (gaze[0], gaze[1], head[2] - r * math.tan(math.radians(cam)))
+
+
+def _turn_aim(head: Vec3, a: Vec3, b: Vec3, k: float) -> Vec3:
+    """The camera aim a fraction ``k`` of the way from aim ``a`` to aim ``b``.
+
+    Yaw (the short way round) and pitch are interpolated, so a turn to a target behind
+    the person swings the view round instead of through the floor under the feet.
+    """
+    va, vb = _sub(a, head), _sub(b, head)
+    ya, yb = math.atan2(va[1], va[0]), math.atan2(vb[1], vb[0])
+    dy = (yb - ya + math.pi) % (2 * math.pi) - math.pi
+    pa, pb = (
+        math.atan2(va[2], math.hypot(va[0], va[1])),
+        math.atan2(vb[2], math.hypot(vb[0], vb[1])),
+    )
+    yaw, pitch = ya + dy * k, pa + (pb - pa) * k
+    dist = math.dist(a, head) + (math.dist(b, head) - math.dist(a, head)) * k
+    c = dist * math.cos(pitch)
+    return (
+        head[0] + c * math.cos(yaw),
+        head[1] + c * math.sin(yaw),
+        head[2] + dist * math.sin(pitch),
+    )
+
+
+def _sub(a: Vec3, b: Vec3) -> Vec3:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+
+
+def _offset(head: Vec3, fwd: tuple[float, float], right: tuple[float, float], *fsz: float) -> Vec3:
+    """``head`` moved ``f`` forward, ``s`` to the right and ``z`` up."""
+    f, s, z = fsz
+    return (
+        head[0] + f * fwd[0] + s * right[0],
+        head[1] + f * fwd[1] + s * right[1],
+        head[2] + z,
+    )
 
 
 def _static_slots(proc: Procedure, start: dict[str, str]) -> dict[str, list[str]]:

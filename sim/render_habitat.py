@@ -30,7 +30,8 @@ import numpy as np
 
 from proassist.scenarios.model import Layout, ObjectSpec
 from proassist.sim.body import BodyState
-from proassist.sim.render_objects import DECORATIONS, elbows, hand_pose
+from proassist.sim.render_arms import arms, hand_pose
+from proassist.sim.render_objects import DECORATIONS
 from proassist.sim.render_state import PARK, StateView
 
 INSTALL_HINT = (
@@ -159,10 +160,10 @@ class HabitatRenderer:
             self._objs[oid].translation = to_habitat(PARK if "pieces" in shown else pos)
             for name in DECORATIONS:
                 self._objs[(oid, name)].translation = to_habitat(pos if name in shown else PARK)
-        for i, (el, hand) in enumerate(
-            zip(elbows(body.head, body.look_at), body.hands, strict=True)
-        ):
-            pos, (x, y, z, w) = hand_pose(el, tuple(float(c) for c in hand))
+        hands = tuple((float(h[0]), float(h[1]), float(h[2])) for h in body.hands)
+        joints = arms(body.head, body.look_at, hands)  # type: ignore[arg-type]
+        for i, ((_, el), hand) in enumerate(zip(joints, hands, strict=True)):
+            pos, (x, y, z, w) = hand_pose(el, hand)
             obj = self._objs[("hand", i)]
             obj.translation = to_habitat(pos)
             obj.rotation = mn.Quaternion(mn.Vector3(x, z, -y), w)

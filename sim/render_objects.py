@@ -1,7 +1,7 @@
-"""Geometry of task objects, their state decorations and the person's hands.
+"""Geometry of task objects and their state decorations (the arms: :mod:`.render_arms`).
 
-All parts are in the local frame of their owner (object centre, or the hand with x
-pointing along the forearm), so moving an owner is a single pose update.
+All parts are in the local frame of their object (origin at its centre), so moving an
+object is a single pose update.
 
 State decorations (drawn when the predicate holds, see :mod:`proassist.scenarios.model`):
 
@@ -20,12 +20,12 @@ from __future__ import annotations
 import math
 
 from proassist.scenarios.model import ObjectSpec
+from proassist.sim.render_arms import hand_parts
 from proassist.sim.render_shapes import (
     IDENTITY,
     PALETTE,
     SHAPES,
     Part,
-    Quat,
     Vec3,
     mix,
     quat_axis_angle,
@@ -45,8 +45,6 @@ DECORATION_OF: dict[str, str] = {
     "open": "lid",
     "switched_on": "glow",
 }
-
-_ALONG_X: Quat = quat_axis_angle((0.0, 1.0, 0.0), math.pi / 2)
 
 
 def check_shape(obj: ObjectSpec) -> None:
@@ -74,7 +72,9 @@ def _primitive(obj: ObjectSpec, pos: Vec3, rgba: tuple, scale_h: float = 1.0) ->
         return Part("box", (s[0], s[1], s[2] * scale_h), pos, rgba)
     if obj.shape == "sphere":
         return Part("sphere", (s[0] * min(1.0, scale_h * 1.5), 0, 0), pos, rgba)
-    return Part(obj.shape, (s[0], max(s[1] * scale_h, s[0] * 0.3), 0), pos, rgba)
+    if obj.shape == "capsule":  # a capsule's half height includes its caps
+        return Part("capsule", (s[0], max(s[1] * scale_h, s[0]), 0), pos, rgba)
+    return Part("cylinder", (s[0], s[1] * scale_h, 0), pos, rgba)
 
 
 def _top_disc(obj: ObjectSpec, z: float, rgba: tuple, k: float) -> Part:
@@ -126,7 +126,27 @@ def _pan_extras(obj: ObjectSpec) -> list[Part]:
     return [Part("box", (0.09, 0.015, 0.01), (r + 0.08, 0, h * 0.6), PALETTE["dark"])]
 
 
+def _wheel_extras(obj: ObjectSpec) -> list[Part]:
+    """A flat disc read as a wheel from above: a rim ring, a hub and spokes on its top."""
+    if obj.shape != "cylinder":
+        return []
+    r, h = half_width(obj)[0], half_height(obj)
+    rim, dark = PALETTE["steel"], PALETTE["dark"]
+    parts = [
+        Part("cylinder", (0.8 * r, 0.002, 0), (0, 0, h + 0.001), shade(obj.color, 0.6)),
+        Part("cylinder", (0.72 * r, 0.002, 0), (0, 0, h + 0.002), rim),
+        Part("cylinder", (0.04, 0.012, 0), (0, 0, h + 0.008), dark),
+    ]
+    for k in range(6):
+        q = quat_axis_angle((0.0, 0.0, 1.0), math.pi * k / 6)
+        parts.append(Part("box", (0.7 * r, 0.004, 0.002), (0, 0, h + 0.004), dark, q))
+    return parts
+
+
 _EXTRAS = {
+    "wheel": _wheel_extras,
+    "tyre": _wheel_extras,
+    "tire": _wheel_extras,
     "kettle": _kettle_extras,
     "teapot": _kettle_extras,
     "mug": _mug_extras,
@@ -237,84 +257,6 @@ def attached_offsets(base: ObjectSpec, parts: list[ObjectSpec]) -> list[Vec3]:
     return out
 
 
-# ----------------------------------------------------------------------------- hands
-
-
-def hand_parts() -> list[Part]:
-    """A hand and forearm; x along the forearm toward the fingers, z up off the back."""
-    skin, sleeve = PALETTE["skin"], PALETTE["sleeve"]
-    parts = [Part("box", (0.045, 0.04, 0.014), (0.0, 0.0, 0.0), skin)]
-    for y in (-0.03, -0.01, 0.01, 0.03):
-        parts.append(Part("capsule", (0.0095, 0.035, 0), (0.07, y, -0.004), skin, _ALONG_X))
-    thumb_q = quat_axis_angle((0.0, 0.0, 1.0), math.radians(35))
-    thumb_q = _qmul(thumb_q, _ALONG_X)
-    parts.append(Part("capsule", (0.011, 0.03, 0), (0.025, 0.05, -0.008), skin, thumb_q))
-    parts.append(Part("capsule", (0.03, 0.06, 0), (-0.08, 0.0, 0.0), skin, _ALONG_X))
-    parts.append(Part("capsule", (0.045, 0.2, 0), (-0.3, 0.0, 0.0), sleeve, _ALONG_X))
-    return parts
-
-
-def _qmul(a: Quat, b: Quat) -> Quat:
-    """Hamilton product ``a * b`` of (x, y, z, w) quaternions."""
-    ax, ay, az, aw = a
-    bx, by, bz, bw = b
-    return (
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-        aw * bw - ax * bx - ay * by - az * bz,
-    )
-
-
-def _unit(v: Vec3) -> Vec3:
-    n = math.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2)
-    return (v[0] / n, v[1] / n, v[2] / n) if n > 1e-9 else (1.0, 0.0, 0.0)
-
-
-def quat_from_x_axis(d: Vec3) -> Quat:
-    """Orientation whose x axis is ``d`` and whose y axis is horizontal."""
-    x = _unit(d)
-    y = (-x[1], x[0], 0.0)
-    if abs(y[0]) + abs(y[1]) < 1e-6:
-        y = (0.0, 1.0, 0.0)
-    y = _unit(y)
-    z = (x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0])
-    m00, m11, m22 = x[0], y[1], z[2]
-    tr = m00 + m11 + m22
-    if tr > 0:
-        s = math.sqrt(tr + 1.0) * 2
-        return ((y[2] - z[1]) / s, (z[0] - x[2]) / s, (x[1] - y[0]) / s, 0.25 * s)
-    if m00 > m11 and m00 > m22:
-        s = math.sqrt(1.0 + m00 - m11 - m22) * 2
-        return (0.25 * s, (y[0] + x[1]) / s, (z[0] + x[2]) / s, (y[2] - z[1]) / s)
-    if m11 > m22:
-        s = math.sqrt(1.0 + m11 - m00 - m22) * 2
-        return ((y[0] + x[1]) / s, 0.25 * s, (z[1] + y[2]) / s, (z[0] - x[2]) / s)
-    s = math.sqrt(1.0 + m22 - m00 - m11) * 2
-    return ((z[0] + x[2]) / s, (z[1] + y[2]) / s, 0.25 * s, (x[1] - y[0]) / s)
-
-
-def elbows(head: Vec3, look_at: Vec3) -> tuple[Vec3, Vec3]:
-    """Left and right elbow points: below the shoulders, a little forward of the chest.
-
-    Forearms point from these to the hands, so they enter the picture from below.
-    """
-    fx, fy = look_at[0] - head[0], look_at[1] - head[1]
-    n = math.hypot(fx, fy)
-    fx, fy = (fx / n, fy / n) if n > 1e-9 else (1.0, 0.0)
-    lx, ly = -fy, fx
-    base = (head[0] + 0.12 * fx, head[1] + 0.12 * fy, head[2] - 0.62)
-    left = (base[0] + 0.2 * lx, base[1] + 0.2 * ly, base[2])
-    right = (base[0] - 0.2 * lx, base[1] - 0.2 * ly, base[2])
-    return left, right
-
-
-def hand_pose(elbow: Vec3, hand: Vec3) -> tuple[Vec3, Quat]:
-    """Pose of a hand at ``hand`` with its forearm pointing back toward ``elbow``."""
-    d = (hand[0] - elbow[0], hand[1] - elbow[1], hand[2] - elbow[2])
-    return hand, quat_from_x_axis(d)
-
-
 __all__ = [
     "DECORATIONS",
     "DECORATION_OF",
@@ -323,8 +265,5 @@ __all__ = [
     "decoration_parts",
     "half_height",
     "hand_parts",
-    "hand_pose",
     "object_parts",
-    "quat_from_x_axis",
-    "elbows",
 ]

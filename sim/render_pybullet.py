@@ -9,7 +9,7 @@ below the floor, outside the view frustum.
 Segmentation: pybullet's mask holds body unique ids; a lookup table maps every body to
 its entity's id in :attr:`PybulletRenderer.segmentation_ids`. Decorations (liquid,
 pieces, lid, glow light) belong to their object; steam puffs are drawn but read ``-1``
-(they are vapour, not the object). Forearms belong to their hand.
+(they are vapour, not the object). Forearms and upper arms belong to their hand.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ import numpy as np
 
 from proassist.scenarios.model import Layout, ObjectSpec
 from proassist.sim.body import BodyState
-from proassist.sim.render_objects import (
-    DECORATIONS,
-    decoration_parts,
-    elbows,
+from proassist.sim.render_arms import (
+    arms,
     hand_parts,
     hand_pose,
-    object_parts,
+    upper_arm_parts,
+    upper_arm_pose,
 )
+from proassist.sim.render_objects import DECORATIONS, decoration_parts, object_parts
 from proassist.sim.render_shapes import (
     IDENTITY,
     PALETTE,
@@ -128,7 +128,7 @@ class PybulletRenderer:
         self._obj_body: dict[str, int] = {}
         self._deco_body: dict[tuple[str, str], int] = {}
         self._glow_links: dict[str, list[tuple[int, int, tuple]]] = {}
-        self._hands: list[int] = []
+        self._hands: list[tuple[int, int]] = []
         self._lut = np.full(1, -1, dtype=np.int32)
         self._pose_cache: dict[Any, Any] = {}
         self._visible: dict[Any, bool] = {}
@@ -193,9 +193,9 @@ class PybulletRenderer:
         for obj in objects:
             owner.update(self._build_object(obj, layout, ids))
         for name in ("hand_left", "hand_right"):
-            uid = self._create(hand_parts())
-            self._hands.append(uid)
-            owner[uid] = ids[name]
+            uid, upper = self._create(hand_parts()), self._create(upper_arm_parts())
+            self._hands.append((uid, upper))
+            owner[uid] = owner[upper] = ids[name]
         self._lut = np.full(max(owner) + 2, -1, dtype=np.int32)
         for uid, sid in owner.items():
             self._lut[uid + 1] = sid
@@ -291,11 +291,11 @@ class PybulletRenderer:
             self._p.changeVisualShape(uid, link, rgbaColor=color, physicsClientId=self.client)
 
     def _place_hands(self, body: BodyState) -> None:
-        for uid, sh, hand in zip(
-            self._hands, elbows(body.head, body.look_at), body.hands, strict=True
-        ):
-            pos, quat = hand_pose(sh, (float(hand[0]), float(hand[1]), float(hand[2])))
-            self._move(("hand", uid), uid, pos, quat)
+        hands = tuple((float(h[0]), float(h[1]), float(h[2])) for h in body.hands)
+        joints = arms(body.head, body.look_at, hands)  # type: ignore[arg-type]
+        for (uid, upper), (shoulder, elbow), hand in zip(self._hands, joints, hands, strict=True):
+            self._move(("hand", uid), uid, *hand_pose(elbow, hand))
+            self._move(("hand", upper), upper, *upper_arm_pose(shoulder, elbow))
 
     def close(self) -> None:
         """Disconnect the private pybullet client (idempotent)."""

@@ -199,7 +199,7 @@ def _indicator(fr: _Frame) -> Part:
     return Part("sphere", (r, 0, 0), pos, PALETTE["indicator"], IDENTITY, "glow")
 
 
-@fixture_kind("box", "platform", "wall", "panel", "stand", "pedestal")
+@fixture_kind("box", "platform", "wall", "panel", "pedestal")
 def _plain_box(fr: _Frame, layout: Layout) -> list[Part]:
     hz, c = fr.fx.size[2], fr.fx.color
     return [
@@ -261,9 +261,50 @@ def _cabinet_color(color: RGBA) -> RGBA:
     return mix(color, (0.93, 0.92, 0.88, 1.0), 0.55)
 
 
+def _against_wall(fr: _Frame, layout: Layout) -> bool:
+    """Whether the fixture's back edge touches the room's wall."""
+    bx, by, _ = fr.point(-fr.depth, 0, 0)
+    x0, x1, y0, y1 = room_bounds(layout)
+    return min(abs(bx - x0), abs(bx - x1), abs(by - y0), abs(by - y1)) < 0.08
+
+
+def _backsplash(fr: _Frame, layout: Layout, height: float = 0.5) -> list[Part]:
+    """Wall tiles from the worktop up, with grout lines, if the fixture is against a wall."""
+    if not _against_wall(fr, layout):
+        return []
+    tile = mix(layout.wall_color, (0.78, 0.86, 0.9, 1.0), 0.6)
+    grout = shade(tile, 0.8)
+    u, w, z0 = -fr.depth + 0.004, fr.width, fr.top
+    parts = [fr.box(u, 0, z0 + height / 2, 0.004, w, height / 2, tile)]
+    for k in range(1, round(height / 0.1)):
+        parts.append(fr.box(u + 0.004, 0, z0 + 0.1 * k, 0.002, w, 0.003, grout))
+    n = round(2 * w / 0.15)
+    for k in range(1, n):
+        parts.append(
+            fr.box(u + 0.004, -w + 2 * w * k / n, z0 + height / 2, 0.002, 0.003, height / 2, grout)
+        )
+    return parts
+
+
+def _wall_cabinet(fr: _Frame, layout: Layout, color: RGBA) -> list[Part]:
+    """An upper wall cabinet 0.6 m above the worktop, with doors and handles."""
+    if not _against_wall(fr, layout):
+        return []
+    d, w = min(0.17, fr.depth), fr.width
+    u, z0, hz = -fr.depth + d, fr.top + 0.6, 0.33
+    parts = [fr.box(u, 0, z0 + hz, d, w, hz, color)]
+    for s in (-1, 1):
+        parts.append(
+            fr.box(u + d, s * w / 2, z0 + hz, 0.005, w / 2 - 0.012, hz - 0.012, shade(color, 1.05))
+        )
+        parts.append(fr.box(u + d + 0.01, s * 0.06, z0 + 0.08, 0.008, 0.01, 0.05, PALETTE["steel"]))
+    return parts
+
+
 @fixture_kind("counter", "cabinet", "cupboard", "island")
 def _counter(fr: _Frame, layout: Layout) -> list[Part]:
-    return [_worktop(fr), *_cabinet(fr, 0.04, _cabinet_color(fr.fx.color))]
+    cab = _cabinet_color(fr.fx.color)
+    return [_worktop(fr), *_cabinet(fr, 0.04, cab)]
 
 
 def _burner_discs(fr: _Frame, layout: Layout) -> list[Part]:
@@ -398,7 +439,7 @@ def _table(fr: _Frame, layout: Layout) -> list[Part]:
     return [top, *_legs(fr, 0.02, 0.025, shade(fr.fx.color, 0.75))]
 
 
-@fixture_kind("workbench", "bench", "maintenance_bench", "workstation")
+@fixture_kind("workbench", "bench", "maintenance_bench", "workstation", "stand")
 def _workbench(fr: _Frame, layout: Layout) -> list[Part]:
     c = fr.fx.color
     parts = [fr.box(0, 0, fr.top - 0.03, fr.depth, fr.width, 0.03, c)]
@@ -412,7 +453,7 @@ def _workbench(fr: _Frame, layout: Layout) -> list[Part]:
 # ------------------------------------------------------------------------------ room
 
 
-def room_bounds(layout: Layout, margin: float = 1.0) -> tuple[float, float, float, float]:
+def room_bounds(layout: Layout, margin: float = 0.6) -> tuple[float, float, float, float]:
     """(xmin, xmax, ymin, ymax) enclosing fixtures (snug) and stand points (+``margin``)."""
     xs, ys = [], []
     for fx in layout.fixtures:
@@ -439,12 +480,33 @@ def floor_parts(layout: Layout, tile: float = 0.6) -> list[Part]:
     return parts
 
 
+#: Fixture kinds with wall tiles behind them, and those with a wall cabinet above.
+TILED_KINDS: frozenset[str] = frozenset(
+    {"counter", "cabinet", "cupboard", "sink", "stove", "cooktop", "hob", "oven"}
+)
+CABINET_KINDS: frozenset[str] = frozenset({"sink"})
+
+
+def _wall_fittings(layout: Layout) -> list[Part]:
+    """Tiles behind worktops and cabinets above sinks (part of the walls, not fixtures)."""
+    parts: list[Part] = []
+    for fx in layout.fixtures:
+        fr = _Frame(fx, front_axis(fx))
+        if fx.kind in TILED_KINDS:
+            parts += _backsplash(fr, layout)
+        if fx.kind in CABINET_KINDS:
+            parts += _wall_cabinet(fr, layout, _cabinet_color(fx.color))
+    return parts
+
+
 def wall_parts(layout: Layout, height: float = 2.6) -> list[Part]:
-    """Four walls around :func:`room_bounds` in ``layout.wall_color``."""
+    """Four walls, a ceiling and the wall fittings (tiles, wall cabinets) of ``layout``."""
     x0, x1, y0, y1 = room_bounds(layout)
     t, h, c = 0.05, height / 2, layout.wall_color
     cx, cy, hx, hy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
-    return [
+    ceiling = shade(c, 1.04)
+    return _wall_fittings(layout) + [
+        Part("box", (hx + 2 * t, hy + 2 * t, t), (cx, cy, height + t), ceiling),
         Part("box", (hx + 2 * t, t, h), (cx, y0 - t, h), c),
         Part("box", (hx + 2 * t, t, h), (cx, y1 + t, h), c),
         Part("box", (t, hy, h), (x0 - t, cy, h), shade(c, 0.95)),
