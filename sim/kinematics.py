@@ -3,9 +3,12 @@
 The head is at eye height :data:`EYE_HEIGHT` above the ``stand`` point of the fixture
 the person works at; it moves between stand points during ``look`` and ``carry``
 phases and turns smoothly (eased interpolation of ``look_at``), with a small head bob
-whose frequencies and phases are drawn once per episode. The right hand reaches to
-objects, grasps, carries (the held object follows it) and places; both hands work at
-the target during ``operate``.
+whose frequencies and phases are drawn once per episode. ``look_at`` is where the head
+camera points (:func:`camera_aim`): the eyes look further down than the head turns, so
+the camera pitch stays within :data:`HEAD_PITCH_MAX` and a worktop is seen with the wall
+behind it; gaze turns interpolate yaw and pitch. The hands rest in front of the body
+(left hand left), the right hand reaches to an object's top, grasps, carries (the held
+object hangs below it) and places; both hands work at the target during ``operate``.
 
 Object poses come from the world's location predicates: ``at(o,f)`` puts ``o`` in a
 fixed slot on fixture ``f``'s top surface (slots are per fixture and deterministic, so
