@@ -72,6 +72,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temporal", choices=("gru", "transformer"), default="gru")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
     p.add_argument("--val", default=None, help="a dataset to report decision scores on")
+    p.add_argument(
+        "--calibrate",
+        default=None,
+        metavar="VAL",
+        help="choose the inference logit bias and silence gap on this validation dataset "
+        "(collected with --silent-keep 1) and store them in model.json",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
 
@@ -128,5 +135,11 @@ def run_train(args: argparse.Namespace) -> int:
     if args.val:
         scores = evaluate_model(load_model(result["model_path"]), args.val)
         print("val " + json.dumps({k: round(v, 4) for k, v in scores.items()}))
+    if args.calibrate:
+        from proassist.policies.learned_assets import calibrate
+
+        cal = calibrate(result["model_path"], args.calibrate)
+        best = {k: round(v, 4) for k, v in cal["val"].items()}
+        print("calibrated " + json.dumps(best))
     print(f"wrote {result['model_path']}")
     return 0

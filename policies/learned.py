@@ -6,6 +6,14 @@ from :func:`proassist.policies.train.train`) behind the
 :class:`~proassist.policies.components.InteractionModel` protocol. Frame embeddings
 are cached by observation time, so each decision encodes only the newest frame.
 torch is imported when the model is built.
+
+Calibration: the network is trained on a class-balanced recipe with the interrupt
+class weighted (PWR), so its raw interrupt probability is inflated at deployment,
+where interrupts are rare. ``model.json`` may carry ``"inference": {"logit_bias": b,
+"min_gap_s": g}`` (written by :func:`proassist.policies.learned_assets.calibrate` on
+validation episodes): ``b`` is added to the interrupt logit (a prior correction) before
+``threshold`` applies, and the model stays silent for ``g`` seconds after the
+assistant last spoke.
 """
 
 from __future__ import annotations
@@ -34,16 +42,31 @@ class LearnedInteractionModel:
 
     Args:
         model_path: The ``model.pt`` written by training (``model.json`` beside it).
-        threshold: Interrupt when the interrupt probability is at least this.
+        threshold: Interrupt when the (calibrated) interrupt probability is at least this.
         device: Torch device string.
+        min_gap_s: Seconds of silence after the assistant spoke; ``None`` takes
+            ``model.json``'s ``inference.min_gap_s`` (0 when absent).
     """
 
-    def __init__(self, model_path: str | Path, threshold: float = 0.5, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model_path: str | Path,
+        threshold: float = 0.5,
+        device: str = "cpu",
+        min_gap_s: float | None = None,
+    ) -> None:
+        import json
+
         from proassist.policies.train import load_model
 
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         self.net = load_model(model_path).to(device)
+        meta = json.loads(Path(model_path).with_suffix(".json").read_text())
+        inference = meta.get("inference") or {}
+        self.logit_bias = float(inference.get("logit_bias", 0.0))
+        gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
+        self.min_gap_s = float(gap)
         self.device = device
         self.threshold = threshold
         self.clip_len = int(self.net.config["clip_len"])
@@ -91,8 +114,10 @@ class LearnedInteractionModel:
         feats = torch.from_numpy(plan_features(state))[None].to(self.device)
         with torch.no_grad():
             out = self.net.forward_embeddings(self._embeddings(obs_history), feats)
-        p_interrupt = float(out["decision"].softmax(-1)[0, 1])
-        if p_interrupt < self.threshold:
+        logit = float(out["decision"][0, 1] - out["decision"][0, 0]) + self.logit_bias
+        p_interrupt = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
+        quiet = state.since_interrupt is not None and state.since_interrupt < self.min_gap_s - 1e-9
+        if p_interrupt < self.threshold or quiet:
             return Decision(False, confidence=p_interrupt)
         self.stats["interrupts"] += 1
         return self._structured(out, plan, p_interrupt)

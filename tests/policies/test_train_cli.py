@@ -1,0 +1,78 @@
+"""Tests of ``proassist collect`` / ``proassist train`` on the command line and of the
+committed checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from proassist.analysis.cli import main
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "data"
+    argv = ["collect", "--out", str(out), "--episodes", "2", "--seed", "7", "--quiet"]
+    argv += ["--domains", "maintenance", "--clip-len", "2", "--frame-size", "16"]
+    argv += ["--render-size", "32", "--max-duration", "12", "--silent-keep", "1.0"]
+    assert main(argv) == 0
+    return out
+
+
+def test_collect_cli_writes_a_dataset(tiny_data: Path, capsys) -> None:
+    index = json.loads((tiny_data / "index.json").read_text())
+    assert index["clip_len"] == 2 and index["frame_size"] == 16
+    assert index["n_samples"] == 2 * 24  # 12 s at 2 Hz, every point kept
+    assert index["meta"]["seed"] == 7 and index["meta"]["domains"] == ["maintenance"]
+    assert len((tiny_data / "challenge.jsonl").read_text().splitlines()) == 2
+
+
+def test_train_one_epoch_then_resume(tiny_data: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "model"
+    base = ["train", str(tiny_data), "--out", str(out), "--quiet", "--threads", "1"]
+    assert main([*base, "--epochs", "1"]) == 0
+    first = json.loads((out / "model.json").read_text())
+    assert [h["epoch"] for h in first["history"]] == [1]
+    assert (out / "checkpoints" / "epoch_001.pt").is_file()
+    assert main([*base, "--epochs", "2", "--resume", "--val", str(tiny_data)]) == 0
+    printed = capsys.readouterr().out
+    second = json.loads((out / "model.json").read_text())
+    assert [h["epoch"] for h in second["history"]] == [1, 2]
+    assert second["history"][0] == first["history"][0]  # epoch 1 kept, not retrained
+    assert "val " in printed and "balanced_accuracy" in printed
+    from proassist.policies.train import load_model
+
+    assert load_model(out / "model.pt").config["frame_size"] == 16
+
+
+def test_train_cli_rejects_a_folder_without_index(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no index.json"):
+        main(["train", str(tmp_path), "--out", str(tmp_path / "o")])
+
+
+def test_committed_checkpoint_drives_the_duplex() -> None:
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401
+    from proassist.analysis.evaluate import rollout
+    from proassist.policies import make_policy
+    from proassist.policies.learned_assets import default_checkpoint
+    from proassist.policies.train import load_model
+
+    ckpt = default_checkpoint()
+    assert ckpt is not None, "policies/checkpoints/model.pt (+ model.json) must be committed"
+    assert ckpt.stat().st_size <= 5 * 2**20
+    assert load_model(ckpt).config["encoder"] in ("cnn", "efficientnet-lite0")
+    policy = make_policy("duplex", interaction="learned", checkpoint=str(ckpt))
+    env = gym.make("ProAssist-Kitchen-v0", max_duration=10.0)
+    try:
+        record = rollout(env, policy, seed=0)
+    finally:
+        env.close()
+    assert len(record["decisions"]) == 20
+    assert policy.interaction.stats["calls"] == 20
+    assert policy.stats["planner_calls"] == 1 + policy.stats["interrupts"]
