@@ -1,22 +1,26 @@
 """Sweep throughput: 2 local workers vs 1, and Ray's per-unit overhead vs local processes.
 
-By default each unit is :func:`proassist.analysis.sweep_units.cpu_unit` (a fixed ~0.2 s
-single-threaded numpy computation), which measures the machinery itself. To measure real
-episodes pass a sweep file and the episode unit::
-
-    run(spec="analysis/sweeps/baselines.yaml", unit="proassist.analysis.sweep_units:episode_unit")
+By default the units are REAL episodes: the example sweep ``analysis/sweeps/
+planner_latency.yaml`` cut to its first ``EXAMPLE_SEEDS`` seeds (3 duplex latencies +
+silent, 2 kitchen tasks: 24 episodes, 18 of them rendered; about 1 minute on one
+free core). ``run(unit=CPU_UNIT)`` times the synthetic
+:func:`proassist.analysis.sweep_units.cpu_unit` instead (a fixed ~0.2 s numpy
+computation: the machinery alone), and ``run(spec=FILE)`` any other sweep file.
 
 Wall times include each engine's per-sweep work (spawning the local pool, scheduling Ray
 tasks); the Ray cluster's own start-up is excluded (a cluster is started once, not per
 sweep), and Ray's workers are warmed up by one throw-away sweep first. The machine may
 be shared: the "bare process pool" row (the same units on a plain spawn pool, no sweep
-machinery) shows the parallel speedup the machine offered during the run.
+machinery) shows the parallel speedup the machine offered during the run, and the load
+row the 1-minute load average (``os.getloadavg``) before and after, against the CPU count.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import multiprocessing
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +35,15 @@ from proassist.analysis.sweep_units import DEFAULT_UNIT
 CPU_UNIT = "proassist.analysis.sweep_units:cpu_unit"
 #: Repetitions of each timing (best of) outside quick mode.
 REPEATS = 2
+#: The example sweep timed by default, and how many of its seeds (quick: 1).
+EXAMPLE_SWEEP = Path(__file__).resolve().parents[1] / "analysis" / "sweeps" / "planner_latency.yaml"
+EXAMPLE_SEEDS = 3
+
+
+def example_spec(n_seeds: int = EXAMPLE_SEEDS, path: str | Path = EXAMPLE_SWEEP) -> SweepSpec:
+    """The example sweep file ``path`` cut to its first ``n_seeds`` seeds (real episodes)."""
+    spec = load_sweep(path)
+    return dataclasses.replace(spec, seeds=spec.seeds[: max(1, n_seeds)])
 
 
 def cpu_spec(n_units: int, unit: str = CPU_UNIT) -> SweepSpec:
@@ -110,23 +123,45 @@ def _local_rows(sweep: SweepSpec, unit: str | None, repeats: int) -> tuple[list[
     return rows, t2, n
 
 
-def run(
-    quick: bool = False, unit: str | None = CPU_UNIT, spec: str | Path | None = None
-) -> list[dict]:
+def _load_row(before: tuple[float, ...], after: tuple[float, ...]) -> dict:
+    cpus = os.cpu_count() or 1
+    busy = max(before[0], after[0]) > cpus
+    return {
+        "name": "machine load (1-min avg) before -> after",
+        "value": f"{before[0]:.2f} -> {after[0]:.2f}",
+        "reference": f"{cpus} CPUs",
+        "ratio": "shared: timings distorted" if busy else "",
+        "goal": "",
+    }
+
+
+def _select(quick: bool, unit: str | None, spec: str | Path | None) -> SweepSpec:
+    if spec is not None:
+        return load_sweep(spec)
+    if unit == CPU_UNIT:
+        return cpu_spec(8 if quick else 24, unit)
+    return example_spec(1 if quick else EXAMPLE_SEEDS)
+
+
+def run(quick: bool = False, unit: str | None = None, spec: str | Path | None = None) -> list[dict]:
     """Measure the sweep engines (rows as in ``bench/__main__.py``).
 
     Args:
-        quick: Fewer units (8 instead of 24), no repetition.
-        unit: Unit function (``module:function``); None = the sweep file's (or episodes).
-        spec: A sweep file to time instead of the synthetic one.
+        quick: One seed of the example sweep (8 units; 8 cpu units), no repetition.
+        unit: Unit function (``module:function``); None = the sweep file's (episodes);
+            :data:`CPU_UNIT` = the synthetic sweep of cpu units.
+        spec: A sweep file to time instead of the example.
     """
-    sweep = load_sweep(spec) if spec is not None else cpu_spec(8 if quick else 24, unit or CPU_UNIT)
+    sweep = _select(quick, unit, spec)
+    unit = None if unit == CPU_UNIT and spec is None else unit
     repeats = 1 if quick else REPEATS
+    load0 = os.getloadavg()
     rows, t2, n = _local_rows(sweep, unit, repeats)
     try:
         tr = _ray_wall(sweep, unit, 2, repeats)
     except ImportError:
-        return [*rows, {"name": "sweep on Ray", "value": "skipped: ray not installed"}]
+        rows.append({"name": "sweep on Ray", "value": "skipped: ray not installed"})
+        return [*rows, _load_row(load0, os.getloadavg())]
     overhead_ms = (tr - t2) / n * 1000 * 2  # per unit, per worker slot
     rows.append(
         {
@@ -137,4 +172,4 @@ def run(
             "goal": "<= 5%",
         }
     )
-    return rows
+    return [*rows, _load_row(load0, os.getloadavg())]
