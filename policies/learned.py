@@ -13,7 +13,8 @@ where interrupts are rare. ``model.json`` may carry ``"inference": {"logit_bias"
 "min_gap_s": g}`` (written by :func:`proassist.policies.learned_assets.calibrate` on
 validation episodes): ``b`` is added to the interrupt logit (a prior correction) before
 ``threshold`` applies, and the model stays silent for ``g`` seconds after the
-assistant last spoke.
+assistant last spoke, except that a correction may follow a non-correcting message
+(a deviation often starts right after a step instruction).
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from proassist.policies.features import PlanStateTracker, downsample, plan_featu
 from proassist.policies.plan_format import Plan
 from proassist.sim.messages import INTENTS
 
-__all__ = ["LearnedInteractionModel"]
+__all__ = ["CORRECTING", "LearnedInteractionModel"]
+
+#: Intents of correcting messages (may break the silence gap after a non-correcting one).
+CORRECTING: tuple[str, ...] = ("correct_deviation", "warn", "re_engage")
 
 
 def _obs_time(obs: dict[str, Any]) -> float:
@@ -116,11 +120,20 @@ class LearnedInteractionModel:
             out = self.net.forward_embeddings(self._embeddings(obs_history), feats)
         logit = float(out["decision"][0, 1] - out["decision"][0, 0]) + self.logit_bias
         p_interrupt = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
-        quiet = state.since_interrupt is not None and state.since_interrupt < self.min_gap_s - 1e-9
-        if p_interrupt < self.threshold or quiet:
+        intent = INTENTS[int(out["intent"].argmax(-1)[0])]
+        if p_interrupt < self.threshold or self._quiet(dialogue, state.since_interrupt, intent):
             return Decision(False, confidence=p_interrupt)
         self.stats["interrupts"] += 1
         return self._structured(out, plan, p_interrupt)
+
+    def _quiet(self, dialogue: Sequence[DialogueTurn], since: float | None, intent: str) -> bool:
+        """Within ``min_gap_s`` of the last message, unless this one is a correction and
+        the last one was not (a deviation right after a step instruction)."""
+        if since is None or since >= self.min_gap_s - 1e-9:
+            return False
+        said = [turn for turn in dialogue if turn.speaker == "assistant"]
+        last = said[-1].intent if said else None
+        return not (intent in CORRECTING and last not in CORRECTING)
 
     def _structured(self, out: dict[str, Any], plan: Plan | None, p: float) -> Decision:
         from proassist.policies.learned_net import MAX_OFFSET

@@ -57,13 +57,19 @@ def _logits(model_path: Path, data: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(logits), np.concatenate(intents)
 
 
-def _simulate(logit: np.ndarray, t: np.ndarray, bias: float, gap: float) -> np.ndarray:
-    """Interrupt where ``logit + bias > 0`` and the last interrupt is ``gap`` s back."""
+def _simulate(ep: dict[str, Any], bias: float, gap: float, correcting: list[int]) -> np.ndarray:
+    """The learned model's rule (:mod:`proassist.policies.learned`): interrupt where
+    ``logit + bias > 0``, except within ``gap`` s of the last interrupt unless this is a
+    correction and that was not."""
+    logit, t, intent = ep["logit"], ep["t"], ep["intent"]
     fired = np.zeros(logit.shape, dtype=bool)
-    last = -np.inf
+    last_t, last_corr = -np.inf, False
     for k in range(logit.size):
-        if logit[k] + bias > 0 and t[k] - last >= gap - 1e-9:
-            fired[k], last = True, t[k]
+        corr = int(intent[k]) in correcting
+        if logit[k] + bias <= 0:
+            continue
+        if t[k] - last_t >= gap - 1e-9 or (corr and not last_corr):
+            fired[k], last_t, last_corr = True, t[k], corr
     return fired
 
 
@@ -75,12 +81,13 @@ def _grid_scores(episodes: list[dict], bias: float, gap: float) -> dict[str, flo
     gold_all: list[bool] = []
     pred_all: list[bool] = []
     hit, n_dev = 0, 0
+    corr_ids = [INTENTS.index(i) for i in CORRECTING_INTENTS]
     for ep in episodes:
-        fired = _simulate(ep["logit"], ep["t"], bias, gap)
+        fired = _simulate(ep, bias, gap, corr_ids)
         gold, pred = collapse_windows(ep["content"], list(fired))
         gold_all += gold
         pred_all += pred
-        correcting = fired & np.isin(ep["intent"], [INTENTS.index(i) for i in CORRECTING_INTENTS])
+        correcting = fired & np.isin(ep["intent"], corr_ids)
         for m in {
             id(m): m for m in ep["content"] if m is not None and m.kind == "deviation"
         }.values():
@@ -119,7 +126,7 @@ def calibrate(
     model_path: str | Path,
     val_dir: str | Path,
     biases: Sequence[float] = (0.0, -2.0, -4.0, -6.0, -8.0),
-    gaps: Sequence[float] = (0.0, 1.5, 2.0, 3.0, 4.0),
+    gaps: Sequence[float] = (0.0, 2.0, 3.0, 4.0, 6.0),
     write: bool = True,
 ) -> dict[str, Any]:
     """Choose ``logit_bias`` and ``min_gap_s`` on a validation dataset (module docstring).

@@ -49,6 +49,26 @@ def test_train_one_epoch_then_resume(tiny_data: Path, tmp_path: Path, capsys) ->
     assert load_model(out / "model.pt").config["frame_size"] == 16
 
 
+def test_calibration_is_stored_and_used(tiny_data: Path, tmp_path: Path, capsys) -> None:
+    from proassist.policies.learned import LearnedInteractionModel
+    from proassist.policies.learned_assets import calibrate
+
+    out = tmp_path / "model"
+    argv = ["train", str(tiny_data), "--out", str(out), "--quiet", "--threads", "1"]
+    assert main([*argv, "--epochs", "1", "--calibrate", str(tiny_data)]) == 0
+    assert "calibrated" in capsys.readouterr().out
+    meta = json.loads((out / "model.json").read_text())
+    chosen = meta["inference"]
+    assert chosen["logit_bias"] in (0.0, -2.0, -4.0, -6.0, -8.0)
+    assert chosen["min_gap_s"] in (0.0, 2.0, 3.0, 4.0, 6.0)
+    result = calibrate(out / "model.pt", tiny_data, biases=(-1.0, -3.0), gaps=(2.5,), write=False)
+    assert len(result["grid"]) == 2 and result["min_gap_s"] == 2.5
+    assert all(0.0 <= row["g_mean"] <= 1.0 for row in result["grid"])
+    model = LearnedInteractionModel(out / "model.pt")
+    assert model.min_gap_s == chosen["min_gap_s"] and model.logit_bias == chosen["logit_bias"]
+    assert LearnedInteractionModel(out / "model.pt", min_gap_s=1.0).min_gap_s == 1.0
+
+
 def test_train_cli_rejects_a_folder_without_index(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no index.json"):
         main(["train", str(tmp_path), "--out", str(tmp_path / "o")])
