@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import gymnasium as gym
@@ -238,7 +238,7 @@ class ProAssistEnv(gym.Env):
                 vars(d) | {"params": dict(d.params)} for d in self.deviation_script or []
             ]
             or None,
-            "person": vars(self.person) if self.person else None,
+            "person": asdict(self.person) if self.person else None,
             "max_duration": self.max_duration,
         }
 
@@ -404,7 +404,12 @@ def _profile(person: PersonProfile | str | Mapping[str, Any] | None) -> PersonPr
             raise ValueError(
                 f"unknown person profile field(s) {sorted(unknown)}; expected {sorted(fields)}"
             )
-        return replace(PersonProfile(), **dict(person))
+        from proassist.scenarios.build import build_duration
+
+        values = dict(person)
+        if isinstance(values.get("reaction_delay"), Mapping):
+            values["reaction_delay"] = build_duration(dict(values["reaction_delay"]))
+        return replace(PersonProfile(name="custom"), **values)
     raise TypeError(
         f"person must be a PersonProfile, a profile name or a dict; got {type(person).__name__}"
     )

@@ -182,3 +182,16 @@ def test_random_deviations_do_not_depend_on_the_assistant() -> None:
 
     for seed in range(4):
         assert deviations(False, seed) == deviations(True, seed)
+
+
+def test_person_profile_dict_round_trips_through_the_record() -> None:
+    person = {"compliance": 1.0, "reaction_delay": {"mean": 0.5, "std": 0.1, "min": 0.2}}
+    env = gym.make("ProAssist-Kitchen-v0", render=False, person=person, max_duration=5.0)
+    env.reset(seed=0)
+    record = env.unwrapped.episode_record()
+    saved = json.loads(json.dumps(record))["env_kwargs"]["person"]
+    assert saved["compliance"] == 1.0 and saved["reaction_delay"]["mean"] == 0.5
+    again = gym.make("ProAssist-Kitchen-v0", render=False, person=saved)
+    assert again.unwrapped.person == env.unwrapped.person
+    with pytest.raises(ValueError, match="unknown person profile field"):
+        gym.make("ProAssist-Kitchen-v0", person={"patience_level": 3})
