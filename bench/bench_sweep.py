@@ -22,6 +22,7 @@ import dataclasses
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -123,16 +124,40 @@ def _local_rows(sweep: SweepSpec, unit: str | None, repeats: int) -> tuple[list[
     return rows, t2, n
 
 
-def _load_row(before: tuple[float, ...], after: tuple[float, ...]) -> dict:
-    cpus = os.cpu_count() or 1
-    busy = max(before[0], after[0]) > cpus
-    return {
-        "name": "machine load (1-min avg) before -> after",
-        "value": f"{before[0]:.2f} -> {after[0]:.2f}",
-        "reference": f"{cpus} CPUs",
-        "ratio": "shared: timings distorted" if busy else "",
-        "goal": "",
-    }
+class LoadProbe:
+    """Samples the 1-minute load average (``os.getloadavg``) every ``every`` seconds in a
+    daemon thread while the benchmark runs (the machine may be shared)."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every = every
+        self.samples: list[float] = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def row(self) -> dict:
+        """The load row: start -> end, mean and max, against the CPU count."""
+        cpus = os.cpu_count() or 1
+        mean = sum(self.samples) / len(self.samples)
+        return {
+            "name": "machine load (1-min avg) start -> end",
+            "value": f"{self.samples[0]:.2f} -> {self.samples[-1]:.2f}",
+            "reference": f"mean {mean:.2f}, max {max(self.samples):.2f}; {cpus} CPUs",
+            "ratio": "shared: timings distorted" if mean > cpus / 2 else "",
+            "goal": "",
+        }
 
 
 def _select(quick: bool, unit: str | None, spec: str | Path | None) -> SweepSpec:
@@ -154,14 +179,17 @@ def run(quick: bool = False, unit: str | None = None, spec: str | Path | None = 
     """
     sweep = _select(quick, unit, spec)
     unit = None if unit == CPU_UNIT and spec is None else unit
-    repeats = 1 if quick else REPEATS
-    load0 = os.getloadavg()
+    with LoadProbe() as probe:
+        rows = _measure(sweep, unit, 1 if quick else REPEATS)
+    return [*rows, probe.row()]
+
+
+def _measure(sweep: SweepSpec, unit: str | None, repeats: int) -> list[dict]:
     rows, t2, n = _local_rows(sweep, unit, repeats)
     try:
         tr = _ray_wall(sweep, unit, 2, repeats)
     except ImportError:
-        rows.append({"name": "sweep on Ray", "value": "skipped: ray not installed"})
-        return [*rows, _load_row(load0, os.getloadavg())]
+        return [*rows, {"name": "sweep on Ray", "value": "skipped: ray not installed"}]
     overhead_ms = (tr - t2) / n * 1000 * 2  # per unit, per worker slot
     rows.append(
         {
@@ -172,4 +200,4 @@ def run(quick: bool = False, unit: str | None = None, spec: str | Path | None = 
             "goal": "<= 5%",
         }
     )
-    return [*rows, _load_row(load0, os.getloadavg())]
+    return rows
