@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -35,6 +36,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM behaves like Ctrl-C: workers stop, finished rows stay, a rerun resumes."""
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``proassist sweep``; exit code 0 when every unit is ok, 1 if some
     failed, 2 for an invalid file or arguments."""
@@ -59,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.file}: valid; {len(units)} units")
         return 0
     out = args.out or Path("runs") / spec.name
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         result = run_sweep(
             spec,

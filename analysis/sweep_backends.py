@@ -171,6 +171,17 @@ def _drain(
     return suspects
 
 
+def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes so none outlives an interrupted sweep."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)
+
+
 def _isolate(unit: dict[str, Any], fn_ref: UnitRef, ctx: Any, on_result: OnResult) -> None:
     """Rerun a unit that was in flight when a worker died, alone in a fresh process."""
     t0 = time.perf_counter()
@@ -202,7 +213,11 @@ def run_local(
     queue = deque(units)
     while queue:
         with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-            suspects = _drain(pool, queue, fn_ref, workers, on_result)
+            try:
+                suspects = _drain(pool, queue, fn_ref, workers, on_result)
+            except BaseException:  # Ctrl-C / SIGTERM: stop the workers, keep what is written
+                _stop_pool(pool)
+                raise
         for unit in suspects:
             _isolate(unit, fn_ref, ctx, on_result)
 

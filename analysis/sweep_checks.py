@@ -245,10 +245,22 @@ def _check_names(spec: SweepSpec, rep: Reporter) -> None:
             rep.add(loc, f"unknown policy {name!r}{did_you_mean(name, known)} (known: {known})")
     if spec.unit is not None:
         _check_unit(spec.unit, rep)
+    _check_metrics(spec, rep)
     env_ids = _optional("proassist.envs", "ENV_IDS")
     if env_ids and spec.env not in env_ids:
         rep.add(("env",), f"unknown env {spec.env!r}{did_you_mean(spec.env, env_ids)}")
     _check_tasks(spec, rep)
+
+
+def _check_metrics(spec: SweepSpec, rep: Reporter) -> None:
+    """With the default (episode) unit, ``metrics`` must name registered metrics."""
+    if spec.unit is not None or not spec.metrics:
+        return
+    list_metrics = _optional("proassist.analysis.metrics", "list_metrics")
+    known = list(list_metrics()) if list_metrics else []
+    for i, name in enumerate(spec.metrics):
+        if known and name not in known:
+            rep.add(("metrics", i), f"unknown metric {name!r}{did_you_mean(name, known)}")
 
 
 def _check_unit(ref: str, rep: Reporter) -> None:

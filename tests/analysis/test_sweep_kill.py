@@ -81,3 +81,34 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
         assert len(ids) == len(set(ids)) == N_UNITS
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ran"] == N_UNITS - n_before
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_sigterm_stops_workers_and_keeps_rows(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "s.yaml", seeds=6, unit="slow_unit")
+    env = {**os.environ, "PYTHONPATH": str(HERE), "SWEEP_TEST_SLEEP": "0.05"}
+    out = tmp_path / "termed"
+    proc = _cli(spec, out, {**env, "SWEEP_TEST_BLOCK": "4"})
+    deadline = time.monotonic() + 120
+    while _complete_lines(out / "results.jsonl") < 4:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode == 130
+    deadline = time.monotonic() + 10
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _group_alive(proc.pid), "worker processes outlived the sweep"
+    kept = _complete_lines(out / "results.jsonl")
+    resumed = _cli(spec, out, env)
+    _, err = resumed.communicate(timeout=180)
+    assert resumed.returncode == 0, err.decode()
+    assert _complete_lines(out / "results.jsonl") == N_UNITS and kept >= 4

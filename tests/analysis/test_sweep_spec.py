@@ -113,6 +113,7 @@ BROKEN = [
     (GOOD + "variants:\n  - {label: x, polcy: silent}\n", "variants[0].polcy", 8, "unknown key"),
     (GOOD + "tasks: [kitchen_tee]\n", "tasks[0]", 7, "did you mean 'kitchen_tea'"),
     (GOOD + "metrics: [g_mean, g_mean]\n", "metrics[1]", 7, "duplicate"),
+    (GOOD + "metrics: [g_mean, g_meen]\n", "metrics[1]", 7, "did you mean 'g_mean'"),
     (GOOD + "unit: not-a-path\n", "unit", 7, "does not match"),
     (GOOD + "unit: test_sweep_helpers:no_such_fn\n", "unit", 7, "cannot load"),
     (GOOD + "tasks: [kitchen_tea]\nenv_kwargs: {task: kitchen_tea}\n", "tasks", 7, "not both"),
