@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     import proassist.envs  # noqa: F401
     from proassist.analysis.cli_eval import print_summary
-    from proassist.analysis.evaluate import env_info
+    from proassist.analysis.evaluation import env_info
     from proassist.analysis.metrics import score_episodes
     from proassist.analysis.plot_timeline import plot_timeline
     from proassist.envs.wrappers import VideoRecorder

@@ -89,7 +89,7 @@ def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``proassist eval``."""
-    from proassist.analysis.evaluate import evaluate
+    from proassist.analysis.evaluation import evaluate
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

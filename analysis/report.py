@@ -233,7 +233,7 @@ def render_video(record: Mapping[str, Any], path: str | Path) -> tuple[Path, boo
     import gymnasium as gym
 
     import proassist.envs  # noqa: F401  (registers the ids)
-    from proassist.analysis.evaluate import rollout
+    from proassist.analysis.evaluation import rollout
     from proassist.envs.wrappers import VideoRecorder
 
     if record.get("env_id") is None or record.get("seed") is None:

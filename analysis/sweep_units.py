@@ -1,7 +1,7 @@
 """Unit functions for sweeps (see :mod:`proassist.analysis.sweep_backends` for the protocol).
 
 - :func:`episode_unit` (the default): one closed-loop episode through
-  ``proassist.analysis.evaluate.run_episode`` (imported lazily, in the worker).
+  ``proassist.analysis.evaluation.run_episode`` (imported lazily, in the worker).
 - :func:`cpu_unit`: a fixed, deterministic CPU-bound numpy computation (about 0.2 s
   on one core) to measure the sweep machinery itself or smoke-test a Ray cluster.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-EVALUATE_MODULE = "proassist.analysis.evaluate"
+EVALUATE_MODULE = "proassist.analysis.evaluation"
 DEFAULT_UNIT = "proassist.analysis.sweep_units:episode_unit"
 #: Size of the array and number of passes of :func:`cpu_unit` (about 0.2 s on one core).
 CPU_UNIT_SIZE = 200_000

@@ -18,7 +18,9 @@ import bench
 
 
 def _modules(selected: list[str]) -> list[str]:
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
+    )
     if selected:
         names = [n for n in names if any(s in n for s in selected)]
     return names

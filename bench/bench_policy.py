@@ -25,7 +25,7 @@ def _episode_latencies(policy: object, env_id: str, task: str, seed: int, limit:
     import gymnasium as gym
 
     import proassist.envs  # noqa: F401
-    from proassist.analysis.evaluate import env_info
+    from proassist.analysis.evaluation import env_info
 
     env = gym.make(env_id, task=task)
     try:

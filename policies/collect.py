@@ -266,7 +266,7 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
         ``(samples, record)``: samples as arrays (``clips, feats, decision, intent,
         offset, fix, t, text``) and the episode record.
     """
-    from proassist.analysis.evaluate import env_info
+    from proassist.analysis.evaluation import env_info
     from proassist.policies import make_policy
 
     env = _make_env(spec, opts)

@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 Vec3 = tuple[float, float, float]
 
 #: Primitive actions the person's body performs.
-PRIMITIVES: tuple[str, ...] = ("look", "reach", "grasp", "carry", "place", "operate", "wait", "idle")
+PRIMITIVES: tuple[str, ...] = (
+    "look",
+    "reach",
+    "grasp",
+    "carry",
+    "place",
+    "operate",
+    "wait",
+    "idle",
+)
 
 
 @dataclass(frozen=True)

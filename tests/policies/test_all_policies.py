@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-from proassist.analysis.evaluate import evaluate
+from proassist.analysis.evaluation import evaluate
 from proassist.policies import list_policies, make_policy, policy_kwargs
 
 ENVS = ["ProAssist-Kitchen-v0", "ProAssist-Assembly-v0", "ProAssist-Maintenance-v0"]

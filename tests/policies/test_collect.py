@@ -126,7 +126,7 @@ def test_inputs_equal_what_the_duplex_gives_its_interaction_model(tiny) -> None:
     its interaction model the same clips and plan features that were recorded."""
     import gymnasium as gym
 
-    from proassist.analysis.evaluate import env_info
+    from proassist.analysis.evaluation import env_info
     from proassist.policies import make_policy
     from proassist.policies.collect import _make_env
     from proassist.policies.features import plan_features

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proassist.analysis.evaluate import evaluate
+from proassist.analysis.evaluation import evaluate
 from proassist.policies.components import DialogueTurn, PlanContext
 from proassist.policies.cue_tracker import CueTracker, perceive
 from proassist.policies.planners import TaskGraphPlanner

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import proassist.envs  # noqa: F401  (registers the ids)
-from proassist.analysis.evaluate import rollout
+from proassist.analysis.evaluation import rollout
 from proassist.policies import RegistryError, make_policy
 from proassist.policies.components import Decision, DialogueTurn
 from proassist.policies.duplex import DuplexAssistant, MonolithicAssistant

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proassist.analysis.evaluate import evaluate
+from proassist.analysis.evaluation import evaluate
 from proassist.analysis.gold import DEVIATION_INTENTS, gold_moments
 from proassist.policies import make_policy
 from proassist.policies.oracle import OraclePolicy

@@ -78,7 +78,7 @@ def test_committed_checkpoint_drives_the_duplex() -> None:
     import gymnasium as gym
 
     import proassist.envs  # noqa: F401
-    from proassist.analysis.evaluate import rollout
+    from proassist.analysis.evaluation import rollout
     from proassist.policies import make_policy
     from proassist.policies.learned_assets import default_checkpoint
     from proassist.policies.train import load_model
