@@ -32,13 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"proassist.analysis.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"proassist.analysis.{name}":
-                continue
-            raise
-        module.add_parser(sub)
+        importlib.import_module(f"proassist.analysis.{name}").add_parser(sub)
     return parser
 
 

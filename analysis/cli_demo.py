@@ -32,19 +32,13 @@ def demo_script(task: str) -> list[dict[str, Any]]:
 
 
 def _default_policy() -> tuple[str, dict[str, Any]]:
-    from proassist.policies import list_policies
+    """The learned duplex when its checkpoint is present, else the rule-based duplex."""
+    from proassist.policies.learned_assets import default_checkpoint
 
-    try:
-        from proassist.policies.learned_assets import default_checkpoint
-
-        ckpt = default_checkpoint()
-    except ImportError:
-        ckpt = None
-    if ckpt is not None and "duplex" in list_policies():
+    ckpt = default_checkpoint()
+    if ckpt is not None:
         return "duplex", {"interaction": "learned", "checkpoint": str(ckpt)}
-    if "duplex" in list_policies():
-        return "duplex", {}
-    return "oracle", {}
+    return "duplex", {}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="one kitchen episode with two deviations and the assistant",
         description="Run one kitchen episode in which the person deviates twice, with the "
-        "duplex assistant (the oracle if no duplex is available); write episode.mp4, "
+        "duplex assistant (learned when its checkpoint is present, else rule-based); write episode.mp4, "
         "timeline.png and scores.json.",
     )
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
@@ -63,20 +57,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``proassist demo``."""
+def _record_episode(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """Run the demo episode with video recording and return its record."""
     import gymnasium as gym
 
     import proassist.envs  # noqa: F401
-    from proassist.analysis.cli_eval import print_summary
-    from proassist.analysis.evaluation import env_info
-    from proassist.analysis.metrics import score_episodes
-    from proassist.analysis.plot_timeline import plot_timeline
+    from proassist.analysis.evaluation import rollout
     from proassist.envs.wrappers import VideoRecorder
     from proassist.policies import make_policy
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     name, kwargs = (args.policy, {}) if args.policy else _default_policy()
     policy = make_policy(name, **kwargs)
     env = gym.make(
@@ -89,22 +78,29 @@ def run(args: argparse.Namespace) -> int:
         privileged=bool(getattr(policy, "privileged", False)),
     )
     env = VideoRecorder(env, out / "episode.mp4")
-    obs, info = env.reset(seed=args.seed)
-    policy.reset(env_info=env_info(env), seed=args.seed)
-    done = False
-    while not done:
-        action = policy.act(obs, info if getattr(policy, "privileged", False) else None)
-        obs, _, term, trunc, info = env.step(action)
-        done = term or trunc
-    record = env.unwrapped.episode_record(policy=name)
-    env.close()
+    try:
+        record = rollout(env, policy, args.seed)
+    finally:
+        env.close()
+    record["policy"], record["policy_kwargs"] = name, kwargs
+    return record
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``proassist demo``."""
+    from proassist.analysis.cli_eval import print_summary
+    from proassist.analysis.metrics import score_episodes
+    from proassist.analysis.plot_timeline import plot_timeline
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    record = _record_episode(args, out)
     (out / "episode.json").write_text(json.dumps(record))
     plot_timeline(record, out / "timeline.png")
     scores = score_episodes([record])
     (out / "scores.json").write_text(json.dumps(scores, indent=2, sort_keys=True))
-    print(
-        f"policy {name}: task {'succeeded' if record['success'] else 'failed'} in {record['duration']:.1f}s"
-    )
+    outcome = "succeeded" if record["success"] else "failed"
+    print(f"policy {record['policy']}: task {outcome} in {record['duration']:.1f}s")
     print_summary(scores)
     print(f"wrote {out}/episode.mp4, {out}/timeline.png, {out}/scores.json")
     return 0

@@ -157,55 +157,27 @@ def build_figures(
     out.mkdir(parents=True, exist_ok=True)
     rng = rng if rng is not None else np.random.default_rng(0)
     metrics = check_metrics(metrics if metrics else default_metrics(data))
-    silent = [lab for lab, recs in data.groups.items() if is_silent(recs)]
-    colors = label_colors(data.labels, silent)
-    groups = data.groups
     record = representative(data, episode)
     scores = label_scores(data)
     effects = pc.assistance_pairs(data, rng)
+    silent = [lab for lab, recs in data.groups.items() if is_silent(recs)]
+    colors, groups = label_colors(data.labels, silent), data.groups
+    specs: list[tuple[str, str, str, Callable[[], Any]]] = [
+        ("timeline", "Episode timeline", _timeline_caption(record), lambda: _timeline(record, out)),
+        ("ablation", "Scores per label", _doc(pc, "Ablation bars"),
+         lambda: pc.plot_ablation(scores, metrics, out, colors)),
+        ("latency_cdf", "Detection latency", _doc(pt, "Latency CDF"),
+         lambda: pt.plot_latency_cdfs(groups, out, colors)),
+        ("tolerance_prf", "P/R/F1 against tolerance", _doc(pt, "Tolerance curves"),
+         lambda: pt.plot_tolerance_curves(groups, out, colors, tolerances, rng)),
+        ("recovery_by_kind", "Recovery by deviation kind", _doc(pt, "Recovery by kind"),
+         lambda: pt.plot_recovery_by_kind(groups, out, colors, rng)),
+        ("assistance_effect", "Assistance effect", _doc(pc, "Assistance effect"),
+         lambda: pc.plot_assistance_effect(effects, out, colors, rng)),
+    ]  # fmt: skip
     figs: dict[str, Figure] = {}
-    _add(
-        figs,
-        "timeline",
-        "Episode timeline",
-        _timeline_caption(record),
-        lambda: _timeline(record, out),
-    )
-    _add(
-        figs,
-        "ablation",
-        "Scores per label",
-        _doc(pc, "Ablation bars"),
-        lambda: pc.plot_ablation(scores, metrics, out, colors),
-    )
-    _add(
-        figs,
-        "latency_cdf",
-        "Detection latency",
-        _doc(pt, "Latency CDF"),
-        lambda: pt.plot_latency_cdfs(groups, out, colors),
-    )
-    _add(
-        figs,
-        "tolerance_prf",
-        "P/R/F1 against tolerance",
-        _doc(pt, "Tolerance curves"),
-        lambda: pt.plot_tolerance_curves(groups, out, colors, tolerances, rng),
-    )
-    _add(
-        figs,
-        "recovery_by_kind",
-        "Recovery by deviation kind",
-        _doc(pt, "Recovery by kind"),
-        lambda: pt.plot_recovery_by_kind(groups, out, colors, rng),
-    )
-    _add(
-        figs,
-        "assistance_effect",
-        "Assistance effect",
-        _doc(pc, "Assistance effect"),
-        lambda: pc.plot_assistance_effect(effects, out, colors, rng),
-    )
+    for name, title, caption, make in specs:
+        _add(figs, name, title, caption, make)
     if not effects:
         figs["assistance_effect"].skipped = "no silent episodes with the same tasks and seeds"
     return FigureSet(figs, scores, metrics, effects, record)

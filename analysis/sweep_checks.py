@@ -24,7 +24,6 @@ and variants), recursively into mappings and lists:
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import inspect
@@ -32,6 +31,8 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from proassist.scenarios.errors import did_you_mean
 
 if TYPE_CHECKING:
     from proassist.analysis.sweep_spec import Reporter, SweepSpec
@@ -62,12 +63,6 @@ _NONNEG_RE = re.compile(
     r"|width|height|^max_|^min_|^num_|^n_|_count$|^patience$|^speed$|^rationality$"
     r"|^error_proneness$)"
 )
-
-
-def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:
-    """A ``did you mean`` hint for ``name`` among ``known`` (empty when none is close)."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _optional(module: str, attr: str) -> Callable[..., Any] | None:

@@ -59,6 +59,7 @@ from typing import Any
 import yaml
 
 from proassist.analysis.sweep_checks import check_spec_values
+from proassist.scenarios.errors import Problem
 
 TOP_KEYS = (
     "name",
@@ -82,17 +83,9 @@ _UNIT_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 Path_ = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class SweepProblem:
-    """One problem of a sweep file."""
-
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+#: One problem of a sweep file: the same ``FILE:LINE: field: message`` record as the
+#: scenario validator's.
+SweepProblem = Problem
 
 
 class SweepSpecError(ValueError):

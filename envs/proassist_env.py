@@ -357,11 +357,9 @@ def _resolve_task(domain: str, task: str) -> str:
     for candidate in (task, f"{domain}_{task}"):
         if candidate in names:
             return candidate
-    import difflib
+    from proassist.scenarios.errors import did_you_mean
 
-    close = difflib.get_close_matches(task, names, n=3)
-    hint = f"; did you mean {close}?" if close else ""
-    raise ValueError(f"unknown {domain} task {task!r}{hint} (tasks: {names})")
+    raise ValueError(f"unknown {domain} task {task!r}{did_you_mean(task, names)} (tasks: {names})")
 
 
 def _script(script: Sequence[Mapping[str, Any]] | None) -> list[ScriptedDeviation] | None:

@@ -15,7 +15,6 @@ pieces, lid, glow light) belong to their object; steam puffs are drawn but read 
 from __future__ import annotations
 
 import importlib.util
-import math
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -305,8 +304,3 @@ class PybulletRenderer:
             except Exception:  # already gone (interpreter shutdown)
                 pass
             self.client = -1
-
-
-def hfov_from_vfov(vfov: float, width: int, height: int) -> float:
-    """Horizontal field of view (degrees) for a vertical ``vfov`` and an aspect ratio."""
-    return math.degrees(2 * math.atan(math.tan(math.radians(vfov) / 2) * width / height))
