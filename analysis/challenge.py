@@ -10,7 +10,7 @@ of ``chunk_s`` = 8 s:
 - ``query``: the task goal; ``domain``, ``task``.
 - ``answers[i]``: ``"$silent$"`` or ``"$interrupt$<utterance>"`` for chunk ``i``.
   Gold (``source="gold"``): chunk ``i`` is an interrupt iff one of its decision points
-  is gold-True (:func:`proassist.analysis.gold.gold_decisions`); the utterance is the
+  is gold-True (:func:`proassist.sim.gold.gold_decisions`); the utterance is the
   reference text of the gold moment of its first such point. The ``opening`` moment
   makes ``answers[0]`` the opening interrupt (the first instruction). Policy
   (``source="policy"``): chunk ``i`` is an interrupt iff the policy interrupted at one of
@@ -27,7 +27,7 @@ of ``chunk_s`` = 8 s:
 left-stripped text starts with ``$interrupt$`` (gold answers alike); TP/FP/TN/FN are
 pooled over all chunks of all sessions, interrupt positive; where a session's gold and
 predicted answer lists differ in length only the first ``min(len)`` chunks count.
-IF1, SF1, Macro-F1, G-Mean as in :mod:`proassist.analysis.metrics`. Sessions are paired
+IF1, SF1, Macro-F1, G-Mean as in :mod:`proassist.analysis.metrics.scores`. Sessions are paired
 by ``(video_path, query)`` when every predicted session has both fields, otherwise by
 order (``pred[i]`` with ``gold[i]``). A gold session without a prediction contributes no
 chunk and is listed under ``missing_sessions``.
@@ -41,14 +41,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from proassist.analysis.gold import (
+from proassist.analysis.metrics.scores import decision_counts, scores_from_counts
+from proassist.sim.gold import (
     GoldConfig,
     decision_times,
     gold_content,
     gold_moments,
     instruction_of,
 )
-from proassist.analysis.metrics import decision_counts, scores_from_counts
 
 SILENT = "$silent$"
 INTERRUPT = "$interrupt$"

@@ -160,8 +160,8 @@ def evaluate(
     Returns:
         ``Evaluation(records, scores)``.
     """
-    from proassist.analysis.metrics import score_episodes
-    from proassist.analysis.stats import assistance_effect
+    from proassist.analysis.metrics.scores import score_episodes
+    from proassist.analysis.metrics.stats import assistance_effect
     from proassist.policies import make_policy
 
     name = None

@@ -1,7 +1,7 @@
 """Per-decision latency of the learned duplex assistant on one CPU core.
 
 Runs the ``duplex`` policy with ``interaction="learned"`` and the committed checkpoint
-(:func:`proassist.policies.learned_assets.default_checkpoint`) in closed loop on a
+(:func:`proassist.policies.learned.assets.default_checkpoint`) in closed loop on a
 kitchen and an assembly episode rendered at the default 128x128, with
 ``torch.set_num_threads(1)``, and times every ``policy.act`` call (frame downsampling,
 the frame encoder on the newest frame, the temporal model, the heads and, on
@@ -48,7 +48,7 @@ def run(quick: bool = False) -> list[dict]:
     import torch
 
     from proassist.policies import make_policy
-    from proassist.policies.learned_assets import default_checkpoint
+    from proassist.policies.learned.assets import default_checkpoint
 
     ckpt = default_checkpoint()
     if ckpt is None:

@@ -69,7 +69,7 @@ def _fps_rows(scene, bodies, preds, rounds: int) -> list[dict]:
 
 def _load_rows(kitchen, repeats: int) -> list[dict]:
     from proassist.scenarios import load_layout
-    from proassist.sim.scene import Scene
+    from proassist.sim.render.scene import Scene
 
     bodies = _bodies(2)
     objects = kitchen.procedure.objects
@@ -114,7 +114,7 @@ def save_sample_frame(path: Path = SAMPLE_PNG) -> Path:
 
     from proassist.scenarios import load_scenario
     from proassist.sim.body import BodyState
-    from proassist.sim.scene import Scene
+    from proassist.sim.render.scene import Scene
 
     kitchen = load_scenario("kitchen_tea")
     poses = {
@@ -141,7 +141,7 @@ def save_sample_frame(path: Path = SAMPLE_PNG) -> Path:
 def run(quick: bool = False) -> list[dict]:
     """Measure render throughput against raw pybullet, and load/reset times."""
     from proassist.scenarios import load_scenario
-    from proassist.sim.scene import Scene
+    from proassist.sim.render.scene import Scene
 
     kitchen = load_scenario("kitchen_tea")
     bodies = _bodies(20 if quick else 100)

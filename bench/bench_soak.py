@@ -1,6 +1,6 @@
 """Soak: many short episodes in ONE process, with the resident memory sampled as it goes.
 
-Each episode is one sweep unit (:func:`proassist.analysis.sweep_units.episode_unit`:
+Each episode is one sweep unit (:func:`proassist.analysis.sweeps.units.episode_unit`:
 build the policy and the env, roll out, score, return the record), with the env id
 cycling over the three domains (every task of the library gets loaded), random
 deviations at high rates, a ``max_duration`` of 20 s and no rendering. RSS (from
@@ -122,7 +122,7 @@ def soak(
         raise ValueError(
             f"need n_episodes >= 1 and sample_every >= 1, got {n_episodes}, {sample_every}"
         )
-    from proassist.analysis.sweep_units import episode_unit
+    from proassist.analysis.sweeps.units import episode_unit
 
     result = SoakResult(n_episodes)
     gc.collect()

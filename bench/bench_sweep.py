@@ -4,7 +4,7 @@ By default the units are REAL episodes: the example sweep ``analysis/sweeps/
 planner_latency.yaml`` cut to its first ``EXAMPLE_SEEDS`` seeds (3 duplex latencies +
 silent, 2 kitchen tasks: 24 episodes, 18 of them rendered; about 1 minute on one
 free core). ``run(unit=CPU_UNIT)`` times the synthetic
-:func:`proassist.analysis.sweep_units.cpu_unit` instead (a fixed ~0.2 s numpy
+:func:`proassist.analysis.sweeps.units.cpu_unit` instead (a fixed ~0.2 s numpy
 computation: the machinery alone), and ``run(spec=FILE)`` any other sweep file.
 
 Wall times include each engine's per-sweep work (spawning the local pool, scheduling Ray
@@ -27,17 +27,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from proassist.analysis.sweep import run_sweep
-from proassist.analysis.sweep_backends import execute_unit
-from proassist.analysis.sweep_expand import expand_units
-from proassist.analysis.sweep_spec import SweepSpec, load_sweep
-from proassist.analysis.sweep_units import DEFAULT_UNIT
+from proassist.analysis.sweeps.backends import execute_unit
+from proassist.analysis.sweeps.expand import expand_units
+from proassist.analysis.sweeps.runner import run_sweep
+from proassist.analysis.sweeps.spec import SweepSpec, load_sweep
+from proassist.analysis.sweeps.units import DEFAULT_UNIT
 
-CPU_UNIT = "proassist.analysis.sweep_units:cpu_unit"
+CPU_UNIT = "proassist.analysis.sweeps.units:cpu_unit"
 #: Repetitions of each timing (best of) outside quick mode.
 REPEATS = 2
 #: The example sweep timed by default, and how many of its seeds (quick: 1).
-EXAMPLE_SWEEP = Path(__file__).resolve().parents[1] / "analysis" / "sweeps" / "planner_latency.yaml"
+EXAMPLE_SWEEP = (
+    Path(__file__).resolve().parents[1]
+    / "analysis"
+    / "sweeps"
+    / "examples"
+    / "planner_latency.yaml"
+)
 EXAMPLE_SEEDS = 3
 
 

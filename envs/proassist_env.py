@@ -264,7 +264,7 @@ class ProAssistEnv(gym.Env):
         if not self.render_pixels:
             return
         if self._scene is None:
-            from proassist.sim.scene import Scene
+            from proassist.sim.render.scene import Scene
 
             modes = tuple(self.obs_modes) or ("rgb",)
             self._scene = Scene(width=self.width, height=self.height, modes=modes, egl=self.egl)

@@ -2,7 +2,7 @@
 
 The oracle reads the ground-truth events of each step (``info["events_new"]``, an env
 made with ``privileged=True``) and says what an ideal assistant says, when it says it
-(the gold moments of :mod:`proassist.analysis.gold`):
+(the gold moments of :mod:`proassist.sim.gold`):
 
 =====================  ==============================================  ============
 event                  message                                         valid until
@@ -35,7 +35,7 @@ from proassist.policies.base import (
     silent_action,
     step_index,
 )
-from proassist.policies.components import utterance_for
+from proassist.policies.duplex.components import utterance_for
 
 __all__ = ["DEVIATION_INTENTS", "OraclePolicy", "next_plan_step"]
 

@@ -38,7 +38,7 @@ from proassist.scenarios.model import (
     Step,
     parse_predicate,
 )
-from proassist.scenarios.validate import validate_file
+from proassist.scenarios.validation.validate import validate_file
 
 __all__ = [
     "DEVIATION_KINDS",

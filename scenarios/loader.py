@@ -14,6 +14,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from proassist.scenarios.errors import Problem, ScenarioError, did_you_mean
+from proassist.scenarios.library import (
+    LAYOUTS_DIR,
+    PROFILES_DIR,
+    TASKS_DIR,
+    library_names,
+    resolve,
+)
 from proassist.scenarios.model import (
     DEVIATION_KINDS,
     DOMAINS,
@@ -22,14 +29,7 @@ from proassist.scenarios.model import (
     Scenario,
     ScriptedDeviation,
 )
-from proassist.scenarios.paths import (
-    LAYOUTS_DIR,
-    PROFILES_DIR,
-    TASKS_DIR,
-    library_names,
-    resolve,
-)
-from proassist.scenarios.validate import read_layout, read_profile, read_task
+from proassist.scenarios.validation.validate import read_layout, read_profile, read_task
 
 _CACHE: dict[tuple[str, str, str], object] = {}
 

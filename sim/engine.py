@@ -28,12 +28,12 @@ import numpy as np
 
 from proassist.scenarios.model import DEVIATION_KINDS, PersonProfile, Scenario, ScriptedDeviation
 from proassist.sim.body import BodyState
-from proassist.sim.deviation_manager import DeviationManager
-from proassist.sim.deviations import get_deviation
+from proassist.sim.deviations.base import get_deviation
+from proassist.sim.deviations.manager import DeviationManager
 from proassist.sim.events import EventLog
-from proassist.sim.kinematics import Kinematics
 from proassist.sim.messages import Message
-from proassist.sim.person import WRAPUP, Person
+from proassist.sim.person.kinematics import Kinematics
+from proassist.sim.person.person import WRAPUP, Person
 from proassist.sim.world import ProcedureIndex, WorldState
 
 #: Safety valve: most things that may happen within one decision step.

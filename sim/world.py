@@ -1,6 +1,6 @@
 """The symbolic world: a set of predicates plus the plan steps done so far.
 
-Semantics (the same as the scenario validator's, :mod:`proassist.scenarios.reach`):
+Semantics (the same as the scenario validator's, :mod:`proassist.scenarios.validation.reachability`):
 
 - A step can be applied when every step of its ``after`` list is done and every
   ``requires`` predicate holds. An ``after`` entry naming an *optional* step counts as

@@ -80,7 +80,7 @@ def _record(policy_follows_gold: bool):
     ]
     rec = make_record(events, duration=30.0, dt=0.5)
     if policy_follows_gold:
-        from proassist.analysis.gold import gold_content
+        from proassist.sim.gold import gold_content
 
         for d, m in zip(rec["decisions"], gold_content(rec), strict=True):
             if m is not None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from proassist.analysis.metrics import episode_scores, list_metrics
-from proassist.analysis.sweep_backends import execute_unit
-from proassist.analysis.sweep_expand import configurations, expand_units
-from proassist.analysis.sweep_spec import load_sweep
-from proassist.analysis.sweep_units import DEFAULT_UNIT
+from proassist.analysis.metrics.scores import episode_scores, list_metrics
+from proassist.analysis.sweeps.backends import execute_unit
+from proassist.analysis.sweeps.expand import configurations, expand_units
+from proassist.analysis.sweeps.spec import load_sweep
+from proassist.analysis.sweeps.units import DEFAULT_UNIT
 
-SWEEPS = Path(__file__).resolve().parents[2] / "analysis" / "sweeps"
+SWEEPS = Path(__file__).resolve().parents[2] / "analysis" / "sweeps" / "examples"
 FILES = sorted(SWEEPS.glob("*.yaml"))
 ABLATIONS = (
     "duplex_vs_monolithic",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_metrics_records import deviation, ev, make_record
 
-from proassist.analysis.gold import (
+from proassist.sim.gold import (
     GoldConfig,
     gold_content,
     gold_decisions,

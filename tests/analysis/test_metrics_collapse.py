@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from proassist.analysis.gold import GoldMoment
-from proassist.analysis.metrics import collapse_windows, decision_counts, decision_scores
+from proassist.analysis.metrics.scores import collapse_windows, decision_counts, decision_scores
+from proassist.sim.gold import GoldMoment
 
 
 def _m(t: float) -> GoldMoment:

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_metrics_records import deviation, ev, make_record
 
-from proassist.analysis.gold import GoldMoment
-from proassist.analysis.metrics import (
+from proassist.analysis.metrics.scores import (
     chunk_labels,
     chunked_decision_scores,
     content_score,
@@ -19,6 +18,7 @@ from proassist.analysis.metrics import (
     list_metrics,
     pqs_values,
 )
+from proassist.sim.gold import GoldMoment
 
 T, F = True, False
 
@@ -151,7 +151,7 @@ def test_perfect_policy_on_a_record_scores_one() -> None:
         ev(5.0, "step_end", step="a", index=0, recovery=False, deviation=None, duration=5),
     ]
     rec = make_record(events, duration=14.0, dt=0.5)
-    from proassist.analysis.gold import gold_content
+    from proassist.sim.gold import gold_content
 
     for d, m in zip(rec["decisions"], gold_content(rec), strict=True):
         if m is not None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_metrics_records import deviation, ev, make_record, msg
 
-from proassist.analysis.metrics import episode_scores, score_episodes
+from proassist.analysis.metrics.scores import episode_scores, score_episodes
 
 REQUIRED = (
     "if1 sf1 g_mean macro_f1 pqs match_precision match_recall match_f1 sts oop_recall "
@@ -78,7 +78,7 @@ def test_scores_invariant_to_record_order(order) -> None:
 
 
 def test_minilm_similarity_ranks_paraphrase_above_unrelated() -> None:
-    from proassist.analysis.text_sim import text_score
+    from proassist.analysis.metrics.text_similarity import text_score
 
     para = text_score("Put water in the kettle", "Fill the kettle with water")
     other = text_score("Tighten the four bolts", "Fill the kettle with water")

@@ -7,8 +7,7 @@ import math
 import pytest
 from test_metrics_records import deviation, ev, make_record, msg
 
-from proassist.analysis.gold import GoldConfig, GoldMoment, gold_moments
-from proassist.analysis.metrics import (
+from proassist.analysis.metrics.scores import (
     false_alarms,
     match_messages,
     match_scores,
@@ -16,7 +15,8 @@ from proassist.analysis.metrics import (
     recoveries,
     sts_scores,
 )
-from proassist.analysis.metrics_time import sts_value
+from proassist.analysis.metrics.timing import sts_value
+from proassist.sim.gold import GoldConfig, GoldMoment, gold_moments
 
 
 def _match_record():

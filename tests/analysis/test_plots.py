@@ -21,18 +21,18 @@ from test_plots_helpers import (
     sweep_plot,
 )
 
-from proassist.analysis import plots_compare as pc
-from proassist.analysis import plots_timing as pt
-from proassist.analysis.gold import GoldConfig
-from proassist.analysis.metrics import oop_detections, recoveries, score_episodes
-from proassist.analysis.plots_data import (
+from proassist.analysis.metrics.scores import oop_detections, recoveries, score_episodes
+from proassist.analysis.metrics.stats import assistance_effect
+from proassist.analysis.plots import compare as pc
+from proassist.analysis.plots import timing as pt
+from proassist.analysis.plots.data import (
     NoEpisodesError,
     is_silent,
     load_run_dir,
     representative,
 )
-from proassist.analysis.plots_style import SILENT_COLOR, label_colors, short_label
-from proassist.analysis.stats import assistance_effect
+from proassist.analysis.plots.style import SILENT_COLOR, label_colors, short_label
+from proassist.sim.gold import GoldConfig
 
 
 def _check_png(path: Path) -> None:

@@ -2,7 +2,7 @@
 
 Each folder is built once per test process (cached) from real, short episodes:
 
-- a sweep folder written by :func:`proassist.analysis.sweep.run_sweep` (silent,
+- a sweep folder written by :func:`proassist.analysis.sweeps.runner.run_sweep` (silent,
   periodic and random variants on the same seeds, high deviation rates);
 - an eval folder written by ``proassist eval``;
 
@@ -61,8 +61,8 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 @functools.cache
 def sweep_dir() -> Path:
     """A finished sweep folder (3 labels x 3 seeds of real 60 s episodes)."""
-    from proassist.analysis.sweep import run_sweep
-    from proassist.analysis.sweep_spec import load_sweep
+    from proassist.analysis.sweeps.runner import run_sweep
+    from proassist.analysis.sweeps.spec import load_sweep
 
     out = ROOT / "sweep"
     run_sweep(load_sweep(SWEEP, is_text=True), out, workers=0, progress=False)

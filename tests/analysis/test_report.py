@@ -8,10 +8,10 @@ from pathlib import Path
 
 from test_plots_helpers import FIGURES, LABELS, eval_dir, eval_plot, run_cli, sweep_dir, sweep_plot
 
-from proassist.analysis.metrics import list_metrics
-from proassist.analysis.plots import DEFAULT_METRICS
-from proassist.analysis.plots_data import load_run_dir
-from proassist.analysis.report import cell, replay_kwargs
+from proassist.analysis.metrics.scores import list_metrics
+from proassist.analysis.plots.data import load_run_dir
+from proassist.analysis.plots.figures import DEFAULT_METRICS
+from proassist.analysis.plots.report import cell, replay_kwargs
 
 
 class _Refs(HTMLParser):

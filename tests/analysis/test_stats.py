@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_metrics_records import deviation, ev, make_record
 
-from proassist.analysis.stats import assistance_effect, bootstrap_ci, pair_records
+from proassist.analysis.metrics.stats import assistance_effect, bootstrap_ci, pair_records
 
 
 def test_bootstrap_ci_contains_mean_and_is_seeded() -> None:

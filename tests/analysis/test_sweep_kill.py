@@ -13,7 +13,7 @@ from pathlib import Path
 
 from test_sweep_helpers import HERE, write_spec
 
-from proassist.analysis.sweep import run_sweep
+from proassist.analysis.sweeps.runner import run_sweep
 
 N_UNITS = 2 * 2 * 6
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_sweep_helpers import write_spec
 
-from proassist.analysis.sweep import run_sweep
+from proassist.analysis.sweeps.runner import run_sweep
 
 ray = pytest.importorskip("ray")
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from test_sweep_helpers import write_spec
 
 from proassist.analysis.cli import main as cli_main
-from proassist.analysis.sweep import run_sweep
-from proassist.analysis.sweep_backends import WORKER_DIED
-from proassist.analysis.sweep_store import SweepLockedError, SweepStore, read_jsonl
+from proassist.analysis.sweeps.backends import WORKER_DIED
+from proassist.analysis.sweeps.runner import run_sweep
+from proassist.analysis.sweeps.store import SweepLockedError, SweepStore, read_jsonl
 
 
 def _lines(path: Path) -> list[dict]:

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proassist.analysis.cli import main as cli_main
-from proassist.analysis.sweep import run_sweep
-from proassist.analysis.sweep_expand import expand_units, unit_id_of
-from proassist.analysis.sweep_spec import SweepSpecError, load_sweep
+from proassist.analysis.sweeps.expand import expand_units, unit_id_of
+from proassist.analysis.sweeps.runner import run_sweep
+from proassist.analysis.sweeps.spec import SweepSpecError, load_sweep
 
-SWEEPS = Path(__file__).resolve().parents[2] / "analysis" / "sweeps"
+SWEEPS = Path(__file__).resolve().parents[2] / "analysis" / "sweeps" / "examples"
 
 GOOD = """\
 name: ok

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from proassist.analysis.sweep import report_text
-from proassist.analysis.sweep_summary import format_table, summarize
+from proassist.analysis.sweeps.runner import report_text
+from proassist.analysis.sweeps.summary import format_table, summarize
 
 
 def _unit(uid: str, label: str) -> dict:

@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from proassist.policies.collect import (
+from proassist.policies.learned.collect import (
     TRAIN_SEED_BASE,
     CollectOptions,
     collect,
     episode_specs,
     oracle_labels,
 )
-from proassist.policies.dataset import InteractionDataset
+from proassist.policies.learned.dataset import InteractionDataset
 from proassist.sim.messages import INTENTS
 
 OPTS = CollectOptions(clip_len=3, frame_size=16, render_size=32, silent_keep=1.0, max_duration=25)
@@ -82,7 +82,7 @@ def test_challenge_export(tiny) -> None:
 
 def test_oracle_labels_offsets(make_info) -> None:
     from proassist.policies.base import make_action, silent_action
-    from proassist.policies.plan_format import Plan, PlanStep
+    from proassist.policies.duplex.plan_format import Plan, PlanStep
 
     proc = make_info(5)["plan"]
     steps = tuple(PlanStep(f"do {i}", f"s{i}") for i in range(1, 5))
@@ -105,13 +105,13 @@ class _Teacher:
         self.seen: list[tuple[np.ndarray, np.ndarray]] = []
 
     def reset(self, env_info: dict[str, Any]) -> None:
-        from proassist.policies.features import PlanStateTracker
+        from proassist.policies.learned.features import PlanStateTracker
 
         self.procedure = env_info["plan"]
         self.tracker = PlanStateTracker(self.procedure)
 
     def decide(self, obs_history, plan, dialogue):  # noqa: ANN001, ANN201
-        from proassist.policies.features import clip_from_frames
+        from proassist.policies.learned.features import clip_from_frames
 
         last = obs_history[-1]
         t = float(np.asarray(last["time"]).reshape(-1)[0])
@@ -128,8 +128,8 @@ def test_inputs_equal_what_the_duplex_gives_its_interaction_model(tiny) -> None:
 
     from proassist.analysis.evaluation import env_info
     from proassist.policies import make_policy
-    from proassist.policies.collect import _make_env
-    from proassist.policies.features import plan_features
+    from proassist.policies.learned.collect import _make_env
+    from proassist.policies.learned.features import plan_features
 
     root, _ = tiny
     data = InteractionDataset(root)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from proassist.analysis.evaluation import evaluate
-from proassist.policies.components import DialogueTurn, PlanContext
-from proassist.policies.cue_tracker import CueTracker, perceive
-from proassist.policies.planners import TaskGraphPlanner
+from proassist.policies.duplex.components import DialogueTurn, PlanContext
+from proassist.policies.duplex.cue_tracker import CueTracker, perceive
+from proassist.policies.duplex.planners import TaskGraphPlanner
 
 SEG = {
     "floor": 0,

@@ -12,9 +12,9 @@ import pytest
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.analysis.evaluation import rollout
 from proassist.policies import RegistryError, make_policy
-from proassist.policies.components import Decision, DialogueTurn
-from proassist.policies.duplex import DuplexAssistant, MonolithicAssistant
-from proassist.policies.plan_format import Plan, parse_plan
+from proassist.policies.duplex.assistant import DuplexAssistant, MonolithicAssistant
+from proassist.policies.duplex.components import Decision, DialogueTurn
+from proassist.policies.duplex.plan_format import Plan, parse_plan
 
 
 class Scripted:

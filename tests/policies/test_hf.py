@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proassist.policies.components import (
+from proassist.policies.duplex.components import (
     Decision,
     DialogueTurn,
     InteractionModel,
     PlanContext,
     Planner,
 )
-from proassist.policies.hf_planner import build_planner_prompt
-from proassist.policies.hf_vlm import parse_vlm_output
-from proassist.policies.planners import TaskGraphPlanner
+from proassist.policies.duplex.hf_planner import build_planner_prompt
+from proassist.policies.duplex.hf_vlm import parse_vlm_output
+from proassist.policies.duplex.planners import TaskGraphPlanner
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -123,7 +123,7 @@ def _ctx(env_info: dict) -> PlanContext:
 
 
 def test_hf_planner_runs_and_keeps_plan_on_garbage(tiny_lm: Path, env_info: dict) -> None:
-    from proassist.policies.planners import make_planner
+    from proassist.policies.duplex.planners import make_planner
 
     planner = make_planner("hf", model_path=str(tiny_lm), max_new_tokens=12)
     assert isinstance(planner, Planner)
@@ -150,14 +150,14 @@ def test_planner_prompt_has_pwr_inputs(env_info: dict) -> None:
 
 
 def test_hf_planner_missing_path(tmp_path: Path) -> None:
-    from proassist.policies.hf_planner import HFPlanner
+    from proassist.policies.duplex.hf_planner import HFPlanner
 
     with pytest.raises(FileNotFoundError, match="not a directory"):
         HFPlanner(str(tmp_path / "nope"))
 
 
 def test_vlm_interaction_model_never_crashes(tiny_vlm: Path, env_info: dict) -> None:
-    from proassist.policies.hf_vlm import HFInteractionModel
+    from proassist.policies.duplex.hf_vlm import HFInteractionModel
 
     model = HFInteractionModel(tiny_vlm, n_frames=2, max_new_tokens=6)
     assert isinstance(model, InteractionModel)

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proassist.policies.dataset import (
+from proassist.policies.learned.dataset import (
     DatasetWriter,
     InteractionDataset,
     eligible_silent,
     recipe_indices,
 )
-from proassist.policies.features import FEATURE_DIM, PlanState, plan_features
+from proassist.policies.learned.features import FEATURE_DIM, PlanState, plan_features
 from proassist.sim.messages import INTENTS
 
 torch = pytest.importorskip("torch")
@@ -99,7 +99,7 @@ def _model_config() -> dict:
 
 
 def test_forward_shapes() -> None:
-    from proassist.policies.learned_net import MAX_OFFSET, InteractionNet
+    from proassist.policies.learned.net import MAX_OFFSET, InteractionNet
 
     for temporal in ("gru", "transformer"):
         net = InteractionNet(
@@ -118,7 +118,7 @@ def test_forward_shapes() -> None:
 
 
 def test_training_learns_and_resumes(datasets, tmp_path: Path) -> None:
-    from proassist.policies.train import evaluate_model, load_model, train
+    from proassist.policies.learned.train import evaluate_model, load_model, train
 
     torch.set_num_threads(1)
     train_dir, test_dir = datasets
@@ -146,10 +146,10 @@ def test_training_learns_and_resumes(datasets, tmp_path: Path) -> None:
 
 
 def test_learned_interaction_model_decides(datasets, tmp_path: Path, make_info) -> None:
-    from proassist.policies.components import DialogueTurn, InteractionModel, PlanContext
-    from proassist.policies.learned import LearnedInteractionModel
-    from proassist.policies.planners import TaskGraphPlanner
-    from proassist.policies.train import train
+    from proassist.policies.duplex.components import DialogueTurn, InteractionModel, PlanContext
+    from proassist.policies.duplex.planners import TaskGraphPlanner
+    from proassist.policies.learned.interaction import LearnedInteractionModel
+    from proassist.policies.learned.train import train
 
     torch.set_num_threads(1)
     train_dir, test_dir = datasets

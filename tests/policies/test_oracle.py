@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from proassist.analysis.evaluation import evaluate
-from proassist.analysis.gold import DEVIATION_INTENTS, gold_moments
 from proassist.policies import make_policy
 from proassist.policies.oracle import OraclePolicy
 from proassist.scenarios import load_scenario
-from proassist.sim.deviations import applicable_steps, registered_kinds
+from proassist.sim.deviations.base import applicable_steps, registered_kinds
+from proassist.sim.gold import DEVIATION_INTENTS, gold_moments
 
 TASKS = ["kitchen_tea", "assembly_stool", "maintenance_printer_cartridge"]
 

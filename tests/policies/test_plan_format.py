@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proassist.policies.plan_format import (
+from proassist.policies.duplex.plan_format import (
     MODES,
     Plan,
     PlanParseError,

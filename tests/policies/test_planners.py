@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proassist.policies.components import Decision, PlanContext, Planner
-from proassist.policies.planners import TaskGraphPlanner, list_planners, make_planner
+from proassist.policies.duplex.components import Decision, PlanContext, Planner
+from proassist.policies.duplex.planners import TaskGraphPlanner, list_planners, make_planner
 from proassist.policies.registry import RegistryError
 
 

@@ -44,14 +44,14 @@ def test_train_one_epoch_then_resume(tiny_data: Path, tmp_path: Path, capsys) ->
     assert [h["epoch"] for h in second["history"]] == [1, 2]
     assert second["history"][0] == first["history"][0]  # epoch 1 kept, not retrained
     assert "val " in printed and "balanced_accuracy" in printed
-    from proassist.policies.train import load_model
+    from proassist.policies.learned.train import load_model
 
     assert load_model(out / "model.pt").config["frame_size"] == 16
 
 
 def test_calibration_is_stored_and_used(tiny_data: Path, tmp_path: Path, capsys) -> None:
-    from proassist.policies.learned import LearnedInteractionModel
-    from proassist.policies.learned_assets import calibrate
+    from proassist.policies.learned.assets import calibrate
+    from proassist.policies.learned.interaction import LearnedInteractionModel
 
     out = tmp_path / "model"
     argv = ["train", str(tiny_data), "--out", str(out), "--quiet", "--threads", "1"]
@@ -80,8 +80,8 @@ def test_committed_checkpoint_drives_the_duplex() -> None:
     import proassist.envs  # noqa: F401
     from proassist.analysis.evaluation import rollout
     from proassist.policies import make_policy
-    from proassist.policies.learned_assets import default_checkpoint
-    from proassist.policies.train import load_model
+    from proassist.policies.learned.assets import default_checkpoint
+    from proassist.policies.learned.train import load_model
 
     ckpt = default_checkpoint()
     assert ckpt is not None, "policies/checkpoints/model.pt (+ model.json) must be committed"

@@ -19,9 +19,9 @@ from proassist.scenarios import (
     load_profile,
     load_scenario,
 )
+from proassist.scenarios.library import LAYOUTS_DIR, PROFILES_DIR, TASKS_DIR
 from proassist.scenarios.model import parse_predicate
-from proassist.scenarios.paths import LAYOUTS_DIR, PROFILES_DIR, TASKS_DIR
-from proassist.scenarios.validate import validate_file
+from proassist.scenarios.validation.validate import validate_file
 
 NAMES = list_scenarios()
 RENDERED = {"at", "in", "on", "filled", "heated", "switched_on", "cut", "attached", "open"}

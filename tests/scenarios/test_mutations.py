@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proassist.scenarios import ScenarioError, list_scenarios, load_scenario
-from proassist.scenarios.paths import LAYOUTS_DIR, PROFILES_DIR, TASKS_DIR
-from proassist.scenarios.validate import validate_file
+from proassist.scenarios.library import LAYOUTS_DIR, PROFILES_DIR, TASKS_DIR
+from proassist.scenarios.validation.validate import validate_file
 
 TASK_TEXT = {n: (TASKS_DIR / f"{n}.yaml").read_text(encoding="utf-8") for n in list_scenarios()}
 TASK_DATA = {n: yaml.safe_load(t) for n, t in TASK_TEXT.items()}

@@ -14,8 +14,8 @@ import yaml
 from proassist.analysis.cli import main
 from proassist.scenarios import ScenarioError, load_scenario
 from proassist.scenarios.errors import Problem, format_path
-from proassist.scenarios.paths import TASKS_DIR
-from proassist.scenarios.validate import validate_file
+from proassist.scenarios.library import TASKS_DIR
+from proassist.scenarios.validation.validate import validate_file
 
 TEA = (TASKS_DIR / "kitchen_tea.yaml").read_text(encoding="utf-8")
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sim_testkit import TASKS, correct_at_onset, of_type, run, scenario, scripted
 
 from proassist.scenarios.model import DEVIATION_KINDS
-from proassist.sim.deviations import (
+from proassist.sim.deviations.base import (
     applicable_steps,
     get_deviation,
     register_deviation,

@@ -1,4 +1,4 @@
-"""Tests of the GLB + JSON scene export (sim/export.py)."""
+"""Tests of the GLB + JSON scene export (sim/render/export.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import trimesh
 
 from proassist.scenarios import load_scenario
-from proassist.sim.export import TO_GLTF, export_scene
-from proassist.sim.scene import Scene
+from proassist.sim.render.export import TO_GLTF, export_scene
+from proassist.sim.render.scene import Scene
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of the body the renderer sees (sim/kinematics.py via Simulation.body())."""
+"""Tests of the body the renderer sees (sim/person/kinematics.py via Simulation.body())."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sim_testkit import TASKS, correct_at_onset, run, scenario
 from proassist.scenarios.model import ScriptedDeviation
 from proassist.sim.body import PRIMITIVES, BodyState
 from proassist.sim.engine import Simulation
-from proassist.sim.kinematics import EYE_HEIGHT, half_height, locations
+from proassist.sim.person.kinematics import EYE_HEIGHT, half_height, locations
 
 
 def _bodies(

@@ -1,4 +1,4 @@
-"""Tests of the head-camera view and the arms (sim/kinematics.py, sim/render_arms.py)."""
+"""Tests of the head-camera view and the arms (sim/person/kinematics.py, sim/render/arms.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sim_testkit import scenario
 
 from proassist.sim.engine import Simulation
-from proassist.sim.kinematics import HEAD_PITCH_MAX, camera_aim
-from proassist.sim.render_arms import FOREARM, UPPER_ARM, arms
+from proassist.sim.person.kinematics import HEAD_PITCH_MAX, camera_aim
+from proassist.sim.render.arms import FOREARM, UPPER_ARM, arms
 
 VFOV = 75.0  # the Scene default
 

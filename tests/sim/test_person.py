@@ -7,8 +7,8 @@ import pytest
 from sim_testkit import of_type, profile, run, scenario, scripted
 
 from proassist.sim.engine import Simulation
-from proassist.sim.language import StepMatcher, infer_intent, interpret
 from proassist.sim.messages import Message
+from proassist.sim.person.language import StepMatcher, infer_intent, interpret
 
 
 def _silent(seed: int = 0, **changes) -> Simulation:

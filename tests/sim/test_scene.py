@@ -1,4 +1,4 @@
-"""Tests of the egocentric pybullet scene (sim/scene.py and its render modules)."""
+"""Tests of the egocentric pybullet scene (sim/render/scene.py and its render modules)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from proassist.scenarios import load_scenario
 from proassist.scenarios.model import Fixture, Layout, ObjectSpec
 from proassist.sim.body import BodyState
-from proassist.sim.scene import MODES, Scene
+from proassist.sim.render.scene import MODES, Scene
 
 # A test room: one grey box whose front face is the plane x = 2.0 (1 m to 3 m tall),
 # seen from a person standing at the origin.

@@ -6,9 +6,9 @@ import pytest
 
 from proassist.scenarios import load_scenario
 from proassist.sim.body import BodyState
-from proassist.sim.kinematics import REST_HAND, camera_aim
-from proassist.sim.render_shapes import room_bounds, wall_parts
-from proassist.sim.scene import Scene
+from proassist.sim.person.kinematics import REST_HAND, camera_aim
+from proassist.sim.render.scene import Scene
+from proassist.sim.render.shapes import room_bounds, wall_parts
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,145 @@
+"""``proassist collect`` and ``proassist train``: the data engine and model training."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``collect`` and ``train`` subcommands."""
+    _add_collect(sub)
+    _add_train(sub)
+
+
+def _add_collect(sub: argparse._SubParsersAction) -> None:
+    from proassist.policies.learned.collect import DOMAINS
+
+    p = sub.add_parser(
+        "collect",
+        help="roll out the oracle and write an interaction-model dataset",
+        description="Roll out the privileged oracle over random tasks, person profiles, "
+        "deviation rates and seeds; write dataset shards (clips, plan features, labels), "
+        "episodes.jsonl and the gold challenge.jsonl.",
+    )
+    p.add_argument("--out", required=True, help="dataset directory")
+    p.add_argument("--episodes", type=int, default=30, help="number of episodes (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the episode draws (default 0)")
+    p.add_argument(
+        "--domains",
+        nargs="+",
+        choices=list(DOMAINS),
+        default=None,
+        help="domains to cycle through (default all)",
+    )
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--clip-len", type=int, default=6, help="frames per clip (default 6)")
+    p.add_argument("--frame-size", type=int, default=32, help="model frame side (default 32)")
+    p.add_argument("--render-size", type=int, default=64, help="render side (default 64)")
+    p.add_argument(
+        "--silent-keep",
+        type=float,
+        default=0.3,
+        help="fraction of silent samples kept (default 0.3)",
+    )
+    p.add_argument(
+        "--max-duration",
+        type=float,
+        default=None,
+        help="cap on simulated seconds per episode (default the task's)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_collect)
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train the learned interaction model on a collected dataset",
+        description="Train the learned interaction model with PWR's recipe (interrupt:silent "
+        "about 1:1, silent samples at least 3 s from any interrupt, interrupt loss weight 2); "
+        "checkpoints every epoch, --resume continues; writes model.pt and model.json.",
+    )
+    p.add_argument("data", help="dataset directory (written by proassist collect)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--epochs", type=int, default=10, help="total epochs (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
+    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default 2e-3)")
+    p.add_argument("--encoder", choices=("cnn", "efficientnet-lite0"), default="cnn")
+    p.add_argument("--temporal", choices=("gru", "transformer"), default="gru")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
+    p.add_argument("--val", default=None, help="a dataset to report decision scores on")
+    p.add_argument(
+        "--calibrate",
+        default=None,
+        metavar="VAL",
+        help="choose the inference logit bias and silence gap on this validation dataset "
+        "(collected with --silent-keep 1) and store them in model.json",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_train)
+
+
+def run_collect(args: argparse.Namespace) -> int:
+    """Run ``proassist collect``."""
+    from proassist.policies.learned.collect import CollectOptions, collect
+
+    if args.episodes < 1 or args.workers < 1:
+        raise SystemExit("error: --episodes and --workers must be >= 1")
+    opts = CollectOptions(
+        clip_len=args.clip_len,
+        frame_size=args.frame_size,
+        render_size=args.render_size,
+        silent_keep=args.silent_keep,
+        max_duration=args.max_duration,
+    )
+    summary = collect(
+        args.out,
+        args.episodes,
+        seed=args.seed,
+        domains=args.domains,
+        workers=args.workers,
+        options=opts,
+        progress=not args.quiet,
+    )
+    print(json.dumps(summary))
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``proassist train``."""
+    import torch
+
+    from proassist.policies.learned.train import evaluate_model, load_model, train
+
+    if not (Path(args.data) / "index.json").is_file():
+        raise SystemExit(f"error: {args.data} has no index.json (write one with proassist collect)")
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    result = train(
+        args.data,
+        args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        resume=args.resume,
+        model_config={"encoder": args.encoder, "temporal": args.temporal},
+        progress=not args.quiet,
+    )
+    for h in result["history"]:
+        print(f"epoch {h['epoch']}: loss {h['loss']:.4f} ({h['n']} samples)")
+    if args.val:
+        scores = evaluate_model(load_model(result["model_path"]), args.val)
+        print("val " + json.dumps({k: round(v, 4) for k, v in scores.items()}))
+    if args.calibrate:
+        from proassist.policies.learned.assets import calibrate
+
+        cal = calibrate(result["model_path"], args.calibrate)
+        best = {k: round(v, 4) for k, v in cal["val"].items()}
+        print("calibrated " + json.dumps(best))
+    print(f"wrote {result['model_path']}")
+    return 0

@@ -1,0 +1,102 @@
+"""Content score g of one assistant action against one gold moment (used by PQS, STS
+and time matching; re-exported by :mod:`proassist.analysis.metrics.scores`).
+
+Structured action (``intent`` set), after PWR's PQS content weighting:
+
+====================================  =====
+right intent and right step           1.0
+right step, wrong intent              0.5
+right intent, wrong (or no) step      0.25
+neither                               0.0
+====================================  =====
+
+"Right step" means the action's step id equals the moment's step, or is one of the
+deviation's recovery steps (:meth:`GoldMoment.is_step`). When the moment has no step
+(``None``), an action with no step is the right step.
+
+Free-text action (empty ``intent``, non-empty ``text``):
+``g = max(0, cos(MiniLM(text), MiniLM(gold.text)))`` (:mod:`.text_sim`).
+An interrupt with neither intent nor text scores 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from proassist.analysis.metrics.text_similarity import TextSim
+from proassist.sim.gold import CORRECTING_INTENTS, GoldMoment
+
+#: Partial credit of a structured action (right step, right intent) -> g.
+STRUCTURED_CREDIT: dict[tuple[bool, bool], float] = {
+    (True, True): 1.0,
+    (True, False): 0.5,
+    (False, True): 0.25,
+    (False, False): 0.0,
+}
+
+
+def default_text_sim() -> TextSim:
+    """The MiniLM free-text score (imported lazily)."""
+    from proassist.analysis.metrics.text_similarity import text_score
+
+    return text_score
+
+
+def is_free_text(action: Mapping[str, Any]) -> bool:
+    """Whether an action/message is free text (no intent, non-empty text)."""
+    return not action.get("intent") and bool(str(action.get("text") or "").strip())
+
+
+def is_correcting(action: Mapping[str, Any]) -> bool:
+    """Whether a message signals an OOP detection: a correcting intent or free text."""
+    return action.get("intent") in CORRECTING_INTENTS or is_free_text(action)
+
+
+def _step_right(action: Mapping[str, Any], moment: GoldMoment) -> bool:
+    step = action.get("step")
+    if moment.step is None:
+        return step is None
+    return moment.is_step(step)
+
+
+def content_score(
+    action: Mapping[str, Any], moment: GoldMoment, text_sim: TextSim | None = None
+) -> float:
+    """Content score g in [0, 1] of an action (``intent``, ``step``, ``text``) for a moment.
+
+    Args:
+        action: A decision or ``assistant_message`` event (keys intent, step, text).
+        moment: The gold moment it answers.
+        text_sim: Free-text similarity (pred, gold) -> [0, 1]; MiniLM when None.
+    """
+    if action.get("intent"):
+        right_step = _step_right(action, moment)
+        return STRUCTURED_CREDIT[(right_step, action["intent"] == moment.intent)]
+    if is_free_text(action):
+        sim = text_sim or default_text_sim()
+        return float(min(1.0, max(0.0, sim(str(action["text"]), moment.text))))
+    return 0.0
+
+
+def messages_of(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``assistant_message`` events of an episode record, in time order."""
+    events = record.get("events")
+    if events is None:
+        raise ValueError("episode record lacks 'events'; expected CONTRACTS.md §5 fields")
+    msgs = [e for e in events if e.get("type") == "assistant_message"]
+    return sorted(msgs, key=lambda e: float(e["t"]))
+
+
+def episode_minutes(record: Mapping[str, Any]) -> float:
+    """Episode length in minutes: ``duration``, else ``task_end.duration``, else the
+    last decision time + dt."""
+    if record.get("duration") is not None:
+        return float(record["duration"]) / 60.0
+    for e in record.get("events") or []:
+        if e.get("type") == "task_end" and e.get("duration") is not None:
+            return float(e["duration"]) / 60.0
+    decisions = record.get("decisions") or []
+    if decisions:
+        return (float(decisions[-1]["t"]) + float(record.get("dt", 0.5))) / 60.0
+    return 0.0

@@ -1,0 +1,560 @@
+"""Every ProAssist metric, defined once, as pure functions of episode records.
+
+Gold intervention moments and windows: :mod:`proassist.sim.gold` (defaults in
+:class:`~proassist.sim.gold.GoldConfig`). Split modules, re-exported here:
+:mod:`.metrics_content` (content score g), :mod:`.metrics_time` (matching, STS),
+:mod:`.metrics_oop` (OOP detection, recovery), :mod:`.stats` (bootstrap, assistance
+effect).
+
+Decision level (PWR; the EgoProactive challenge scorer), interrupt = positive, with
+TP/FP/TN/FN pooled over episodes. Three countings: the headline ``if1, sf1, g_mean,
+macro_f1`` count each gold window once (:func:`collapse_windows`: one TP if the policy
+spoke in the window, else one FN; further interrupts in the same window are FPs;
+decision points outside windows are TN/FP); ``point_*`` count every decision point (a
+point inside a window is gold-interrupt); ``chunk_*`` count 8 s chunks:
+
+- IF1 = 2·TP / (2·TP + FP + FN); SF1 = 2·TN / (2·TN + FN + FP) (F1 of the silent class)
+- G-Mean = √(IF1·SF1); Macro-F1 = (IF1 + SF1) / 2; precision = TP / (TP + FP);
+  recall = TP / (TP + FN). Any 0/0 is 0 (so "never interrupts" has IF1 = G-Mean = 0).
+- Chunked (EgoProactive): decision points are grouped in chunks ``[8i, 8(i+1))`` s; a
+  chunk is an interrupt iff any of its decision points is (gold and prediction alike).
+- PQS (PWR) = mean over decision points of: 1 for a correct silence (gold False, silent),
+  ``g`` for a correct interrupt (gold True, interrupt), 0 otherwise; ``g`` is the content
+  score of the action against the decision point's gold moment
+  (:func:`.metrics_content.content_score`: structured 1 / 0.5 / 0.25 / 0; free text
+  ``max(0, cos)`` of all-MiniLM-L6-v2 embeddings).
+
+Episode-level metrics are registered with :func:`register_metric`: each is a function of
+the *summed* additive statistics of :func:`episode_stats` (so it applies to one episode
+or to a pool of them), vectorised over numpy arrays for the bootstrap. Pooled values are
+ratios of sums over episodes (e.g. ``oop_recall`` = all detected / all deviations;
+``task_success`` = successes / episodes). Where a denominator is 0 the value is NaN,
+except the F1 family and the match rates (0, as above). :func:`score_episodes` reports
+each with a bootstrap 95 % CI over episodes (``<name>_ci_low`` / ``<name>_ci_high``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from proassist.analysis.metrics.content import (
+    content_score,
+    episode_minutes,
+    is_correcting,
+    messages_of,
+)
+from proassist.analysis.metrics.oop import (
+    false_alarms,
+    latency_distribution,
+    oop_detections,
+    recoveries,
+    task_success,
+)
+from proassist.analysis.metrics.stats import N_BOOT, bootstrap_counts, percentile_ci
+from proassist.analysis.metrics.text_similarity import TextSim
+from proassist.analysis.metrics.timing import match_messages, match_scores, sts_scores
+from proassist.sim.gold import (
+    GoldConfig,
+    GoldMoment,
+    decision_times,
+    gold_content,
+    gold_moments,
+)
+
+__all__ = [
+    "content_score",
+    "decision_scores",
+    "chunked_decision_scores",
+    "episode_stats",
+    "episode_scores",
+    "get_metric",
+    "is_correcting",
+    "latency_distribution",
+    "list_metrics",
+    "match_messages",
+    "match_scores",
+    "oop_detections",
+    "pqs_values",
+    "recoveries",
+    "register_metric",
+    "score_episodes",
+    "scores_from_counts",
+    "sts_scores",
+]
+
+MetricFn = Callable[[Mapping[str, Any]], Any]
+_METRICS: dict[str, MetricFn] = {}
+
+
+def register_metric(name: str) -> Callable[[MetricFn], MetricFn]:
+    """Register an episode-level metric: a function of summed :func:`episode_stats`.
+
+    Raises:
+        ValueError: If ``name`` is already registered.
+    """
+
+    def deco(fn: MetricFn) -> MetricFn:
+        if name in _METRICS:
+            raise ValueError(f"metric {name!r} is already registered")
+        _METRICS[name] = fn
+        return fn
+
+    return deco
+
+
+def get_metric(name: str) -> MetricFn:
+    """Look up a registered metric.
+
+    Raises:
+        KeyError: Unknown name, with the closest registered names ("did you mean").
+    """
+    if name not in _METRICS:
+        close = difflib.get_close_matches(name, list(_METRICS), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown metric {name!r}{hint} (registered: {sorted(_METRICS)})")
+    return _METRICS[name]
+
+
+def list_metrics() -> list[str]:
+    """Names of the registered metrics, sorted."""
+    return sorted(_METRICS)
+
+
+def _ratio(num: Any, den: Any, zero: float = math.nan) -> Any:
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    safe = np.where(den > 0, den, 1.0)
+    return np.where(den > 0, num / safe, zero)
+
+
+def _f1_family(tp: Any, fp: Any, tn: Any, fn: Any) -> dict[str, Any]:
+    if1 = _ratio(2 * np.asarray(tp), 2 * np.asarray(tp) + fp + fn, 0.0)
+    sf1 = _ratio(2 * np.asarray(tn), 2 * np.asarray(tn) + fp + fn, 0.0)
+    return {
+        "if1": if1,
+        "sf1": sf1,
+        "g_mean": np.sqrt(if1 * sf1),
+        "macro_f1": (if1 + sf1) / 2.0,
+        "precision": _ratio(tp, np.asarray(tp) + fp, 0.0),
+        "recall": _ratio(tp, np.asarray(tp) + fn, 0.0),
+    }
+
+
+def decision_counts(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, int]:
+    """TP/FP/TN/FN with interrupt (True) as the positive class.
+
+    Raises:
+        ValueError: If the sequences differ in length.
+    """
+    if len(gold) != len(pred):
+        raise ValueError(f"gold and pred must have the same length, got {len(gold)}, {len(pred)}")
+    pairs = [(bool(g), bool(p)) for g, p in zip(gold, pred, strict=True)]
+    return {
+        "tp": sum(g and p for g, p in pairs),
+        "fp": sum(p and not g for g, p in pairs),
+        "tn": sum(not g and not p for g, p in pairs),
+        "fn": sum(g and not p for g, p in pairs),
+    }
+
+
+def decision_scores(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
+    """IF1, SF1, G-Mean, Macro-F1, precision, recall and the counts (module docstring).
+
+    Args:
+        gold: Per decision point, True where interrupting is correct.
+        pred: Per decision point, True where the policy interrupted.
+    """
+    c = decision_counts(gold, pred)
+    return scores_from_counts(c["tp"], c["fp"], c["tn"], c["fn"])
+
+
+def scores_from_counts(tp: int, fp: int, tn: int, fn: int) -> dict[str, float]:
+    """IF1, SF1, G-Mean, Macro-F1, precision, recall (and the counts) from TP/FP/TN/FN."""
+    out = {k: float(v) for k, v in _f1_family(tp, fp, tn, fn).items()}
+    return out | {"tp": float(tp), "fp": float(fp), "tn": float(tn), "fn": float(fn)}
+
+
+def chunk_labels(
+    times: Sequence[float], labels: Sequence[bool], chunk_s: float = 8.0
+) -> list[bool]:
+    """Per chunk ``[i·chunk_s, (i+1)·chunk_s)`` containing a decision point, whether any
+    of its labels is True; chunks in time order (empty chunks are left out)."""
+    chunks: dict[int, bool] = {}
+    for t, lab in zip(times, labels, strict=True):
+        i = int(math.floor(float(t) / chunk_s + 1e-9))
+        chunks[i] = chunks.get(i, False) or bool(lab)
+    return [chunks[i] for i in sorted(chunks)]
+
+
+def chunked_decision_scores(
+    episodes: Sequence[tuple[Sequence[float], Sequence[bool], Sequence[bool]]],
+    chunk_s: float = 8.0,
+) -> dict[str, float]:
+    """Decision scores over chunks pooled across episodes.
+
+    Args:
+        episodes: Per episode ``(times, gold, pred)`` of its decision points.
+        chunk_s: Chunk length in seconds.
+    """
+    gold, pred = [], []
+    for times, g, p in episodes:
+        gold += chunk_labels(times, g, chunk_s)
+        pred += chunk_labels(times, p, chunk_s)
+    return decision_scores(gold, pred)
+
+
+def predicted_decisions(record: Mapping[str, Any]) -> list[bool]:
+    """Per decision point, whether the policy interrupted (``decision == 1``)."""
+    return [bool(int(d.get("decision") or 0)) for d in record["decisions"]]
+
+
+def pqs_values(
+    record: Mapping[str, Any],
+    config: GoldConfig | None = None,
+    text_sim: TextSim | None = None,
+    content: Sequence[GoldMoment | None] | None = None,
+) -> list[float]:
+    """PQS term of each decision point: 1 (correct silence), g (correct interrupt), 0."""
+    content = gold_content(record, config) if content is None else content
+    out = []
+    for d, moment in zip(record["decisions"], content, strict=True):
+        interrupt = bool(int(d.get("decision") or 0))
+        if moment is None:
+            out.append(0.0 if interrupt else 1.0)
+        else:
+            out.append(content_score(d, moment, text_sim) if interrupt else 0.0)
+    return out
+
+
+def collapse_windows(
+    content: Sequence[GoldMoment | None], pred: Sequence[bool]
+) -> tuple[list[bool], list[bool]]:
+    """Window-level gold/pred sequences: each gold window counts once.
+
+    A decision point outside every window stays as it is (gold silent). The decision
+    points of one gold window collapse into one gold-interrupt point, predicted
+    interrupt iff the policy interrupted at least once inside the window; every further
+    interrupt inside the same window is an extra (gold silent, predicted interrupt)
+    point, i.e. a redundant interruption counts as a false positive. Silences inside a
+    window are not true negatives. This is the headline decision scoring: a policy that
+    speaks once, in time, for every gold moment and never elsewhere gets IF1 = SF1 = 1,
+    whereas the point-wise variant (``point_*``) would require speaking at every
+    decision point of every window.
+    """
+    gold_out: list[bool] = []
+    pred_out: list[bool] = []
+    hits: dict[int, int] = {}
+    for moment, p in zip(content, pred, strict=True):
+        if moment is None:
+            gold_out.append(False)
+            pred_out.append(bool(p))
+            continue
+        key = id(moment)
+        hits.setdefault(key, 0)
+        if p:
+            hits[key] += 1
+            if hits[key] > 1:
+                gold_out.append(False)
+                pred_out.append(True)
+    for count in hits.values():
+        gold_out.append(True)
+        pred_out.append(count > 0)
+    return gold_out, pred_out
+
+
+def _decision_stats(record, content, times, config: GoldConfig, text_sim) -> dict[str, float]:
+    gold = [m is not None for m in content]
+    pred = predicted_decisions(record)
+    point = decision_counts(gold, pred)
+    c = decision_counts(*collapse_windows(content, pred))
+    chunk = decision_counts(
+        chunk_labels(times, gold, config.chunk_s), chunk_labels(times, pred, config.chunk_s)
+    )
+    pqs = pqs_values(record, config, text_sim, content)
+    return (
+        {k: float(v) for k, v in c.items()}
+        | {f"point_{k}": float(v) for k, v in point.items()}
+        | {f"chunk_{k}": float(v) for k, v in chunk.items()}
+        | {"pqs_sum": float(sum(pqs)), "n_decisions": float(len(pqs))}
+    )
+
+
+def _time_stats(record, moments, config: GoldConfig, text_sim) -> dict[str, float]:
+    msgs = messages_of(record)
+    result = match_messages(msgs, moments, config, text_sim)
+    dts = [d for _, _, d in result.pairs]
+    sts = sts_scores(msgs, moments, config, text_sim)
+    return {
+        "match_m": float(result.n_matched),
+        "match_p": float(result.n_pred),
+        "match_g": float(result.n_gold),
+        "match_dt_sum": float(sum(dts)),
+        "match_absdt_sum": float(sum(abs(d) for d in dts)),
+        "sts_sum": float(sum(sts)),
+        "n_moments": float(len(sts)),
+    }
+
+
+def _oop_stats(record, moments, config: GoldConfig) -> dict[str, float]:
+    det = oop_detections(record, config)
+    rec = recoveries(record)
+    lat = [d["latency"] for d in det if d["latency"] is not None]
+    ttr = [r["time_to_recovery"] for r in rec if r["recovered"]]
+    return {
+        "n_dev": float(len(det)),
+        "oop_detected": float(sum(d["detected"] for d in det)),
+        "latency_sum": float(sum(lat)),
+        "n_latency": float(len(lat)),
+        "false_alarms": float(false_alarms(record, config, moments)),
+        "recovered": float(sum(r["recovered"] for r in rec)),
+        "assisted": float(sum(r["assisted"] for r in rec)),
+        "ttr_sum": float(sum(ttr)),
+        "deadlines_missed": float(sum(r["deadline_missed"] for r in rec)),
+    }
+
+
+def episode_stats(
+    record: Mapping[str, Any], config: GoldConfig | None = None, text_sim: TextSim | None = None
+) -> dict[str, float]:
+    """The additive statistics of one episode that every registered metric is built from.
+
+    Keys: decision counts ``tp, fp, tn, fn`` (window-collapsed), ``point_*`` and
+    ``chunk_*``; ``pqs_sum, n_decisions``;
+    matching ``match_m`` (matched), ``match_p`` (messages), ``match_g`` (moments),
+    ``match_dt_sum, match_absdt_sum``; ``sts_sum, n_moments``; OOP ``n_dev,
+    oop_detected, latency_sum, n_latency, false_alarms``; closed loop ``recovered,
+    assisted, ttr_sum, deadlines_missed``; ``success, task_time`` (s), ``minutes``,
+    ``messages`` (assistant messages), ``episodes`` (1).
+    """
+    cfg = config or GoldConfig()
+    moments = gold_moments(record, cfg)
+    times = decision_times(record)
+    content = [_moment_at(moments, t) for t in times]
+    minutes = episode_minutes(record)
+    return (
+        _decision_stats(record, content, times, cfg, text_sim)
+        | _time_stats(record, moments, cfg, text_sim)
+        | _oop_stats(record, moments, cfg)
+        | {
+            "success": float(task_success(record)),
+            "task_time": 60.0 * minutes,
+            "minutes": minutes,
+            "messages": float(len(messages_of(record))),
+            "episodes": 1.0,
+        }
+    )
+
+
+def _moment_at(moments: Sequence[GoldMoment], t: float) -> GoldMoment | None:
+    from proassist.sim.gold import moment_at
+
+    return moment_at(moments, t)
+
+
+for _name in ("if1", "sf1", "g_mean", "macro_f1", "precision", "recall"):
+    register_metric(_name)(lambda s, _n=_name: _f1_family(s["tp"], s["fp"], s["tn"], s["fn"])[_n])
+    register_metric(f"point_{_name}")(
+        lambda s, _n=_name: _f1_family(s["point_tp"], s["point_fp"], s["point_tn"], s["point_fn"])[
+            _n
+        ]
+    )
+    register_metric(f"chunk_{_name}")(
+        lambda s, _n=_name: _f1_family(s["chunk_tp"], s["chunk_fp"], s["chunk_tn"], s["chunk_fn"])[
+            _n
+        ]
+    )
+
+
+@register_metric("pqs")
+def _pqs(s: Mapping[str, Any]) -> Any:
+    """PQS = Σ per-decision terms / decision points (PWR)."""
+    return _ratio(s["pqs_sum"], s["n_decisions"])
+
+
+@register_metric("match_precision")
+def _match_precision(s: Mapping[str, Any]) -> Any:
+    """Matched messages / messages (ProAssist)."""
+    return _ratio(s["match_m"], s["match_p"], 0.0)
+
+
+@register_metric("match_recall")
+def _match_recall(s: Mapping[str, Any]) -> Any:
+    """Matched moments / gold moments (ProAssist)."""
+    return _ratio(s["match_m"], s["match_g"], 0.0)
+
+
+@register_metric("match_f1")
+def _match_f1(s: Mapping[str, Any]) -> Any:
+    """2·matched / (messages + moments) (ProAssist)."""
+    return _ratio(2 * np.asarray(s["match_m"]), np.asarray(s["match_p"]) + s["match_g"], 0.0)
+
+
+@register_metric("match_redundant_rate")
+def _match_redundant(s: Mapping[str, Any]) -> Any:
+    """Unmatched messages / messages (ProAssist)."""
+    return _ratio(np.asarray(s["match_p"]) - s["match_m"], s["match_p"], 0.0)
+
+
+@register_metric("match_missed_rate")
+def _match_missed(s: Mapping[str, Any]) -> Any:
+    """Unmatched gold moments / gold moments (ProAssist)."""
+    return _ratio(np.asarray(s["match_g"]) - s["match_m"], s["match_g"], 0.0)
+
+
+@register_metric("match_time_diff")
+def _match_time_diff(s: Mapping[str, Any]) -> Any:
+    """Mean signed t_message - t_moment over matched pairs (negative = early)."""
+    return _ratio(s["match_dt_sum"], s["match_m"])
+
+
+@register_metric("match_abs_time_diff")
+def _match_abs_time_diff(s: Mapping[str, Any]) -> Any:
+    """Mean |t_message - t_moment| over matched pairs."""
+    return _ratio(s["match_absdt_sum"], s["match_m"])
+
+
+@register_metric("sts")
+def _sts(s: Mapping[str, Any]) -> Any:
+    """Mean STS over gold moments (Pro²Assist)."""
+    return _ratio(s["sts_sum"], s["n_moments"])
+
+
+@register_metric("oop_recall")
+def _oop_recall(s: Mapping[str, Any]) -> Any:
+    """Deviations detected within ±tol of onset / deviations (PWR)."""
+    return _ratio(s["oop_detected"], s["n_dev"])
+
+
+@register_metric("oop_latency_mean")
+def _oop_latency(s: Mapping[str, Any]) -> Any:
+    """Mean first-detection latency (s) over detected-in-span deviations."""
+    return _ratio(s["latency_sum"], s["n_latency"])
+
+
+@register_metric("false_alarms_per_min")
+def _fa_rate(s: Mapping[str, Any]) -> Any:
+    """Correcting messages outside every deviation span / minutes."""
+    return _ratio(s["false_alarms"], s["minutes"])
+
+
+@register_metric("recovery_rate")
+def _recovery_rate(s: Mapping[str, Any]) -> Any:
+    """Recovered deviations / deviations."""
+    return _ratio(s["recovered"], s["n_dev"])
+
+
+@register_metric("assisted_recovery_rate")
+def _assisted_rate(s: Mapping[str, Any]) -> Any:
+    """Deviations recovered with the assistant's help / deviations."""
+    return _ratio(s["assisted"], s["n_dev"])
+
+
+@register_metric("self_recovery_rate")
+def _self_rate(s: Mapping[str, Any]) -> Any:
+    """Deviations the person recovered alone / deviations."""
+    return _ratio(np.asarray(s["recovered"]) - s["assisted"], s["n_dev"])
+
+
+@register_metric("time_to_recovery")
+def _ttr(s: Mapping[str, Any]) -> Any:
+    """Mean resolution time - onset (s) over recovered deviations."""
+    return _ratio(s["ttr_sum"], s["recovered"])
+
+
+@register_metric("deadline_miss_rate")
+def _deadline_rate(s: Mapping[str, Any]) -> Any:
+    """Deviations whose deadline was missed / deviations."""
+    return _ratio(s["deadlines_missed"], s["n_dev"])
+
+
+@register_metric("task_success")
+def _task_success(s: Mapping[str, Any]) -> Any:
+    """Successful episodes / episodes."""
+    return _ratio(s["success"], s["episodes"])
+
+
+@register_metric("task_time")
+def _task_time(s: Mapping[str, Any]) -> Any:
+    """Mean episode duration (s)."""
+    return _ratio(s["task_time"], s["episodes"])
+
+
+@register_metric("interruptions_per_min")
+def _interruptions(s: Mapping[str, Any]) -> Any:
+    """Assistant messages / minutes."""
+    return _ratio(s["messages"], s["minutes"])
+
+
+def episode_scores(
+    record: Mapping[str, Any], config: GoldConfig | None = None, text_sim: TextSim | None = None
+) -> dict[str, float]:
+    """Every registered metric on one episode."""
+    stats = episode_stats(record, config, text_sim)
+    return {name: float(_METRICS[name](stats)) for name in list_metrics()}
+
+
+def _breakdowns(records: Sequence[Mapping[str, Any]], config: GoldConfig) -> dict[str, float]:
+    out: dict[str, float] = {}
+    per_kind: dict[str, list[bool]] = {}
+    for rec in records:
+        for d in oop_detections(rec, config):
+            per_kind.setdefault(str(d["kind"]), []).append(bool(d["detected"]))
+    for kind, hits in sorted(per_kind.items()):
+        out[f"oop_recall_{kind}"] = sum(hits) / len(hits)
+    lat = [x for xs in latency_distribution(records, config).values() for x in xs]
+    out["oop_latency_median"] = float(np.median(lat)) if lat else math.nan
+    return out
+
+
+def score_episodes(
+    records: Sequence[Mapping[str, Any]],
+    config: GoldConfig | None = None,
+    rng: np.random.Generator | None = None,
+    n_boot: int = N_BOOT,
+    text_sim: TextSim | None = None,
+) -> dict[str, float]:
+    """The flat ``scores`` dict of a set of episodes.
+
+    Every registered metric pooled over the episodes (ratio of summed
+    :func:`episode_stats`), with ``<name>_ci_low`` / ``<name>_ci_high`` from a percentile
+    bootstrap over episodes; plus ``oop_recall_<kind>``, ``oop_latency_median``, the
+    pooled ``tp, fp, tn, fn`` and ``n_episodes, n_decisions, n_deviations``.
+
+    Args:
+        records: Episode records (CONTRACTS.md §5).
+        config: Windows and thresholds.
+        rng: Generator of the bootstrap; ``default_rng(0)`` when None.
+        n_boot: Bootstrap resamples (0 disables the CIs).
+        text_sim: Free-text similarity; MiniLM when None (only loaded if needed).
+
+    Raises:
+        ValueError: If ``records`` is empty.
+    """
+    if not records:
+        raise ValueError("score_episodes needs at least one episode record")
+    cfg = config or GoldConfig()
+    per = [episode_stats(r, cfg, text_sim) for r in records]
+    keys = sorted(per[0])
+    mat = np.array([[p[k] for k in keys] for p in per], dtype=float)
+    total = dict(zip(keys, mat.sum(axis=0), strict=True))
+    boot = None
+    if n_boot > 0:
+        counts = bootstrap_counts(len(per), rng or np.random.default_rng(0), n_boot)
+        boot = dict(zip(keys, (counts @ mat).T, strict=True))
+    scores: dict[str, float] = {}
+    for name in list_metrics():
+        scores[name] = float(_METRICS[name](total))
+        if boot is not None:
+            lo, hi = percentile_ci(np.asarray(_METRICS[name](boot)))
+            scores[f"{name}_ci_low"], scores[f"{name}_ci_high"] = lo, hi
+    scores |= {k: float(total[k]) for k in ("tp", "fp", "tn", "fn")}
+    scores |= {
+        "n_episodes": float(len(records)),
+        "n_decisions": float(total["n_decisions"]),
+        "n_deviations": float(total["n_dev"]),
+    }
+    return scores | _breakdowns(records, cfg)

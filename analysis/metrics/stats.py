@@ -1,0 +1,158 @@
+"""Bootstrap confidence intervals and the paired assistance effect.
+
+**Bootstrap CI** (percentile method): resample the items with replacement ``n_boot``
+times (default 2000) with a seeded ``numpy.random.Generator``, compute the statistic on
+each resample, and take the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles
+(2.5 % and 97.5 % for ``level=0.95``). NaN resample values are ignored.
+
+**Assistance effect** (this testbed): the same seeds (same person, same deviations) run
+with the policy and with the silent assistant. Episodes are paired by ``(task, seed)``;
+per pair ``d = metric(policy episode) - metric(silent episode)`` for
+
+- ``task_success`` (1/0),
+- ``recovery_rate`` (recovered / deviations of the episode; a pair where either
+  episode has no deviation is left out of this metric),
+- ``task_time`` (episode duration in seconds).
+
+Reported: the mean of ``d`` as ``assistance_effect_<metric>`` with bootstrap 95 % CI
+``..._ci_low`` / ``..._ci_high`` (pairs resampled), and ``n_pairs``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+#: Default number of bootstrap resamples.
+N_BOOT: int = 2000
+
+
+def _rng(rng: np.random.Generator | None) -> np.random.Generator:
+    return rng if rng is not None else np.random.default_rng(0)
+
+
+def bootstrap_counts(n_items: int, rng: np.random.Generator, n_boot: int = N_BOOT) -> np.ndarray:
+    """How often each item appears in each resample: an ``(n_boot, n_items)`` int array."""
+    if n_items <= 0:
+        return np.zeros((n_boot, 0), dtype=np.int64)
+    idx = rng.integers(0, n_items, size=(n_boot, n_items))
+    counts = np.zeros((n_boot, n_items), dtype=np.int64)
+    np.add.at(counts, (np.arange(n_boot)[:, None], idx), 1)
+    return counts
+
+
+def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of bootstrap samples, ignoring NaN ((nan, nan) if all NaN)."""
+    samples = np.asarray(samples, dtype=float)
+    samples = samples[~np.isnan(samples)]
+    if samples.size == 0:
+        return math.nan, math.nan
+    lo, hi = np.percentile(samples, [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi)
+
+
+def bootstrap_ci(
+    values: Sequence[float],
+    rng: np.random.Generator | None = None,
+    n_boot: int = N_BOOT,
+    level: float = 0.95,
+    statistic: Callable[[np.ndarray], float] = np.mean,
+) -> tuple[float, float]:
+    """Percentile bootstrap CI of ``statistic`` over ``values`` (NaN values dropped).
+
+    Args:
+        values: The sample.
+        rng: Seeded generator; ``default_rng(0)`` when None (deterministic).
+        n_boot: Number of resamples.
+        level: Confidence level in (0, 1).
+        statistic: Function of a 1-D array.
+
+    Returns:
+        ``(low, high)``; ``(nan, nan)`` for an empty sample.
+
+    Raises:
+        ValueError: If ``level`` is not in (0, 1) or ``n_boot < 1``.
+    """
+    if not 0.0 < level < 1.0 or n_boot < 1:
+        raise ValueError(f"need 0 < level < 1 and n_boot >= 1, got {level}, {n_boot}")
+    arr = np.asarray([v for v in values if not math.isnan(float(v))], dtype=float)
+    if arr.size == 0:
+        return math.nan, math.nan
+    idx = _rng(rng).integers(0, arr.size, size=(n_boot, arr.size))
+    return percentile_ci(np.array([statistic(arr[row]) for row in idx]), level)
+
+
+def _pair_key(record: Mapping[str, Any], which: str) -> tuple[str, int]:
+    if "task" not in record or "seed" not in record:
+        raise ValueError(f"a {which} episode record lacks 'task' or 'seed'; cannot pair")
+    return str(record["task"]), int(record["seed"])
+
+
+def pair_records(
+    records_policy: Sequence[Mapping[str, Any]], records_silent: Sequence[Mapping[str, Any]]
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """Pair policy and silent episodes by ``(task, seed)``, in the policy order.
+
+    Raises:
+        ValueError: On duplicate keys, or when the two sets of keys differ.
+    """
+    sides = {}
+    for name, recs in (("policy", records_policy), ("silent", records_silent)):
+        keyed = {}
+        for r in recs:
+            key = _pair_key(r, name)
+            if key in keyed:
+                raise ValueError(f"duplicate {name} episode for (task, seed) = {key}")
+            keyed[key] = r
+        sides[name] = keyed
+    pol, sil = sides["policy"], sides["silent"]
+    if set(pol) != set(sil):
+        only_p = sorted(set(pol) - set(sil))
+        only_s = sorted(set(sil) - set(pol))
+        raise ValueError(
+            "policy and silent episodes must have the same (task, seed) pairs; "
+            f"only in policy: {only_p}; only in silent: {only_s}"
+        )
+    return [(pol[k], sil[k]) for k in pol]
+
+
+def _episode_values(record: Mapping[str, Any]) -> dict[str, float]:
+    from proassist.analysis.metrics.content import episode_minutes
+    from proassist.analysis.metrics.oop import recoveries, task_success
+
+    recs = recoveries(record)
+    rate = sum(r["recovered"] for r in recs) / len(recs) if recs else math.nan
+    return {
+        "task_success": float(task_success(record)),
+        "recovery_rate": rate,
+        "task_time": 60.0 * episode_minutes(record),
+    }
+
+
+def assistance_effect(
+    records_policy: Sequence[Mapping[str, Any]],
+    records_silent: Sequence[Mapping[str, Any]],
+    rng: np.random.Generator | None = None,
+    n_boot: int = N_BOOT,
+) -> dict[str, float]:
+    """Paired policy-minus-silent differences with bootstrap CIs (module docstring).
+
+    Raises:
+        ValueError: If the episodes do not pair one-to-one by ``(task, seed)``, or
+            there are none.
+    """
+    pairs = pair_records(records_policy, records_silent)
+    if not pairs:
+        raise ValueError("assistance_effect needs at least one (task, seed) pair")
+    gen = _rng(rng)
+    out: dict[str, float] = {"n_pairs": float(len(pairs))}
+    diffs = [(_episode_values(p), _episode_values(s)) for p, s in pairs]
+    for name in ("task_success", "recovery_rate", "task_time"):
+        d = [p[name] - s[name] for p, s in diffs if not math.isnan(p[name] - s[name])]
+        key = f"assistance_effect_{name}"
+        out[key] = float(np.mean(d)) if d else math.nan
+        out[f"{key}_ci_low"], out[f"{key}_ci_high"] = bootstrap_ci(d, gen, n_boot)
+    return out

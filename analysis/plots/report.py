@@ -1,0 +1,254 @@
+"""The static HTML report of a run folder: figures, score tables and an episode video.
+
+``report.html`` is a single self-contained page that links its figures and video by
+relative paths (copy the output folder and it still works). Tables: per label, every
+chosen metric as ``value [95 % CI]`` pooled over the label's episodes; the paired
+assistance effect; failed sweep units; and, folded, every registered metric.
+
+The episode video is ``episode.mp4`` of the run folder when it exists (``proassist
+demo`` writes one). With ``video=True`` the timeline's episode is replayed from its
+record (env id, ``env_kwargs``, seed, policy and ``policy_kwargs``) under
+:class:`proassist.envs.wrappers.VideoRecorder`: this is the only place where the
+analysis side builds a live environment.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from proassist.analysis.plots.data import RunData
+from proassist.analysis.plots.figures import FigureSet
+
+#: ``env_kwargs`` of a record that are passed again to ``gym.make`` on replay.
+REPLAY_KEYS: tuple[str, ...] = (
+    "decision_dt",
+    "deviation_rates",
+    "deviation_kinds",
+    "deviation_script",
+    "person",
+    "max_duration",
+)
+VIDEO_NAME = "episode.mp4"
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f4f4f4; } .ci { color: #777; font-size: 0.9em; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 0.85em; color: #555; max-width: 60em; }
+.note { color: #777; font-size: 0.9em; } video { max-width: 100%; }
+"""
+
+
+def _rel(path: Path, out_dir: Path) -> str:
+    return Path(os.path.relpath(path, out_dir)).as_posix()
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "n/a"
+    x = float(x)
+    if math.isnan(x):
+        return "n/a"
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+def cell(scores: Mapping[str, Any], metric: str) -> str:
+    """``value [lo, hi]`` of a metric from a scores dict (HTML; ``n/a`` when missing)."""
+    value = _fmt(scores.get(metric))
+    lo, hi = scores.get(f"{metric}_ci_low"), scores.get(f"{metric}_ci_high")
+    if lo is None or hi is None or math.isnan(float(lo)) or math.isnan(float(hi)):
+        return value
+    return f'{value} <span class="ci">[{_fmt(lo)}, {_fmt(hi)}]</span>'
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def score_table(data: RunData, figs: FigureSet, metrics: Sequence[str]) -> str:
+    """Per label (rows): episodes, then ``value [CI]`` of each metric (columns)."""
+    rows = [
+        [html.escape(lab), str(len(data.groups[lab]))]
+        + [cell(figs.scores[lab], m) for m in metrics]
+        for lab in data.labels
+    ]
+    return _table(["label", "episodes", *metrics], rows)
+
+
+def effect_table(figs: FigureSet) -> str:
+    """Per label: pairs and the mean [CI] of each assistance-effect metric."""
+    from proassist.analysis.plots.compare import EFFECT_METRICS
+
+    rows = []
+    for lab, per in figs.effects.items():
+        n = max((int(s["n_pairs"] or 0) for s in per.values()), default=0)
+        cells = [
+            cell({"v": s["mean"], "v_ci_low": s["lo"], "v_ci_high": s["hi"]}, "v")
+            for s in (per.get(m, {"mean": None, "lo": None, "hi": None}) for m in EFFECT_METRICS)
+        ]
+        rows.append([html.escape(lab), str(n), *cells])
+    return _table(["label", "pairs", *[f"Δ {m}" for m in EFFECT_METRICS]], rows)
+
+
+def _status(data: RunData) -> str:
+    if not data.rows:
+        n = len(data.records)
+        return f"<p>{n} episode(s), {len(data.labels)} label(s).</p>"
+    ok = sum(r.get("status") == "ok" for r in data.rows)
+    failed = [r for r in data.rows if r.get("status") != "ok"]
+    text = f"<p>{len(data.rows)} units: {ok} ok, {len(failed)} failed.</p>"
+    if failed:
+        rows = [
+            [html.escape(str(r.get(k))) for k in ("unit_id", "label", "task", "seed", "error")]
+            for r in failed
+        ]
+        text += _table(["unit", "label", "task", "seed", "error"], rows)
+    return text
+
+
+def _figures(figs: FigureSet, out_dir: Path) -> str:
+    parts = []
+    for fig in figs.figures.values():
+        parts.append(f"<h2>{html.escape(fig.title)}</h2>")
+        if fig.skipped or not fig.paths:
+            parts.append(f'<p class="note">Not drawn: {html.escape(fig.skipped or "no data")}.</p>')
+            continue
+        png, *others = fig.paths
+        links = " · ".join(
+            f'<a href="{_rel(p, out_dir)}">{p.suffix[1:].upper()}</a>' for p in others
+        )
+        parts.append(
+            f'<figure><img src="{_rel(png, out_dir)}" alt="{html.escape(fig.title)}">'
+            f"<figcaption>{html.escape(fig.caption)} {links}</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def _all_metrics(data: RunData, figs: FigureSet) -> str:
+    from proassist.analysis.metrics.scores import list_metrics
+
+    rows = [
+        [html.escape(m)] + [cell(figs.scores[lab], m) for lab in data.labels]
+        for m in list_metrics()
+    ]
+    return (
+        "<details><summary>Every registered metric</summary>"
+        f"{_table(['metric', *data.labels], rows)}</details>"
+    )
+
+
+def _video(video: Path | None, out_dir: Path, note: str) -> str:
+    if video is None:
+        return (
+            '<p class="note">No episode video: the folder has no episode.mp4; '
+            "run <code>proassist plot DIR --video</code> to render one.</p>"
+        )
+    src = _rel(video, out_dir)
+    return f'<video controls src="{src}"></video><p class="note">{html.escape(note)}</p>'
+
+
+def write_report(
+    data: RunData,
+    figs: FigureSet,
+    out_dir: str | Path,
+    video: Path | None = None,
+    video_note: str = "",
+) -> Path:
+    """Write ``out_dir/report.html`` (module docstring); returns its path."""
+    out = Path(out_dir)
+    title = f"ProAssist report: {data.name} ({data.kind})"
+    parts = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+        f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+        f'<p class="note">Folder: {html.escape(str(data.path))}</p>',
+        _status(data),
+        "<h2>Scores</h2>",
+        '<p class="note">Pooled over each label\'s episodes; [95% bootstrap CI].</p>',
+        score_table(data, figs, figs.metrics),
+    ]
+    if figs.effects:
+        parts += ["<h2>Assistance effect (policy − silent, paired)</h2>", effect_table(figs)]
+    parts += [_all_metrics(data, figs), _figures(figs, out), "<h2>Episode video</h2>"]
+    parts += [_video(video, out, video_note), "</body></html>"]
+    path = out / "report.html"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+def find_video(data: RunData) -> Path | None:
+    """``episode.mp4`` of the run folder, if there is one."""
+    path = data.path / VIDEO_NAME
+    return path if path.is_file() else None
+
+
+def replay_kwargs(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``gym.make`` keyword arguments that reproduce a record's episode."""
+    kw = record.get("env_kwargs") or {}
+    out = {k: kw[k] for k in REPLAY_KEYS if kw.get(k) is not None}
+    tasks = kw.get("tasks") or []
+    if len(tasks) == 1:
+        out["task"] = tasks[0]
+    return out
+
+
+def _policy(record: Mapping[str, Any]) -> Any:
+    """The record's policy, by registry name or, failing that, by class name."""
+    from proassist.policies import list_policies, make_policy
+
+    name = str(record.get("policy"))
+    kwargs = dict(record.get("policy_kwargs") or {})
+    if name in list_policies():
+        return make_policy(name, **kwargs)
+    for candidate in list_policies():
+        try:
+            policy = make_policy(candidate, **kwargs)
+        except Exception:  # noqa: BLE001 - a candidate needing other arguments is skipped
+            continue
+        if type(policy).__name__ == name:
+            return policy
+    return make_policy(name, **kwargs)  # raises with "did you mean"
+
+
+def render_video(record: Mapping[str, Any], path: str | Path) -> tuple[Path, bool]:
+    """Replay ``record``'s episode with :class:`~proassist.envs.wrappers.VideoRecorder`.
+
+    Returns:
+        ``(path, identical)``: the MP4, and whether the replay's event log equals the
+        record's (True for deterministic policies).
+
+    Raises:
+        ValueError: The record lacks ``env_id`` or ``seed``.
+    """
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401  (registers the ids)
+    from proassist.analysis.evaluation import rollout
+    from proassist.envs.wrappers import VideoRecorder
+
+    if record.get("env_id") is None or record.get("seed") is None:
+        raise ValueError("cannot replay: the episode record lacks 'env_id' or 'seed'")
+    policy = _policy(record)
+    env = gym.make(
+        str(record["env_id"]),
+        render_mode="rgb_array",
+        privileged=bool(getattr(policy, "privileged", False)),
+        **replay_kwargs(record),
+    )
+    path = Path(path)
+    env = VideoRecorder(env, path)
+    try:
+        replay = rollout(env, policy, int(record["seed"]))
+    finally:
+        env.close()
+    return path, replay["events"] == record.get("events")

@@ -1,0 +1,295 @@
+"""Value checks of sweep files (invalid values are rejected before any run starts).
+
+Rules applied to every value set in ``policy_kwargs`` / ``env_kwargs`` (base, grid values
+and variants), recursively into mappings and lists:
+
+- numbers must be finite (no NaN, no infinity);
+- keys whose name says probability (``p``, ``p_*``, ``*prob``, ``*probability``,
+  ``*rate``) and
+  ``env_kwargs.deviation_rates.*`` take numbers in [0, 1];
+- keys whose name says time or size (``latency``, ``delay``, ``period``, ``interval``,
+  ``duration``, ``timeout``, ``dt``, ``fps``, ``hz``, ``window``, ``horizon``, ``size``,
+  ``width``, ``height``, ``max_*``, ``min_*``, ``num_*``, ``n_*``, ``*_count``) take
+  numbers >= 0;
+- ``env_kwargs`` keys are the parameters of ``ProAssistEnv`` (introspected when
+  ``proassist.envs`` imports, else the list in CONTRACTS.md §4), with typed checks for
+  ``obs_modes``, ``width``, ``height``, ``decision_dt``, ``max_duration``, the boolean
+  flags and ``person`` (keys must be ``PersonProfile`` fields);
+- policy names exist in ``proassist.policies.list_policies()``, the env id in the
+  ``proassist.envs`` registry and task names in ``proassist.scenarios.list_scenarios``
+  (each check runs only when that function is importable);
+- the ``unit`` function imports;
+- labels are unique and no two configurations are identical.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from proassist.scenarios.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from proassist.analysis.sweeps.spec import Reporter, SweepSpec
+
+OBS_MODES = ("rgb", "depth", "segmentation")
+#: ProAssistEnv parameters per CONTRACTS.md §4 (used when proassist.envs cannot be imported).
+CONTRACT_ENV_PARAMS = (
+    "domain",
+    "task",
+    "render_mode",
+    "obs_modes",
+    "width",
+    "height",
+    "decision_dt",
+    "deviation_rates",
+    "deviation_kinds",
+    "deviation_script",
+    "person",
+    "privileged",
+    "max_duration",
+    "render",
+    "reward_weights",
+)
+PERSON_PROBS = ("compliance", "trust_floor", "ask_when_stuck", "self_correction")
+_PROB_RE = re.compile(r"(^p$|^p_|prob$|probability$|rate$)")
+_NONNEG_RE = re.compile(
+    r"(latency|delay|period|interval|duration|timeout|(^|_)dt$|fps$|hz$|window|horizon|size"
+    r"|width|height|^max_|^min_|^num_|^n_|_count$|^patience$|^speed$|^rationality$"
+    r"|^error_proneness$)"
+)
+
+
+def _optional(module: str, attr: str) -> Callable[..., Any] | None:
+    """``module.attr`` when it imports cleanly, else None (the check is then skipped)."""
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except Exception:  # a half-built or missing module must not break validation
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def env_params() -> tuple[str, ...]:
+    """The keyword parameters of ``ProAssistEnv`` (introspected, or the contract's list)."""
+    env_cls = _optional("proassist.envs", "ProAssistEnv")
+    if env_cls is None:
+        return CONTRACT_ENV_PARAMS
+    params = inspect.signature(env_cls.__init__).parameters
+    return tuple(p for p in params if p != "self")
+
+
+def person_fields() -> tuple[str, ...]:
+    """The field names of ``PersonProfile``."""
+    from dataclasses import fields
+
+    from proassist.scenarios.model import PersonProfile
+
+    return tuple(f.name for f in fields(PersonProfile))
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _num_in(v: Any, lo: float, hi: float | None, lo_open: bool = False) -> str | None:
+    if not _is_num(v):
+        return f"must be a number, got {v!r}"
+    bad_lo = v <= lo if lo_open else v < lo
+    if bad_lo or (hi is not None and v > hi):
+        rng = f"({lo}, " if lo_open else f"[{lo}, "
+        return f"must be in {rng}{hi if hi is not None else 'inf'}], got {v!r}"
+    return None
+
+
+def _pos_int(v: Any) -> str | None:
+    ok = isinstance(v, int) and not isinstance(v, bool) and v >= 1
+    return None if ok else f"must be an integer >= 1, got {v!r}"
+
+
+def _bool(v: Any) -> str | None:
+    return None if isinstance(v, bool) else f"must be true or false, got {v!r}"
+
+
+def _obs_modes(v: Any) -> str | None:
+    if not isinstance(v, list) or not v or len(set(map(str, v))) != len(v):
+        return f"must be a non-empty list of distinct modes from {list(OBS_MODES)}, got {v!r}"
+    bad = [m for m in v if m not in OBS_MODES]
+    return f"unknown mode {bad[0]!r}; expected some of {list(OBS_MODES)}" if bad else None
+
+
+def _str_or_none(v: Any) -> str | None:
+    return None if v is None or isinstance(v, str) else f"must be a string, got {v!r}"
+
+
+def _str_list(v: Any) -> str | None:
+    ok = v is None or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+    return None if ok else f"must be a list of strings, got {v!r}"
+
+
+def _mapping_or_none(v: Any) -> str | None:
+    return None if v is None or isinstance(v, Mapping) else f"must be a mapping, got {v!r}"
+
+
+def _person(v: Any) -> str | None:
+    ok = v is None or isinstance(v, (str, Mapping))
+    return None if ok else f"must be a profile name or a mapping of fields, got {v!r}"
+
+
+_ENV_VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "obs_modes": _obs_modes,
+    "width": _pos_int,
+    "height": _pos_int,
+    "decision_dt": lambda v: _num_in(v, 0.0, None, lo_open=True),
+    "max_duration": lambda v: None if v is None else _num_in(v, 0.0, None, lo_open=True),
+    "privileged": _bool,
+    "render": _bool,
+    "egl": _bool,
+    "task": _str_or_none,
+    "domain": _str_or_none,
+    "render_mode": _str_or_none,
+    "deviation_kinds": _str_list,
+    "deviation_rates": _mapping_or_none,
+    "reward_weights": _mapping_or_none,
+    "person": _person,
+}
+
+
+def _key_problem(parts: tuple[str, ...]) -> str | None:
+    """Why the setting path ``parts`` (e.g. env_kwargs.person.compliance) is unknown."""
+    if parts[0] != "env_kwargs" or len(parts) < 2:
+        return None
+    known = env_params()
+    if parts[1] not in known:
+        return f"unknown env argument {parts[1]!r}{did_you_mean(parts[1], known)}"
+    if len(parts) >= 3 and parts[1] == "person":
+        fields_ = person_fields()
+        if parts[2] not in fields_:
+            return f"unknown person field {parts[2]!r}{did_you_mean(parts[2], fields_)}"
+    return None
+
+
+def _value_problem(parts: tuple[str, ...], v: Any) -> str | None:
+    """Why ``v`` is not allowed at the setting path ``parts``, or None."""
+    if not isinstance(v, (str, int, float, bool, list, Mapping)) and v is not None:
+        return f"must be plain data (string, number, bool, null, list, mapping), got {v!r}"
+    if _is_num(v) and not math.isfinite(v):
+        return f"must be a finite number, got {v!r}"
+    if parts[0] == "env_kwargs" and len(parts) == 2 and parts[1] in _ENV_VALUE_CHECKS:
+        return _ENV_VALUE_CHECKS[parts[1]](v)
+    if parts[:2] == ("env_kwargs", "deviation_rates") and len(parts) == 3:
+        return _num_in(v, 0.0, 1.0)
+    if parts[:2] == ("env_kwargs", "person") and len(parts) == 3 and parts[2] in PERSON_PROBS:
+        return _num_in(v, 0.0, 1.0)
+    key = parts[-1]
+    if _is_num(v) and _PROB_RE.search(key):
+        return _num_in(v, 0.0, 1.0)
+    if _is_num(v) and _NONNEG_RE.search(key):
+        return _num_in(v, 0.0, None)
+    return None
+
+
+def check_setting(parts: tuple[str, ...], value: Any, loc: tuple[Any, ...], rep: Reporter) -> None:
+    """Check ``value`` set at path ``parts``; recurse into mappings and lists."""
+    why = _key_problem(parts) or _value_problem(parts, value)
+    if why:
+        rep.add(loc, why)
+        return
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                rep.add(loc, f"keys must be strings, got {k!r}")
+                continue
+            check_setting((*parts, k), v, (*loc, k), rep)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_setting((*parts, str(i)), v, (*loc, i), rep)
+
+
+def _check_settings(spec: SweepSpec, rep: Reporter) -> None:
+    for root, base in (("policy_kwargs", spec.policy_kwargs), ("env_kwargs", spec.env_kwargs)):
+        for k, v in base.items():
+            check_setting((root, k), v, (root, k), rep)
+    for key, values in spec.grid.items():
+        if key == "policy":
+            continue
+        for i, v in enumerate(values):
+            check_setting(tuple(key.split(".")), v, ("grid", key, i), rep)
+    for i, var in enumerate(spec.variants):
+        for key, v in var.settings:
+            check_setting(tuple(key.split(".")), v, ("variants", i, key), rep)
+
+
+def _check_names(spec: SweepSpec, rep: Reporter) -> None:
+    """Policy names, env id and task names against the live registries (when importable)."""
+    uses: list[tuple[str, tuple[Any, ...]]] = []
+    if spec.policy is not None:
+        uses.append((spec.policy, ("policy",)))
+    uses += [(p, ("grid", "policy", i)) for i, p in enumerate(spec.grid.get("policy", []))]
+    uses += [(v.policy, ("variants", i, "policy")) for i, v in enumerate(spec.variants) if v.policy]
+    list_policies = _optional("proassist.policies", "list_policies")
+    known = list(list_policies()) if list_policies else []
+    for name, loc in uses:
+        if not isinstance(name, str):
+            rep.add(loc, f"a policy name must be a string, got {name!r}")
+        elif known and name not in known:
+            rep.add(loc, f"unknown policy {name!r}{did_you_mean(name, known)} (known: {known})")
+    if spec.unit is not None:
+        _check_unit(spec.unit, rep)
+    _check_metrics(spec, rep)
+    env_ids = _optional("proassist.envs", "ENV_IDS")
+    if env_ids and spec.env not in env_ids:
+        rep.add(("env",), f"unknown env {spec.env!r}{did_you_mean(spec.env, env_ids)}")
+    _check_tasks(spec, rep)
+
+
+def _check_metrics(spec: SweepSpec, rep: Reporter) -> None:
+    """With the default (episode) unit, ``metrics`` must name registered metrics."""
+    if spec.unit is not None or not spec.metrics:
+        return
+    list_metrics = _optional("proassist.analysis.metrics.scores", "list_metrics")
+    known = list(list_metrics()) if list_metrics else []
+    for i, name in enumerate(spec.metrics):
+        if known and name not in known:
+            rep.add(("metrics", i), f"unknown metric {name!r}{did_you_mean(name, known)}")
+
+
+def _check_unit(ref: str, rep: Reporter) -> None:
+    """The ``unit`` function must import (in this process, before any worker starts)."""
+    from proassist.analysis.sweeps.backends import resolve_unit_fn
+
+    try:
+        resolve_unit_fn(ref)
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        rep.add(("unit",), f"cannot load {ref!r}: {type(exc).__name__}: {exc}")
+
+
+def _check_tasks(spec: SweepSpec, rep: Reporter) -> None:
+    sets_task = "task" in spec.env_kwargs or "env_kwargs.task" in spec.grid
+    sets_task = sets_task or any(
+        k == "env_kwargs.task" for v in spec.variants for k, _ in v.settings
+    )
+    if spec.tasks and sets_task:
+        rep.add(("tasks",), "give either 'tasks' or 'env_kwargs.task', not both")
+    list_scenarios = _optional("proassist.scenarios", "list_scenarios")
+    if not spec.tasks or list_scenarios is None:
+        return
+    m = re.match(r"^ProAssist-(\w+)-v\d+$", spec.env)
+    known = list(list_scenarios(m.group(1).lower() if m else None))
+    for i, task in enumerate(spec.tasks):
+        if known and task not in known:
+            rep.add(("tasks", i), f"unknown task {task!r}{did_you_mean(task, known)}")
+
+
+def check_spec_values(spec: SweepSpec, rep: Reporter) -> None:
+    """Run every value check on ``spec``, adding problems to ``rep``."""
+    from proassist.analysis.sweeps.expand import check_configurations
+
+    _check_settings(spec, rep)
+    _check_names(spec, rep)
+    if not rep.problems:
+        check_configurations(spec, rep)

@@ -1,0 +1,149 @@
+"""An interaction model backed by any local image-text-to-text model (transformers).
+
+At each decision point the model sees the latest frame(s), the goal, the cached plan
+(PWR's tagged format) and the recent dialogue, and answers as PWR's duplex model:
+``$silent$`` or ``$interrupt$<what to say>``. Anything else (including an interrupt
+with nothing to say) is taken as silent and counted in ``stats["malformed"]``, so a
+bad model never crashes an episode. An interrupt is a free-text decision (``intent``
+and ``step`` ``None``): the simulated person matches the text to steps.
+``transformers``/``torch`` are imported when the model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proassist.policies.duplex.components import Decision, DialogueTurn
+from proassist.policies.duplex.plan_format import Plan, render_plan
+
+__all__ = ["HFInteractionModel", "build_vlm_prompt", "parse_vlm_output"]
+
+SILENT_TAG = "$silent$"
+INTERRUPT_TAG = "$interrupt$"
+
+
+def parse_vlm_output(text: str) -> Decision | None:
+    """``$silent$`` → silent, ``$interrupt$<text>`` → interrupt, else ``None`` (malformed).
+
+    The tags are matched after stripping leading whitespace, as the EgoProactive
+    scorer does.
+    """
+    stripped = text.lstrip()
+    if stripped.startswith(SILENT_TAG):
+        return Decision(interrupt=False)
+    if stripped.startswith(INTERRUPT_TAG):
+        said = " ".join(stripped[len(INTERRUPT_TAG) :].split())
+        said = "".join(ch for ch in said if ch.isprintable())[:256]
+        return Decision(interrupt=True, text=said) if said else None
+    return None
+
+
+def build_vlm_prompt(goal: str, plan: Plan | None, dialogue: Sequence[DialogueTurn]) -> str:
+    """The text part of the duplex prompt (the frames are given separately)."""
+    plan_text = render_plan(plan) if plan is not None else "(no plan yet)"
+    turns = "\n".join(f"{t.speaker}: {t.text}" for t in dialogue) or "(nothing said yet)"
+    return (
+        "You are a proactive assistant watching a person through a head-mounted camera. "
+        f"Answer {SILENT_TAG} to stay silent or {INTERRUPT_TAG}<what to say> to speak.\n"
+        f"Goal: {goal}\nPlan:\n{plan_text}\nDialogue:\n{turns}\nAnswer:"
+    )
+
+
+class HFInteractionModel:
+    """Duplex interaction model from a local image-text-to-text model.
+
+    Args:
+        model_path: Directory with the model and its processor (``save_pretrained``
+            output); loaded with ``local_files_only=True``.
+        n_frames: How many of the latest frames to show.
+        max_new_tokens: Most tokens generated per decision.
+        max_turns: How many of the latest dialogue turns to show.
+        device: Torch device string.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        n_frames: int = 1,
+        max_new_tokens: int = 32,
+        max_turns: int = 6,
+        device: str = "cpu",
+    ) -> None:
+        path = Path(model_path)
+        if not path.is_dir():
+            raise FileNotFoundError(f"HFInteractionModel: {model_path!r} is not a directory")
+        if n_frames < 1:
+            raise ValueError(f"n_frames must be >= 1, got {n_frames}")
+        self.processor, self.model = _load(path)
+        self.model.to(device).eval()
+        self.device, self.n_frames = device, n_frames
+        self.max_new_tokens, self.max_turns = max_new_tokens, max_turns
+        self.goal = ""
+        self.stats: dict[str, int] = {"calls": 0, "interrupts": 0, "malformed": 0}
+        self.last_output = ""
+
+    def reset(self, env_info: dict[str, Any]) -> None:
+        """Start an episode (remembers the goal)."""
+        self.goal = str(env_info.get("goal", ""))
+
+    def _prompt(self, text: str, n_images: int) -> str:
+        template = getattr(self.processor, "chat_template", None)
+        if template:
+            content = [{"type": "image"}] * n_images + [{"type": "text", "text": text}]
+            messages = [{"role": "user", "content": content}]
+            return self.processor.apply_chat_template(messages, add_generation_prompt=True)
+        token = getattr(self.processor, "image_token", None) or "<image>"
+        return " ".join([token] * n_images + [text])
+
+    def generate(self, frames: list[np.ndarray], text: str) -> str:
+        """Greedy answer of the model to ``frames`` + ``text`` (new text only)."""
+        import torch
+
+        prompt = self._prompt(text, len(frames))
+        enc = self.processor(images=frames, text=prompt, return_tensors="pt").to(self.device)
+        with torch.no_grad():
+            out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False)
+        new = out[:, enc["input_ids"].shape[1] :]
+        return self.processor.batch_decode(new, skip_special_tokens=True)[0]
+
+    def decide(
+        self,
+        obs_history: Sequence[dict[str, Any]],
+        plan: Plan | None,
+        dialogue: Sequence[DialogueTurn],
+    ) -> Decision:
+        """Prompt the model with the latest frames, the plan and the dialogue."""
+        if not obs_history:
+            raise ValueError("decide needs at least one observation")
+        self.stats["calls"] += 1
+        frames = [np.asarray(o["rgb"], dtype=np.uint8) for o in obs_history[-self.n_frames :]]
+        goal = self.goal or str(obs_history[-1].get("goal", ""))
+        text = build_vlm_prompt(goal, plan, list(dialogue)[-self.max_turns :])
+        self.last_output = self.generate(frames, text)
+        decision = parse_vlm_output(self.last_output)
+        if decision is None:
+            self.stats["malformed"] += 1
+            return Decision(interrupt=False)
+        self.stats["interrupts"] += int(decision.interrupt)
+        return decision
+
+
+def _load(path: Path) -> tuple[Any, Any]:
+    """The processor and the model (image-text-to-text, else vision-to-sequence)."""
+    import transformers
+
+    processor = transformers.AutoProcessor.from_pretrained(str(path), local_files_only=True)
+    errors = []
+    for name in ("AutoModelForImageTextToText", "AutoModelForVision2Seq"):
+        auto = getattr(transformers, name, None)
+        if auto is None:
+            continue
+        try:
+            return processor, auto.from_pretrained(str(path), local_files_only=True)
+        except ValueError as err:  # the config class is not mapped by this auto class
+            errors.append(f"{name}: {err}")
+    raise ValueError(f"{path}: no image-text-to-text model found ({'; '.join(errors)})")

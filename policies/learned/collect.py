@@ -1,0 +1,395 @@
+"""The data engine: roll out the privileged oracle and record the learned model's inputs.
+
+:func:`collect` runs the ``oracle`` over randomised episodes (domain, task, person
+profile, deviation rates raised so deviations are plentiful, seed) and, at every
+decision point, records what the learned interaction model
+(:class:`~proassist.policies.learned.interaction.LearnedInteractionModel`) would see there if it had
+made the oracle's decisions so far (teacher forcing):
+
+* the clip: the last ``clip_len`` frames downsampled to ``frame_size`` exactly as at
+  inference (:func:`~proassist.policies.learned.features.clip_from_frames`);
+* the plan features from :class:`~proassist.policies.learned.features.PlanStateTracker`, on the
+  plan that a duplex assistant's task-graph planner writes from the same decisions (no
+  privileged input: the planner gets the previous plan and the utterance just made,
+  never the ground truth) and on the dialogue (the oracle's messages and what the
+  person said);
+
+and the labels from the oracle's action: silent / interrupt, intent, the step offset
+relative to the plan's current step and whether the message asks for a fix. Every
+interrupt sample is kept and each silent one with probability ``silent_keep`` (the
+training recipe subsamples silent samples anyway). The output directory holds the
+dataset shards (:class:`~proassist.policies.learned.dataset.DatasetWriter`), ``episodes.jsonl``
+(the oracle's episode records) and ``challenge.jsonl`` (their gold EgoProactive export).
+
+Episode seeds are drawn at or above :data:`TRAIN_SEED_BASE`, so evaluation seeds below
+it are held out by construction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "DOMAINS",
+    "PROFILES",
+    "TRAIN_SEED_BASE",
+    "EpisodeSpec",
+    "ShadowDuplex",
+    "collect",
+    "episode_specs",
+    "oracle_labels",
+    "run_episode",
+]
+
+#: Domains and their env ids.
+DOMAINS: dict[str, str] = {
+    "kitchen": "ProAssist-Kitchen-v0",
+    "assembly": "ProAssist-Assembly-v0",
+    "maintenance": "ProAssist-Maintenance-v0",
+}
+#: Person profiles drawn by the data engine (``scenarios/profiles``).
+PROFILES: tuple[str, ...] = ("careful", "typical", "distractible", "stubborn")
+#: Training episode seeds are ``>=`` this; evaluate on seeds below it.
+TRAIN_SEED_BASE: int = 1_000_000
+#: Intents whose message asks the planner for a recovery (``fix``) step.
+FIX_INTENTS: tuple[str, ...] = ("correct_deviation", "warn")
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    """One data-engine episode.
+
+    Attributes:
+        index: Episode number in the dataset.
+        domain: ``kitchen``, ``assembly`` or ``maintenance``.
+        seed: Env seed (task, person timing, deviations).
+        profile: Person profile name.
+        deviation_rate: Per-kind deviation probability per applicable step.
+    """
+
+    index: int
+    domain: str
+    seed: int
+    profile: str
+    deviation_rate: float
+
+
+@dataclass
+class CollectOptions:
+    """How each episode is rendered and sampled (see :func:`collect`)."""
+
+    clip_len: int = 6
+    frame_size: int = 32
+    render_size: int = 64
+    silent_keep: float = 0.3
+    planner_latency_s: float = 0.0
+    max_duration: float | None = None
+    extra_env: dict[str, Any] = field(default_factory=dict)
+
+
+def episode_specs(
+    n: int,
+    seed: int,
+    domains: Sequence[str] | None = None,
+    rate_range: tuple[float, float] = (0.08, 0.25),
+) -> list[EpisodeSpec]:
+    """Draw ``n`` episode specs: domains in turn, random profile, rate and seed.
+
+    Raises:
+        ValueError: On an unknown domain, ``n < 1`` or a bad rate range.
+    """
+    domains = list(domains or DOMAINS)
+    bad = [d for d in domains if d not in DOMAINS]
+    if bad or not domains:
+        raise ValueError(f"unknown domain(s) {bad}; expected some of {list(DOMAINS)}")
+    if n < 1:
+        raise ValueError(f"need at least one episode, got {n}")
+    lo, hi = rate_range
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ValueError(f"rate_range must satisfy 0 <= lo <= hi <= 1, got {rate_range}")
+    rng = np.random.default_rng(seed)
+    seeds = rng.choice(2**31 - TRAIN_SEED_BASE, size=n, replace=False) + TRAIN_SEED_BASE
+    return [
+        EpisodeSpec(
+            index=i,
+            domain=domains[i % len(domains)],
+            seed=int(seeds[i]),
+            profile=PROFILES[int(rng.integers(len(PROFILES)))],
+            deviation_rate=float(rng.uniform(lo, hi)),
+        )
+        for i in range(n)
+    ]
+
+
+class ShadowDuplex:
+    """The state a duplex assistant would hold had it made the oracle's decisions.
+
+    Keeps the observation history, the dialogue and the plan written by a
+    non-privileged task-graph planner (initial plan at reset, a revision after each
+    interrupt, effective ``planner_latency_s`` later), and computes the learned model's
+    inputs from them.
+
+    Args:
+        env_info: The episode description given to policies.
+        clip_len: Frames per clip.
+        frame_size: Model frame side.
+        planner_latency_s: Simulated seconds before a revised plan takes effect.
+    """
+
+    def __init__(
+        self,
+        env_info: dict[str, Any],
+        clip_len: int,
+        frame_size: int,
+        planner_latency_s: float = 0.0,
+    ) -> None:
+        from proassist.policies.duplex.planners import TaskGraphPlanner
+        from proassist.policies.learned.features import PlanStateTracker
+
+        self.env_info = env_info
+        self.procedure = list(env_info["plan"])
+        self.clip_len, self.frame_size = clip_len, frame_size
+        self.latency = planner_latency_s
+        self.frames: deque[np.ndarray] = deque(maxlen=clip_len)
+        self.dialogue: list[Any] = []
+        self.tracker = PlanStateTracker(self.procedure)
+        self.planner = TaskGraphPlanner()
+        self.plan = self.planner.replan([], None, None, self._context(0.0))
+        self.latest = self.plan
+        self._pending: tuple[float, Any] | None = None
+
+    def _context(self, time: float) -> Any:
+        from proassist.policies.duplex.components import PlanContext
+
+        goal = str(self.env_info.get("goal", ""))
+        return PlanContext(goal, self.procedure, time, dialogue=tuple(self.dialogue))
+
+    def inputs(self, obs: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """The clip and plan features at this decision point (``obs`` is the newest)."""
+        from proassist.policies.duplex.components import DialogueTurn
+        from proassist.policies.learned.features import clip_from_frames, plan_features
+
+        time = _obs_time(obs)
+        if self._pending is not None and self._pending[0] <= time + 1e-9:
+            self.plan, self._pending = self._pending[1], None
+        utterance = str(obs.get("utterance", "") or "")
+        self.frames.append(np.asarray(obs["rgb"]))
+        if utterance.strip():
+            self.dialogue.append(DialogueTurn(time, "person", utterance.strip()))
+        clip = clip_from_frames(list(self.frames), self.clip_len, self.frame_size)
+        state = self.tracker.update(time, self.plan, self.dialogue, utterance)
+        return clip, plan_features(state)
+
+    def commit(self, obs: dict[str, Any], decision: Any) -> None:
+        """Record the decision made at ``obs``; an interrupt asks for a revised plan."""
+        from proassist.policies.duplex.components import DialogueTurn
+
+        if not decision.interrupt:
+            return
+        time = _obs_time(obs)
+        self.dialogue.append(
+            DialogueTurn(time, "assistant", decision.text, decision.intent, decision.step)
+        )
+        clip = list(self.frames)
+        revised = self.planner.replan(clip, self.latest, decision, self._context(time))
+        self.latest = revised
+        if self.latency <= 0:
+            self.plan = revised
+        else:
+            self._pending = (time + self.latency, revised)
+
+
+def _obs_time(obs: dict[str, Any]) -> float:
+    return float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
+
+
+def oracle_labels(
+    action: dict[str, Any], procedure: Sequence[dict[str, Any]], plan: Any
+) -> tuple[Any, dict[str, Any]]:
+    """The :class:`~proassist.policies.duplex.components.Decision` and the sample labels of an
+    oracle action, relative to the shadow ``plan``.
+
+    The offset label is the position of the named step in ``plan.steps`` minus the
+    current position (a fix step's id is its affected step; the first match counts),
+    shifted by ``MAX_OFFSET``; -1 when there is no plan, no step or it is out of range.
+    """
+    from proassist.policies.duplex.components import SILENT, Decision
+    from proassist.policies.learned.net import MAX_OFFSET
+    from proassist.sim.messages import INTENTS
+
+    if int(action["decision"]) == 0:
+        return SILENT, {"decision": 0}
+    intent = INTENTS[int(action["intent"])]
+    index = int(action["step"])
+    step_id = str(procedure[index]["id"]) if index < len(procedure) else None
+    fix = intent in FIX_INTENTS
+    offset = -1
+    if plan is not None and plan.current is not None and step_id is not None:
+        where = [i for i, s in enumerate(plan.steps) if s.id == step_id]
+        if where and abs(where[0] - plan.current) <= MAX_OFFSET:
+            offset = where[0] - plan.current + MAX_OFFSET
+    text = str(action.get("text", ""))
+    decision = Decision(True, intent, step_id, text, fix)
+    labels = {"decision": 1, "intent": INTENTS.index(intent), "offset": offset}
+    return decision, labels | {"fix": int(fix), "text": text}
+
+
+def _make_env(spec: EpisodeSpec, opts: CollectOptions) -> Any:
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401
+    from proassist.sim.deviations.base import registered_kinds
+
+    rates = {kind: spec.deviation_rate for kind in registered_kinds()}
+    kwargs = dict(
+        privileged=True,
+        width=opts.render_size,
+        height=opts.render_size,
+        deviation_rates=rates,
+        person=spec.profile,
+        max_duration=opts.max_duration,
+    )
+    return gym.make(DOMAINS[spec.domain], **(kwargs | dict(opts.extra_env)))
+
+
+def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any], dict]:
+    """Roll out the oracle for one spec.
+
+    Returns:
+        ``(samples, record)``: samples as arrays (``clips, feats, decision, intent,
+        offset, fix, t, text``) and the episode record.
+    """
+    from proassist.analysis.evaluation import env_info
+    from proassist.policies import make_policy
+
+    env = _make_env(spec, opts)
+    keep_rng = np.random.default_rng([spec.seed, 1])
+    rows: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []
+    try:
+        obs, info = env.reset(seed=spec.seed)
+        oracle = make_policy("oracle")
+        info_ep = env_info(env)
+        oracle.reset(env_info=info_ep, seed=spec.seed)
+        shadow = ShadowDuplex(info_ep, opts.clip_len, opts.frame_size, opts.planner_latency_s)
+        done = False
+        while not done:
+            action = oracle.act(obs, info)
+            clip, feats = shadow.inputs(obs)
+            decision, labels = oracle_labels(action, shadow.procedure, shadow.plan)
+            if labels["decision"] == 1 or keep_rng.random() < opts.silent_keep:
+                rows.append((clip, feats, labels | {"t": _obs_time(obs)}))
+            shadow.commit(obs, decision)
+            obs, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+        record = env.unwrapped.episode_record(policy="oracle")
+    finally:
+        env.close()
+    record["collect"] = vars(spec) | {"n_samples": len(rows)}
+    return _stack(rows, opts), record
+
+
+def _stack(rows: list, opts: CollectOptions) -> dict[str, Any]:
+    shape = (0, opts.clip_len, opts.frame_size, opts.frame_size, 3)
+    return {
+        "clips": np.stack([r[0] for r in rows]) if rows else np.zeros(shape, np.uint8),
+        "feats": [r[1] for r in rows],
+        "labels": [r[2] for r in rows],
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON fallback for dataclasses in records (e.g. a profile's ``Duration``)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _episode_job(args: tuple[EpisodeSpec, CollectOptions]) -> tuple[dict[str, Any], dict]:
+    return run_episode(*args)
+
+
+def _results(specs: list[EpisodeSpec], opts: CollectOptions, workers: int, progress: bool):
+    """Yield ``(spec, samples, record)`` in spec order (a process pool when workers > 1)."""
+    from tqdm.auto import tqdm
+
+    jobs = [(s, opts) for s in specs]
+    bar = tqdm(total=len(specs), desc="collect", unit="ep", disable=not progress)
+    if workers <= 1:
+        outputs: Any = map(_episode_job, jobs)
+        pool = None
+    else:
+        import multiprocessing as mp
+
+        pool = mp.get_context("fork").Pool(workers)
+        outputs = pool.imap(_episode_job, jobs)
+    try:
+        for spec, (samples, record) in zip(specs, outputs, strict=True):
+            bar.update(1)
+            yield spec, samples, record
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.close()
+            pool.join()
+
+
+def collect(
+    out_dir: str | Path,
+    episodes: int,
+    seed: int = 0,
+    domains: Sequence[str] | None = None,
+    workers: int = 1,
+    options: CollectOptions | None = None,
+    rate_range: tuple[float, float] = (0.08, 0.25),
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Collect a dataset of oracle rollouts (module docstring).
+
+    Args:
+        out_dir: Dataset directory (created).
+        episodes: Number of episodes.
+        seed: Seeds the episode specs (and through them everything else).
+        domains: Domains to cycle through (default all three).
+        workers: Parallel worker processes (episodes are written in order either way).
+        options: Rendering and sampling options (:class:`CollectOptions`).
+        rate_range: Per-episode deviation rate drawn uniformly from this range.
+        progress: Show a progress bar.
+
+    Returns:
+        A summary: ``dir, episodes, n_samples, n_interrupts, n_deviations``.
+    """
+    from proassist.analysis.challenge import export_challenge, write_jsonl
+    from proassist.policies.learned.dataset import DatasetWriter
+
+    opts = options or CollectOptions()
+    specs = episode_specs(episodes, seed, domains, rate_range)
+    out = Path(out_dir)
+    meta = {"seed": seed, "episodes": episodes, "options": vars(opts) | {"extra_env": {}}}
+    meta |= {"domains": list(domains or DOMAINS), "rate_range": list(rate_range)}
+    writer = DatasetWriter(out, opts.clip_len, opts.frame_size, meta=meta)
+    records, n_int = [], 0
+    for spec, samples, record in _results(specs, opts, workers, progress):
+        for clip, feats, labels in zip(*samples.values(), strict=True):
+            writer.add(clip, feats, labels | {"episode": spec.index})
+            n_int += int(labels["decision"])
+        records.append(record)
+    writer.close()
+    with open(out / "episodes.jsonl", "w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, default=_jsonable) + "\n")
+    write_jsonl(export_challenge(records, "gold"), out / "challenge.jsonl")
+    n_dev = sum(e.get("type") == "deviation" for r in records for e in r["events"])
+    total = sum(r["collect"]["n_samples"] for r in records)
+    return {"dir": str(out), "episodes": len(records), "n_samples": total} | {
+        "n_interrupts": n_int,
+        "n_deviations": int(n_dev),
+    }

@@ -1,0 +1,147 @@
+"""The learned interaction model as a duplex component.
+
+:class:`LearnedInteractionModel` wraps a trained
+:class:`~proassist.policies.learned.net.InteractionNet` (``model.pt`` + ``model.json``
+from :func:`proassist.policies.learned.train.train`) behind the
+:class:`~proassist.policies.duplex.components.InteractionModel` protocol. Frame embeddings
+are cached by observation time, so each decision encodes only the newest frame.
+torch is imported when the model is built.
+
+Calibration: the network is trained on a class-balanced recipe with the interrupt
+class weighted (PWR), so its raw interrupt probability is inflated at deployment,
+where interrupts are rare. ``model.json`` may carry ``"inference": {"logit_bias": b,
+"min_gap_s": g}`` (written by :func:`proassist.policies.learned.assets.calibrate` on
+validation episodes): ``b`` is added to the interrupt logit (a prior correction) before
+``threshold`` applies, and the model stays silent for ``g`` seconds after the
+assistant last spoke, except that a correction may follow a non-correcting message
+(a deviation often starts right after a step instruction).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proassist.policies.duplex.components import Decision, DialogueTurn, utterance_for
+from proassist.policies.duplex.plan_format import Plan
+from proassist.policies.learned.features import PlanStateTracker, downsample, plan_features
+from proassist.sim.messages import INTENTS
+
+__all__ = ["CORRECTING", "LearnedInteractionModel"]
+
+#: Intents of correcting messages (may break the silence gap after a non-correcting one).
+CORRECTING: tuple[str, ...] = ("correct_deviation", "warn", "re_engage")
+
+
+def _obs_time(obs: dict[str, Any]) -> float:
+    return float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
+
+
+class LearnedInteractionModel:
+    """Decides silent/interrupt, intent, step and fix with the trained network.
+
+    Args:
+        model_path: The ``model.pt`` written by training (``model.json`` beside it).
+        threshold: Interrupt when the (calibrated) interrupt probability is at least this.
+        device: Torch device string.
+        min_gap_s: Seconds of silence after the assistant spoke; ``None`` takes
+            ``model.json``'s ``inference.min_gap_s`` (0 when absent).
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        threshold: float = 0.5,
+        device: str = "cpu",
+        min_gap_s: float | None = None,
+    ) -> None:
+        import json
+
+        from proassist.policies.learned.train import load_model
+
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        self.net = load_model(model_path).to(device)
+        meta = json.loads(Path(model_path).with_suffix(".json").read_text())
+        inference = meta.get("inference") or {}
+        self.logit_bias = float(inference.get("logit_bias", 0.0))
+        gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
+        self.min_gap_s = float(gap)
+        self.device = device
+        self.threshold = threshold
+        self.clip_len = int(self.net.config["clip_len"])
+        self.frame_size = int(self.net.config["frame_size"])
+        self.tracker = PlanStateTracker([])
+        self._cache: OrderedDict[float, Any] = OrderedDict()
+        self.stats: dict[str, int] = {"calls": 0, "interrupts": 0}
+
+    def reset(self, env_info: dict[str, Any]) -> None:
+        """Start an episode: new plan-state tracker, empty frame cache."""
+        self.tracker = PlanStateTracker(env_info.get("plan", []))
+        self._cache.clear()
+
+    def _embeddings(self, obs_history: Sequence[dict[str, Any]]) -> Any:
+        import torch
+
+        recent = list(obs_history)[-self.clip_len :]
+        for obs in recent:
+            key = _obs_time(obs)
+            if key not in self._cache:
+                frame = downsample(obs["rgb"], self.frame_size)[None]
+                with torch.no_grad():
+                    emb = self.net.encode_frames(torch.from_numpy(frame).to(self.device))
+                self._cache[key] = emb[0]
+        while len(self._cache) > 4 * self.clip_len:
+            self._cache.popitem(last=False)
+        embs = [self._cache[_obs_time(o)] for o in recent]
+        embs = [embs[0]] * (self.clip_len - len(embs)) + embs
+        return torch.stack(embs)[None]
+
+    def decide(
+        self,
+        obs_history: Sequence[dict[str, Any]],
+        plan: Plan | None,
+        dialogue: Sequence[DialogueTurn],
+    ) -> Decision:
+        """One decision from the recent observations, the cached plan and the dialogue."""
+        import torch
+
+        if not obs_history:
+            raise ValueError("decide needs at least one observation")
+        self.stats["calls"] += 1
+        last = obs_history[-1]
+        state = self.tracker.update(_obs_time(last), plan, dialogue, str(last.get("utterance", "")))
+        feats = torch.from_numpy(plan_features(state))[None].to(self.device)
+        with torch.no_grad():
+            out = self.net.forward_embeddings(self._embeddings(obs_history), feats)
+        logit = float(out["decision"][0, 1] - out["decision"][0, 0]) + self.logit_bias
+        p_interrupt = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
+        intent = INTENTS[int(out["intent"].argmax(-1)[0])]
+        if p_interrupt < self.threshold or self._quiet(dialogue, state.since_interrupt, intent):
+            return Decision(False, confidence=p_interrupt)
+        self.stats["interrupts"] += 1
+        return self._structured(out, plan, p_interrupt)
+
+    def _quiet(self, dialogue: Sequence[DialogueTurn], since: float | None, intent: str) -> bool:
+        """Within ``min_gap_s`` of the last message, unless this one is a correction and
+        the last one was not (a deviation right after a step instruction)."""
+        if since is None or since >= self.min_gap_s - 1e-9:
+            return False
+        said = [turn for turn in dialogue if turn.speaker == "assistant"]
+        last = said[-1].intent if said else None
+        return not (intent in CORRECTING and last not in CORRECTING)
+
+    def _structured(self, out: dict[str, Any], plan: Plan | None, p: float) -> Decision:
+        from proassist.policies.learned.net import MAX_OFFSET
+
+        intent = INTENTS[int(out["intent"].argmax(-1)[0])]
+        fix = bool(out["fix"].argmax(-1)[0])
+        if plan is None or plan.current is None or not plan.steps:
+            return Decision(True, intent, None, utterance_for(intent, ""), fix, p)
+        offset = int(out["offset"].argmax(-1)[0]) - MAX_OFFSET
+        target = plan.steps[int(np.clip(plan.current + offset, 0, len(plan.steps) - 1))]
+        return Decision(True, intent, target.id, utterance_for(intent, target.text), fix, p)

@@ -1,0 +1,252 @@
+"""Out-of-Plan deviations: the records, the kind base class and the registry.
+
+A deviation *kind* is a class registered with :func:`register_deviation`; it says
+
+- when it applies (:meth:`DeviationKind.applies`, static, and
+  :meth:`DeviationKind.candidates`, at a decision point of the person);
+- what it does to the person's behaviour and to the world (:meth:`DeviationKind.start`
+  makes the person act wrongly, :meth:`DeviationKind.at_onset` changes the world when
+  the deviation becomes visible);
+- its recovery (``fix``) steps (:meth:`DeviationKind.recovery`), records
+  ``{id: "fix_<kind>_<step>", instruction, step}`` with a duration;
+- its deadline (:meth:`DeviationKind.window`: onset + window is the last moment
+  recovery may *start*; a recovery under way at the deadline still counts);
+- the predicates that say it is resolved (:meth:`DeviationKind.resolved_when`);
+- its consequence when the deadline passes unresolved (:attr:`DeviationKind.consequence`):
+  ``"fail"`` ends the episode as failed, ``"redo"`` keeps it recoverable at a higher cost
+  (recovery then also redoes the dependent steps done since), ``"none"`` only loses
+  time (the person gets back on track by themselves).
+
+The built-in kinds live in :mod:`proassist.sim.deviations.step_kinds` and
+:mod:`proassist.sim.deviations.attention_kinds`; they are loaded on first lookup.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from proassist.scenarios.model import Duration, Procedure, Step
+
+#: Minimum seconds between onset and deadline (time to notice, speak and react).
+MIN_WINDOW: float = 6.0
+
+#: Deviation life cycle.
+STATUSES: tuple[str, ...] = ("pending", "active", "recovering", "resolved", "expired", "failed")
+
+CONSEQUENCES: tuple[str, ...] = ("fail", "redo", "none")
+
+
+@dataclass
+class RecoveryStep:
+    """A step-like record the person performs to recover from a deviation.
+
+    Attributes:
+        id: ``fix_<kind>_<step>`` (or ``redo_<step>`` for redone work).
+        instruction: What to do, in words.
+        step: The plan step the deviation affected.
+        duration: How long it takes (before the profile's speed).
+        location: Fixture where it happens.
+        objects: Objects it handles; the first is carried when ``dest`` is set.
+        adds: Predicates it makes true.
+        removes: Predicates it makes false.
+        completes: A plan step id it completes (marked done in the world).
+        dest: Fixture where ``objects[0]`` is put.
+    """
+
+    id: str
+    instruction: str
+    step: str
+    duration: Duration
+    location: str = ""
+    objects: tuple[str, ...] = ()
+    adds: tuple[str, ...] = ()
+    removes: tuple[str, ...] = ()
+    completes: str | None = None
+    dest: str | None = None
+
+    def record(self) -> dict[str, str]:
+        """The public ``{id, instruction, step}`` record (event log, plans)."""
+        return {"id": self.id, "instruction": self.instruction, "step": self.step}
+
+
+@dataclass(eq=False)
+class Deviation:
+    """One deviation of an episode.
+
+    Attributes:
+        id: ``dev<n>`` in order of creation.
+        kind: The registered kind name.
+        step: The affected plan step id.
+        index: The affected step's plan index.
+        params: Kind-specific parameters (logged).
+        scripted: Forced by the scenario or the ``script`` argument.
+        consequence: ``fail``, ``redo`` or ``none``.
+        onset: First moment it is visible (``None`` until then).
+        deadline: Absolute time after which recovery is impossible or costs more.
+        recovery: The recovery steps.
+        resolved_when: Predicates that all hold once it is resolved.
+        status: One of :data:`STATUSES`.
+        by: ``"assistant"`` or ``"self"`` once recovery has started.
+        event: The logged ``deviation`` event.
+        activity: The person's activity it belongs to (if any).
+        late: True once its deadline passed unresolved.
+    """
+
+    id: str
+    kind: str
+    step: str
+    index: int
+    params: dict[str, Any]
+    scripted: bool
+    consequence: str
+    onset: float | None = None
+    deadline: float | None = None
+    recovery: list[RecoveryStep] = field(default_factory=list)
+    resolved_when: tuple[str, ...] = ()
+    status: str = "pending"
+    by: str | None = None
+    event: dict[str, Any] | None = None
+    activity: Any = None
+    late: bool = False
+
+    @property
+    def open(self) -> bool:
+        """Visible and not yet resolved, expired or failed."""
+        return self.status in ("active", "recovering")
+
+
+class DeviationKind:
+    """Base class of a deviation kind (subclass and register with a decorator).
+
+    Methods receive ``sim``, the running :class:`~proassist.sim.engine.Simulation`
+    (world, person, deviation manager, clock).
+    """
+
+    #: Registered name (set by :func:`register_deviation`).
+    name: ClassVar[str] = ""
+    #: What happens when the deadline passes unresolved.
+    consequence: ClassVar[str] = "redo"
+
+    def applies(self, step: Step, procedure: Procedure) -> bool:
+        """Whether the kind can affect ``step`` at all (static check)."""
+        raise NotImplementedError
+
+    def candidates(self, sim: Any, chosen: Step) -> list[str]:
+        """Plan step ids this kind could affect now, when ``chosen`` is about to start."""
+        return [chosen.id] if self.applies(chosen, sim.procedure) else []
+
+    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+        """The deviation's parameters (``given`` from a script override defaults)."""
+        return dict(given)
+
+    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+        """Make the person act out the deviation instead of starting ``chosen`` normally."""
+        raise NotImplementedError
+
+    def at_onset(self, sim: Any, dev: Deviation) -> None:
+        """Change the world when the deviation becomes visible (default: fault predicate)."""
+        sim.world.apply_effects(adds=(fault(dev),))
+
+    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+        """The recovery steps."""
+        raise NotImplementedError
+
+    def window(self, sim: Any, dev: Deviation) -> float:
+        """Seconds from onset to deadline (default: until the first dependent step ends)."""
+        return sim.expected_window(dev.step)
+
+    def resolved_when(self, dev: Deviation) -> tuple[str, ...]:
+        """Predicates that hold once resolved (default: the fault predicate is gone)."""
+        return (f"not {fault(dev)}",)
+
+    def on_recover(self, sim: Any, dev: Deviation) -> None:
+        """Called when recovery starts (e.g. to undo a running step's wrong effects)."""
+        act = dev.activity
+        if act is not None:
+            act.restore_effects()
+
+    def on_deadline(self, sim: Any, dev: Deviation, t: float) -> None:
+        """Called when the deadline passes unresolved (after ``deadline_missed``)."""
+
+
+def fault(dev: Deviation) -> str:
+    """The fault predicate of a deviation: ``fault_<kind>(<step>)``."""
+    return f"fault_{dev.kind}({dev.step})"
+
+
+_REGISTRY: dict[str, DeviationKind] = {}
+_LOADED = False
+
+
+def register_deviation(name: str):
+    """Class decorator registering a :class:`DeviationKind` subclass under ``name``.
+
+    Raises:
+        ValueError: If ``name`` is already registered.
+    """
+
+    def wrap(cls: type[DeviationKind]) -> type[DeviationKind]:
+        if name in _REGISTRY:
+            raise ValueError(f"deviation kind {name!r} is already registered")
+        cls.name = name
+        _REGISTRY[name] = cls()
+        return cls
+
+    return wrap
+
+
+def _load_builtin() -> None:
+    global _LOADED
+    if not _LOADED:
+        _LOADED = True
+        from proassist.sim.deviations import attention_kinds, step_kinds  # noqa: F401
+
+
+def get_deviation(name: str) -> DeviationKind:
+    """The registered kind ``name``.
+
+    Raises:
+        KeyError: If unknown, with the closest registered names ("did you mean").
+    """
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise KeyError(
+            f"unknown deviation kind {name!r}{hint} (registered: {sorted(_REGISTRY)})"
+        ) from None
+
+
+def registered_kinds() -> tuple[str, ...]:
+    """Names of every registered kind, in registration order."""
+    _load_builtin()
+    return tuple(_REGISTRY)
+
+
+def applicable_steps(kind: str, procedure: Procedure) -> list[str]:
+    """Ids of the steps of ``procedure`` where ``kind`` applies (static check)."""
+    k = get_deviation(kind)
+    return [s.id for s in procedure.steps if k.applies(s, procedure)]
+
+
+def redo_step(step: Step, dev: Deviation, *, prefix: str = "fix") -> RecoveryStep:
+    """A recovery step that performs plan ``step`` properly (its effects, marks it done)."""
+    adds, removes = [], []
+    for e in step.effects:
+        (removes if e.startswith("not ") else adds).append(e[4:] if e.startswith("not ") else e)
+    rid = f"{prefix}_{dev.kind}_{dev.step}" if prefix == "fix" else f"redo_{step.id}"
+    return RecoveryStep(
+        id=rid,
+        instruction=step.instruction,
+        step=dev.step,
+        duration=step.duration,
+        location=step.location,
+        objects=tuple(step.objects) + tuple(t for t in step.tools if t not in step.objects),
+        adds=tuple(adds),
+        removes=tuple(removes),
+        completes=step.id,
+    )

@@ -1,0 +1,393 @@
+"""Head, gaze, hands and object poses of the person (what the renderer draws).
+
+The head is at eye height :data:`EYE_HEIGHT` above the ``stand`` point of the fixture
+the person works at; it moves between stand points during ``look`` and ``carry``
+phases and turns smoothly (eased interpolation of ``look_at``), with a small head bob
+whose frequencies and phases are drawn once per episode. ``look_at`` is where the head
+camera points (:func:`camera_aim`): the eyes look further down than the head turns, so
+the camera pitch stays within :data:`HEAD_PITCH_MAX` and a worktop is seen with the wall
+behind it; gaze turns interpolate yaw and pitch. The hands rest in front of the body
+(left hand left), the right hand reaches to an object's top, grasps, carries (the held
+object hangs below it) and places; both hands work at the target during ``operate``.
+
+Object poses come from the world's location predicates: ``at(o,f)`` puts ``o`` in a
+fixed slot on fixture ``f``'s top surface (slots are per fixture and deterministic, so
+objects sharing a fixture do not overlap), ``in(o,c)``/``on(o,p)`` put ``o`` on top of
+``c``/``p``. Objects with no location predicate sit at their ``start`` fixture.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from proassist.scenarios.model import Layout, ObjectSpec, Procedure, Step, parse_predicate
+from proassist.sim.body import BodyState, Vec3
+from proassist.sim.person.activity import HOLDING, Phase
+from proassist.sim.world import LOCATION_PREDICATES
+
+EYE_HEIGHT: float = 1.6
+#: Spacing of object slots on a fixture (metres).
+SLOT_PITCH: float = 0.16
+#: Seconds the gaze takes to turn to a new target outside ``look`` phases.
+TURN_TIME: float = 0.8
+#: A fixture taller than the eyes is looked at this far below eye height (its face).
+FACE_DROP: float = 0.15
+#: Resting hand (forward, to the right, up) from the eyes, metres (the left hand mirrored).
+REST_HAND: tuple[float, float, float] = (0.3, 0.16, -0.6)
+#: A carried object's hand (forward, to the right, up) from the eyes, metres.
+CARRY_HAND: tuple[float, float, float] = (0.38, 0.1, -0.42)
+#: Gaze pitch (degrees below horizontal) up to which the head follows the eyes fully.
+HEAD_PITCH_FREE: float = 25.0
+#: Share of the gaze pitch beyond :data:`HEAD_PITCH_FREE` that the head takes.
+HEAD_PITCH_SHARE: float = 0.6
+#: Steepest head (camera) pitch, degrees below horizontal.
+HEAD_PITCH_MAX: float = 50.0
+_PRIORITY = {"in": 0, "on": 1, "at": 2}
+
+
+def half_height(obj: ObjectSpec) -> float:
+    """Half the height of an object from its shape and size."""
+    sx, sy, sz = obj.size
+    if obj.shape == "cylinder":
+        return sy
+    if obj.shape == "sphere":
+        return sx
+    if obj.shape == "capsule":
+        return sy + sx
+    return sz
+
+
+def carried_object(step: Step, adds: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The object a step carries and where it goes (``None`` when not moved).
+
+    Preference: an object whose location the step changes, then a tool, then the
+    first object.
+    """
+    handled = (*step.objects, *step.tools)
+    for p in adds:
+        name, args = parse_predicate(p)
+        if name in LOCATION_PREDICATES and len(args) == 2 and args[0] in handled:
+            return args[0], args[1]
+    if step.tools:
+        return step.tools[0], None
+    if step.objects:
+        return step.objects[0], None
+    return None, None
+
+
+def locations(predicates: set[str] | frozenset[str]) -> dict[str, tuple[str, str]]:
+    """Object -> ``(predicate name, place)`` from location predicates (in/on beat at)."""
+    out: dict[str, tuple[str, str]] = {}
+    best: dict[str, tuple[int, str]] = {}
+    for p in predicates:
+        if not p.startswith(("at(", "in(", "on(")):
+            continue
+        name, args = parse_predicate(p)
+        if len(args) != 2:
+            continue
+        key = (_PRIORITY[name], p)
+        if args[0] not in best or key < best[args[0]]:
+            best[args[0]] = key
+            out[args[0]] = (name, args[1])
+    return out
+
+
+def object_fixture(sim: Any, obj: str) -> str | None:
+    """The fixture an object is on now (through containers), or its start fixture."""
+    locs = sim.kinematics.locs()
+    for _ in range(6):
+        if obj not in locs:
+            return sim.kinematics.start.get(obj)
+        name, place = locs[obj]
+        if name == "at":
+            return place
+        obj = place
+    return None
+
+
+class Kinematics:
+    """Computes :class:`BodyState` for one episode (slots and bob drawn at reset).
+
+    Args:
+        sim: The owning simulation (world, person, clock).
+        rng: Generator for the head bob parameters.
+    """
+
+    def __init__(self, sim: Any, rng: Any) -> None:
+        self.sim = sim
+        self.layout: Layout = sim.layout
+        self.fixtures = {f.id: f for f in self.layout.fixtures}
+        proc: Procedure = sim.procedure
+        self.objects = {o.id: o for o in proc.objects}
+        default = proc.steps[0].location or self.layout.fixtures[0].id
+        self.start = {o.id: o.start or default for o in proc.objects}
+        self.slots = _static_slots(proc, self.start)
+        self.bob = [
+            (0.006 + 0.008 * rng.random(), 1.4 + 0.6 * rng.random(), 2 * math.pi * rng.random())
+            for _ in range(3)
+        ]
+        self._cache: tuple[int, dict[str, tuple[str, str]], dict[str, Vec3]] | None = None
+
+    # ------------------------------------------------------------------ objects
+    def locs(self) -> dict[str, tuple[str, str]]:
+        """Object locations (cached per world version)."""
+        return self._update()[1]
+
+    def base_poses(self) -> dict[str, Vec3]:
+        """Object centres from the world predicates only (cached per world version)."""
+        return self._update()[2]
+
+    def _update(self) -> tuple[int, dict[str, tuple[str, str]], dict[str, Vec3]]:
+        world = self.sim.world
+        if self._cache is None or self._cache[0] != world.version:
+            locs = locations(world.predicates)
+            poses: dict[str, Vec3] = {}
+            for oid in self.objects:
+                self._pose(oid, locs, poses, 0)
+            self._cache = (world.version, locs, poses)
+        return self._cache
+
+    def _pose(self, oid: str, locs: dict, poses: dict[str, Vec3], depth: int) -> Vec3:
+        if oid in poses:
+            return poses[oid]
+        name, place = locs.get(oid, ("at", self.start[oid]))
+        if name != "at" and place in self.objects and depth < 6:
+            below = self._pose(place, locs, poses, depth + 1)
+            h = half_height(self.objects[place]) + half_height(self.objects[oid])
+            pose = (below[0], below[1], below[2] + h)
+        else:
+            pose = self.slot_pose(oid, place if place in self.fixtures else self.start[oid])
+        poses[oid] = pose
+        return pose
+
+    def slot_pose(self, oid: str, fixture: str) -> Vec3:
+        """Centre of ``oid`` standing in its slot on ``fixture``."""
+        fx = self.fixtures.get(fixture) or self.layout.fixtures[0]
+        cands = self.slots.get(fx.id, [])
+        k = cands.index(oid) if oid in cands else len(cands) + list(self.objects).index(oid)
+        (x, y, z), (hx, hy, _) = fx.position, fx.size
+        cols = max(1, int(2 * hx / SLOT_PITCH))
+        rows = max(1, int(2 * hy / SLOT_PITCH))
+        col, row = k % cols, (k // cols) % rows
+        ncols = min(cols, max(len(cands), k + 1))
+        px = x + (col - (ncols - 1) / 2) * SLOT_PITCH
+        py = y + (row - (rows - 1) / 2) * SLOT_PITCH
+        return (float(px), float(py), float(z + half_height(self.objects[oid])))
+
+    # ------------------------------------------------------------------ body
+    def point(self, target: str, head: Vec3, fwd: tuple[float, float]) -> Vec3:
+        """World point of a look target (object, fixture or ``away:*``)."""
+        if target in self.objects:
+            return self.base_poses()[target]
+        if target in self.fixtures:
+            x, y, z = self.fixtures[target].position
+            return (float(x), float(y), float(min(z, head[2] - FACE_DROP)))
+        if target == "away:phone":
+            return (head[0] + 0.3 * fwd[0], head[1] + 0.3 * fwd[1], head[2] - 0.45)
+        side = (fwd[1], -fwd[0])
+        return (
+            head[0] + 2.5 * side[0] + 0.5 * fwd[0],
+            head[1] + 2.5 * side[1] + 0.5 * fwd[1],
+            head[2],
+        )
+
+    def stand(self, fixture: str) -> tuple[float, float]:
+        """The stand point of a fixture (the first fixture's when unknown)."""
+        fx = self.fixtures.get(fixture) or self.layout.fixtures[0]
+        return (float(fx.stand[0]), float(fx.stand[1]))
+
+    def body(self, t: float) -> BodyState:
+        """The body at time ``t`` (does not touch any random generator)."""
+        person = self.sim.person
+        act = person.activity
+        ph = act.phase_at(t) if act is not None else None
+        if ph is None:
+            ph = Phase(
+                "idle", t, math.inf, person.stand, person.stand, person.target, person.target
+            )
+        u = (
+            1.0
+            if ph.t1 <= ph.t0 or math.isinf(ph.t1)
+            else min(1.0, max(0.0, (t - ph.t0) / (ph.t1 - ph.t0)))
+        )
+        e = u * u * (3 - 2 * u)
+        (ax, ay), (bx, by) = self.stand(ph.stand_from), self.stand(ph.stand)
+        moving = ph.prim in ("look", "carry")
+        sx, sy = (ax + (bx - ax) * e, ay + (by - ay) * e) if moving else (bx, by)
+        bob = [a * math.sin(2 * math.pi * f * t + p) for a, f, p in self.bob]
+        head = (sx + bob[0], sy + bob[1], EYE_HEIGHT + bob[2])
+        fx = self.fixtures.get(ph.stand) or self.layout.fixtures[0]
+        fwd = _unit(fx.position[0] - bx, fx.position[1] - by)
+        look = self.point(ph.target, head, fwd)
+        aim = camera_aim(head, look)
+        if ph.target_from != ph.target:
+            turn = self._turn(ph, t, e)
+            if turn < 1.0:
+                a = self.point(ph.target_from, head, fwd)
+                aim = _turn_aim(head, camera_aim(head, a), aim, turn)
+                look = _lerp(a, look, turn)
+        poses = dict(self.base_poses())
+        self._placed(act, t, poses)
+        hands, held = self._hands(ph, u, head, fwd, look, poses)
+        if held is not None and held in poses:
+            r = hands[1]
+            poses[held] = (r[0], r[1], r[2] - half_height(self.objects[held]))
+        return BodyState(
+            head=_f3(head),
+            look_at=_f3(aim),
+            hands=(_f3(hands[0]), _f3(hands[1])),
+            held=(None, held),
+            object_poses={k: _f3(v) for k, v in poses.items()},
+            primitive=ph.prim,
+        )
+
+    @staticmethod
+    def _turn(ph: Phase, t: float, e: float) -> float:
+        """Eased progress of the gaze turn: the whole ``look`` phase, else :data:`TURN_TIME`."""
+        if ph.prim == "look":
+            return e
+        span = min(TURN_TIME, ph.t1 - ph.t0)
+        u = 1.0 if span <= 0 else min(1.0, max(0.0, (t - ph.t0) / span))
+        return u * u * (3 - 2 * u)
+
+    def _placed(self, act: Any, t: float, poses: dict[str, Vec3]) -> None:
+        """Objects put down earlier in the running activity are shown where put."""
+        if act is None:
+            return
+        for ph in act.phases:
+            if ph.t1 > t:
+                break
+            if ph.prim == "place" and ph.held in poses and ph.dest:
+                poses[ph.held] = self._dest_pose(ph.held, ph.dest, poses)
+
+    def _dest_pose(self, obj: str, dest: str, poses: dict[str, Vec3]) -> Vec3:
+        if dest in self.objects and dest in poses:
+            b = poses[dest]
+            return (
+                b[0],
+                b[1],
+                b[2] + half_height(self.objects[dest]) + half_height(self.objects[obj]),
+            )
+        return self.slot_pose(obj, dest)
+
+    def _hands(
+        self, ph: Phase, u: float, head: Vec3, fwd: tuple[float, float], look: Vec3, poses: dict
+    ) -> tuple[tuple[Vec3, Vec3], str | None]:
+        right = (fwd[1], -fwd[0])
+        f, s, z = REST_HAND
+        rest_l = _offset(head, fwd, right, f, -s, z)
+        rest_r = _offset(head, fwd, right, f, s, z)
+        chest = _offset(head, fwd, right, *CARRY_HAND)
+        obj = ph.held if ph.held in poses else (ph.target if ph.target in poses else None)
+        r, left = rest_r, rest_l
+        if ph.prim == "reach" and obj is not None:
+            r = _lerp(rest_r, self._grip(obj, poses), u)
+        elif ph.prim == "grasp" and obj is not None:
+            r = self._grip(obj, poses)
+        elif ph.prim == "carry":
+            r = chest
+        elif ph.prim == "place" and ph.held in poses and ph.dest:
+            dest = self._dest_pose(ph.held, ph.dest, poses)
+            r = _lerp(chest, self._grip(ph.held, {ph.held: dest}), u)
+        elif ph.prim == "operate" and (ph.target in poses or ph.target in self.fixtures):
+            w = 2 * math.pi * 1.5 * u * max(1.0, ph.t1 - ph.t0 if not math.isinf(ph.t1) else 1.0)
+            r = (look[0] + 0.04 * math.cos(w), look[1] + 0.04 * math.sin(w), look[2] + 0.1)
+            left = (look[0] - 0.15 * right[0], look[1] - 0.15 * right[1], look[2] + 0.05)
+        held = ph.held if ph.prim in HOLDING or (ph.prim == "operate" and ph.held) else None
+        return (left, r), held
+
+    def _grip(self, obj: str, poses: dict[str, Vec3]) -> Vec3:
+        """Where the hand holds ``obj``: on its top (a carried object hangs below the hand)."""
+        p = poses[obj]
+        return (p[0], p[1], p[2] + half_height(self.objects[obj]))
+
+
+def camera_aim(head: Vec3, gaze: Vec3) -> Vec3:
+    """The point the head camera is aimed at when the eyes look at ``gaze``.
+
+    The eyes turn further than the head: beyond :data:`HEAD_PITCH_FREE` degrees down, the
+    head takes only :data:`HEAD_PITCH_SHARE` of the extra pitch, up to
+    :data:`HEAD_PITCH_MAX`, so the worktop, the wall behind it and the hands are in view
+    with the gazed-at point below the centre of the frame.
+    """
+    dx, dy, dz = gaze[0] - head[0], gaze[1] - head[1], head[2] - gaze[2]
+    r = math.hypot(dx, dy)
+    if r < 1e-6:
+        return gaze
+    pitch = math.degrees(math.atan2(dz, r))
+    if pitch <= HEAD_PITCH_FREE:
+        return gaze
+    cam = min(HEAD_PITCH_MAX, HEAD_PITCH_FREE + HEAD_PITCH_SHARE * (pitch - HEAD_PITCH_FREE))
+    return (gaze[0], gaze[1], head[2] - r * math.tan(math.radians(cam)))
+
+
+def _turn_aim(head: Vec3, a: Vec3, b: Vec3, k: float) -> Vec3:
+    """The camera aim a fraction ``k`` of the way from aim ``a`` to aim ``b``.
+
+    Yaw (the short way round) and pitch are interpolated, so a turn to a target behind
+    the person swings the view round instead of through the floor under the feet.
+    """
+    va, vb = _sub(a, head), _sub(b, head)
+    ya, yb = math.atan2(va[1], va[0]), math.atan2(vb[1], vb[0])
+    dy = (yb - ya + math.pi) % (2 * math.pi) - math.pi
+    pa, pb = (
+        math.atan2(va[2], math.hypot(va[0], va[1])),
+        math.atan2(vb[2], math.hypot(vb[0], vb[1])),
+    )
+    yaw, pitch = ya + dy * k, pa + (pb - pa) * k
+    dist = math.dist(a, head) + (math.dist(b, head) - math.dist(a, head)) * k
+    c = dist * math.cos(pitch)
+    return (
+        head[0] + c * math.cos(yaw),
+        head[1] + c * math.sin(yaw),
+        head[2] + dist * math.sin(pitch),
+    )
+
+
+def _sub(a: Vec3, b: Vec3) -> Vec3:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+
+
+def _offset(head: Vec3, fwd: tuple[float, float], right: tuple[float, float], *fsz: float) -> Vec3:
+    """``head`` moved ``f`` forward, ``s`` to the right and ``z`` up."""
+    f, s, z = fsz
+    return (
+        head[0] + f * fwd[0] + s * right[0],
+        head[1] + f * fwd[1] + s * right[1],
+        head[2] + z,
+    )
+
+
+def _static_slots(proc: Procedure, start: dict[str, str]) -> dict[str, list[str]]:
+    """Fixture -> objects that may stand on it (start, ``at`` in initial or effects)."""
+    slots: dict[str, list[str]] = {}
+    preds = list(proc.initial) + [
+        e for s in proc.steps for e in s.effects if not e.startswith("not ")
+    ]
+    pairs = [(o, f) for o, f in start.items()]
+    for p in preds:
+        if p.startswith("at("):
+            _, args = parse_predicate(p)
+            if len(args) == 2:
+                pairs.append((args[0], args[1]))
+    order = list(start)
+    for o, f in sorted(
+        set(pairs), key=lambda of: (of[1], order.index(of[0]) if of[0] in order else 99)
+    ):
+        if o in start:
+            slots.setdefault(f, []).append(o)
+    return slots
+
+
+def _unit(x: float, y: float) -> tuple[float, float]:
+    n = math.hypot(x, y)
+    return (0.0, 1.0) if n < 1e-9 else (x / n, y / n)
+
+
+def _lerp(a: Vec3, b: Vec3, u: float) -> Vec3:
+    return (a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u)
+
+
+def _f3(v: Any) -> Vec3:
+    return (float(v[0]), float(v[1]), float(v[2]))

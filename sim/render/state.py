@@ -1,0 +1,94 @@
+"""What a frame shows, independent of the backend: decorations, lit parts, object poses.
+
+:class:`StateView` turns the predicate set and a :class:`BodyState` into "which
+decorations of which object are visible", "which fixtures/objects glow" and "where each
+object is drawn" (``attached`` parts are drawn joined on top of their base). The
+pybullet and habitat renderers both use it, so they draw the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from proassist.scenarios.model import Layout, ObjectSpec, parse_predicate
+from proassist.sim.body import BodyState
+from proassist.sim.render.objects import DECORATION_OF, attached_offsets, half_height
+from proassist.sim.render.shapes import Vec3
+
+#: Where hidden things are parked: far below the floor, outside every view frustum.
+PARK: Vec3 = (0.0, 0.0, -1000.0)
+
+
+def start_pose(obj: ObjectSpec, layout: Layout) -> Vec3:
+    """Centre of ``obj`` resting on its ``start`` fixture (:data:`PARK` if it has none)."""
+    for fx in layout.fixtures:
+        if fx.id == obj.start:
+            x, y, z = fx.position
+            return (x, y, z + half_height(obj))
+    return PARK
+
+
+class StateView:
+    """The visible consequences of a predicate set for one scene.
+
+    Args:
+        layout: The scene's layout (for default object poses).
+        objects: The task objects, in order.
+        glowing: Ids of the entities that can light up (fixtures and objects).
+    """
+
+    def __init__(self, layout: Layout, objects: Sequence[ObjectSpec], glowing: Iterable[str]):
+        self.objects = {o.id: o for o in objects}
+        self.default_pose = {o.id: start_pose(o, layout) for o in objects}
+        self.glowing = frozenset(glowing)
+        self.predicates: frozenset[str] | None = None
+        self.shown: dict[str, frozenset[str]] = {o: frozenset() for o in self.objects}
+        self.lit: frozenset[str] = frozenset()
+        self.attached: dict[str, tuple[str, Vec3]] = {}
+
+    def update(self, predicates: Iterable[str]) -> bool:
+        """Take a new predicate set; return ``False`` (and do nothing) if it is unchanged."""
+        preds = predicates if isinstance(predicates, frozenset) else frozenset(predicates)
+        if preds == self.predicates:
+            return False
+        self.predicates = preds
+        shown: dict[str, set[str]] = {o: set() for o in self.objects}
+        lit: set[str] = set()
+        attached: dict[str, list[str]] = {}
+        for text in sorted(preds):
+            try:
+                name, args = parse_predicate(text)
+            except ValueError:
+                continue
+            if name == "switched_on" and args[0] in self.glowing:
+                lit.add(args[0])
+            if name in DECORATION_OF and args[0] in shown:
+                shown[args[0]].add(DECORATION_OF[name])
+            if name == "attached" and len(args) == 2 and {args[0], args[1]} <= set(shown):
+                attached.setdefault(args[1], []).append(args[0])
+        for s in shown.values():
+            if "tea" in s:
+                s.discard("liquid")
+        self.shown = {o: frozenset(s) for o, s in shown.items()}
+        self.lit = frozenset(lit)
+        self._set_attached(attached)
+        return True
+
+    def _set_attached(self, attached: dict[str, list[str]]) -> None:
+        self.attached = {}
+        for base, parts in attached.items():
+            offs = attached_offsets(self.objects[base], [self.objects[p] for p in parts])
+            for part, off in zip(parts, offs, strict=True):
+                self.attached[part] = (base, off)
+
+    def object_pose(self, oid: str, body: BodyState, depth: int = 0) -> Vec3:
+        """Where object ``oid`` is drawn for ``body`` (attached parts follow their base)."""
+        if oid in self.attached and oid not in body.held and depth < 4:
+            base, off = self.attached[oid]
+            b = self.object_pose(base, body, depth + 1)
+            if b != PARK:
+                return (b[0] + off[0], b[1] + off[1], b[2] + off[2])
+        pos = body.object_poses.get(oid)
+        if pos is None:
+            return self.default_pose[oid]
+        return (float(pos[0]), float(pos[1]), float(pos[2]))
