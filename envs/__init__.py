@@ -1,34 +1,21 @@
 """Gymnasium environments of ProAssist.
 
 Importing this package registers ``ProAssist-Kitchen-v0``, ``ProAssist-Assembly-v0``
-and ``ProAssist-Maintenance-v0``; each samples among its domain's tasks (``task=``
-picks one). ``gym.make("proassist.envs:ProAssist-Kitchen-v0")`` also works.
+and ``ProAssist-Maintenance-v0`` (each samples among its domain's tasks; ``task=``
+picks one) and ``ProAssist-v0``, whose ``task=`` is a library name or a path to any
+task file. The ids come from one table, :data:`proassist.envs.registration.ENV_DOMAINS`.
+``gym.make("proassist.envs:ProAssist-Kitchen-v0")`` also works.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
+from proassist.envs.registration import DOMAINS, ENV_DOMAINS, env_id_for, register_envs
 
-ENV_IDS: dict[str, str] = {
-    "ProAssist-Kitchen-v0": "kitchen",
-    "ProAssist-Assembly-v0": "assembly",
-    "ProAssist-Maintenance-v0": "maintenance",
-}
-
-
-def register_envs() -> None:
-    """Register every ProAssist id with Gymnasium (idempotent)."""
-    for env_id, domain in ENV_IDS.items():
-        if env_id in gym.registry:
-            continue
-        gym.register(
-            id=env_id,
-            entry_point="proassist.envs.proassist_env:ProAssistEnv",
-            kwargs={"domain": domain},
-            disable_env_checker=False,
-        )
+#: Every ProAssist env id and its domain (``None``: any task); the same table as
+#: :data:`proassist.envs.registration.ENV_DOMAINS`.
+ENV_IDS = ENV_DOMAINS
 
 
 def __getattr__(name: str) -> Any:
@@ -41,4 +28,4 @@ def __getattr__(name: str) -> Any:
 
 register_envs()
 
-__all__ = ["ENV_IDS", "ProAssistEnv", "register_envs"]
+__all__ = ["DOMAINS", "ENV_DOMAINS", "ENV_IDS", "ProAssistEnv", "env_id_for", "register_envs"]

@@ -17,8 +17,6 @@ from proassist.scenarios.model import MAX_STEPS, PersonProfile, Scenario, Script
 from proassist.sim.engine import Simulation
 from proassist.sim.messages import INTENTS, Message
 
-_DOMAIN_IDS = {"kitchen": "Kitchen", "assembly": "Assembly", "maintenance": "Maintenance"}
-
 
 class ProAssistEnv(gym.Env):
     """A person works through a procedure; the agent is the assistant that watches.
@@ -98,7 +96,7 @@ class ProAssistEnv(gym.Env):
 
     def __init__(
         self,
-        domain: str = "kitchen",
+        domain: str | None = "kitchen",
         task: str | None = None,
         render_mode: str | None = None,
         obs_modes: Sequence[str] = ("rgb",),
@@ -118,6 +116,9 @@ class ProAssistEnv(gym.Env):
         _check_args(domain, render_mode, obs_modes, width, height, decision_dt)
         self.domain = domain
         self.tasks = [_resolve_task(domain, task)] if task else list_scenarios(domain)
+        self._scenarios: dict[str, Scenario] = {}
+        if task:
+            self._scenario(self.tasks[0])  # a bad task file fails here, not at reset
         self.render_mode = render_mode
         self.obs_modes = tuple(m for m in S.OBS_MODES if m in obs_modes)
         self.width, self.height, self.decision_dt = int(width), int(height), float(decision_dt)
@@ -130,7 +131,6 @@ class ProAssistEnv(gym.Env):
         self.reward_weights = {**DEFAULT_REWARD_WEIGHTS, **dict(reward_weights or {})}
         self.observation_space = S.observation_space(self.width, self.height, self.obs_modes)
         self.action_space = S.action_space()
-        self._scenarios: dict[str, Scenario] = {}
         self._scene: Any = None
         self._sim: Simulation | None = None
         self._frames: dict[str, np.ndarray] = {}
@@ -257,7 +257,13 @@ class ProAssistEnv(gym.Env):
     # ------------------------------------------------------------------ helpers
     def _scenario(self, name: str) -> Scenario:
         if name not in self._scenarios:
-            self._scenarios[name] = load_scenario(name)
+            scenario = load_scenario(name)
+            if self.domain and scenario.procedure.domain != self.domain:
+                raise ValueError(
+                    f"task {name!r} is in domain {scenario.procedure.domain!r}, not "
+                    f"{self.domain!r}; use ProAssist-v0 for a task of any domain"
+                )
+            self._scenarios[name] = scenario
         return self._scenarios[name]
 
     def _load_scene(self) -> None:
@@ -332,15 +338,13 @@ class ProAssistEnv(gym.Env):
 
 
 def _check_args(
-    domain: str,
+    domain: str | None,
     render_mode: str | None,
     obs_modes: Sequence[str],
     width: int,
     height: int,
     decision_dt: float,
 ) -> None:
-    if domain not in _DOMAIN_IDS:
-        raise ValueError(f"unknown domain {domain!r}; expected one of {list(_DOMAIN_IDS)}")
     if render_mode not in (None, "rgb_array"):
         raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
     bad = [m for m in obs_modes if m not in S.OBS_MODES]
@@ -352,14 +356,23 @@ def _check_args(
         raise ValueError(f"decision_dt must be > 0 seconds; got {decision_dt}")
 
 
-def _resolve_task(domain: str, task: str) -> str:
+def _resolve_task(domain: str | None, task: str) -> str:
+    """A library name, or the absolute path of a task file given by path."""
+    from proassist.scenarios.library import find, looks_like_path
+
+    if looks_like_path(task):
+        path = find("task", task)
+        if path is None:
+            raise ValueError(f"task file {str(task)!r} not found")
+        return str(path.resolve())
     names = list_scenarios(domain)
     for candidate in (task, f"{domain}_{task}"):
         if candidate in names:
             return candidate
-    from proassist.scenarios.errors import did_you_mean
+    from proassist.scenarios.registry import did_you_mean
 
-    raise ValueError(f"unknown {domain} task {task!r}{did_you_mean(task, names)} (tasks: {names})")
+    where = f"{domain} task" if domain else "task"
+    raise ValueError(f"unknown {where} {task!r}{did_you_mean(task, names)} (tasks: {names})")
 
 
 def _script(script: Sequence[Mapping[str, Any]] | None) -> list[ScriptedDeviation] | None:
@@ -422,8 +435,10 @@ def _blank_frames(modes: Sequence[str], width: int, height: int) -> dict[str, np
     return {m: blanks[m]() for m in modes}
 
 
-def _env_id(domain: str) -> str:
-    return f"ProAssist-{_DOMAIN_IDS[domain]}-v0"
+def _env_id(domain: str | None) -> str:
+    from proassist.envs.registration import env_id_for
+
+    return env_id_for(domain)
 
 
 assert MAX_STEPS == S.NO_STEP

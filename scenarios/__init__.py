@@ -12,7 +12,9 @@ Example::
 from __future__ import annotations
 
 from proassist.scenarios.errors import Problem, ScenarioError
+from proassist.scenarios.library import add_search_path, remove_search_path, search_paths
 from proassist.scenarios.loader import (
+    list_domains,
     list_layouts,
     list_profiles,
     list_scenarios,
@@ -24,7 +26,6 @@ from proassist.scenarios.loader import (
 )
 from proassist.scenarios.model import (
     DEVIATION_KINDS,
-    DOMAINS,
     MAX_STEPS,
     DeviationSpec,
     Duration,
@@ -42,7 +43,6 @@ from proassist.scenarios.validation.validate import validate_file
 
 __all__ = [
     "DEVIATION_KINDS",
-    "DOMAINS",
     "MAX_STEPS",
     "DeviationSpec",
     "Duration",
@@ -56,6 +56,8 @@ __all__ = [
     "ScenarioError",
     "ScriptedDeviation",
     "Step",
+    "add_search_path",
+    "list_domains",
     "list_layouts",
     "list_profiles",
     "list_scenarios",
@@ -63,6 +65,8 @@ __all__ = [
     "load_profile",
     "load_scenario",
     "parse_predicate",
+    "remove_search_path",
+    "search_paths",
     "script_problems",
     "validate_file",
     "with_script",

@@ -13,17 +13,12 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 from proassist.scenarios.errors import Problem, ScenarioError, did_you_mean
-from proassist.scenarios.library import (
-    LAYOUTS_DIR,
-    PROFILES_DIR,
-    TASKS_DIR,
-    library_names,
-    resolve,
-)
+from proassist.scenarios.library import find, looks_like_path, names
 from proassist.scenarios.model import (
     DEVIATION_KINDS,
-    DOMAINS,
     Layout,
     PersonProfile,
     Scenario,
@@ -35,41 +30,59 @@ _CACHE: dict[tuple[str, str, str], object] = {}
 
 
 def list_scenarios(domain: str | None = None) -> list[str]:
-    """Sorted names of the library's scenarios, optionally of one domain only.
+    """Sorted names of the scenarios of the library and the search paths.
 
     Args:
-        domain: ``kitchen``, ``assembly`` or ``maintenance``; ``None`` for all.
+        domain: Only the tasks of this domain (names ``<domain>_*``); ``None`` for all.
 
     Raises:
-        ValueError: On an unknown domain.
+        ValueError: When no task has that domain ("did you mean").
     """
-    names = library_names(TASKS_DIR)
+    all_names = names("task")
     if domain is None:
-        return names
-    if domain not in DOMAINS:
+        return all_names
+    found = [n for n in all_names if n.startswith(f"{domain}_")]
+    if not found:
+        known = list_domains()
         raise ValueError(
-            f"unknown domain {domain!r}{did_you_mean(domain, DOMAINS)}; expected one of {DOMAINS}"
+            f"no tasks in domain {domain!r}{did_you_mean(domain, known)}; domains: {known}"
         )
-    return [n for n in names if n.startswith(domain + "_")]
+    return found
+
+
+def list_domains() -> list[str]:
+    """Sorted domains of every task in the library and the search paths (read from
+    the files' ``domain`` keys; a file that does not parse is skipped)."""
+    domains = set()
+    for name in names("task"):
+        path = find("task", name)
+        try:
+            doc = yaml.safe_load(path.read_text()) if path else None
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("domain"), str):
+            domains.add(doc["domain"])
+    return sorted(domains)
 
 
 def list_profiles() -> list[str]:
-    """Sorted names of the library's person profiles."""
-    return library_names(PROFILES_DIR)
+    """Sorted names of the person profiles of the library and the search paths."""
+    return names("profile")
 
 
 def list_layouts() -> list[str]:
-    """Sorted names of the library's layouts."""
-    return library_names(LAYOUTS_DIR)
+    """Sorted names of the layouts of the library and the search paths."""
+    return names("layout")
 
 
-def _find(name_or_path: str | Path, folder: Path, what: str) -> Path:
-    path = resolve(name_or_path, folder)
+def _find(name_or_path: str | Path, kind: str, what: str) -> Path:
+    path = find(kind, name_or_path)
     if path is None:
-        hint = did_you_mean(str(name_or_path), library_names(folder))
-        known = ", ".join(library_names(folder))
-        msg = f"unknown {what} {str(name_or_path)!r}{hint}; known: {known}"
-        raise ScenarioError([Problem(str(name_or_path), 0, f"<{what}>", msg)])
+        known = names(kind)
+        hint = did_you_mean(str(name_or_path), known) if not looks_like_path(name_or_path) else ""
+        where = "no such file" if looks_like_path(name_or_path) else f"known: {', '.join(known)}"
+        msg = f"unknown {what} {str(name_or_path)!r}{hint}; {where}"
+        raise ScenarioError([Problem(str(name_or_path)[:200], 0, f"<{what}>", msg[:600])])
     return path
 
 
@@ -102,17 +115,17 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         ScenarioError: When the name is unknown or the file (or its layout or
             profile) has problems; ``err.problems`` lists them all.
     """
-    return _cached("task", _find(name_or_path, TASKS_DIR, "scenario"), read_task)
+    return _cached("task", _find(name_or_path, "task", "scenario"), read_task)
 
 
 def load_layout(name_or_path: str | Path) -> Layout:
     """Load and validate a layout by library name (``kitchen``) or path."""
-    return _cached("layout", _find(name_or_path, LAYOUTS_DIR, "layout"), read_layout)
+    return _cached("layout", _find(name_or_path, "layout", "layout"), read_layout)
 
 
 def load_profile(name_or_path: str | Path) -> PersonProfile:
     """Load and validate a person profile by library name (``typical``) or path."""
-    return _cached("profile", _find(name_or_path, PROFILES_DIR, "profile"), read_profile)
+    return _cached("profile", _find(name_or_path, "profile", "profile"), read_profile)
 
 
 def script_problems(scenario: Scenario, script: Iterable[ScriptedDeviation]) -> list[Problem]:

@@ -30,24 +30,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from proassist.scenarios.registry import Registry
+
 PREDICATE_RE = re.compile(r"^([a-z_][a-z0-9_]*)\(([a-z0-9_]+(?:,[a-z0-9_]+)*)\)$")
 
-#: The deviation (Out-of-Plan) kinds of the taxonomy in DESIGN.md.
-DEVIATION_KINDS: tuple[str, ...] = (
-    "omission",
-    "order",
-    "substitution",
-    "placement",
-    "measurement",
-    "timing",
-    "setting",
-    "repetition",
-    "distraction",
-    "hesitation",
-    "safety",
-)
+#: The deviation (Out-of-Plan) kinds: the one registry of kind names. The built-in
+#: kinds of the taxonomy in DESIGN.md are defined in :mod:`proassist.sim.deviations`
+#: (imported on first use); plugins add theirs with ``@register_deviation``.
+DEVIATION_KINDS: Registry[Any] = Registry("deviation kind", builtins=("proassist.sim.deviations",))
 
-DOMAINS: tuple[str, ...] = ("kitchen", "assembly", "maintenance")
+#: A domain is any identifier written in a task file (``kitchen``, ``my_lab``); the
+#: domains that have their own env id are listed in :mod:`proassist.envs.registration`.
+DOMAIN_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def parse_predicate(text: str) -> tuple[str, tuple[str, ...]]:

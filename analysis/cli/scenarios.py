@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from proassist.scenarios.model import DOMAINS
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``scenarios list`` and ``scenarios validate`` to the ``proassist`` parser."""
@@ -22,7 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="print the names of the library's scenarios",
         description="Print the names of the library's scenarios, one a line, with step counts.",
     )
-    p_list.add_argument("--domain", choices=DOMAINS, help="only this domain")
+    p_list.add_argument(
+        "--domain", help="only this domain (any domain of the library or the search paths)"
+    )
     p_list.add_argument("--names-only", action="store_true", help="print names only")
     p_list.set_defaults(func=run_list)
     p_val = sub.add_parser(
@@ -47,7 +47,12 @@ def run_list(args: argparse.Namespace) -> int:
     from proassist.scenarios import ScenarioError, list_scenarios, load_scenario
 
     status = 0
-    for name in list_scenarios(args.domain):
+    try:
+        names = list_scenarios(args.domain)
+    except ValueError as err:
+        print(f"proassist scenarios list: {err}", file=sys.stderr)
+        return 2
+    for name in names:
         if args.names_only:
             print(name)
             continue

@@ -36,6 +36,9 @@ from typing import Any
 
 import numpy as np
 
+from proassist.envs.registration import DOMAINS as ENV_DOMAIN_LIST
+from proassist.envs.registration import env_id_for
+
 __all__ = [
     "DOMAINS",
     "PROFILES",
@@ -48,12 +51,8 @@ __all__ = [
     "run_episode",
 ]
 
-#: Domains and their env ids.
-DOMAINS: dict[str, str] = {
-    "kitchen": "ProAssist-Kitchen-v0",
-    "assembly": "ProAssist-Assembly-v0",
-    "maintenance": "ProAssist-Maintenance-v0",
-}
+#: Domains and their env ids (from the env table).
+DOMAINS: dict[str, str] = {d: env_id_for(d) for d in ENV_DOMAIN_LIST}
 #: Person profiles drawn by the data engine (``scenarios/profiles``).
 PROFILES: tuple[str, ...] = ("careful", "typical", "distractible", "stubborn")
 #: Training episode seeds are ``>=`` this; evaluate on seeds below it.

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from proassist.scenarios.errors import KeyPath, did_you_mean
-from proassist.scenarios.model import DEVIATION_KINDS, DOMAINS, MAX_STEPS, PREDICATE_RE
+from proassist.scenarios.model import DEVIATION_KINDS, DOMAIN_RE, MAX_STEPS, PREDICATE_RE
 from proassist.scenarios.validation.typecheck import Ctx
 
 #: Arity of the predicates the renderer draws (others are free).
@@ -46,9 +46,8 @@ def check_header(task: dict, stem: str, ctx: Ctx) -> None:
     tid, domain = task.get("id") or "", task.get("domain") or ""
     if tid and tid != stem:
         ctx.report(("id",), f"task id {tid!r} must equal the file name stem {stem!r}")
-    if domain and domain not in DOMAINS:
-        hint = did_you_mean(domain, DOMAINS)
-        ctx.report(("domain",), f"unknown domain {domain!r}{hint}; expected one of {DOMAINS}")
+    if domain and not DOMAIN_RE.match(domain):
+        ctx.report(("domain",), f"domain {domain!r} must be an identifier (a-z, 0-9, _)")
     elif domain and tid and not tid.startswith(domain + "_"):
         ctx.report(("id",), f"task id {tid!r} must start with its domain '{domain}_'")
     n = len(task.get("steps") or [])

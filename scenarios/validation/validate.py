@@ -23,7 +23,7 @@ from proassist.scenarios.build import (
     build_profile,
 )
 from proassist.scenarios.errors import Problem, did_you_mean, sort_problems
-from proassist.scenarios.library import LAYOUTS_DIR, PROFILES_DIR, library_names, resolve
+from proassist.scenarios.library import find, names
 from proassist.scenarios.model import Layout, PersonProfile, Scenario
 from proassist.scenarios.validation import reachability as reach
 from proassist.scenarios.validation import semantics as checks
@@ -85,9 +85,9 @@ def _task_layout(doc: dict, ctx: Ctx) -> Layout | None:
     name = doc.get("layout") or ""
     if not name:
         return None
-    path = resolve(name, LAYOUTS_DIR, base=Path(ctx.src.file).parent)
+    path = find("layout", name, relative_to=Path(ctx.src.file).parent)
     if path is None:
-        hint = did_you_mean(name, library_names(LAYOUTS_DIR))
+        hint = did_you_mean(name, names("layout"))
         ctx.report(("layout",), f"unknown layout {name!r}{hint}")
         return None
     layout, problems = read_layout(path)
@@ -100,9 +100,9 @@ def _task_person(doc: dict, ctx: Ctx) -> PersonProfile | None:
     data = person if isinstance(person, dict) else {"base": person or "typical"}
     base = PersonProfile()
     if data.get("base"):
-        path = resolve(data["base"], PROFILES_DIR)
+        path = find("profile", data["base"], relative_to=Path(ctx.src.file).parent)
         if path is None:
-            hint = did_you_mean(data["base"], library_names(PROFILES_DIR))
+            hint = did_you_mean(data["base"], names("profile"))
             where = ("person", "base") if isinstance(person, dict) else ("person",)
             ctx.report(where, f"unknown person profile {data['base']!r}{hint}")
             return None

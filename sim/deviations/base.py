@@ -18,16 +18,16 @@ A deviation *kind* is a class registered with :func:`register_deviation`; it say
   time (the person gets back on track by themselves).
 
 The built-in kinds live in :mod:`proassist.sim.deviations.step_kinds` and
-:mod:`proassist.sim.deviations.attention_kinds`; they are loaded on first lookup.
+:mod:`proassist.sim.deviations.attention_kinds` and
+:mod:`proassist.sim.deviations.hazard_kinds`; the registry imports them on first lookup.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from proassist.scenarios.model import Duration, Procedure, Step
+from proassist.scenarios.model import DEVIATION_KINDS, Duration, Procedure, Step
 
 #: Minimum seconds between onset and deadline (time to notice, speak and react).
 MIN_WINDOW: float = 6.0
@@ -176,55 +176,39 @@ def fault(dev: Deviation) -> str:
     return f"fault_{dev.kind}({dev.step})"
 
 
-_REGISTRY: dict[str, DeviationKind] = {}
-_LOADED = False
-
-
 def register_deviation(name: str):
     """Class decorator registering a :class:`DeviationKind` subclass under ``name``.
 
+    The kind is registered in :data:`proassist.scenarios.model.DEVIATION_KINDS`, the one
+    list of kinds that task files, ``deviation_rates``, ``deviation_kinds`` and scripted
+    deviations are checked against; random deviations are drawn in registration order.
+
     Raises:
-        ValueError: If ``name`` is already registered.
+        proassist.scenarios.registry.RegistryError: If ``name`` is already registered
+            by another class (the registry is left unchanged).
     """
 
     def wrap(cls: type[DeviationKind]) -> type[DeviationKind]:
-        if name in _REGISTRY:
-            raise ValueError(f"deviation kind {name!r} is already registered")
+        DEVIATION_KINDS.add(name, cls())
         cls.name = name
-        _REGISTRY[name] = cls()
         return cls
 
     return wrap
-
-
-def _load_builtin() -> None:
-    global _LOADED
-    if not _LOADED:
-        _LOADED = True
-        from proassist.sim.deviations import attention_kinds, step_kinds  # noqa: F401
 
 
 def get_deviation(name: str) -> DeviationKind:
     """The registered kind ``name``.
 
     Raises:
-        KeyError: If unknown, with the closest registered names ("did you mean").
+        proassist.scenarios.registry.RegistryError: If unknown (a ``KeyError``), with
+            the closest registered names ("did you mean").
     """
-    _load_builtin()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(
-            f"unknown deviation kind {name!r}{hint} (registered: {sorted(_REGISTRY)})"
-        ) from None
+    return DEVIATION_KINDS.get(name)
 
 
 def registered_kinds() -> tuple[str, ...]:
     """Names of every registered kind, in registration order."""
-    _load_builtin()
-    return tuple(_REGISTRY)
+    return tuple(DEVIATION_KINDS)
 
 
 def applicable_steps(kind: str, procedure: Procedure) -> list[str]:

@@ -70,33 +70,6 @@ class Omission(DeviationKind):
         return (f"done({dev.step})",)
 
 
-@register_deviation("safety")
-class Safety(Omission):
-    """Skips a ``safety_critical`` step (e.g. leaves the burner on): a hazard is left.
-
-    World: the step's effects are missing and ``fault_safety(step)`` (the hazard)
-    holds. Onset: when the person moves on. Recovery: do the step. Deadline: until the
-    first dependent step is expected to end. Resolved: ``done(step)`` and no hazard.
-    Consequence: ``fail`` (episode ends, reason ``hazard``).
-    """
-
-    consequence = "fail"
-
-    def applies(self, step: Step, procedure: Procedure) -> bool:
-        return bool(step.safety_critical)
-
-    def at_onset(self, sim: Any, dev: Deviation) -> None:
-        sim.world.apply_effects(adds=(fault(dev),))
-
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
-        r = redo_step(sim.index.steps[dev.step], dev)
-        r.removes = (*r.removes, fault(dev))
-        return [r]
-
-    def resolved_when(self, dev: Deviation) -> tuple[str, ...]:
-        return (f"done({dev.step})", f"not {fault(dev)}")
-
-
 @register_deviation("order")
 class Order(DeviationKind):
     """Does a step before its required predecessor (which is available now).
@@ -330,6 +303,45 @@ class Measurement(_Midstep):
         ]
 
 
+@register_deviation("timing")
+class Timing(DeviationKind):
+    """Stops a timed step too early (waits only a fraction of ``params.min_time``).
+
+    World: ``fault_timing(step)``. Onset: the step ends early. Recovery: continue for
+    the missing time. Deadline: until the first dependent step is expected to end.
+    Resolved: no fault. Consequence: ``redo``.
+    """
+
+    consequence = "redo"
+
+    def applies(self, step: Step, procedure: Procedure) -> bool:
+        return float(step.params.get("min_time", 0) or 0) > 0
+
+    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+        frac = float(given.get("fraction") or 0.3 + 0.4 * sim.deviations.rng.random())
+        min_time = float(step.params["min_time"])
+        return {"min_time": min_time, "fraction": frac, "actual": min_time * frac, **given}
+
+    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+        act = sim.person.start_step(chosen, t, dev=dev, wait_scale=dev.params["fraction"])
+        act.onset_at_end.append(dev)
+
+    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+        step = sim.index.steps[dev.step]
+        rest = dev.params["min_time"] - dev.params["actual"]
+        text = f"Not done yet: {step.instruction} (about {rest:.0f} s more)"
+        return [
+            RecoveryStep(
+                _fix_id(dev),
+                text,
+                dev.step,
+                Duration(rest + 1.0, 0.0, 0.5),
+                location=step.location,
+                removes=(fault(dev),),
+            )
+        ]
+
+
 @register_deviation("setting")
 class Setting(_Midstep):
     """Uses a wrong setting (a neighbour on the low/medium/high/max ladder, or a scaled value).
@@ -367,45 +379,6 @@ class Setting(_Midstep):
                 text,
                 dev.step,
                 Duration(2.5, 0.5, 1.0),
-                location=step.location,
-                removes=(fault(dev),),
-            )
-        ]
-
-
-@register_deviation("timing")
-class Timing(DeviationKind):
-    """Stops a timed step too early (waits only a fraction of ``params.min_time``).
-
-    World: ``fault_timing(step)``. Onset: the step ends early. Recovery: continue for
-    the missing time. Deadline: until the first dependent step is expected to end.
-    Resolved: no fault. Consequence: ``redo``.
-    """
-
-    consequence = "redo"
-
-    def applies(self, step: Step, procedure: Procedure) -> bool:
-        return float(step.params.get("min_time", 0) or 0) > 0
-
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
-        frac = float(given.get("fraction") or 0.3 + 0.4 * sim.deviations.rng.random())
-        min_time = float(step.params["min_time"])
-        return {"min_time": min_time, "fraction": frac, "actual": min_time * frac, **given}
-
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
-        act = sim.person.start_step(chosen, t, dev=dev, wait_scale=dev.params["fraction"])
-        act.onset_at_end.append(dev)
-
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
-        step = sim.index.steps[dev.step]
-        rest = dev.params["min_time"] - dev.params["actual"]
-        text = f"Not done yet: {step.instruction} (about {rest:.0f} s more)"
-        return [
-            RecoveryStep(
-                _fix_id(dev),
-                text,
-                dev.step,
-                Duration(rest + 1.0, 0.0, 0.5),
                 location=step.location,
                 removes=(fault(dev),),
             )

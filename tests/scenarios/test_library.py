@@ -32,7 +32,7 @@ def test_library_size_per_domain() -> None:
     assert len(list_scenarios("assembly")) >= 3
     assert len(list_scenarios("maintenance")) >= 2
     assert sorted(NAMES) == NAMES
-    per_domain = sum((list_scenarios(d) for d in sc.DOMAINS), [])
+    per_domain = sum((list_scenarios(d) for d in sc.list_domains()), [])
     assert sorted(per_domain) == NAMES
     for name in ("kitchen_tea", "kitchen_pour_over_coffee", "kitchen_sandwich"):
         assert name in NAMES
