@@ -100,6 +100,21 @@ def read_episodes(run_dir: str | Path) -> list[dict[str, Any]]:
     return read_jsonl(path)
 
 
+def export_run(run_dir: str | Path, source: str = "gold") -> Path:
+    """Write ``DIR/challenge.jsonl``: the challenge export of ``DIR/episodes.jsonl``.
+
+    Args:
+        run_dir: A directory with ``episodes.jsonl`` (an eval run or a dataset).
+        source: ``"gold"`` (the gold moments) or ``"policy"`` (the policy's actions).
+
+    Returns:
+        The path written.
+    """
+    path = Path(run_dir) / "challenge.jsonl"
+    write_jsonl(export_challenge(read_episodes(run_dir), source), path)
+    return path
+
+
 def action_utterance(record: Mapping[str, Any], action: Mapping[str, Any]) -> str:
     """The words of an action: its text, else its step's instruction, else its intent."""
     text = str(action.get("text") or "").strip()

@@ -3,15 +3,20 @@
 ``evaluate`` is the one entry point users call; ``run_episode`` is the unit of work
 that sweeps distribute (config + seed in, episode record out). Both read the env only
 through Gymnasium; the scores are computed afterwards from the records alone.
+``env_info`` and ``rollout`` live in :mod:`proassist.policies.rollout` (re-exported).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from proassist.policies.rollout import env_info, policy_name, rollout
+
+__all__ = ["Evaluation", "env_info", "evaluate", "rollout", "run_episode"]
 
 
 @dataclass
@@ -33,8 +38,7 @@ class Evaluation:
         return iter((self.records, self.scores))
 
 
-def _policy_name(policy: Any) -> str:
-    return str(getattr(policy, "name", None) or type(policy).__name__)
+_policy_name = policy_name
 
 
 def _make_env(env_id: str, policy: Any, env_kwargs: Mapping[str, Any]) -> Any:
@@ -49,38 +53,6 @@ def _make_env(env_id: str, policy: Any, env_kwargs: Mapping[str, Any]) -> Any:
     if getattr(policy, "obs_modes", None):
         kwargs.setdefault("obs_modes", tuple(policy.obs_modes))
     return gym.make(env_id, **kwargs)
-
-
-def env_info(env: Any) -> dict[str, Any]:
-    """What a policy's ``reset`` receives about the episode (no ground truth)."""
-    u = env.unwrapped
-    info = {
-        "task": u.scenario.name,
-        "domain": u.scenario.domain,
-        "goal": u.scenario.procedure.goal,
-        "title": u.scenario.procedure.title,
-        "plan": u.plan,
-        "dt": u.decision_dt,
-        "fixtures": [f.id for f in u.scenario.layout.fixtures],
-    }
-    scene = getattr(u, "_scene", None)
-    if scene is not None and getattr(scene, "segmentation_ids", None):
-        info["segmentation_ids"] = dict(scene.segmentation_ids)  # id -> segmentation value
-    return info
-
-
-def rollout(env: Any, policy: Any, seed: int, on_step: Callable[[], None] | None = None) -> dict:
-    """Run one episode of ``policy`` in ``env`` from ``seed``; return its record."""
-    obs, info = env.reset(seed=int(seed))
-    policy.reset(env_info=env_info(env), seed=int(seed))
-    done = False
-    while not done:
-        action = policy.act(obs, info if getattr(policy, "privileged", False) else None)
-        obs, _, terminated, truncated, info = env.step(action)
-        done = terminated or truncated
-        if on_step is not None:
-            on_step()
-    return env.unwrapped.episode_record(policy=_policy_name(policy))
 
 
 def run_episode(

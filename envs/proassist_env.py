@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from proassist.envs import spaces as S
+from proassist.envs.arguments import ENV_ARGUMENTS, validate_env_kwargs
 from proassist.envs.records import build_record, decision_entry, plan_entries
 from proassist.envs.rewards import DEFAULT_REWARD_WEIGHTS, RewardTracker
 from proassist.scenarios import list_scenarios, load_scenario
@@ -58,8 +59,8 @@ class ProAssistEnv(gym.Env):
     ``info["reward_breakdown"]`` holds the terms of the step.
 
     ## Starting state
-    ``reset(seed=...)`` picks the task (``task=`` or uniformly among the domain's tasks
-    with ``np_random``), the person's timing and the random deviations; the person
+    ``reset(seed=..., options={"task": name_or_path})`` picks the task (the option,
+    else ``task=``, else uniformly among the env's tasks with ``np_random``), the person's timing and the random deviations; the person
     stands at the first step's fixture. All randomness flows from ``np_random``.
 
     ## Episode end
@@ -68,14 +69,20 @@ class ProAssistEnv(gym.Env):
     (``max_duration`` simulated seconds, default the scenario's) was reached.
 
     ## Arguments
-    ``task`` (scenario name, e.g. ``"kitchen_tea"`` or ``"tea"``; None samples),
+    Validated all at once by :mod:`proassist.envs.arguments` (the same checks as
+    ``proassist sweep --check``; a ``ValueError`` lists every bad field).
+    ``domain`` (set by the env id; ``None`` for ``ProAssist-v0``: any domain),
+    ``task`` (a library name such as ``"kitchen_tea"``, a short name ``"tea"`` within
+    the domain, or a path to a task file; layouts resolve beside the task file first;
+    None samples among the domain's tasks, or every task for ``ProAssist-v0``),
     ``render_mode`` (None or ``"rgb_array"``), ``obs_modes`` (subset of rgb, depth,
-    segmentation), ``width``/``height`` (default 128), ``decision_dt`` (0.5 s),
-    ``deviation_rates`` (dict kind -> probability per applicable step),
-    ``deviation_kinds`` (restrict random kinds), ``deviation_script`` (list of
-    ``{kind, step, time, params}`` dicts), ``person`` (PersonProfile, a profile name or
-    a dict of fields), ``privileged`` (put ground truth in ``info``), ``max_duration``,
-    ``render`` (False skips pixels for fast runs), ``reward_weights``, ``egl``.
+    segmentation), ``width``/``height`` (16 to 4096, default 128), ``decision_dt``
+    (0.5 s), ``deviation_rates`` (dict kind -> probability per applicable step; any
+    registered kind, plugins included), ``deviation_kinds`` (restrict random kinds),
+    ``deviation_script`` (list of ``{kind, step, time, params}`` dicts), ``person``
+    (PersonProfile, a profile name or a dict of fields), ``privileged`` (put ground
+    truth in ``info``), ``max_duration``, ``render`` (False skips pixels for fast
+    runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl``.
 
     ## Deviation model
     Scripted deviations come from the scenario or ``deviation_script``; random ones
@@ -89,7 +96,8 @@ class ProAssistEnv(gym.Env):
     (IF1/SF1/G-Mean, PQS, time-matched F1, STS, OOP recall, recovery, assistance effect).
 
     ## Version history
-    v0: first release.
+    v0: first release. ``ProAssist-v0`` (any task file, any domain) and task paths
+    were added without changing the episodes of the existing ids.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
@@ -113,7 +121,7 @@ class ProAssistEnv(gym.Env):
         reward_weights: Mapping[str, float] | None = None,
         egl: bool = False,
     ) -> None:
-        _check_args(domain, render_mode, obs_modes, width, height, decision_dt)
+        validate_env_kwargs({k: v for k, v in locals().items() if k in ENV_ARGUMENTS})
         self.domain = domain
         self.tasks = [_resolve_task(domain, task)] if task else list_scenarios(domain)
         self._scenarios: dict[str, Scenario] = {}
@@ -134,6 +142,18 @@ class ProAssistEnv(gym.Env):
         self._scene: Any = None
         self._sim: Simulation | None = None
         self._frames: dict[str, np.ndarray] = {}
+        #: Reject an interrupt whose ``step`` lies past the plan (``ActionError``);
+        #: False treats it as no step (what Gymnasium's random-action checks need).
+        self.strict_steps: bool = True
+        # Per-episode state, set by reset().
+        self.scenario: Scenario | None = None
+        self._goal_text: str = ""
+        self._plan_ids: tuple[str, ...] = ()
+        self._seed: int | None = None
+        self._rewards: RewardTracker | None = None
+        self._decisions: list[dict[str, Any]] = []
+        self._step_index: int = 0
+        self._event_cursor: int = 0
 
     # ------------------------------------------------------------------ gym API
     def reset(
@@ -160,7 +180,7 @@ class ProAssistEnv(gym.Env):
         )
         self._sim.reset()
         self._rewards = RewardTracker(self.reward_weights)
-        self._decisions: list[dict[str, Any]] = []
+        self._decisions = []
         self._step_index = 0
         self._event_cursor = 0
         self._load_scene()
@@ -295,6 +315,8 @@ class ProAssistEnv(gym.Env):
         if act["decision"] == 0:
             return None
         steps = self.scenario.procedure.steps
+        if self.strict_steps:
+            S.check_plan_step(act, len(steps))
         if act["step"] == S.NO_STEP and act["text"].strip():
             return Message(intent="", step=None, text=act["text"])
         step_id = steps[act["step"]].id if act["step"] < len(steps) else None
@@ -335,25 +357,6 @@ class ProAssistEnv(gym.Env):
             info["current_step"] = self._sim.current_step()
             info["completed_steps"] = list(self._sim.completed_steps())
         return info
-
-
-def _check_args(
-    domain: str | None,
-    render_mode: str | None,
-    obs_modes: Sequence[str],
-    width: int,
-    height: int,
-    decision_dt: float,
-) -> None:
-    if render_mode not in (None, "rgb_array"):
-        raise ValueError(f"render_mode must be None or 'rgb_array'; got {render_mode!r}")
-    bad = [m for m in obs_modes if m not in S.OBS_MODES]
-    if isinstance(obs_modes, str) or bad:
-        raise ValueError(f"obs_modes must be a subset of {list(S.OBS_MODES)}; got {obs_modes!r}")
-    if int(width) < 16 or int(height) < 16:
-        raise ValueError(f"width and height must be >= 16; got {width}x{height}")
-    if not decision_dt > 0:
-        raise ValueError(f"decision_dt must be > 0 seconds; got {decision_dt}")
 
 
 def _resolve_task(domain: str | None, task: str) -> str:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from proassist.scenarios.model import MAX_STEPS
-from proassist.sim.messages import INTENTS
+from proassist.sim.messages import CHARSET, INTENTS, MAX_TEXT, normalize_text
 
-#: Characters allowed in every text field (observation and action).
-CHARSET: str = "".join(c for c in string.printable if c not in "\t\n\r\x0b\x0c")
-#: Longest text in any field.
-MAX_TEXT: int = 256
+__all__ = [
+    "CHARSET",
+    "MAX_TEXT",
+    "NO_STEP",
+    "OBS_MODES",
+    "ActionError",
+    "action_space",
+    "check_action",
+    "check_plan_step",
+    "clean_text",
+    "observation_space",
+    "text_space",
+]
+
+#: Kept importable here; the text rules live in :mod:`proassist.sim.messages`.
+clean_text = normalize_text
 #: Observation modes an env can emit besides the text fields and time.
 OBS_MODES: tuple[str, ...] = ("rgb", "depth", "segmentation")
 #: Upper bound of ``depth`` (metres; the renderer's far plane is 10 m).
@@ -70,6 +81,7 @@ class ActionError(ValueError):
 
 
 def _as_int(value: Any) -> int | None:
+    """``value`` as a Python int when it is an integer scalar (bool included), else None."""
     if isinstance(value, (bool, np.bool_)):
         return int(value)
     if isinstance(value, (int, np.integer)):
@@ -77,6 +89,12 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iub":
         return int(value)
     return None
+
+
+def _in_discrete(value: int, space: spaces.Space) -> bool:
+    """Whether the Python int ``value`` lies in the Discrete ``space`` (no int64 overflow)."""
+    start = int(space.start)
+    return start <= value < start + int(space.n)
 
 
 def check_action(action: Any, space: spaces.Dict) -> dict[str, Any]:
@@ -101,7 +119,7 @@ def check_action(action: Any, space: spaces.Dict) -> dict[str, Any]:
     out.update(action)
     for key in ("decision", "intent", "step"):
         value = _as_int(out[key])
-        if value is None or not space.spaces[key].contains(np.int64(value)):
+        if value is None or not _in_discrete(value, space.spaces[key]):
             raise ActionError(f"action field {key!r} = {out[key]!r}: expected {_EXPECTS[key]}")
         out[key] = value
     text = out["text"]
@@ -110,7 +128,18 @@ def check_action(action: Any, space: spaces.Dict) -> dict[str, Any]:
     return out
 
 
-def clean_text(text: str) -> str:
-    """Make ``text`` fit a Text field: drop characters outside :data:`CHARSET`, truncate."""
-    cleaned = "".join(c if c in CHARSET else " " for c in text)
-    return cleaned[:MAX_TEXT]
+def check_plan_step(act: dict[str, Any], plan_len: int) -> None:
+    """Reject an interrupt whose ``step`` points past a plan of ``plan_len`` steps.
+
+    ``check_action`` only knows ``MAX_STEPS``; this checks a checked action against
+    the episode's plan. A silent action (``decision=0``) ignores ``step``.
+
+    Raises:
+        ActionError: When ``plan_len <= step < MAX_STEPS``.
+    """
+    step = act["step"]
+    if act["decision"] and plan_len <= step < NO_STEP:
+        raise ActionError(
+            f"action field 'step' = {step}: the plan has {plan_len} steps; expected a plan "
+            f"step index in [0, {plan_len - 1}] or {NO_STEP} (MAX_STEPS) for no step"
+        )

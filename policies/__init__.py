@@ -22,7 +22,7 @@ from proassist.policies.base import (
     silent_action,
     step_index,
 )
-from proassist.policies.registry import RegistryError
+from proassist.scenarios.registry import RegistryError
 
 __all__ = [
     "NO_STEP",

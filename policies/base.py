@@ -25,12 +25,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from proassist.policies.registry import Registry
 from proassist.scenarios.model import MAX_STEPS
-from proassist.sim.messages import INTENTS
+from proassist.scenarios.registry import Registry
+from proassist.sim.messages import INTENTS, normalize_text
 
 __all__ = [
     "NO_STEP",
+    "POLICIES",
     "Policy",
     "PolicyBase",
     "list_policies",
@@ -45,7 +46,8 @@ __all__ = [
 #: Value of the action's ``step`` field meaning "no step".
 NO_STEP: int = MAX_STEPS
 
-_POLICIES = Registry("policy")
+#: Every policy, by name (``@register_policy`` adds to it; plugins may too).
+POLICIES: Registry[type] = Registry("policy")
 
 
 @runtime_checkable
@@ -106,7 +108,9 @@ def make_action(intent: str | int, step_index: int | None = None, text: str = ""
     Args:
         intent: An :data:`~proassist.sim.messages.INTENTS` name or its index.
         step_index: Plan index of the step referred to, or ``None`` for no step.
-        text: The utterance (printable, at most 256 characters; longer is cut).
+        text: The utterance; made acceptable to the env by
+            :func:`~proassist.sim.messages.normalize_text` (ASCII stand-ins for dashes,
+            quotes and accents, at most ``MAX_TEXT`` characters).
 
     Returns:
         The action dict (``decision=1``).
@@ -124,7 +128,7 @@ def make_action(intent: str | int, step_index: int | None = None, text: str = ""
         step_index = NO_STEP
     if not 0 <= int(step_index) <= NO_STEP:
         raise ValueError(f"step index {step_index} outside [0, {NO_STEP}] (MAX_STEPS = none)")
-    clean = "".join(ch for ch in text if ch.isprintable())[:256]
+    clean = normalize_text(text)
     return {"decision": 1, "intent": int(intent), "step": int(step_index), "text": clean}
 
 
@@ -137,25 +141,30 @@ def step_index(plan: Sequence[dict[str, Any]], step_id: str | None) -> int:
 
 
 def register_policy(name: str) -> Callable[[type], type]:
-    """Class decorator registering a policy under ``name`` (for :func:`make_policy`)."""
-    return _POLICIES.register(name)
+    """Class decorator registering a policy under ``name`` (for :func:`make_policy`).
+
+    Raises:
+        proassist.scenarios.registry.RegistryError: If ``name`` is taken by another
+            class (the registry is left unchanged).
+    """
+    return POLICIES.register(name)
 
 
 def make_policy(name: str, **kwargs: Any) -> Policy:
     """Build the policy registered as ``name``.
 
     Raises:
-        proassist.policies.registry.RegistryError: On an unknown name or keyword
+        proassist.scenarios.registry.RegistryError: On an unknown name or keyword
             argument, with "did you mean" and the accepted names.
     """
-    return _POLICIES.make(name, **kwargs)
+    return POLICIES.make(name, **kwargs)
 
 
 def policy_kwargs(name: str) -> dict[str, tuple[Any, Any, str]]:
     """``{kwarg: (type, default, doc)}`` accepted by policy ``name``."""
-    return _POLICIES.kwargs(name)
+    return POLICIES.kwargs(name)
 
 
 def list_policies() -> list[str]:
     """Sorted names of the registered policies."""
-    return _POLICIES.names()
+    return sorted(POLICIES.names())

@@ -36,37 +36,15 @@ from proassist.policies.base import (
     step_index,
 )
 from proassist.policies.duplex.components import utterance_for
+from proassist.sim.gold import DEVIATION_INTENTS, KIND_PRIORITY, GoldConfig, next_plan_step
 
-__all__ = ["DEVIATION_INTENTS", "OraclePolicy", "next_plan_step"]
+__all__ = ["OraclePolicy"]
 
-#: Intent of the correcting message by deviation kind (default: correct_deviation).
-DEVIATION_INTENTS: dict[str, str] = {
-    "safety": "warn",
-    "distraction": "re_engage",
-    "hesitation": "re_engage",
-}
+#: The scorer's default windows (the oracle's defaults and its early step guidance).
+_GOLD = GoldConfig()
 
-#: Next-step guidance counts from this many seconds before the step end (gold window).
-_STEP_EARLY = 3.0
-
-_PRIORITY = {
-    "repeat": -1,
-    "deviation": 4,
-    "question": 3,
-    "hesitation": 2,
-    "step_done": 1,
-    "opening": 0,
-}
-
-
-def next_plan_step(plan: list[dict[str, Any]], completed: set[str]) -> str | None:
-    """The first incomplete step whose ``after`` steps are completed (else the first
-    incomplete step; ``None`` when every step is completed)."""
-    todo = [s for s in plan if s["id"] not in completed]
-    for s in todo:
-        if all(a in completed for a in s.get("after") or []):
-            return str(s["id"])
-    return str(todo[0]["id"]) if todo else None
+#: Moment priorities of the scorer; an ignored correction repeated is below them all.
+_PRIORITY: dict[str, int] = {**KIND_PRIORITY, "repeat": -1}
 
 
 @dataclass
@@ -116,9 +94,9 @@ class OraclePolicy(PolicyBase):
         self,
         guide_steps: bool = True,
         answer_questions: bool = True,
-        step_late: float = 1.5,
-        deviation_late: float = 2.0,
-        question_late: float = 3.0,
+        step_late: float = _GOLD.next_late,
+        deviation_late: float = _GOLD.deviation_late,
+        question_late: float = _GOLD.question_late,
         max_repeats: int = 2,
     ) -> None:
         super().__init__()
@@ -190,7 +168,7 @@ class OraclePolicy(PolicyBase):
             nxt = self._next()
             if nxt is not None and self.guide_steps:
                 hi = t + self.step_late
-                self._owe("step_done", t, t, hi, "instruct_next", nxt, early=_STEP_EARLY)
+                self._owe("step_done", t, t, hi, "instruct_next", nxt, early=_GOLD.next_early)
         elif typ == "deviation":
             self._owe_correction(e)
         elif typ == "person_utterance" and e.get("act") == "question" and self.answer_questions:

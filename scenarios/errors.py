@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from proassist.scenarios.registry import did_you_mean
+
+__all__ = ["KeyPath", "Problem", "ScenarioError", "did_you_mean", "format_path", "sort_problems"]
 
 #: A path into a YAML document: mapping keys (str) and list indices (int).
 KeyPath = tuple[object, ...]
@@ -71,16 +75,3 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Sort problems by file and line, dropping exact duplicates."""
     unique: dict[Problem, None] = dict.fromkeys(problems)
     return sorted(unique, key=lambda p: (p.file, p.line))
-
-
-def did_you_mean(word: str, options: Sequence[str]) -> str:
-    """Return a ``" (did you mean 'x'?)"`` hint, or ``""`` when nothing is close.
-
-    Args:
-        word: The unknown word.
-        options: The known words.
-    """
-    import difflib
-
-    close = difflib.get_close_matches(str(word), list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -13,8 +13,6 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
 from proassist.scenarios.errors import Problem, ScenarioError, did_you_mean
 from proassist.scenarios.library import find, looks_like_path, names
 from proassist.scenarios.model import (
@@ -25,6 +23,7 @@ from proassist.scenarios.model import (
     ScriptedDeviation,
 )
 from proassist.scenarios.validation.validate import read_layout, read_profile, read_task
+from proassist.scenarios.validation.yaml_source import read_source
 
 _CACHE: dict[tuple[str, str, str], object] = {}
 
@@ -56,10 +55,7 @@ def list_domains() -> list[str]:
     domains = set()
     for name in names("task"):
         path = find("task", name)
-        try:
-            doc = yaml.safe_load(path.read_text()) if path else None
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
-            continue
+        doc = read_source(path).data if path else None  # bounded: no alias bombs
         if isinstance(doc, dict) and isinstance(doc.get("domain"), str):
             domains.add(doc["domain"])
     return sorted(domains)

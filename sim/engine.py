@@ -86,6 +86,8 @@ class Simulation:
         self.script = list(scenario.deviations.scripted if script is None else script)
         self._check_script()
         self.seed: int | None = None
+        self.deviations: DeviationManager | None = None  # built by reset()
+        self.kinematics: Kinematics | None = None  # built by reset()
         self._reset_state()
 
     # ------------------------------------------------------------------ setup

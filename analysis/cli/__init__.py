@@ -24,6 +24,30 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def add_plugin_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--plugin MODULE_OR_FILE`` (repeatable) to a subcommand that runs episodes."""
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE_OR_FILE",
+        help="import a plugin (module name or .py file) registering deviation kinds, "
+        "policies or metrics; repeatable",
+    )
+
+
+def _load_plugins(args: argparse.Namespace) -> bool:
+    """Load the ``--plugin`` modules; print one error line and return False on failure."""
+    from proassist.analysis.plugins import PluginError, load_plugins
+
+    try:
+        load_plugins(getattr(args, "plugin", None))
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every available subcommand."""
     parser = argparse.ArgumentParser(
@@ -43,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if not _load_plugins(args):
+        return 2
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from proassist.analysis.cli import add_plugin_option
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``collect`` and ``train`` subcommands."""
@@ -50,6 +52,7 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         help="cap on simulated seconds per episode (default the task's)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_plugin_option(p)
     p.set_defaults(func=run_collect)
 
 
@@ -85,6 +88,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 def run_collect(args: argparse.Namespace) -> int:
     """Run ``proassist collect``."""
+    from proassist.analysis.challenge import export_run
     from proassist.policies.learned.collect import CollectOptions, collect
 
     if args.episodes < 1 or args.workers < 1:
@@ -105,6 +109,7 @@ def run_collect(args: argparse.Namespace) -> int:
         options=opts,
         progress=not args.quiet,
     )
+    export_run(args.out, "gold")
     print(json.dumps(summary))
     return 0
 
@@ -136,7 +141,7 @@ def run_train(args: argparse.Namespace) -> int:
         scores = evaluate_model(load_model(result["model_path"]), args.val)
         print("val " + json.dumps({k: round(v, 4) for k, v in scores.items()}))
     if args.calibrate:
-        from proassist.policies.learned.assets import calibrate
+        from proassist.analysis.calibration import calibrate
 
         cal = calibrate(result["model_path"], args.calibrate)
         best = {k: round(v, 4) for k, v in cal["val"].items()}

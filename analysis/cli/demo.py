@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from proassist.analysis.cli import add_plugin_option
+
 #: The demo's scripted deviations: the person skips a step, then grabs the wrong item.
 DEMO_TASK = "kitchen_tea"
 DEMO_SEED = 3
@@ -54,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", default=None, help="override the assistant (registered name)")
     p.add_argument("--task", default=DEMO_TASK, help=f"kitchen task (default {DEMO_TASK})")
     p.add_argument("--seed", type=int, default=DEMO_SEED, help=f"seed (default {DEMO_SEED})")
+    add_plugin_option(p)
     p.set_defaults(func=run)
 
 

@@ -7,6 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from proassist.analysis.cli import add_plugin_option
+
+#: The env of ``--task`` without ``--env``: it takes any task file.
+TASK_ENV = "ProAssist-v0"
+
 #: Scores shown in the summary table, in order.
 SUMMARY_KEYS: tuple[str, ...] = (
     "g_mean",
@@ -49,6 +54,25 @@ def parse_kv(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def task_argument(task: str) -> str:
+    """``--task``: a library name as given, a file path made absolute."""
+    from proassist.scenarios.library import looks_like_path
+
+    return str(Path(task).resolve()) if looks_like_path(task) else task
+
+
+def bad_env_kwargs(env_kwargs: dict[str, Any]) -> bool:
+    """Print each problem of ``-e`` env arguments (the env's own validator); True if any."""
+    import sys
+
+    from proassist.envs.arguments import check_env_kwargs
+
+    problems = check_env_kwargs(env_kwargs)
+    for path, message in problems:
+        print(f"error: -e {'.'.join(map(str, path))}: {message}", file=sys.stderr)
+    return bool(problems)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``eval`` subcommand."""
     p = sub.add_parser(
@@ -59,7 +83,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog=_policies_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--env", required=True, help="env id, e.g. ProAssist-Kitchen-v0")
+    p.add_argument(
+        "--env",
+        default=None,
+        help=f"env id, e.g. ProAssist-Kitchen-v0 (default with --task: {TASK_ENV})",
+    )
+    p.add_argument("--task", default=None, help="a task name or the path of any task file")
     p.add_argument("--policy", required=True, help="registered policy name")
     p.add_argument("--episodes", type=int, default=10, help="number of episodes (default 10)")
     p.add_argument("--seed", type=int, default=0, help="first seed (seeds S..S+N-1)")
@@ -67,6 +96,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-k", "--policy-kwarg", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--no-paired", action="store_true", help="skip the silent paired run")
+    add_plugin_option(p)
     p.set_defaults(func=run)
 
 
@@ -91,17 +121,24 @@ def run(args: argparse.Namespace) -> int:
     """Run ``proassist eval``."""
     from proassist.analysis.evaluation import evaluate
 
+    env_kwargs = parse_kv(args.env_kwarg)
+    if args.env is None and args.task is None:
+        raise SystemExit("error: give --env ID, --task PATH, or both")
+    if args.task is not None:
+        env_kwargs["task"] = task_argument(args.task)
+    if bad_env_kwargs(env_kwargs):
+        return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     seeds = range(args.seed, args.seed + args.episodes)
     result = evaluate(
         args.policy,
-        args.env,
+        args.env or TASK_ENV,
         seeds,
         paired_silent=not args.no_paired,
         progress=True,
         policy_kwargs=parse_kv(args.policy_kwarg),
-        **parse_kv(args.env_kwarg),
+        **env_kwargs,
     )
     records, scores = result
     _write_jsonl(out / "episodes.jsonl", records)

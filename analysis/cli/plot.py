@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from proassist.analysis.cli import add_plugin_option
+
 
 def _csv(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
@@ -51,6 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replay the timeline episode and record episode.mp4 (needs the renderer)",
     )
+    add_plugin_option(p)
     p.set_defaults(func=run)
 
 
@@ -74,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     video, note = report.find_video(data), "the folder's episode.mp4"
     if args.video:
-        video, same = report.render_video(figs.timeline_record, out / report.VIDEO_NAME)
+        from proassist.analysis.replay import render_video
+
+        video, same = render_video(figs.timeline_record, out / report.VIDEO_NAME)
         note = "replayed from the timeline episode's record" + (
             " (identical event log)" if same else " (the replay's event log differs)"
         )

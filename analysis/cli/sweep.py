@@ -7,6 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
+from proassist.analysis.cli import add_plugin_option
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sweep`` subcommand."""
@@ -33,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--retry-failed", action="store_true", help="rerun units that failed")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--check", action="store_true", help="only validate the file and list units")
+    add_plugin_option(p)
     p.set_defaults(func=run)
 
 
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             retry_failed=args.retry_failed,
             ray_address=args.ray_address,
             progress=not args.no_progress,
+            plugins=args.plugin,
         )
     except (ImportError, SweepLockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -35,7 +35,6 @@ each with a bootstrap 95 % CI over episodes (``<name>_ci_low`` / ``<name>_ci_hig
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -58,6 +57,7 @@ from proassist.analysis.metrics.oop import (
 from proassist.analysis.metrics.stats import N_BOOT, bootstrap_counts, percentile_ci
 from proassist.analysis.metrics.text_similarity import TextSim
 from proassist.analysis.metrics.timing import match_messages, match_scores, sts_scores
+from proassist.scenarios.registry import Registry
 from proassist.sim.gold import (
     GoldConfig,
     GoldMoment,
@@ -76,6 +76,7 @@ __all__ = [
     "is_correcting",
     "latency_distribution",
     "list_metrics",
+    "METRICS",
     "match_messages",
     "match_scores",
     "oop_detections",
@@ -88,41 +89,33 @@ __all__ = [
 ]
 
 MetricFn = Callable[[Mapping[str, Any]], Any]
-_METRICS: dict[str, MetricFn] = {}
+#: Every episode-level metric, by name (``@register_metric`` adds to it; plugins may too).
+METRICS: Registry[MetricFn] = Registry("metric")
 
 
 def register_metric(name: str) -> Callable[[MetricFn], MetricFn]:
     """Register an episode-level metric: a function of summed :func:`episode_stats`.
 
     Raises:
-        ValueError: If ``name`` is already registered.
+        proassist.scenarios.registry.RegistryError: A ``ValueError`` if ``name`` is
+            already registered (the registry is left unchanged).
     """
-
-    def deco(fn: MetricFn) -> MetricFn:
-        if name in _METRICS:
-            raise ValueError(f"metric {name!r} is already registered")
-        _METRICS[name] = fn
-        return fn
-
-    return deco
+    return METRICS.register(name)
 
 
 def get_metric(name: str) -> MetricFn:
     """Look up a registered metric.
 
     Raises:
-        KeyError: Unknown name, with the closest registered names ("did you mean").
+        proassist.scenarios.registry.RegistryError: A ``KeyError`` for an unknown
+            name, with the closest registered names ("did you mean").
     """
-    if name not in _METRICS:
-        close = difflib.get_close_matches(name, list(_METRICS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown metric {name!r}{hint} (registered: {sorted(_METRICS)})")
-    return _METRICS[name]
+    return METRICS.get(name)
 
 
 def list_metrics() -> list[str]:
     """Names of the registered metrics, sorted."""
-    return sorted(_METRICS)
+    return sorted(METRICS.names())
 
 
 def _ratio(num: Any, den: Any, zero: float = math.nan) -> Any:
@@ -494,7 +487,7 @@ def episode_scores(
 ) -> dict[str, float]:
     """Every registered metric on one episode."""
     stats = episode_stats(record, config, text_sim)
-    return {name: float(_METRICS[name](stats)) for name in list_metrics()}
+    return {name: float(METRICS.get(name)(stats)) for name in list_metrics()}
 
 
 def _breakdowns(records: Sequence[Mapping[str, Any]], config: GoldConfig) -> dict[str, float]:
@@ -547,9 +540,9 @@ def score_episodes(
         boot = dict(zip(keys, (counts @ mat).T, strict=True))
     scores: dict[str, float] = {}
     for name in list_metrics():
-        scores[name] = float(_METRICS[name](total))
+        scores[name] = float(METRICS.get(name)(total))
         if boot is not None:
-            lo, hi = percentile_ci(np.asarray(_METRICS[name](boot)))
+            lo, hi = percentile_ci(np.asarray(METRICS.get(name)(boot)))
             scores[f"{name}_ci_low"], scores[f"{name}_ci_high"] = lo, hi
     scores |= {k: float(total[k]) for k in ("tp", "fp", "tn", "fn")}
     scores |= {

@@ -6,10 +6,9 @@ chosen metric as ``value [95 % CI]`` pooled over the label's episodes; the paire
 assistance effect; failed sweep units; and, folded, every registered metric.
 
 The episode video is ``episode.mp4`` of the run folder when it exists (``proassist
-demo`` writes one). With ``video=True`` the timeline's episode is replayed from its
-record (env id, ``env_kwargs``, seed, policy and ``policy_kwargs``) under
-:class:`proassist.envs.wrappers.VideoRecorder`: this is the only place where the
-analysis side builds a live environment.
+demo`` writes one) or the video replayed from the timeline episode's record by
+:func:`proassist.analysis.replay.render_video` (``proassist plot --video``); this
+module itself only reads records and files.
 """
 
 from __future__ import annotations
@@ -24,15 +23,6 @@ from typing import Any
 from proassist.analysis.plots.data import RunData
 from proassist.analysis.plots.figures import FigureSet
 
-#: ``env_kwargs`` of a record that are passed again to ``gym.make`` on replay.
-REPLAY_KEYS: tuple[str, ...] = (
-    "decision_dt",
-    "deviation_rates",
-    "deviation_kinds",
-    "deviation_script",
-    "person",
-    "max_duration",
-)
 VIDEO_NAME = "episode.mp4"
 
 _CSS = """
@@ -190,65 +180,3 @@ def find_video(data: RunData) -> Path | None:
     """``episode.mp4`` of the run folder, if there is one."""
     path = data.path / VIDEO_NAME
     return path if path.is_file() else None
-
-
-def replay_kwargs(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``gym.make`` keyword arguments that reproduce a record's episode."""
-    kw = record.get("env_kwargs") or {}
-    out = {k: kw[k] for k in REPLAY_KEYS if kw.get(k) is not None}
-    tasks = kw.get("tasks") or []
-    if len(tasks) == 1:
-        out["task"] = tasks[0]
-    return out
-
-
-def _policy(record: Mapping[str, Any]) -> Any:
-    """The record's policy, by registry name or, failing that, by class name."""
-    from proassist.policies import list_policies, make_policy
-
-    name = str(record.get("policy"))
-    kwargs = dict(record.get("policy_kwargs") or {})
-    if name in list_policies():
-        return make_policy(name, **kwargs)
-    for candidate in list_policies():
-        try:
-            policy = make_policy(candidate, **kwargs)
-        except Exception:  # noqa: BLE001 - a candidate needing other arguments is skipped
-            continue
-        if type(policy).__name__ == name:
-            return policy
-    return make_policy(name, **kwargs)  # raises with "did you mean"
-
-
-def render_video(record: Mapping[str, Any], path: str | Path) -> tuple[Path, bool]:
-    """Replay ``record``'s episode with :class:`~proassist.envs.wrappers.VideoRecorder`.
-
-    Returns:
-        ``(path, identical)``: the MP4, and whether the replay's event log equals the
-        record's (True for deterministic policies).
-
-    Raises:
-        ValueError: The record lacks ``env_id`` or ``seed``.
-    """
-    import gymnasium as gym
-
-    import proassist.envs  # noqa: F401  (registers the ids)
-    from proassist.analysis.evaluation import rollout
-    from proassist.envs.wrappers import VideoRecorder
-
-    if record.get("env_id") is None or record.get("seed") is None:
-        raise ValueError("cannot replay: the episode record lacks 'env_id' or 'seed'")
-    policy = _policy(record)
-    env = gym.make(
-        str(record["env_id"]),
-        render_mode="rgb_array",
-        privileged=bool(getattr(policy, "privileged", False)),
-        **replay_kwargs(record),
-    )
-    path = Path(path)
-    env = VideoRecorder(env, path)
-    try:
-        replay = rollout(env, policy, int(record["seed"]))
-    finally:
-        env.close()
-    return path, replay["events"] == record.get("events")

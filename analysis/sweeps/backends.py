@@ -22,6 +22,9 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -33,6 +36,9 @@ UnitFn = Callable[[dict[str, Any]], Mapping[str, Any]]
 UnitRef = UnitFn | str
 OnResult = Callable[[dict[str, Any], dict[str, Any], Any, float], None]
 WORKER_DIED = "WorkerDied: the worker process exited abruptly while running this unit"
+#: Seconds between two checks of a local worker's watchdog that its parent is alive.
+WATCHDOG_PERIOD: float = 0.5
+_PR_SET_PDEATHSIG = 1
 
 
 def resolve_unit_fn(ref: UnitRef) -> UnitFn:
@@ -91,6 +97,9 @@ def failed_row(unit: Mapping[str, Any], error: str, tb: str) -> dict[str, Any]:
 
 
 def _call_unit(fn_ref: UnitRef, unit: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    from proassist.analysis.plugins import load_plugins
+
+    load_plugins(unit.get("plugins"))  # in the worker, before the unit (once per process)
     out = resolve_unit_fn(fn_ref)(copy.deepcopy(unit))
     if not isinstance(out, Mapping):
         raise TypeError(f"a unit function must return a mapping, got {type(out).__name__}")
@@ -171,6 +180,61 @@ def _drain(
     return suspects
 
 
+def _set_parent_death_signal() -> None:
+    """On Linux, have the kernel SIGKILL this process when its parent dies (best effort)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0 probe)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _watch_parent(parent: int, driver: int) -> None:
+    """Exit this process as soon as it is re-parented or the sweep's driver is gone."""
+    while True:
+        if os.getppid() != parent or not _pid_alive(driver):
+            os._exit(1)
+        time.sleep(WATCHDOG_PERIOD)
+
+
+def _worker_init(driver: int) -> None:
+    """Initializer of local workers: never outlive the sweep's driver process ``driver``.
+
+    Sets ``PR_SET_PDEATHSIG`` on Linux and starts a watchdog thread (portable
+    fallback) that exits when the worker's parent changes or ``driver`` is gone; a
+    driver that died before this ran is caught by the first check.
+    """
+    _set_parent_death_signal()
+    if not _pid_alive(driver):
+        os._exit(1)
+    parent = os.getppid()
+    threading.Thread(
+        target=_watch_parent, args=(parent, driver), name="parent-watchdog", daemon=True
+    ).start()
+
+
+def _pool(workers: int, ctx: Any) -> cf.ProcessPoolExecutor:
+    """A local process pool whose workers exit when this (driver) process dies."""
+    return cf.ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
+
+
 def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Terminate the pool's worker processes so none outlives an interrupted sweep."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
@@ -185,7 +249,7 @@ def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
 def _isolate(unit: dict[str, Any], fn_ref: UnitRef, ctx: Any, on_result: OnResult) -> None:
     """Rerun a unit that was in flight when a worker died, alone in a fresh process."""
     t0 = time.perf_counter()
-    with cf.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+    with _pool(1, ctx) as pool:
         fut = pool.submit(execute_unit, unit, fn_ref)
         try:
             result = fut.result()
@@ -207,12 +271,13 @@ def run_local(
 
     When a worker dies (segfault, ``os._exit``, OOM kill) every unit then in flight is
     rerun alone in a fresh process; the one that kills its process again is recorded as
-    failed (``WORKER_DIED``), the others complete normally.
+    failed (``WORKER_DIED``), the others complete normally. When this process dies
+    (even by SIGKILL) the workers exit too (see :func:`_worker_init`).
     """
     ctx = multiprocessing.get_context(start_method)
     queue = deque(units)
     while queue:
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        with _pool(workers, ctx) as pool:
             try:
                 suspects = _drain(pool, queue, fn_ref, workers, on_result)
             except BaseException:  # Ctrl-C / SIGTERM: stop the workers, keep what is written

@@ -11,10 +11,10 @@ and variants), recursively into mappings and lists:
   ``duration``, ``timeout``, ``dt``, ``fps``, ``hz``, ``window``, ``horizon``, ``size``,
   ``width``, ``height``, ``max_*``, ``min_*``, ``num_*``, ``n_*``, ``*_count``) take
   numbers >= 0;
-- ``env_kwargs`` keys are the parameters of ``ProAssistEnv`` (introspected when
-  ``proassist.envs`` imports, else the list in CONTRACTS.md §4), with typed checks for
-  ``obs_modes``, ``width``, ``height``, ``decision_dt``, ``max_duration``, the boolean
-  flags and ``person`` (keys must be ``PersonProfile`` fields);
+- ``env_kwargs`` settings are checked by the env's own validator
+  (:func:`proassist.envs.arguments.check_env_setting`, the same one ``gym.make`` runs):
+  unknown arguments, sizes, modes, deviation kinds (against the kind registry, so
+  plugin kinds count), rates, scripts, person fields and reward terms;
 - policy names exist in ``proassist.policies.list_policies()``, the env id in the
   ``proassist.envs`` registry and task names in ``proassist.scenarios.list_scenarios``
   (each check runs only when that function is importable);
@@ -24,39 +24,19 @@ and variants), recursively into mappings and lists:
 
 from __future__ import annotations
 
-import functools
 import importlib
-import inspect
 import math
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proassist.scenarios.errors import did_you_mean
+from proassist.scenarios.library import looks_like_path
+from proassist.scenarios.registry import did_you_mean
 
 if TYPE_CHECKING:
     from proassist.analysis.sweeps.spec import Reporter, SweepSpec
 
-OBS_MODES = ("rgb", "depth", "segmentation")
-#: ProAssistEnv parameters per CONTRACTS.md §4 (used when proassist.envs cannot be imported).
-CONTRACT_ENV_PARAMS = (
-    "domain",
-    "task",
-    "render_mode",
-    "obs_modes",
-    "width",
-    "height",
-    "decision_dt",
-    "deviation_rates",
-    "deviation_kinds",
-    "deviation_script",
-    "person",
-    "privileged",
-    "max_duration",
-    "render",
-    "reward_weights",
-)
-PERSON_PROBS = ("compliance", "trust_floor", "ask_when_stuck", "self_correction")
 _PROB_RE = re.compile(r"(^p$|^p_|prob$|probability$|rate$)")
 _NONNEG_RE = re.compile(
     r"(latency|delay|period|interval|duration|timeout|(^|_)dt$|fps$|hz$|window|horizon|size"
@@ -73,118 +53,31 @@ def _optional(module: str, attr: str) -> Callable[..., Any] | None:
         return None
 
 
-@functools.lru_cache(maxsize=1)
-def env_params() -> tuple[str, ...]:
-    """The keyword parameters of ``ProAssistEnv`` (introspected, or the contract's list)."""
-    env_cls = _optional("proassist.envs", "ProAssistEnv")
-    if env_cls is None:
-        return CONTRACT_ENV_PARAMS
-    params = inspect.signature(env_cls.__init__).parameters
-    return tuple(p for p in params if p != "self")
-
-
-def person_fields() -> tuple[str, ...]:
-    """The field names of ``PersonProfile``."""
-    from dataclasses import fields
-
-    from proassist.scenarios.model import PersonProfile
-
-    return tuple(f.name for f in fields(PersonProfile))
-
-
 def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _num_in(v: Any, lo: float, hi: float | None, lo_open: bool = False) -> str | None:
+def _num_in(v: Any, lo: float, hi: float | None) -> str | None:
     if not _is_num(v):
         return f"must be a number, got {v!r}"
-    bad_lo = v <= lo if lo_open else v < lo
-    if bad_lo or (hi is not None and v > hi):
-        rng = f"({lo}, " if lo_open else f"[{lo}, "
-        return f"must be in {rng}{hi if hi is not None else 'inf'}], got {v!r}"
+    if v < lo or (hi is not None and v > hi):
+        return f"must be in [{lo}, {hi if hi is not None else 'inf'}], got {v!r}"
     return None
 
 
-def _pos_int(v: Any) -> str | None:
-    ok = isinstance(v, int) and not isinstance(v, bool) and v >= 1
-    return None if ok else f"must be an integer >= 1, got {v!r}"
+def _env_problems(parts: tuple[str, ...], v: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """The env's own argument checks (:mod:`proassist.envs.arguments`) for ``env_kwargs.*``."""
+    from proassist.envs.arguments import check_env_setting
 
-
-def _bool(v: Any) -> str | None:
-    return None if isinstance(v, bool) else f"must be true or false, got {v!r}"
-
-
-def _obs_modes(v: Any) -> str | None:
-    if not isinstance(v, list) or not v or len(set(map(str, v))) != len(v):
-        return f"must be a non-empty list of distinct modes from {list(OBS_MODES)}, got {v!r}"
-    bad = [m for m in v if m not in OBS_MODES]
-    return f"unknown mode {bad[0]!r}; expected some of {list(OBS_MODES)}" if bad else None
-
-
-def _str_or_none(v: Any) -> str | None:
-    return None if v is None or isinstance(v, str) else f"must be a string, got {v!r}"
-
-
-def _str_list(v: Any) -> str | None:
-    ok = v is None or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-    return None if ok else f"must be a list of strings, got {v!r}"
-
-
-def _mapping_or_none(v: Any) -> str | None:
-    return None if v is None or isinstance(v, Mapping) else f"must be a mapping, got {v!r}"
-
-
-def _person(v: Any) -> str | None:
-    ok = v is None or isinstance(v, (str, Mapping))
-    return None if ok else f"must be a profile name or a mapping of fields, got {v!r}"
-
-
-_ENV_VALUE_CHECKS: dict[str, Callable[[Any], str | None]] = {
-    "obs_modes": _obs_modes,
-    "width": _pos_int,
-    "height": _pos_int,
-    "decision_dt": lambda v: _num_in(v, 0.0, None, lo_open=True),
-    "max_duration": lambda v: None if v is None else _num_in(v, 0.0, None, lo_open=True),
-    "privileged": _bool,
-    "render": _bool,
-    "egl": _bool,
-    "task": _str_or_none,
-    "domain": _str_or_none,
-    "render_mode": _str_or_none,
-    "deviation_kinds": _str_list,
-    "deviation_rates": _mapping_or_none,
-    "reward_weights": _mapping_or_none,
-    "person": _person,
-}
-
-
-def _key_problem(parts: tuple[str, ...]) -> str | None:
-    """Why the setting path ``parts`` (e.g. env_kwargs.person.compliance) is unknown."""
-    if parts[0] != "env_kwargs" or len(parts) < 2:
-        return None
-    known = env_params()
-    if parts[1] not in known:
-        return f"unknown env argument {parts[1]!r}{did_you_mean(parts[1], known)}"
-    if len(parts) >= 3 and parts[1] == "person":
-        fields_ = person_fields()
-        if parts[2] not in fields_:
-            return f"unknown person field {parts[2]!r}{did_you_mean(parts[2], fields_)}"
-    return None
+    return check_env_setting(parts[1:], v)
 
 
 def _value_problem(parts: tuple[str, ...], v: Any) -> str | None:
-    """Why ``v`` is not allowed at the setting path ``parts``, or None."""
+    """Why ``v`` is not allowed at the (non-env) setting path ``parts``, or None."""
     if not isinstance(v, (str, int, float, bool, list, Mapping)) and v is not None:
         return f"must be plain data (string, number, bool, null, list, mapping), got {v!r}"
     if _is_num(v) and not math.isfinite(v):
         return f"must be a finite number, got {v!r}"
-    if parts[0] == "env_kwargs" and len(parts) == 2 and parts[1] in _ENV_VALUE_CHECKS:
-        return _ENV_VALUE_CHECKS[parts[1]](v)
-    if parts[:2] == ("env_kwargs", "deviation_rates") and len(parts) == 3:
-        return _num_in(v, 0.0, 1.0)
-    if parts[:2] == ("env_kwargs", "person") and len(parts) == 3 and parts[2] in PERSON_PROBS:
-        return _num_in(v, 0.0, 1.0)
     key = parts[-1]
     if _is_num(v) and _PROB_RE.search(key):
         return _num_in(v, 0.0, 1.0)
@@ -194,8 +87,15 @@ def _value_problem(parts: tuple[str, ...], v: Any) -> str | None:
 
 
 def check_setting(parts: tuple[str, ...], value: Any, loc: tuple[Any, ...], rep: Reporter) -> None:
-    """Check ``value`` set at path ``parts``; recurse into mappings and lists."""
-    why = _key_problem(parts) or _value_problem(parts, value)
+    """Check ``value`` set at path ``parts``; recurse into mappings and lists.
+
+    ``env_kwargs.*`` settings are checked by the env's own validator, whole.
+    """
+    if parts[0] == "env_kwargs" and len(parts) >= 2:
+        for sub, msg in _env_problems(parts, value):
+            rep.add((*loc, *sub[len(parts) - 1 :]), msg)
+        return
+    why = _value_problem(parts, value)
     if why:
         rep.add(loc, why)
         return
@@ -281,7 +181,10 @@ def _check_tasks(spec: SweepSpec, rep: Reporter) -> None:
     m = re.match(r"^ProAssist-(\w+)-v\d+$", spec.env)
     known = list(list_scenarios(m.group(1).lower() if m else None))
     for i, task in enumerate(spec.tasks):
-        if known and task not in known:
+        if looks_like_path(task):
+            if not Path(task).is_file():
+                rep.add(("tasks", i), f"no such task file {task!r}")
+        elif known and task not in known:
             rep.add(("tasks", i), f"unknown task {task!r}{did_you_mean(task, known)}")
 
 

@@ -30,11 +30,12 @@ import json
 import pickle
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from proassist.analysis.plugins import load_plugins, resolve_plugin
 from proassist.analysis.sweeps import backends as backends
 from proassist.analysis.sweeps.expand import expand_units
 from proassist.analysis.sweeps.spec import SweepSpec, load_sweep
@@ -149,6 +150,7 @@ def run_sweep(
     retry_failed: bool = False,
     ray_address: str | None = None,
     progress: bool = True,
+    plugins: Sequence[str] = (),
 ) -> SweepResult:
     """Run (or resume) a sweep.
 
@@ -165,6 +167,8 @@ def run_sweep(
             supersedes it).
         ray_address: Ray cluster address (``ray`` backend); a local Ray otherwise.
         progress: Show a progress bar and print the summary table.
+        plugins: Plugins loaded here and in every worker, besides the spec's
+            ``plugins`` (``proassist sweep --plugin``).
 
     Returns:
         The :class:`SweepResult`.
@@ -177,7 +181,7 @@ def run_sweep(
     t0 = time.perf_counter()
     _check_args(backend, workers)
     spec = _load_spec(spec_or_path)
-    units = expand_units(spec)
+    units = _with_plugins(expand_units(spec), [*spec.plugins, *plugins])
     ref = _unit_ref(spec, unit_fn, backend)
     order = [u["unit_id"] for u in units]
     with SweepStore(out_dir) as store:
@@ -187,6 +191,16 @@ def run_sweep(
         _run_units(spec, store, units, todo, rows, ref, workers, backend, ray_address, progress)
         rows = store.compact(order)
     return _finish(spec, Path(out_dir), units, rows, len(todo), progress, t0)
+
+
+def _with_plugins(units: list[dict[str, Any]], plugins: list[str]) -> list[dict[str, Any]]:
+    """Give every unit the plugins its worker loads first (none: units unchanged)."""
+    specs = list(dict.fromkeys(resolve_plugin(p) for p in plugins))
+    if specs:
+        load_plugins(specs)
+        for unit in units:
+            unit["plugins"] = specs
+    return units
 
 
 def _run_units(

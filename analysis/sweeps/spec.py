@@ -23,6 +23,7 @@ Schema (top-level keys; anything else is an error)::
     tasks: [kitchen_tea, kitchen_salad] # optional; each becomes env_kwargs.task
     metrics: [g_mean, oop_recall]       # optional columns of the summary table
     unit: package.module:function       # optional unit function (default: one episode)
+    plugins: [my_pkg.kinds, plugins/my_assistant.py]  # optional plugin modules or files
 
 Rules:
 
@@ -38,6 +39,13 @@ Rules:
   names are checked against ``proassist.policies.list_policies()`` when it exists.
 - Labels (given, or derived from the grid values / variant settings) are unique, and
   no two configurations are identical.
+- A task (``tasks`` entries, ``env_kwargs.task`` anywhere) that looks like a path
+  (``.yaml``/``.yml`` or a ``/``) is a task file, resolved relative to the sweep
+  file's folder; use it with ``env: ProAssist-v0``.
+- ``plugins`` (module names, or ``.py`` paths relative to the sweep file's folder) are
+  loaded when the file is loaded (:func:`proassist.analysis.plugins.load_plugins`),
+  before names are checked, so they may register policies, metrics and deviation
+  kinds the file uses; the sweep's workers load them too.
 - Numbers are finite; durations, latencies, delays, periods and sizes are >= 0;
   probabilities and deviation rates are in [0, 1]; ``env_kwargs`` keys are the
   arguments of ``ProAssistEnv`` (see :mod:`proassist.analysis.sweeps.checks`).
@@ -49,6 +57,7 @@ tasks × seeds.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
@@ -58,8 +67,10 @@ from typing import Any
 
 import yaml
 
+from proassist.analysis.plugins import PluginError, load_plugin, resolve_plugin
 from proassist.analysis.sweeps.checks import check_spec_values
 from proassist.scenarios.errors import Problem
+from proassist.scenarios.library import looks_like_path
 
 TOP_KEYS = (
     "name",
@@ -73,6 +84,7 @@ TOP_KEYS = (
     "tasks",
     "metrics",
     "unit",
+    "plugins",
 )
 REQUIRED_KEYS = ("name", "env", "episodes")
 VARIANT_KEYS = ("label", "policy", "policy_kwargs", "env_kwargs")
@@ -122,6 +134,7 @@ class SweepSpec:
     unit: str | None = None
     source: str = "<string>"
     text: str = ""
+    plugins: tuple[str, ...] = ()
 
 
 class Reporter:
@@ -249,13 +262,62 @@ def _build(data: Any, rep: Reporter, file: str, text: str) -> SweepSpec | None:
     tasks = tuple(_str_list(data, "tasks", rep))
     metrics = tuple(_str_list(data, "metrics", rep))
     unit = _str_field(data, "unit", rep, required=False, pattern=_UNIT_RE)
+    folder = _folder(file)
+    plugins = tuple(resolve_plugin(p, folder) for p in _str_list(data, "plugins", rep))
     if rep.problems or name is None or env is None:
         return None
+    _load_plugins(plugins, rep)
+    tasks, base_ek, grid, variants = _resolve_tasks(folder, tasks, base_ek, grid, variants)
     spec = SweepSpec(
         name, env, seeds, grid, variants, policy, base_pk, base_ek, tasks, metrics, unit, file, text
     )
+    spec = dataclasses.replace(spec, plugins=plugins)
     check_spec_values(spec, rep)
     return spec
+
+
+def _folder(file: str) -> Path:
+    """The folder relative paths of a sweep file resolve against (the cwd for text)."""
+    return Path.cwd() if file == "<string>" else Path(file).resolve().parent
+
+
+def _load_plugins(plugins: tuple[str, ...], rep: Reporter) -> None:
+    """Load the file's plugins; a failure is a problem at ``plugins[i]``."""
+    for i, plugin in enumerate(plugins):
+        try:
+            load_plugin(plugin)
+        except PluginError as exc:
+            rep.add(("plugins", i), str(exc))
+
+
+def _task_path(task: Any, folder: Path) -> Any:
+    """A task that looks like a path, made absolute against ``folder``; else as given."""
+    if not isinstance(task, str) or not looks_like_path(task):
+        return task
+    path = Path(task).expanduser()
+    return str(path if path.is_absolute() else (folder / path).resolve())
+
+
+def _resolve_tasks(
+    folder: Path,
+    tasks: tuple[str, ...],
+    base_ek: dict[str, Any],
+    grid: dict[str, list[Any]],
+    variants: tuple[Variant, ...],
+) -> tuple[tuple[str, ...], dict[str, Any], dict[str, list[Any]], tuple[Variant, ...]]:
+    """Resolve task file paths of ``tasks``, ``env_kwargs.task``, the grid and variants."""
+    key = "env_kwargs.task"
+    if "task" in base_ek:
+        base_ek = {**base_ek, "task": _task_path(base_ek["task"], folder)}
+    if key in grid:
+        grid = {**grid, key: [_task_path(t, folder) for t in grid[key]]}
+    variants = tuple(
+        dataclasses.replace(
+            v, settings=tuple((k, _task_path(x, folder) if k == key else x) for k, x in v.settings)
+        )
+        for v in variants
+    )
+    return tuple(_task_path(t, folder) for t in tasks), base_ek, grid, variants
 
 
 def _str_field(

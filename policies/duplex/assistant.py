@@ -30,8 +30,9 @@ every decision: the action at a point is the one decided ``planner_latency`` ear
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,9 @@ from proassist.policies.base import (
 )
 from proassist.policies.duplex.components import Decision, DialogueTurn, PlanContext
 from proassist.policies.duplex.plan_format import Plan, render_plan
-from proassist.policies.registry import RegistryError
+from proassist.policies.duplex.planners import PLANNERS
+from proassist.scenarios.registry import Registry, describe_kwargs
+from proassist.sim.messages import normalize_text
 
 __all__ = [
     "DuplexAssistant",
@@ -55,20 +58,47 @@ __all__ = [
     "PLANNERS",
     "build_interaction_model",
     "build_planner",
+    "register_interaction_model",
 ]
 
-#: Interaction model names accepted by ``interaction=``.
-INTERACTION_MODELS: tuple[str, ...] = ("rules", "learned", "hf")
-#: Planner names accepted by ``planner=`` (``"task-graph"`` is an alias of ``"taskgraph"``).
-PLANNERS: tuple[str, ...] = ("taskgraph", "hf")
+#: Interaction-model factories accepted by ``interaction=``: each is called with
+#: ``threshold``, ``checkpoint``, ``model_path`` and ``rng`` keyword arguments and
+#: returns an :class:`~proassist.policies.duplex.components.InteractionModel`.
+INTERACTION_MODELS: Registry[Callable[..., Any]] = Registry("interaction model")
 
 
-def _unknown(kind: str, name: str, options: Sequence[str]) -> RegistryError:
-    import difflib
+def register_interaction_model(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator registering an interaction-model factory under ``name``.
 
-    close = difflib.get_close_matches(name, list(options), n=2, cutoff=0.5)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return RegistryError(f"unknown {kind} {name!r}{hint} (known: {', '.join(options)})")
+    Raises:
+        proassist.scenarios.registry.RegistryError: If ``name`` is taken.
+    """
+    return INTERACTION_MODELS.register(name)
+
+
+@register_interaction_model("rules")
+def _rules(*, threshold: float, **_: Any) -> Any:
+    from proassist.policies.duplex.cue_tracker import CueTracker
+
+    return CueTracker(threshold=threshold)
+
+
+@register_interaction_model("learned")
+def _learned(*, threshold: float, checkpoint: str | None, **_: Any) -> Any:
+    if not checkpoint:
+        raise ValueError("interaction='learned' needs checkpoint=PATH (the model.pt)")
+    from proassist.policies.learned.interaction import LearnedInteractionModel
+
+    return LearnedInteractionModel(checkpoint, threshold=threshold)
+
+
+@register_interaction_model("hf")
+def _hf(*, model_path: str | None, **_: Any) -> Any:
+    if not model_path:
+        raise ValueError("interaction='hf' needs model_path=DIR (a save_pretrained model)")
+    from proassist.policies.duplex.hf_vlm import HFInteractionModel
+
+    return HFInteractionModel(model_path)
 
 
 def build_interaction_model(
@@ -79,29 +109,18 @@ def build_interaction_model(
     model_path: str | None = None,
     rng: np.random.Generator | None = None,
 ) -> Any:
-    """Build the interaction model ``name`` (one of :data:`INTERACTION_MODELS`).
+    """Build the interaction model ``name`` (registered in :data:`INTERACTION_MODELS`).
 
     Raises:
         RegistryError: On an unknown name ("did you mean").
         ValueError: When ``learned`` lacks ``checkpoint`` or ``hf`` lacks ``model_path``.
     """
-    if name == "rules":
-        from proassist.policies.duplex.cue_tracker import CueTracker
+    factory = INTERACTION_MODELS.get(name)
+    return factory(threshold=threshold, checkpoint=checkpoint, model_path=model_path, rng=rng)
 
-        return CueTracker(threshold=threshold)
-    if name == "learned":
-        if not checkpoint:
-            raise ValueError("interaction='learned' needs checkpoint=PATH (the model.pt)")
-        from proassist.policies.learned.interaction import LearnedInteractionModel
 
-        return LearnedInteractionModel(checkpoint, threshold=threshold)
-    if name == "hf":
-        if not model_path:
-            raise ValueError("interaction='hf' needs model_path=DIR (a save_pretrained model)")
-        from proassist.policies.duplex.hf_vlm import HFInteractionModel
-
-        return HFInteractionModel(model_path)
-    raise _unknown("interaction model", name, INTERACTION_MODELS)
+#: Assistant keyword → planner constructor keyword, where they differ.
+_PLANNER_ARGS: dict[str, str] = {"planner_path": "model_path"}
 
 
 def build_planner(
@@ -111,23 +130,28 @@ def build_planner(
     planner_path: str | None = None,
     rng: np.random.Generator | None = None,
 ) -> Any:
-    """Build the planner ``name`` (one of :data:`PLANNERS`).
+    """Build the planner ``name`` (registered in :data:`PLANNERS`).
+
+    Each option the planner's constructor accepts is passed (``planner_path`` as its
+    ``model_path``); the others are ignored.
 
     Raises:
         RegistryError: On an unknown name ("did you mean").
-        ValueError: When ``hf`` lacks ``planner_path``.
+        ValueError: When the planner needs an option not given (``hf``: ``planner_path``).
     """
-    if name in ("taskgraph", "task-graph"):
-        from proassist.policies.duplex.planners import TaskGraphPlanner
-
-        return TaskGraphPlanner(plan_quality=plan_quality, rng=rng)
-    if name == "hf":
-        if not planner_path:
-            raise ValueError("planner='hf' needs planner_path=DIR (a save_pretrained causal LM)")
-        from proassist.policies.duplex.hf_planner import HFPlanner
-
-        return HFPlanner(planner_path)
-    raise _unknown("planner", name, PLANNERS)
+    cls = PLANNERS.get(name)
+    options = {"plan_quality": plan_quality, "planner_path": planner_path, "rng": rng}
+    accepted = describe_kwargs(cls)
+    kwargs: dict[str, Any] = {}
+    for option, value in options.items():
+        arg = _PLANNER_ARGS.get(option, option)
+        if arg not in accepted:
+            continue
+        if value is None and accepted[arg][1] is inspect.Parameter.empty:
+            raise ValueError(f"planner={name!r} needs {option}=DIR (a save_pretrained causal LM)")
+        if value is not None:
+            kwargs[arg] = value
+    return cls(**kwargs)
 
 
 def _obs_time(observation: dict[str, Any]) -> float:
@@ -258,7 +282,12 @@ class DuplexAssistant(PolicyBase):
         turn = DialogueTurn(now, "assistant", text, decision.intent, decision.step)
         self.dialogue.append(turn)
         if decision.intent is None:
-            return {"decision": 1, "intent": 0, "step": NO_STEP, "text": decision.text[:256]}
+            return {
+                "decision": 1,
+                "intent": 0,
+                "step": NO_STEP,
+                "text": normalize_text(decision.text),
+            }
         return make_action(decision.intent, step_index(self.plan, decision.step), decision.text)
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:

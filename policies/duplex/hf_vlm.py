@@ -19,6 +19,7 @@ import numpy as np
 
 from proassist.policies.duplex.components import Decision, DialogueTurn
 from proassist.policies.duplex.plan_format import Plan, render_plan
+from proassist.sim.messages import MAX_TEXT, fold_text
 
 __all__ = ["HFInteractionModel", "build_vlm_prompt", "parse_vlm_output"]
 
@@ -36,8 +37,7 @@ def parse_vlm_output(text: str) -> Decision | None:
     if stripped.startswith(SILENT_TAG):
         return Decision(interrupt=False)
     if stripped.startswith(INTERRUPT_TAG):
-        said = " ".join(stripped[len(INTERRUPT_TAG) :].split())
-        said = "".join(ch for ch in said if ch.isprintable())[:256]
+        said = " ".join(fold_text(stripped[len(INTERRUPT_TAG) :]).split())[:MAX_TEXT]
         return Decision(interrupt=True, text=said) if said else None
     return None
 

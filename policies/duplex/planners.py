@@ -14,9 +14,10 @@ import numpy as np
 
 from proassist.policies.duplex.components import Decision, PlanContext
 from proassist.policies.duplex.plan_format import Plan, PlanStep, clean_text
-from proassist.policies.registry import Registry
+from proassist.scenarios.registry import Registry
 
 __all__ = [
+    "PLANNERS",
     "TaskGraphPlanner",
     "list_planners",
     "make_planner",
@@ -24,34 +25,28 @@ __all__ = [
     "register_planner",
 ]
 
-_PLANNERS = Registry("planner")
+#: Every planner class, by name (``"taskgraph"`` and its alias ``"task-graph"``, ``"hf"``).
+PLANNERS: Registry[type] = Registry("planner")
 
 
 def register_planner(name: str) -> Callable[[type], type]:
     """Class decorator registering a planner under ``name``."""
-    return _PLANNERS.register(name)
-
-
-def _ensure_registered() -> None:
-    from proassist.policies.duplex import hf_planner  # noqa: F401  (registers "hf"; light import)
+    return PLANNERS.register(name)
 
 
 def make_planner(name: str, **kwargs: Any) -> Any:
     """Build the planner registered as ``name`` (raises with "did you mean" when unknown)."""
-    _ensure_registered()
-    return _PLANNERS.make(name, **kwargs)
+    return PLANNERS.make(name, **kwargs)
 
 
 def planner_kwargs(name: str) -> dict[str, tuple[Any, Any, str]]:
     """``{kwarg: (type, default, doc)}`` accepted by planner ``name``."""
-    _ensure_registered()
-    return _PLANNERS.kwargs(name)
+    return PLANNERS.kwargs(name)
 
 
 def list_planners() -> list[str]:
     """Sorted names of the registered planners."""
-    _ensure_registered()
-    return _PLANNERS.names()
+    return sorted(PLANNERS.names())
 
 
 def _step(proc_step: dict[str, Any], fix: bool = False, text: str | None = None) -> PlanStep:
@@ -83,7 +78,7 @@ def infer_completed(prev_plan: Plan | None, utterance: Decision | None) -> list[
     return done
 
 
-@register_planner("task-graph")
+@register_planner("taskgraph")
 class TaskGraphPlanner:
     """Plans from the procedure's task graph.
 
@@ -199,3 +194,10 @@ class TaskGraphPlanner:
         others = [i for i in range(len(plan.steps)) if i != plan.current]
         wrong = others[int(self.rng.integers(len(others)))]
         return Plan(plan.mode, plan.goal, plan.completed, plan.steps, wrong, "", "")
+
+
+PLANNERS.add("task-graph", TaskGraphPlanner)  # alias
+
+# The HF planner registers itself as "hf"; its module is light (transformers is lazy)
+# and imports this one, hence the import at the end.
+from proassist.policies.duplex import hf_planner as _hf_planner  # noqa: E402, F401

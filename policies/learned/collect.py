@@ -18,8 +18,9 @@ and the labels from the oracle's action: silent / interrupt, intent, the step of
 relative to the plan's current step and whether the message asks for a fix. Every
 interrupt sample is kept and each silent one with probability ``silent_keep`` (the
 training recipe subsamples silent samples anyway). The output directory holds the
-dataset shards (:class:`~proassist.policies.learned.dataset.DatasetWriter`), ``episodes.jsonl``
-(the oracle's episode records) and ``challenge.jsonl`` (their gold EgoProactive export).
+dataset shards (:class:`~proassist.policies.learned.dataset.DatasetWriter`) and ``episodes.jsonl``
+(the oracle's episode records); ``proassist collect`` adds ``challenge.jsonl`` (their
+gold EgoProactive export, :func:`proassist.analysis.challenge.export_run`).
 
 Episode seeds are drawn at or above :data:`TRAIN_SEED_BASE`, so evaluation seeds below
 it are held out by construction.
@@ -265,8 +266,8 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
         ``(samples, record)``: samples as arrays (``clips, feats, decision, intent,
         offset, fix, t, text``) and the episode record.
     """
-    from proassist.analysis.evaluation import env_info
     from proassist.policies import make_policy
+    from proassist.policies.rollout import env_info
 
     env = _make_env(spec, opts)
     keep_rng = np.random.default_rng([spec.seed, 1])
@@ -366,7 +367,6 @@ def collect(
     Returns:
         A summary: ``dir, episodes, n_samples, n_interrupts, n_deviations``.
     """
-    from proassist.analysis.challenge import export_challenge, write_jsonl
     from proassist.policies.learned.dataset import DatasetWriter
 
     opts = options or CollectOptions()
@@ -385,7 +385,6 @@ def collect(
     with open(out / "episodes.jsonl", "w", encoding="utf-8") as fh:
         for record in records:
             fh.write(json.dumps(record, default=_jsonable) + "\n")
-    write_jsonl(export_challenge(records, "gold"), out / "challenge.jsonl")
     n_dev = sum(e.get("type") == "deviation" for r in records for e in r["events"])
     total = sum(r["collect"]["n_samples"] for r in records)
     return {"dir": str(out), "episodes": len(records), "n_samples": total} | {

@@ -10,7 +10,7 @@ torch is imported when the model is built.
 Calibration: the network is trained on a class-balanced recipe with the interrupt
 class weighted (PWR), so its raw interrupt probability is inflated at deployment,
 where interrupts are rare. ``model.json`` may carry ``"inference": {"logit_bias": b,
-"min_gap_s": g}`` (written by :func:`proassist.policies.learned.assets.calibrate` on
+"min_gap_s": g}`` (written by :func:`proassist.analysis.calibration.calibrate` on
 validation episodes): ``b`` is added to the interrupt logit (a prior correction) before
 ``threshold`` applies, and the model stays silent for ``g`` seconds after the
 assistant last spoke, except that a correction may follow a non-correcting message

@@ -6,6 +6,7 @@ from proassist.scenarios.validation.typecheck import (
     Field,
     Record,
     boolean,
+    choice,
     color,
     ident,
     integer,
@@ -22,15 +23,24 @@ from proassist.scenarios.validation.typecheck import (
 _NONNEG = number(0.0)
 _PROB = number(0.0, 1.0)
 
+#: The object shapes the renderer draws (``proassist.sim.render.shapes.SHAPES``).
+SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere", "capsule")
+#: Half-extents in metres: a zero size cannot be drawn, a huge one is a typo.
+_SIZE = vector(3, lo=1e-4, hi=100.0)
+#: Coordinates in metres of fixtures and stand points.
+_COORD_LIMIT = 1000.0
+
 FIXTURE = Record(
     "fixture",
     {
         "id": Field(ident, required=True, default=""),
         "kind": Field(text, required=True, default=""),
-        "position": Field(vector(3), required=True, default=(0.0, 0.0, 0.0)),
-        "size": Field(vector(3, lo=0.0), required=True, default=(0.1, 0.1, 0.1)),
+        "position": Field(
+            vector(3, -_COORD_LIMIT, _COORD_LIMIT), required=True, default=(0.0, 0.0, 0.0)
+        ),
+        "size": Field(_SIZE, required=True, default=(0.1, 0.1, 0.1)),
         "color": Field(color, default=(0.7, 0.7, 0.7, 1.0)),
-        "stand": Field(vector(2), required=True, default=(0.0, 0.0)),
+        "stand": Field(vector(2, -_COORD_LIMIT, _COORD_LIMIT), required=True, default=(0.0, 0.0)),
     },
 )
 
@@ -77,8 +87,8 @@ OBJECT = Record(
     {
         "id": Field(ident, required=True, default=""),
         "name": Field(text, required=True, default=""),
-        "shape": Field(text, default="box"),
-        "size": Field(vector(3, lo=0.0), default=(0.05, 0.05, 0.05)),
+        "shape": Field(choice(*SHAPES), default="box"),
+        "size": Field(_SIZE, default=(0.05, 0.05, 0.05)),
         "color": Field(color, default=(0.6, 0.6, 0.6, 1.0)),
         "category": Field(text, default="utensil"),
         "start": Field(ident, required=True, default=""),

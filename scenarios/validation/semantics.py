@@ -187,32 +187,44 @@ def _is_pos_number(value: Any) -> bool:
 
 
 def check_cycles(task: dict, steps: dict[str, int], ctx: Ctx) -> bool:
-    """Report every cycle of the ``after`` relation once; True when there is none."""
+    """Report every cycle of the ``after`` relation once; True when there is none.
+
+    The depth-first search keeps its own stack, so a long ``after`` chain cannot hit
+    Python's recursion limit.
+    """
     graph = {
         s["id"]: [d for d in s.get("after") or [] if d in steps] for _, s in items(task, "steps")
     }
     state: dict[str, int] = {}
     found = False
-
-    def visit(node: str, trail: list[str]) -> None:
-        nonlocal found
-        state[node] = 1
-        for dep in graph.get(node, []):
-            if state.get(dep) == 1:
-                cycle = trail[trail.index(dep) :] + [dep] if dep in trail else [node, dep]
-                first = min(cycle[:-1], key=lambda s: steps[s])
-                ctx.report(
-                    ("steps", steps[first], "after"), "cycle in 'after': " + " -> ".join(cycle)
-                )
-                found = True
-            elif dep not in state:
-                visit(dep, trail + [dep])
-        state[node] = 2
-
     for sid in graph:
         if sid not in state:
-            visit(sid, [sid])
+            found = _visit(sid, graph, state, steps, ctx) or found
     return not found
+
+
+def _visit(
+    root: str, graph: dict[str, list[str]], state: dict[str, int], steps: dict, ctx: Ctx
+) -> bool:
+    """Depth-first search from ``root``; reports each back edge; True if one was found."""
+    found = False
+    trail, iters = [root], [iter(graph.get(root, []))]
+    state[root] = 1
+    while trail:
+        dep = next(iters[-1], None)
+        if dep is None:
+            state[trail.pop()] = 2
+            iters.pop()
+        elif state.get(dep) == 1:
+            cycle = trail[trail.index(dep) :] + [dep]
+            first = min(cycle[:-1], key=lambda s: steps[s])
+            ctx.report(("steps", steps[first], "after"), "cycle in 'after': " + " -> ".join(cycle))
+            found = True
+        elif dep not in state:
+            state[dep] = 1
+            trail.append(dep)
+            iters.append(iter(graph.get(dep, [])))
+    return found
 
 
 def check_deviations(task: dict, steps: dict[str, int], ctx: Ctx) -> None:

@@ -55,10 +55,29 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
+def _shown(value: Any) -> str:
+    """``repr(value)`` for a scalar (shortened to about 80 characters), else its type."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"an integer of {len(str(abs(value)))} digits"
+    if not isinstance(value, (str, int, float)):
+        return _type_name(value)
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}...' ({len(value)} characters)"
+
+
 def _wrong(ctx: Ctx, path: KeyPath, expected: str, value: Any) -> Any:
-    shown = repr(value) if isinstance(value, (str, int, float)) else _type_name(value)
-    ctx.report(path, f"expected {expected}, got {shown}")
+    ctx.report(path, f"expected {expected}, got {_shown(value)}")
     return INVALID
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` is an int or float (not a bool) that is finite as a float."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def string(value: Any, path: KeyPath, ctx: Ctx) -> Any:
@@ -89,8 +108,7 @@ def number(lo: float | None = None, hi: float | None = None) -> Checker:
     """A finite int or float, optionally inside ``[lo, hi]``."""
 
     def check(value: Any, path: KeyPath, ctx: Ctx) -> Any:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok or not math.isfinite(value):
+        if not _finite(value):
             return _wrong(ctx, path, "a finite number", value)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             return _wrong(
@@ -126,14 +144,26 @@ def list_of(item: Checker) -> Checker:
     return check
 
 
-def vector(n: int, lo: float | None = None) -> Checker:
-    """A list of exactly ``n`` numbers (each ``>= lo`` when given), as a tuple."""
+def vector(n: int, lo: float | None = None, hi: float | None = None) -> Checker:
+    """A list of exactly ``n`` numbers (each inside ``[lo, hi]`` when given), as a tuple."""
 
     def check(value: Any, path: KeyPath, ctx: Ctx) -> Any:
         if not isinstance(value, list) or len(value) != n:
             return _wrong(ctx, path, f"a list of {n} numbers", value)
-        out = [number(lo)(v, path + (i,), ctx) for i, v in enumerate(value)]
+        out = [number(lo, hi)(v, path + (i,), ctx) for i, v in enumerate(value)]
         return INVALID if INVALID in out else tuple(out)
+
+    return check
+
+
+def choice(*options: str) -> Checker:
+    """One of the strings ``options``."""
+
+    def check(value: Any, path: KeyPath, ctx: Ctx) -> Any:
+        if isinstance(value, str) and value in options:
+            return value
+        hint = did_you_mean(value, options) if isinstance(value, str) else ""
+        return _wrong(ctx, path, f"one of {', '.join(options)}{hint}", value)
 
     return check
 

@@ -24,7 +24,7 @@ from proassist.scenarios.build import (
 )
 from proassist.scenarios.errors import Problem, did_you_mean, sort_problems
 from proassist.scenarios.library import find, names
-from proassist.scenarios.model import Layout, PersonProfile, Scenario
+from proassist.scenarios.model import DEVIATION_KINDS, Layout, PersonProfile, Scenario
 from proassist.scenarios.validation import reachability as reach
 from proassist.scenarios.validation import semantics as checks
 from proassist.scenarios.validation.file_formats import LAYOUT, PROFILE, TASK
@@ -139,7 +139,22 @@ def read_task(path: str | Path, src: Source | None = None) -> tuple[Scenario | N
         max_duration=float(doc["max_duration"]),
         source=str(path),
     )
+    _check_script_applies(doc, scenario, ctx)
+    if ctx.problems:
+        return None, sort_problems(ctx.problems)
     return scenario, []
+
+
+def _check_script_applies(doc: dict, scenario: Scenario, ctx: Ctx) -> None:
+    """Report scripted deviations whose kind cannot affect their step (the sim refuses them)."""
+    procedure = scenario.procedure
+    for i, sd in checks.items(doc["deviations"], "scripted"):
+        kind, step = sd.get("kind") or "", sd.get("step") or ""
+        if kind not in DEVIATION_KINDS or not step:
+            continue
+        if not DEVIATION_KINDS.get(kind).applies(procedure.step(step), procedure):
+            msg = f"deviation kind {kind!r} does not apply to step {step!r}"
+            ctx.report(("deviations", "scripted", i, "step"), msg)
 
 
 def _semantics(doc: dict, stem: str, fixtures: set[str], ctx: Ctx) -> set[str]:

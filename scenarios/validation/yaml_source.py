@@ -3,7 +3,8 @@
 The document is composed into a node tree with :class:`yaml.SafeLoader`, constructed
 with the safe constructor (so the data is exactly what ``yaml.safe_load`` returns),
 and the node tree is walked in parallel to record the line of every key and value.
-Duplicate mapping keys, which ``safe_load`` silently merges, are reported.
+Duplicate mapping keys, which ``safe_load`` silently merges, are reported, and so are
+alias bombs, recursive aliases and over-deep nesting (see :mod:`.yaml_limits`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 
 from proassist.scenarios.errors import KeyPath, Problem, format_path
+from proassist.scenarios.validation.yaml_limits import MAX_FILE_BYTES, check_graph
 
 #: libyaml's parser when PyYAML was built with it (same results, several times faster).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -58,6 +60,10 @@ class Source:
 def read_source(path: str | Path, text: str | None = None) -> Source:
     """Read and parse one YAML file, recording the line of every key and value.
 
+    Files over ``MAX_FILE_BYTES``, alias bombs, recursive aliases, over-deep nesting and
+    huge integers are reported before the document is constructed (see
+    :mod:`.yaml_limits`).
+
     Args:
         path: The file to read (also the name used in problems).
         text: The file's text, when already read.
@@ -67,28 +73,61 @@ def read_source(path: str | Path, text: str | None = None) -> Source:
     """
     src = Source(file=str(path))
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            src.problems.append(Problem(str(path), 0, "<file>", f"cannot read: {exc}"))
+        text = _read_text(path, src)
+        if text is None:
             return src
+    if len(text) > MAX_FILE_BYTES:
+        msg = f"file too large ({len(text)} characters; at most {MAX_FILE_BYTES})"
+        src.problems.append(Problem(src.file, 1, "<file>", msg))
+        return src
+    _parse(text, src)
+    return src
+
+
+def _read_text(path: str | Path, src: Source) -> str | None:
+    """The UTF-8 text of ``path``, or ``None`` with a problem added."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)  # a huge file is not read whole
+    except (OSError, ValueError) as exc:
+        src.problems.append(Problem(src.file, 0, "<file>", f"cannot read: {exc}"[:500]))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        msg = f"file too large (over {MAX_FILE_BYTES} bytes)"
+        src.problems.append(Problem(src.file, 1, "<file>", msg))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        msg = f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        src.problems.append(Problem(src.file, line, "<file>", msg))
+        return None
+
+
+def _parse(text: str, src: Source) -> None:
+    """Compose, check the node graph of, construct and walk ``text`` into ``src``."""
     loader = None
     try:
         loader = _LOADER(text)
         node = loader.get_single_node()
+        bad = check_graph(src.file, node) if node is not None else None
+        if bad is not None:
+            src.problems.append(bad)
+            return
         src.data = loader.construct_document(node) if node is not None else None
         if node is not None:
             _walk(loader, node, (), src, set())
     except yaml.YAMLError as exc:
         src.data = None
         src.problems.append(_syntax_problem(src.file, exc, text))
-    except (RecursionError, ValueError, TypeError, OverflowError) as exc:
+    except (RecursionError, ValueError, TypeError, OverflowError, MemoryError) as exc:
         src.data = None
-        src.problems.append(Problem(src.file, 0, "<root>", f"cannot parse YAML: {exc}"))
+        msg = f"cannot parse YAML: {type(exc).__name__}: {exc}"[:500]
+        src.problems.append(Problem(src.file, 1, "<yaml>", msg))
     finally:
         if loader is not None:
             loader.dispose()
-    return src
 
 
 def _syntax_problem(file: str, exc: yaml.YAMLError, text: str) -> Problem:

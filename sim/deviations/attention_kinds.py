@@ -11,6 +11,7 @@ from typing import Any
 
 from proassist.scenarios.model import Duration, Procedure, Step
 from proassist.sim.deviations.base import Deviation, DeviationKind, RecoveryStep, register_deviation
+from proassist.sim.deviations.interface import KindSim
 
 #: Off-task things the person looks at when distracted.
 DISTRACTORS: tuple[str, ...] = ("phone", "window")
@@ -26,10 +27,10 @@ class _Attention(DeviationKind):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return True
 
-    def at_onset(self, sim: Any, dev: Deviation) -> None:
+    def at_onset(self, sim: KindSim, dev: Deviation) -> None:
         sim.world.apply_effects(adds=(self.predicate,))
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         step = sim.index.steps[dev.step]
         return [
             RecoveryStep(
@@ -45,13 +46,13 @@ class _Attention(DeviationKind):
     def resolved_when(self, dev: Deviation) -> tuple[str, ...]:
         return (f"not {self.predicate}",)
 
-    def window(self, sim: Any, dev: Deviation) -> float:
+    def window(self, sim: KindSim, dev: Deviation) -> float:
         return float(dev.params["duration"])
 
-    def on_recover(self, sim: Any, dev: Deviation) -> None:
+    def on_recover(self, sim: KindSim, dev: Deviation) -> None:
         """Nothing to undo: the open-ended activity is simply abandoned."""
 
-    def on_deadline(self, sim: Any, dev: Deviation, t: float) -> None:
+    def on_deadline(self, sim: KindSim, dev: Deviation, t: float) -> None:
         sim.world.apply_effects(removes=(self.predicate,))
         sim.person.end_special(dev, t)
 
@@ -68,13 +69,13 @@ class Distraction(_Attention):
     predicate = "distracted(person)"
     fix_text = "Back to the task"
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         rng = sim.deviations.rng
         target = DISTRACTORS[int(rng.integers(len(DISTRACTORS)))]
         duration = 15.0 + 25.0 * rng.random()
         return {"target": target, "duration": duration, **given}
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         person = sim.person
         person.directed = chosen.id
         person.pending_onsets.append(dev)
@@ -94,10 +95,10 @@ class Hesitation(_Attention):
     predicate = "hesitating(person)"
     fix_text = "Go on with"
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         return {"duration": 8.0 + 12.0 * sim.deviations.rng.random(), **given}
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         person, rng = sim.person, sim.deviations.rng
         person.directed = chosen.id
         person.pending_onsets.append(dev)

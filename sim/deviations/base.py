@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from proassist.scenarios.model import DEVIATION_KINDS, Duration, Procedure, Step
+from proassist.sim.deviations.interface import KindSim
 
 #: Minimum seconds between onset and deadline (time to notice, speak and react).
 MIN_WINDOW: float = 6.0
@@ -133,27 +134,27 @@ class DeviationKind:
         """Whether the kind can affect ``step`` at all (static check)."""
         raise NotImplementedError
 
-    def candidates(self, sim: Any, chosen: Step) -> list[str]:
+    def candidates(self, sim: KindSim, chosen: Step) -> list[str]:
         """Plan step ids this kind could affect now, when ``chosen`` is about to start."""
         return [chosen.id] if self.applies(chosen, sim.procedure) else []
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         """The deviation's parameters (``given`` from a script override defaults)."""
         return dict(given)
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         """Make the person act out the deviation instead of starting ``chosen`` normally."""
         raise NotImplementedError
 
-    def at_onset(self, sim: Any, dev: Deviation) -> None:
+    def at_onset(self, sim: KindSim, dev: Deviation) -> None:
         """Change the world when the deviation becomes visible (default: fault predicate)."""
         sim.world.apply_effects(adds=(fault(dev),))
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         """The recovery steps."""
         raise NotImplementedError
 
-    def window(self, sim: Any, dev: Deviation) -> float:
+    def window(self, sim: KindSim, dev: Deviation) -> float:
         """Seconds from onset to deadline (default: until the first dependent step ends)."""
         return sim.expected_window(dev.step)
 
@@ -161,13 +162,13 @@ class DeviationKind:
         """Predicates that hold once resolved (default: the fault predicate is gone)."""
         return (f"not {fault(dev)}",)
 
-    def on_recover(self, sim: Any, dev: Deviation) -> None:
+    def on_recover(self, sim: KindSim, dev: Deviation) -> None:
         """Called when recovery starts (e.g. to undo a running step's wrong effects)."""
         act = dev.activity
         if act is not None:
             act.restore_effects()
 
-    def on_deadline(self, sim: Any, dev: Deviation, t: float) -> None:
+    def on_deadline(self, sim: KindSim, dev: Deviation, t: float) -> None:
         """Called when the deadline passes unresolved (after ``deadline_missed``)."""
 
 

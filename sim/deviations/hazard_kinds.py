@@ -6,8 +6,6 @@ the taxonomy order of DESIGN.md (omission ... hesitation, then safety).
 
 from __future__ import annotations
 
-from typing import Any
-
 from proassist.scenarios.model import Procedure, Step
 from proassist.sim.deviations.base import (
     Deviation,
@@ -16,6 +14,7 @@ from proassist.sim.deviations.base import (
     redo_step,
     register_deviation,
 )
+from proassist.sim.deviations.interface import KindSim
 from proassist.sim.deviations.step_kinds import Omission
 
 
@@ -34,10 +33,10 @@ class Safety(Omission):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return bool(step.safety_critical)
 
-    def at_onset(self, sim: Any, dev: Deviation) -> None:
+    def at_onset(self, sim: KindSim, dev: Deviation) -> None:
         sim.world.apply_effects(adds=(fault(dev),))
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         r = redo_step(sim.index.steps[dev.step], dev)
         r.removes = (*r.removes, fault(dev))
         return [r]

@@ -17,6 +17,7 @@ from proassist.sim.deviations.base import (
     redo_step,
     register_deviation,
 )
+from proassist.sim.deviations.interface import KindSim
 from proassist.sim.person.kinematics import carried_object
 from proassist.sim.world import split_effects
 
@@ -24,7 +25,7 @@ from proassist.sim.world import split_effects
 SETTING_LADDER: tuple[str, ...] = ("low", "medium", "high", "max")
 
 
-def _name(sim: Any, obj: str) -> str:
+def _name(sim: KindSim, obj: str) -> str:
     for o in sim.procedure.objects:
         if o.id == obj:
             return o.name
@@ -55,15 +56,15 @@ class Omission(DeviationKind):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return not step.optional and not step.safety_critical
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         sim.person.believe(chosen.id)
         sim.person.pending_onsets.append(dev)
         sim.person.decide(t, nested=True)
 
-    def at_onset(self, sim: Any, dev: Deviation) -> None:
+    def at_onset(self, sim: KindSim, dev: Deviation) -> None:
         """Nothing changes: the step's effects are simply missing."""
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         return [redo_step(sim.index.steps[dev.step], dev)]
 
     def resolved_when(self, dev: Deviation) -> tuple[str, ...]:
@@ -87,7 +88,7 @@ class Order(DeviationKind):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return not step.optional and bool(step.after)
 
-    def candidates(self, sim: Any, chosen: Step) -> list[str]:
+    def candidates(self, sim: KindSim, chosen: Step) -> list[str]:
         person, idx = sim.person, sim.index
         avail = set(person.available())
         out = []
@@ -100,19 +101,19 @@ class Order(DeviationKind):
         return out
 
     @staticmethod
-    def _unmet(sim: Any, sid: str) -> list[str]:
+    def _unmet(sim: KindSim, sid: str) -> list[str]:
         p = sim.person
         return [a for a in sim.index.info[sid].after if a not in p.believed and a not in p.skipped]
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         unmet = self._unmet(sim, step.id)
         return {"before": unmet[0] if unmet else "", **given}
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         sim.person.pending_onsets.append(dev)
         sim.person.start_step(sim.index.steps[dev.step], t, dev=dev)
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         step = sim.index.steps[dev.step]
         before = sim.index.steps.get(dev.params.get("before", ""))
         first = f"; first: {before.instruction}" if before is not None else ""
@@ -127,10 +128,10 @@ class Order(DeviationKind):
             )
         ]
 
-    def window(self, sim: Any, dev: Deviation) -> float:
+    def window(self, sim: KindSim, dev: Deviation) -> float:
         return sim.index.info[dev.step].cost * sim.profile.speed
 
-    def on_recover(self, sim: Any, dev: Deviation) -> None:
+    def on_recover(self, sim: KindSim, dev: Deviation) -> None:
         sim.person.forget(dev.step)
         sim.person.botched.discard(dev.step)
 
@@ -160,14 +161,14 @@ class Substitution(DeviationKind):
                 out[oid] = alts
         return out
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         opts = self._options(step, sim.procedure)
         obj = given.get("object") if given.get("object") in opts else next(iter(opts))
         alts = opts[obj]
         sub = given.get("substitute") or alts[int(sim.deviations.rng.integers(len(alts)))]
         return {**given, "object": obj, "substitute": sub}
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         obj, sub = dev.params["object"], dev.params["substitute"]
         act = sim.person.start_step(chosen, t, dev=dev, swap=(obj, sub))
         act.save_effects()
@@ -176,7 +177,7 @@ class Substitution(DeviationKind):
         act.triggers.append((act.phase_start("grasp") or t, dev))
         act.triggers.sort(key=lambda x: x[0])
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         step = sim.index.steps[dev.step]
         obj, sub = dev.params["object"], dev.params["substitute"]
         adds, removes = split_effects(step.effects)
@@ -218,13 +219,13 @@ class Placement(DeviationKind):
         obj, dest = carried_object(step, adds)
         return (obj, dest) if obj is not None and dest and f"at({obj},{dest})" in adds else None
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         obj, right = self._target(step)
         options = [f.id for f in sim.layout.fixtures if f.id not in (right, step.location)]
         wrong = given.get("wrong") or options[int(sim.deviations.rng.integers(len(options)))]
         return {**given, "object": obj, "fixture": right, "wrong": wrong}
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         obj, right, wrong = dev.params["object"], dev.params["fixture"], dev.params["wrong"]
         act = sim.person.start_step(chosen, t, dev=dev)
         act.save_effects()
@@ -235,7 +236,7 @@ class Placement(DeviationKind):
         act.triggers.append((act.phase_start("place") or t, dev))
         act.triggers.sort(key=lambda x: x[0])
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         obj, right, wrong = dev.params["object"], dev.params["fixture"], dev.params["wrong"]
         return [
             RecoveryStep(
@@ -258,7 +259,7 @@ class Placement(DeviationKind):
 class _Midstep(DeviationKind):
     """Base of kinds that go wrong while operating (onset: the operate/wait phase starts)."""
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         act = sim.person.start_step(chosen, t, dev=dev)
         when = act.phase_start("operate") or act.phase_start("wait") or t
         act.triggers.append((when, dev))
@@ -280,14 +281,14 @@ class Measurement(_Midstep):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return "amount" in step.params or "amount_value" in step.params
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         factor = float(given.get("factor") or (0.5 if sim.deviations.rng.random() < 0.5 else 2.0))
         value = step.params.get("amount_value")
         amount = str(step.params.get("amount", value))
         wrong = f"{float(value) * factor:g}" if isinstance(value, (int, float)) else f"{factor:g}x"
         return {"amount": amount, "factor": factor, "wrong_amount": wrong, **given}
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         step = sim.index.steps[dev.step]
         mean = step.duration.mean
         return [
@@ -317,16 +318,16 @@ class Timing(DeviationKind):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return float(step.params.get("min_time", 0) or 0) > 0
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         frac = float(given.get("fraction") or 0.3 + 0.4 * sim.deviations.rng.random())
         min_time = float(step.params["min_time"])
         return {"min_time": min_time, "fraction": frac, "actual": min_time * frac, **given}
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         act = sim.person.start_step(chosen, t, dev=dev, wait_scale=dev.params["fraction"])
         act.onset_at_end.append(dev)
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         step = sim.index.steps[dev.step]
         rest = dev.params["min_time"] - dev.params["actual"]
         text = f"Not done yet: {step.instruction} (about {rest:.0f} s more)"
@@ -357,7 +358,7 @@ class Setting(_Midstep):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return "setting" in step.params
 
-    def make_params(self, sim: Any, step: Step, given: dict[str, Any]) -> dict[str, Any]:
+    def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         setting = step.params["setting"]
         rng = sim.deviations.rng
         if isinstance(setting, (int, float)) and not isinstance(setting, bool):
@@ -370,7 +371,7 @@ class Setting(_Midstep):
             wrong = f"not {setting}"
         return {"setting": setting, "wrong_setting": wrong, **given}
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         step = sim.index.steps[dev.step]
         text = f"Set it to {dev.params['setting']}, not {dev.params['wrong_setting']}"
         return [
@@ -399,11 +400,11 @@ class Repetition(DeviationKind):
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return not step.optional and not step.safety_critical
 
-    def start(self, sim: Any, dev: Deviation, chosen: Step, t: float) -> None:
+    def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         act = sim.person.start_step(chosen, t)
         act.repeat = dev
 
-    def recovery(self, sim: Any, dev: Deviation) -> list[RecoveryStep]:
+    def recovery(self, sim: KindSim, dev: Deviation) -> list[RecoveryStep]:
         step = sim.index.steps[dev.step]
         text = f"Stop, this was already done ({step.instruction}); undo the extra"
         mean = max(1.5, 0.4 * step.duration.mean)
@@ -418,5 +419,5 @@ class Repetition(DeviationKind):
             )
         ]
 
-    def window(self, sim: Any, dev: Deviation) -> float:
+    def window(self, sim: KindSim, dev: Deviation) -> float:
         return sim.index.info[dev.step].cost * sim.profile.speed

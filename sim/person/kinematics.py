@@ -47,7 +47,15 @@ _PRIORITY = {"in": 0, "on": 1, "at": 2}
 
 
 def half_height(obj: ObjectSpec) -> float:
-    """Half the height of an object from its shape and size."""
+    """Half the vertical extent of an object from its shape and size.
+
+    The one definition used by the person's kinematics and the renderer
+    (:mod:`proassist.sim.render.objects` re-exports it). ``size`` is the box
+    half-extents, ``(radius, half_height, _)`` for a cylinder, ``(radius, _, _)`` for a
+    sphere and ``(radius, half_cylinder_length, _)`` for an upright capsule, whose half
+    height is then ``radius + half_cylinder_length`` (a cap on each end; pybullet's
+    ``GEOM_CAPSULE`` takes ``length`` = the cylinder length, caps excluded).
+    """
     sx, sy, sz = obj.size
     if obj.shape == "cylinder":
         return sy

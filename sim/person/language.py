@@ -1,7 +1,9 @@
 """How the simulated person understands a free-text assistant utterance.
 
 The person matches the words of the utterance to the words of each step (instruction,
-id, object names) and infers the intent from keywords. Deterministic, no model.
+id, object names) and infers the intent from keywords. Deterministic, no model. Text is
+first folded to ASCII by :func:`proassist.sim.messages.fold_text` (the shared text
+rules), so "café" matches "cafe" and an em dash separates words.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from proassist.scenarios.model import Procedure
+from proassist.sim.messages import fold_text
 
 _WORD = re.compile(r"[a-z]+")
 
@@ -75,7 +78,7 @@ INTENT_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def words(text: str) -> list[str]:
     """Lower-case content words of ``text`` (stop words removed, light stemming)."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return [stem(w) for w in _WORD.findall(fold_text(text).lower()) if w not in STOPWORDS]
 
 
 def stem(word: str) -> str:
@@ -133,8 +136,8 @@ class StepMatcher:
 
 def infer_intent(text: str) -> str | None:
     """The intent a free utterance most likely has, or ``None`` if no keyword matches."""
-    low = " " + " ".join(_WORD.findall(text.lower())) + " "
-    low_raw = text.lower()
+    low_raw = fold_text(text).lower()
+    low = " " + " ".join(_WORD.findall(low_raw)) + " "
     for intent, keys in INTENT_KEYWORDS:
         for k in keys:
             if f" {k} " in low or (" " in k and k in low_raw):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 
 from proassist.scenarios.model import ObjectSpec
+from proassist.sim.person.kinematics import half_height
 from proassist.sim.render.arms import hand_parts
 from proassist.sim.render.shapes import (
     IDENTITY,
@@ -53,11 +54,6 @@ def check_shape(obj: ObjectSpec) -> None:
         raise ValueError(f"object {obj.id!r}: shape {obj.shape!r} is not one of {SHAPES}")
 
 
-def half_height(obj: ObjectSpec) -> float:
-    """Half of the object's vertical extent."""
-    return {"box": obj.size[2], "sphere": obj.size[0]}.get(obj.shape, obj.size[1])
-
-
 def half_width(obj: ObjectSpec) -> tuple[float, float]:
     """Horizontal half-extents (x, y) of the object."""
     if obj.shape == "box":
@@ -72,8 +68,8 @@ def _primitive(obj: ObjectSpec, pos: Vec3, rgba: tuple, scale_h: float = 1.0) ->
         return Part("box", (s[0], s[1], s[2] * scale_h), pos, rgba)
     if obj.shape == "sphere":
         return Part("sphere", (s[0] * min(1.0, scale_h * 1.5), 0, 0), pos, rgba)
-    if obj.shape == "capsule":  # a capsule's half height includes its caps
-        return Part("capsule", (s[0], max(s[1] * scale_h, s[0]), 0), pos, rgba)
+    if obj.shape == "capsule":  # Part's capsule half height includes its caps
+        return Part("capsule", (s[0], max(half_height(obj) * scale_h, s[0]), 0), pos, rgba)
     return Part("cylinder", (s[0], s[1] * scale_h, 0), pos, rgba)
 
 

@@ -29,20 +29,21 @@ TinyRenderer on CPU, ``egl=True`` tries the EGL plugin) and ``habitat`` (needs
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from proassist.scenarios.model import Layout, ObjectSpec
+from proassist.scenarios.registry import Registry
 from proassist.sim.body import BodyState
 
 #: Frame kinds a scene can return.
 MODES: tuple[str, ...] = ("rgb", "depth", "segmentation")
 
 RendererFactory = Callable[..., Any]
-_RENDERERS: dict[str, RendererFactory] = {}
+#: Renderer backend factories, by name (``@register_renderer`` adds to it).
+RENDERERS: Registry[RendererFactory] = Registry("renderer")
 
 
 def register_renderer(name: str) -> Callable[[RendererFactory], RendererFactory]:
@@ -51,31 +52,26 @@ def register_renderer(name: str) -> Callable[[RendererFactory], RendererFactory]
     The factory is called with ``width, height, modes, fov, near, far, egl`` and returns
     an object with ``build(layout, objects) -> dict[str, int]``,
     ``render(body, predicates) -> dict[str, ndarray]`` and ``close()``.
+
+    Raises:
+        proassist.scenarios.registry.RegistryError: If ``name`` is taken.
     """
-
-    def deco(factory: RendererFactory) -> RendererFactory:
-        _RENDERERS[name] = factory
-        return factory
-
-    return deco
+    return RENDERERS.register(name)
 
 
 def renderer_names() -> list[str]:
     """Sorted names of the registered renderers."""
-    return sorted(_RENDERERS)
+    return sorted(RENDERERS.names())
 
 
 def get_renderer(name: str) -> RendererFactory:
     """Return the renderer factory registered as ``name``.
 
     Raises:
-        ValueError: Naming the known renderers (with close matches) if ``name`` is unknown.
+        proassist.scenarios.registry.RegistryError: A ``ValueError`` naming the known
+            renderers (with close matches) if ``name`` is unknown.
     """
-    if name not in _RENDERERS:
-        close = difflib.get_close_matches(name, list(_RENDERERS), n=2)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown renderer {name!r}{hint} (expected one of {renderer_names()})")
-    return _RENDERERS[name]
+    return RENDERERS.get(name)
 
 
 @register_renderer("pybullet")

@@ -19,12 +19,12 @@ up (unknown kinds fall back to a plain box unless ``strict``).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from proassist.scenarios.model import Fixture, Layout
+from proassist.scenarios.registry import Registry
 
 Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
@@ -149,7 +149,8 @@ def front_axis(fx: Fixture) -> tuple[float, float]:
 
 
 FixtureBuilder = Callable[[_Frame, Layout], list[Part]]
-_FIXTURE_BUILDERS: dict[str, FixtureBuilder] = {}
+#: Fixture builders, by fixture kind (``@fixture_kind`` adds to it).
+FIXTURE_BUILDERS: Registry[FixtureBuilder] = Registry("fixture kind")
 
 
 def fixture_kind(*kinds: str) -> Callable[[FixtureBuilder], FixtureBuilder]:
@@ -157,7 +158,7 @@ def fixture_kind(*kinds: str) -> Callable[[FixtureBuilder], FixtureBuilder]:
 
     def deco(fn: FixtureBuilder) -> FixtureBuilder:
         for k in kinds:
-            _FIXTURE_BUILDERS[k] = fn
+            FIXTURE_BUILDERS.add(k, fn)
         return fn
 
     return deco
@@ -171,20 +172,17 @@ def fixture_builder(kind: str, strict: bool = False) -> FixtureBuilder:
         strict: Raise on an unknown kind instead of falling back to a plain box.
 
     Raises:
-        KeyError: With close matches, if ``strict`` and ``kind`` is not registered.
+        proassist.scenarios.registry.RegistryError: A ``KeyError`` with close
+            matches, if ``strict`` and ``kind`` is not registered.
     """
-    if kind in _FIXTURE_BUILDERS:
-        return _FIXTURE_BUILDERS[kind]
-    if strict:
-        close = difflib.get_close_matches(kind, list(_FIXTURE_BUILDERS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown fixture kind {kind!r}{hint} (known: {sorted(_FIXTURE_BUILDERS)})")
-    return _FIXTURE_BUILDERS["box"]
+    if kind in FIXTURE_BUILDERS or strict:
+        return FIXTURE_BUILDERS.get(kind)
+    return FIXTURE_BUILDERS.get("box")
 
 
 def fixture_kinds() -> list[str]:
     """Sorted names of the registered fixture kinds."""
-    return sorted(_FIXTURE_BUILDERS)
+    return sorted(FIXTURE_BUILDERS.names())
 
 
 def fixture_parts(fx: Fixture, layout: Layout) -> list[Part]:

@@ -94,7 +94,7 @@ def test_unknown_metric_and_episode_exit_2(tmp_path: Path) -> None:
     code, _, err = run_cli(
         ["plot", str(sweep_dir()), "--out", str(tmp_path), "--metrics", "g_maen"]
     )
-    assert code == 2 and "did you mean g_mean" in err
+    assert code == 2 and "did you mean 'g_mean'" in err
     code, _, err = run_cli(["plot", str(sweep_dir()), "--out", str(tmp_path), "--episode", "zz"])
     assert code == 2 and "expected a unit_id or an index" in err
 

@@ -11,7 +11,8 @@ from test_plots_helpers import FIGURES, LABELS, eval_dir, eval_plot, run_cli, sw
 from proassist.analysis.metrics.scores import list_metrics
 from proassist.analysis.plots.data import load_run_dir
 from proassist.analysis.plots.figures import DEFAULT_METRICS
-from proassist.analysis.plots.report import cell, replay_kwargs
+from proassist.analysis.plots.report import cell
+from proassist.analysis.replay import replay_kwargs
 
 
 class _Refs(HTMLParser):

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from test_sweep_helpers import HERE, write_spec
 
 from proassist.analysis.sweeps.runner import run_sweep
@@ -112,3 +113,53 @@ def test_sigterm_stops_workers_and_keeps_rows(tmp_path: Path) -> None:
     _, err = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, err.decode()
     assert _complete_lines(out / "results.jsonl") == N_UNITS and kept >= 4
+
+
+def _children(pid: int) -> list[int]:
+    """Pids of the live (non-zombie) processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _proc_field(int(entry.name), "PPid") == str(pid):
+            out.append(int(entry.name))
+    return out
+
+
+def _proc_field(pid: int, field: str) -> str | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(f"{field}:"):
+            return line.split(":", 1)[1].split()[0]
+    return None
+
+
+def _running(pid: int) -> bool:
+    state = _proc_field(pid, "State")
+    return state is not None and state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_sigkill_of_the_driver_leaves_no_worker(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path / "s.yaml", seeds=6, unit="slow_unit")
+    env = {**os.environ, "PYTHONPATH": str(HERE), "SWEEP_TEST_SLEEP": "0.5"}
+    out = tmp_path / "orphans"
+    proc = _cli(spec, out, {**env, "SWEEP_TEST_BLOCK": "0"})
+    try:
+        deadline = time.monotonic() + 120
+        while _complete_lines(out / "results.jsonl") < 1:  # the workers are up and busy
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the sweep made no progress"
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2, workers
+        proc.kill()  # SIGKILL the driver only, not its process group
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while any(_running(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _running(w)], "workers outlived the driver"
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)

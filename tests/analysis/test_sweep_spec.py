@@ -56,7 +56,7 @@ BROKEN = [
     ),
     (
         GOOD.replace("policy_kwargs.period: [5.0]", "env_kwargs.obs_modes: [[rgb, rgbd]]"),
-        "grid.env_kwargs.obs_modes[0]",
+        "grid.env_kwargs.obs_modes[0][1]",
         6,
         "unknown mode 'rgbd'",
     ),
@@ -124,6 +124,26 @@ BROKEN = [
         "grid.env_kwargs.deviation_rates.order",
         7,
         "overlaps",
+    ),
+    # the env's own argument validator (proassist.envs.arguments) runs on env_kwargs
+    (GOOD + "env_kwargs: {width: 8}\n", "env_kwargs.width", 7, "must be an integer in [16"),
+    (
+        GOOD + "env_kwargs: {deviation_rates: {omision: 0.5}}\n",
+        "env_kwargs.deviation_rates.omision",
+        7,
+        "did you mean 'omission'",
+    ),
+    (
+        GOOD + "env_kwargs: {deviation_kinds: [omission, swap]}\n",
+        "env_kwargs.deviation_kinds[1]",
+        7,
+        "unknown deviation kind 'swap'",
+    ),
+    (
+        GOOD.replace("policy: [silent, periodic]", "env_kwargs.deviation_rates.ordr: [0.1]"),
+        "grid.env_kwargs.deviation_rates.ordr[0]",
+        5,
+        "did you mean 'order'",
     ),
     ("name: ok\nenv: a: b\n", "<yaml>", 2, "invalid YAML: mapping values are not allowed"),
     ("- just\n- a list\n", "<root>", 1, "must be a mapping"),

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from proassist.analysis.challenge import export_run
 from proassist.policies.learned.collect import (
     TRAIN_SEED_BASE,
     CollectOptions,
@@ -28,6 +29,7 @@ def tiny(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
     """Two short episodes (kitchen, assembly), every decision point kept."""
     out = tmp_path_factory.mktemp("collect") / "data"
     summary = collect(out, 2, seed=3, domains=["kitchen", "assembly"], options=OPTS, progress=False)
+    export_run(out, "gold")  # what ``proassist collect`` adds (the app layer)
     return out, summary
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from proassist.policies.duplex.components import Decision, PlanContext, Planner
 from proassist.policies.duplex.planners import TaskGraphPlanner, list_planners, make_planner
-from proassist.policies.registry import RegistryError
+from proassist.scenarios.registry import RegistryError
 
 
 def _ctx(env_info: dict, **kw) -> PlanContext:
@@ -15,10 +15,11 @@ def _ctx(env_info: dict, **kw) -> PlanContext:
 
 
 def test_registry() -> None:
-    assert {"task-graph", "hf"} <= set(list_planners())
+    assert {"taskgraph", "task-graph", "hf"} <= set(list_planners())
     assert isinstance(make_planner("task-graph"), Planner)
-    with pytest.raises(RegistryError, match="did you mean 'task-graph'"):
-        make_planner("taskgraph")
+    assert isinstance(make_planner("taskgraph"), Planner)
+    with pytest.raises(RegistryError, match="did you mean 'taskgraph'"):
+        make_planner("taskgrap")
 
 
 def test_initial_plan(env_info: dict) -> None:

@@ -50,7 +50,7 @@ def test_train_one_epoch_then_resume(tiny_data: Path, tmp_path: Path, capsys) ->
 
 
 def test_calibration_is_stored_and_used(tiny_data: Path, tmp_path: Path, capsys) -> None:
-    from proassist.policies.learned.assets import calibrate
+    from proassist.analysis.calibration import calibrate
     from proassist.policies.learned.interaction import LearnedInteractionModel
 
     out = tmp_path / "model"

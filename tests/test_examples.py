@@ -1,0 +1,191 @@
+"""The README's extension examples (``examples/``), run from a copy outside the repository.
+
+A new domain (``my_lab``: its own task file and layout) through ``ProAssist-v0`` with
+every shipped policy, ``proassist eval --task PATH --plugin ...`` and a sweep with
+``plugins:``; the plugin deviation kind at rate 1.0, recovered with the oracle; and
+plugin errors (a built-in name re-registered) that leave the registries usable.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import pytest
+
+import proassist.envs  # noqa: F401  (registers the ids)
+from proassist.analysis.cli import main
+from proassist.analysis.plugins import PluginError, load_plugin, load_plugins
+from proassist.policies import make_policy
+from proassist.policies.learned.assets import default_checkpoint
+from proassist.policies.rollout import rollout
+from proassist.scenarios.model import DEVIATION_KINDS
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+TASK = "my_lab/tasks/my_lab_pipetting.yaml"
+SHORT = {"max_duration": 12.0, "width": 32, "height": 32}
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``examples/`` in a temporary folder, with both plugins loaded."""
+    root = tmp_path_factory.mktemp("user") / "examples"
+    shutil.copytree(EXAMPLES, root)
+    load_plugins([str(root / "plugins/my_kind.py"), str(root / "plugins/my_assistant.py")])
+    return root
+
+
+def _policies() -> list[tuple[str, dict[str, Any]]]:
+    learned = default_checkpoint()
+    out: list[tuple[str, dict[str, Any]]] = [
+        ("silent", {}),
+        ("random", {}),
+        ("periodic", {}),
+        ("plan-timer", {}),
+        ("oracle", {}),
+        ("duplex", {"interaction": "rules"}),
+        ("monolithic", {}),
+        ("step-announcer", {}),
+    ]
+    if learned is not None:
+        out.append(("duplex", {"interaction": "learned", "checkpoint": str(learned)}))
+    return out
+
+
+@pytest.mark.parametrize(("name", "kwargs"), _policies(), ids=lambda x: str(x))
+def test_new_domain_runs_with_every_policy(examples: Path, name: str, kwargs: dict) -> None:
+    policy = make_policy(name, **kwargs)
+    env = gym.make(
+        "ProAssist-v0",
+        task=str(examples / TASK),
+        privileged=bool(policy.privileged),
+        render=bool(getattr(policy, "needs_pixels", True)),
+        obs_modes=tuple(getattr(policy, "obs_modes", ("rgb",))),
+        **SHORT,
+    )
+    try:
+        record = rollout(env, policy, seed=0)
+    finally:
+        env.close()
+    assert record["task"] == "my_lab_pipetting" and record["domain"] == "my_lab"
+    assert len(record["decisions"]) >= 2
+
+
+def test_plugin_kind_fires_and_the_oracle_recovers_it(examples: Path) -> None:
+    env = gym.make(
+        "ProAssist-v0",
+        task=str(examples / TASK),
+        privileged=True,
+        render=False,
+        deviation_rates={"contamination": 1.0},
+        deviation_kinds=["contamination"],
+        max_duration=120.0,
+    )
+    try:
+        record = rollout(env, make_policy("oracle"), seed=0)
+    finally:
+        env.close()
+    kinds = [e["kind"] for e in record["events"] if e["type"] == "deviation"]
+    resolved = [e for e in record["events"] if e["type"] == "deviation_resolved"]
+    assert kinds and set(kinds) == {"contamination"}
+    assert len(resolved) == len(kinds) and all(e.get("by") == "assistant" for e in resolved)
+    said = [d for d in record["decisions"] if d["intent"] == "correct_deviation"]
+    assert said and record["success"]
+
+
+def test_plugin_kind_in_scripted_deviations(examples: Path) -> None:
+    script = [{"kind": "contamination", "step": "attach_tip"}]
+    env = gym.make("ProAssist-v0", task=str(examples / TASK), render=False, deviation_script=script)
+    try:
+        record = rollout(env, make_policy("silent"), seed=1)
+    finally:
+        env.close()
+    devs = [e for e in record["events"] if e["type"] == "deviation"]
+    assert [(e["kind"], e["step"]) for e in devs][:1] == [("contamination", "attach_tip")]
+
+
+def test_eval_cli_with_task_path_and_plugins(examples: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval"
+    argv = ["eval", "--task", str(examples / TASK), "--policy", "step-announcer"]
+    argv += ["--episodes", "2", "--out", str(out), "--no-paired", "-e", "max_duration=15"]
+    argv += ["--plugin", str(examples / "plugins/my_assistant.py")]
+    assert main(argv) == 0
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["n_episodes"] == 2 and scores["messages_per_episode"] > 0
+    record = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
+    assert record["env_id"] == "ProAssist-v0" and record["task"] == "my_lab_pipetting"
+
+
+def test_sweep_with_plugins_and_a_task_path(examples: Path, tmp_path: Path) -> None:
+    sweep = examples / "my_lab" / "sweep.yaml"
+    sweep.write_text(
+        "name: my_lab_smoke\n"
+        "env: ProAssist-v0\n"
+        "episodes: {seeds: [0, 1]}\n"
+        "env_kwargs: {task: tasks/my_lab_pipetting.yaml, max_duration: 15,"
+        " render: false, deviation_rates: {contamination: 1.0}}\n"
+        "plugins: [../plugins/my_kind.py, ../plugins/my_assistant.py]\n"
+        "metrics: [messages_per_episode, oop_recall]\n"
+        "variants:\n"
+        "  - {policy: step-announcer}\n"
+        "  - {policy: oracle, env_kwargs.privileged: true}\n"
+    )
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(sweep), "--workers", "2", "--out", str(out), "--no-progress"]
+    assert main([*argv[:2], "--check"]) == 0
+    assert main(argv) == 0
+    rows = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows)
+    assert all("messages_per_episode" in r["scores"] for r in rows)
+
+
+def test_bad_plugin_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "clash.py"
+    bad.write_text(
+        "from proassist.policies import PolicyBase, register_policy\n"
+        "@register_policy('oracle')\n"
+        "class Mine(PolicyBase):\n"
+        "    pass\n"
+    )
+    with pytest.raises(PluginError, match=r"clash\.py.*'oracle' is already registered") as err:
+        load_plugin(str(bad))
+    assert "\n" not in str(err.value)
+    assert make_policy("oracle").privileged  # the built-in is untouched
+    argv = ["eval", "--env", "ProAssist-Kitchen-v0", "--policy", "silent", "--plugin", str(bad)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    with pytest.raises(PluginError, match="no_such_plugin_module"):
+        load_plugin("no_such_plugin_module")
+
+
+def test_builtin_kind_clash_leaves_the_registry_usable(tmp_path: Path) -> None:
+    bad = tmp_path / "kind_clash.py"
+    bad.write_text(
+        "from proassist.sim.deviations.base import register_deviation\n"
+        "from proassist.sim.deviations.step_kinds import Omission\n"
+        "@register_deviation('omission')\n"
+        "class Mine(Omission):\n"
+        "    pass\n"
+    )
+    before = DEVIATION_KINDS.names()
+    with pytest.raises(PluginError, match="deviation kind 'omission' is already registered"):
+        load_plugin(str(bad))
+    assert DEVIATION_KINDS.names() == before
+    assert type(DEVIATION_KINDS.get("omission")).__module__.startswith("proassist.sim")
+
+
+def test_plugin_kind_in_a_task_file(examples: Path) -> None:
+    from proassist.scenarios import load_scenario
+
+    text = (
+        (examples / TASK)
+        .read_text()
+        .replace("  scripted: []", "  scripted: [{kind: contamination, step: pipette_sample}]")
+    )
+    path = examples / "my_lab/tasks/my_lab_scripted.yaml"
+    path.write_text(text.replace("id: my_lab_pipetting", "id: my_lab_scripted"))
+    scenario = load_scenario(str(path))
+    assert [s.kind for s in scenario.deviations.scripted] == ["contamination"]
