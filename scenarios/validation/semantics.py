@@ -180,6 +180,57 @@ def check_params(params: dict[str, Any], path: KeyPath, ctx: Ctx) -> None:
         ctx.report(path + ("setting",), "expected a string like 'medium'")
     if "min_time" in params and not _is_pos_number(params["min_time"]):
         ctx.report(path + ("min_time",), "expected a positive number of seconds")
+    skip = params.get("skip_prob", 0.0)
+    if not (_is_number(skip) and 0 <= skip <= 1):
+        ctx.report(path + ("skip_prob",), f"expected a probability in [0, 1], got {skip!r:.60}")
+
+
+#: Parameters of scripted deviations the built-in kinds read: what each must name.
+SCRIPT_PARAM_REFS: dict[str, str] = {
+    "before": "steps",
+    "object": "objects",
+    "substitute": "objects",
+    "fixture": "fixtures",
+    "wrong": "fixtures",
+}
+#: Numeric parameters of scripted deviations (seconds or factors, >= 0).
+SCRIPT_PARAM_NUMBERS = ("duration", "fraction", "factor", "min_time", "actual", "time")
+#: Text parameters of scripted deviations.
+SCRIPT_PARAM_TEXTS = ("target", "amount", "wrong_amount", "setting", "wrong_setting")
+
+
+def check_script_params(task: dict, names: dict[str, set[str]], ctx: Ctx) -> None:
+    """Check the parameters of scripted deviations that the built-in kinds read.
+
+    Args:
+        task: The cleaned task document.
+        names: ``steps``, ``objects`` and ``fixtures`` id sets.
+        ctx: Where problems go.
+    """
+    for i, sd in items(task.get("deviations") or {}, "scripted"):
+        for key, value in (sd.get("params") or {}).items():
+            path = ("deviations", "scripted", i, "params", key)
+            problem = _script_param_problem(key, value, names)
+            if problem:
+                ctx.report(path, problem)
+
+
+def _script_param_problem(key: str, value: Any, names: dict[str, set[str]]) -> str:
+    if key in SCRIPT_PARAM_REFS:
+        known = names[SCRIPT_PARAM_REFS[key]]
+        if not isinstance(value, str) or value not in known:
+            what = SCRIPT_PARAM_REFS[key][:-1]
+            hint = did_you_mean(value, sorted(known)) if isinstance(value, str) else ""
+            return f"expected the id of a {what} of this task, got {value!r:.60}{hint}"
+    elif key in SCRIPT_PARAM_NUMBERS and not (_is_number(value) and 0 <= value < 1e9):
+        return f"expected a number in [0, 1e9), got {value!r:.60}"
+    elif key in SCRIPT_PARAM_TEXTS and not isinstance(value, str):
+        return f"expected a string, got {value!r:.60}"
+    return ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 1e300
 
 
 def _is_pos_number(value: Any) -> bool:

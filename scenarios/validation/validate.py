@@ -165,6 +165,7 @@ def _semantics(doc: dict, stem: str, fixtures: set[str], ctx: Ctx) -> set[str]:
     checks.check_objects(doc, objects, fixtures, ctx)
     checks.check_step_refs(doc, steps, names, ctx)
     checks.check_deviations(doc, steps, ctx)
+    checks.check_script_params(doc, {**names, "steps": set(steps)}, ctx)
     acyclic = checks.check_cycles(doc, steps, ctx)
     reach.check_predicates(doc, names, ctx)
     initial = reach.initial_state(doc, ctx)
