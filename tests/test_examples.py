@@ -189,3 +189,32 @@ def test_plugin_kind_in_a_task_file(examples: Path) -> None:
     path.write_text(text.replace("id: my_lab_pipetting", "id: my_lab_scripted"))
     scenario = load_scenario(str(path))
     assert [s.kind for s in scenario.deviations.scripted] == ["contamination"]
+
+
+def test_sweep_runs_every_shipped_policy_on_the_new_domain(examples: Path, tmp_path: Path) -> None:
+    learned = default_checkpoint()
+    variants = [
+        "{policy: silent}",
+        "{policy: random}",
+        "{policy: periodic}",
+        "{policy: plan-timer}",
+        "{policy: oracle}",
+        "{policy: duplex, policy_kwargs.interaction: rules}",
+        "{policy: monolithic}",
+    ]
+    if learned is not None:
+        variants.append(
+            f"{{policy: duplex, policy_kwargs.interaction: learned,"
+            f" policy_kwargs.checkpoint: '{learned}'}}"
+        )
+    sweep = examples / "my_lab" / "every_policy.yaml"
+    sweep.write_text(
+        "name: my_lab_every_policy\nenv: ProAssist-v0\nepisodes: {seeds: [0]}\n"
+        "env_kwargs: {task: tasks/my_lab_pipetting.yaml, max_duration: 10,"
+        " width: 32, height: 32}\n"
+        "variants:\n" + "".join(f"  - {v}\n" for v in variants)
+    )
+    out = tmp_path / "every"
+    assert main(["sweep", str(sweep), "--workers", "2", "--out", str(out), "--no-progress"]) == 0
+    rows = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == len(variants) and all(r["status"] == "ok" for r in rows), rows
