@@ -18,6 +18,17 @@ from proassist.scenarios.model import MAX_STEPS, PersonProfile, Scenario, Script
 from proassist.sim.engine import Simulation
 from proassist.sim.messages import INTENTS, Message
 
+#: ``info`` keys of every env: what the assistant could observe anyway (the step count,
+#: the observation's time, the task and its plan ids) and the reward paid on the step.
+PUBLIC_INFO_KEYS: tuple[str, ...] = ("step_index", "time", "task", "plan", "reward_breakdown")
+#: ``info`` keys added with ``privileged=True`` (ground truth).
+PRIVILEGED_INFO_KEYS: tuple[str, ...] = (
+    "events_new",
+    "active_deviations",
+    "current_step",
+    "completed_steps",
+)
+
 
 class ProAssistEnv(gym.Env):
     """A person works through a procedure; the agent is the assistant that watches.
@@ -51,12 +62,22 @@ class ProAssistEnv(gym.Env):
     field and what it expects.
 
     ## Rewards
-    Per step, the sum of (weights overridable with ``reward_weights``):
+    Four terms (weights overridable with ``reward_weights``): ``interrupt`` -0.05 per
+    interruption (the cost of talking, observable); and three ground-truth terms:
     ``success`` +10 when the task ends successfully; ``recovery`` +2 per deviation the
     person recovers from after an assistant message (assisted recovery); ``false_alarm``
     -1 per correcting message (correct_deviation, warn, re_engage) while no deviation
-    is active on the named step; ``interrupt`` -0.05 per interruption (cost of talking).
-    ``info["reward_breakdown"]`` holds the terms of the step.
+    is active on the named step. Without ``privileged=True`` (the default) the reward
+    reveals nothing the assistant could not observe: each step pays only ``interrupt``
+    (so the reward is the same for the same action), and the ground-truth terms are
+    paid as one outcome sum at the final step (terminated or truncated; an episode cut
+    short from outside, e.g. by a ``TimeLimit`` wrapper, never pays it). With
+    ``privileged=True`` every term is paid on the step that earns it (for oracles and
+    RL with a privileged critic). The episode return is the same in both modes for the
+    same seed and actions. ``info["reward_breakdown"]`` holds the terms paid on the
+    step (every term a key; without privileged info the ground-truth ones are 0.0
+    until the final step, which holds their episode totals); see
+    :mod:`proassist.envs.rewards`.
 
     ## Starting state
     ``reset(seed=..., options={"task": name_or_path})`` picks the task (the option,
@@ -98,6 +119,9 @@ class ProAssistEnv(gym.Env):
     ## Version history
     v0: first release. ``ProAssist-v0`` (any task file, any domain) and task paths
     were added without changing the episodes of the existing ids.
+    Reward hygiene (issue 10): without privileged info the ground-truth reward terms
+    are paid at the final step instead of when earned; returns, records and event logs
+    are unchanged.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
@@ -179,7 +203,7 @@ class ProAssistEnv(gym.Env):
             max_duration=self.max_duration,
         )
         self._sim.reset()
-        self._rewards = RewardTracker(self.reward_weights)
+        self._rewards = RewardTracker(self.reward_weights, privileged=self.privileged)
         self._decisions = []
         self._step_index = 0
         self._event_cursor = 0
@@ -202,9 +226,11 @@ class ProAssistEnv(gym.Env):
         self._sim.step(message)
         self._step_index += 1
         new = self._new_events()
-        breakdown = self._rewards.step(new, message is not None, false_alarm, self._sim)
-        obs = self._observation()
         terminated, truncated = self._ended()
+        breakdown = self._rewards.step(
+            new, message is not None, false_alarm, final=terminated or truncated
+        )
+        obs = self._observation()
         return (
             obs,
             float(sum(breakdown.values())),
@@ -264,7 +290,10 @@ class ProAssistEnv(gym.Env):
 
     @property
     def simulation(self) -> Simulation:
-        """The running :class:`Simulation` (privileged access for tests and oracles)."""
+        """The running :class:`Simulation` (privileged access for tests and oracles).
+
+        A non-privileged assistant must not read it (``tests/envs/test_leakage.py``).
+        """
         if self._sim is None:
             raise RuntimeError("no episode yet: call reset()")
         return self._sim
@@ -344,6 +373,7 @@ class ProAssistEnv(gym.Env):
     def _info(
         self, new_events: list[dict[str, Any]], breakdown: dict[str, float]
     ) -> dict[str, Any]:
+        """:data:`PUBLIC_INFO_KEYS` (observable), plus ground truth when privileged."""
         info: dict[str, Any] = {
             "step_index": self._step_index,
             "time": float(self._sim.time),

@@ -199,3 +199,50 @@ def test_person_profile_dict_round_trips_through_the_record() -> None:
     assert again.unwrapped.person == env.unwrapped.person
     with pytest.raises(ValueError, match="unknown person field"):
         gym.make("ProAssist-Kitchen-v0", person={"patience_level": 3})
+
+
+def _reward_episode(privileged: bool, seed: int, **kwargs: object) -> tuple[list, list, dict]:
+    """Rewards, breakdowns and the record of one episode of mixed actions."""
+    env = gym.make(
+        "ProAssist-Kitchen-v0",
+        render=False,
+        privileged=privileged,
+        deviation_rates={"omission": 0.3, "order": 0.2, "substitution": 0.2},
+        **kwargs,
+    )
+    env.reset(seed=seed)
+    rewards, breakdowns, done, n = [], [], False, 0
+    while not done:
+        speak = {"decision": 1, "intent": (1, 2, 3, 5)[n % 4], "step": n % 6, "text": ""}
+        _, r, term, trunc, info = env.step(speak if n % 3 == 1 else SILENT)
+        rewards.append(r)
+        breakdowns.append(info["reward_breakdown"])
+        done, n = term or trunc, n + 1
+    record = env.unwrapped.episode_record(policy="mixed")
+    env.close()
+    return rewards, breakdowns, record
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_outcome_reward_is_paid_at_the_end_without_privileged_info(seed: int) -> None:
+    """Same return and record in both modes; only the privileged one pays terms early."""
+    pub_r, pub_b, pub_rec = _reward_episode(False, seed)
+    priv_r, priv_b, priv_rec = _reward_episode(True, seed)
+    for key in set(pub_rec) - {"env_kwargs"}:  # records and event logs do not change
+        assert pub_rec[key] == priv_rec[key], key
+    assert sum(pub_r) == pytest.approx(sum(priv_r), abs=1e-9)
+    for term in ("success", "recovery", "false_alarm", "interrupt"):
+        assert sum(b[term] for b in pub_b) == pytest.approx(sum(b[term] for b in priv_b))
+    assert all(r in (0.0, -0.05) for r in pub_r[:-1])  # only the cost of talking
+    assert any(b["false_alarm"] for b in priv_b[:-1])  # earned before the end
+    assert pub_b[-1]["false_alarm"] == pytest.approx(sum(b["false_alarm"] for b in priv_b))
+
+
+def test_reward_weights_apply_in_both_modes() -> None:
+    weights = {"false_alarm": -3.0, "interrupt": -0.5, "success": 1.0}
+    pub_r, pub_b, _ = _reward_episode(False, 0, reward_weights=weights)
+    priv_r, priv_b, _ = _reward_episode(True, 0, reward_weights=weights)
+    assert {r for r in pub_r[:-1]} == {0.0, -0.5}
+    assert set(pub_b[-1]) == {"success", "recovery", "false_alarm", "interrupt"}
+    assert pub_b[-1]["false_alarm"] % 3.0 == 0.0 and pub_b[-1]["false_alarm"] < 0
+    assert sum(pub_r) == pytest.approx(sum(priv_r), abs=1e-9)
