@@ -2,8 +2,11 @@
 
 :mod:`.scores` (decision level, the metric registry, episode and pooled scores),
 :mod:`.content` (content score g), :mod:`.timing` (time matching, STS), :mod:`.oop`
-(OOP detection and recovery), :mod:`.stats` (bootstrap CIs, the paired assistance
-effect) and :mod:`.text_similarity` (MiniLM, loaded lazily). Gold moments come from
+(content-aware OOP detection, OOP precision, recovery), :mod:`.understanding` (what the
+simulated person understood from a message), :mod:`.balanced` (PWR-comparable
+``pwr_*`` instances), :mod:`.stats` (bootstrap CIs, the paired assistance effect,
+paired differences between assistants), :mod:`.closed_loop` (net assistance, the
+headline) and :mod:`.text_similarity` (MiniLM, loaded lazily). Gold moments come from
 :mod:`proassist.sim.gold`.
 """
 

@@ -49,11 +49,14 @@ def is_free_text(action: Mapping[str, Any]) -> bool:
 
 
 def is_correcting(action: Mapping[str, Any]) -> bool:
-    """Whether a message signals an OOP detection: a correcting intent or free text."""
+    """Content-blind OOP signal (``oop_recall_any``, false alarms): a correcting intent or
+    any free text. Content-aware detection: :mod:`.oop`."""
     return action.get("intent") in CORRECTING_INTENTS or is_free_text(action)
 
 
-def _step_right(action: Mapping[str, Any], moment: GoldMoment) -> bool:
+def step_right(action: Mapping[str, Any], moment: GoldMoment) -> bool:
+    """Whether the action names the moment's step (or a recovery step; no step when the
+    moment has none)."""
     step = action.get("step")
     if moment.step is None:
         return step is None
@@ -71,7 +74,7 @@ def content_score(
         text_sim: Free-text similarity (pred, gold) -> [0, 1]; MiniLM when None.
     """
     if action.get("intent"):
-        right_step = _step_right(action, moment)
+        right_step = step_right(action, moment)
         return STRUCTURED_CREDIT[(right_step, action["intent"] == moment.intent)]
     if is_free_text(action):
         sim = text_sim or default_text_sim()

@@ -2,9 +2,9 @@
 
 Gold intervention moments and windows: :mod:`proassist.sim.gold` (defaults in
 :class:`~proassist.sim.gold.GoldConfig`). Split modules, re-exported here:
-:mod:`.metrics_content` (content score g), :mod:`.metrics_time` (matching, STS),
-:mod:`.metrics_oop` (OOP detection, recovery), :mod:`.stats` (bootstrap, assistance
-effect).
+:mod:`.content` (content score g), :mod:`.timing` (matching, STS), :mod:`.oop`
+(OOP detection, recovery), :mod:`.balanced` (PWR-comparable instances), :mod:`.stats`
+and :mod:`.closed_loop` (bootstrap, assistance effect, net assistance).
 
 Decision level (PWR; the EgoProactive challenge scorer), interrupt = positive, with
 TP/FP/TN/FN pooled over episodes. Three countings: the headline ``if1, sf1, g_mean,
@@ -23,6 +23,15 @@ point inside a window is gold-interrupt); ``chunk_*`` count 8 s chunks:
   score of the action against the decision point's gold moment
   (:func:`.metrics_content.content_score`: structured 1 / 0.5 / 0.25 / 0; free text
   ``max(0, cos)`` of all-MiniLM-L6-v2 embeddings).
+- PWR-comparable (``pwr_*``, :mod:`.balanced`): the same formulas on a balanced
+  instance set per episode (each gold moment's anchor decision point and as many
+  sampled gold-silent points, seeded by the record), so a 50/50 coin scores ≈ 0.5.
+- OOP (:mod:`.oop`): ``oop_recall`` counts a deviation only when a correcting message
+  names its step or a recovery step within ±tol of onset (content-aware);
+  ``oop_recall_any`` is the content-blind PWR definition; ``oop_precision`` = correcting
+  messages addressing an active deviation / correcting messages.
+- Closed loop: the paired ``assistance_effect_*`` and ``net_assistance`` are computed
+  against silent episodes of the same seeds (:mod:`.stats`, :mod:`.closed_loop`).
 
 Episode-level metrics are registered with :func:`register_metric`: each is a function of
 the *summed* additive statistics of :func:`episode_stats` (so it applies to one episode
@@ -41,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from proassist.analysis.metrics.balanced import balanced_counts
 from proassist.analysis.metrics.content import (
     content_score,
     episode_minutes,
@@ -51,6 +61,7 @@ from proassist.analysis.metrics.oop import (
     false_alarms,
     latency_distribution,
     oop_detections,
+    oop_precision_counts,
     recoveries,
     task_success,
 )
@@ -259,7 +270,7 @@ def collapse_windows(
     return gold_out, pred_out
 
 
-def _decision_stats(record, content, times, config: GoldConfig, text_sim) -> dict[str, float]:
+def _decision_stats(record, content, times, moments, config: GoldConfig, text_sim) -> dict:
     gold = [m is not None for m in content]
     pred = predicted_decisions(record)
     point = decision_counts(gold, pred)
@@ -272,6 +283,7 @@ def _decision_stats(record, content, times, config: GoldConfig, text_sim) -> dic
         {k: float(v) for k, v in c.items()}
         | {f"point_{k}": float(v) for k, v in point.items()}
         | {f"chunk_{k}": float(v) for k, v in chunk.items()}
+        | balanced_counts(record, times, content, moments, pred)
         | {"pqs_sum": float(sum(pqs)), "n_decisions": float(len(pqs))}
     )
 
@@ -297,9 +309,14 @@ def _oop_stats(record, moments, config: GoldConfig) -> dict[str, float]:
     rec = recoveries(record)
     lat = [d["latency"] for d in det if d["latency"] is not None]
     ttr = [r["time_to_recovery"] for r in rec if r["recovered"]]
+    n_correcting, n_addressed = oop_precision_counts(record, config)
     return {
-        "n_dev": float(len(det)),
+        "n_dev": float(len(rec)),
+        "n_dev_visible": float(len(det)),
         "oop_detected": float(sum(d["detected"] for d in det)),
+        "oop_detected_any": float(sum(d["detected_any"] for d in det)),
+        "oop_correcting": float(n_correcting),
+        "oop_addressed": float(n_addressed),
         "latency_sum": float(sum(lat)),
         "n_latency": float(len(lat)),
         "false_alarms": float(false_alarms(record, config, moments)),
@@ -319,7 +336,9 @@ def episode_stats(
     ``chunk_*``; ``pqs_sum, n_decisions``;
     matching ``match_m`` (matched), ``match_p`` (messages), ``match_g`` (moments),
     ``match_dt_sum, match_absdt_sum``; ``sts_sum, n_moments``; OOP ``n_dev,
-    oop_detected, latency_sum, n_latency, false_alarms``; closed loop ``recovered,
+    n_dev_visible, oop_detected`` (content-aware), ``oop_detected_any``, ``oop_correcting,
+    oop_addressed``, ``latency_sum, n_latency, false_alarms``; balanced (PWR)
+    ``pwr_tp, pwr_fp, pwr_tn, pwr_fn``; closed loop ``recovered,
     assisted, ttr_sum, deadlines_missed``; ``success, task_time`` (s), ``minutes``,
     ``messages`` (assistant messages), ``episodes`` (1).
     """
@@ -329,7 +348,7 @@ def episode_stats(
     content = [_moment_at(moments, t) for t in times]
     minutes = episode_minutes(record)
     return (
-        _decision_stats(record, content, times, cfg, text_sim)
+        _decision_stats(record, content, times, moments, cfg, text_sim)
         | _time_stats(record, moments, cfg, text_sim)
         | _oop_stats(record, moments, cfg)
         | {
@@ -348,18 +367,17 @@ def _moment_at(moments: Sequence[GoldMoment], t: float) -> GoldMoment | None:
     return moment_at(moments, t)
 
 
-for _name in ("if1", "sf1", "g_mean", "macro_f1", "precision", "recall"):
-    register_metric(_name)(lambda s, _n=_name: _f1_family(s["tp"], s["fp"], s["tn"], s["fn"])[_n])
-    register_metric(f"point_{_name}")(
-        lambda s, _n=_name: _f1_family(s["point_tp"], s["point_fp"], s["point_tn"], s["point_fn"])[
-            _n
-        ]
-    )
-    register_metric(f"chunk_{_name}")(
-        lambda s, _n=_name: _f1_family(s["chunk_tp"], s["chunk_fp"], s["chunk_tn"], s["chunk_fn"])[
-            _n
-        ]
-    )
+def _family_metric(prefix: str, name: str) -> MetricFn:
+    def metric(s: Mapping[str, Any]) -> Any:
+        counts = (s[f"{prefix}{c}"] for c in ("tp", "fp", "tn", "fn"))
+        return _f1_family(*counts)[name]
+
+    return metric
+
+
+for _prefix in ("", "point_", "chunk_", "pwr_"):
+    for _name in ("if1", "sf1", "g_mean", "macro_f1", "precision", "recall"):
+        register_metric(f"{_prefix}{_name}")(_family_metric(_prefix, _name))
 
 
 @register_metric("pqs")
@@ -418,8 +436,20 @@ def _sts(s: Mapping[str, Any]) -> Any:
 
 @register_metric("oop_recall")
 def _oop_recall(s: Mapping[str, Any]) -> Any:
-    """Deviations detected within ±tol of onset / deviations (PWR)."""
-    return _ratio(s["oop_detected"], s["n_dev"])
+    """Deviations addressed (right step, correcting) within ±tol of onset / deviations."""
+    return _ratio(s["oop_detected"], s["n_dev_visible"])
+
+
+@register_metric("oop_recall_any")
+def _oop_recall_any(s: Mapping[str, Any]) -> Any:
+    """Deviations with any correcting message within ±tol of onset / deviations (PWR)."""
+    return _ratio(s["oop_detected_any"], s["n_dev_visible"])
+
+
+@register_metric("oop_precision")
+def _oop_precision(s: Mapping[str, Any]) -> Any:
+    """Correcting messages addressing an active deviation / correcting messages."""
+    return _ratio(s["oop_addressed"], s["oop_correcting"])
 
 
 @register_metric("oop_latency_mean")
@@ -492,12 +522,14 @@ def episode_scores(
 
 def _breakdowns(records: Sequence[Mapping[str, Any]], config: GoldConfig) -> dict[str, float]:
     out: dict[str, float] = {}
-    per_kind: dict[str, list[bool]] = {}
+    per_kind: dict[str, list[tuple[bool, bool]]] = {}
     for rec in records:
         for d in oop_detections(rec, config):
-            per_kind.setdefault(str(d["kind"]), []).append(bool(d["detected"]))
+            hit = (bool(d["detected"]), bool(d["detected_any"]))
+            per_kind.setdefault(str(d["kind"]), []).append(hit)
     for kind, hits in sorted(per_kind.items()):
-        out[f"oop_recall_{kind}"] = sum(hits) / len(hits)
+        out[f"oop_recall_{kind}"] = sum(h for h, _ in hits) / len(hits)
+        out[f"oop_recall_any_{kind}"] = sum(h for _, h in hits) / len(hits)
     lat = [x for xs in latency_distribution(records, config).values() for x in xs]
     out["oop_latency_median"] = float(np.median(lat)) if lat else math.nan
     return out
@@ -514,7 +546,8 @@ def score_episodes(
 
     Every registered metric pooled over the episodes (ratio of summed
     :func:`episode_stats`), with ``<name>_ci_low`` / ``<name>_ci_high`` from a percentile
-    bootstrap over episodes; plus ``oop_recall_<kind>``, ``oop_latency_median``, the
+    bootstrap over episodes; plus ``oop_recall_<kind>`` (content-aware) and
+    ``oop_recall_any_<kind>`` (content-blind), ``oop_latency_median``, the
     pooled ``tp, fp, tn, fn`` and ``n_episodes, n_decisions, n_deviations``.
 
     Args:

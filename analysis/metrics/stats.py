@@ -15,7 +15,18 @@ per pair ``d = metric(policy episode) - metric(silent episode)`` for
 - ``task_time`` (episode duration in seconds).
 
 Reported: the mean of ``d`` as ``assistance_effect_<metric>`` with bootstrap 95 % CI
-``..._ci_low`` / ``..._ci_high`` (pairs resampled), and ``n_pairs``.
+``..._ci_low`` / ``..._ci_high`` (pairs resampled), and ``n_pairs``;
+``assistance_effect_task_time`` is in seconds (positive = the assistant made the person
+slower). Plus the headline ``net_assistance`` (:mod:`.closed_loop`):
+mean over pairs of ``(S_policy - S_silent) - λ · max(0, T_policy - T_silent) / T_max``,
+λ = 1, with its bootstrap CI.
+
+**Paired difference between two assistants** (:func:`paired_difference`): episodes of
+assistants A and B on the same ``(task, seed)`` are paired; per pair
+``d = value(A) - value(B)`` for an episode value (``task_success``, ``task_time``,
+``recovery_rate``, or any registered metric on the single episode), or for
+``net_assistance`` given the silent episodes of the same seeds
+(``d = net(A, silent) - net(B, silent)``). Reported: mean, bootstrap CI, pairs.
 """
 
 from __future__ import annotations
@@ -144,6 +155,8 @@ def assistance_effect(
         ValueError: If the episodes do not pair one-to-one by ``(task, seed)``, or
             there are none.
     """
+    from proassist.analysis.metrics.closed_loop import net_assistance_value
+
     pairs = pair_records(records_policy, records_silent)
     if not pairs:
         raise ValueError("assistance_effect needs at least one (task, seed) pair")
@@ -152,7 +165,83 @@ def assistance_effect(
     diffs = [(_episode_values(p), _episode_values(s)) for p, s in pairs]
     for name in ("task_success", "recovery_rate", "task_time"):
         d = [p[name] - s[name] for p, s in diffs if not math.isnan(p[name] - s[name])]
-        key = f"assistance_effect_{name}"
-        out[key] = float(np.mean(d)) if d else math.nan
-        out[f"{key}_ci_low"], out[f"{key}_ci_high"] = bootstrap_ci(d, gen, n_boot)
+        out |= _mean_ci(f"assistance_effect_{name}", d, gen, n_boot)
+    net = [net_assistance_value(p, s) for p, s in pairs]
+    return out | _mean_ci("net_assistance", net, gen, n_boot)
+
+
+def _mean_ci(
+    key: str, values: Sequence[float], rng: np.random.Generator, n_boot: int
+) -> dict[str, float]:
+    lo, hi = bootstrap_ci(values, rng, n_boot)
+    mean = float(np.mean(values)) if len(values) else math.nan
+    return {key: mean, f"{key}_ci_low": lo, f"{key}_ci_high": hi}
+
+
+def _value_fn(key: str) -> Callable[[Mapping[str, Any]], float]:
+    if key in ("task_success", "recovery_rate", "task_time"):
+        return lambda r: _episode_values(r)[key]
+    from proassist.analysis.metrics.scores import episode_scores, get_metric
+
+    get_metric(key)  # an unknown key fails here, with "did you mean"
+    return lambda r: episode_scores(r)[key]
+
+
+def paired_difference(
+    records_a: Sequence[Mapping[str, Any]],
+    records_b: Sequence[Mapping[str, Any]],
+    key: str,
+    records_silent: Sequence[Mapping[str, Any]] | None = None,
+    rng: np.random.Generator | None = None,
+    n_boot: int = N_BOOT,
+) -> dict[str, float]:
+    """Paired A-minus-B difference of ``key`` on the same seeds (module docstring).
+
+    Args:
+        records_a: Episodes of assistant A.
+        records_b: Episodes of assistant B, the same ``(task, seed)`` set.
+        key: ``task_success``, ``task_time``, ``recovery_rate``, a registered metric,
+            or ``net_assistance`` (needs ``records_silent``).
+        records_silent: Silent episodes of the same seeds (for ``net_assistance``).
+        rng: Bootstrap generator; ``default_rng(0)`` when None.
+        n_boot: Bootstrap resamples.
+
+    Returns:
+        ``difference`` (mean over pairs, NaN pairs left out), ``ci_low``, ``ci_high``
+        and ``n_pairs``.
+
+    Raises:
+        ValueError: If the episodes do not pair one-to-one, there are none, or
+            ``net_assistance`` is asked without ``records_silent``.
+    """
+    pairs = pair_records(records_a, records_b)
+    if not pairs:
+        raise ValueError("paired_difference needs at least one (task, seed) pair")
+    if key == "net_assistance":
+        d = _net_differences(pairs, records_silent)
+    else:
+        value = _value_fn(key)
+        d = [value(a) - value(b) for a, b in pairs]
+    d = [x for x in d if not math.isnan(x)]
+    lo, hi = bootstrap_ci(d, _rng(rng), n_boot)
+    mean = float(np.mean(d)) if d else math.nan
+    return {"difference": mean, "ci_low": lo, "ci_high": hi, "n_pairs": float(len(pairs))}
+
+
+def _net_differences(
+    pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    records_silent: Sequence[Mapping[str, Any]] | None,
+) -> list[float]:
+    from proassist.analysis.metrics.closed_loop import net_assistance_value
+
+    if records_silent is None:
+        raise ValueError("net_assistance differences need records_silent (the same seeds)")
+    silent = {_pair_key(r, "silent"): r for r in records_silent}
+    out = []
+    for a, b in pairs:
+        key = _pair_key(a, "policy")
+        if key not in silent:
+            raise ValueError(f"no silent episode for (task, seed) = {key}")
+        s = silent[key]
+        out.append(net_assistance_value(a, s) - net_assistance_value(b, s))
     return out

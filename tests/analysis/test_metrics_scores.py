@@ -14,7 +14,8 @@ from proassist.analysis.metrics.scores import episode_scores, score_episodes
 
 REQUIRED = (
     "if1 sf1 g_mean macro_f1 pqs match_precision match_recall match_f1 sts oop_recall "
-    "false_alarms_per_min recovery_rate task_success interruptions_per_min task_time"
+    "false_alarms_per_min recovery_rate task_success interruptions_per_min task_time "
+    "oop_recall_any oop_precision pwr_if1 pwr_sf1 pwr_g_mean"
 ).split()
 
 
@@ -46,7 +47,8 @@ def test_score_episodes_pooled_values_by_hand() -> None:
     for key in REQUIRED:
         assert key in s and f"{key}_ci_low" in s and f"{key}_ci_high" in s
     assert s["task_success"] == 0.5 and s["oop_recall"] == 0.5 and s["recovery_rate"] == 0.5
-    assert s["oop_recall_omission"] == 0.5
+    assert s["oop_recall_omission"] == 0.5 and s["oop_recall_any_omission"] == 0.5
+    assert s["oop_recall_any"] == 0.5 and s["oop_precision"] == 1.0
     assert s["task_time"] == 12.0
     assert s["interruptions_per_min"] == pytest.approx(1 / (24 / 60))
     assert s["false_alarms_per_min"] == 0.0

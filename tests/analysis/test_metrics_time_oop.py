@@ -111,6 +111,7 @@ def test_oop_detection_and_latency() -> None:
         ("d0", True, 1.5),
         ("d1", False, 3.0),
     ]
+    assert [d["detected_any"] for d in det] == [True, False]
     wide = oop_detections(_oop_record(), GoldConfig(oop_tolerance=3.0))
     assert [d["detected"] for d in wide] == [True, True]
 

@@ -47,9 +47,12 @@ def test_assistance_effect_on_constructed_pairs() -> None:
     assert out["assistance_effect_task_success"] == pytest.approx(1 / 3)
     assert out["assistance_effect_recovery_rate"] == pytest.approx(2 / 3)
     assert out["assistance_effect_task_time"] == pytest.approx(-4 / 3)
+    # seed 0 gained a success and lost no time; kitchen_tea's time limit is 300 s
+    assert out["net_assistance"] == pytest.approx(1 / 3)
     for k in ("task_success", "recovery_rate", "task_time"):
         lo, hi = out[f"assistance_effect_{k}_ci_low"], out[f"assistance_effect_{k}_ci_high"]
         assert lo <= out[f"assistance_effect_{k}"] <= hi
+    assert out["net_assistance_ci_low"] <= out["net_assistance"] <= out["net_assistance_ci_high"]
 
 
 def test_unpaired_or_duplicate_seeds_raise() -> None:
