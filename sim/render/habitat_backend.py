@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from proassist.scenarios.model import Layout, ObjectSpec
+from proassist.scenarios.model import Layout, ObjectSpec, Step
 from proassist.sim.body import BodyState
 from proassist.sim.render.arms import arms, hand_pose
 from proassist.sim.render.objects import DECORATIONS
@@ -119,8 +119,14 @@ class HabitatRenderer:
         obj.translation = to_habitat(PARK)
         return obj
 
-    def build(self, layout: Layout, objects: Sequence[ObjectSpec]) -> dict[str, int]:
-        """Export the scene and load it into a fresh simulator; return segmentation ids."""
+    def build(
+        self, layout: Layout, objects: Sequence[ObjectSpec], steps: Sequence[Step] = ()
+    ) -> dict[str, int]:
+        """Export the scene and load it into a fresh simulator; return segmentation ids.
+
+        ``steps`` is accepted for the renderer interface, but this backend does not draw
+        the fault indicators of :mod:`proassist.sim.render.indicators` yet.
+        """
         from proassist.sim.render.export import export_scene
 
         self._close_sim()

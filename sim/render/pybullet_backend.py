@@ -10,6 +10,9 @@ Segmentation: pybullet's mask holds body unique ids; a lookup table maps every b
 its entity's id in :attr:`PybulletRenderer.segmentation_ids`. Decorations (liquid,
 pieces, lid, glow light) belong to their object; steam puffs are drawn but read ``-1``
 (they are vapour, not the object). Forearms and upper arms belong to their hand.
+Fault indicators (:mod:`proassist.sim.render.indicators`) are bodies too, built once and
+shown, hidden, moved or turned per frame; their ids (``<entity>_fill``, ``_knob``,
+``_flame``) come after the objects', and an amount target's liquid reads ``<object>_fill``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from proassist.scenarios.model import Layout, ObjectSpec
+from proassist.scenarios.model import Layout, ObjectSpec, Step
 from proassist.sim.body import BodyState
 from proassist.sim.render.arms import (
     arms,
@@ -29,6 +32,12 @@ from proassist.sim.render.arms import (
     hand_pose,
     upper_arm_parts,
     upper_arm_pose,
+)
+from proassist.sim.render.indicators import (
+    Group,
+    fault_targets,
+    indicator_groups,
+    owner_names,
 )
 from proassist.sim.render.objects import DECORATIONS, decoration_parts, object_parts
 from proassist.sim.render.shapes import (
@@ -128,6 +137,7 @@ class PybulletRenderer:
         self._deco_body: dict[tuple[str, str], int] = {}
         self._glow_links: dict[str, list[tuple[int, int, tuple]]] = {}
         self._hands: list[tuple[int, int]] = []
+        self._groups: list[tuple[Group, int]] = []
         self._lut = np.full(1, -1, dtype=np.int32)
         self._pose_cache: dict[Any, Any] = {}
         self._visible: dict[Any, bool] = {}
@@ -174,8 +184,14 @@ class PybulletRenderer:
         length = max(1e-4, 2 * (s[1] - s[0]))
         return p.createVisualShape(p.GEOM_CAPSULE, radius=s[0], length=length, **kw)
 
-    def build(self, layout: Layout, objects: Sequence[ObjectSpec]) -> dict[str, int]:
-        """Rebuild every body for ``layout`` and ``objects``; return the segmentation ids."""
+    def build(
+        self, layout: Layout, objects: Sequence[ObjectSpec], steps: Sequence[Step] = ()
+    ) -> dict[str, int]:
+        """Rebuild every body for ``layout``, ``objects`` and the fault indicators of ``steps``.
+
+        Returns:
+            The segmentation ids, by entity name.
+        """
         self._p.resetSimulation(physicsClientId=self.client)
         self._clear_state()
         ids = dict(BASE_IDS)
@@ -191,6 +207,7 @@ class PybulletRenderer:
             self._glow_links[fx.id] = [(uid, i, rgba) for i, rgba in glow]
         for obj in objects:
             owner.update(self._build_object(obj, layout, ids))
+        owner.update(self._build_indicators(layout, objects, steps, ids))
         for name in ("hand_left", "hand_right"):
             uid, upper = self._create(hand_parts()), self._create(upper_arm_parts())
             self._hands.append((uid, upper))
@@ -198,7 +215,7 @@ class PybulletRenderer:
         self._lut = np.full(max(owner) + 2, -1, dtype=np.int32)
         for uid, sid in owner.items():
             self._lut[uid + 1] = sid
-        self._state = StateView(layout, objects, self._glow_links)
+        self._state = StateView(layout, objects, self._glow_links, steps)
         self.segmentation_ids = ids
         return ids
 
@@ -217,6 +234,30 @@ class PybulletRenderer:
         self._glow_links[obj.id] = []
         return owner
 
+    def _build_indicators(
+        self,
+        layout: Layout,
+        objects: Sequence[ObjectSpec],
+        steps: Sequence[Step],
+        ids: dict[str, int],
+    ) -> dict[int, int]:
+        """Bodies of the fault indicators (hidden); an amount target's liquid gets its id."""
+        groups = indicator_groups(fault_targets(steps, layout, objects), layout, objects)
+        for name in owner_names(groups):
+            if name in ids:
+                raise ValueError(f"indicator id {name!r} clashes with a fixture or object id")
+            ids[name] = len(ids)
+        owner: dict[int, int] = {}
+        for g in groups:
+            uid = self._create(g.parts, hidden=True)
+            self._visible[g.key] = False
+            self._groups.append((g, uid))
+            owner[uid] = ids[g.owner] if g.owner else -1
+        for oid in {g.entity for g in groups if g.owner == f"{g.entity}_fill"}:
+            for name in ("liquid", "tea"):
+                owner[self._deco_body[(oid, name)]] = ids[f"{oid}_fill"]
+        return owner
+
     # ----------------------------------------------------------------- rendering
 
     def view_matrix(self, body: BodyState) -> tuple[float, ...]:
@@ -233,6 +274,7 @@ class PybulletRenderer:
         if self._state.update(predicates):
             self._set_glow(self._state.lit)
         self._place_objects(body)
+        self._place_indicators(body)
         self._place_hands(body)
         img = self._p.getCameraImage(viewMatrix=self.view_matrix(body), **self.camera_kwargs)
         return self._frames(img)
@@ -279,6 +321,14 @@ class PybulletRenderer:
                 self._show(key, duid, name in shown)
                 if name in shown:
                     self._move(key, duid, pos)
+
+    def _place_indicators(self, body: BodyState) -> None:
+        on = self._state.indicators.on
+        for g, uid in self._groups:
+            visible = g.key in on or (g.look == "knob")
+            self._show(g.key, uid, visible)
+            if visible:
+                self._move(g.key, uid, *self._state.group_pose(g, body))
 
     def _show(self, key: Any, uid: int, visible: bool) -> None:
         """Show or hide body ``uid`` (alpha 0 hides it: TinyRenderer then skips it for free)."""

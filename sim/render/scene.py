@@ -4,7 +4,7 @@ Usage::
 
     from proassist.sim.render.scene import Scene
     scene = Scene(width=128, height=128, modes=("rgb", "depth", "segmentation"))
-    scene.load(layout, objects)            # no-op when layout and objects are unchanged
+    scene.load(layout, objects, steps)     # no-op when layout, objects and steps are unchanged
     frames = scene.render(body, predicates)
     frames["rgb"]           # uint8 (H, W, 3)
     frames["depth"]         # float32 (H, W), metres along the optical axis; far where empty
@@ -17,10 +17,16 @@ at ``body.hands``. Objects sit at ``body.object_poses`` (an object absent from i
 its ``start`` fixture, or is hidden if it has none). Object state is drawn from the
 predicates: ``filled`` liquid, ``heated`` steam, ``switched_on`` glow (burner discs glow
 orange), ``cut`` pieces, ``attached`` parts joined on top of their base, ``open`` lid
-lifted (see :mod:`proassist.sim.render.objects`).
+lifted (see :mod:`proassist.sim.render.objects`). Given the procedure's ``steps``, the
+faults that only add a predicate are drawn too (see :mod:`proassist.sim.render.indicators`):
+``fault_measurement`` a wrong fill level, ``fault_setting`` a knob turned wrong and a
+wrong flame size, ``fault_timing`` an unfinished state.
 
 Segmentation ids: ``floor`` 0, ``walls`` 1, ``hand_left`` 2, ``hand_right`` 3, then the
-layout's fixtures in order, then the objects in order. Steam reads -1.
+layout's fixtures in order, then the objects in order, then the indicator parts in
+order: ``<object>_fill`` (the content of an amount target, its liquid included),
+``<entity>_knob`` (the knob of a setting target) and ``<fixture>_flame`` (a heat
+fixture's flame). Steam reads -1.
 
 Renderers are registered with :func:`register_renderer`: ``pybullet`` (default; headless
 TinyRenderer on CPU, ``egl=True`` tries the EGL plugin) and ``habitat`` (needs
@@ -34,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from proassist.scenarios.model import Layout, ObjectSpec
+from proassist.scenarios.model import Layout, ObjectSpec, Step
 from proassist.scenarios.registry import Registry
 from proassist.sim.body import BodyState
 
@@ -50,7 +56,7 @@ def register_renderer(name: str) -> Callable[[RendererFactory], RendererFactory]
     """Register a renderer backend factory under ``name``.
 
     The factory is called with ``width, height, modes, fov, near, far, egl`` and returns
-    an object with ``build(layout, objects) -> dict[str, int]``,
+    an object with ``build(layout, objects, steps=()) -> dict[str, int]``,
     ``render(body, predicates) -> dict[str, ndarray]`` and ``close()``.
 
     Raises:
@@ -155,19 +161,30 @@ class Scene:
         self._key: tuple | None = None
         self.segmentation_ids: dict[str, int] = {}
 
-    def load(self, layout: Layout, objects: Iterable[ObjectSpec]) -> bool:
-        """Build the scene for ``layout`` and ``objects``.
+    def load(
+        self, layout: Layout, objects: Iterable[ObjectSpec], steps: Iterable[Step] = ()
+    ) -> bool:
+        """Build the scene for ``layout``, ``objects`` and the fault indicators of ``steps``.
+
+        Args:
+            layout: The room and its fixtures.
+            objects: The task objects, in order.
+            steps: The procedure's steps; without them no fault indicators are drawn
+                (wrong amounts, settings and cut-short waits stay invisible).
 
         Returns:
             ``True`` if bodies were (re)built, ``False`` if the same layout and objects
             were already loaded (the cheap reset path).
         """
-        objects = tuple(objects)
-        key = (layout, objects)
+        objects, steps = tuple(objects), tuple(steps)
+        key = (layout, objects, steps)
         if key == self._key:
             return False
         self._key = None
-        self.segmentation_ids = dict(self.backend.build(layout, objects))
+        if steps:
+            self.segmentation_ids = dict(self.backend.build(layout, objects, steps))
+        else:
+            self.segmentation_ids = dict(self.backend.build(layout, objects))
         self._key = key
         return True
 

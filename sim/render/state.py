@@ -1,19 +1,21 @@
 """What a frame shows, independent of the backend: decorations, lit parts, object poses.
 
 :class:`StateView` turns the predicate set and a :class:`BodyState` into "which
-decorations of which object are visible", "which fixtures/objects glow" and "where each
-object is drawn" (``attached`` parts are drawn joined on top of their base). The
-pybullet and habitat renderers both use it, so they draw the same state.
+decorations of which object are visible", "which fixtures/objects glow", "where each
+object is drawn" (``attached`` parts are drawn joined on top of their base) and, given
+the procedure's steps, which fault indicators show and how the knobs are turned (see
+:mod:`proassist.sim.render.indicators`). The renderers use it, so they draw the same state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from proassist.scenarios.model import Layout, ObjectSpec, parse_predicate
+from proassist.scenarios.model import Layout, ObjectSpec, Step, parse_predicate
 from proassist.sim.body import BodyState
+from proassist.sim.render.indicators import Group, IndicatorView, fault_targets
 from proassist.sim.render.objects import DECORATION_OF, attached_offsets, half_height
-from proassist.sim.render.shapes import Vec3
+from proassist.sim.render.shapes import IDENTITY, Quat, Vec3, quat_axis_angle
 
 #: Where hidden things are parked: far below the floor, outside every view frustum.
 PARK: Vec3 = (0.0, 0.0, -1000.0)
@@ -35,9 +37,16 @@ class StateView:
         layout: The scene's layout (for default object poses).
         objects: The task objects, in order.
         glowing: Ids of the entities that can light up (fixtures and objects).
+        steps: The procedure's steps (what fault indicators are drawn on; none if empty).
     """
 
-    def __init__(self, layout: Layout, objects: Sequence[ObjectSpec], glowing: Iterable[str]):
+    def __init__(
+        self,
+        layout: Layout,
+        objects: Sequence[ObjectSpec],
+        glowing: Iterable[str],
+        steps: Iterable[Step] = (),
+    ):
         self.objects = {o.id: o for o in objects}
         self.default_pose = {o.id: start_pose(o, layout) for o in objects}
         self.glowing = frozenset(glowing)
@@ -45,6 +54,8 @@ class StateView:
         self.shown: dict[str, frozenset[str]] = {o: frozenset() for o in self.objects}
         self.lit: frozenset[str] = frozenset()
         self.attached: dict[str, tuple[str, Vec3]] = {}
+        self.targets = fault_targets(steps, layout, objects)
+        self.indicators = IndicatorView(self.targets, layout)
 
     def update(self, predicates: Iterable[str]) -> bool:
         """Take a new predicate set; return ``False`` (and do nothing) if it is unchanged."""
@@ -55,11 +66,13 @@ class StateView:
         shown: dict[str, set[str]] = {o: set() for o in self.objects}
         lit: set[str] = set()
         attached: dict[str, list[str]] = {}
+        parsed = []
         for text in sorted(preds):
             try:
                 name, args = parse_predicate(text)
             except ValueError:
                 continue
+            parsed.append((name, args))
             if name == "switched_on" and args[0] in self.glowing:
                 lit.add(args[0])
             if name in DECORATION_OF and args[0] in shown:
@@ -69,6 +82,7 @@ class StateView:
         for s in shown.values():
             if "tea" in s:
                 s.discard("liquid")
+        self.indicators.update(parsed, shown)
         self.shown = {o: frozenset(s) for o, s in shown.items()}
         self.lit = frozenset(lit)
         self._set_attached(attached)
@@ -92,3 +106,16 @@ class StateView:
         if pos is None:
             return self.default_pose[oid]
         return (float(pos[0]), float(pos[1]), float(pos[2]))
+
+    def group_pose(self, group: Group, body: BodyState) -> tuple[Vec3, Quat]:
+        """Where indicator ``group`` is drawn for ``body``: position and orientation."""
+        quat = IDENTITY
+        if group.spin:
+            quat = quat_axis_angle((0.0, 0.0, 1.0), self.indicators.angles.get(group.entity, 0.0))
+        if group.anchor == "world":
+            return group.offset, quat
+        c = self.object_pose(group.entity, body)
+        if c == PARK:
+            return PARK, quat
+        o = group.offset
+        return (c[0] + o[0], c[1] + o[1], c[2] + o[2]), quat
