@@ -130,6 +130,11 @@ def _script(v: Any) -> Problems:
     return [((i, *s), m) for i, item in enumerate(v) for s, m in _script_item(item)]
 
 
+def _max_random(v: Any) -> Problems:
+    ok = v is None or v == "scenario" or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)
+    return [] if ok else [((), f"must be 'scenario', null (no cap) or an integer >= 0, got {v!r}")]
+
+
 def _person(v: Any) -> Problems:
     if v is None or isinstance(v, PersonProfile):
         return []
@@ -178,6 +183,7 @@ ENV_ARGUMENTS: dict[str, Callable[[Any], Problems]] = {
     "deviation_rates": _rates,
     "deviation_kinds": _kinds,
     "deviation_script": _script,
+    "max_random_deviations": _max_random,
     "person": _person,
     "privileged": _flag,
     "max_duration": lambda v: [] if v is None else _number(v, 0.0, open_lo=True),

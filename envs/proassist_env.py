@@ -100,14 +100,21 @@ class ProAssistEnv(gym.Env):
     segmentation), ``width``/``height`` (16 to 4096, default 128), ``decision_dt``
     (0.5 s), ``deviation_rates`` (dict kind -> probability per applicable step; any
     registered kind, plugins included), ``deviation_kinds`` (restrict random kinds),
-    ``deviation_script`` (list of ``{kind, step, time, params}`` dicts), ``person``
+    ``deviation_script`` (list of ``{kind, step, time, params}`` dicts),
+    ``max_random_deviations`` (cap on the random deviations of an episode: ``"scenario"``
+    (default) keeps the task's ``deviations.max_random``, 2 in the library; ``None``
+    removes the cap; an integer sets it), ``person``
     (PersonProfile, a profile name or a dict of fields), ``privileged`` (put ground
     truth in ``info``), ``max_duration``, ``render`` (False skips pixels for fast
     runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl``.
 
     ## Deviation model
     Scripted deviations come from the scenario or ``deviation_script``; random ones
-    happen per step with per-kind rates times the person's error proneness. Each has an
+    happen per step with per-kind rates times the person's error proneness. They are
+    latent: drawn once at reset, fixed per seed whatever the assistant says (logged as
+    a ``latent_deviations`` event), and each manifests when the person reaches its
+    step (``proassist.scenarios.mixes`` turns category frequencies such as
+    CaptainCook4D's into ``deviation_rates``). Each has an
     onset (first visible moment), recovery steps, a deadline and a consequence. With
     ``privileged=True``, ``info`` carries ``events_new``, ``active_deviations``,
     ``current_step`` and ``completed_steps``.
@@ -138,6 +145,7 @@ class ProAssistEnv(gym.Env):
         deviation_rates: Mapping[str, float] | None = None,
         deviation_kinds: Sequence[str] | None = None,
         deviation_script: Sequence[Mapping[str, Any]] | None = None,
+        max_random_deviations: int | str | None = "scenario",
         person: PersonProfile | str | Mapping[str, Any] | None = None,
         privileged: bool = False,
         max_duration: float | None = None,
@@ -157,6 +165,7 @@ class ProAssistEnv(gym.Env):
         self.deviation_rates = dict(deviation_rates) if deviation_rates is not None else None
         self.deviation_kinds = list(deviation_kinds) if deviation_kinds is not None else None
         self.deviation_script = _script(deviation_script)
+        self.max_random_deviations = max_random_deviations
         self.person = _profile(person)
         self.privileged, self.max_duration = bool(privileged), max_duration
         self.render_pixels, self.egl = bool(render), bool(egl)
@@ -201,6 +210,7 @@ class ProAssistEnv(gym.Env):
             script=self.deviation_script,
             profile=self.person,
             max_duration=self.max_duration,
+            max_random=self.max_random_deviations,
         )
         self._sim.reset()
         self._rewards = RewardTracker(self.reward_weights, privileged=self.privileged)
@@ -286,6 +296,7 @@ class ProAssistEnv(gym.Env):
             or None,
             "person": asdict(self.person) if self.person else None,
             "max_duration": self.max_duration,
+            "max_random_deviations": self.max_random_deviations,
         }
 
     @property
@@ -323,7 +334,8 @@ class ProAssistEnv(gym.Env):
 
             modes = tuple(self.obs_modes) or ("rgb",)
             self._scene = Scene(width=self.width, height=self.height, modes=modes, egl=self.egl)
-        self._scene.load(self.scenario.layout, self.scenario.procedure.objects)
+        p = self.scenario.procedure
+        self._scene.load(self.scenario.layout, p.objects, p.steps)
 
     def _render_frames(self, modes: Sequence[str]) -> dict[str, np.ndarray]:
         if not self.render_pixels or self._scene is None:

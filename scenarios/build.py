@@ -115,4 +115,5 @@ def build_deviations(d: dict[str, Any]) -> DeviationSpec:
         for s in d.get("scripted") or []
         if s is not None
     )
-    return DeviationSpec(scripted, dict(d.get("rates") or {}), int(d.get("max_random", 3)))
+    cap = d.get("max_random", 3)
+    return DeviationSpec(scripted, dict(d.get("rates") or {}), None if cap is None else int(cap))

@@ -255,12 +255,16 @@ class DeviationSpec:
         rates: Per-kind probability that a random deviation of that kind happens
             at a step where the kind applies (before the profile's
             ``error_proneness`` multiplier).
-        max_random: Upper bound on random deviations per episode.
+        max_random: Upper bound on the latent random deviations of an episode (the
+            first ``max_random`` in canonical step order are kept); ``None`` (``null``
+            in YAML): no cap. The library's tasks use 2 (at most two random
+            deviations per episode, as in the published tables); the env argument
+            ``max_random_deviations`` overrides it.
     """
 
     scripted: tuple[ScriptedDeviation, ...] = ()
     rates: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
-    max_random: int = 3
+    max_random: int | None = 3
 
 
 @dataclass(frozen=True)

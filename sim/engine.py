@@ -13,8 +13,10 @@ succeeds when the goal predicates hold and no deviation with consequence ``fail`
 
 Randomness: ``reset`` draws a seed from the given generator and derives independent
 streams for the person's behaviour, the deviations, the kinematics and the person's
-reactions to messages, so the same generator state gives the same person and the same
-deviations whatever the assistant says (until its messages change what the person does).
+reactions to messages, and the latent plan of random deviations (drawn once at reset,
+see :mod:`proassist.sim.deviations.manager`), so the same generator state gives the
+same person and the same latent deviations whatever the assistant says (its messages
+only change what the person does, hence whether and when a latent deviation manifests).
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ from proassist.sim.world import ProcedureIndex, WorldState
 MAX_EVENTS_PER_STEP: int = 10_000
 
 
+def _max_random(value: int | str | None, scenario_value: int | None) -> int | None:
+    """The cap on latent random deviations (``"scenario"``: the scenario's value).
+
+    Raises:
+        ValueError: If ``value`` is not ``"scenario"``, ``None`` or an integer >= 0.
+    """
+    if isinstance(value, str) and value == "scenario":
+        return scenario_value
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"max_random must be 'scenario', None or an integer >= 0, got {value!r}")
+    return int(value)
+
+
 class Simulation:
     """One episode of a scenario (see module docstring and CONTRACTS.md §2).
 
@@ -52,6 +69,8 @@ class Simulation:
         script: Scripted deviations; replaces the scenario's.
         profile: Person profile; replaces the scenario's.
         max_duration: Time limit in seconds (default: the scenario's).
+        max_random: Cap on latent random deviations per episode; ``None``: no cap;
+            ``"scenario"`` (default): the scenario's ``deviations.max_random``.
 
     Raises:
         ValueError: On a bad ``dt``, an unknown kind (with "did you mean"), or a
@@ -69,6 +88,7 @@ class Simulation:
         script: list[ScriptedDeviation] | None = None,
         profile: PersonProfile | None = None,
         max_duration: float | None = None,
+        max_random: int | str | None = "scenario",
     ) -> None:
         if not dt > 0:
             raise ValueError(f"dt must be a positive number of seconds, got {dt!r}")
@@ -83,6 +103,7 @@ class Simulation:
             max_duration if max_duration is not None else scenario.max_duration
         )
         self.rates = self._rates(deviation_rates, deviation_kinds)
+        self.max_random = _max_random(max_random, scenario.deviations.max_random)
         self.script = list(scenario.deviations.scripted if script is None else script)
         self._check_script()
         self.seed: int | None = None
@@ -136,7 +157,7 @@ class Simulation:
         self.seed = int(self.rng.integers(0, 2**63 - 1))
         streams = [np.random.default_rng([self.seed, i]) for i in range(4)]
         self.deviations = DeviationManager(
-            self, streams[1], self.rates, self.script, self.scenario.deviations.max_random
+            self, streams[1], self.rates, self.script, self.max_random, seed=self.seed
         )
         self.person = Person(self, self.profile, streams[0], streams[3])
         self.kinematics = Kinematics(self, streams[2])
@@ -149,6 +170,7 @@ class Simulation:
             plan=list(self.index.order),
             seed=self.seed,
         )
+        self.deviations.plan()
         self.person.decide(0.0)
         self.person_utterance = " ".join(self.utterances)
         return self.events.since(0)

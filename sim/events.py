@@ -8,6 +8,10 @@ is the single source of truth that ``analysis`` scores. Field names per type:
 type                fields (besides ``t``, ``type``)
 ==================  ============================================================
 task_start          task, domain, goal, plan (list of step ids), seed
+latent_deviations   deviations (list of {kind, step, index, params}: the random
+                    deviations planned at reset, fixed per seed whatever the
+                    assistant says; each manifests as a ``deviation`` event
+                    when the person reaches its step)
 step_start          step, index (plan index or -1), recovery (bool),
                     deviation (id or None)
 step_end            step, index, recovery, deviation, duration,
@@ -37,6 +41,7 @@ from typing import Any
 
 EVENT_TYPES: tuple[str, ...] = (
     "task_start",
+    "latent_deviations",
     "step_start",
     "step_end",
     "deviation",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from proassist.scenarios.errors import KeyPath
 from proassist.scenarios.validation.typecheck import (
+    Ctx,
     Field,
     Record,
     boolean,
@@ -22,6 +26,13 @@ from proassist.scenarios.validation.typecheck import (
 
 _NONNEG = number(0.0)
 _PROB = number(0.0, 1.0)
+_COUNT = integer(0)
+
+
+def _optional_count(value: Any, path: KeyPath, ctx: Ctx) -> Any:
+    """An integer >= 0, or ``null`` (no cap, e.g. ``deviations.max_random``)."""
+    return None if value is None else _COUNT(value, path, ctx)
+
 
 #: The object shapes the renderer draws (``proassist.sim.render.shapes.SHAPES``).
 SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere", "capsule")
@@ -130,7 +141,7 @@ DEVIATIONS = Record(
     "deviations",
     {
         "rates": Field(mapping_of(ident, _PROB), default=dict),
-        "max_random": Field(integer(0), default=3),
+        "max_random": Field(_optional_count, default=3),
         "scripted": Field(list_of(SCRIPTED), default=list),
     },
 )

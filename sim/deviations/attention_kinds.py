@@ -70,7 +70,7 @@ class Distraction(_Attention):
     fix_text = "Back to the task"
 
     def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
-        rng = sim.deviations.rng
+        rng = sim.deviations.param_rng(self.name, step.id)
         target = DISTRACTORS[int(rng.integers(len(DISTRACTORS)))]
         duration = 15.0 + 25.0 * rng.random()
         return {"target": target, "duration": duration, **given}
@@ -96,7 +96,8 @@ class Hesitation(_Attention):
     fix_text = "Go on with"
 
     def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
-        return {"duration": 8.0 + 12.0 * sim.deviations.rng.random(), **given}
+        rng = sim.deviations.param_rng(self.name, step.id)
+        return {"duration": 8.0 + 12.0 * rng.random(), **given}
 
     def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
         person, rng = sim.person, sim.deviations.rng

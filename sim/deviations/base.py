@@ -139,7 +139,13 @@ class DeviationKind:
         return [chosen.id] if self.applies(chosen, sim.procedure) else []
 
     def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
-        """The deviation's parameters (``given`` from a script override defaults)."""
+        """The deviation's parameters (``given`` from a script override defaults).
+
+        Draw any randomness from ``sim.deviations.param_rng(self.name, step.id)``, a
+        generator derived from the seed, the kind and the step: the latent plan calls
+        this at reset and again when the deviation manifests, and both calls must give
+        the same random values whatever happened in between.
+        """
         return dict(given)
 
     def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:

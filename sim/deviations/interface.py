@@ -6,7 +6,8 @@ engine typed as ``Any``. Everything a built-in kind uses is listed here; a plugi
 written against this interface keeps working when the engine's internals change.
 
 - read: the procedure, its layout and index (steps, dependencies, expected costs), the
-  person's profile, the symbolic world, the deviation engine's random generator;
+  person's profile, the symbolic world, the deviation engine's generators (``rng``
+  for behaviour, ``param_rng(kind, step)`` for a deviation's parameters);
 - do: change the world (:meth:`KindWorld.apply_effects`), make the person act
   (:class:`KindPerson`: start a step, believe/forget a step done, say something, end a
   special activity, begin a recovery), schedule a timed callback, log an event, end
@@ -70,9 +71,12 @@ class KindPerson(Protocol):
 
 
 class KindRandom(Protocol):
-    """The deviation engine as a kind sees it: its random generator."""
+    """The deviation engine as a kind sees it: its random generators."""
 
     rng: np.random.Generator
+
+    def param_rng(self, kind: str, step_id: str) -> np.random.Generator:
+        """A generator for the parameters of ``kind`` at ``step_id`` (seed-derived)."""
 
 
 class KindSim(Protocol):

@@ -1,26 +1,77 @@
-"""The deviation engine of one episode: triggering, onset, deadlines, resolution.
+"""The deviation engine of one episode: the latent plan, triggering, onset, deadlines.
 
 - **Scripted** deviations (:class:`~proassist.scenarios.model.ScriptedDeviation`)
   always happen: at the first decision point where the kind's candidates (for the step
   about to start) include ``step`` and, when ``time`` is set, not before ``time``.
   An empty ``step`` matches any step (useful for timed distractions).
-- **Random** deviations: at each decision point, for each kind in
-  :data:`~proassist.scenarios.model.DEVIATION_KINDS` order with a positive rate, the
-  first candidate step not tried before for that kind is an *opportunity*: one draw
-  with probability ``rate * error_proneness`` (capped at 1). The first hit happens;
-  at most ``max_random`` random deviations per episode. ``opportunities`` and
-  ``occurrences`` count per kind (for rate checks).
-- One generator (``rng``) drives every deviation choice. The opportunity draws are
-  made once per episode for every (kind, step) pair in procedure order, so the
-  random deviations of a seed do not depend on what the assistant says.
+- **Random** deviations are *latent*: :meth:`DeviationManager.plan` draws, once at
+  reset, the complete plan of random deviations of the episode from a dedicated
+  generator (``[seed, PLAN_STREAM]``): one uniform per (kind, step) pair, for every
+  registered kind and every step in procedure order (so a rate change or a plugin kind
+  does not shift the other draws); a pair where the kind applies (static
+  :meth:`~proassist.sim.deviations.base.DeviationKind.applies`) and whose draw is below
+  ``rate * error_proneness`` (capped at 1) is a hit. Per step, the first hit in kind
+  registration order is latent (one random deviation per step, as a person makes one
+  mistake at a time); with ``max_random`` set, only the first ``max_random`` latent
+  deviations in canonical step order are kept (``None``: no cap). Every latent
+  deviation's random parameters come from its own generator
+  (:meth:`DeviationManager.param_rng`, derived from the seed, the kind and the step),
+  so they do not depend on the order of events either. The plan is logged at time 0
+  as a ``latent_deviations`` event.
+- During the episode a latent deviation *manifests* at the first decision point where
+  its kind's candidates (for the step about to start) include its step, as scripted
+  ones do. Whatever the assistant says, the latent plan of a seed is identical (the
+  paired assistance effect relies on it); what the assistant changes is only whether
+  and when a latent deviation manifests (e.g. a step order the person never reaches).
+- ``opportunities`` (applicable (kind, step) pairs drawn) and ``occurrences`` (draws
+  that hit, before the one-per-step rule and the cap) count per kind, for rate checks.
+- ``rng`` (the deviation behaviour stream) drives the rest: self-correction timing and
+  the kinds' behaviour (e.g. where a hesitating person looks).
 """
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from proassist.scenarios.model import DEVIATION_KINDS, ScriptedDeviation, Step
 from proassist.sim.deviations.base import MIN_WINDOW, Deviation, get_deviation, redo_step
+
+#: Stream index (``default_rng([seed, PLAN_STREAM])``) of the latent plan's draws.
+PLAN_STREAM: int = 4
+#: Stream index of the per-(kind, step) parameter generators.
+PARAM_STREAM: int = 5
+
+
+def _key(text: str) -> int:
+    """A stable 32-bit integer of ``text`` (generator seeds; Python's hash is salted)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class LatentDeviation:
+    """A random deviation planned at reset (it manifests when its step comes).
+
+    Attributes:
+        kind: The registered kind name.
+        step: The affected plan step id.
+        index: The step's plan index.
+        params: The kind's parameters as drawn at reset (random ones from
+            :meth:`DeviationManager.param_rng`; state-dependent ones, e.g. the
+            ``before`` step of ``order``, are re-evaluated when it manifests).
+    """
+
+    kind: str
+    step: str
+    index: int
+    params: dict[str, Any]
+
+    def record(self) -> dict[str, Any]:
+        """``{kind, step, index, params}`` (the ``latent_deviations`` event)."""
+        return {"kind": self.kind, "step": self.step, "index": self.index, "params": self.params}
 
 
 class DeviationManager:
@@ -28,10 +79,12 @@ class DeviationManager:
 
     Args:
         sim: The owning simulation.
-        rng: The deviation generator.
-        rates: Kind -> probability per opportunity (already times error proneness).
+        rng: The deviation behaviour generator.
+        rates: Kind -> probability per (kind, step) pair (already times error proneness).
         script: Scripted deviations.
-        max_random: Cap on random deviations.
+        max_random: Cap on latent random deviations; ``None``: no cap.
+        seed: The episode seed (the plan and parameter generators derive from it);
+            default: drawn from ``rng``.
     """
 
     def __init__(
@@ -40,20 +93,71 @@ class DeviationManager:
         rng: Any,
         rates: dict[str, float],
         script: list[ScriptedDeviation],
-        max_random: int,
+        max_random: int | None,
+        seed: int | None = None,
     ) -> None:
         self.sim = sim
         self.rng = rng
+        self.seed = int(rng.integers(0, 2**63 - 1) if seed is None else seed)
         self.rates = {k: min(1.0, float(p)) for k, p in rates.items() if p > 0}
         self.kinds = [k for k in DEVIATION_KINDS if k in self.rates]
         self.script = list(script)
-        self.max_random = int(max_random)
+        self.max_random = None if max_random is None else int(max_random)
         self.devs: list[Deviation] = []
-        self.random_count = 0
-        self.tried: set[tuple[str, str]] = set()
-        self._draws: dict[tuple[str, str], float] | None = None
+        self.latent: list[LatentDeviation] = []
+        self.pending: dict[tuple[str, str], LatentDeviation] = {}
         self.opportunities = dict.fromkeys(DEVIATION_KINDS, 0)
         self.occurrences = dict.fromkeys(DEVIATION_KINDS, 0)
+
+    # ------------------------------------------------------------------ latent plan
+    def param_rng(self, kind: str, step_id: str) -> np.random.Generator:
+        """A fresh generator for the parameters of ``kind`` at ``step_id``.
+
+        Derived from the seed, the kind and the step only: a kind's
+        :meth:`~proassist.sim.deviations.base.DeviationKind.make_params` draws the same
+        values whenever (and however often) it is called.
+        """
+        return np.random.default_rng([self.seed, PARAM_STREAM, _key(kind), _key(step_id)])
+
+    @property
+    def random_count(self) -> int:
+        """Random deviations that manifested so far."""
+        return sum(1 for d in self.devs if not d.scripted)
+
+    def plan(self) -> list[LatentDeviation]:
+        """Draw the latent random deviations of the episode (once, at reset); log them.
+
+        Returns:
+            The latent deviations in canonical step order (also ``self.latent``).
+        """
+        sim = self.sim
+        gen = np.random.default_rng([self.seed, PLAN_STREAM])
+        steps = sim.procedure.steps
+        draws = {(k, s.id): float(gen.random()) for k in DEVIATION_KINDS for s in steps}
+        self.latent, self.pending = [], {}
+        for sid in sim.index.order:
+            hit = self._hit(sid, draws)
+            if hit is None or (self.max_random is not None and len(self.latent) >= self.max_random):
+                continue
+            step = sim.index.steps[sid]
+            params = get_deviation(hit).make_params(sim, step, {})
+            lat = LatentDeviation(hit, sid, sim.index.info[sid].position, params)
+            self.latent.append(lat)
+            self.pending[(hit, sid)] = lat
+        sim.log("latent_deviations", 0.0, deviations=[d.record() for d in self.latent])
+        return list(self.latent)
+
+    def _hit(self, sid: str, draws: dict[tuple[str, str], float]) -> str | None:
+        """The first kind (registration order) whose draw hits at step ``sid``; counts."""
+        step, first = self.sim.index.steps[sid], None
+        for name in self.kinds:
+            if not get_deviation(name).applies(step, self.sim.procedure):
+                continue
+            self.opportunities[name] += 1
+            if draws[(name, sid)] < self.rates[name]:
+                self.occurrences[name] += 1
+                first = first or name
+        return first
 
     # ------------------------------------------------------------------ triggering
     def scripted_for_step(self, step_id: str) -> bool:
@@ -62,7 +166,11 @@ class DeviationManager:
         return any(sd.step == step_id or step_id in anc.get(sd.step, ()) for sd in self.script)
 
     def before_step(self, chosen: Step, t: float) -> bool:
-        """Maybe start a deviation instead of ``chosen``; True if one took over."""
+        """Maybe start a deviation instead of ``chosen``; True if one took over.
+
+        Scripted deviations first, then the latent ones (kind registration order) whose
+        step is among their kind's candidates now.
+        """
         for sd in self.script:
             if sd.time is not None and t < sd.time:
                 continue
@@ -72,36 +180,14 @@ class DeviationManager:
             if target and target in cands:
                 self.script.remove(sd)
                 return self._trigger(sd.kind, target, chosen, t, dict(sd.params), True)
-        if self.random_count >= self.max_random:
+        if not self.pending:
             return False
-        for name in self.kinds:
-            kind = get_deviation(name)
-            cands = [c for c in kind.candidates(self.sim, chosen) if (name, c) not in self.tried]
-            if not cands:
-                continue
-            self.tried.add((name, cands[0]))
-            self.opportunities[name] += 1
-            if self._draw(name, cands[0]) < self.rates[name]:
-                self.occurrences[name] += 1
-                self.random_count += 1
-                return self._trigger(name, cands[0], chosen, t, {}, False)
+        waiting = {kind for kind, _ in self.pending}
+        for name in (k for k in self.kinds if k in waiting):
+            for cand in get_deviation(name).candidates(self.sim, chosen):
+                if self.pending.pop((name, cand), None) is not None:
+                    return self._trigger(name, cand, chosen, t, {}, False)
         return False
-
-    def _draw(self, kind: str, step_id: str) -> float:
-        """The uniform draw of the (kind, step) opportunity, fixed at the first call.
-
-        All draws are made at once, in procedure order, so whether a random deviation
-        happens at a step does not depend on when the person gets there: the same seed
-        gives the same deviations whatever the assistant says (the paired assistance
-        effect relies on it).
-        """
-        if self._draws is None:
-            self._draws = {
-                (k, s.id): float(self.rng.random())
-                for k in DEVIATION_KINDS
-                for s in self.sim.procedure.steps
-            }
-        return self._draws[(kind, step_id)]
 
     def _trigger(
         self, name: str, step_id: str, chosen: Step, t: float, params: dict, scripted: bool

@@ -165,7 +165,8 @@ class Substitution(DeviationKind):
         opts = self._options(step, sim.procedure)
         obj = given.get("object") if given.get("object") in opts else next(iter(opts))
         alts = opts[obj]
-        sub = given.get("substitute") or alts[int(sim.deviations.rng.integers(len(alts)))]
+        rng = sim.deviations.param_rng(self.name, step.id)
+        sub = given.get("substitute") or alts[int(rng.integers(len(alts)))]
         return {**given, "object": obj, "substitute": sub}
 
     def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
@@ -222,7 +223,8 @@ class Placement(DeviationKind):
     def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         obj, right = self._target(step)
         options = [f.id for f in sim.layout.fixtures if f.id not in (right, step.location)]
-        wrong = given.get("wrong") or options[int(sim.deviations.rng.integers(len(options)))]
+        rng = sim.deviations.param_rng(self.name, step.id)
+        wrong = given.get("wrong") or options[int(rng.integers(len(options)))]
         return {**given, "object": obj, "fixture": right, "wrong": wrong}
 
     def start(self, sim: KindSim, dev: Deviation, chosen: Step, t: float) -> None:
@@ -282,7 +284,8 @@ class Measurement(_Midstep):
         return "amount" in step.params or "amount_value" in step.params
 
     def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
-        factor = float(given.get("factor") or (0.5 if sim.deviations.rng.random() < 0.5 else 2.0))
+        rng = sim.deviations.param_rng(self.name, step.id)
+        factor = float(given.get("factor") or (0.5 if rng.random() < 0.5 else 2.0))
         value = step.params.get("amount_value")
         amount = str(step.params.get("amount", value))
         wrong = f"{float(value) * factor:g}" if isinstance(value, (int, float)) else f"{factor:g}x"
@@ -319,7 +322,8 @@ class Timing(DeviationKind):
         return float(step.params.get("min_time", 0) or 0) > 0
 
     def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
-        frac = float(given.get("fraction") or 0.3 + 0.4 * sim.deviations.rng.random())
+        rng = sim.deviations.param_rng(self.name, step.id)
+        frac = float(given.get("fraction") or 0.3 + 0.4 * rng.random())
         min_time = float(step.params["min_time"])
         return {"min_time": min_time, "fraction": frac, "actual": min_time * frac, **given}
 
@@ -360,7 +364,7 @@ class Setting(_Midstep):
 
     def make_params(self, sim: KindSim, step: Step, given: dict[str, Any]) -> dict[str, Any]:
         setting = step.params["setting"]
-        rng = sim.deviations.rng
+        rng = sim.deviations.param_rng(self.name, step.id)
         if isinstance(setting, (int, float)) and not isinstance(setting, bool):
             wrong: Any = round(float(setting) * (0.6 if rng.random() < 0.5 else 1.5), 3)
         elif str(setting) in SETTING_LADDER:

@@ -133,7 +133,10 @@ class Person(Reactions):
         self.decided.add(sid)
         p = float(self.index.steps[sid].params.get("skip_prob", OPTIONAL_SKIP))
         forced = sid == self.directed or self.sim.deviations.scripted_for_step(sid)
-        if self.rng.random() < p and not forced:
+        # One draw per (seed, step) from its own generator, not the person's stream:
+        # whether an optional step is skipped must not depend on what was said before.
+        draw = self.sim.deviations.param_rng("skip_optional", sid).random()
+        if draw < p and not forced:
             self.skipped.add(sid)
             return True
         return False

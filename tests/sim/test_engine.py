@@ -16,6 +16,7 @@ from proassist.sim.messages import Message
 #: Fields of each event type besides t and type (sim/events.py docstring).
 FIELDS = {
     "task_start": {"task", "domain", "goal", "plan", "seed"},
+    "latent_deviations": {"deviations"},
     "step_start": {"step", "index", "recovery", "deviation"},
     "step_end": {"step", "index", "recovery", "deviation", "duration", "interrupted"},
     "deviation": {
