@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "scenarios",
     "demo",
     "eval",
+    "sanity",
     "data",
     "sweep",
     "plot",

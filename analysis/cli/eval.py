@@ -14,17 +14,23 @@ TASK_ENV = "ProAssist-v0"
 
 #: Scores shown in the summary table, in order.
 SUMMARY_KEYS: tuple[str, ...] = (
+    "net_assistance",
+    "assistance_effect_task_success",
+    "assistance_effect_task_time",
+    "interruptions_per_min",
+    "oop_recall",
+    "oop_precision",
+    "pwr_g_mean",
     "g_mean",
     "if1",
     "sf1",
     "pqs",
     "match_f1",
     "sts",
-    "oop_recall",
+    "oop_recall_any",
     "false_alarms_per_min",
     "recovery_rate",
     "task_success",
-    "assistance_effect_task_success",
 )
 
 

@@ -1,0 +1,97 @@
+"""``proassist sanity``: the reference rows and their required orderings, checked."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from proassist.analysis.cli import add_plugin_option
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``sanity`` subcommand."""
+    p = sub.add_parser(
+        "sanity",
+        help="run the reference rows and check their required orderings (✔/✖)",
+        description="Evaluate every reference assistant (silent, coin, periodic, "
+        "content-blind spammers, the oracle with wrong content or late, the oracle, "
+        "zero-frame duplex) on the same seeds of each env, print one table and every "
+        "required ordering; write sanity.json and sanity.md. Exit 0 when every "
+        "ordering holds, 1 otherwise.",
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="env id (repeatable; default: the three domain envs)",
+    )
+    p.add_argument("--seeds", type=int, default=10, help="seeds per env (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="first seed (seeds S..S+N-1)")
+    p.add_argument("--out", default="runs/sanity", help="output folder (default runs/sanity)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    p.add_argument(
+        "--rows",
+        default=None,
+        metavar="LABEL,...",
+        help="run only these rows (comma-separated labels; orderings on other rows are skipped)",
+    )
+    p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
+    add_plugin_option(p)
+    p.set_defaults(func=run)
+
+
+def _select_rows(spec: str | None) -> tuple[Any, ...] | None:
+    """The rows named in ``--rows`` (None and an error line on an unknown label)."""
+    import sys
+
+    from proassist.analysis.sanity import ROWS
+
+    if not spec:
+        return ROWS
+    wanted = [s.strip() for s in spec.split(",") if s.strip()]
+    known = {row.label: row for row in ROWS}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        print(f"error: unknown rows {unknown}; known: {', '.join(known)}", file=sys.stderr)
+        return None
+    return tuple(row for row in ROWS if row.label in wanted)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``proassist sanity``."""
+    from proassist.analysis.cli.eval import bad_env_kwargs, parse_kv
+    from proassist.analysis.sanity import (
+        DEFAULT_ENVS,
+        check_lines,
+        markdown,
+        run_sanity,
+        table_lines,
+    )
+
+    env_kwargs = parse_kv(args.env_kwarg)
+    rows = _select_rows(args.rows)
+    if rows is None or bad_env_kwargs(env_kwargs):
+        return 2
+    if args.seeds < 1 or args.workers < 1:
+        raise SystemExit("error: --seeds and --workers must be >= 1")
+    result = run_sanity(
+        tuple(args.env or DEFAULT_ENVS),
+        range(args.seed, args.seed + args.seeds),
+        rows=rows,
+        env_kwargs=env_kwargs,
+        workers=args.workers,
+        plugins=tuple(args.plugin),
+        progress=True,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sanity.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    (out / "sanity.md").write_text(markdown(result), encoding="utf-8")
+    print("\n".join(table_lines(result)))
+    print()
+    print("\n".join(check_lines(result)))
+    print(f"wrote {out / 'sanity.json'} and {out / 'sanity.md'}")
+    return 0 if result["all_hold"] else 1

@@ -1,0 +1,485 @@
+"""The sanity suite: reference assistants on the same seeds, and the orderings they owe.
+
+A testbed is an instrument: a score that a blind, spamming or wrong-content policy can
+win is a bug of the instrument. :data:`ROWS` are the reference assistants (the rows of
+the table, as data: label, registered policy, its kwargs); :data:`ORDERINGS` are the
+required orderings between their scores (issue 10, item 12), also as data.
+
+Every row is evaluated with :func:`proassist.analysis.evaluation.evaluate` (paired
+silent runs) on the same seeds of each env; a row's value of a metric is the mean over
+the envs of its per-env value (each env has the same number of seeds), NaN values
+left out. An ordering whose metric is missing (``None`` or NaN) for a row it involves
+is not met ("n/a"); rows not run (``--rows``) are left out of the orderings, and an
+ordering none of whose rows ran is skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "COLUMNS",
+    "CONTENT_BLIND",
+    "DEFAULT_ENVS",
+    "ORDERINGS",
+    "ROWS",
+    "WRONG_CONTENT",
+    "Check",
+    "Ordering",
+    "Row",
+    "aggregate",
+    "check_lines",
+    "check_ordering",
+    "check_orderings",
+    "evaluate_row",
+    "format_value",
+    "markdown",
+    "run_sanity",
+    "table_lines",
+]
+
+#: The three domain envs (the default of ``proassist sanity``).
+DEFAULT_ENVS: tuple[str, ...] = (
+    "ProAssist-Kitchen-v0",
+    "ProAssist-Assembly-v0",
+    "ProAssist-Maintenance-v0",
+)
+
+#: Stands for the shipped checkpoint of the learned interaction model in row kwargs.
+DEFAULT_CHECKPOINT = "<default>"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One reference assistant of the table.
+
+    Attributes:
+        label: Name in the table and in :data:`ORDERINGS`.
+        policy: Registered policy name.
+        kwargs: Its constructor arguments.
+        pixels: Whether the env renders frames for it (only pixel policies need them).
+    """
+
+    label: str
+    policy: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    pixels: bool = False
+
+
+_LEARNED = {"interaction": "learned", "checkpoint": DEFAULT_CHECKPOINT}
+
+#: The reference rows, in table order.
+ROWS: tuple[Row, ...] = (
+    Row("silent", "silent"),
+    Row("coin", "coin", {"p": 0.5}),
+    Row("periodic-5s", "periodic", {"period": 5.0}),
+    Row("periodic-10s", "periodic", {"period": 10.0}),
+    Row("periodic-20s", "periodic", {"period": 20.0}),
+    Row("spam-correct", "spam-correct", {"period": 2.0}),
+    Row("spam-reengage", "spam-reengage", {"period": 4.0}),
+    Row("timer-instruct", "timer-instruct"),
+    Row("oracle-wrong-step", "oracle-wrong-step"),
+    Row("oracle-wrong-intent", "oracle-wrong-intent"),
+    Row("oracle-irrelevant-text", "oracle-irrelevant-text"),
+    Row("oracle-late-3s", "oracle-late", {"delay": 3.0}),
+    Row("oracle-late-10s", "oracle-late", {"delay": 10.0}),
+    Row("oracle-late-30s", "oracle-late", {"delay": 30.0}),
+    Row("oracle", "oracle"),
+    Row("duplex-rules", "duplex", pixels=True),
+    Row("duplex-rules-blind", "blind", {"policy": "duplex"}),
+    Row("duplex-learned", "duplex", _LEARNED, pixels=True),
+    Row("duplex-learned-blind", "blind", {"policy": "duplex", "policy_kwargs": _LEARNED}),
+)
+
+#: Rows whose messages ignore what happens (they never look).
+CONTENT_BLIND: tuple[str, ...] = (
+    "coin",
+    "periodic-5s",
+    "periodic-10s",
+    "periodic-20s",
+    "spam-correct",
+    "spam-reengage",
+    "timer-instruct",
+)
+
+#: Rows with the oracle's timing and the wrong content.
+WRONG_CONTENT: tuple[str, ...] = (
+    "oracle-wrong-step",
+    "oracle-wrong-intent",
+    "oracle-irrelevant-text",
+)
+
+#: Table columns: (score key, header).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("net_assistance", "net assist"),
+    ("assistance_effect_task_success", "Δ success"),
+    ("interruptions_per_min", "int/min"),
+    ("oop_recall", "OOP rec"),
+    ("oop_precision", "OOP prec"),
+    ("pwr_g_mean", "PWR G-Mean"),
+    ("g_mean", "G-Mean"),
+)
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A required ordering between row scores.
+
+    With ``bound=None`` it is a chain: ``metric(labels[0]) op metric(labels[1]) op ...``;
+    otherwise every row must satisfy ``metric(label) op bound``.
+
+    Attributes:
+        name: Short id.
+        text: What is required, in words.
+        metric: Score key.
+        labels: Rows involved.
+        op: ``">"``, ``">="``, ``"<"`` or ``"<="``.
+        bound: The threshold, or None for a chain.
+    """
+
+    name: str
+    text: str
+    metric: str
+    labels: tuple[str, ...]
+    op: str
+    bound: float | None = None
+
+
+_BLIND_AND_WRONG = CONTENT_BLIND + WRONG_CONTENT
+
+#: The required orderings (issue 10, item 12).
+ORDERINGS: tuple[Ordering, ...] = (
+    Ordering(
+        "lateness",
+        "net assistance: oracle > late 3 s > late 10 s > late 30 s",
+        "net_assistance",
+        ("oracle", "oracle-late-3s", "oracle-late-10s", "oracle-late-30s"),
+        ">",
+    ),
+    Ordering(
+        "oracle-success",
+        "oracle: task success +0.5 over silent (paired)",
+        "assistance_effect_task_success",
+        ("oracle",),
+        ">=",
+        0.5,
+    ),
+    Ordering(
+        "blind-net",
+        "content-blind and wrong-content rows: net assistance <= 0",
+        "net_assistance",
+        _BLIND_AND_WRONG,
+        "<=",
+        0.0,
+    ),
+    Ordering(
+        "blind-oop",
+        "content-blind and wrong-content rows: content-aware OOP recall <= 0.2",
+        "oop_recall",
+        _BLIND_AND_WRONG,
+        "<=",
+        0.2,
+    ),
+    Ordering(
+        "blind-pwr",
+        "content-blind rows: PWR-comparable G-Mean <= 0.55",
+        "pwr_g_mean",
+        CONTENT_BLIND,
+        "<=",
+        0.55,
+    ),
+    Ordering(
+        "oracle-pwr", "oracle: PWR-comparable G-Mean >= 0.9", "pwr_g_mean", ("oracle",), ">=", 0.9
+    ),
+)
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+@dataclass
+class Check:
+    """The outcome of one :class:`Ordering`.
+
+    Attributes:
+        ordering: What was checked.
+        status: ``"held"``, ``"failed"``, ``"n/a"`` (a value missing) or ``"skipped"``
+            (none of its rows ran).
+        values: ``{label: value or None}`` of the rows that ran.
+        failing: Labels (chain: ``"a > b"`` pairs) that break it.
+    """
+
+    ordering: Ordering
+    status: str
+    values: dict[str, float | None]
+    failing: list[str]
+
+    @property
+    def held(self) -> bool:
+        """Whether the ordering holds (skipped orderings count as held)."""
+        return self.status in ("held", "skipped")
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float, None when missing or NaN."""
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def check_ordering(ordering: Ordering, scores: Mapping[str, Mapping[str, Any]]) -> Check:
+    """Check ``ordering`` on ``{label: scores}`` (see the module doc for missing values)."""
+    labels = [lb for lb in ordering.labels if lb in scores]
+    values = {lb: _number(scores[lb].get(ordering.metric)) for lb in labels}
+    if not labels:
+        return Check(ordering, "skipped", values, [])
+    missing = [lb for lb, v in values.items() if v is None]
+    if missing:
+        return Check(ordering, "n/a", values, missing)
+    op = _OPS[ordering.op]
+    if ordering.bound is None:
+        pairs = zip(labels, labels[1:], strict=False)
+        failing = [f"{a} {ordering.op} {b}" for a, b in pairs if not op(values[a], values[b])]
+    else:
+        failing = [lb for lb in labels if not op(values[lb], ordering.bound)]
+    return Check(ordering, "failed" if failing else "held", values, failing)
+
+
+def check_orderings(
+    scores: Mapping[str, Mapping[str, Any]], orderings: Sequence[Ordering] = ORDERINGS
+) -> list[Check]:
+    """:func:`check_ordering` for each of ``orderings``."""
+    return [check_ordering(o, scores) for o in orderings]
+
+
+def _resolve(kwargs: Any) -> Any:
+    """Row kwargs with :data:`DEFAULT_CHECKPOINT` replaced by the shipped checkpoint."""
+    if isinstance(kwargs, Mapping):
+        return {k: _resolve(v) for k, v in kwargs.items()}
+    if kwargs == DEFAULT_CHECKPOINT:
+        from proassist.policies.learned.assets import default_checkpoint
+
+        path = default_checkpoint()
+        if path is None:
+            raise FileNotFoundError("no shipped checkpoint (policies/checkpoints/model.pt)")
+        return str(path)
+    return kwargs
+
+
+def evaluate_row(
+    row: Row,
+    env_id: str,
+    seeds: Sequence[int],
+    env_kwargs: Mapping[str, Any] | None = None,
+    plugins: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The scores of ``row`` on ``env_id`` (paired with silent); the worker's unit."""
+    from proassist.analysis.evaluation import evaluate
+    from proassist.analysis.plugins import load_plugins
+
+    load_plugins(plugins)
+    kwargs = {"render": row.pixels, **dict(env_kwargs or {})}
+    result = evaluate(row.policy, env_id, list(seeds), policy_kwargs=_resolve(row.kwargs), **kwargs)
+    return {k: _number(v) if isinstance(v, float) else v for k, v in result.scores.items()}
+
+
+def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
+    """Mean over envs of every numeric score (NaN and None left out; None if none left)."""
+    keys = sorted({k for scores in per_env.values() for k in scores})
+    out: dict[str, float | None] = {}
+    for key in keys:
+        values = [_number(s.get(key)) for s in per_env.values()]
+        kept = [v for v in values if v is not None]
+        out[key] = sum(kept) / len(kept) if kept else None
+    return out
+
+
+def _run_cells(
+    cells: list[tuple[Row, str]],
+    run: Callable[[Row, str], dict[str, Any]],
+    workers: int,
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Run every (row, env) cell, in a spawn process pool when ``workers > 1``."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(cells), desc="sanity", unit="cell", disable=not progress, leave=False)
+    if workers <= 1:
+        out = []
+        for row, env_id in cells:
+            bar.set_postfix_str(f"{row.label} {env_id}")
+            out.append(run(row, env_id))
+            bar.update(1)
+        bar.close()
+        return out
+    return _run_pool(cells, run, workers, bar)
+
+
+def _run_pool(
+    cells: list[tuple[Row, str]], run: Callable[..., dict], workers: int, bar: Any
+) -> list[dict[str, Any]]:
+    import concurrent.futures as cf
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    results: list[dict[str, Any]] = [{} for _ in cells]
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+        futures = {pool.submit(run, row, env_id): i for i, (row, env_id) in enumerate(cells)}
+        try:
+            for fut in cf.as_completed(futures):
+                results[futures[fut]] = fut.result()
+                bar.update(1)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    bar.close()
+    return results
+
+
+def _worker_init() -> None:
+    """One math thread per worker: ``workers`` processes share the cores."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+@dataclass
+class _Cell:
+    """A picklable ``(row, env) -> scores`` for the process pool."""
+
+    seeds: tuple[int, ...]
+    env_kwargs: dict[str, Any]
+    plugins: tuple[str, ...]
+
+    def __call__(self, row: Row, env_id: str) -> dict[str, Any]:
+        return evaluate_row(row, env_id, self.seeds, self.env_kwargs, self.plugins)
+
+
+def run_sanity(
+    envs: Sequence[str] = DEFAULT_ENVS,
+    seeds: Iterable[int] = range(10),
+    *,
+    rows: Sequence[Row] = ROWS,
+    env_kwargs: Mapping[str, Any] | None = None,
+    workers: int = 1,
+    plugins: Sequence[str] = (),
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate every row on every env and check :data:`ORDERINGS`.
+
+    Returns:
+        ``{"envs", "seeds", "env_kwargs", "rows": [{label, policy, kwargs, scores,
+        per_env}], "checks": [...], "all_hold"}`` (JSON-ready; ``scores`` is the mean
+        over envs).
+    """
+    seeds = tuple(int(s) for s in seeds)
+    cells = [(row, env_id) for row in rows for env_id in envs]
+    run = _Cell(seeds, dict(env_kwargs or {}), tuple(plugins))
+    results = iter(_run_cells(cells, run, workers, progress))
+    out_rows = []
+    for row in rows:
+        per_env = {env_id: next(results) for env_id in envs}
+        out_rows.append({**asdict(row), "scores": aggregate(per_env), "per_env": per_env})
+    checks = check_orderings({r["label"]: r["scores"] for r in out_rows})
+    return {
+        "envs": list(envs),
+        "seeds": list(seeds),
+        "env_kwargs": dict(env_kwargs or {}),
+        "rows": out_rows,
+        "checks": [_check_dict(c) for c in checks],
+        "all_hold": all(c.held for c in checks),
+    }
+
+
+def _check_dict(check: Check) -> dict[str, Any]:
+    return {
+        **asdict(check.ordering),
+        "status": check.status,
+        "held": check.held,
+        "values": check.values,
+        "failing": check.failing,
+    }
+
+
+def format_value(value: Any, signed: bool = False) -> str:
+    """A score for the table: 3 decimals (``+`` sign when ``signed``), ``n/a`` if missing."""
+    number = _number(value)
+    if number is None:
+        return "n/a"
+    return f"{number:+.3f}" if signed else f"{number:.3f}"
+
+
+_MARK = {"held": "✔", "failed": "✖", "n/a": "✖", "skipped": "-"}
+
+
+def table_lines(result: Mapping[str, Any], markdown: bool = False) -> list[str]:
+    """The table of :func:`run_sanity`'s result: one line per row (plain or Markdown)."""
+    heads = ["row", *(head for _, head in COLUMNS)]
+    body = [
+        [row["label"], *(format_value(row["scores"].get(k), _signed(k)) for k, _ in COLUMNS)]
+        for row in result["rows"]
+    ]
+    if markdown:
+        lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+        return lines + ["| " + " | ".join(cells) + " |" for cells in body]
+    width = max(len(h) for h in heads[1:])
+    first = max(len(heads[0]), *(len(b[0]) for b in body))
+    fmt = [f"{{:<{first}}}", *[f"{{:>{width}}}"] * len(COLUMNS)]
+    return [
+        " ".join(f.format(c) for f, c in zip(fmt, cells, strict=True)) for cells in [heads, *body]
+    ]
+
+
+def _signed(key: str) -> bool:
+    return key in ("net_assistance", "assistance_effect_task_success")
+
+
+def check_lines(result: Mapping[str, Any]) -> list[str]:
+    """One line per required ordering: mark, what it requires, the numbers involved."""
+    lines = []
+    for check in result["checks"]:
+        values = ", ".join(
+            f"{label} {format_value(v, _signed(check['metric']))}"
+            for label, v in check["values"].items()
+        )
+        line = f"{_MARK[check['status']]} {check['text']} [{check['metric']}: {values}]"
+        if check["status"] == "n/a":
+            line += f" n/a for {', '.join(check['failing'])}"
+        elif check["status"] == "failed":
+            line += f" fails: {', '.join(check['failing'])}"
+        elif check["status"] == "skipped":
+            line += " skipped (rows not run)"
+        lines.append(line)
+    return lines
+
+
+def markdown(result: Mapping[str, Any]) -> str:
+    """``sanity.md``: the settings, the table and the checked orderings."""
+    head = [
+        "# ProAssist sanity suite",
+        "",
+        f"Envs: {', '.join(result['envs'])}; seeds: {_seed_text(result['seeds'])}; "
+        f"env kwargs: {result['env_kwargs'] or '{}'}. Values are means over the envs.",
+        "",
+    ]
+    checks = [f"- {line}" for line in check_lines(result)]
+    verdict = "All orderings hold." if result["all_hold"] else "Some orderings do not hold."
+    return "\n".join([*head, *table_lines(result, markdown=True), "", *checks, "", verdict, ""])
+
+
+def _seed_text(seeds: Sequence[int]) -> str:
+    if seeds and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
+    return ", ".join(map(str, seeds))
