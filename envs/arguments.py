@@ -26,7 +26,15 @@ MIN_SIZE, MAX_SIZE = 16, 4096
 #: The reward terms of :mod:`proassist.envs.rewards` (``reward_weights`` keys).
 REWARD_TERMS: tuple[str, ...] = tuple(DEFAULT_REWARD_WEIGHTS)
 #: ``PersonProfile`` fields that are probabilities.
-PERSON_PROBS: tuple[str, ...] = ("compliance", "trust_floor", "ask_when_stuck", "self_correction")
+PERSON_PROBS: tuple[str, ...] = (
+    "compliance",
+    "trust_floor",
+    "ask_when_stuck",
+    "self_correction",
+    "trust_gain",
+    "stop_trust",
+    "prevention",
+)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Problems = list[tuple[tuple[Any, ...], str]]

@@ -215,13 +215,31 @@ class PersonProfile:
         error_proneness: Multiplier on every random deviation rate.
         compliance: Base probability of following an assistant message.
         reaction_delay: Delay between hearing a message and acting on it.
-        patience: Number of false alarms after which trust reaches its floor.
+        patience: Number of wrong messages (false alarms) after which trust falls
+            from 1 to its floor: each costs ``1/patience``.
         trust_floor: Lowest trust multiplier on compliance.
         ask_when_stuck: Probability per stuck episode of asking "what next?".
         self_correction: Probability that the person notices and fixes a
             deviation on their own before its deadline.
         rationality: Inverse temperature of the noisy-rational step choice.
         speed: Multiplier on step durations (>1 is slower).
+        listen_base: Seconds every heard message costs (the person stops to listen).
+        listen_per_word: Extra listening seconds per spoken word.
+        dispute_time: Extra seconds a useless (redundant, wrong or irrelevant)
+            message costs: the person stops to object or puzzle over it.
+        redundancy_window: A message with the same intent family and step as one
+            heard less than this many seconds before is redundant.
+        trust_gain: Trust added by a helpful message (up to 1).
+        redundant_cost: Trust lost by a redundant message, in false alarms (a wrong
+            message costs ``1/patience``; this one ``redundant_cost/patience``).
+        irrelevant_cost: Trust lost by an irrelevant message, in false alarms.
+        stop_trust: Below this trust a useless message makes the person say
+            "Please stop." and tune out.
+        stop_ignore: Messages ignored unheard after "Please stop.".
+        prevention: Probability (times trust) that a timely instruction for the step
+            the person is about to start prevents the latent deviation planned there.
+        guidance_window: Seconds before a step starts within which an instruction
+            naming it is timely (and after its start within which it is not redundant).
     """
 
     name: str = "default"
@@ -229,11 +247,22 @@ class PersonProfile:
     compliance: float = 0.9
     reaction_delay: Duration = Duration(1.0, 0.3, 0.2)
     patience: int = 5
-    trust_floor: float = 0.3
+    trust_floor: float = 0.1
     ask_when_stuck: float = 0.3
     self_correction: float = 0.1
     rationality: float = 3.0
     speed: float = 1.0
+    listen_base: float = 0.3
+    listen_per_word: float = 0.06
+    dispute_time: float = 1.0
+    redundancy_window: float = 6.0
+    trust_gain: float = 0.1
+    redundant_cost: float = 0.5
+    irrelevant_cost: float = 0.5
+    stop_trust: float = 0.4
+    stop_ignore: int = 4
+    prevention: float = 0.7
+    guidance_window: float = 4.0
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ deviation onsets, reactions to messages, deadlines. The ground-truth event log
 The episode ends when the person believes they are done (after a short wrap-up): it
 succeeds when the goal predicates hold and no deviation with consequence ``fail`` or
 ``redo`` is left unresolved. It also ends, failed, when a ``fail`` deadline passes
-(reason ``hazard`` for safety, else ``deviation_unrecovered``), or at ``max_duration``
-(reason ``time_limit``).
+(reason ``hazard`` for safety, when its hazard clock runs out, else
+``deviation_unrecovered``), or at ``max_duration`` (reason ``time_limit``). Past its
+deadline a deviation can no longer be recovered; before it, recovery grows with the
+work built on the error (see :mod:`proassist.sim.deviations.base`).
 
 Randomness: ``reset`` draws a seed from the given generator and derives independent
 streams for the person's behaviour, the deviations, the kinematics and the person's
@@ -283,11 +285,11 @@ class Simulation:
         self.log("task_end", t, success=success, reason=reason, duration=t)
 
     # ------------------------------------------------------------------ queries
-    def expected_window(self, step_id: str) -> float:
-        """Expected seconds from now until the first step depending on ``step_id`` ends.
+    def expected_window(self, step_id: str, dependents: int = 1) -> float:
+        """Expected seconds from now until the ``dependents``-th step needing ``step_id`` ends.
 
         Counts the rest of the current activity, then the remaining non-optional steps
-        in canonical order; without a dependent, until the task's expected end.
+        in canonical order; with fewer dependents left, until the task's expected end.
         """
         p, idx = self.person, self.index
         act = p.activity
@@ -295,16 +297,16 @@ class Simulation:
         rem = max(0.0, rem)
         deps = idx.dependents[step_id]
         current = act.step if act is not None and act.kind in ("step", "repeat") else None
-        if current in deps:
-            return rem
+        left = max(1, int(dependents)) - (current in deps)
         total = rem
         for sid in idx.required:
+            if left <= 0:
+                return total
             if sid in p.believed or sid == current:
                 continue
             total += idx.info[sid].cost * self.profile.speed
-            if sid in deps:
-                return total
-        return total + sum(WRAPUP) / 2
+            left -= sid in deps
+        return total if left <= 0 else total + sum(WRAPUP) / 2
 
     def body(self) -> BodyState:
         """The person's body now (head, gaze, hands, held objects, object poses)."""

@@ -4,33 +4,43 @@ Every event is a flat JSON-serialisable dict with at least ``t`` (simulated seco
 rounded to 1e-6) and ``type``. Events are appended in the order they happen; the log
 is the single source of truth that ``analysis`` scores. Field names per type:
 
-==================  ============================================================
-type                fields (besides ``t``, ``type``)
-==================  ============================================================
-task_start          task, domain, goal, plan (list of step ids), seed
-latent_deviations   deviations (list of {kind, step, index, params}: the random
-                    deviations planned at reset, fixed per seed whatever the
-                    assistant says; each manifests as a ``deviation`` event
-                    when the person reaches its step)
-step_start          step, index (plan index or -1), recovery (bool),
-                    deviation (id or None)
-step_end            step, index, recovery, deviation, duration,
-                    interrupted (bool: abandoned before its end)
-deviation           id, kind, step (affected plan step id), index, onset,
-                    recovery_steps (list of {id, instruction, step}),
-                    deadline, params, scripted (bool)
-deviation_resolved  id, kind, assisted (bool), by ("assistant"|"self"),
-                    latency (t - onset)
-deadline_missed     id, kind, consequence ("fail"|"redo"|"none")
-person_utterance    text, act ("question"|"ack"|"refuse"|"chat")
-assistant_message   intent, step (step id or None), text, index (plan index or -1)
-reaction            message_t, response ("comply"|"ignore"|"already_done"|
-                    "not_understood"), delay, trust, target (step id or None)
-hesitation_start    step
-hesitation_end      step
-task_end            success (bool), reason ("completed"|"goal_not_met"|
-                    "deviation_unrecovered"|"hazard"|"time_limit"), duration
-==================  ============================================================
+====================  ============================================================
+type                  fields (besides ``t``, ``type``)
+====================  ============================================================
+task_start            task, domain, goal, plan (list of step ids), seed
+latent_deviations     deviations (list of {kind, step, index, params}: the random
+                      deviations planned at reset, fixed per seed whatever the
+                      assistant says; each manifests as a ``deviation`` event
+                      when the person reaches its step)
+step_start            step, index (plan index or -1), recovery (bool),
+                      deviation (id or None)
+step_end              step, index, recovery, deviation, duration,
+                      interrupted (bool: abandoned before its end)
+deviation             id, kind, step (affected plan step id), index, onset,
+                      recovery_steps (list of {id, instruction, step}),
+                      deadline, params, scripted (bool)
+deviation_resolved    id, kind, assisted (bool), by ("assistant"|"self"),
+                      latency (t - onset)
+deadline_missed       id, kind, consequence ("fail"|"redo"|"none")
+person_utterance      text, act ("question"|"ack"|"refuse"|"chat")
+assistant_message     intent, step (step id or None), text, index (plan index or -1)
+deviation_prevented   kind, step, index, params (the latent deviation, as in
+                      ``latent_deviations``), guided (the instructed step),
+                      message_t (when the guidance was heard), p (prevention
+                      probability used: ``prevention * trust``)
+reaction              message_t, response ("comply"|"ignore"|"already_done"|
+                      "too_late" (past the deadline)|"not_understood"), delay,
+                      trust (after), trust_before,
+                      intent (understood intent or None), target (understood plan
+                      step or None), verdict ("helpful"|"neutral"|"redundant"|
+                      "wrong"|"irrelevant"|"tuned_out"), listen (seconds lost
+                      listening), dispute (seconds lost objecting), stop (bool:
+                      the person said "Please stop.")
+hesitation_start      step
+hesitation_end        step
+task_end              success (bool), reason ("completed"|"goal_not_met"|
+                      "deviation_unrecovered"|"hazard"|"time_limit"), duration
+====================  ============================================================
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "step_end",
     "deviation",
     "deviation_resolved",
+    "deviation_prevented",
     "deadline_missed",
     "person_utterance",
     "assistant_message",

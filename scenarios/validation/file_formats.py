@@ -87,6 +87,17 @@ PROFILE_FIELDS: dict[str, Field] = {
     "self_correction": Field(_PROB),
     "rationality": Field(_NONNEG),
     "speed": Field(number(0.05)),
+    "listen_base": Field(_NONNEG),
+    "listen_per_word": Field(_NONNEG),
+    "dispute_time": Field(_NONNEG),
+    "redundancy_window": Field(_NONNEG),
+    "trust_gain": Field(_PROB),
+    "redundant_cost": Field(_NONNEG),
+    "irrelevant_cost": Field(_NONNEG),
+    "stop_trust": Field(_PROB),
+    "stop_ignore": Field(integer(0)),
+    "prevention": Field(_PROB),
+    "guidance_window": Field(_NONNEG),
 }
 
 PROFILE = Record("person profile", PROFILE_FIELDS)

@@ -167,7 +167,11 @@ def check_step_refs(task: dict, steps: dict[str, int], names: dict, ctx: Ctx) ->
 
 
 def check_params(params: dict[str, Any], path: KeyPath, ctx: Ctx) -> None:
-    """Check the parameters the deviation engine reads: amount, setting, min_time."""
+    """Check the step parameters the deviation engine reads.
+
+    Checked: ``amount``, ``setting``, ``min_time``, ``skip_prob`` and ``hazard_time``
+    (the hazard clock of a safety-critical step, in seconds).
+    """
     if "amount" in params:
         if not isinstance(params["amount"], str):
             ctx.report(path + ("amount",), "expected a string like '250 ml'")
@@ -180,6 +184,8 @@ def check_params(params: dict[str, Any], path: KeyPath, ctx: Ctx) -> None:
         ctx.report(path + ("setting",), "expected a string like 'medium'")
     if "min_time" in params and not _is_pos_number(params["min_time"]):
         ctx.report(path + ("min_time",), "expected a positive number of seconds")
+    if "hazard_time" in params and not _is_pos_number(params["hazard_time"]):
+        ctx.report(path + ("hazard_time",), "expected a positive number of seconds")
     skip = params.get("skip_prob", 0.0)
     if not (_is_number(skip) and 0 <= skip <= 1):
         ctx.report(path + ("skip_prob",), f"expected a probability in [0, 1], got {skip!r:.60}")
@@ -194,7 +200,15 @@ SCRIPT_PARAM_REFS: dict[str, str] = {
     "wrong": "fixtures",
 }
 #: Numeric parameters of scripted deviations (seconds or factors, >= 0).
-SCRIPT_PARAM_NUMBERS = ("duration", "fraction", "factor", "min_time", "actual", "time")
+SCRIPT_PARAM_NUMBERS = (
+    "duration",
+    "fraction",
+    "factor",
+    "min_time",
+    "actual",
+    "time",
+    "hazard_time",
+)
 #: Text parameters of scripted deviations.
 SCRIPT_PARAM_TEXTS = ("target", "amount", "wrong_amount", "setting", "wrong_setting")
 

@@ -9,13 +9,50 @@ A deviation *kind* is a class registered with :func:`register_deviation`; it say
   the deviation becomes visible);
 - its recovery (``fix``) steps (:meth:`DeviationKind.recovery`), records
   ``{id: "fix_<kind>_<step>", instruction, step}`` with a duration;
-- its deadline (:meth:`DeviationKind.window`: onset + window is the last moment
-  recovery may *start*; a recovery under way at the deadline still counts);
+- its deadline (:meth:`DeviationKind.window`: onset + window, at least
+  :data:`MIN_WINDOW`, is the last moment recovery may *start*; a recovery under way at
+  the deadline still counts);
 - the predicates that say it is resolved (:meth:`DeviationKind.resolved_when`);
-- its consequence when the deadline passes unresolved (:attr:`DeviationKind.consequence`):
-  ``"fail"`` ends the episode as failed, ``"redo"`` keeps it recoverable at a higher cost
-  (recovery then also redoes the dependent steps done since), ``"none"`` only loses
-  time (the person gets back on track by themselves).
+- its consequence when the deadline passes unresolved (:attr:`DeviationKind.consequence`).
+
+**Lateness costs.** The later a deviation is corrected, the more it costs:
+
+- *Work built on the error is redone.* When recovery starts (assisted or by the person
+  themselves), every plan step that depends on the affected step (transitively) and
+  was completed since the onset is redone as an extra recovery step
+  ``redo_<step>`` with that step's duration (:func:`redo_step`); a dependent step
+  under way is abandoned and started again later; steps that were botched (done
+  without their preconditions) are redone after the resolution. Steps that do not
+  depend on the affected step add nothing.
+- *Past the deadline there is no recovery.* A correction heard after the deadline
+  does nothing (the person says it is too late) and the person no longer notices by
+  themselves; the consequence applies: ``"fail"`` ends the episode as failed at the
+  deadline (reason ``hazard`` for safety, else ``deviation_unrecovered``); ``"redo"``:
+  the error stands, the work built on it would have to be redone from scratch, so
+  the episode goes on but ends failed (``deviation_unrecovered``) when the person
+  finishes; ``"none"``: the person gets back on track by themselves (only time lost).
+
+Deadlines per kind (``deps(n)``: until the ``n``-th remaining step that depends on the
+affected step is expected to end, else the task's expected end; ``n`` is
+:data:`DEADLINE_DEPENDENTS`; every window is at least :data:`MIN_WINDOW`):
+
+============  ==========================================  ===========
+kind          deadline (from the onset)                   consequence
+============  ==========================================  ===========
+omission      deps(n)                                     redo
+order         deps(n), at least the early step's cost     redo
+substitution  deps(n)                                     redo
+placement     deps(n)                                     redo
+measurement   deps(n)                                     redo
+timing        deps(n)                                     redo
+setting       deps(1) (the food burns, the part is        fail
+              ruined)
+repetition    deps(n), at least the repeat's cost         redo
+distraction   ``params.duration`` (15-40 s)               none
+hesitation    ``params.duration`` (8-20 s)                none
+safety        the hazard clock: step ``params.hazard_     fail
+              time`` (default 30 s, ``HAZARD_TIME``)      (``hazard``)
+============  ==========================================  ===========
 
 The built-in kinds live in :mod:`proassist.sim.deviations.step_kinds` and
 :mod:`proassist.sim.deviations.attention_kinds` and
@@ -32,6 +69,10 @@ from proassist.sim.deviations.interface import KindSim
 
 #: Minimum seconds between onset and deadline (time to notice, speak and react).
 MIN_WINDOW: float = 6.0
+
+#: Default deadline: until this many steps that depend on the affected step are
+#: expected to end (the work that may pile up on the error before it is past fixing).
+DEADLINE_DEPENDENTS: int = 2
 
 #: Deviation life cycle.
 STATUSES: tuple[str, ...] = ("pending", "active", "recovering", "resolved", "expired", "failed")
@@ -85,14 +126,14 @@ class Deviation:
         scripted: Forced by the scenario or the ``script`` argument.
         consequence: ``fail``, ``redo`` or ``none``.
         onset: First moment it is visible (``None`` until then).
-        deadline: Absolute time after which recovery is impossible or costs more.
+        deadline: Absolute time after which recovery is impossible.
         recovery: The recovery steps.
         resolved_when: Predicates that all hold once it is resolved.
         status: One of :data:`STATUSES`.
         by: ``"assistant"`` or ``"self"`` once recovery has started.
         event: The logged ``deviation`` event.
         activity: The person's activity it belongs to (if any).
-        late: True once its deadline passed unresolved.
+        late: True once its deadline passed unresolved (it can no longer be recovered).
     """
 
     id: str
@@ -161,8 +202,8 @@ class DeviationKind:
         raise NotImplementedError
 
     def window(self, sim: KindSim, dev: Deviation) -> float:
-        """Seconds from onset to deadline (default: until the first dependent step ends)."""
-        return sim.expected_window(dev.step)
+        """Seconds from onset to deadline (default: :data:`DEADLINE_DEPENDENTS` dependents)."""
+        return sim.expected_window(dev.step, dependents=DEADLINE_DEPENDENTS)
 
     def resolved_when(self, dev: Deviation) -> tuple[str, ...]:
         """Predicates that hold once resolved (default: the fault predicate is gone)."""

@@ -100,5 +100,5 @@ class KindSim(Protocol):
     def fail(self, t: float, reason: str) -> None:
         """End the episode as failed."""
 
-    def expected_window(self, step_id: str) -> float:
-        """Seconds until the first step that depends on ``step_id`` is expected to end."""
+    def expected_window(self, step_id: str, dependents: int = 1) -> float:
+        """Seconds until the ``dependents``-th step needing ``step_id`` is expected to end."""

@@ -189,6 +189,21 @@ class DeviationManager:
                     return self._trigger(name, cand, chosen, t, {}, False)
         return False
 
+    def prevent(self, chosen: Step, t: float, **fields: Any) -> list[LatentDeviation]:
+        """Drop the latent deviations that would manifest if ``chosen`` started now.
+
+        Each is logged as ``deviation_prevented`` (the latent record plus ``fields``);
+        the latent plan itself (``self.latent``) is unchanged.
+        """
+        out = []
+        for name in [k for k in self.kinds if any(k == kind for kind, _ in self.pending)]:
+            for cand in get_deviation(name).candidates(self.sim, chosen):
+                lat = self.pending.pop((name, cand), None)
+                if lat is not None:
+                    out.append(lat)
+                    self.sim.log("deviation_prevented", t, **lat.record(), **fields)
+        return out
+
     def _trigger(
         self, name: str, step_id: str, chosen: Step, t: float, params: dict, scripted: bool
     ) -> bool:
@@ -244,7 +259,12 @@ class DeviationManager:
             dev.status = "expired"
 
     def deadline(self, dev: Deviation, t: float) -> None:
-        """The deadline of ``dev`` passed: apply its consequence if still unresolved."""
+        """The deadline of ``dev`` passed: apply its consequence if still unresolved.
+
+        From now on ``dev`` cannot be recovered (:meth:`recoverable`): ``fail`` ends the
+        episode, ``none`` expires it, ``redo`` leaves it open and unresolved (the episode
+        ends failed when the person finishes).
+        """
         if dev.status != "active":
             return
         sim, kind = self.sim, get_deviation(dev.kind)
@@ -255,21 +275,36 @@ class DeviationManager:
             sim.fail(t, "hazard" if dev.kind == "safety" else "deviation_unrecovered")
         elif dev.consequence == "none":
             dev.status = "expired"
-        else:
-            self._add_redo(dev)
         kind.on_deadline(sim, dev, t)
 
-    def _add_redo(self, dev: Deviation) -> None:
-        """Late recovery also redoes the dependent steps done since the onset."""
+    def recoverable(self, dev: Deviation, t: float) -> bool:
+        """Whether recovery of ``dev`` may start at ``t`` (open, not past its deadline)."""
+        past = dev.late or (dev.deadline is not None and t > dev.deadline + 1e-9)
+        return dev.open and not past and not self.sim.done
+
+    def escalate(self, dev: Deviation, t: float) -> list[str]:
+        """Grow the recovery of ``dev`` with the work built on the error since its onset.
+
+        Every plan step that depends on the affected step and was completed (with its
+        effects) since the onset is redone: one ``redo_<step>`` recovery step each, in
+        completion order, after the kind's own recovery steps. Botched dependents are
+        redone after the resolution instead (they are forgotten then).
+
+        Returns:
+            The ids of the redone plan steps.
+        """
         idx, times = self.sim.index, self.sim.person.done_times
-        deps = idx.dependents[dev.step]
-        for sid in idx.order:
-            if sid in deps and times.get(sid, -1.0) >= dev.onset:
-                dev.recovery.append(redo_step(idx.steps[sid], dev, prefix="redo"))
+        deps, onset = idx.dependents[dev.step], dev.onset if dev.onset is not None else t
+        built = sorted((times[s], s) for s in deps if onset <= times.get(s, -1.0) <= t)
+        redo = [redo_step(idx.steps[sid], dev, prefix="redo") for _, sid in built]
+        dev.recovery = [r for r in dev.recovery if not r.id.startswith("redo_")] + redo
+        for r in redo:
+            self.sim.person.matcher.add(r.id, r.instruction)
+        return [sid for _, sid in built]
 
     def self_fix(self, dev: Deviation, t: float) -> None:
         """The person notices ``dev`` by themselves and starts recovering."""
-        if dev.status == "active" and not self.sim.done:
+        if dev.status == "active" and self.recoverable(dev, t):
             self.sim.person.say("Oh wait, that's not right.", "chat", t)
             self.sim.person.begin_recovery(dev, t, "self")
 

@@ -2,6 +2,10 @@
 
 Each class docstring states: when it applies, what the person does, the world change,
 the recovery, the deadline window, the resolution predicate and the consequence.
+``deps(n)``: until the ``n``-th remaining step that depends on the affected step is
+expected to end (``n`` = :data:`~proassist.sim.deviations.base.DEADLINE_DEPENDENTS`);
+the table of every kind's deadline and the lateness costs are in
+:mod:`proassist.sim.deviations.base`.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ class Omission(DeviationKind):
 
     World: the step's effects are missing (later steps that need them are botched).
     Onset: when the person starts something else instead (next step or wrap-up).
-    Recovery: do the step. Deadline: until the first dependent step is expected to end.
+    Recovery: do the step. Deadline: ``deps(n)``.
     Resolved: ``done(step)``. Consequence: ``redo``.
     """
 
@@ -79,7 +83,8 @@ class Order(DeviationKind):
     candidates are steps whose unmet predecessors include the step about to start.
     World: the early step is botched (no effects) and ``fault_order(step)`` holds.
     Onset: the early step starts. Recovery: stop/undo it (short), then the normal flow
-    does the predecessor and the step. Deadline: the early step's expected end.
+    does the predecessor and the step. Deadline: ``deps(n)`` (see
+    :mod:`~proassist.sim.deviations.base`), at least the early step's expected cost.
     Resolved: no fault. Consequence: ``redo``.
     """
 
@@ -129,7 +134,8 @@ class Order(DeviationKind):
         ]
 
     def window(self, sim: KindSim, dev: Deviation) -> float:
-        return sim.index.info[dev.step].cost * sim.profile.speed
+        own = sim.index.info[dev.step].cost * sim.profile.speed
+        return max(own, super().window(sim, dev))
 
     def on_recover(self, sim: KindSim, dev: Deviation) -> None:
         sim.person.forget(dev.step)
@@ -142,7 +148,7 @@ class Substitution(DeviationKind):
 
     World: the step's effects name the substitute, and ``fault_substitution(step)`` holds.
     Onset: the substitute is grasped. Recovery: redo the step with the right object.
-    Deadline: until the first dependent step is expected to end. Resolved: no fault.
+    Deadline: ``deps(n)``. Resolved: no fault.
     Consequence: ``redo``.
     """
 
@@ -205,8 +211,7 @@ class Placement(DeviationKind):
     Applies to steps that move an object they handle (``at(obj,fixture)`` effect).
     World: ``at(obj,wrong)`` instead of ``at(obj,fixture)``; ``fault_placement(step)``.
     Onset: the object is put down. Recovery: move it to the right fixture. Deadline:
-    until the first dependent step is expected to end. Resolved: ``at(obj,fixture)``
-    and no fault. Consequence: ``redo``.
+    ``deps(n)``. Resolved: ``at(obj,fixture)`` and no fault. Consequence: ``redo``.
     """
 
     consequence = "redo"
@@ -274,8 +279,8 @@ class Measurement(_Midstep):
 
     Applies to steps with ``params.amount``/``amount_value``. World:
     ``fault_measurement(step)``. Onset: the pouring/measuring (operate) starts.
-    Recovery: correct the amount. Deadline: until the first dependent step is expected
-    to end. Resolved: no fault. Consequence: ``redo``.
+    Recovery: correct the amount. Deadline: ``deps(n)``. Resolved: no fault.
+    Consequence: ``redo``.
     """
 
     consequence = "redo"
@@ -312,7 +317,7 @@ class Timing(DeviationKind):
     """Stops a timed step too early (waits only a fraction of ``params.min_time``).
 
     World: ``fault_timing(step)``. Onset: the step ends early. Recovery: continue for
-    the missing time. Deadline: until the first dependent step is expected to end.
+    the missing time. Deadline: ``deps(n)``.
     Resolved: no fault. Consequence: ``redo``.
     """
 
@@ -352,12 +357,15 @@ class Setting(_Midstep):
     """Uses a wrong setting (a neighbour on the low/medium/high/max ladder, or a scaled value).
 
     Applies to steps with ``params.setting``. World: ``fault_setting(step)``. Onset: the
-    appliance is operated. Recovery: change the setting. Deadline: until the first
-    dependent step is expected to end. Resolved: no fault. Consequence: ``fail`` (the
-    food burns, the part is ruined).
+    appliance is operated. Recovery: change the setting. Deadline: ``deps(1)``, until
+    the first dependent step is expected to end. Resolved: no fault. Consequence:
+    ``fail`` (the food burns, the part is ruined).
     """
 
     consequence = "fail"
+
+    def window(self, sim: KindSim, dev: Deviation) -> float:
+        return sim.expected_window(dev.step, dependents=1)
 
     def applies(self, step: Step, procedure: Procedure) -> bool:
         return "setting" in step.params
@@ -396,7 +404,8 @@ class Repetition(DeviationKind):
 
     Applies to non-optional, non-safety steps. World: ``fault_repetition(step)`` (e.g.
     sugar added twice). Onset: the repeat starts. Recovery: stop and undo the extra.
-    Deadline: the repeat's expected end. Resolved: no fault. Consequence: ``redo``.
+    Deadline: ``deps(n)``, at least the repeat's expected cost. Resolved: no fault.
+    Consequence: ``redo``.
     """
 
     consequence = "redo"
@@ -424,4 +433,5 @@ class Repetition(DeviationKind):
         ]
 
     def window(self, sim: KindSim, dev: Deviation) -> float:
-        return sim.index.info[dev.step].cost * sim.profile.speed
+        own = sim.index.info[dev.step].cost * sim.profile.speed
+        return max(own, super().window(sim, dev))

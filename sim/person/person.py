@@ -13,10 +13,11 @@ Behaviour (profile fields from :class:`~proassist.scenarios.model.PersonProfile`
   plus a ``wait`` of ``params.min_time`` seconds for timed steps. Effects apply when the
   step ends; a step started with unmet preconditions (after an omission, an order
   slip...) is *botched*: the person believes it done but its effects do not apply.
-- **Hearing.** Messages are acted on after ``reaction_delay``. Corrections that match no
-  open deviation are false alarms: trust drops by ``1/patience`` down to
-  ``trust_floor``. Otherwise the person complies with probability
-  ``compliance * trust`` (see :meth:`Person.react`).
+- **Hearing.** Listening costs time, and messages are acted on after ``reaction_delay``.
+  Each gets a verdict (helpful, neutral, redundant, wrong, irrelevant) that moves
+  trust up or down; with low trust the person says "Please stop." and tunes out. A
+  matched message is followed with probability ``compliance * trust``; timely
+  guidance can prevent a latent deviation (see :mod:`proassist.sim.person.reactions`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class Person(Reactions):
         first = sim.procedure.steps[0].location or sim.layout.fixtures[0].id
         self.stand, self.target = first, first
         self._carry: dict[str, tuple[str | None, str | None]] = {}
+        self.init_reactions()
 
     # ------------------------------------------------------------------ beliefs
     def believe(self, step_id: str) -> None:
@@ -168,7 +170,7 @@ class Person(Reactions):
                 self._start_wrapup(t)
                 return
             step = self.index.steps[sid]
-            if nested or not self.sim.deviations.before_step(step, t):
+            if nested or not self.deviates(step, t):
                 self.start_step(step, t)
 
     def start_step(
@@ -418,7 +420,20 @@ class Person(Reactions):
             self.decide(t)
 
     def begin_recovery(self, dev: Deviation, t: float, by: str) -> None:
-        """Start the recovery steps of ``dev`` now (``by``: ``assistant`` or ``self``)."""
+        """Start the recovery steps of ``dev`` now (``by``: ``assistant`` or ``self``).
+
+        Past its deadline nothing happens but "It's too late to fix that now.". The later
+        it starts, the longer the recovery: the work built on the error since the onset
+        is redone (:meth:`~proassist.sim.deviations.manager.DeviationManager.escalate`)
+        and a dependent step under way is abandoned (started again later).
+        """
+        if not self.sim.deviations.recoverable(dev, t):
+            self.say("It's too late to fix that now.", "refuse", t)
+            return
+        self.sim.deviations.escalate(dev, t)
+        act = self.activity
+        if act is not None and act.kind == "step" and act.step in self.index.dependents[dev.step]:
+            act.interruptible = True
         dev.status, dev.by = "recovering", by
         get_deviation(dev.kind).on_recover(self.sim, dev)
         self.queue.extend((dev, r) for r in dev.recovery)
@@ -446,8 +461,9 @@ class Person(Reactions):
         self.sim.utterances.append(text)
 
     def hear(self, message: Message, t: float) -> None:
-        """Hear an assistant message at ``t``; the reaction comes after a delay."""
+        """Hear an assistant message at ``t`` (listening costs time); react after a delay."""
         delay = self.profile.reaction_delay.sample(self.react_rng)
+        self.listen(message, t)
         self.sim.schedule(t + delay, "reaction", (message, t, delay))
 
     def understand(self, message: Message) -> tuple[str | None, str | None]:

@@ -1,31 +1,77 @@
-"""How the simulated person reacts to an assistant message (mixed into ``Person``).
+"""How the simulated person hears and reacts to an assistant message (mixed into ``Person``).
 
-Semantics, applied ``reaction_delay`` after the message is heard:
+Profile fields are those of :class:`~proassist.scenarios.model.PersonProfile`.
 
-- ``confirm_done``: harmless; the person says "Okay.".
-- ``instruct_next`` / ``answer_question`` naming step ``s``: the person does ``s`` next
-  when it is available (a hesitation or distraction under way ends, assisted). A step
-  already done gets "I already did that.".
-- ``correct_deviation`` / ``warn`` / ``re_engage`` naming the affected step (or a
-  recovery step) of an open deviation: the person performs its recovery steps.
-  Without a step they match an open distraction or hesitation. When nothing matches
-  it is a **false alarm**: trust drops by ``1/patience`` (not below ``trust_floor``).
-- Anything else (free text with no recognisable intent): "Sorry, what do you mean?".
+**Hearing** (at the message time ``t``, :meth:`Reactions.listen`):
 
-Compliance: a matched message is followed with probability ``compliance * trust``,
-otherwise ignored (one draw per message, always made).
+- Listening costs time: the person stops for ``listen_base + listen_per_word * words``
+  seconds at the end of the running motion (:func:`hold`); nothing is lost while they
+  wait (a timed step's ``wait``) or idle (distraction, hesitation). A message without
+  text counts as :data:`TEMPLATE_WORDS` words plus the named step's instruction.
+- After "Please stop." the next ``stop_ignore`` messages are *tuned out*: they cost
+  ``listen_base`` only, change nothing and get the response ``ignore``.
+- Guidance (``instruct_next`` / ``answer_question`` naming plan step ``s``) is noted.
+  If the person starts ``s`` at most ``guidance_window`` seconds after hearing it, the
+  latent deviation that would manifest there is **prevented** with probability
+  ``prevention * trust``; the draw is one uniform of ``param_rng("prevent", s)`` (a
+  generator of the seed and the step only, so paired runs stay paired). The manager
+  logs ``deviation_prevented`` with the latent deviation (the counterfactual).
+
+**Reacting** (``reaction_delay`` later, :meth:`Reactions.react`). The message gets a
+*verdict* (first that applies):
+
+==============  =================================================================
+``helpful``     a correction (``correct_deviation``/``warn``/``re_engage``) naming
+                the affected or a recovery step of an *active* deviation (no step:
+                an active distraction or hesitation); guidance naming a step
+                available now while the person is stuck (hesitating, distracted
+                or has asked "what next?")
+``wrong``       a correction matching no open deviation (a false alarm); guidance
+                naming a plan step that is not next: not done, not under way, and
+                some ``after`` predecessor is neither believed done, skipped nor
+                the step under way
+``redundant``   a correction of a deviation already being recovered; guidance for
+                a step done (and not deviated) or under way for more than
+                ``guidance_window`` s; same intent family and step as a message
+                heard less than ``redundancy_window`` s before
+``irrelevant``  no intent understood (free text matching nothing)
+``neutral``     anything else (a confirmation, guidance for an available step)
+==============  =================================================================
+
+Trust: ``helpful`` adds ``trust_gain`` (up to 1); ``wrong`` takes ``1/patience``,
+``redundant`` ``redundant_cost/patience`` and ``irrelevant`` ``irrelevant_cost/patience``
+(not below ``trust_floor``). A useless verdict (the last three) also costs
+``dispute_time`` seconds, and when trust is then below ``stop_trust`` the person says
+"Please stop." and tunes out the next ``stop_ignore`` messages.
+
+Response: a matched message is followed with probability ``compliance * trust``
+(trust before the update; one draw per message, always made), otherwise ignored.
+``confirm_done`` gets "Okay."; guidance naming a step believed done gets "I already
+did that."; a false alarm gets "I think it's fine." (response ``already_done``);
+free text with no intent gets "Sorry, what do you mean?".
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from proassist.sim.messages import Message
+from proassist.sim.person.activity import Activity, Phase
 
 _Outcome = tuple[str, tuple[str, str] | None, Callable[[], None] | None]
 
 ATTENTION_KINDS: frozenset[str] = frozenset({"distraction", "hesitation"})
+#: Intents of guidance (what to do next) and of corrections.
+GUIDANCE: frozenset[str] = frozenset({"instruct_next", "answer_question"})
+CORRECTIONS: frozenset[str] = frozenset({"correct_deviation", "warn", "re_engage"})
+#: Verdicts that cost patience, trust and ``dispute_time``.
+USELESS: frozenset[str] = frozenset({"redundant", "wrong", "irrelevant"})
+#: Words a message without text counts besides its step's instruction.
+TEMPLATE_WORDS: int = 3
+#: What the person says when they tune the assistant out.
+STOP_TEXT: str = "Please stop."
 
 ACKS: dict[str, str] = {
     "omission": "Oh, right, I forgot.",
@@ -34,11 +80,56 @@ ACKS: dict[str, str] = {
     "hesitation": "Okay, thanks.",
 }
 
+#: The primitive a pause after a phase holds (the pose at the phase's end).
+_HOLD_PRIM: dict[str, str] = {"look": "wait", "reach": "grasp", "place": "wait"}
+
+
+def family(intent: str | None) -> str:
+    """The intent family used to spot repeated content (``guide``/``correct``/...)."""
+    if intent in GUIDANCE:
+        return "guide"
+    if intent in CORRECTIONS:
+        return "correct"
+    return intent or "none"
+
+
+def message_words(message: Message, instructions: dict[str, str]) -> int:
+    """Spoken words of ``message`` (template plus step instruction when it has no text)."""
+    if message.text.strip():
+        return len(message.text.split())
+    return TEMPLATE_WORDS + len(instructions.get(message.step or "", "").split())
+
+
+def hold(act: Activity | None, t: float, seconds: float) -> float:
+    """Pause ``act`` for ``seconds`` after the phase running at ``t``; the seconds lost.
+
+    Nothing is lost while waiting or idle, or when ``act`` is absent, open-ended or over.
+    The pause holds the pose the running phase ends in; later phases and onset
+    triggers move by ``seconds``.
+    """
+    if act is None or seconds <= 0 or not math.isfinite(act.end) or act.end <= t:
+        return 0.0
+    i = next((k for k, ph in enumerate(act.phases) if t < ph.t1), None)
+    if i is None or act.phases[i].prim in ("wait", "idle"):
+        return 0.0
+    ph = act.phases[i]
+    prim = _HOLD_PRIM.get(ph.prim, ph.prim)
+    held = None if ph.prim in ("reach", "place") else ph.held
+    pause = Phase(prim, ph.t1, ph.t1 + seconds, ph.stand, ph.stand, ph.target, ph.target, held)
+    for later in act.phases[i + 1 :]:
+        later.t0 += seconds
+        later.t1 += seconds
+    act.phases.insert(i + 1, pause)
+    act.end += seconds
+    act.triggers = [(w + seconds if w >= ph.t1 else w, d) for w, d in act.triggers]
+    return seconds
+
 
 class Reactions:
-    """Mixin of :class:`~proassist.sim.person.person.Person`: reactions to messages."""
+    """Mixin of :class:`~proassist.sim.person.person.Person`: hearing and reacting."""
 
     sim: Any
+    index: Any
     profile: Any
     react_rng: Any
     trust: float
@@ -48,23 +139,67 @@ class Reactions:
     skipped: set[str]
     activity: Any
 
+    def init_reactions(self) -> None:
+        """Reset the hearing state (called by ``Person.__init__``)."""
+        self.tuned_out_left = 0
+        self.heard: dict[float, tuple[float, bool, tuple[str | None, str | None]]] = {}
+        self.recent: dict[tuple[str, str | None], float] = {}
+        self.guided: dict[str, float] = {}
+        self.instructions = {s.id: s.instruction for s in self.sim.procedure.steps}
+
+    # ------------------------------------------------------------------ hearing
+    def listen(self, message: Message, t: float) -> None:
+        """Hear ``message`` at ``t``: understand it, lose the listening time, note guidance.
+
+        The understanding (intent, step) made now is the one the reaction uses.
+        """
+        prof = self.profile
+        tuned_out = self.tuned_out_left > 0
+        if tuned_out:
+            self.tuned_out_left -= 1
+            need = prof.listen_base
+        else:
+            need = prof.listen_base + prof.listen_per_word * message_words(
+                message, self.instructions
+            )
+        intent, target = self.understand(message)
+        self.heard[round(t, 6)] = (hold(self.activity, t, need), tuned_out, (intent, target))
+        if not tuned_out and intent in GUIDANCE and target in self.index.steps:
+            self.guided[target] = t
+
+    def deviates(self, step: Any, t: float) -> bool:
+        """Just before ``step`` starts: guidance may prevent, then a deviation may start.
+
+        Returns:
+            Whether a deviation took over (see ``DeviationManager.before_step``).
+        """
+        heard = self.guided.pop(step.id, None)
+        if heard is not None and t - heard <= self.profile.guidance_window + 1e-9:
+            p = self.profile.prevention * self.trust
+            draw = float(self.sim.deviations.param_rng("prevent", step.id).random())
+            if draw < p:
+                self.sim.deviations.prevent(step, t, guided=step.id, message_t=heard, p=p)
+        return self.sim.deviations.before_step(step, t)
+
+    # ------------------------------------------------------------------ reacting
     def react(self, message: Message, heard_t: float, delay: float, t: float) -> str:
         """React at ``t`` to ``message`` heard at ``heard_t``; log and return the response.
 
         The person speaks first, then the ``reaction`` event is logged, then they act.
         """
         comply = self.react_rng.random() < self.profile.compliance * self.trust
-        intent, target = self.understand(message)
+        heard = self.heard.pop(round(heard_t, 6), None)
+        listened, tuned_out, (intent, target) = heard or (0.0, False, self.understand(message))
         target = self._plan_target(target)
-        action: Callable[[], None] | None = None
-        if intent is None:
-            response, said = "not_understood", ("Sorry, what do you mean?", "chat")
-        elif intent == "confirm_done":
-            response, said = "comply", ("Okay.", "ack")
-        elif intent in ("instruct_next", "answer_question"):
-            response, said, action = self._react_instruct(target, t, comply)
+        before = self.trust
+        if tuned_out:
+            verdict, (response, said, action) = "tuned_out", ("ignore", None, None)
         else:
-            response, said, action = self._react_correction(target, t, comply)
+            verdict = self._verdict(intent, target, heard_t)
+            response, said, action = self._respond(intent, target, t, comply)
+        dispute, stop = self._judge(verdict, t)
+        if stop:
+            said = (STOP_TEXT, "refuse")
         if said is not None:
             self.say(said[0], said[1], t)
         self.sim.log(
@@ -75,10 +210,94 @@ class Reactions:
             delay=delay,
             trust=self.trust,
             target=target,
+            intent=intent,
+            verdict=verdict,
+            trust_before=before,
+            listen=listened,
+            dispute=dispute,
+            stop=stop,
         )
         if action is not None:
             action()
         return response
+
+    def _respond(self, intent: str | None, target: str | None, t: float, comply: bool) -> _Outcome:
+        """What the person says and does about an understood message."""
+        if intent is None:
+            return "not_understood", ("Sorry, what do you mean?", "chat"), None
+        if intent == "confirm_done":
+            return "comply", ("Okay.", "ack"), None
+        if intent in GUIDANCE:
+            return self._react_instruct(target, t, comply)
+        return self._react_correction(target, t, comply)
+
+    def _judge(self, verdict: str, t: float) -> tuple[float, bool]:
+        """Update trust for ``verdict``; the dispute seconds lost and whether to stop."""
+        prof = self.profile
+        if verdict == "helpful":
+            self.trust = min(1.0, self.trust + prof.trust_gain)
+        if verdict not in USELESS:
+            return 0.0, False
+        weight = {"wrong": 1.0, "redundant": prof.redundant_cost}.get(verdict, prof.irrelevant_cost)
+        loss = weight / max(1, prof.patience)
+        self.trust = max(min(prof.trust_floor, self.trust), self.trust - loss)
+        dispute = hold(self.activity, t, prof.dispute_time)
+        stop = self.trust < prof.stop_trust and prof.stop_ignore > 0
+        if stop:
+            self.tuned_out_left = int(prof.stop_ignore)
+        return dispute, stop
+
+    def _verdict(self, intent: str | None, target: str | None, heard_t: float) -> str:
+        """The verdict of an understood message (see the module docstring)."""
+        if intent is None:
+            return "irrelevant"
+        if intent in CORRECTIONS:
+            verdict = self._correction_verdict(target)
+        elif intent in GUIDANCE:
+            verdict = self._guidance_verdict(target, heard_t)
+        else:
+            verdict = "neutral"
+        key = (family(intent), target)
+        last = self.recent.get(key)
+        self.recent[key] = heard_t
+        repeated = last is not None and heard_t - last < self.profile.redundancy_window
+        if repeated and verdict == "neutral":
+            return "redundant"
+        return verdict
+
+    def _correction_verdict(self, target: str | None) -> str:
+        dev = self.sim.deviations.match(target)
+        if dev is None:
+            return "wrong"
+        return "helpful" if dev.status == "active" else "redundant"
+
+    def _guidance_verdict(self, target: str | None, heard_t: float) -> str:
+        if target is None or target not in self.index.steps:
+            return "neutral"
+        if self.sim.deviations.match(target) is not None:
+            return "neutral"
+        if target in self.believed:
+            return "redundant"
+        act = self.activity
+        if act is not None and act.kind in ("step", "repeat") and act.step == target:
+            late = heard_t - act.start > self.profile.guidance_window
+            return "redundant" if late else "neutral"
+        if not self._upcoming(target, act):
+            return "wrong"
+        return "helpful" if self.stuck() and target in self.available() else "neutral"
+
+    def _upcoming(self, target: str, act: Activity | None) -> bool:
+        """Whether ``target`` is next or right after the step under way (``after`` only)."""
+        current = act.step if act is not None and act.kind in ("step", "repeat") else None
+        done = self.believed
+        return all(
+            a in done or a in self.skipped or a == current for a in self.index.info[target].after
+        )
+
+    def stuck(self) -> bool:
+        """Whether the person is stuck: asked "what next?", hesitating or distracted."""
+        act = self.activity
+        return self.asked or (act is not None and act.kind in ATTENTION_KINDS)
 
     def _plan_target(self, target: str | None) -> str | None:
         """Map a recovery step id to the plan step it belongs to."""
@@ -113,8 +332,6 @@ class Reactions:
     def _react_correction(self, target: str | None, t: float, comply: bool) -> _Outcome:
         dev = self.sim.deviations.match(target)
         if dev is None:
-            floor, patience = self.profile.trust_floor, max(1, self.profile.patience)
-            self.trust = max(floor, self.trust - 1.0 / patience)
             done = target is not None and target in self.believed
             return (
                 "already_done",
@@ -123,6 +340,8 @@ class Reactions:
             )
         if dev.status == "recovering":
             return "comply", ("I'm on it.", "ack"), None
+        if not self.sim.deviations.recoverable(dev, t):
+            return "too_late", ("It's too late to fix that now.", "refuse"), None
         if not comply:
             return "ignore", None, None
         said = (ACKS.get(dev.kind, "Oops, thanks."), "ack")

@@ -99,8 +99,8 @@ def test_self_correction_resolves_unassisted(kind: str) -> None:
     assert sim.success is True
 
 
-def test_late_redo_recovery_redoes_dependent_work() -> None:
-    """After an omission's deadline, a correction also redoes the botched dependent steps."""
+def test_correction_after_the_deadline_recovers_nothing() -> None:
+    """After an omission's deadline, a correction is too late: no recovery, task fails."""
     sim = scripted("kitchen_tea", "omission", "fill_kettle", 0, compliance=1.0, self_correction=0.0)
     sent = []
 
@@ -111,10 +111,11 @@ def test_late_redo_recovery_redoes_dependent_work() -> None:
         return None
 
     events = run(sim, late)
-    assert sent and of_type(events, "deviation_resolved")
-    redone = [e["step"] for e in of_type(events, "step_end") if not e["recovery"]]
-    assert redone.count("place_kettle") == 2  # botched once, redone after recovery
-    assert sim.success is True
+    assert sent and not of_type(events, "deviation_resolved")
+    assert not [e for e in of_type(events, "step_start") if e["recovery"]]
+    said = [e["text"] for e in of_type(events, "person_utterance")]
+    assert "It's too late to fix that now." in said
+    assert sim.success is False and sim.failure_reason == "deviation_unrecovered"
 
 
 def test_optional_skip_is_not_a_deviation() -> None:

@@ -30,7 +30,7 @@ def _at_onset(message: Message):
 
 
 def test_false_alarms_lower_trust_down_to_the_floor() -> None:
-    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3)
+    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3, stop_ignore=0)
 
     def policy(s, new):
         return Message("correct_deviation", "serve_tea") if s.time < 6 and s.time % 1 == 0 else None
@@ -38,8 +38,26 @@ def test_false_alarms_lower_trust_down_to_the_floor() -> None:
     events = run(sim, policy)
     reactions = of_type(events, "reaction")
     assert [r["response"] for r in reactions] == ["already_done"] * 6
+    assert [r["verdict"] for r in reactions] == ["wrong"] * 6
     assert [r["trust"] for r in reactions] == pytest.approx([0.75, 0.5, 0.3, 0.3, 0.3, 0.3])
     assert sim.trust == pytest.approx(0.3) and sim.success
+
+
+def test_low_trust_says_please_stop_and_tunes_out() -> None:
+    sim = _silent(compliance=1.0, patience=4, trust_floor=0.1, stop_trust=0.4, stop_ignore=2)
+
+    def policy(s, new):
+        return Message("correct_deviation", "serve_tea") if s.time < 8 and s.time % 1 == 0 else None
+
+    events = run(sim, policy)
+    reactions = of_type(events, "reaction")
+    verdicts = [r["verdict"] for r in reactions]
+    assert verdicts == ["wrong"] * 3 + ["tuned_out"] * 2 + ["wrong"] + ["tuned_out"] * 2
+    assert [r["stop"] for r in reactions] == [False, False, True, False, False, True, False, False]
+    said = [e["text"] for e in of_type(events, "person_utterance")]
+    assert said.count("Please stop.") == 2
+    tuned = [r for r in reactions if r["verdict"] == "tuned_out"]
+    assert all(r["response"] == "ignore" and r["trust"] == r["trust_before"] for r in tuned)
 
 
 def test_lower_trust_means_lower_compliance() -> None:
@@ -89,11 +107,12 @@ def test_free_text_warning_fixes_a_hazard() -> None:
     assert of_type(events, "deviation_resolved") and sim.success
 
 
-def test_gibberish_is_not_understood_and_harmless() -> None:
-    sim = _silent(compliance=1.0)
+def test_gibberish_is_not_understood_and_costs_a_little_trust() -> None:
+    sim = _silent(compliance=1.0, patience=5, irrelevant_cost=0.5)
     events = run(sim, lambda s, new: Message(text="zzz qqq") if s.time == 3 else None)
-    assert of_type(events, "reaction")[0]["response"] == "not_understood"
-    assert sim.trust == 1.0 and sim.success
+    reaction = of_type(events, "reaction")[0]
+    assert reaction["response"] == "not_understood" and reaction["verdict"] == "irrelevant"
+    assert sim.trust == pytest.approx(0.9) and sim.success
 
 
 def test_hesitating_person_asks_and_an_answer_resolves_it() -> None:
@@ -141,14 +160,19 @@ def test_instruct_next_changes_what_the_person_does_next() -> None:
     assert reaction["t"] - reaction["message_t"] == pytest.approx(reaction["delay"])
 
 
-def test_harmless_messages_do_not_change_the_person() -> None:
-    def steps(policy) -> list[tuple]:
-        events = run(_silent(5), policy)
+def test_harmless_messages_cost_only_listening_time() -> None:
+    def steps(policy, **changes) -> list[tuple]:
+        events = run(_silent(5, **changes), policy)
         return [(e["type"], e["t"], e["step"]) for e in of_type(events, "step_start", "step_end")]
 
-    assert steps(None) == steps(
-        lambda s, new: Message("confirm_done") if s.time % 10 == 0 else None
-    )
+    def confirm(s, new):
+        return Message("confirm_done") if s.time % 10 == 0 else None
+
+    free = {"listen_base": 0.0, "listen_per_word": 0.0}
+    assert steps(None) == steps(confirm, **free)
+    quiet, talked = steps(None), steps(confirm)
+    assert [(k, s) for k, _, s in quiet] == [(k, s) for k, _, s in talked]
+    assert talked[-1][1] > quiet[-1][1]
 
 
 def test_language_helpers() -> None:
@@ -162,3 +186,42 @@ def test_language_helpers() -> None:
     assert infer_intent("Well done") == "confirm_done"
     assert interpret("Stir the tea", matcher, asked=True) == ("answer_question", "stir_tea")
     assert interpret("hmm", matcher) == (None, None)
+
+
+TALKING_FIELDS = (
+    "listen_base",
+    "listen_per_word",
+    "dispute_time",
+    "redundancy_window",
+    "trust_gain",
+    "redundant_cost",
+    "irrelevant_cost",
+    "stop_trust",
+    "stop_ignore",
+    "prevention",
+    "guidance_window",
+)
+
+
+def test_library_profiles_set_and_validate_the_talking_fields(tmp_path) -> None:
+    from pathlib import Path
+
+    from proassist.scenarios.validation.validate import validate_file
+
+    folder = Path(__file__).resolve().parents[2] / "scenarios" / "profiles"
+    for path in sorted(folder.glob("*.yaml")):
+        text = path.read_text()
+        assert validate_file(path) == [], path
+        assert all(f"\n{name}:" in text for name in TALKING_FIELDS), path
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nprevention: 1.5\nstop_ignore: -1\nlisten_base: -0.1\n")
+    fields = {p.field.split(".")[0] for p in validate_file(bad)}
+    assert {"prevention", "stop_ignore", "listen_base"} <= fields
+
+
+def test_env_person_settings_check_the_new_probabilities() -> None:
+    from proassist.envs.arguments import check_env_setting
+
+    assert check_env_setting(("person", "prevention"), 0.5) == []
+    assert check_env_setting(("person", "prevention"), 1.5)
+    assert check_env_setting(("person", "stop_trust"), -0.1)
