@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from fuzz_corpus import _get, _paths  # the corpus generator's YAML walkers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,23 +33,6 @@ JUNK_VALUES = st.one_of(
 )
 _COUNTER = itertools.count()
 _TMP = tempfile.TemporaryDirectory(prefix="proassist-mut-")
-
-
-def _paths(doc: Any, prefix: tuple = ()) -> list[tuple]:
-    out = [prefix]
-    if isinstance(doc, dict):
-        for k, v in doc.items():
-            out += _paths(v, prefix + (k,))
-    elif isinstance(doc, list):
-        for i, v in enumerate(doc):
-            out += _paths(v, prefix + (i,))
-    return out
-
-
-def _get(doc: Any, path: tuple) -> Any:
-    for part in path:
-        doc = doc[part]
-    return doc
 
 
 def _mutate(doc: Any, data: st.DataObject) -> Any:
