@@ -319,22 +319,41 @@ class LateOraclePolicy(_OracleWrapper):
         if delay < 0:
             raise ValueError(f"delay must be >= 0 seconds, got {delay}")
         self.delay = float(delay)
-        self.queue: deque[tuple[float, dict[str, Any]]] = deque()
+        self.queue: deque[tuple[float, float, dict[str, Any]]] = deque()
+        #: Send time -> the inner oracle's decision time (so it knows which of its
+        #: messages a reaction answers, e.g. to repeat an ignored correction).
+        self.sent_at: dict[float, float] = {}
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Reset the oracle and empty the queue."""
         super().reset(env_info=env_info, seed=seed)
         self.queue.clear()
+        self.sent_at.clear()
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Queue the oracle's message of now; send the oldest one that is due."""
-        action = self.oracle.act(observation, info)
+        action = self.oracle.act(observation, self._as_sent_by_oracle(info))
         now = float((info or {}).get("time", _obs_time(observation)))
         if action["decision"]:
-            self.queue.append((now + self.delay, action))
+            self.queue.append((now + self.delay, now, action))
         if self.queue and self.queue[0][0] <= now + _EPS:
-            return self.queue.popleft()[1]
+            _, decided, action = self.queue.popleft()
+            self.sent_at[round(now, 6)] = decided
+            return action
         return silent_action()
+
+    def _as_sent_by_oracle(self, info: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``info`` with each reaction's ``message_t`` mapped back to the oracle's time."""
+        if not info or not info.get("events_new"):
+            return info
+        events = [
+            {**e, "message_t": self.sent_at[round(float(e["message_t"]), 6)]}
+            if e.get("type") == "reaction"
+            and round(float(e.get("message_t", -1.0)), 6) in self.sent_at
+            else e
+            for e in info["events_new"]
+        ]
+        return {**info, "events_new": events}
 
 
 @register_policy("blind")
