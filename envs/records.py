@@ -7,6 +7,7 @@ from typing import Any
 from proassist.envs.spaces import NO_STEP
 from proassist.scenarios.model import Scenario
 from proassist.sim.messages import INTENTS, Message
+from proassist.sim.person.language import backend as language_backend
 
 
 def plan_entries(scenario: Scenario) -> list[dict[str, Any]]:
@@ -71,4 +72,7 @@ def build_record(
         "success": success,
         "duration": round(duration, 6),
         "env_kwargs": env_kwargs,
+        # How the person understood free text ("minilm", or "keywords" without the
+        # [hf] extra): runs with different backends are not comparable.
+        "person_language": language_backend(),
     }
