@@ -115,17 +115,3 @@ def find(kind: str, name_or_path: str | Path, relative_to: Path | None = None) -
         if _is_file(candidate):
             return candidate
     return None
-
-
-def resolve(name_or_path: str | Path, folder: Path, base: Path | None = None) -> Path | None:
-    """Find a file by name in ``folder`` or by path (relative to ``base`` when given).
-
-    Kept for callers that name the folder; :func:`find` also searches the search paths.
-    """
-    kind = next((k for k, f in _LIBRARY.items() if f == folder), None)
-    if kind is not None:
-        return find(kind, name_or_path, relative_to=base)
-    if looks_like_path(name_or_path):
-        return find("task", name_or_path, relative_to=base)
-    candidate = folder / f"{name_or_path}.yaml"
-    return candidate if _is_file(candidate) else None
