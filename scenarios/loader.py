@@ -2,14 +2,14 @@
 
 ``load_*`` functions validate strictly (see :mod:`.validate`) and raise one
 :class:`~proassist.scenarios.errors.ScenarioError` listing every problem. Results are
-cached per file path and content hash, so repeated loads (one per env reset) are cheap
-(a task's cache entry does not notice a later edit of its layout or profile file).
+cached per file path, modification time and size, so repeated loads (one per env reset)
+read nothing (a task's cache entry does not notice a later edit of its layout or
+profile file).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from proassist.scenarios.model import (
 from proassist.scenarios.validation.validate import read_layout, read_profile, read_task
 from proassist.scenarios.validation.yaml_source import read_source
 
-_CACHE: dict[tuple[str, str, str], object] = {}
+_CACHE: dict[tuple[str, str, int, int], object] = {}
 
 
 def list_scenarios(domain: str | None = None) -> list[str]:
@@ -83,9 +83,9 @@ def _find(name_or_path: str | Path, kind: str, what: str) -> Path:
 
 
 def _cached(kind: str, path: Path, read):  # noqa: ANN001, ANN202
-    try:
-        digest = hashlib.sha1(path.read_bytes()).hexdigest()
-        key = (kind, str(path.resolve()), digest)
+    try:  # keyed on the file's identity and stat, so a reset never re-reads the file
+        st = path.stat()
+        key = (kind, str(path.resolve()), st.st_mtime_ns, st.st_size)
     except OSError:
         key = None
     if key is not None and key in _CACHE:
