@@ -34,12 +34,16 @@ __all__ = [
     "check_lines",
     "check_ordering",
     "check_orderings",
+    "error_lines",
     "evaluate_row",
     "format_value",
     "markdown",
     "run_sanity",
     "table_lines",
 ]
+
+#: Key of a crashed cell's result: the error, in place of the scores.
+ERROR_KEY = "error"
 
 #: The three domain envs (the default of ``proassist sanity``).
 DEFAULT_ENVS: tuple[str, ...] = (
@@ -338,7 +342,10 @@ def _run_pool(
         futures = {pool.submit(run, row, env_id): i for i, (row, env_id) in enumerate(cells)}
         try:
             for fut in cf.as_completed(futures):
-                results[futures[fut]] = fut.result()
+                try:
+                    results[futures[fut]] = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a dead worker: record, go on
+                    results[futures[fut]] = {ERROR_KEY: f"{type(exc).__name__}: {exc}"}
                 bar.update(1)
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -364,7 +371,11 @@ class _Cell:
     plugins: tuple[str, ...]
 
     def __call__(self, row: Row, env_id: str) -> dict[str, Any]:
-        return evaluate_row(row, env_id, self.seeds, self.env_kwargs, self.plugins)
+        """The cell's scores, or ``{ERROR_KEY: "Type: message"}`` when it crashed."""
+        try:
+            return evaluate_row(row, env_id, self.seeds, self.env_kwargs, self.plugins)
+        except Exception as exc:  # noqa: BLE001 - a crashed cell is recorded, not fatal
+            return {ERROR_KEY: f"{type(exc).__name__}: {exc}"}
 
 
 def run_sanity(
@@ -391,7 +402,10 @@ def run_sanity(
     out_rows = []
     for row in rows:
         per_env = {env_id: next(results) for env_id in envs}
-        out_rows.append({**asdict(row), "scores": aggregate(per_env), "per_env": per_env})
+        errors = {e: s[ERROR_KEY] for e, s in per_env.items() if ERROR_KEY in s}
+        ok = {e: s for e, s in per_env.items() if ERROR_KEY not in s}
+        scores = aggregate(ok) if not errors else {}
+        out_rows.append({**asdict(row), "scores": scores, "per_env": per_env, "errors": errors})
     checks = check_orderings({r["label"]: r["scores"] for r in out_rows})
     return {
         "envs": list(envs),
@@ -399,7 +413,7 @@ def run_sanity(
         "env_kwargs": dict(env_kwargs or {}),
         "rows": out_rows,
         "checks": [_check_dict(c) for c in checks],
-        "all_hold": all(c.held for c in checks),
+        "all_hold": all(c.held for c in checks) and not any(r["errors"] for r in out_rows),
     }
 
 
@@ -465,6 +479,15 @@ def check_lines(result: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def error_lines(result: Mapping[str, Any]) -> list[str]:
+    """One line per crashed cell (its row shows ``n/a``; orderings on it are not met)."""
+    return [
+        f"✖ crashed: {row['label']} on {env_id}: {message}"
+        for row in result["rows"]
+        for env_id, message in (row.get("errors") or {}).items()
+    ]
+
+
 def markdown(result: Mapping[str, Any]) -> str:
     """``sanity.md``: the settings, the table and the checked orderings."""
     head = [
@@ -474,7 +497,7 @@ def markdown(result: Mapping[str, Any]) -> str:
         f"env kwargs: {result['env_kwargs'] or '{}'}. Values are means over the envs.",
         "",
     ]
-    checks = [f"- {line}" for line in check_lines(result)]
+    checks = [f"- {line}" for line in [*check_lines(result), *error_lines(result)]]
     verdict = "All orderings hold." if result["all_hold"] else "Some orderings do not hold."
     return "\n".join([*head, *table_lines(result, markdown=True), "", *checks, "", verdict, ""])
 

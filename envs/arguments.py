@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
+from proassist.envs.perception import check_perception_noise
 from proassist.envs.rewards import DEFAULT_REWARD_WEIGHTS
 from proassist.envs.spaces import OBS_MODES
 from proassist.scenarios.model import DEVIATION_KINDS, PersonProfile, ScriptedDeviation
@@ -198,6 +199,7 @@ ENV_ARGUMENTS: dict[str, Callable[[Any], Problems]] = {
     "render": _flag,
     "reward_weights": _weights,
     "egl": _flag,
+    "perception_noise": check_perception_noise,
 }
 
 

@@ -106,7 +106,15 @@ class ProAssistEnv(gym.Env):
     removes the cap; an integer sets it), ``person``
     (PersonProfile, a profile name or a dict of fields), ``privileged`` (put ground
     truth in ``info``), ``max_duration``, ``render`` (False skips pixels for fast
-    runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl``.
+    runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl``,
+    ``perception_noise`` (``{"confuse": p, "miss": q}``: look-alike objects confused
+    and objects missed in ``segmentation``, per frame; see
+    :mod:`proassist.envs.perception`).
+
+    ## Perception
+    ``segmentation`` is a perfect object-identity sensor by default (a look-alike
+    substitute has its own id): results that read it are *privileged perception*
+    (``record["perception"] == "privileged"``); ``perception_noise`` makes it honest.
 
     ## Deviation model
     Scripted deviations come from the scenario or ``deviation_script``; random ones
@@ -120,15 +128,23 @@ class ProAssistEnv(gym.Env):
     ``current_step`` and ``completed_steps``.
 
     ## Scoring
-    ``env.unwrapped.episode_record()`` is the input of ``proassist.analysis`` metrics
-    (IF1/SF1/G-Mean, PQS, time-matched F1, STS, OOP recall, recovery, assistance effect).
+    ``env.unwrapped.episode_record()`` is the input of ``proassist.analysis`` metrics:
+    the headline is ``net_assistance`` (paired with the silent assistant on the same
+    seed: rescued minus caused failures, and on unchanged outcomes the time the
+    assistant cost relative to the person's own time), with content-aware OOP recall
+    and precision, PWR-comparable decision metrics on a balanced instance set, stream
+    IF1/SF1/G-Mean, PQS, time-matched F1 and STS.
 
     ## Version history
     v0: first release. ``ProAssist-v0`` (any task file, any domain) and task paths
     were added without changing the episodes of the existing ids.
     Reward hygiene (issue 10): without privileged info the ground-truth reward terms
     are paid at the final step instead of when earned; returns, records and event logs
-    are unchanged.
+    are unchanged. Issue 10 (instrument validity) changed episodes of every id: talking
+    costs the person time and trust, random deviations are latent (fixed per seed),
+    just-in-time guidance can prevent them (``step_finishing`` cue, logged 1 s before a
+    plan step ends), lateness costs (redo, ``too_late``, hazard clock);
+    ``perception_noise`` was added (off by default: episodes unchanged).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
@@ -152,6 +168,7 @@ class ProAssistEnv(gym.Env):
         render: bool = True,
         reward_weights: Mapping[str, float] | None = None,
         egl: bool = False,
+        perception_noise: Mapping[str, float] | None = None,
     ) -> None:
         validate_env_kwargs({k: v for k, v in locals().items() if k in ENV_ARGUMENTS})
         self.domain = domain
@@ -169,6 +186,9 @@ class ProAssistEnv(gym.Env):
         self.person = _profile(person)
         self.privileged, self.max_duration = bool(privileged), max_duration
         self.render_pixels, self.egl = bool(render), bool(egl)
+        self.perception_noise = dict(perception_noise) if perception_noise else None
+        self._noise: tuple[np.random.Generator, frozenset[int], dict[int, tuple[int, ...]]] | None
+        self._noise = None
         self.reward_weights = {**DEFAULT_REWARD_WEIGHTS, **dict(reward_weights or {})}
         self.observation_space = S.observation_space(self.width, self.height, self.obs_modes)
         self.action_space = S.action_space()
@@ -218,6 +238,7 @@ class ProAssistEnv(gym.Env):
         self._step_index = 0
         self._event_cursor = 0
         self._load_scene()
+        self._noise = self._perception_noise()
         obs = self._observation()
         return obs, self._info(self._new_events(), {})
 
@@ -297,6 +318,7 @@ class ProAssistEnv(gym.Env):
             "person": asdict(self.person) if self.person else None,
             "max_duration": self.max_duration,
             "max_random_deviations": self.max_random_deviations,
+            "perception_noise": self.perception_noise,
         }
 
     @property
@@ -337,11 +359,32 @@ class ProAssistEnv(gym.Env):
         p = self.scenario.procedure
         self._scene.load(self.scenario.layout, p.objects, p.steps)
 
+    def _perception_noise(self) -> Any:
+        """(generator, object ids, look-alikes) when ``perception_noise`` is on."""
+        if not self.perception_noise or self._scene is None:
+            return None
+        from proassist.envs.perception import lookalikes
+
+        rng = np.random.default_rng(self.np_random.integers(0, 2**63 - 1))
+        ids = self._scene.segmentation_ids
+        objects = self.scenario.procedure.objects
+        obj_ids = frozenset(ids[o.id] for o in objects if o.id in ids)
+        return rng, obj_ids, lookalikes(objects, ids)
+
     def _render_frames(self, modes: Sequence[str]) -> dict[str, np.ndarray]:
         if not self.render_pixels or self._scene is None:
             return _blank_frames(modes, self.width, self.height)
         predicates = frozenset(self._sim.world.predicates)
-        return self._scene.render(self._sim.body(), predicates)
+        frames = self._scene.render(self._sim.body(), predicates)
+        if self._noise is not None and "segmentation" in frames:
+            from proassist.envs.perception import perturb_segmentation
+
+            rng, obj_ids, alikes = self._noise
+            noise = self.perception_noise or {}
+            frames["segmentation"] = perturb_segmentation(
+                frames["segmentation"], obj_ids, alikes, noise, rng
+            )
+        return frames
 
     def _observation(self) -> dict[str, Any]:
         self._frames = self._render_frames(self.obs_modes) if self.obs_modes else {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from proassist.envs.perception import perception_label
 from proassist.envs.spaces import NO_STEP
 from proassist.scenarios.model import Scenario
 from proassist.sim.messages import INTENTS, Message
@@ -75,4 +76,6 @@ def build_record(
         # How the person understood free text ("minilm", or "keywords" without the
         # [hf] extra): runs with different backends are not comparable.
         "person_language": language_backend(),
+        # "privileged" (exact segmentation ids) or the perception noise used.
+        "perception": perception_label(env_kwargs.get("perception_noise")),
     }

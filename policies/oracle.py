@@ -8,7 +8,10 @@ made with ``privileged=True``) and says what an ideal assistant says, when it sa
 event                  message                                         valid until
 =====================  ==============================================  ============
 ``task_start``         instruct_next / first plan step                 t + 1.5 s
-``step_end`` (plan)    instruct_next / next plan step                  t + 1.5 s
+``step_finishing``     instruct_next / the plan step after it          its end + 1.5 s
+(plan step)            (just in time: can prevent a latent deviation)
+``step_end`` (plan)    instruct_next / next plan step (when not        t + 1.5 s
+                       already owed at ``step_finishing``)
 ``deviation``          correct_deviation (warn: safety; re_engage:     onset + 2 s
                        distraction, hesitation) / the affected step
 ``person_utterance``   answer_question / next plan step                t + 3 s
@@ -118,12 +121,14 @@ class OraclePolicy(PolicyBase):
         self.said: dict[float, _Pending] = {}
         self.repeats: dict[str, int] = {}
         self.completed: set[str] = set()
+        self.finishing: dict[str, int] = {}
         self.pending: list[_Pending] = []
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Forget the previous episode."""
         super().reset(env_info=env_info, seed=seed)
         self.completed = set()
+        self.finishing = {}
         self.pending = []
         self.said = {}
         self.repeats = {}
@@ -163,10 +168,12 @@ class OraclePolicy(PolicyBase):
         plan_ids = {s["id"] for s in self.plan}
         if typ == "task_start" and self.guide_steps and self.plan:
             self._owe("opening", t, t, t + self.step_late, "instruct_next", self._next())
+        elif typ == "step_finishing" and e.get("step") in plan_ids:
+            self._owe_next(str(e["step"]), float(e.get("ends", t)), t)
         elif typ == "step_end" and not e.get("recovery") and e.get("step") in plan_ids:
             self.completed.add(str(e["step"]))
             nxt = self._next()
-            if nxt is not None and self.guide_steps:
+            if nxt is not None and self.guide_steps and not self.finishing.pop(str(e["step"]), 0):
                 hi = t + self.step_late
                 self._owe("step_done", t, t, hi, "instruct_next", nxt, early=_GOLD.next_early)
         elif typ == "deviation":
@@ -178,6 +185,15 @@ class OraclePolicy(PolicyBase):
             self._owe("hesitation", t, t, t + self.question_late, "re_engage", e.get("step"))
         elif typ == "reaction" and e.get("response") == "ignore":
             self._maybe_repeat(self.said.get(round(float(e.get("message_t", -1.0)), 6)), t)
+
+    def _owe_next(self, step: str, ends: float, t: float) -> None:
+        """Owe the step after ``step`` as it finishes (anchored at its planned end)."""
+        nxt = next_plan_step(self.plan, self.completed | {step})
+        if nxt is None or not self.guide_steps:
+            return
+        self.finishing[step] = 1
+        hi = ends + self.step_late
+        self._owe("step_done", ends, t, hi, "instruct_next", nxt, early=_GOLD.next_early)
 
     def _owe_correction(self, e: dict[str, Any]) -> None:
         """Owe the correction of a ``deviation`` event (window: onset ± deviation_late)."""

@@ -238,8 +238,13 @@ class PersonProfile:
         stop_ignore: Messages ignored unheard after "Please stop.".
         prevention: Probability (times trust) that a timely instruction for the step
             the person is about to start prevents the latent deviation planned there.
-        guidance_window: Seconds before a step starts within which an instruction
-            naming it is timely (and after its start within which it is not redundant).
+        guidance_window: Seconds after a step starts within which an instruction naming
+            it is not redundant.
+        prevention_window: Seconds between the end of listening to an instruction
+            naming a step and choosing that step within which the instruction can
+            prevent the latent deviation planned there: just-in-time guidance, heard
+            as the previous step finishes (the ``step_finishing`` cue), not a reminder
+            recited while the person is busy with something else.
     """
 
     name: str = "default"
@@ -263,6 +268,7 @@ class PersonProfile:
     stop_ignore: int = 4
     prevention: float = 0.7
     guidance_window: float = 4.0
+    prevention_window: float = 1.0
 
 
 @dataclass(frozen=True)

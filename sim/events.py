@@ -14,6 +14,10 @@ latent_deviations     deviations (list of {kind, step, index, params}: the rando
                       when the person reaches its step)
 step_start            step, index (plan index or -1), recovery (bool),
                       deviation (id or None)
+variation             kind ("reorder"), step, canonical: a benign variation, not a
+                      deviation (independent steps in a non-canonical order)
+step_finishing        step, index, ends (planned end): the last second of a plan
+                      step or repeat (:data:`~proassist.sim.person.person.FINISH_LEAD`)
 step_end              step, index, recovery, deviation, duration,
                       interrupted (bool: abandoned before its end)
 deviation             id, kind, step (affected plan step id), index, onset,
@@ -53,6 +57,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "task_start",
     "latent_deviations",
     "step_start",
+    "variation",
+    "step_finishing",
     "step_end",
     "deviation",
     "deviation_resolved",

@@ -10,8 +10,9 @@ kind           source event           intent / step                       window
 =============  =====================  ==================================  ==============
 ``opening``    ``task_start``         instruct_next / first plan step     [t, t+1.5]
 ``step_done``  ``step_end`` of a      instruct_next / the next plan step  [t-3.0, t+1.5]
-               plan step that is not  the person should do
-               the last one
+               plan step that is not  the person should do; anchored at
+               the last one           the step's ``step_finishing`` cue
+                                      (1 s before its end) when logged
 ``deviation``  ``deviation`` (onset)  correct_deviation (warn for         onset ± 2.0
                                       ``safety``; re_engage for
                                       ``distraction``/``hesitation``) /
@@ -22,7 +23,9 @@ kind           source event           intent / step                       window
 =============  =====================  ==================================  ==============
 
 Windows: next-step guidance may come up to 3.0 s early and 1.5 s late (DESIGN.md,
-issue #4); OOP detection is counted within ±2.0 s of onset (PWR, "Plan, Watch,
+issue #4); its anchor (the ideal time, where PWR-comparable metrics put the positive
+instance) is the finishing cue, because guidance heard as the previous step finishes
+is the kind that can prevent a deviation (:mod:`proassist.sim.person.reactions`); OOP detection is counted within ±2.0 s of onset (PWR, "Plan, Watch,
 Recover", arXiv 2606.04970). Every number is a field of :class:`GoldConfig`.
 
 The *next plan step* at a time is the first step in plan order that has not been
@@ -250,6 +253,7 @@ def gold_moments(record: Mapping[str, Any], config: GoldConfig | None = None) ->
     plan = plan_steps(record)
     events = _require(record, "events")
     completed: set[str] = set()
+    finishing: dict[Any, float] = {}
     plan_ids = {s["id"] for s in plan}
     out: list[GoldMoment] = []
     for e in events:
@@ -259,12 +263,16 @@ def gold_moments(record: Mapping[str, Any], config: GoldConfig | None = None) ->
             out.append(
                 _moment(record, t, t, t + cfg.opening_late, "instruct_next", first, "opening")
             )
+        elif typ == "step_finishing":
+            finishing[e.get("step")] = t
         elif typ == "step_end" and not e.get("recovery") and e.get("step") in plan_ids:
             completed.add(e["step"])
             nxt = next_plan_step(plan, completed)
+            cue = finishing.pop(e["step"], t)
             if nxt is not None:
                 lo, hi = t - cfg.next_early, t + cfg.next_late
-                out.append(_moment(record, t, lo, hi, "instruct_next", nxt, "step_done"))
+                anchor = min(t, max(lo, cue))
+                out.append(_moment(record, anchor, lo, hi, "instruct_next", nxt, "step_done"))
         elif typ == "deviation":
             out.append(_deviation_moment(record, e, cfg))
         elif typ == "person_utterance" and e.get("act") == "question":

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from proassist.analysis.sanity import (
         DEFAULT_ENVS,
         check_lines,
+        error_lines,
         markdown,
         run_sanity,
         table_lines,
@@ -92,6 +93,6 @@ def run(args: argparse.Namespace) -> int:
     (out / "sanity.md").write_text(markdown(result), encoding="utf-8")
     print("\n".join(table_lines(result)))
     print()
-    print("\n".join(check_lines(result)))
+    print("\n".join([*check_lines(result), *error_lines(result)]))
     print(f"wrote {out / 'sanity.json'} and {out / 'sanity.md'}")
     return 0 if result["all_hold"] else 1

@@ -98,6 +98,7 @@ PROFILE_FIELDS: dict[str, Field] = {
     "stop_ignore": Field(integer(0)),
     "prevention": Field(_PROB),
     "guidance_window": Field(_NONNEG),
+    "prevention_window": Field(_NONNEG),
 }
 
 PROFILE = Record("person profile", PROFILE_FIELDS)

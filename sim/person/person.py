@@ -18,6 +18,13 @@ Behaviour (profile fields from :class:`~proassist.scenarios.model.PersonProfile`
   trust up or down; with low trust the person says "Please stop." and tunes out. A
   matched message is followed with probability ``compliance * trust``; timely
   guidance can prevent a latent deviation (see :mod:`proassist.sim.person.reactions`).
+- **Benign variations.** Among the steps available in belief, a non-canonical choice
+  (independent steps in another order, allowed by the procedure's ``after``) is not a
+  deviation; it is logged as ``variation`` (kind ``reorder``) so tests and metrics can
+  check that an assistant does not correct it.
+- **Finishing cue.** :data:`FINISH_LEAD` seconds before a plan step (or repeat) ends,
+  as its last motion starts, ``step_finishing`` is logged: the visible moment at which
+  an assistant watching the person can tell what comes next just in time.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from proassist.sim.person.reactions import Reactions
 OPTIONAL_SKIP: float = 0.3
 #: Shortest handling time of a timed step besides its waiting time (seconds).
 MIN_HANDLING: float = 2.0
+#: Seconds before a plan step's end at which ``step_finishing`` is logged.
+FINISH_LEAD: float = 1.0
 #: Wrap-up (looking over the finished work) duration range in seconds.
 WRAPUP: tuple[float, float] = (3.0, 5.0)
 
@@ -68,6 +77,7 @@ class Person(Reactions):
         self.done_times: dict[str, float] = {}
         self.directed: str | None = None
         self.activity: Activity | None = None
+        self.reordered: tuple[str, str] | None = None
         self.paused: list[Activity] = []
         self.queue: list[tuple[Deviation, RecoveryStep]] = []
         self.pending_onsets: list[Deviation] = []
@@ -123,7 +133,9 @@ class Person(Reactions):
                 return sid
             cands = [s for s in avail if not self._skip_optional(s)]
             if cands:
-                return self._softmax(cands)
+                sid = self._softmax(cands)
+                self.reordered = (sid, cands[0]) if sid != cands[0] else None
+                return sid
             if self.complete():
                 return None
             self.skipped.update(s for s in self.index.optional if s not in self.believed)
@@ -171,7 +183,14 @@ class Person(Reactions):
                 return
             step = self.index.steps[sid]
             if nested or not self.deviates(step, t):
+                self._log_variation(sid, t)
                 self.start_step(step, t)
+
+    def _log_variation(self, sid: str, t: float) -> None:
+        """Log a benign reordering: ``sid`` chosen before the canonical next step."""
+        moved, self.reordered = self.reordered, None
+        if moved is not None and moved[0] == sid:
+            self.sim.log("variation", t, kind="reorder", step=sid, canonical=moved[1])
 
     def start_step(
         self,
@@ -229,6 +248,8 @@ class Person(Reactions):
         )
         if dev is not None:
             dev.activity = act
+        if math.isfinite(act.end):
+            act.triggers.append((max(t, act.end - FINISH_LEAD), None))
         self._log_start(act, recovery=False)
         self._begin(act, t)
         return act
@@ -334,6 +355,9 @@ class Person(Reactions):
         """Process the current activity's first due trigger (a deviation onset)."""
         act = self.activity
         _, dev = act.triggers.pop(0)
+        if dev is None:
+            self.sim.log("step_finishing", t, step=act.step, index=act.index, ends=act.end)
+            return
         self.sim.deviations.set_onset(dev, t)
 
     def finish_activity(self, t: float) -> None:
@@ -400,7 +424,8 @@ class Person(Reactions):
         elif act.kind == "hesitation":
             self.sim.log("hesitation_end", t, step=act.dev.step)
         for _, dev in act.triggers:
-            self.sim.deviations.cancel(dev)
+            if dev is not None:
+                self.sim.deviations.cancel(dev)
         for dev in act.onset_at_end:
             self.sim.deviations.cancel(dev)
 

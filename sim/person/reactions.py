@@ -11,8 +11,10 @@ Profile fields are those of :class:`~proassist.scenarios.model.PersonProfile`.
 - After "Please stop." the next ``stop_ignore`` messages are *tuned out*: they cost
   ``listen_base`` only, change nothing and get the response ``ignore``.
 - Guidance (``instruct_next`` / ``answer_question`` naming plan step ``s``) is noted.
-  If the person starts ``s`` at most ``guidance_window`` seconds after hearing it, the
-  latent deviation that would manifest there is **prevented** with probability
+  If the person chooses ``s`` at most ``prevention_window`` seconds after they finished
+  listening to it (just in time: as the previous step finishes, which an assistant can
+  only time by watching; a plan timer rarely lands there), the latent deviation that
+  would manifest there is **prevented** with probability
   ``prevention * trust``; the draw is one uniform of ``param_rng("prevent", s)`` (a
   generator of the seed and the step only, so paired runs stay paired). The manager
   logs ``deviation_prevented`` with the latent deviation (the counterfactual).
@@ -32,8 +34,10 @@ Profile fields are those of :class:`~proassist.scenarios.model.PersonProfile`.
                 the step under way
 ``redundant``   a correction of a deviation already being recovered; guidance for
                 a step done (and not deviated) or under way for more than
-                ``guidance_window`` s; same intent family and step as a message
-                heard less than ``redundancy_window`` s before
+                ``guidance_window`` s, or *premature*: heard while the person is
+                busy with an earlier plan step that lasts more than
+                ``guidance_window`` s longer ("I know, I'm still on this"); same intent family and step as a
+                message heard less than ``redundancy_window`` s before
 ``irrelevant``  no intent understood (free text matching nothing)
 ``neutral``     anything else (a confirmation, guidance for an available step)
 ==============  =================================================================
@@ -144,7 +148,8 @@ class Reactions:
         self.tuned_out_left = 0
         self.heard: dict[float, tuple[float, bool, tuple[str | None, str | None]]] = {}
         self.recent: dict[tuple[str, str | None], float] = {}
-        self.guided: dict[str, float] = {}
+        self.guided: dict[str, tuple[float, float]] = {}
+        self.premature: set[float] = set()  # times of guidance heard too early
         self.instructions = {s.id: s.instruction for s in self.sim.procedure.steps}
 
     # ------------------------------------------------------------------ hearing
@@ -163,9 +168,11 @@ class Reactions:
                 message, self.instructions
             )
         intent, target = self.understand(message)
-        self.heard[round(t, 6)] = (hold(self.activity, t, need), tuned_out, (intent, target))
         if not tuned_out and intent in GUIDANCE and target in self.index.steps:
-            self.guided[target] = t
+            self.guided[target] = (t, t + need)  # heard, listening over
+            if self._premature(target, self.activity, t):
+                self.premature.add(round(t, 6))
+        self.heard[round(t, 6)] = (hold(self.activity, t, need), tuned_out, (intent, target))
 
     def deviates(self, step: Any, t: float) -> bool:
         """Just before ``step`` starts: guidance may prevent, then a deviation may start.
@@ -173,8 +180,8 @@ class Reactions:
         Returns:
             Whether a deviation took over (see ``DeviationManager.before_step``).
         """
-        heard = self.guided.pop(step.id, None)
-        if heard is not None and t - heard <= self.profile.guidance_window + 1e-9:
+        heard, listened = self.guided.pop(step.id, (None, math.inf))
+        if heard is not None and t - listened <= self.profile.prevention_window + 1e-9:
             p = self.profile.prevention * self.trust
             draw = float(self.sim.deviations.param_rng("prevent", step.id).random())
             if draw < p:
@@ -284,7 +291,17 @@ class Reactions:
             return "redundant" if late else "neutral"
         if not self._upcoming(target, act):
             return "wrong"
-        return "helpful" if self.stuck() and target in self.available() else "neutral"
+        if self.stuck() and target in self.available():
+            return "helpful"
+        return "redundant" if round(heard_t, 6) in self.premature else "neutral"
+
+    def _premature(self, target: str, act: Activity | None, heard_t: float) -> bool:
+        """Whether ``target`` comes after the step under way when heard, and that step
+        lasts over ``guidance_window`` seconds more."""
+        if act is None or act.kind not in ("step", "repeat") or not math.isfinite(act.end):
+            return False
+        later = self.index.info[target].position > act.index
+        return later and act.end - heard_t > self.profile.guidance_window
 
     def _upcoming(self, target: str, act: Activity | None) -> bool:
         """Whether ``target`` is next or right after the step under way (``after`` only)."""

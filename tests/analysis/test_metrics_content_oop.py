@@ -10,7 +10,7 @@ import pytest
 from test_metrics_records import deviation, ev, make_record, msg
 
 from proassist.analysis.metrics.balanced import anchor_points
-from proassist.analysis.metrics.closed_loop import net_assistance_value, time_limit
+from proassist.analysis.metrics.closed_loop import net_assistance_value, relative_time_lost
 from proassist.analysis.metrics.oop import oop_detections, oop_precision_counts
 from proassist.analysis.metrics.scores import score_episodes
 from proassist.analysis.metrics.stats import assistance_effect, paired_difference
@@ -132,22 +132,20 @@ def test_matching_and_sts_require_step_and_intent_family() -> None:
 # ---------------------------------------------------------------- closed loop
 
 
-def _ep(seed: int, success: bool, duration: float, limit: float = 100.0):
-    rec = make_record([], duration=duration, success=success, seed=seed)
-    return rec | {"env_kwargs": {"max_duration": limit}}
-
-
-def test_time_limit_sources() -> None:
-    assert time_limit(_ep(0, True, 10.0, 250.0)) == 250.0
-    assert time_limit(make_record([])) == 300.0  # kitchen_tea's max_duration
-    assert time_limit(make_record([], task="no_such_task")) == 600.0
+def _ep(seed: int, success: bool, duration: float):
+    return make_record([], duration=duration, success=success, seed=seed)
 
 
 def test_net_assistance_value_by_hand() -> None:
-    assert net_assistance_value(_ep(0, True, 30.0), _ep(0, False, 20.0)) == pytest.approx(0.9)
-    assert net_assistance_value(_ep(0, True, 40.0), _ep(0, True, 20.0)) == pytest.approx(-0.2)
+    # the outcome changed: the outcome counts, not the time
+    assert net_assistance_value(_ep(0, True, 30.0), _ep(0, False, 20.0)) == 1.0
+    assert net_assistance_value(_ep(0, False, 10.0), _ep(0, True, 90.0)) == -1.0
+    # same outcome: the time lost relative to the silent run's time
+    assert net_assistance_value(_ep(0, True, 40.0), _ep(0, True, 20.0)) == pytest.approx(-1.0)
+    assert net_assistance_value(_ep(0, True, 25.0), _ep(0, True, 20.0)) == pytest.approx(-0.25)
     assert net_assistance_value(_ep(0, False, 10.0), _ep(0, False, 90.0)) == 0.0  # no credit
-    assert net_assistance_value(_ep(0, True, 40.0), _ep(0, True, 20.0), 0.5) == -0.1
+    assert net_assistance_value(_ep(0, True, 25.0), _ep(0, True, 20.0), 0.5) == -0.125
+    assert relative_time_lost(_ep(0, True, 100.0), _ep(0, True, 20.0)) == 1.0  # capped
 
 
 def test_net_assistance_sign_and_ci() -> None:
@@ -158,10 +156,10 @@ def test_net_assistance_sign_and_ci() -> None:
     good = assistance_effect(helper, silent, rng, n_boot=500)
     bad = assistance_effect(spammer, silent, rng, n_boot=500)
     same = assistance_effect(silent, silent, rng, n_boot=500)
-    assert good["net_assistance"] == pytest.approx(0.5 - 0.02)
+    assert good["net_assistance"] == pytest.approx((10 * 1.0 + 10 * -2.0 / 50.0) / 20)
     assert 0.0 < good["net_assistance_ci_low"] <= good["net_assistance"]
     assert good["net_assistance"] <= good["net_assistance_ci_high"]
-    assert bad["net_assistance"] == pytest.approx(-0.2) and bad["net_assistance_ci_high"] < 0
+    assert bad["net_assistance"] == pytest.approx(-0.4) and bad["net_assistance_ci_high"] < 0
     assert bad["assistance_effect_task_time"] == pytest.approx(20.0)
     assert bad["assistance_effect_task_success"] == 0.0
     assert same["net_assistance"] == 0.0 == same["net_assistance_ci_low"]
@@ -177,7 +175,7 @@ def test_paired_difference_between_two_assistants() -> None:
     t = paired_difference(a, b, "task_time", n_boot=100)
     assert t["difference"] == pytest.approx(5.0) and t["ci_low"] == t["ci_high"] == 5.0
     n = paired_difference(a, b, "net_assistance", silent, n_boot=100)
-    assert n["difference"] == pytest.approx(0.4 - 0.05)
+    assert n["difference"] == pytest.approx((8 - 2 * 5.0 / 50.0) / 10 - 0.4)
     with pytest.raises(ValueError, match="records_silent"):
         paired_difference(a, b, "net_assistance")
     with pytest.raises(KeyError, match="did you mean"):

@@ -1,9 +1,9 @@
 """``proassist sanity``: the ordering checker, the CLI outputs, the orderings that hold.
 
-The small run (one env, three seeds, the fast rows) goes through the CLI once per
-module. Orderings that the current instrument does not meet yet are ``xfail`` with the
-numbers measured on that run (3 kitchen seeds) in the reason; they depend on other
-items of issue 10 (the person model does not punish spam or lateness yet).
+The small run (the three envs, ten seeds each, every row that needs no pixels) goes
+through the CLI once per module, and every required ordering must hold on it: this is
+the CI guard of the instrument (issue 10, item 12). The full table (60 seeds, pixel
+rows included) is in the README.
 """
 
 from __future__ import annotations
@@ -26,13 +26,10 @@ from proassist.analysis.sanity import (
     format_value,
 )
 
-ENV = "ProAssist-Kitchen-v0"
-#: Rows of the fast run: all but the free-text, zero-frame and pixel ones.
-FAST_ROWS = [
-    r.label
-    for r in ROWS
-    if not r.pixels and r.policy != "blind" and r.label != "oracle-irrelevant-text"
-]
+ENVS = ("ProAssist-Kitchen-v0", "ProAssist-Assembly-v0", "ProAssist-Maintenance-v0")
+SEEDS = 10
+#: Rows of the CI run: all but the pixel ones and the zero-frame ablations.
+FAST_ROWS = [r.label for r in ROWS if not r.pixels and r.policy != "blind"]
 
 CHAIN = Ordering("c", "a > b > c", "m", ("a", "b", "c"), ">")
 BOUND = Ordering("b", "a, b <= 0", "m", ("a", "b"), "<=", 0.0)
@@ -79,12 +76,12 @@ def test_required_orderings_are_the_issue_ones() -> None:
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The fast rows on three kitchen seeds, through the CLI."""
+    """The fast rows on ten seeds of each env, through the CLI."""
     import contextlib
     import io
 
     out = tmp_path_factory.mktemp("sanity")
-    argv = ["sanity", "--env", ENV, "--seeds", "3", "--out", str(out)]
+    argv = ["sanity", "--seeds", str(SEEDS), "--out", str(out)]
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         code = main([*argv, "--rows", ",".join(FAST_ROWS)])
@@ -96,7 +93,7 @@ def test_cli_writes_table_json_and_markdown(small_run: dict[str, Any]) -> None:
     result, stdout = small_run["result"], small_run["stdout"]
     assert small_run["code"] == (0 if result["all_hold"] else 1)
     assert [r["label"] for r in result["rows"]] == FAST_ROWS
-    assert result["envs"] == [ENV] and result["seeds"] == [0, 1, 2]
+    assert result["envs"] == list(ENVS) and result["seeds"] == list(range(SEEDS))
     header = stdout.splitlines()[0]
     for head in ("net assist", "Δ success", "int/min", "OOP rec", "PWR G-Mean", "G-Mean"):
         assert head in header
@@ -107,47 +104,23 @@ def test_cli_writes_table_json_and_markdown(small_run: dict[str, Any]) -> None:
     assert "| row | net assist |" in md and md.count("\n- ") == len(ORDERINGS)
     silent = result["rows"][0]
     assert silent["scores"]["interruptions_per_min"] == 0.0
-    assert set(silent["per_env"]) == {ENV}
+    assert set(silent["per_env"]) == set(ENVS)
 
 
 def test_cli_rejects_unknown_rows(tmp_path: Path) -> None:
     assert main(["sanity", "--rows", "nonsense", "--out", str(tmp_path)]) == 2
 
 
-#: (ordering, row or None for the whole ordering) -> why it may not hold on 3 seeds yet.
-#: Measured on the small run (3 kitchen seeds); the 10-seed, 3-env run meets the
-#: lateness chain (+0.622 > +0.414 > +0.091 > +0.035) and the oracle's +0.667.
-NOT_YET: dict[tuple[str, str | None], str] = {
-    ("lateness", None): "3 seeds: oracle +0.296 > late 3 s +0.294 > late 10 s -0.023, "
-    "late 30 s -0.020: too few deviations to order the late rows",
-    (
-        "oracle-success",
-        "oracle",
-    ): "3 seeds: oracle +0.333 task success (+0.667 on 10 seeds x 3 envs)",
-    ("blind-net", "periodic-5s"): "periodic-5s net assistance +0.305 (3 seeds), +0.043 "
-    "(10 seeds x 3 envs): plan-order guidance can prevent deviations (issue 10 item 3)",
-    ("blind-net", "periodic-10s"): "periodic-10s +0.003 on 10 seeds x 3 envs (see periodic-5s)",
-    ("blind-net", "periodic-20s"): "periodic-20s -0.016 (3 seeds): near 0 (see periodic-5s)",
-    ("blind-net", "timer-instruct"): "timer-instruct +0.009 on 10 seeds x 3 envs: "
-    "plan-order guidance can prevent deviations",
-    ("blind-oop", "coin"): "coin content-aware OOP recall 0.500 on 3 seeds (4 deviations; "
-    "0.158 on 10 seeds x 3 envs): a random correction names the deviated step by chance",
-    ("blind-oop", "spam-reengage"): "spam-reengage 0.250 on 3 seeds (0.131 on 10 x 3): "
-    "the timer's step is the deviated step by chance",
-    ("blind-oop", "spam-correct"): "spam-correct 0.127 on 10 x 3: hits by chance on few seeds",
-    ("blind-pwr", "coin"): "coin PWR G-Mean is 0.5 by design: 0.471-0.552 on 3 seeds",
-}
-
-
 def _cases() -> list[Any]:
     cases = []
     for o in ORDERINGS:
         labels = [None] if o.bound is None else [lb for lb in o.labels if lb in FAST_ROWS]
-        for label in labels:
-            reason = NOT_YET.get((o.name, label))
-            marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-            cases.append(pytest.param(o, label, marks=marks, id=f"{o.name}-{label or 'all'}"))
+        cases += [pytest.param(o, lb, id=f"{o.name}-{lb or 'all'}") for lb in labels]
     return cases
+
+
+def test_every_ordering_holds_on_the_small_run(small_run: dict[str, Any]) -> None:
+    assert small_run["code"] == 0 and small_run["result"]["all_hold"], small_run["stdout"]
 
 
 @pytest.mark.parametrize(("ordering", "label"), _cases())
@@ -164,19 +137,17 @@ def test_ordering_on_the_small_run(
 
 
 @pytest.mark.slow
-def test_sanity_on_three_envs_every_non_pixel_row(tmp_path: Path) -> None:
-    rows = [r.label for r in ROWS if not r.pixels and r.label != "duplex-learned-blind"]
-    argv = ["sanity", "--seeds", "5", "--out", str(tmp_path), "--workers", "2"]
-    code = main([*argv, "--rows", ",".join(rows)])
+def test_sanity_pixel_rows_and_their_zero_frame_ablations(tmp_path: Path) -> None:
+    rows = [r.label for r in ROWS if r.pixels or r.policy == "blind"]
+    argv = ["sanity", "--seeds", "2", "--out", str(tmp_path), "--workers", "2"]
+    main([*argv, "--rows", ",".join(["silent", *rows])])
     result = json.loads((tmp_path / "sanity.json").read_text())
-    assert code == (0 if result["all_hold"] else 1)
-    assert [r["label"] for r in result["rows"]] == rows and len(result["envs"]) == 3
+    assert [r["label"] for r in result["rows"]] == ["silent", *rows]
     scores = {r["label"]: r["scores"] for r in result["rows"]}
-    wrong = Ordering(
-        "w", "wrong content: OOP recall <= 0.2", "oop_recall", WRONG_CONTENT, "<=", 0.2
-    )
-    assert check_ordering(wrong, scores).status == "held"
-    assert check_ordering(ORDERINGS[-1], scores).status == "held"  # oracle PWR G-Mean
+    for label in rows:
+        assert scores[label]["net_assistance"] is not None
+        assert len(scores[label]) >= len(scores["silent"]) - 1
+    assert scores["duplex-rules"]["interruptions_per_min"] > 0.0
 
 
 def test_sanity_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,3 +156,27 @@ def test_sanity_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "proassist sanity" in out and "--workers" in out and "--plugin" in out
+
+
+def test_a_crashed_cell_is_recorded_and_the_run_goes_on() -> None:
+    from proassist.analysis.sanity import Row, error_lines, markdown, run_sanity
+    from proassist.policies.base import POLICIES, PolicyBase, register_policy
+
+    if "test-crash" not in POLICIES:
+
+        @register_policy("test-crash")
+        class _Crash(PolicyBase):
+            def act(self, observation: dict, info: dict | None = None) -> dict:
+                raise RuntimeError("boom at the first decision")
+
+    rows = (Row("silent", "silent"), Row("crash", "test-crash"), Row("oracle", "oracle"))
+    result = run_sanity(("ProAssist-Kitchen-v0",), range(2), rows=rows)
+    by = {r["label"]: r for r in result["rows"]}
+    assert by["crash"]["errors"] and "boom at the first decision" in str(by["crash"]["errors"])
+    assert by["crash"]["scores"] == {} and not by["oracle"]["errors"]
+    assert by["oracle"]["scores"]["assistance_effect_task_success"] is not None
+    assert not result["all_hold"]
+    assert error_lines(result) == [
+        f"✖ crashed: crash on ProAssist-Kitchen-v0: {by['crash']['errors']['ProAssist-Kitchen-v0']}"
+    ]
+    assert "✖ crashed: crash" in markdown(result)

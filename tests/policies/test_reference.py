@@ -227,4 +227,6 @@ def test_the_late_oracle_repeats_ignored_corrections_like_the_oracle() -> None:
 
     punctual = corrections("oracle")
     assert punctual >= 2  # the first correction and at least one repeat
-    assert corrections("oracle-late", delay=3.0) == punctual
+    late = corrections("oracle-late", delay=3.0)
+    # It repeats too; shifted by 3 s, at most one repeat less fits before the deadline.
+    assert late >= 2 and punctual - 1 <= late <= punctual

@@ -18,6 +18,8 @@ FIELDS = {
     "task_start": {"task", "domain", "goal", "plan", "seed"},
     "latent_deviations": {"deviations"},
     "step_start": {"step", "index", "recovery", "deviation"},
+    "step_finishing": {"step", "index", "ends"},
+    "variation": {"kind", "step", "canonical"},
     "step_end": {"step", "index", "recovery", "deviation", "duration", "interrupted"},
     "deviation": {
         "id",

@@ -200,6 +200,7 @@ TALKING_FIELDS = (
     "stop_ignore",
     "prevention",
     "guidance_window",
+    "prevention_window",
 )
 
 

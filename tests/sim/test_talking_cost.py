@@ -196,9 +196,11 @@ def _next_step(sim: Simulation, current: str) -> str | None:
 
 
 def _instructor(mode: str) -> Policy:
-    """Instruct per plan step: ``timely`` names the next step about 2 s before the current
-    one ends; ``early`` names it when a long current step starts (>= 7 s before its end);
-    ``wrong`` names the current step itself about 2 s before it ends."""
+    """Instruct per plan step: ``timely`` names the next step at the current step's
+    ``step_finishing`` cue (just in time); ``ahead`` names it about 3 s before the
+    current one ends (a reminder recited too early); ``early`` names it when a long
+    current step starts (>= 7 s before its end); ``wrong`` names the current step
+    itself at its finishing cue."""
     told: set[tuple[str, float]] = set()
 
     def policy(sim: Simulation, new: list[dict[str, Any]]) -> Message | None:
@@ -206,9 +208,12 @@ def _instructor(mode: str) -> Policy:
         if act is None or act.kind != "step" or (act.step, act.start) in told:
             return None
         left = act.end - sim.time
+        cue = any(e["type"] == "step_finishing" and e["step"] == act.step for e in new)
         if mode == "early" and (sim.time - act.start > 0.6 or left < 7.0):
             return None
-        if mode != "early" and not 0 < left <= 2.0:
+        if mode == "ahead" and not 2.5 < left <= 3.5:
+            return None
+        if mode in ("timely", "wrong") and not cue:
             return None
         told.add((act.step, act.start))
         target = act.step if mode == "wrong" else _next_step(sim, act.step)
@@ -225,14 +230,20 @@ def _prevention_run(seed: int, mode: str, prevention: float) -> list[dict[str, A
         deviation_rates=PREVENT_RATES,
         max_random=None,
         profile=profile(
-            sc, prevention=prevention, compliance=1.0, self_correction=0.0, guidance_window=4.0
+            sc,
+            prevention=prevention,
+            compliance=1.0,
+            self_correction=0.0,
+            guidance_window=4.0,
+            redundancy_window=0.0,  # the instructor may name a step twice (trust stays 1)
         ),
     )
     return run(sim, _instructor(mode))
 
 
 def _eligible(events: list[dict[str, Any]]) -> list[tuple[str, bool]]:
-    """(step, prevented) for each latent step started <= 4 s after guidance naming it."""
+    """(step, prevented) for each latent step started at most the prevention window (1 s)
+    after the guidance naming it was listened to."""
     latent = {d["step"] for d in of_type(events, "latent_deviations")[0]["deviations"]}
     out = []
     for m in of_type(events, "assistant_message"):
@@ -247,7 +258,8 @@ def _eligible(events: list[dict[str, Any]]) -> list[tuple[str, bool]]:
             None,
         )
         seen = [d for d in of_type(events, "deviation") if d["step"] == m["step"]]
-        if start is None or start - m["t"] > 4.0 or (seen and seen[0]["t"] < start):
+        listen = next(r["listen"] for r in of_type(events, "reaction") if r["message_t"] == m["t"])
+        if start is None or start - m["t"] - listen > 1.0 + 1e-9 or (seen and seen[0]["t"] < start):
             continue
         prevented = of_type(events, "deviation_prevented")
         out.append((m["step"], any(e["step"] == m["step"] and e["t"] == start for e in prevented)))
@@ -269,7 +281,7 @@ def test_timely_guidance_prevents_with_the_profile_probability(prevention: float
     assert abs(rate - prevention) <= 0.1, (rate, len(outcomes))
 
 
-@pytest.mark.parametrize("mode", ["wrong", "early"])
+@pytest.mark.parametrize("mode", ["wrong", "early", "ahead"])
 def test_wrong_or_early_guidance_never_prevents(mode: str) -> None:
     for seed in range(15):
         events = _prevention_run(seed, mode, 1.0)
