@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
-EXTRAS ?= dev,hf,ray
+EXTRAS ?= dev,learn,hf,ray
 OUT ?= demo_out
 
 .PHONY: setup test test-fast demo bench lint clean

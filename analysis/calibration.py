@@ -22,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["calibrate"]
+__all__ = ["VALIDATION_SEED_BASE", "calibrate", "calibrate_closed_loop"]
 
 
 def _logits(model_path: Path, data: Any) -> tuple[np.ndarray, np.ndarray]:
     """Interrupt logit (interrupt minus silent) and intent argmax of every sample."""
-    import torch
+    from proassist.policies.learned import require_torch
 
+    torch = require_torch("calibrating the learned interaction model")
     from proassist.policies.learned.train import load_model
 
     model = load_model(model_path)
@@ -144,4 +145,113 @@ def calibrate(
         meta["inference"] = {"logit_bias": best["bias"], "min_gap_s": best["gap"]}
         meta["calibration"] = {"val_dir": str(val_dir), "val": best}
         meta_path.write_text(json.dumps(meta, indent=1))
+    return result
+
+
+# ---------------------------------------------------------------- closed loop
+
+#: Seeds reserved for closed-loop validation (evaluate on other seeds < 1,000,000;
+#: training episodes use seeds >= 1,000,000).
+VALIDATION_SEED_BASE: int = 900_000
+
+
+def _candidate(model_path: Path, where: Path, bias: float, gap: float) -> Path:
+    """A copy of the model whose ``model.json`` carries the candidate inference settings."""
+    import shutil
+
+    where.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_path, where / "model.pt")
+    meta = json.loads(model_path.with_suffix(".json").read_text())
+    meta["inference"] = {"logit_bias": bias, "min_gap_s": gap}
+    (where / "model.json").write_text(json.dumps(meta, indent=1))
+    return where / "model.pt"
+
+
+def _loop_scores(checkpoint: Path, envs: Sequence[str], seeds: Sequence[int], **env: Any) -> dict:
+    """Net assistance (pairs pooled over envs) and interruptions per minute of one candidate."""
+    from proassist.analysis.evaluation import evaluate
+    from proassist.analysis.metrics.closed_loop import net_assistance_value
+    from proassist.analysis.metrics.stats import pair_records
+
+    kwargs = {"interaction": "learned", "checkpoint": str(checkpoint)}
+    nets, per_min = [], []
+    for env_id in envs:
+        run = evaluate("duplex", env_id, seeds, policy_kwargs=kwargs, **env)
+        silent = evaluate("silent", env_id, seeds, paired_silent=False, render=False).records
+        nets += [net_assistance_value(p, s) for p, s in pair_records(run.records, silent)]
+        per_min.append(float(run.scores.get("interruptions_per_min", 0.0)))
+    return {
+        "net_assistance": float(np.mean(nets)),
+        "interruptions_per_min": float(np.mean(per_min)),
+    }
+
+
+def _loop_job(job: tuple[Path, tuple[str, ...], tuple[int, ...], dict[str, Any]]) -> dict:
+    ckpt, envs, seeds, env_kwargs = job
+    return _loop_scores(ckpt, envs, seeds, **env_kwargs)
+
+
+def _map(fn: Any, jobs: list, workers: int) -> list:
+    """``[fn(j) for j in jobs]``, in a spawn process pool when ``workers > 1``."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [fn(j) for j in jobs]
+    import concurrent.futures as cf
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        return list(pool.map(fn, jobs))
+
+
+def calibrate_closed_loop(
+    model_path: str | Path,
+    envs: Sequence[str],
+    seeds: Sequence[int],
+    biases: Sequence[float] = (0.0, -2.0, -4.0),
+    gaps: Sequence[float] = (4.0, 8.0, 16.0),
+    write: bool = True,
+    workers: int = 1,
+    **env_kwargs: Any,
+) -> dict[str, Any]:
+    """Choose ``logit_bias`` and ``min_gap_s`` by closed-loop **net assistance**.
+
+    Unlike :func:`calibrate` (teacher-forced decision metrics, which reward talking at
+    every gold moment), each candidate deploys the learned duplex on ``seeds`` of every
+    env in ``envs``, paired with the silent assistant, and the candidate with the best
+    mean net assistance wins (ties: fewer interruptions per minute, then the larger
+    gap): talking is charged, never rewarded. Use seeds disjoint from evaluation, e.g.
+    ``range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + n)``.
+
+    Args:
+        model_path: The ``model.pt`` (its ``model.json`` gets ``"inference"`` when
+            ``write``).
+        envs: Env ids.
+        seeds: Validation seeds.
+        biases: Candidate logit biases.
+        gaps: Candidate silences after speaking, seconds.
+        write: Store the chosen pair in ``model.json``.
+        workers: Candidates evaluated in parallel (spawned processes).
+        **env_kwargs: Passed to ``gym.make`` for the assistant's runs.
+
+    Returns:
+        ``{"logit_bias", "min_gap_s", "val": best scores, "grid": all scores}``.
+    """
+    import tempfile
+
+    model_path = Path(model_path)
+    pairs = [(float(b), float(g)) for b in biases for g in gaps]
+    with tempfile.TemporaryDirectory(prefix="proassist-cal-") as tmp:
+        ckpts = [_candidate(model_path, Path(tmp) / str(i), b, g) for i, (b, g) in enumerate(pairs)]
+        jobs = [(c, tuple(envs), tuple(int(s) for s in seeds), env_kwargs) for c in ckpts]
+        scores = _map(_loop_job, jobs, workers)
+    grid = [{"bias": b, "gap": g} | s for (b, g), s in zip(pairs, scores, strict=True)]
+    best = max(grid, key=lambda r: (r["net_assistance"], -r["interruptions_per_min"], r["gap"]))
+    result = {"logit_bias": best["bias"], "min_gap_s": best["gap"], "val": best, "grid": grid}
+    if write:
+        meta = json.loads(model_path.with_suffix(".json").read_text())
+        meta["inference"] = {"logit_bias": best["bias"], "min_gap_s": best["gap"]}
+        objective = "closed-loop net assistance vs silent (issue 11)"
+        meta["calibration"] = {"objective": objective, "envs": list(envs)}
+        meta["calibration"] |= {"seeds": [int(s) for s in seeds], "val": best, "grid": grid}
+        model_path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
     return result

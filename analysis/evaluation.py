@@ -16,7 +16,15 @@ import numpy as np
 
 from proassist.policies.rollout import env_info, policy_name, rollout
 
-__all__ = ["Evaluation", "env_info", "evaluate", "rollout", "run_episode"]
+__all__ = [
+    "Evaluation",
+    "env_info",
+    "evaluate",
+    "needs_pixels",
+    "render_choice",
+    "rollout",
+    "run_episode",
+]
 
 
 @dataclass
@@ -41,6 +49,27 @@ class Evaluation:
 _policy_name = policy_name
 
 
+def needs_pixels(policy: Any) -> bool:
+    """Whether ``policy`` reads rendered frames.
+
+    Its ``needs_pixels`` attribute; ``True`` when it does not say, since an undeclared
+    policy may read ``rgb`` (and would get blank frames otherwise).
+    """
+    return bool(getattr(policy, "needs_pixels", True))
+
+
+def render_choice(policy: Any, env_kwargs: Mapping[str, Any]) -> bool:
+    """Whether the env renders pixels for ``policy``.
+
+    ``render`` when the caller gave it, else :func:`needs_pixels`: a policy that never
+    looks at pixels runs without a pybullet scene (its frames are zeros). Episode
+    records carry the choice as ``record["render"]``.
+    """
+    if "render" in env_kwargs:
+        return bool(env_kwargs["render"])
+    return needs_pixels(policy)
+
+
 def _make_env(env_id: str, policy: Any, env_kwargs: Mapping[str, Any]) -> Any:
     import gymnasium as gym
 
@@ -49,7 +78,7 @@ def _make_env(env_id: str, policy: Any, env_kwargs: Mapping[str, Any]) -> Any:
     kwargs = dict(env_kwargs)
     if getattr(policy, "privileged", False):
         kwargs["privileged"] = True
-    kwargs.setdefault("render", bool(getattr(policy, "needs_pixels", True)))
+    kwargs["render"] = render_choice(policy, env_kwargs)
     if getattr(policy, "obs_modes", None):
         kwargs.setdefault("obs_modes", tuple(policy.obs_modes))
     return gym.make(env_id, **kwargs)
@@ -73,6 +102,7 @@ def run_episode(
         env.close()
     record["policy"] = policy_name
     record["policy_kwargs"] = dict(policy_kwargs or {})
+    record["render"] = bool(env.unwrapped.render_pixels)
     return record
 
 
@@ -92,6 +122,7 @@ def _run_many(
         for seed in seeds:
             record = rollout(env, policy, seed)
             record["policy"] = name
+            record["render"] = bool(env.unwrapped.render_pixels)
             records.append(record)
             bar.update(1)
         bar.close()
@@ -127,15 +158,19 @@ def evaluate(
             ``assistance_effect_*`` scores (mean paired difference with 95% CI).
         progress: Show a progress bar.
         policy_kwargs: Constructor arguments when ``policy`` is a name.
-        **env_kwargs: Passed to ``gym.make``.
+        **env_kwargs: Passed to ``gym.make``. Without ``render``, pixels are rendered
+            only for a policy that needs them (:func:`render_choice`; each record's
+            ``render`` says which); the paired silent run never renders.
 
     Returns:
         ``Evaluation(records, scores)``.
     """
     from proassist.analysis.metrics.scores import score_episodes
     from proassist.analysis.metrics.stats import assistance_effect
+    from proassist.analysis.metrics.text_similarity import text_backend
     from proassist.policies import make_policy
 
+    text_backend()  # a forced, missing free-text scorer fails before the rollouts
     name = None
     if isinstance(policy, str):
         name, policy = policy, make_policy(policy, **dict(policy_kwargs or {}))

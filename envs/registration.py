@@ -4,6 +4,12 @@
 ``ProAssist-v0`` takes ``task=`` as any library name or path to a task file (any
 domain). Add a row here to give a new built-in domain its own id; a user's domain needs
 no id (``gym.make("ProAssist-v0", task="path/to/my_task.yaml")``).
+
+Every id vectorizes with Gymnasium's own ``gym.make_vec`` (``"sync"`` or ``"async"``,
+shared memory on by default): the text fields are a
+:class:`~proassist.envs.vector.SharedText`, so an async vector env returns the real
+``goal`` and ``utterance`` (no ``vector_entry_point`` is registered: Gymnasium uses one
+only when no ``vectorization_mode`` is given).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from proassist.envs.vector import SharedText
 from proassist.scenarios.model import MAX_STEPS
 from proassist.sim.messages import CHARSET, INTENTS, MAX_TEXT, normalize_text
 
@@ -37,8 +38,11 @@ NO_STEP: int = MAX_STEPS
 
 
 def text_space(min_length: int = 0) -> spaces.Text:
-    """A Text space over :data:`CHARSET` of at most :data:`MAX_TEXT` characters."""
-    return spaces.Text(max_length=MAX_TEXT, min_length=min_length, charset=CHARSET)
+    """A Text space over :data:`CHARSET` of at most :data:`MAX_TEXT` characters.
+
+    A :class:`~proassist.envs.vector.SharedText`, so async vector envs return the text.
+    """
+    return SharedText(max_length=MAX_TEXT, min_length=min_length, charset=CHARSET)
 
 
 def observation_space(width: int, height: int, obs_modes: tuple[str, ...]) -> spaces.Dict:

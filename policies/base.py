@@ -22,11 +22,16 @@ and the non-privileged ``info`` keys (``step_index``, ``time``, ``task``, ``plan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import inspect
+import math
+import numbers
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from types import UnionType
 from typing import Any, Protocol, runtime_checkable
 
 from proassist.scenarios.model import MAX_STEPS
-from proassist.scenarios.registry import Registry
+from proassist.scenarios.registry import Registry, RegistryError, did_you_mean
 from proassist.sim.messages import INTENTS, normalize_text
 
 __all__ = [
@@ -34,6 +39,8 @@ __all__ = [
     "POLICIES",
     "Policy",
     "PolicyBase",
+    "PolicyProblems",
+    "check_policy_kwargs",
     "list_policies",
     "make_action",
     "make_policy",
@@ -154,10 +161,14 @@ def make_policy(name: str, **kwargs: Any) -> Policy:
     """Build the policy registered as ``name``.
 
     Raises:
-        proassist.scenarios.registry.RegistryError: On an unknown name or keyword
-            argument, with "did you mean" and the accepted names.
+        proassist.scenarios.registry.RegistryError: On an unknown name, an unknown or
+            missing keyword argument (:func:`check_policy_kwargs`), with "did you mean"
+            and the accepted names.
     """
-    return POLICIES.make(name, **kwargs)
+    problems = check_policy_kwargs(name, kwargs, types=False)
+    if problems:
+        raise RegistryError("; ".join(message for _, message in problems))
+    return POLICIES.get(name)(**kwargs)
 
 
 def policy_kwargs(name: str) -> dict[str, tuple[Any, Any, str]]:
@@ -168,3 +179,99 @@ def policy_kwargs(name: str) -> dict[str, tuple[Any, Any, str]]:
 def list_policies() -> list[str]:
     """Sorted names of the registered policies."""
     return sorted(POLICIES.names())
+
+
+#: Problems of policy keyword arguments: ``(path, message)``; ``path[0]`` is the argument
+#: (empty for an unknown policy), the message names the policy and the argument.
+PolicyProblems = list[tuple[tuple[Any, ...], str]]
+
+
+def _is_real(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: What a plain-data value must look like for each checked annotation.
+_CHECKS: dict[Any, tuple[str, Callable[[Any], bool]]] = {
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    int: ("an integer", lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool)),
+    float: ("a finite number", _is_real),
+    str: ("a string", lambda v: isinstance(v, str)),
+    type(None): ("null", lambda v: v is None),
+    list: ("a list", lambda v: isinstance(v, (list, tuple))),
+    tuple: ("a list", lambda v: isinstance(v, (list, tuple))),
+    Sequence: ("a list", lambda v: isinstance(v, (list, tuple))),
+    dict: ("a mapping", lambda v: isinstance(v, Mapping)),
+    Mapping: ("a mapping", lambda v: isinstance(v, Mapping)),
+}
+
+
+def _accepted(annotation: Any) -> list[tuple[str, Callable[[Any], bool]]] | None:
+    """``(description, test)`` per alternative of ``annotation``; None when not checked."""
+    if annotation is None:
+        annotation = type(None)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, UnionType):
+        alternatives = [_accepted(a) for a in typing.get_args(annotation)]
+        if any(a is None for a in alternatives):
+            return None
+        return [alt for a in alternatives if a is not None for alt in a]
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        return [
+            (f"one of {list(values)}", lambda v: any(v == x and type(v) is type(x) for x in values))
+        ]
+    return [_CHECKS[origin or annotation]] if (origin or annotation) in _CHECKS else None
+
+
+def _type_problem(name: str, key: str, annotation: Any, value: Any) -> str | None:
+    """Why ``value`` does not fit ``annotation`` (plain-data values), or None."""
+    alternatives = _accepted(annotation)
+    if alternatives is None or any(test(value) for _, test in alternatives):
+        return None
+    expected = " or ".join(dict.fromkeys(d for d, _ in alternatives))
+    return f"policy {name!r} argument {key!r} must be {expected}, got {value!r}"
+
+
+def check_policy_kwargs(
+    name: str, kwargs: Mapping[str, Any], *, types: bool = True, complete: bool = True
+) -> PolicyProblems:
+    """Every problem of ``kwargs`` for the policy registered as ``name``.
+
+    The check reads the constructor signature of the registered class (the policy
+    counterpart of :func:`proassist.envs.arguments.check_env_kwargs`); ``make_policy``,
+    ``proassist eval -k`` and ``proassist sweep --check`` all use it.
+
+    Args:
+        name: A registered policy name.
+        kwargs: Constructor keyword arguments.
+        types: Also check plain-data values against the annotations (``float``, ``int``,
+            ``bool``, ``str``, ``None``, lists, mappings, literals and unions of them;
+            other annotations are not checked).
+        complete: Also report required arguments missing from ``kwargs``.
+
+    Returns:
+        ``(path, message)`` pairs: ``path`` is ``(argument,)`` (``()`` for an unknown
+        policy) and the message names the policy, the argument and, for an unknown one,
+        the closest accepted names (empty when all is well).
+    """
+    if name not in POLICIES:
+        return [((), str(POLICIES.unknown(name)))]
+    accepted = policy_kwargs(name)
+    out: PolicyProblems = []
+    for key, value in kwargs.items():
+        if key not in accepted:
+            out.append(((key,), _unknown_kwarg(name, str(key), list(accepted))))
+        elif types and (why := _type_problem(name, key, accepted[key][0], value)):
+            out.append(((key,), why))
+    if complete:
+        required = [k for k, (_, d, _) in accepted.items() if d is inspect.Parameter.empty]
+        out += [((k,), f"policy {name!r} requires keyword argument {k!r}") for k in required
+                if k not in kwargs]  # fmt: skip
+    return out
+
+
+def _unknown_kwarg(name: str, key: str, accepted: list[str]) -> str:
+    """The message for keyword argument ``key`` that policy ``name`` does not take."""
+    listing = ", ".join(accepted) or "none"
+    hint = did_you_mean(key, accepted)
+    return f"policy {name!r} got unknown keyword argument {key!r}{hint} (accepted: {listing})"

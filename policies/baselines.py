@@ -29,6 +29,8 @@ def _obs_time(observation: dict[str, Any]) -> float:
 class SilentPolicy(PolicyBase):
     """Never speaks: the reference for the assistance effect (G-Mean 0)."""
 
+    needs_pixels = False
+
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Always the silent action."""
         return silent_action()
@@ -42,6 +44,8 @@ class RandomPolicy(PolicyBase):
     Args:
         p: Probability of interrupting at a decision point, in [0, 1].
     """
+
+    needs_pixels = False
 
     def __init__(self, p: float = 0.1) -> None:
         super().__init__()
@@ -72,6 +76,8 @@ class PeriodicPolicy(PolicyBase):
     Args:
         period: Seconds between two messages (> 0).
     """
+
+    needs_pixels = False
 
     def __init__(self, period: float = 10.0) -> None:
         super().__init__()
@@ -109,6 +115,8 @@ class PlanTimerPolicy(PolicyBase):
             person works twice as fast as the procedure's mean durations).
         skip_optional: Leave out the procedure's optional steps.
     """
+
+    needs_pixels = False
 
     def __init__(self, speed: float = 1.0, skip_optional: bool = False) -> None:
         super().__init__()

@@ -37,7 +37,10 @@ def env_info(env: Any) -> dict[str, Any]:
 
 
 def rollout(env: Any, policy: Any, seed: int, on_step: Callable[[], None] | None = None) -> dict:
-    """Run one episode of ``policy`` in ``env`` from ``seed``; return its record."""
+    """Run one episode of ``policy`` in ``env`` from ``seed``; return its record.
+
+    A policy with an ``episode_extras()`` method adds its dict to the record.
+    """
     obs, info = env.reset(seed=int(seed))
     policy.reset(env_info=env_info(env), seed=int(seed))
     done = False
@@ -47,4 +50,6 @@ def rollout(env: Any, policy: Any, seed: int, on_step: Callable[[], None] | None
         done = terminated or truncated
         if on_step is not None:
             on_step()
-    return env.unwrapped.episode_record(policy=policy_name(policy))
+    record = env.unwrapped.episode_record(policy=policy_name(policy))
+    extras = getattr(policy, "episode_extras", None)  # e.g. a duplex's raw model outputs
+    return record | dict(extras()) if callable(extras) else record

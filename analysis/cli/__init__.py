@@ -3,6 +3,12 @@
 Each subcommand lives in its own module ``proassist.analysis.cli.<name>`` exposing
 ``add_parser(subparsers) -> None``; the parser it adds sets ``func`` (a callable taking
 the parsed ``argparse.Namespace`` and returning an exit code).
+
+Exit codes: 0 success, 1 a run that finished with failures, 2 a user error, 130
+interrupted. A user error (:class:`~proassist.analysis.cli.errors.UserError`, raised by
+a subcommand's checks before anything runs, or a self-explaining registry, scenario or
+file error) is one ``error: ...`` line per problem on stderr, never a traceback; any
+other exception is a bug and keeps its traceback (:mod:`proassist.analysis.cli.errors`).
 """
 
 from __future__ import annotations
@@ -70,8 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not _load_plugins(args):
         return 2
+    from proassist.analysis.cli.errors import SELF_EXPLAINING, UserError, report
+
     try:
         return int(args.func(args) or 0)
+    except (UserError, *SELF_EXPLAINING) as exc:
+        return report(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

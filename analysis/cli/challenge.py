@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from pathlib import Path
+
+from proassist.analysis.cli.errors import UserError, user_errors
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,20 +45,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sco.set_defaults(func=run_score)
 
 
+def _check_out(path: str | None) -> None:
+    """An output file's folder must exist and the path must not be a folder.
+
+    Raises:
+        UserError: Naming the output path.
+    """
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UserError(f"{path}: is a folder, expected an output file")
+    if not p.parent.is_dir():
+        raise UserError(f"{path}: no such folder {str(p.parent)!r}")
+
+
 def run_export(args: argparse.Namespace) -> int:
     """Export DIR/episodes.jsonl as challenge sessions; exit 2 on bad input."""
     from proassist.analysis.challenge import export_challenge, read_episodes, write_jsonl
     from proassist.sim.gold import GoldConfig
 
     if args.chunk_s <= 0:
-        print(f"error: --chunk-s must be > 0, got {args.chunk_s}", file=sys.stderr)
-        return 2
-    try:
+        raise UserError(f"--chunk-s must be > 0, got {args.chunk_s}")
+    _check_out(args.out)
+    with user_errors(OSError, ValueError, KeyError):
         records = read_episodes(args.run_dir)
         sessions = export_challenge(records, args.source, GoldConfig(chunk_s=args.chunk_s))
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     write_jsonl(sessions, args.out)
     print(f"wrote {len(sessions)} sessions ({args.source}) to {args.out}")
     return 0
@@ -66,11 +80,9 @@ def run_score(args: argparse.Namespace) -> int:
     """Score PRED against GOLD and print the JSON; exit 2 on bad input."""
     from proassist.analysis.challenge import read_jsonl, score_challenge
 
-    try:
+    _check_out(args.out)
+    with user_errors(OSError, ValueError):
         result = score_challenge(read_jsonl(args.gold), read_jsonl(args.pred))
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

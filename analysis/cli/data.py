@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from proassist.analysis.cli import add_plugin_option
+from proassist.analysis.cli.errors import UserError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -86,13 +87,28 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_train)
 
 
+def _check_collect(args: argparse.Namespace) -> None:
+    """Check ``collect``'s arguments (sizes with the env's own validator) and ``--out``."""
+    from proassist.analysis.cli.preflight import output_dir
+    from proassist.envs.arguments import check_env_kwargs
+
+    if min(args.episodes, args.workers, args.clip_len, args.frame_size) < 1:
+        raise UserError("--episodes, --workers, --clip-len and --frame-size must be >= 1")
+    if not 0.0 <= args.silent_keep <= 1.0:
+        raise UserError(f"--silent-keep must be in [0, 1], got {args.silent_keep}")
+    flags = {"width": "--render-size", "max_duration": "--max-duration"}
+    problems = check_env_kwargs({"width": args.render_size, "max_duration": args.max_duration})
+    if problems:
+        raise UserError(*(f"{flags[path[0]]}: {message}" for path, message in problems))
+    output_dir(args.out)
+
+
 def run_collect(args: argparse.Namespace) -> int:
     """Run ``proassist collect``."""
     from proassist.analysis.challenge import export_run
     from proassist.policies.learned.collect import CollectOptions, collect
 
-    if args.episodes < 1 or args.workers < 1:
-        raise SystemExit("error: --episodes and --workers must be >= 1")
+    _check_collect(args)
     opts = CollectOptions(
         clip_len=args.clip_len,
         frame_size=args.frame_size,
@@ -114,14 +130,41 @@ def run_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def dataset_dir(path: str, what: str) -> Path:
+    """A dataset folder written by ``proassist collect`` (holding ``index.json``).
+
+    Raises:
+        UserError: When ``path`` is not a readable folder with ``index.json``.
+    """
+    from proassist.analysis.cli.preflight import input_path
+    from proassist.policies.learned.dataset import INDEX
+
+    folder = input_path(path, what, folder=True)
+    if not (folder / INDEX).is_file():
+        raise UserError(f"{what} {path}: has no {INDEX} (write one with proassist collect)")
+    return folder
+
+
+def _check_train(args: argparse.Namespace) -> None:
+    """Check ``train``'s datasets, numbers and ``--out`` before any epoch."""
+    from proassist.analysis.cli.preflight import output_dir
+
+    dataset_dir(args.data, "DATA")
+    for flag, path in (("--val", args.val), ("--calibrate", args.calibrate)):
+        if path:
+            dataset_dir(path, flag)
+    if min(args.epochs, args.batch_size) < 1 or not args.lr > 0:
+        raise UserError("--epochs and --batch-size must be >= 1 and --lr > 0")
+    output_dir(args.out)
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Run ``proassist train``."""
+    _check_train(args)
     import torch
 
     from proassist.policies.learned.train import evaluate_model, load_model, train
 
-    if not (Path(args.data) / "index.json").is_file():
-        raise SystemExit(f"error: {args.data} has no index.json (write one with proassist collect)")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     result = train(

@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from proassist.analysis.cli import add_plugin_option
+from proassist.analysis.cli.errors import UserError
 
 #: The env of ``--task`` without ``--env``: it takes any task file.
 TASK_ENV = "ProAssist-v0"
+#: The output folder without ``--out`` (a numbered sibling when it holds results).
+DEFAULT_OUT = "runs/eval"
+#: The files an evaluation writes; ``--out`` holding any of them needs ``--force``.
+RESULT_FILES: tuple[str, ...] = ("episodes.jsonl", "episodes_silent.jsonl", "scores.json")
 
 #: Scores shown in the summary table, in order.
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -47,16 +52,29 @@ def _policies_epilog() -> str:
     return "\n".join(lines)
 
 
-def parse_kv(items: list[str]) -> dict[str, Any]:
-    """Parse ``NAME=VALUE`` pairs; values are YAML scalars/lists (``0.5``, ``[a, b]``)."""
+def parse_kv(items: list[str], flag: str = "") -> dict[str, Any]:
+    """Parse ``NAME=VALUE`` pairs; values are YAML scalars/lists (``0.5``, ``[a, b]``).
+
+    Args:
+        items: The ``NAME=VALUE`` strings.
+        flag: The option they came from (``-k``, ``-e``), named in errors.
+
+    Raises:
+        UserError: On an item without ``=`` or a value that is not valid YAML.
+    """
     import yaml
 
     out: dict[str, Any] = {}
     for item in items:
-        if "=" not in item:
-            raise SystemExit(f"error: expected NAME=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
+        key, sep, value = item.partition("=")
+        where = f"{flag} {key.strip()}".strip()
+        if not sep or not key.strip():
+            raise UserError(f"{flag + ': ' if flag else ''}expected NAME=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            why = " ".join(str(exc).split())
+            raise UserError(f"{where}: invalid YAML value {value!r} ({why})") from exc
     return out
 
 
@@ -98,7 +116,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--policy", required=True, help="registered policy name")
     p.add_argument("--episodes", type=int, default=10, help="number of episodes (default 10)")
     p.add_argument("--seed", type=int, default=0, help="first seed (seeds S..S+N-1)")
-    p.add_argument("--out", default="runs/eval", help="output folder (default runs/eval)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help=f"output folder (default {DEFAULT_OUT}, or {DEFAULT_OUT}-2, -3, ... when it "
+        "holds results)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite the results already in --out")
     p.add_argument("-k", "--policy-kwarg", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--no-paired", action="store_true", help="skip the silent paired run")
@@ -115,6 +139,13 @@ def print_summary(scores: dict[str, Any], keys: tuple[str, ...] = SUMMARY_KEYS) 
         lo, hi = scores.get(f"{key}_ci_low"), scores.get(f"{key}_ci_high")
         ci = f"[{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
         print(f"{key:<34} {float(scores[key]):>9.3f}  {ci}")
+    if scores.get("n_free_text"):
+        print(f"free text scored with: {scores.get('text_sim_backend')} (text_sim_backend)")
+    if scores.get("n_model_outputs"):
+        print(
+            f"model outputs: {int(scores['n_model_outputs'])}, unparseable: "
+            f"{int(scores.get('n_unparseable') or 0)} (raw text: records' model_outputs)"
+        )
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
@@ -123,33 +154,87 @@ def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
             fh.write(json.dumps(record) + "\n")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``proassist eval``."""
-    from proassist.analysis.evaluation import evaluate
+def _env_arguments(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The env id and ``-e`` arguments (with ``--task``), checked (env built once)."""
+    from proassist.analysis.cli.preflight import check_env
 
-    env_kwargs = parse_kv(args.env_kwarg)
+    env_kwargs = parse_kv(args.env_kwarg, "-e")
     if args.env is None and args.task is None:
-        raise SystemExit("error: give --env ID, --task PATH, or both")
+        raise UserError("give --env ID, --task PATH, or both")
     if args.task is not None:
         env_kwargs["task"] = task_argument(args.task)
-    if bad_env_kwargs(env_kwargs):
-        return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    env_id = args.env or TASK_ENV
+    check_env(env_id, env_kwargs)
+    return env_id, env_kwargs
+
+
+def holds_results(out: Path) -> list[str]:
+    """The result files of an evaluation already in ``out``."""
+    return [name for name in RESULT_FILES if (out / name).exists()]
+
+
+def _output_dir(out: str | None, force: bool) -> Path:
+    """The checked output folder: never one holding results, unless ``force``.
+
+    Without ``--out`` the first of ``runs/eval``, ``runs/eval-2``, ... without results.
+
+    Raises:
+        UserError: ``--out`` holds results and not ``force``, or is unusable.
+    """
+    from proassist.analysis.cli.preflight import output_dir
+
+    if out is None and not force:
+        n, path = 1, Path(DEFAULT_OUT)
+        while holds_results(path):
+            n += 1
+            path = Path(f"{DEFAULT_OUT}-{n}")
+        return output_dir(path)
+    path = Path(out or DEFAULT_OUT)
+    found = holds_results(path)
+    if found and not force:
+        raise UserError(
+            f"--out {path} already holds results ({', '.join(found)}); pass --force to "
+            "overwrite them or choose another --out"
+        )
+    path = output_dir(path)
+    for name in found:
+        (path / name).unlink()
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``proassist eval``; every argument is checked before the first episode."""
+    from proassist.analysis.cli.preflight import build_policy
+    from proassist.analysis.evaluation import evaluate
+    from proassist.analysis.provenance import provenance
+
+    if args.episodes < 1 or args.seed < 0:
+        raise UserError(f"need --episodes >= 1 and --seed >= 0, got {args.episodes}, {args.seed}")
+    env_id, env_kwargs = _env_arguments(args)
+    policy_kwargs = parse_kv(args.policy_kwarg, "-k")
+    policy = build_policy(args.policy, policy_kwargs)
+    if not getattr(policy, "name", None):
+        policy.name = args.policy  # the name its records and progress bar show
+    out = _output_dir(args.out, args.force)
     seeds = range(args.seed, args.seed + args.episodes)
     result = evaluate(
-        args.policy,
-        args.env or TASK_ENV,
+        policy,
+        env_id,
         seeds,
         paired_silent=not args.no_paired,
         progress=True,
-        policy_kwargs=parse_kv(args.policy_kwarg),
+        policy_kwargs=policy_kwargs,
         **env_kwargs,
     )
     records, scores = result
+    for record in records:
+        record["policy"] = args.policy
     _write_jsonl(out / "episodes.jsonl", records)
     if result.silent_records:
         _write_jsonl(out / "episodes_silent.jsonl", result.silent_records)
+    config = {"command": "eval", "env_id": env_id, "policy": args.policy}
+    config |= {"policy_kwargs": policy_kwargs, "env_kwargs": env_kwargs}
+    scores["provenance"] = provenance(config | {"paired_silent": not args.no_paired}, seeds)
     (out / "scores.json").write_text(json.dumps(scores, indent=2, sort_keys=True))
     print_summary(scores)
     print(f"wrote {out / 'episodes.jsonl'} and {out / 'scores.json'}")

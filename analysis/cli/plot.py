@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from proassist.analysis.cli import add_plugin_option
 
@@ -51,43 +52,59 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--video",
         action="store_true",
-        help="replay the timeline episode and record episode.mp4 (needs the renderer)",
+        help="replay the timeline episode from its record (same env settings, seed and "
+        "recorded decisions) into episode.mp4; exit 2 if the replay differs from the record",
     )
     add_plugin_option(p)
     p.set_defaults(func=run)
 
 
+def _episode_video(args: argparse.Namespace, data: Any, out: Path) -> tuple[Path | None, str]:
+    """The report's video and its note: the folder's ``episode.mp4``, or with ``--video``
+    the timeline episode replayed from its record (``ReplayError`` when it differs)."""
+    from proassist.analysis.plots import report
+    from proassist.analysis.plots.data import representative
+
+    if not args.video:
+        return report.find_video(data), "The run folder's episode.mp4."
+    from proassist.analysis.replay import render_video
+
+    record = representative(data, args.episode)
+    path = render_video(record, out / report.VIDEO_NAME)
+    who = record.get("label") or record.get("policy")
+    return path, (
+        f"Replayed from the timeline episode's record ({record.get('task')}, seed "
+        f"{record.get('seed')}, {who}) with its recorded decisions: identical event log "
+        f"({len(record.get('events') or [])} events)."
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    """Execute ``proassist plot``; exit 0 on success, 2 on a folder without episodes or
-    an unknown metric or episode."""
+    """Execute ``proassist plot``; exit 0 on success, 2 on a folder without episodes,
+    an unknown metric or episode, or (``--video``) an episode the replay cannot reproduce."""
     from proassist.analysis.plots import report
     from proassist.analysis.plots.data import NoEpisodesError, load_run_dir
     from proassist.analysis.plots.figures import build_figures
     from proassist.analysis.plots.timing import DEFAULT_TOLERANCES
+    from proassist.analysis.replay import ReplayError
 
     out = args.out or args.dir / "plots"
     try:
         data = load_run_dir(args.dir)
+        video, note = _episode_video(args, data, out)
         figs = build_figures(
             data, out, args.metrics, args.episode, args.tolerances or DEFAULT_TOLERANCES
         )
-    except (NoEpisodesError, KeyError) as exc:
+    except (NoEpisodesError, KeyError, ReplayError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {msg}", file=sys.stderr)
+        prefix = "--video: " if isinstance(exc, ReplayError) else ""
+        print(f"error: {prefix}{' '.join(str(msg).split())}", file=sys.stderr)
         return 2
-    video, note = report.find_video(data), "the folder's episode.mp4"
-    if args.video:
-        from proassist.analysis.replay import render_video
-
-        video, same = render_video(figs.timeline_record, out / report.VIDEO_NAME)
-        note = "replayed from the timeline episode's record" + (
-            " (identical event log)" if same else " (the replay's event log differs)"
-        )
     path = report.write_report(data, figs, out, video, note)
     for fig in figs.figures.values():
         status = ", ".join(p.name for p in fig.paths) if fig.paths else f"skipped: {fig.skipped}"
         print(f"{fig.name:<18} {status}")
     if video is not None:
-        print(f"{'video':<18} {video}")
+        print(f"{'video':<18} {out / report.VIDEO_NAME}")
     print(f"wrote {path}")
     return 0

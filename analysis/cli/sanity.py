@@ -78,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.seeds < 1 or args.workers < 1:
         raise SystemExit("error: --seeds and --workers must be >= 1")
+    from proassist.analysis.cli.preflight import check_env, output_dir
+
+    for env_id in args.env or DEFAULT_ENVS:
+        check_env(env_id, env_kwargs)
+    output_dir(args.out)
     result = run_sanity(
         tuple(args.env or DEFAULT_ENVS),
         range(args.seed, args.seed + args.seeds),

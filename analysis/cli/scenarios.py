@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from proassist.analysis.cli.errors import user_errors
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``scenarios list`` and ``scenarios validate`` to the ``proassist`` parser."""
@@ -47,11 +49,8 @@ def run_list(args: argparse.Namespace) -> int:
     from proassist.scenarios import ScenarioError, list_scenarios, load_scenario
 
     status = 0
-    try:
+    with user_errors(ValueError):
         names = list_scenarios(args.domain)
-    except ValueError as err:
-        print(f"proassist scenarios list: {err}", file=sys.stderr)
-        return 2
     for name in names:
         if args.names_only:
             print(name)

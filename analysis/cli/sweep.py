@@ -6,8 +6,10 @@ import argparse
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from proassist.analysis.cli import add_plugin_option
+from proassist.analysis.cli.errors import UserError, user_errors
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -44,32 +46,42 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _load(args: argparse.Namespace) -> Any:
+    """The checked sweep file (problems printed as ``FILE:LINE: field: message``), or None.
+
+    Raises:
+        UserError: A missing or unreadable file, or ``--workers`` below 0.
+    """
+    from proassist.analysis.cli.preflight import input_path
+    from proassist.analysis.sweeps.spec import SweepSpecError, load_sweep
+
+    if args.workers < 0:
+        raise UserError(f"--workers must be >= 0, got {args.workers}")
+    input_path(args.file, "sweep file")
+    try:
+        return load_sweep(args.file)
+    except SweepSpecError as exc:
+        print(str(exc), file=sys.stderr)
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``proassist sweep``; exit code 0 when every unit is ok, 1 if some
     failed, 2 for an invalid file or arguments."""
+    from proassist.analysis.cli.preflight import output_dir
     from proassist.analysis.sweeps.expand import expand_units
     from proassist.analysis.sweeps.runner import report_text, run_sweep
-    from proassist.analysis.sweeps.spec import SweepSpecError, load_sweep
     from proassist.analysis.sweeps.store import SweepLockedError
 
-    if args.workers < 0:
-        print("--workers must be >= 0", file=sys.stderr)
-        return 2
-    try:
-        spec = load_sweep(args.file)
-    except SweepSpecError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"{args.file}: {exc.strerror or exc}", file=sys.stderr)
+    spec = _load(args)
+    if spec is None:
         return 2
     if args.check:
-        units = expand_units(spec)
-        print(f"{args.file}: valid; {len(units)} units")
+        print(f"{args.file}: valid; {len(expand_units(spec))} units")
         return 0
-    out = args.out or Path("runs") / spec.name
+    out = output_dir(args.out or Path("runs") / spec.name)
     signal.signal(signal.SIGTERM, _terminate)
-    try:
+    with user_errors(ImportError, SweepLockedError):
         result = run_sweep(
             spec,
             out,
@@ -80,9 +92,6 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             plugins=args.plugin,
         )
-    except (ImportError, SweepLockedError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     if args.no_progress:
         print(report_text(result.summary))
     print(f"results in {out}")

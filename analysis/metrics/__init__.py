@@ -6,7 +6,8 @@
 simulated person understood from a message), :mod:`.balanced` (PWR-comparable
 ``pwr_*`` instances), :mod:`.stats` (bootstrap CIs, the paired assistance effect,
 paired differences between assistants), :mod:`.closed_loop` (net assistance, the
-headline) and :mod:`.text_similarity` (MiniLM, loaded lazily). Gold moments come from
+headline) and :mod:`.text_similarity` (MiniLM, loaded lazily, or a token-overlap
+fallback without the ``[hf]`` extra). Gold moments come from
 :mod:`proassist.sim.gold`.
 """
 

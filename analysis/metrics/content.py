@@ -15,13 +15,15 @@ deviation's recovery steps (:meth:`GoldMoment.is_step`). When the moment has no 
 (``None``), an action with no step is the right step.
 
 Free-text action (empty ``intent``, non-empty ``text``):
-``g = max(0, cos(MiniLM(text), MiniLM(gold.text)))`` (:mod:`.text_sim`).
+``g = max(0, cos(MiniLM(text), MiniLM(gold.text)))``, or without the ``[hf]`` extra the
+token-overlap fallback (:mod:`.text_similarity`; :func:`run_info` names the backend
+used, recorded in the scores as ``text_sim_backend``).
 An interrupt with neither intent nor text scores 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from proassist.analysis.metrics.text_similarity import TextSim
@@ -37,10 +39,14 @@ STRUCTURED_CREDIT: dict[tuple[bool, bool], float] = {
 
 
 def default_text_sim() -> TextSim:
-    """The MiniLM free-text score (imported lazily)."""
-    from proassist.analysis.metrics.text_similarity import text_score
+    """The free-text score of the backend in use (MiniLM, else the token fallback).
 
-    return text_score
+    Raises:
+        ImportError: Naming the ``[hf]`` extra when MiniLM is forced but missing.
+    """
+    from proassist.analysis.metrics.text_similarity import BACKENDS, text_backend
+
+    return BACKENDS[text_backend()]
 
 
 def is_free_text(action: Mapping[str, Any]) -> bool:
@@ -71,7 +77,8 @@ def content_score(
     Args:
         action: A decision or ``assistant_message`` event (keys intent, step, text).
         moment: The gold moment it answers.
-        text_sim: Free-text similarity (pred, gold) -> [0, 1]; MiniLM when None.
+        text_sim: Free-text similarity (pred, gold) -> [0, 1]; when None, the backend
+            of :func:`~proassist.analysis.metrics.text_similarity.text_backend`.
     """
     if action.get("intent"):
         right_step = step_right(action, moment)
@@ -103,3 +110,26 @@ def episode_minutes(record: Mapping[str, Any]) -> float:
     if decisions:
         return (float(decisions[-1]["t"]) + float(record.get("dt", 0.5))) / 60.0
     return 0.0
+
+
+def run_info(
+    records: Sequence[Mapping[str, Any]], text_sim: TextSim | None = None
+) -> dict[str, Any]:
+    """What a set of scores must be read with (added to ``score_episodes``' dict).
+
+    Returns:
+        ``text_sim_backend`` (``"minilm"``, ``"tokens"`` or ``"custom"``: scores with
+        different backends are not comparable), ``n_free_text`` (free-text assistant
+        messages: 0 means the backend did not matter), and from the records'
+        ``model_outputs`` (raw outputs of model-backed components, each with ``parsed``)
+        ``n_model_outputs`` and ``n_unparseable``.
+    """
+    from proassist.analysis.metrics.text_similarity import backend_name
+
+    outputs = [o for r in records for o in r.get("model_outputs") or []]
+    return {
+        "text_sim_backend": backend_name(text_sim),
+        "n_free_text": float(sum(is_free_text(m) for r in records for m in messages_of(r))),
+        "n_model_outputs": float(len(outputs)),
+        "n_unparseable": float(sum(not o.get("parsed", True) for o in outputs)),
+    }

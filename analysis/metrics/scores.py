@@ -53,9 +53,11 @@ import numpy as np
 from proassist.analysis.metrics.balanced import balanced_counts
 from proassist.analysis.metrics.content import (
     content_score,
+    default_text_sim,
     episode_minutes,
     is_correcting,
     messages_of,
+    run_info,
 )
 from proassist.analysis.metrics.oop import (
     false_alarms,
@@ -541,21 +543,23 @@ def score_episodes(
     rng: np.random.Generator | None = None,
     n_boot: int = N_BOOT,
     text_sim: TextSim | None = None,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """The flat ``scores`` dict of a set of episodes.
 
     Every registered metric pooled over the episodes (ratio of summed
     :func:`episode_stats`), with ``<name>_ci_low`` / ``<name>_ci_high`` from a percentile
     bootstrap over episodes; plus ``oop_recall_<kind>`` (content-aware) and
     ``oop_recall_any_<kind>`` (content-blind), ``oop_latency_median``, the
-    pooled ``tp, fp, tn, fn`` and ``n_episodes, n_decisions, n_deviations``.
+    pooled ``tp, fp, tn, fn``, ``n_episodes, n_decisions, n_deviations`` and
+    :func:`~.content.run_info` (``text_sim_backend``, a string, and counts).
 
     Args:
         records: Episode records (CONTRACTS.md §5).
         config: Windows and thresholds.
         rng: Generator of the bootstrap; ``default_rng(0)`` when None.
         n_boot: Bootstrap resamples (0 disables the CIs).
-        text_sim: Free-text similarity; MiniLM when None (only loaded if needed).
+        text_sim: Free-text similarity; when None MiniLM (only loaded if needed), or
+            the token-overlap fallback without the ``[hf]`` extra.
 
     Raises:
         ValueError: If ``records`` is empty.
@@ -563,7 +567,8 @@ def score_episodes(
     if not records:
         raise ValueError("score_episodes needs at least one episode record")
     cfg = config or GoldConfig()
-    per = [episode_stats(r, cfg, text_sim) for r in records]
+    info = run_info(records, text_sim)
+    per = [episode_stats(r, cfg, text_sim or default_text_sim()) for r in records]
     keys = sorted(per[0])
     mat = np.array([[p[k] for k in keys] for p in per], dtype=float)
     total = dict(zip(keys, mat.sum(axis=0), strict=True))
@@ -583,4 +588,4 @@ def score_episodes(
         "n_decisions": float(total["n_decisions"]),
         "n_deviations": float(total["n_dev"]),
     }
-    return scores | _breakdowns(records, cfg)
+    return scores | _breakdowns(records, cfg) | info

@@ -25,6 +25,7 @@ from proassist.analysis.plots.style import (
     STYLE,
     grid_shape,
     hide_unused,
+    metric_label,
     pyplot,
     save_figure,
     short_label,
@@ -32,7 +33,11 @@ from proassist.analysis.plots.style import (
 
 #: The metrics of the assistance effect (:mod:`proassist.analysis.metrics.stats`).
 EFFECT_METRICS: tuple[str, ...] = ("task_success", "recovery_rate", "task_time")
-_EFFECT_UNITS = {"task_success": "Δ success (0/1)", "recovery_rate": "Δ rate", "task_time": "Δ s"}
+_EFFECT_TITLES = {
+    "task_success": "Δ task success (0/1)",
+    "recovery_rate": "Δ recovery rate",
+    "task_time": "Δ task time (s)",
+}
 
 
 def plot_ablation(
@@ -58,7 +63,7 @@ def plot_ablation(
             ax.tick_params(axis="x", labelrotation=35, labelsize=7)
             for tick in ax.get_xticklabels():
                 tick.set_horizontalalignment("right")
-            ax.set_title(metric)
+            ax.set_title(metric_label(metric))
         hide_unused(axes, len(metrics))
         fig.suptitle("Per-label scores (pooled over episodes, 95% bootstrap CI)")
         fig.tight_layout()
@@ -197,7 +202,7 @@ def plot_assistance_effect(
             for tick in ax.get_xticklabels():
                 tick.set_horizontalalignment("right")
             ax.set_xlim(-0.6, len(labels) - 0.4)
-            ax.set_title(f"{metric} ({_EFFECT_UNITS[metric]})")
+            ax.set_title(_EFFECT_TITLES[metric])
         fig.suptitle("Assistance effect: policy − silent, paired by (task, seed); mean ± 95% CI")
         fig.tight_layout()
         return save_figure(fig, out_dir, "assistance_effect")

@@ -19,6 +19,7 @@ bootstrap 95 % CIs) and are returned for the report's tables.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +121,34 @@ def _timeline(record: dict[str, Any], out_dir: Path) -> list[Path]:
     return save_figure(timeline_figure(record), out_dir, "timeline")
 
 
+_ROLE = re.compile(r":(func|meth|class|mod|attr|data|obj|exc):`(~?)([^`<]*?)\s*(?:<([^`>]+)>)?`")
+
+
+def _role(match: re.Match[str]) -> str:
+    role, tilde, text, target = match.groups()
+    if target:  # :func:`shown text <target>`
+        return text
+    if role == "mod" and not tilde:
+        return text
+    name = text.rsplit(".", 1)[-1]
+    return f"{name}()" if role in ("func", "meth") else name
+
+
+def plain_text(text: str) -> str:
+    """A docstring passage as plain one-line prose for a caption: Sphinx roles become
+    the bare name (``:func:`a.b.f``` -> ``f()``), literals and bold lose their markup."""
+    text = _ROLE.sub(_role, text)
+    text = re.sub(r"``(.+?)``", r"\1", text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    return " ".join(text.split())
+
+
 def _add(
     figs: dict[str, Figure], name: str, title: str, caption: str, make: Callable[[], Any]
 ) -> None:
     paths = make()
     skipped = None if paths else "no deviations in these episodes"
-    figs[name] = Figure(name, title, caption, list(paths or []), skipped)
+    figs[name] = Figure(name, title, plain_text(caption), list(paths or []), skipped)
 
 
 def build_figures(

@@ -1,21 +1,28 @@
 """The static HTML report of a run folder: figures, score tables and an episode video.
 
-``report.html`` is a single self-contained page that links its figures and video by
-relative paths (copy the output folder and it still works). Tables: per label, every
-chosen metric as ``value [95 % CI]`` pooled over the label's episodes; the paired
-assistance effect; failed sweep units; and, folded, every registered metric.
+``report.html`` is a single page that links its figures and video by relative paths
+to files inside the output folder, so the folder is self-contained (move or copy it and
+it still works). Tables: per label, every chosen metric as ``value [95 % CI]`` pooled
+over the label's episodes; the paired assistance effect; failed sweep units; and,
+folded, every registered metric. The provenance section records what reproduces the
+report: per label the exact env and policy configs and seeds of its episodes, the run's
+own ``provenance`` (``scores.json`` or ``summary.json``) and the package version and git
+commit that drew the report (also as JSON in ``<script id="provenance">``).
 
 The episode video is ``episode.mp4`` of the run folder when it exists (``proassist
-demo`` writes one) or the video replayed from the timeline episode's record by
-:func:`proassist.analysis.replay.render_video` (``proassist plot --video``); this
-module itself only reads records and files.
+demo`` writes one; it is copied into the output folder) or the video replayed from the
+timeline episode's record by :func:`proassist.analysis.replay.render_video`
+(``proassist plot --video``); this module only reads records and files and copies
+that video.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,7 @@ th { background: #f4f4f4; } .ci { color: #777; font-size: 0.9em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.85em; color: #555; max-width: 60em; }
 .note { color: #777; font-size: 0.9em; } video { max-width: 100%; }
+.prov td { text-align: left; vertical-align: top; } .prov code { font-size: 0.9em; }
 """
 
 
@@ -138,6 +146,87 @@ def _all_metrics(data: RunData, figs: FigureSet) -> str:
     )
 
 
+def _seeds(records: Sequence[Mapping[str, Any]]) -> list[int]:
+    return sorted({int(r["seed"]) for r in records if r.get("seed") is not None})
+
+
+def _run_provenance(data: RunData) -> Any:
+    """The run's own ``provenance``: ``scores.json`` (eval, demo) or ``summary.json``."""
+    if isinstance(data.scores, Mapping) and data.scores.get("provenance"):
+        return data.scores["provenance"]
+    summary = data.path / "summary.json"
+    try:
+        return json.loads(summary.read_text()).get("provenance") if summary.exists() else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def _label_configs(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    keys = ("env_id", "env_kwargs", "policy", "policy_kwargs")
+    configs = [{k: r.get(k) for k in keys} for r in records]
+    unique = {json.dumps(c, sort_keys=True, default=str): c for c in configs}
+    return list(unique.values())
+
+
+def report_provenance(data: RunData, figs: FigureSet) -> dict[str, Any]:
+    """What reproduces the report (module docstring), JSON-serialisable."""
+    from proassist.analysis.provenance import provenance
+
+    config = {"command": "plot", "run_folder": str(data.path), "metrics": list(figs.metrics)}
+    shown = ("unit_id", "label", "task", "seed", "policy")
+    return {
+        "report": provenance(config, _seeds(data.records)),
+        "run": _run_provenance(data),
+        "labels": {
+            lab: {"configs": _label_configs(recs), "seeds": _seeds(recs)}
+            for lab, recs in data.groups.items()
+        },
+        "timeline_episode": {k: figs.timeline_record.get(k) for k in shown},
+    }
+
+
+def _code(prov: Mapping[str, Any] | None) -> str:
+    if not isinstance(prov, Mapping):
+        return "not recorded"
+    commit = prov.get("git_commit") or "no git commit"
+    dirty = " (uncommitted changes)" if prov.get("git_dirty") else ""
+    return f"proassist {prov.get('version')}, {commit}{dirty}, Python {prov.get('python')}"
+
+
+def provenance_section(prov: Mapping[str, Any]) -> str:
+    """The provenance of :func:`report_provenance` as HTML (table, details, JSON)."""
+    rows = [
+        ["run by", html.escape(_code(prov.get("run")))],
+        ["report by", html.escape(_code(prov.get("report")))],
+    ]
+    for lab, entry in prov["labels"].items():
+        configs = "<br>".join(
+            f"<code>{html.escape(json.dumps(c, sort_keys=True, default=str))}</code>"
+            for c in entry["configs"]
+        )
+        seeds = ", ".join(map(str, entry["seeds"]))
+        rows.append([html.escape(f"{lab} (seeds {seeds})"), configs])
+    text = json.dumps(prov, indent=2, sort_keys=True, default=str)
+    return (
+        "<h2>Provenance</h2>"
+        + f'<div class="prov">{_table(["", "exact configuration"], rows)}</div>'
+        + f"<details><summary>All as JSON</summary><pre>{html.escape(text)}</pre></details>"
+        + '<script type="application/json" id="provenance">'
+        + text.replace("</", "<\\/")
+        + "</script>"
+    )
+
+
+def bundle_video(video: Path | None, out_dir: Path) -> Path | None:
+    """``video`` as ``out_dir/episode.mp4`` (copied there when it lies elsewhere)."""
+    if video is None:
+        return None
+    target = Path(out_dir) / VIDEO_NAME
+    if Path(video).resolve() != target.resolve():
+        shutil.copyfile(video, target)
+    return target
+
+
 def _video(video: Path | None, out_dir: Path, note: str) -> str:
     if video is None:
         return (
@@ -157,6 +246,7 @@ def write_report(
 ) -> Path:
     """Write ``out_dir/report.html`` (module docstring); returns its path."""
     out = Path(out_dir)
+    video = bundle_video(video, out)
     title = f"ProAssist report: {data.name} ({data.kind})"
     parts = [
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
@@ -170,7 +260,8 @@ def write_report(
     if figs.effects:
         parts += ["<h2>Assistance effect (policy − silent, paired)</h2>", effect_table(figs)]
     parts += [_all_metrics(data, figs), _figures(figs, out), "<h2>Episode video</h2>"]
-    parts += [_video(video, out, video_note), "</body></html>"]
+    parts += [_video(video, out, video_note), provenance_section(report_provenance(data, figs))]
+    parts.append("</body></html>")
     path = out / "report.html"
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

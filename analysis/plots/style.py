@@ -20,6 +20,7 @@ __all__ = [
     "STYLE",
     "grid_shape",
     "label_colors",
+    "metric_label",
     "pyplot",
     "save_figure",
 ]
@@ -39,6 +40,60 @@ LABEL_PALETTE: tuple[str, ...] = (
 SILENT_COLOR = "#8c8c8c"
 #: The formats every figure is written in.
 FORMATS: tuple[str, ...] = ("png", "svg")
+
+
+#: Readable names of the registered metrics (figure panels; tables keep the keys).
+METRIC_LABELS: dict[str, str] = {
+    "g_mean": "G-mean (talk / stay silent)",
+    "if1": "Interrupt F1",
+    "sf1": "Silence F1",
+    "macro_f1": "Macro F1",
+    "precision": "Interrupt precision",
+    "recall": "Interrupt recall",
+    "match_f1": "Time-matched F1",
+    "match_precision": "Time-matched precision",
+    "match_recall": "Time-matched recall",
+    "match_missed_rate": "Missed moments (share)",
+    "match_redundant_rate": "Redundant messages (share)",
+    "match_time_diff": "Message time − moment time (s)",
+    "match_abs_time_diff": "Absolute message − moment gap (s)",
+    "oop_recall": "Deviations corrected (recall)",
+    "oop_recall_any": "Deviations answered, any message",
+    "oop_precision": "Corrections on deviations (precision)",
+    "oop_latency_mean": "Detection latency, mean (s)",
+    "recovery_rate": "Recovery rate",
+    "assisted_recovery_rate": "Assisted recovery rate",
+    "self_recovery_rate": "Self-recovery rate",
+    "deadline_miss_rate": "Deadlines missed (share)",
+    "time_to_recovery": "Time to recovery (s)",
+    "task_success": "Task success rate",
+    "task_time": "Task time (s)",
+    "false_alarms_per_min": "False alarms per minute",
+    "interruptions_per_min": "Interruptions per minute",
+    "net_assistance": "Net assistance",
+    "pqs": "PQS (per-decision quality)",
+    "sts": "STS (message similarity)",
+}
+#: Readable suffixes of the metric families that share a base metric.
+_FAMILIES: dict[str, str] = {
+    "chunk_": "8 s chunks",
+    "point_": "per decision point",
+    "pwr_": "PWR instance set",
+}
+
+
+def metric_label(name: str) -> str:
+    """A readable name of a metric key (``false_alarms_per_min`` -> "False alarms per
+    minute"; ``chunk_if1`` -> "Interrupt F1, 8 s chunks"; unknown keys are spelled out)."""
+    if name in METRIC_LABELS:
+        return METRIC_LABELS[name]
+    for prefix, family in _FAMILIES.items():
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return f"{metric_label(name[len(prefix) :])}, {family}"
+    words = name.replace("_per_", " per ").replace("_", " ").split()
+    words = [w.upper() if w in ("oop", "ci", "f1", "sts", "pqs") else w for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else name
 
 
 def pyplot() -> Any:

@@ -52,6 +52,8 @@ def _draw_steps(ax: Any, record: dict[str, Any]) -> dict[str, int]:
     return rows
 
 
+#: Points between the bottom of the timeline axes and its legend (x ticks and label fit).
+LEGEND_DROP_PT = 34.0
 #: Marker colours of the assistant's intents (free text: ``text``).
 INTENT_COLORS: dict[str, str] = {
     "instruct_next": "#264653",
@@ -64,29 +66,25 @@ INTENT_COLORS: dict[str, str] = {
 }
 
 
-def _draw_deviations(ax: Any, record: dict[str, Any], rows: dict[str, int]) -> None:
+def _draw_deviations(ax: Any, record: dict[str, Any], rows: dict[str, int]) -> list[str]:
+    """Deviation markers coloured by kind (named in the legend, not over the bars);
+    returns the kinds drawn, in order of first onset."""
     resolved = {e["id"]: e for e in record["events"] if e["type"] == "deviation_resolved"}
+    kinds: list[str] = []
     for e in record["events"]:
         if e["type"] != "deviation":
             continue
         color = KIND_COLORS.get(e["kind"], "red")
+        kinds += [] if e["kind"] in kinds else [e["kind"]]
         row = rows.get(e["step"], 0)
         ax.plot(e["onset"], row, marker="X", color=color, markersize=9, zorder=5, mec="white")
-        ax.annotate(
-            e["kind"],
-            (e["onset"], row),
-            textcoords="offset points",
-            xytext=(5, 4),
-            fontsize=7,
-            color=color,
-            fontweight="bold",
-        )
         if e["id"] in resolved:
             r = resolved[e["id"]]
             assisted = r.get("assisted") or r.get("by") == "assistant"
             ax.plot(r["t"], row, marker="o", color="green" if assisted else "olive", zorder=5)
             ax.plot([e["onset"], r["t"]], [row, row], color=color, lw=1, ls="--", zorder=4)
         ax.axvline(e["deadline"], color=color, linestyle=":", alpha=0.6)
+    return kinds
 
 
 def _draw_gold(ax: Any, record: dict[str, Any]) -> None:
@@ -111,9 +109,10 @@ def _draw_utterances(ax: Any, record: dict[str, Any], top: int, bottom: int) -> 
     return intents
 
 
-def _legend(ax: Any, intents: set[str]) -> None:
+def _legend(ax: Any, intents: set[str], kinds: list[str]) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.transforms import offset_copy
 
     def mark(m: str, c: str, label: str, **kw: Any) -> Line2D:
         return Line2D([], [], marker=m, color=c, ls="none", label=label, **kw)
@@ -122,17 +121,23 @@ def _legend(ax: Any, intents: set[str]) -> None:
         Patch(color="#2a9d8f", label="plan step"),
         Patch(color="#f4a261", label="recovery step"),
         Patch(color="#ffd166", alpha=0.5, label="gold window"),
-        mark("X", "#555555", "deviation onset"),
+        *(
+            [mark("X", KIND_COLORS.get(k, "red"), f"{k} deviation", ms=7) for k in kinds]
+            or [mark("X", "#555555", "deviation onset")]
+        ),
         mark("o", "green", "recovered (assisted)"),
         mark("o", "olive", "recovered (self)"),
         Line2D([], [], color="#555555", ls=":", label="deadline"),
         mark("^", "#e76f51", "person speaks"),
     ]
     handles += [mark("v", INTENT_COLORS.get(i, "#7f7f7f"), i) for i in sorted(intents)]
+    # A fixed distance below the axes (not a fraction of its height), under the x label.
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-LEGEND_DROP_PT, units="points")
     ax.legend(
         handles=handles,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.09),
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
         ncol=6,
         frameon=False,
         fontsize=7,
@@ -153,11 +158,11 @@ def timeline_figure(record: dict[str, Any]) -> Any:
         rows = _draw_steps(ax, record)
         bottom = len(rows)
         intents = _draw_utterances(ax, record, -1, bottom)
-        _draw_deviations(ax, record, rows)
+        kinds = _draw_deviations(ax, record, rows)
         names = ["assistant", *rows, "person"]
         ax.set_yticks(range(-1, bottom + 1), names, fontsize=7)
         ax.set_ylim(bottom + 0.7, -1.7)
-        _legend(ax, intents)
+        _legend(ax, intents, kinds)
         outcome = "success" if record.get("success") else "failure"
         who = record.get("label") or record.get("policy")
         ax.set_title(f"{record['task']} · seed {record.get('seed')} · {who} · {outcome}")
@@ -170,8 +175,8 @@ def plot_timeline(record: dict[str, Any], path: str | Path) -> Path:
     """Draw one episode record's timeline to ``path`` (PNG or SVG by suffix).
 
     Bars: plan steps as executed (teal) and recovery steps (orange). X: deviation
-    onsets by kind, dashed to o: recoveries (green assisted, olive self); dotted:
-    deadlines; yellow spans: gold intervention windows; top row: assistant messages
+    onsets, coloured by kind (named in the legend), dashed to o: recoveries (green
+    assisted, olive self); dotted: deadlines; yellow spans: gold intervention windows; top row: assistant messages
     (coloured by intent); bottom row: person utterances.
     """
     import matplotlib.pyplot as plt

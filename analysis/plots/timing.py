@@ -222,7 +222,7 @@ def plot_tolerance_curves(
                         cur["tau"], cur["f1_lo"], cur["f1_hi"], color=colors[label], alpha=0.15
                     )
             ax.axvline(default, color="black", ls=":", lw=1)
-            ax.set_title({"f1": "F1 (95% CI band)"}.get(key, key))
+            ax.set_title({"f1": "F1 (95% CI band)"}.get(key, key.capitalize()))
             ax.set_xlabel("tolerance τ (s)")
             ax.set_ylim(-0.02, 1.02)
         axes[0].set_ylabel("time-matched score")

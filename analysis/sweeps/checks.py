@@ -15,6 +15,10 @@ and variants), recursively into mappings and lists:
   (:func:`proassist.envs.arguments.check_env_setting`, the same one ``gym.make`` runs):
   unknown arguments, sizes, modes, deviation kinds (against the kind registry, so
   plugin kinds count), rates, scripts, person fields and reward terms;
+- every configuration's merged ``policy_kwargs`` fit its policy's constructor
+  (:func:`proassist.policies.base.check_policy_kwargs`: unknown arguments with "did
+  you mean", plain-data types, required arguments), each reported at the line that sets
+  it (skipped with a custom ``unit``, which may read the kwargs its own way);
 - policy names exist in ``proassist.policies.list_policies()``, the env id in the
   ``proassist.envs`` registry and task names in ``proassist.scenarios.list_scenarios``
   (each check runs only when that function is importable);
@@ -188,6 +192,44 @@ def _check_tasks(spec: SweepSpec, rep: Reporter) -> None:
             rep.add(("tasks", i), f"unknown task {task!r}{did_you_mean(task, known)}")
 
 
+def _kwarg_origin(spec: SweepSpec, origin: tuple[Any, ...], key: str) -> list[tuple[Any, ...]]:
+    """Field paths that may set ``policy_kwargs.<key>`` of a configuration, most specific
+    first: the variant's (nested or dotted) or the grid's, then the base mapping."""
+    dotted = f"policy_kwargs.{key}"
+    if origin[0] == "variants":
+        keys = [k for k, _ in spec.variants[origin[1]].settings]
+        paths = [(*origin, "policy_kwargs", key)]
+    else:
+        keys, paths = list(spec.grid), []
+    paths += [(*origin, k) for k in keys if k == dotted or k.startswith(dotted + ".")]
+    return [*paths, ("policy_kwargs", key)] if key in spec.policy_kwargs else paths
+
+
+def _locate(rep: Reporter, candidates: list[tuple[Any, ...]], fallback: tuple[Any, ...]) -> Any:
+    """The first candidate field path with a line in the file, else ``fallback``."""
+    return next((c for c in candidates if c in rep.lines), fallback)
+
+
+def _check_policy_kwargs(spec: SweepSpec, rep: Reporter) -> None:
+    """Each configuration's policy kwargs against its policy's constructor, reported at
+    the line that sets the argument (unknown names get "did you mean")."""
+    check = _optional("proassist.policies.base", "check_policy_kwargs")
+    if check is None or spec.unit is not None:  # a custom unit may read kwargs its own way
+        return
+    from proassist.analysis.sweeps.expand import configurations
+
+    seen: set[tuple[Any, ...]] = set()
+    for cfg in configurations(spec):
+        if not isinstance(cfg.policy, str):
+            continue
+        for path, message in check(cfg.policy, cfg.policy_kwargs):
+            key = str(path[0]) if path else ""
+            loc = _locate(rep, _kwarg_origin(spec, cfg.origin, key), cfg.origin)
+            if (loc, message) not in seen:
+                seen.add((loc, message))
+                rep.add(loc, message)
+
+
 def check_spec_values(spec: SweepSpec, rep: Reporter) -> None:
     """Run every value check on ``spec``, adding problems to ``rep``."""
     from proassist.analysis.sweeps.expand import check_configurations
@@ -196,3 +238,5 @@ def check_spec_values(spec: SweepSpec, rep: Reporter) -> None:
     _check_names(spec, rep)
     if not rep.problems:
         check_configurations(spec, rep)
+    if not rep.problems:
+        _check_policy_kwargs(spec, rep)

@@ -8,7 +8,8 @@ episode each (:mod:`proassist.analysis.sweeps.expand`). Each finished unit is ap
 ``OUT/results.jsonl`` (and its episode record to ``OUT/episodes.jsonl``) durably, so a
 sweep killed at any moment and started again runs only the missing units
 (:mod:`proassist.analysis.sweeps.store`). ``OUT/sweep.yaml`` holds the spec and
-``OUT/summary.json`` the per-label summary (:mod:`proassist.analysis.sweeps.summary`).
+``OUT/summary.json`` the per-label summary (:mod:`proassist.analysis.sweeps.summary`) and
+its ``provenance`` (sweep file text, seeds, version, commit: :mod:`proassist.analysis.provenance`).
 
 Engines (:mod:`proassist.analysis.sweeps.backends`): ``local`` (a process pool of
 ``workers`` processes; ``workers=0`` runs in this process, for debugging) and ``ray``.
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from proassist.analysis.plugins import load_plugins, resolve_plugin
+from proassist.analysis.provenance import provenance
 from proassist.analysis.sweeps import backends as backends
 from proassist.analysis.sweeps.expand import expand_units
 from proassist.analysis.sweeps.spec import SweepSpec, load_sweep
@@ -44,6 +46,8 @@ from proassist.analysis.sweeps.summary import MAX_AUTO_METRICS, format_table, su
 from proassist.analysis.sweeps.units import DEFAULT_UNIT, check_episode_unit
 
 BACKENDS = ("local", "ray")
+#: Corrupt lines named one by one in the resume warning (the rest are counted).
+MAX_LISTED = 10
 
 
 @dataclass
@@ -59,6 +63,8 @@ class SweepResult:
         failed: Units whose final row is ``failed``.
         summary: The content of ``summary.json``.
         wall_s: Wall time of this call (seconds).
+        dropped: ``FILE:LINE`` of each corrupt line dropped on resume (also printed
+            to stderr); their units run again.
     """
 
     out_dir: Path
@@ -69,6 +75,7 @@ class SweepResult:
     failed: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
     wall_s: float = 0.0
+    dropped: list[str] = field(default_factory=list)
 
     def ordered_rows(self) -> list[dict[str, Any]]:
         """Rows of the sweep's units in expansion order (finished units only)."""
@@ -187,10 +194,42 @@ def run_sweep(
     with SweepStore(out_dir) as store:
         write_atomic(store.out_dir / "sweep.yaml", spec.text or _spec_text(spec))
         rows = store.compact(order)
+        dropped = report_dropped(store)
         todo = _to_run(units, rows, retry_failed)
         _run_units(spec, store, units, todo, rows, ref, workers, backend, ray_address, progress)
         rows = store.compact(order)
-    return _finish(spec, Path(out_dir), units, rows, len(todo), progress, t0)
+    result = _finish(spec, Path(out_dir), units, rows, len(todo), progress, t0)
+    result.dropped = dropped
+    return result
+
+
+def report_dropped(store: SweepStore) -> list[str]:
+    """Print (stderr) what resuming dropped from damaged result files; return the lines.
+
+    Corrupt lines (a torn last line after a kill, anything not a JSON object) are
+    named ``FILE:LINE``; rows whose episode line is missing are counted.
+    """
+    if store.corrupt:
+        where = ", ".join(store.corrupt[:MAX_LISTED])
+        more = (
+            f" and {len(store.corrupt) - MAX_LISTED} more"
+            if len(store.corrupt) > MAX_LISTED
+            else ""
+        )
+        n = len(store.corrupt)
+        print(
+            f"warning: dropped {n} corrupt line{'s' if n != 1 else ''} ({where}{more}); "
+            "their units run again",
+            file=sys.stderr,
+        )
+    if store.lost:
+        n = len(store.lost)
+        print(
+            f"warning: dropped {n} row{'s' if n != 1 else ''} of {store.results_path} whose "
+            f"episode line is missing from {store.episodes_path}; their units run again",
+            file=sys.stderr,
+        )
+    return list(store.corrupt)
 
 
 def _with_plugins(units: list[dict[str, Any]], plugins: list[str]) -> list[dict[str, Any]]:
@@ -252,6 +291,7 @@ def _finish(
     result = SweepResult(out_dir, units, rows, ran, summary["ok"], summary["failed"], summary)
     result.wall_s = time.perf_counter() - t0
     summary_out = {**summary, "ran": ran, "wall_s": round(result.wall_s, 3)}
+    summary_out["provenance"] = provenance(spec.text or _spec_text(spec), spec.seeds)
     write_atomic(out_dir / "summary.json", json.dumps(summary_out, indent=2) + "\n")
     if progress:
         print(report_text(summary))

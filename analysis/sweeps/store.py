@@ -9,7 +9,8 @@ Files:
 Each line is appended with a single ``write`` of the complete line followed by
 ``fsync``; the episode line is written before the result row, so a unit counts as done
 only when its row is on disk. A process killed mid-write leaves at most one torn last
-line (no trailing newline, or not valid JSON); reading ignores it. :meth:`SweepStore.compact`
+line (no trailing newline, or not valid JSON); reading ignores it (and
+:attr:`SweepStore.corrupt` names each ignored line, ``FILE:LINE``). :meth:`SweepStore.compact`
 rewrites both files atomically (temporary file, ``fsync``, ``os.replace``) with exactly one
 row per unit (the last written wins, so a retried unit supersedes its failed row) and
 only the episodes of units whose final row is ``ok``; a row that says it has an episode
@@ -41,25 +42,30 @@ def read_jsonl(path: Path) -> tuple[list[dict[str, Any]], int]:
         ``(rows, n_bad)``: the parsed rows, and how many lines were ignored (a torn last
         line without newline, or any line that is not a JSON object).
     """
+    rows, bad = read_jsonl_lines(path)
+    return rows, len(bad)
+
+
+def read_jsonl_lines(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """Like :func:`read_jsonl`, with the 1-based numbers of the ignored lines."""
     if not path.exists():
-        return [], 0
-    data = path.read_bytes()
-    lines = data.split(b"\n")
+        return [], []
+    lines = path.read_bytes().split(b"\n")
     tail = lines.pop()  # text after the last newline: empty, or a torn line
-    rows, bad = [], int(bool(tail.strip()))
-    for line in lines:
+    rows: list[dict[str, Any]] = []
+    bad = [len(lines) + 1] if tail.strip() else []
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except ValueError:
-            bad += 1
-            continue
+            row = None
         if isinstance(row, dict):
             rows.append(row)
         else:
-            bad += 1
-    return rows, bad
+            bad.append(number)
+    return rows, sorted(bad)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -97,6 +103,10 @@ class SweepStore:
         self._lock_fd = self._acquire_lock()
         self._fds: dict[Path, int] = {}
         self.ignored_lines = 0
+        #: ``FILE:LINE`` of every corrupt line the last :meth:`load` ignored.
+        self.corrupt: list[str] = []
+        #: Units whose row :meth:`compact` dropped because their episode line was lost.
+        self.lost: list[str] = []
 
     def _acquire_lock(self) -> int:
         import fcntl
@@ -111,9 +121,11 @@ class SweepStore:
 
     def load(self) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
         """Final rows and episodes by unit id (last line wins; torn lines ignored)."""
-        rows, bad_r = read_jsonl(self.results_path)
-        episodes, bad_e = read_jsonl(self.episodes_path)
-        self.ignored_lines = bad_r + bad_e
+        rows, bad_r = read_jsonl_lines(self.results_path)
+        episodes, bad_e = read_jsonl_lines(self.episodes_path)
+        self.corrupt = [f"{self.results_path}:{n}" for n in bad_r]
+        self.corrupt += [f"{self.episodes_path}:{n}" for n in bad_e]
+        self.ignored_lines = len(self.corrupt)
         by_id = {r["unit_id"]: r for r in rows if isinstance(r.get("unit_id"), str)}
         eps = {e["unit_id"]: e for e in episodes if isinstance(e.get("unit_id"), str)}
         return by_id, eps
@@ -126,8 +138,8 @@ class SweepStore:
         """
         self._close_fds()
         rows, eps = self.load()
-        lost = [u for u, r in rows.items() if r.get("has_episode") and u not in eps]
-        for u in lost:  # its episode line is gone (file damaged): run the unit again
+        self.lost = [u for u, r in rows.items() if r.get("has_episode") and u not in eps]
+        for u in self.lost:  # its episode line is gone (file damaged): run the unit again
             del rows[u]
         ids = [u for u in dict.fromkeys(order) if u in rows]
         ids += [u for u in rows if u not in set(ids)]

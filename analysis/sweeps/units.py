@@ -36,18 +36,23 @@ def episode_unit(unit: Mapping[str, Any]) -> dict[str, Any]:
     """Run one episode of ``unit`` and score it.
 
     Scores are every registered metric on this one episode
-    (``proassist.analysis.metrics.scores.episode_scores``).
+    (``proassist.analysis.metrics.scores.episode_scores``) and the counts of
+    ``proassist.analysis.metrics.content.run_info``; its ``text_sim_backend`` (the
+    free-text scorer) goes in the row's extras.
 
     Returns:
-        ``{"scores": {...}, "episode": record}``.
+        ``{"scores": {...}, "episode": record, "text_sim_backend": name}``.
     """
+    from proassist.analysis.metrics.content import run_info
     from proassist.analysis.metrics.scores import episode_scores
 
     evaluate = importlib.import_module(EVALUATE_MODULE)
     record = evaluate.run_episode(
         unit["policy"], unit["policy_kwargs"], unit["env_id"], unit["seed"], unit["env_kwargs"]
     )
-    return {"scores": episode_scores(record), "episode": record}
+    info = run_info([record])
+    backend = info.pop("text_sim_backend")
+    return {"scores": episode_scores(record) | info, "episode": record, "text_sim_backend": backend}
 
 
 def cpu_unit(unit: Mapping[str, Any]) -> dict[str, Any]:

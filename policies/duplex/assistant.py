@@ -16,14 +16,23 @@ Components, by keyword argument:
 
 * ``interaction``: ``"rules"`` (the cue tracker of :mod:`.cue_tracker`, default),
   ``"learned"`` (:class:`~proassist.policies.learned.interaction.LearnedInteractionModel` loaded
-  from ``checkpoint``, the ``model.pt`` written by ``proassist train``) or ``"hf"``
+  from ``checkpoint``, the ``model.pt`` written by ``proassist train``; without it, the
+  shipped ``policies/checkpoints/model.pt``) or ``"hf"``
   (:class:`~proassist.policies.duplex.hf_vlm.HFInteractionModel` from ``model_path``).
 * ``planner``: ``"taskgraph"`` (:class:`~proassist.policies.duplex.planners.TaskGraphPlanner`
   with ``plan_quality``, default) or ``"hf"``
   (:class:`~proassist.policies.duplex.hf_planner.HFPlanner` from ``planner_path``).
 
-``stats`` counts ``decisions``, ``interrupts``, ``planner_calls``, ``plan_updates``
-and the planner's ``malformed`` outputs. ``MonolithicAssistant`` (``monolithic``)
+Model settings (``make_policy`` / ``-k``): ``device`` and ``dtype`` (learned and hf
+models), and for the hf components ``n_frames``, ``max_new_tokens`` and ``prompt``
+(interaction) and ``planner_max_new_tokens`` and ``planner_prompt`` (planner).
+
+``stats`` counts ``decisions``, ``interrupts``, ``planner_calls``, ``plan_updates``,
+the planner's ``malformed`` outputs and the interaction model's
+``interaction_malformed`` ones. Every raw output of a model-backed component (the hf
+ones) is kept in ``model_outputs`` (``{"t", "component", "output", "parsed"}``);
+:meth:`DuplexAssistant.episode_extras` puts both in the episode record (the scores
+count them as ``n_model_outputs`` and ``n_unparseable``). ``MonolithicAssistant`` (``monolithic``)
 calls the planner at every decision point instead, and pays the planner latency on
 every decision: the action at a point is the one decided ``planner_latency`` earlier.
 """
@@ -33,6 +42,7 @@ from __future__ import annotations
 import inspect
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,6 +56,7 @@ from proassist.policies.base import (
     step_index,
 )
 from proassist.policies.duplex.components import Decision, DialogueTurn, PlanContext
+from proassist.policies.duplex.hf_common import check_dtype, logged_call, resolve_device
 from proassist.policies.duplex.plan_format import Plan, render_plan
 from proassist.policies.duplex.planners import PLANNERS
 from proassist.scenarios.registry import Registry, describe_kwargs
@@ -62,8 +73,10 @@ __all__ = [
 ]
 
 #: Interaction-model factories accepted by ``interaction=``: each is called with
-#: ``threshold``, ``checkpoint``, ``model_path`` and ``rng`` keyword arguments and
-#: returns an :class:`~proassist.policies.duplex.components.InteractionModel`.
+#: ``threshold``, ``checkpoint``, ``model_path`` and ``rng`` keyword arguments (and the
+#: model settings ``device``, ``dtype``, ``n_frames``, ``max_new_tokens``, ``prompt``;
+#: take ``**_`` to ignore the rest) and returns an
+#: :class:`~proassist.policies.duplex.components.InteractionModel`.
 INTERACTION_MODELS: Registry[Callable[..., Any]] = Registry("interaction model")
 
 
@@ -84,21 +97,32 @@ def _rules(*, threshold: float, **_: Any) -> Any:
 
 
 @register_interaction_model("learned")
-def _learned(*, threshold: float, checkpoint: str | None, **_: Any) -> Any:
-    if not checkpoint:
-        raise ValueError("interaction='learned' needs checkpoint=PATH (the model.pt)")
+def _learned(*, threshold: float, checkpoint: str | None, device: str = "cpu", **_: Any) -> Any:
+    from proassist.policies.learned import require_torch
+
+    require_torch("interaction='learned'")
+    from proassist.policies.learned.assets import CHECKPOINT_DIR, default_checkpoint
     from proassist.policies.learned.interaction import LearnedInteractionModel
 
-    return LearnedInteractionModel(checkpoint, threshold=threshold)
+    path = checkpoint or default_checkpoint()
+    if path is None:
+        raise FileNotFoundError(
+            f"interaction='learned' without checkpoint=PATH uses the shipped "
+            f"{CHECKPOINT_DIR / 'model.pt'} (and model.json), which is missing"
+        )
+    if not Path(path).is_file() or not Path(path).with_suffix(".json").is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r}: no such model.pt with model.json")
+    return LearnedInteractionModel(path, threshold=threshold, device=resolve_device(device))
 
 
 @register_interaction_model("hf")
-def _hf(*, model_path: str | None, **_: Any) -> Any:
+def _hf(*, model_path: str | None, **options: Any) -> Any:
     if not model_path:
         raise ValueError("interaction='hf' needs model_path=DIR (a save_pretrained model)")
     from proassist.policies.duplex.hf_vlm import HFInteractionModel
 
-    return HFInteractionModel(model_path)
+    names = ("device", "dtype", "n_frames", "max_new_tokens", "prompt")
+    return HFInteractionModel(model_path, **{k: options[k] for k in names if k in options})
 
 
 def build_interaction_model(
@@ -108,19 +132,31 @@ def build_interaction_model(
     checkpoint: str | None = None,
     model_path: str | None = None,
     rng: np.random.Generator | None = None,
+    **options: Any,
 ) -> Any:
     """Build the interaction model ``name`` (registered in :data:`INTERACTION_MODELS`).
 
+    ``options`` (model settings: ``device``, ``dtype``, ``n_frames``,
+    ``max_new_tokens``, ``prompt``) go to the factory, which ignores those it lacks.
+
     Raises:
         RegistryError: On an unknown name ("did you mean").
-        ValueError: When ``learned`` lacks ``checkpoint`` or ``hf`` lacks ``model_path``.
+        ValueError: When ``hf`` lacks ``model_path``.
+        FileNotFoundError: When ``learned``'s checkpoint (given, or the shipped one
+            without ``checkpoint``) is missing.
     """
     factory = INTERACTION_MODELS.get(name)
-    return factory(threshold=threshold, checkpoint=checkpoint, model_path=model_path, rng=rng)
+    return factory(
+        threshold=threshold, checkpoint=checkpoint, model_path=model_path, rng=rng, **options
+    )
 
 
 #: Assistant keyword → planner constructor keyword, where they differ.
-_PLANNER_ARGS: dict[str, str] = {"planner_path": "model_path"}
+_PLANNER_ARGS: dict[str, str] = {
+    "planner_path": "model_path",
+    "planner_max_new_tokens": "max_new_tokens",
+    "planner_prompt": "prompt",
+}
 
 
 def build_planner(
@@ -129,11 +165,14 @@ def build_planner(
     plan_quality: float = 1.0,
     planner_path: str | None = None,
     rng: np.random.Generator | None = None,
+    **settings: Any,
 ) -> Any:
     """Build the planner ``name`` (registered in :data:`PLANNERS`).
 
     Each option the planner's constructor accepts is passed (``planner_path`` as its
-    ``model_path``); the others are ignored.
+    ``model_path``; of the model ``settings``, ``device``, ``dtype``,
+    ``planner_max_new_tokens`` as ``max_new_tokens`` and ``planner_prompt`` as
+    ``prompt``); the others are ignored.
 
     Raises:
         RegistryError: On an unknown name ("did you mean").
@@ -141,6 +180,7 @@ def build_planner(
     """
     cls = PLANNERS.get(name)
     options = {"plan_quality": plan_quality, "planner_path": planner_path, "rng": rng}
+    options |= settings
     accepted = describe_kwargs(cls)
     kwargs: dict[str, Any] = {}
     for option, value in options.items():
@@ -169,10 +209,25 @@ class DuplexAssistant(PolicyBase):
         plan_quality: Task-graph planner: probability a plan is not corrupted, in [0, 1].
         threshold: Interrupt threshold of the interaction model (rules: a scale on its
             evidence thresholds; learned: the interrupt probability).
-        checkpoint: ``interaction="learned"``: the trained ``model.pt``.
+        checkpoint: ``interaction="learned"``: the trained ``model.pt`` (default: the
+            shipped ``policies/checkpoints/model.pt``).
         model_path: ``interaction="hf"``: directory of an image-text-to-text model.
         planner_path: ``planner="hf"``: directory of a causal language model.
         clip_len: Observations kept in the clip buffer (>= 1).
+        device: Torch device of the learned and hf models (``"auto"``: CUDA when
+            available, else CPU).
+        dtype: Weights dtype of the hf models: ``"auto"`` (the checkpoint's),
+            ``"float32"``, ``"float16"`` or ``"bfloat16"``.
+        n_frames: ``interaction="hf"``: latest frames shown per decision (>= 1).
+        max_new_tokens: ``interaction="hf"``: most tokens per decision (generation
+            stops at the end of the answer).
+        prompt: ``interaction="hf"``: prompt template, inline (``{goal}``, ``{plan}``,
+            ``{dialogue}``, ``{silent}``, ``{interrupt}``) or a file path.
+        planner_max_new_tokens: ``planner="hf"``: most tokens per plan; ``None`` sizes
+            it to the plan format (generation stops after ``</cue_todo>``).
+        planner_prompt: ``planner="hf"``: prompt template, inline (``{goal}``,
+            ``{procedure}``, ``{previous}``, ``{utterance}``, ``{clip}``, ``{format}``) or
+            a file path.
     """
 
     privileged = False
@@ -189,18 +244,41 @@ class DuplexAssistant(PolicyBase):
         model_path: str | None = None,
         planner_path: str | None = None,
         clip_len: int = 8,
+        device: str = "cpu",
+        dtype: str = "auto",
+        n_frames: int = 1,
+        max_new_tokens: int = 24,
+        prompt: str | None = None,
+        planner_max_new_tokens: int | None = None,
+        planner_prompt: str | None = None,
     ) -> None:
         super().__init__()
         if planner_latency < 0:
             raise ValueError(f"planner_latency must be >= 0 seconds, got {planner_latency}")
         if clip_len < 1:
             raise ValueError(f"clip_len must be >= 1, got {clip_len}")
+        check_dtype(dtype)
         self.rng = np.random.default_rng(0)
         self.interaction = build_interaction_model(
-            interaction, threshold=threshold, checkpoint=checkpoint, model_path=model_path
+            interaction,
+            threshold=threshold,
+            checkpoint=checkpoint,
+            model_path=model_path,
+            device=device,
+            dtype=dtype,
+            n_frames=n_frames,
+            max_new_tokens=max_new_tokens,
+            prompt=prompt,
         )
         self.planner = build_planner(
-            planner, plan_quality=plan_quality, planner_path=planner_path, rng=self.rng
+            planner,
+            plan_quality=plan_quality,
+            planner_path=planner_path,
+            rng=self.rng,
+            device=device,
+            dtype=dtype,
+            planner_max_new_tokens=planner_max_new_tokens,
+            planner_prompt=planner_prompt,
         )
         self.interaction_name, self.planner_name = interaction, planner
         self.obs_modes = tuple(getattr(self.interaction, "obs_modes", ("rgb",)))
@@ -215,13 +293,20 @@ class DuplexAssistant(PolicyBase):
         self.plan_text = ""
         self.incoming: list[tuple[float, Plan]] = []
         self.plan_history: list[tuple[float, str]] = []
+        self.model_outputs: list[dict[str, Any]] = []
         self.stats: dict[str, int] = {
             "decisions": 0,
             "interrupts": 0,
             "planner_calls": 0,
             "plan_updates": 0,
             "malformed": 0,
+            "interaction_malformed": 0,
         }
+
+    def episode_extras(self) -> dict[str, Any]:
+        """What the rollout adds to the episode record: ``policy_stats`` and
+        ``model_outputs`` (every raw output of the model-backed components)."""
+        return {"policy_stats": dict(self.stats), "model_outputs": list(self.model_outputs)}
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Start an episode: empty clip and dialogue, the initial plan from the planner."""
@@ -248,10 +333,15 @@ class DuplexAssistant(PolicyBase):
     def _replan(self, now: float, said: Decision | None) -> Plan:
         """Call the planner on the latest clip, the latest plan and ``said``."""
         self.stats["planner_calls"] += 1
-        before = int(getattr(self.planner, "stats", {}).get("malformed", 0))
-        plan = self.planner.replan(list(self.clip), self.latest_plan, said, self._context(now))
-        after = int(getattr(self.planner, "stats", {}).get("malformed", 0))
-        self.stats["malformed"] += after - before
+        context = self._context(now)
+        plan, bad = logged_call(
+            self.model_outputs,
+            now,
+            "planner",
+            self.planner,
+            lambda: self.planner.replan(list(self.clip), self.latest_plan, said, context),
+        )
+        self.stats["malformed"] += bad
         self.latest_plan = plan
         return plan
 
@@ -269,6 +359,18 @@ class DuplexAssistant(PolicyBase):
             self._install(now, plan)
 
     # ------------------------------------------------------------------ acting
+    def _decide(self, now: float) -> Decision:
+        """The interaction model's decision (its raw output logged, if any)."""
+        decision, bad = logged_call(
+            self.model_outputs,
+            now,
+            "interaction",
+            self.interaction,
+            lambda: self.interaction.decide(list(self.clip), self.cached_plan, self.dialogue),
+        )
+        self.stats["interaction_malformed"] += bad
+        return decision
+
     def _observe(self, observation: dict[str, Any], now: float) -> None:
         self.clip.append(observation)
         said = str(observation.get("utterance", "") or "").strip()
@@ -296,7 +398,7 @@ class DuplexAssistant(PolicyBase):
         self._observe(observation, now)
         self._receive_plans(now)
         self.stats["decisions"] += 1
-        decision = self.interaction.decide(list(self.clip), self.cached_plan, self.dialogue)
+        decision = self._decide(now)
         if not decision.interrupt or (decision.intent is None and not decision.text):
             return silent_action()
         action = self._speak(now, decision)
@@ -323,10 +425,18 @@ class MonolithicAssistant(DuplexAssistant):
         planner_latency: Simulated seconds each decision takes (>= 0).
         plan_quality: Task-graph planner: probability a plan is not corrupted, in [0, 1].
         threshold: Interrupt threshold of the interaction model.
-        checkpoint: ``interaction="learned"``: the trained ``model.pt``.
+        checkpoint: ``interaction="learned"``: the trained ``model.pt`` (default: the
+            shipped ``policies/checkpoints/model.pt``).
         model_path: ``interaction="hf"``: directory of an image-text-to-text model.
         planner_path: ``planner="hf"``: directory of a causal language model.
         clip_len: Observations kept in the clip buffer (>= 1).
+        device: Torch device of the learned and hf models (``"auto"``: CUDA if any).
+        dtype: Weights dtype of the hf models (``"auto"``, ``"float32"``, ...).
+        n_frames: ``interaction="hf"``: latest frames shown per decision.
+        max_new_tokens: ``interaction="hf"``: most tokens per decision.
+        prompt: ``interaction="hf"``: prompt template, inline or a file path.
+        planner_max_new_tokens: ``planner="hf"``: most tokens per plan (``None``: sized).
+        planner_prompt: ``planner="hf"``: prompt template, inline or a file path.
     """
 
     def _init_episode_state(self) -> None:
@@ -342,7 +452,7 @@ class MonolithicAssistant(DuplexAssistant):
         if self.stats["decisions"] > 1:  # the reset already planned for the first point
             self._install(now, self._replan(now, self.last_said))
         self.last_said = None
-        decision = self.interaction.decide(list(self.clip), self.cached_plan, self.dialogue)
+        decision = self._decide(now)
         self.delay_line.append(decision)
         lag = int(round(self.planner_latency / float(self.env_info.get("dt", 0.5))))
         if len(self.delay_line) <= lag:

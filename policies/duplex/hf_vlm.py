@@ -6,7 +6,14 @@ At each decision point the model sees the latest frame(s), the goal, the cached 
 with nothing to say) is taken as silent and counted in ``stats["malformed"]``, so a
 bad model never crashes an episode. An interrupt is a free-text decision (``intent``
 and ``step`` ``None``): the simulated person matches the text to steps.
-``transformers``/``torch`` are imported when the model is built.
+``transformers``/``torch`` (the ``[hf]`` extra) are imported when the model is built.
+
+Generation is greedy, at most ``max_new_tokens`` tokens, and stops as soon as the
+answer is complete (``$silent$``, or the line after ``$interrupt$``) or can no longer be
+either (:func:`vlm_answer_done`). ``last_output`` holds the raw text of the last call;
+the duplex assistant saves every one in the episode record. The text prompt is a
+``str.format`` template with the fields of :data:`VLM_FIELDS`
+(:data:`DEFAULT_VLM_TEMPLATE`), replaceable inline or from a file (``prompt``).
 """
 
 from __future__ import annotations
@@ -18,13 +25,38 @@ from typing import Any
 import numpy as np
 
 from proassist.policies.duplex.components import Decision, DialogueTurn
+from proassist.policies.duplex.hf_common import (
+    check_dtype,
+    dtype_kwargs,
+    load_template,
+    require_hf,
+    resolve_device,
+    stop_when,
+)
 from proassist.policies.duplex.plan_format import Plan, render_plan
 from proassist.sim.messages import MAX_TEXT, fold_text
 
-__all__ = ["HFInteractionModel", "build_vlm_prompt", "parse_vlm_output"]
+__all__ = [
+    "DEFAULT_VLM_TEMPLATE",
+    "HFInteractionModel",
+    "VLM_FIELDS",
+    "build_vlm_prompt",
+    "parse_vlm_output",
+    "vlm_answer_done",
+]
 
 SILENT_TAG = "$silent$"
 INTERRUPT_TAG = "$interrupt$"
+
+#: Fields of the interaction prompt template.
+VLM_FIELDS: tuple[str, ...] = ("silent", "interrupt", "goal", "plan", "dialogue")
+
+#: The built-in interaction prompt (the frames are given separately).
+DEFAULT_VLM_TEMPLATE: str = (
+    "You are a proactive assistant watching a person through a head-mounted camera. "
+    "Answer {silent} to stay silent or {interrupt}<what to say> to speak.\n"
+    "Goal: {goal}\nPlan:\n{plan}\nDialogue:\n{dialogue}\nAnswer:"
+)
 
 
 def parse_vlm_output(text: str) -> Decision | None:
@@ -42,14 +74,28 @@ def parse_vlm_output(text: str) -> Decision | None:
     return None
 
 
-def build_vlm_prompt(goal: str, plan: Plan | None, dialogue: Sequence[DialogueTurn]) -> str:
-    """The text part of the duplex prompt (the frames are given separately)."""
+def vlm_answer_done(text: str) -> bool:
+    """Whether generation can stop: ``$silent$`` said, the ``$interrupt$`` line ended,
+    or the text starts with neither tag (malformed whatever follows)."""
+    stripped = text.lstrip()
+    if stripped.startswith(SILENT_TAG):
+        return True
+    if stripped.startswith(INTERRUPT_TAG):
+        return "\n" in stripped[len(INTERRUPT_TAG) :].lstrip()
+    return not any(tag.startswith(stripped) for tag in (SILENT_TAG, INTERRUPT_TAG))
+
+
+def build_vlm_prompt(
+    goal: str,
+    plan: Plan | None,
+    dialogue: Sequence[DialogueTurn],
+    template: str = DEFAULT_VLM_TEMPLATE,
+) -> str:
+    """The text part of the duplex prompt: ``template`` filled with :data:`VLM_FIELDS`."""
     plan_text = render_plan(plan) if plan is not None else "(no plan yet)"
     turns = "\n".join(f"{t.speaker}: {t.text}" for t in dialogue) or "(nothing said yet)"
-    return (
-        "You are a proactive assistant watching a person through a head-mounted camera. "
-        f"Answer {SILENT_TAG} to stay silent or {INTERRUPT_TAG}<what to say> to speak.\n"
-        f"Goal: {goal}\nPlan:\n{plan_text}\nDialogue:\n{turns}\nAnswer:"
+    return template.format(
+        silent=SILENT_TAG, interrupt=INTERRUPT_TAG, goal=goal, plan=plan_text, dialogue=turns
     )
 
 
@@ -59,31 +105,44 @@ class HFInteractionModel:
     Args:
         model_path: Directory with the model and its processor (``save_pretrained``
             output); loaded with ``local_files_only=True``.
-        n_frames: How many of the latest frames to show.
-        max_new_tokens: Most tokens generated per decision.
+        n_frames: How many of the latest frames to show (>= 1).
+        max_new_tokens: Most tokens generated per decision (>= 1); generation stops
+            earlier when the answer is complete.
         max_turns: How many of the latest dialogue turns to show.
-        device: Torch device string.
+        device: Torch device string (``"auto"``: CUDA when available, else CPU).
+        dtype: Weights dtype: ``"auto"`` (the checkpoint's), ``"float32"``,
+            ``"float16"`` or ``"bfloat16"``.
+        prompt: Prompt template (inline ``str.format`` text or a file path); ``None``
+            for :data:`DEFAULT_VLM_TEMPLATE`.
     """
 
     def __init__(
         self,
         model_path: str | Path,
         n_frames: int = 1,
-        max_new_tokens: int = 32,
+        max_new_tokens: int = 24,
         max_turns: int = 6,
         device: str = "cpu",
+        dtype: str = "auto",
+        prompt: str | None = None,
     ) -> None:
         path = Path(model_path)
         if not path.is_dir():
             raise FileNotFoundError(f"HFInteractionModel: {model_path!r} is not a directory")
         if n_frames < 1:
             raise ValueError(f"n_frames must be >= 1, got {n_frames}")
-        self.processor, self.model = _load(path)
-        self.model.to(device).eval()
-        self.device, self.n_frames = device, n_frames
-        self.max_new_tokens, self.max_turns = max_new_tokens, max_turns
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+        self.template = load_template(prompt, DEFAULT_VLM_TEMPLATE, VLM_FIELDS)
+        self.dtype = check_dtype(dtype)
+        require_hf("interaction='hf'")
+        self.device = resolve_device(device)
+        self.processor, self.model = _load(path, self.dtype)
+        self.model.to(self.device).eval()
+        self.n_frames = int(n_frames)
+        self.max_new_tokens, self.max_turns = int(max_new_tokens), max_turns
         self.goal = ""
-        self.stats: dict[str, int] = {"calls": 0, "interrupts": 0, "malformed": 0}
+        self.stats: dict[str, int] = {"calls": 0, "interrupts": 0, "malformed": 0, "new_tokens": 0}
         self.last_output = ""
 
     def reset(self, env_info: dict[str, Any]) -> None:
@@ -105,9 +164,17 @@ class HFInteractionModel:
 
         prompt = self._prompt(text, len(frames))
         enc = self.processor(images=frames, text=prompt, return_tensors="pt").to(self.device)
+        n_prompt = int(enc["input_ids"].shape[1])
+        tokenizer = getattr(self.processor, "tokenizer", None) or self.processor
         with torch.no_grad():
-            out = self.model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False)
-        new = out[:, enc["input_ids"].shape[1] :]
+            out = self.model.generate(
+                **enc,
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                stopping_criteria=stop_when(tokenizer, n_prompt, vlm_answer_done),
+            )
+        new = out[:, n_prompt:]
+        self.stats["new_tokens"] += int(new.shape[1])
         return self.processor.batch_decode(new, skip_special_tokens=True)[0]
 
     def decide(
@@ -122,7 +189,7 @@ class HFInteractionModel:
         self.stats["calls"] += 1
         frames = [np.asarray(o["rgb"], dtype=np.uint8) for o in obs_history[-self.n_frames :]]
         goal = self.goal or str(obs_history[-1].get("goal", ""))
-        text = build_vlm_prompt(goal, plan, list(dialogue)[-self.max_turns :])
+        text = build_vlm_prompt(goal, plan, list(dialogue)[-self.max_turns :], self.template)
         self.last_output = self.generate(frames, text)
         decision = parse_vlm_output(self.last_output)
         if decision is None:
@@ -132,7 +199,7 @@ class HFInteractionModel:
         return decision
 
 
-def _load(path: Path) -> tuple[Any, Any]:
+def _load(path: Path, dtype: str = "auto") -> tuple[Any, Any]:
     """The processor and the model (image-text-to-text, else vision-to-sequence)."""
     import transformers
 
@@ -143,7 +210,8 @@ def _load(path: Path) -> tuple[Any, Any]:
         if auto is None:
             continue
         try:
-            return processor, auto.from_pretrained(str(path), local_files_only=True)
+            model = auto.from_pretrained(str(path), local_files_only=True, **dtype_kwargs(dtype))
+            return processor, model
         except ValueError as err:  # the config class is not mapped by this auto class
             errors.append(f"{name}: {err}")
     raise ValueError(f"{path}: no image-text-to-text model found ({'; '.join(errors)})")

@@ -22,6 +22,15 @@ dataset shards (:class:`~proassist.policies.learned.dataset.DatasetWriter`) and 
 (the oracle's episode records); ``proassist collect`` adds ``challenge.jsonl`` (their
 gold EgoProactive export, :func:`proassist.analysis.challenge.export_run`).
 
+**DAgger** (``CollectOptions.driver``, ``proassist collect --driver MODEL.pt``): the
+duplex assistant with that learned interaction model *acts* (its messages reach the
+person, who reacts to them), while the oracle runs in shadow on the same privileged
+info and only *labels* every decision point it reaches; the shadow duplex state follows
+the executed decisions, so the features are exactly those the model saw. With ``beta``
+an episode is driven by the oracle instead (probability per episode). Aggregate the
+rounds' datasets by training on all of them (``InteractionDataset`` takes several
+directories).
+
 Episode seeds are drawn at or above :data:`TRAIN_SEED_BASE`, so evaluation seeds below
 it are held out by construction.
 """
@@ -83,7 +92,12 @@ class EpisodeSpec:
 
 @dataclass
 class CollectOptions:
-    """How each episode is rendered and sampled (see :func:`collect`)."""
+    """How each episode is rendered and sampled (see :func:`collect`).
+
+    ``driver``: a learned interaction model's ``model.pt``: the duplex assistant with it
+    acts (DAgger) while the oracle only labels; ``beta``: the probability that an
+    episode is driven by the oracle instead (one draw per episode from its seed).
+    """
 
     clip_len: int = 6
     frame_size: int = 32
@@ -92,6 +106,8 @@ class CollectOptions:
     planner_latency_s: float = 0.0
     max_duration: float | None = None
     extra_env: dict[str, Any] = field(default_factory=dict)
+    driver: str | None = None
+    beta: float = 0.0
 
 
 def episode_specs(
@@ -277,22 +293,45 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
         oracle = make_policy("oracle")
         info_ep = env_info(env)
         oracle.reset(env_info=info_ep, seed=spec.seed)
+        driver = _driver(spec, opts, info_ep)
         shadow = ShadowDuplex(info_ep, opts.clip_len, opts.frame_size, opts.planner_latency_s)
         done = False
         while not done:
-            action = oracle.act(obs, info)
+            label = oracle.act(obs, info)
             clip, feats = shadow.inputs(obs)
-            decision, labels = oracle_labels(action, shadow.procedure, shadow.plan)
+            decision, labels = oracle_labels(label, shadow.procedure, shadow.plan)
             if labels["decision"] == 1 or keep_rng.random() < opts.silent_keep:
                 rows.append((clip, feats, labels | {"t": _obs_time(obs)}))
+            action = label if driver is None else driver.act(obs, _public(info))
+            if driver is not None:
+                decision = oracle_labels(action, shadow.procedure, shadow.plan)[0]
             shadow.commit(obs, decision)
             obs, _, terminated, truncated, info = env.step(action)
             done = terminated or truncated
-        record = env.unwrapped.episode_record(policy="oracle")
+        name = "oracle" if driver is None else "duplex-learned (DAgger driver)"
+        record = env.unwrapped.episode_record(policy=name)
     finally:
         env.close()
-    record["collect"] = vars(spec) | {"n_samples": len(rows)}
+    record["collect"] = vars(spec) | {"n_samples": len(rows), "driver": driver is not None}
     return _stack(rows, opts), record
+
+
+def _driver(spec: EpisodeSpec, opts: CollectOptions, info_ep: dict[str, Any]) -> Any:
+    """The learned duplex that acts in this episode (DAgger), or None (the oracle acts)."""
+    if opts.driver is None or np.random.default_rng([spec.seed, 2]).random() < opts.beta:
+        return None
+    from proassist.policies import make_policy
+
+    policy = make_policy("duplex", interaction="learned", checkpoint=opts.driver)
+    policy.reset(env_info=info_ep, seed=spec.seed)
+    return policy
+
+
+def _public(info: dict[str, Any]) -> dict[str, Any]:
+    """What a non-privileged assistant may read of ``info``."""
+    from proassist.envs.proassist_env import PUBLIC_INFO_KEYS
+
+    return {k: v for k, v in info.items() if k in PUBLIC_INFO_KEYS}
 
 
 def _stack(rows: list, opts: CollectOptions) -> dict[str, Any]:

@@ -21,6 +21,7 @@ can wrap it; training here batches the in-memory arrays directly. The recipe
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,29 +135,36 @@ class DatasetWriter:
 
 
 class InteractionDataset:
-    """All shards of a dataset directory, loaded into memory.
+    """All shards of one or more dataset directories, loaded into memory.
+
+    Several directories are concatenated (DAgger aggregates the rounds' datasets);
+    their episode numbers are shifted so episodes stay distinct.
 
     Args:
-        root: Dataset directory holding ``index.json``.
+        root: A dataset directory holding ``index.json``, or a sequence of them.
 
     Raises:
-        FileNotFoundError: When ``index.json`` is missing.
-        ValueError: When the features do not match this code's :data:`FEATURE_NAMES`.
+        FileNotFoundError: When an ``index.json`` is missing.
+        ValueError: When the features do not match this code's :data:`FEATURE_NAMES`,
+            or the directories differ in clip length or frame size.
     """
 
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        path = self.root / INDEX
-        if not path.is_file():
-            raise FileNotFoundError(f"no {INDEX} in {self.root} (write one with DatasetWriter)")
-        self.index = json.loads(path.read_text())
-        if self.index.get("feature_names") != list(FEATURE_NAMES):
-            raise ValueError(f"{path}: feature_names differ from this code's FEATURE_NAMES")
+    def __init__(self, root: str | Path | Sequence[str | Path]) -> None:
+        roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
+        if not roots:
+            raise ValueError("no dataset directory given")
+        self.root, self.roots = roots[0], roots
+        self.index = _read_index(roots[0])
         parts: dict[str, list[np.ndarray]] = {k: [] for k in ARRAYS}
-        for shard in self.index["shards"]:
-            with np.load(self.root / shard["file"]) as data:
-                for key in ARRAYS:
-                    parts[key].append(data[key])
+        offset = 0
+        for r in roots:
+            index = _read_index(r)
+            if (index["clip_len"], index["frame_size"]) != (
+                self.index["clip_len"],
+                self.index["frame_size"],
+            ):
+                raise ValueError(f"{r}: clip_len/frame_size differ from {roots[0]}")
+            offset = _load_shards(r, index, parts, offset)
         self.arrays = {
             k: np.concatenate(v) if v else np.zeros((0,), dtype=ARRAYS[k]) for k, v in parts.items()
         }
@@ -172,6 +180,29 @@ class InteractionDataset:
     def subset(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         """The arrays at ``indices``."""
         return {k: v[indices] for k, v in self.arrays.items()}
+
+
+def _read_index(root: Path) -> dict[str, Any]:
+    path = root / INDEX
+    if not path.is_file():
+        raise FileNotFoundError(f"no {INDEX} in {root} (write one with DatasetWriter)")
+    index = json.loads(path.read_text())
+    if index.get("feature_names") != list(FEATURE_NAMES):
+        raise ValueError(f"{path}: feature_names differ from this code's FEATURE_NAMES")
+    return index
+
+
+def _load_shards(root: Path, index: dict, parts: dict[str, list], offset: int) -> int:
+    """Append ``root``'s shards to ``parts`` (episodes shifted by ``offset``); next offset."""
+    top = offset - 1
+    for shard in index["shards"]:
+        with np.load(root / shard["file"]) as data:
+            for key in ARRAYS:
+                arr = data[key] + offset if key == "episode" else data[key]
+                parts[key].append(arr)
+                if key == "episode" and arr.size:
+                    top = max(top, int(arr.max()))
+    return top + 1
 
 
 def eligible_silent(

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 
-import torch
-from torch import nn
-from torch.nn import functional as F
+from proassist.policies.learned import require_torch
+
+torch = require_torch("the EfficientNet-Lite0 encoder")
+nn = torch.nn
+F = torch.nn.functional
 
 __all__ = ["EfficientNetLite0", "load_pretrained_lite0", "pretrained_path"]
 

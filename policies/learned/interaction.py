@@ -5,7 +5,8 @@
 from :func:`proassist.policies.learned.train.train`) behind the
 :class:`~proassist.policies.duplex.components.InteractionModel` protocol. Frame embeddings
 are cached by observation time, so each decision encodes only the newest frame.
-torch is imported when the model is built.
+torch is imported when the model is built, which also sets torch's thread count
+(one per process by default: :mod:`proassist.policies.learned.threads`).
 
 Calibration: the network is trained on a class-balanced recipe with the interrupt
 class weighted (PWR), so its raw interrupt probability is inflated at deployment,
@@ -50,6 +51,10 @@ class LearnedInteractionModel:
         device: Torch device string.
         min_gap_s: Seconds of silence after the assistant spoke; ``None`` takes
             ``model.json``'s ``inference.min_gap_s`` (0 when absent).
+        num_threads: Torch intra-op threads set when the model is built; ``None``
+            takes ``PROASSIST_TORCH_THREADS``, else leaves ``OMP_NUM_THREADS`` /
+            ``MKL_NUM_THREADS`` in charge, else 1; ``0`` leaves torch's setting alone
+            (see :mod:`proassist.policies.learned.threads`).
     """
 
     def __init__(
@@ -58,13 +63,17 @@ class LearnedInteractionModel:
         threshold: float = 0.5,
         device: str = "cpu",
         min_gap_s: float | None = None,
+        num_threads: int | None = None,
     ) -> None:
         import json
 
+        from proassist.policies.learned.threads import apply_inference_threads
         from proassist.policies.learned.train import load_model
 
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        #: Torch intra-op threads in use after the model was built.
+        self.num_threads = apply_inference_threads(num_threads)
         self.net = load_model(model_path).to(device)
         meta = json.loads(Path(model_path).with_suffix(".json").read_text())
         inference = meta.get("inference") or {}

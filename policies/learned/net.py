@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-from torch import nn
-
+from proassist.policies.learned import require_torch
 from proassist.policies.learned.features import FEATURE_DIM
 from proassist.sim.messages import INTENTS
 
 __all__ = ["DEFAULT_CONFIG", "MAX_OFFSET", "InteractionNet", "SmallCNN", "trainable_state"]
+
+torch = require_torch("the learned interaction network")
+nn = torch.nn
 
 #: Largest step offset (relative to the current plan step) the offset head predicts.
 MAX_OFFSET: int = 2

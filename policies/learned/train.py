@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from proassist.policies.learned import require_torch
 from proassist.policies.learned.dataset import InteractionDataset, recipe_indices
 
 __all__ = ["evaluate_model", "load_model", "train"]
@@ -67,8 +69,7 @@ def _run_epoch(model, optimizer, data, idx, batch_size, interrupt_weight, progre
 
 
 def _build(config: dict[str, Any], lr: float, seed: int) -> tuple[Any, Any]:
-    import torch
-
+    torch = require_torch("training the learned interaction model")
     from proassist.policies.learned.net import InteractionNet
 
     torch.manual_seed(seed)
@@ -95,7 +96,7 @@ def _resume(ckpt_dir: Path, model: Any, optimizer: Any, config: dict) -> tuple[i
 
 
 def train(
-    dataset_dir: str | Path,
+    dataset_dir: str | Path | Sequence[str | Path],
     out_dir: str | Path,
     epochs: int = 10,
     batch_size: int = 64,
@@ -111,7 +112,8 @@ def train(
     """Train the interaction model on a dataset directory.
 
     Args:
-        dataset_dir: Directory written by :class:`~proassist.policies.learned.dataset.DatasetWriter`.
+        dataset_dir: Directory written by :class:`~proassist.policies.learned.dataset.DatasetWriter`,
+            or several (DAgger: every round's data, aggregated).
         out_dir: Where checkpoints, ``model.pt`` and ``model.json`` go.
         epochs: Total epochs (a resumed run trains the missing ones).
         batch_size: Samples per step.
@@ -144,7 +146,9 @@ def train(
         )
         history.append({"epoch": epoch, "loss": loss, "n": int(len(idx))})
         _save_checkpoint(ckpt_dir / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, history)
-    args = {"dataset_dir": str(dataset_dir), "epochs": epochs, "batch_size": batch_size}
+    dirs = [str(d) for d in data.roots]
+    args = {"dataset_dir": dirs[0] if len(dirs) == 1 else dirs, "epochs": epochs}
+    args["batch_size"] = batch_size
     args.update(
         lr=lr, seed=seed, interrupt_weight=interrupt_weight, ratio=ratio, min_gap_s=min_gap_s
     )
@@ -176,9 +180,9 @@ def load_model(model_path: str | Path) -> Any:
 
     Raises:
         FileNotFoundError: When either file is missing.
+        ImportError: Naming the ``[learn]`` extra when torch is missing.
     """
-    import torch
-
+    torch = require_torch("loading the learned interaction model")
     from proassist.policies.learned.net import InteractionNet
 
     path = Path(model_path)

@@ -180,3 +180,11 @@ def test_a_crashed_cell_is_recorded_and_the_run_goes_on() -> None:
         f"✖ crashed: crash on ProAssist-Kitchen-v0: {by['crash']['errors']['ProAssist-Kitchen-v0']}"
     ]
     assert "✖ crashed: crash" in markdown(result)
+
+
+def test_cli_rejects_a_bad_env_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sanity", "--env", "ProAssist-Kitchn-v0", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did you mean" in err[0] and not (tmp_path / "sanity.json").exists()

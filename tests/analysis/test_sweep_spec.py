@@ -22,7 +22,7 @@ name: ok
 env: ProAssist-Kitchen-v0
 episodes: {seeds: [0, 1]}
 grid:
-  policy: [silent, periodic]
+  policy: [spam-correct, periodic]
   policy_kwargs.period: [5.0]
 """
 
@@ -37,7 +37,12 @@ BROKEN = [
     (GOOD.replace("{seeds: [0, 1]}", "{count: 0}"), "episodes.count", 3, ">= 1"),
     (GOOD.replace("{seeds: [0, 1]}", "{count: 2.5}"), "episodes.count", 3, "integer"),
     (GOOD.replace("{seeds: [0, 1]}", "{seeds: [0], count: 3}"), "episodes", 3, "either"),
-    (GOOD.replace("[silent, periodic]", "[silent, periodc]"), "grid.policy[1]", 5, "did you mean"),
+    (
+        GOOD.replace("[spam-correct, periodic]", "[spam-correct, periodc]"),
+        "grid.policy[1]",
+        5,
+        "did you mean",
+    ),
     (GOOD.replace("[5.0]", "[]"), "grid.policy_kwargs.period", 6, "non-empty list"),
     (GOOD.replace("[5.0]", "[5.0, 5.0]"), "grid.policy_kwargs.period", 6, "distinct"),
     (GOOD.replace("[5.0]", "[-1.0]"), "grid.policy_kwargs.period[0]", 6, "[0.0, inf]"),
@@ -86,26 +91,29 @@ BROKEN = [
     ),
     (
         GOOD.replace(
-            "grid:\n  policy: [silent, periodic]\n  policy_kwargs.period: [5.0]\n", "grid: {}\n"
+            "grid:\n  policy: [spam-correct, periodic]\n  policy_kwargs.period: [5.0]\n",
+            "grid: {}\n",
         ),
         "grid",
         4,
         "non-empty mapping",
     ),
     (
-        GOOD.replace("grid:\n  policy: [silent, periodic]\n  policy_kwargs.period: [5.0]\n", ""),
+        GOOD.replace(
+            "grid:\n  policy: [spam-correct, periodic]\n  policy_kwargs.period: [5.0]\n", ""
+        ),
         "<root>",
         1,
         "needs 'grid' or 'variants'",
     ),
     (
-        GOOD + "variants:\n  - {label: 'silent,period=5.0', policy: silent}\n",
+        GOOD + "variants:\n  - {label: 'spam-correct,period=5.0', policy: silent}\n",
         "variants[0].label",
         8,
         "duplicate label",
     ),
     (
-        GOOD + "variants:\n  - {label: x, policy: silent, policy_kwargs.period: 5.0}\n",
+        GOOD + "variants:\n  - {label: x, policy: spam-correct, policy_kwargs.period: 5.0}\n",
         "variants[0]",
         8,
         "same configuration",
@@ -119,7 +127,9 @@ BROKEN = [
     (GOOD + "tasks: [kitchen_tea]\nenv_kwargs: {task: kitchen_tea}\n", "tasks", 7, "not both"),
     (GOOD + "name: again\n", "name", 7, "duplicate key"),
     (
-        GOOD.replace("policy: [silent, periodic]", "env_kwargs.deviation_rates: [{omission: 0.1}]")
+        GOOD.replace(
+            "policy: [spam-correct, periodic]", "env_kwargs.deviation_rates: [{omission: 0.1}]"
+        )
         + "  env_kwargs.deviation_rates.order: [0.1]\n",
         "grid.env_kwargs.deviation_rates.order",
         7,
@@ -140,7 +150,7 @@ BROKEN = [
         "unknown deviation kind 'swap'",
     ),
     (
-        GOOD.replace("policy: [silent, periodic]", "env_kwargs.deviation_rates.ordr: [0.1]"),
+        GOOD.replace("policy: [spam-correct, periodic]", "env_kwargs.deviation_rates.ordr: [0.1]"),
         "grid.env_kwargs.deviation_rates.ordr[0]",
         5,
         "did you mean 'order'",
@@ -210,8 +220,8 @@ def test_expansion_order_labels_and_merge(tmp_path: Path) -> None:
     assert len(units) == (2 * 2 + 1) * 2 * 2
     labels = list(dict.fromkeys(u["label"] for u in units))
     assert labels == [
-        "silent,period=5.0",
-        "silent,period=10.0",
+        "spam-correct,period=5.0",
+        "spam-correct,period=10.0",
         "periodic,period=5.0",
         "periodic,period=10.0",
         "quiet",
@@ -236,7 +246,7 @@ episodes:
   seeds: [1, 0]
 grid:
   policy_kwargs.period: [5.0]
-  policy: [periodic, silent, random]
+  policy: [periodic, spam-correct, spam-reengage]
 env: ProAssist-Kitchen-v0
 name: other_name
 """
@@ -247,11 +257,11 @@ name: other_name
     assert expand_units(a) == expand_units(a)
     # Pinned: a change of the hashing scheme would orphan every existing sweep folder.
     key = (
-        b'{"env_id":"ProAssist-Kitchen-v0","env_kwargs":{},"policy":"silent",'
+        b'{"env_id":"ProAssist-Kitchen-v0","env_kwargs":{},"policy":"spam-correct",'
         b'"policy_kwargs":{"period":5.0},"seed":0}'
     )
     pinned = hashlib.sha256(key).hexdigest()[:16]
-    assert unit_id_of("ProAssist-Kitchen-v0", "silent", {"period": 5.0}, {}, 0) == pinned
+    assert unit_id_of("ProAssist-Kitchen-v0", "spam-correct", {"period": 5.0}, {}, 0) == pinned
     assert expand_units(a)[0]["unit_id"] == pinned
 
 
@@ -264,7 +274,7 @@ def test_expansion_size_and_unique_ids(periods: list[float], seeds: list[int]) -
     text = (
         "name: h\nenv: ProAssist-Kitchen-v0\n"
         f"episodes: {{seeds: {seeds}}}\n"
-        f"grid:\n  policy: [periodic, random]\n  policy_kwargs.period: {periods}\n"
+        f"grid:\n  policy: [periodic, spam-correct]\n  policy_kwargs.period: {periods}\n"
     )
     units = expand_units(load_sweep(text, is_text=True))
     assert len(units) == 2 * len(periods) * len(seeds)

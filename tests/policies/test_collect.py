@@ -158,3 +158,36 @@ def test_inputs_equal_what_the_duplex_gives_its_interaction_model(tiny) -> None:
     feats = np.stack([plan_features(s) for _, s in teacher.seen])
     assert np.array_equal(clips, data.arrays["clips"][in_ep])
     assert np.allclose(feats, data.arrays["feats"][in_ep])
+
+
+def test_dagger_the_learned_duplex_acts_and_the_oracle_labels(tmp_path: Path, tiny) -> None:
+    from dataclasses import replace
+
+    from proassist.policies.learned.assets import default_checkpoint
+
+    opts = replace(OPTS, driver=str(default_checkpoint()))
+    out = tmp_path / "dagger"
+    collect(out, 2, seed=3, domains=["kitchen", "assembly"], options=opts, progress=False)
+    records, oracle_records = _records(out), _records(tiny[0])
+    assert all(r["collect"]["driver"] for r in records)
+    assert [r["seed"] for r in records] == [r["seed"] for r in oracle_records]
+    data = InteractionDataset(out)
+    executed = []
+    for ep, record in enumerate(records):
+        assert (data.arrays["episode"] == ep).sum() == len(record["decisions"])
+        executed += [d["decision"] for d in record["decisions"]]
+    # The record holds what the driver said; the labels are what the oracle would say.
+    assert (np.array(executed) != data.arrays["decision"]).any()
+    both = InteractionDataset([tiny[0], out])
+    assert len(both) == len(InteractionDataset(tiny[0])) + len(data)
+    assert set(np.unique(both.arrays["episode"]).tolist()) == set(range(4))
+
+
+def test_dagger_with_beta_one_is_the_oracle_collect(tmp_path: Path, tiny) -> None:
+    from dataclasses import replace
+
+    opts = replace(OPTS, driver="never-loaded.pt", beta=1.0)
+    out = tmp_path / "beta1"
+    collect(out, 2, seed=3, domains=["kitchen", "assembly"], options=opts, progress=False)
+    a, b = InteractionDataset(out).arrays, InteractionDataset(tiny[0]).arrays
+    assert all(np.array_equal(a[k], b[k]) for k in ("decision", "intent", "t", "clips"))

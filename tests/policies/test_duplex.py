@@ -106,8 +106,8 @@ def test_component_names_and_plug_in_errors() -> None:
         make_policy("duplex", interaction="rule")
     with pytest.raises(RegistryError, match="did you mean 'taskgraph'"):
         make_policy("duplex", planner="taskgrap")
-    with pytest.raises(ValueError, match="checkpoint"):
-        make_policy("duplex", interaction="learned")
+    with pytest.raises((FileNotFoundError, ImportError), match="checkpoint|torch"):
+        make_policy("duplex", interaction="learned", checkpoint="/no/such/model.pt")
     with pytest.raises(ValueError, match="planner_latency"):
         make_policy("duplex", planner_latency=-1.0)
     assert make_policy("duplex", planner="task-graph").planner_name == "task-graph"
@@ -142,3 +142,13 @@ def test_malformed_hf_planner_never_crashes_an_episode(tiny_lm: Path) -> None:
     assert record["duration"] > 0 and policy.stats["planner_calls"] == 3
     assert policy.stats["malformed"] == policy.planner.stats["malformed"] >= 1
     assert parse_plan(policy.plan_text) == policy.cached_plan
+    # every raw planner output is in the record, and the scores count the unparseable ones
+    outputs = record["model_outputs"]
+    assert [o["component"] for o in outputs] == ["planner"] * 3
+    assert all(isinstance(o["output"], str) for o in outputs)
+    assert sum(not o["parsed"] for o in outputs) == record["policy_stats"]["malformed"]
+    from proassist.analysis.metrics.scores import score_episodes
+
+    scores = score_episodes([record], n_boot=0)
+    assert scores["n_model_outputs"] == 3
+    assert scores["n_unparseable"] == policy.stats["malformed"]

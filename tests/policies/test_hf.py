@@ -132,7 +132,8 @@ def test_hf_planner_runs_and_keeps_plan_on_garbage(tiny_lm: Path, env_info: dict
     said = Decision(True, "instruct_next", "s1", "Next, do step 1")
     for _ in range(3):
         assert planner.replan([], first, said, _ctx(env_info)) is first  # random model: malformed
-    assert planner.stats == {"calls": 4, "malformed": 4}
+    assert planner.stats["calls"] == planner.stats["malformed"] == 4
+    assert 0 < planner.stats["new_tokens"] <= 4 * 12
     assert isinstance(planner.last_output, str)
 
 
@@ -199,3 +200,84 @@ def test_parse_vlm_output(text: str, expected: Decision | None) -> None:
 def test_parse_vlm_output_total(text: str) -> None:
     decision = parse_vlm_output(text)
     assert decision is None or len(decision.text) <= 256 and decision.text.isprintable()
+
+
+def _constant_head(model, token_id: int) -> None:
+    """Make a loaded model always answer ``token_id`` (in memory: zero weights, a bias)."""
+    hidden = model.lm_head.in_features
+    head = torch.nn.Linear(hidden, model.lm_head.out_features, bias=True)
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.fill_(-10.0)
+        head.bias[token_id] = 10.0
+    model.lm_head = head
+
+
+def test_hf_planner_settings_and_early_stop(tiny_lm: Path, env_info: dict) -> None:
+    from proassist.policies.duplex.hf_planner import PLAN_SLACK_TOKENS, HFPlanner
+
+    planner = HFPlanner(str(tiny_lm), dtype="float32", prompt="Goal: {goal}. Plan:")
+    assert planner.max_new_tokens is None and planner.template == "Goal: {goal}. Plan:"
+    assert next(planner.model.parameters()).dtype == torch.float32
+    auto = HFPlanner(str(tiny_lm), device="auto", dtype="bfloat16")
+    assert auto.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert next(auto.model.parameters()).dtype == torch.bfloat16
+    reference = TaskGraphPlanner().replan([], None, None, _ctx(env_info))
+    budget = planner.token_budget(reference)
+    assert PLAN_SLACK_TOKENS < budget < 256  # sized to the plan, not a fixed 256
+    _constant_head(planner.model, planner.tokenizer.convert_tokens_to_ids("<mode>"))
+    planner.replan([], None, None, _ctx(env_info))
+    assert planner.last_output.split() == ["<mode>", "<mode>"]  # stopped: cannot parse
+    assert planner.stats["new_tokens"] == 2 and planner.stats["malformed"] == 1
+
+
+def test_hf_vlm_settings_and_early_stop(tiny_vlm: Path, env_info: dict) -> None:
+    from proassist.policies.duplex.hf_vlm import HFInteractionModel
+
+    template = "{silent} or {interrupt}? Goal: {goal}"
+    model = HFInteractionModel(tiny_vlm, n_frames=2, max_new_tokens=20, prompt=template)
+    model.reset(env_info)
+    tok = model.processor.tokenizer
+    _constant_head(model.model, tok.convert_tokens_to_ids("$silent$"))
+    rng = np.random.default_rng(0)
+    history = [
+        {"rgb": rng.integers(0, 255, (32, 32, 3), dtype=np.uint8), "time": np.array([k * 0.5])}
+        for k in range(3)
+    ]
+    assert model.decide(history, None, []) == Decision(False)
+    assert model.last_output.strip() == "$silent$"
+    assert model.stats["new_tokens"] == 1 and model.stats["malformed"] == 0
+    with pytest.raises(ValueError, match="n_frames"):
+        HFInteractionModel(tiny_vlm, n_frames=0)
+    with pytest.raises(ValueError, match="dtype"):
+        HFInteractionModel(tiny_vlm, dtype="fp8")
+
+
+def test_duplex_hf_settings_through_make_policy_and_k(tiny_lm: Path, tmp_path: Path) -> None:
+    from proassist.analysis.cli.eval import parse_kv
+    from proassist.policies import make_policy
+
+    template = tmp_path / "planner.txt"
+    template.write_text("Goal: {goal}\nProcedure: {procedure}\nPlan:\n")
+    kwargs = parse_kv(
+        [
+            "planner=hf",
+            f"planner_path={tiny_lm}",
+            "planner_max_new_tokens=8",
+            "device=cpu",
+            "dtype=float32",
+            f"planner_prompt={template}",
+            "n_frames=3",
+        ]
+    )
+    policy = make_policy("duplex", **kwargs)
+    assert policy.planner.max_new_tokens == 8 and policy.planner.device == "cpu"
+    assert policy.planner.template == template.read_text() and policy.planner.dtype == "float32"
+    inline = parse_kv(['planner_prompt="Goal: {goal}"'])  # quoted: YAML keeps the braces
+    assert make_policy("duplex", **kwargs | inline).planner.template == "Goal: {goal}"
+    with pytest.raises(TypeError, match="quote"):
+        make_policy("duplex", **kwargs | parse_kv(["planner_prompt=Goal: {goal}"]))
+    with pytest.raises(ValueError, match="unknown field"):
+        make_policy("duplex", **kwargs | {"planner_prompt": "{goal} {nope}"})
+    with pytest.raises(ValueError, match="dtype"):
+        make_policy("duplex", dtype="float8")

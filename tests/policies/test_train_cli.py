@@ -69,9 +69,9 @@ def test_calibration_is_stored_and_used(tiny_data: Path, tmp_path: Path, capsys)
     assert LearnedInteractionModel(out / "model.pt", min_gap_s=1.0).min_gap_s == 1.0
 
 
-def test_train_cli_rejects_a_folder_without_index(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="no index.json"):
-        main(["train", str(tmp_path), "--out", str(tmp_path / "o")])
+def test_train_cli_rejects_a_folder_without_index(tmp_path: Path, capsys) -> None:
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "has no index.json" in capsys.readouterr().err
 
 
 def test_committed_checkpoint_drives_the_duplex() -> None:
