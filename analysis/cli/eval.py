@@ -132,6 +132,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def print_summary(scores: dict[str, Any], keys: tuple[str, ...] = SUMMARY_KEYS) -> None:
     """Print the scores as a two-column table with CIs where present."""
+    print("scores pooled over the episodes (the plots and the report use the same); 95% CI:")
+    print("bootstrap over episodes (net_assistance / assistance_effect_*: over seed pairs)")
     print(f"{'metric':<34} {'value':>9}  95% CI")
     for key in keys:
         if key not in scores or scores[key] is None:

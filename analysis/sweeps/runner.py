@@ -45,6 +45,12 @@ from proassist.analysis.sweeps.store import SweepStore, write_atomic
 from proassist.analysis.sweeps.summary import MAX_AUTO_METRICS, format_table, summarize
 from proassist.analysis.sweeps.units import DEFAULT_UNIT, check_episode_unit
 
+#: How the printed values are defined (the same as eval, the plots and the report).
+DEFINITION = (
+    "values: metrics pooled over each label's episodes (custom scores: mean over units); "
+    "± = 95% bootstrap CI half-width"
+)
+
 BACKENDS = ("local", "ray")
 #: Corrupt lines named one by one in the resume warning (the rest are counted).
 MAX_LISTED = 10
@@ -286,7 +292,8 @@ def _finish(
     progress: bool,
     t0: float,
 ) -> SweepResult:
-    summary = summarize(spec.name, units, rows, spec.metrics)
+    episodes = _episodes_by_unit(out_dir)
+    summary = summarize(spec.name, units, rows, spec.metrics, episodes=episodes)
     summary["metrics_chosen"] = bool(spec.metrics)
     result = SweepResult(out_dir, units, rows, ran, summary["ok"], summary["failed"], summary)
     result.wall_s = time.perf_counter() - t0
@@ -298,6 +305,15 @@ def _finish(
     return result
 
 
+def _episodes_by_unit(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """The stored episode records by unit id (``episodes.jsonl``)."""
+    from proassist.analysis.sweeps.store import EPISODES, read_jsonl
+
+    path = out_dir / EPISODES
+    records = read_jsonl(path)[0] if path.exists() else []
+    return {str(r["unit_id"]): r for r in records if "unit_id" in r}
+
+
 def report_text(summary: dict[str, Any]) -> str:
     """The summary table followed by the ok/failed/pending counts.
 
@@ -305,6 +321,7 @@ def report_text(summary: dict[str, Any]) -> str:
     ``MAX_AUTO_METRICS`` score columns (``summary.json`` has them all).
     """
     counts = f"{summary['ok']} ok, {summary['failed']} failed, {summary['pending']} pending"
+    counts += f"\n{DEFINITION}"
     n = len(summary["metrics"])
     if summary.get("metrics_chosen") or n <= MAX_AUTO_METRICS:
         return f"{format_table(summary)}\n{counts}"

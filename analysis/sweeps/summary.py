@@ -1,9 +1,14 @@
-"""Summary of a sweep: per label, counts and mean ± 95 % bootstrap CI of chosen metrics.
+"""Summary of a sweep: per label, counts and each chosen metric with its 95 % bootstrap CI.
 
-For each label (configuration) the mean is taken over its ``ok`` units (tasks × seeds)
-of the per-unit score; the interval is the percentile bootstrap of the mean
-(:func:`proassist.analysis.metrics.stats.bootstrap_ci`, seeded, so the summary is reproducible).
-Booleans count as 0/1; non-numeric and NaN values are left out.
+One definition per metric, the same as ``proassist eval``, the plots and the report
+(issue 12): a **registered metric** (:func:`proassist.analysis.metrics.scores.list_metrics`)
+is **pooled over the label's episodes** (:func:`~proassist.analysis.metrics.scores.score_episodes`:
+the ratio of summed per-episode counts, bootstrap over episodes) whenever the episode
+records of all its ``ok`` units are at hand; any other score (a custom unit's) is the
+**mean over units** with the percentile bootstrap of the mean
+(:func:`proassist.analysis.metrics.stats.bootstrap_ci`). Every stat says which
+(``"pooled"``). Both are seeded, so the summary is reproducible. Booleans count as 0/1;
+non-numeric and NaN values are left out. The printed ``±`` is the CI half-width.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ def summarize(
     rows: Mapping[str, Mapping[str, Any]],
     metrics: Sequence[str] = (),
     rng: np.random.Generator | None = None,
+    episodes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Summarise the rows of the sweep's units.
 
@@ -62,6 +68,7 @@ def summarize(
         rows: Final result rows by unit id (units without a row are ``pending``).
         metrics: Score names to summarise; all numeric scores when empty.
         rng: Bootstrap generator (``default_rng(0)`` when None).
+        episodes: Episode records by unit id; registered metrics are pooled over them.
 
     Returns:
         ``{"name", "metrics", "n_units", "ok", "failed", "pending", "labels": [...]}``;
@@ -74,7 +81,8 @@ def summarize(
     by_label: dict[str, list[Mapping[str, Any]]] = {}
     for unit in units:
         by_label.setdefault(unit["label"], []).append(unit)
-    labels = [_label_entry(lab, us, rows, metric_names, rng) for lab, us in by_label.items()]
+    eps = episodes or {}
+    labels = [_label_entry(lab, us, rows, metric_names, rng, eps) for lab, us in by_label.items()]
     return {
         "name": name,
         "metrics": metric_names,
@@ -92,13 +100,17 @@ def _label_entry(
     rows: Mapping[str, Mapping[str, Any]],
     metric_names: list[str],
     rng: np.random.Generator,
+    episodes: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Any]:
     mine = [rows[u["unit_id"]] for u in units if u["unit_id"] in rows]
     ok = [r for r in mine if r.get("status") == "ok"]
     stats = {}
     for m in metric_names:
         values = [v for r in ok if (v := _number(r.get("scores", {}).get(m))) is not None]
-        stats[m] = _metric_stats(values, rng)
+        stats[m] = _metric_stats(values, rng) | {"pooled": False}
+    records = [episodes.get(str(r.get("unit_id"))) for r in ok]
+    if ok and all(rec is not None for rec in records):
+        stats |= _pooled(records, metric_names, rng)
     return {
         "label": label,
         "n": len(units),
@@ -107,6 +119,23 @@ def _label_entry(
         "pending": len(units) - len(mine),
         "metrics": stats,
     }
+
+
+def _pooled(
+    records: list[Any], metric_names: list[str], rng: np.random.Generator
+) -> dict[str, dict[str, Any]]:
+    """Registered metrics pooled over ``records`` (as the plots and the report do)."""
+    from proassist.analysis.metrics.scores import list_metrics, score_episodes
+
+    names = [m for m in metric_names if m in set(list_metrics())]
+    if not names:
+        return {}
+    scores = score_episodes(records, rng=rng)
+    out = {}
+    for m in names:
+        mean, lo, hi = (_number(scores.get(k)) for k in (m, f"{m}_ci_low", f"{m}_ci_high"))
+        out[m] = {"mean": mean, "ci_low": lo, "ci_high": hi, "n": len(records), "pooled": True}
+    return out
 
 
 def _cell(stat: Mapping[str, Any]) -> str:
@@ -119,7 +148,8 @@ def _cell(stat: Mapping[str, Any]) -> str:
 
 
 def format_table(summary: Mapping[str, Any], max_metrics: int | None = None) -> str:
-    """A plain-text table: label, ok/n, failed, then ``mean ± CI half-width`` per metric."""
+    """A plain-text table: label, ok/n, failed, then ``value ± 95 % CI half-width`` per
+    metric (module docstring: pooled over episodes for registered metrics)."""
     metrics = list(summary["metrics"])[: max_metrics or None]
     header = ["label", "ok/n", "failed", *metrics]
     body = [

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
+
 from proassist.analysis.sweeps.runner import report_text
 from proassist.analysis.sweeps.summary import format_table, summarize
 
@@ -36,7 +39,8 @@ def test_counts_means_and_intervals() -> None:
     assert score["mean"] == 3.0 and score["n"] == 3
     assert 1.0 <= score["ci_low"] < 3.0 < score["ci_high"] <= 6.0
     assert x["metrics"]["ok"]["mean"] == 2 / 3
-    assert y["metrics"]["score"] == {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
+    empty = {"mean": None, "ci_low": None, "ci_high": None, "n": 0, "pooled": False}
+    assert y["metrics"]["score"] == empty
     assert summarize("t", UNITS, ROWS) == s  # seeded bootstrap: reproducible
 
 
@@ -49,3 +53,33 @@ def test_table_and_report() -> None:
     many = {"a": _row("a", **{f"m{i}": float(i) for i in range(9)})}
     text = report_text(summarize("t", UNITS[:1], many))
     assert "first 6 of 9 scores" in text and "m5" in text and "m6" not in text
+
+
+def test_registered_metrics_are_pooled_over_the_episodes() -> None:
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401
+    from proassist.analysis.metrics.scores import episode_scores, score_episodes
+    from proassist.policies import make_policy
+    from proassist.policies.rollout import rollout
+
+    env = gym.make("ProAssist-Kitchen-v0", render=False, deviation_rates={"omission": 0.3})
+    try:
+        records = [rollout(env, make_policy("spam-correct"), seed=s) for s in range(3)]
+    finally:
+        env.close()
+    units = [{"unit_id": f"u{s}", "label": "L"} for s in range(3)]
+    rows = {
+        f"u{s}": {"unit_id": f"u{s}", "status": "ok", "scores": episode_scores(r)}
+        for s, r in enumerate(records)
+    }
+    names = ["oop_precision", "interruptions_per_min"]
+    episodes = {f"u{s}": r for s, r in enumerate(records)}
+    pooled = summarize("t", units, rows, names, episodes=episodes)["labels"][0]["metrics"]
+    per_unit = summarize("t", units, rows, names)["labels"][0]["metrics"]
+    want = score_episodes(records, rng=np.random.default_rng(0))
+    for m in names:
+        assert pooled[m]["pooled"] and not per_unit[m]["pooled"]
+        assert pooled[m]["mean"] == pytest.approx(want[m])
+    # OOP precision is a ratio: pooled and mean-of-episodes differ here.
+    assert pooled["oop_precision"]["mean"] != pytest.approx(per_unit["oop_precision"]["mean"])
