@@ -52,6 +52,18 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="cap on simulated seconds per episode (default the task's)",
     )
+    p.add_argument(
+        "--driver",
+        default=None,
+        metavar="MODEL_PT",
+        help="DAgger: the learned duplex with this model acts, the oracle only labels",
+    )
+    p.add_argument(
+        "--beta",
+        type=float,
+        default=0.0,
+        help="DAgger: probability that an episode is driven by the oracle (default 0)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_plugin_option(p)
     p.set_defaults(func=run_collect)
@@ -65,7 +77,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "about 1:1, silent samples at least 3 s from any interrupt, interrupt loss weight 2); "
         "checkpoints every epoch, --resume continues; writes model.pt and model.json.",
     )
-    p.add_argument("data", help="dataset directory (written by proassist collect)")
+    p.add_argument(
+        "data",
+        nargs="+",
+        help="dataset directories (written by proassist collect; several are aggregated, "
+        "e.g. the oracle data and every DAgger round)",
+    )
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--epochs", type=int, default=10, help="total epochs (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
@@ -83,6 +100,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="choose the inference logit bias and silence gap on this validation dataset "
         "(collected with --silent-keep 1) and store them in model.json",
     )
+    p.add_argument(
+        "--calibrate-loop",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: choose them by closed-loop net assistance on N validation seeds "
+        "per domain env (seeds 900000+; charges for talking)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
 
@@ -96,6 +121,12 @@ def _check_collect(args: argparse.Namespace) -> None:
         raise UserError("--episodes, --workers, --clip-len and --frame-size must be >= 1")
     if not 0.0 <= args.silent_keep <= 1.0:
         raise UserError(f"--silent-keep must be in [0, 1], got {args.silent_keep}")
+    if not 0.0 <= args.beta <= 1.0:
+        raise UserError(f"--beta must be in [0, 1], got {args.beta}")
+    if args.driver is not None:
+        from proassist.analysis.cli.preflight import input_path
+
+        input_path(args.driver, "--driver")
     flags = {"width": "--render-size", "max_duration": "--max-duration"}
     problems = check_env_kwargs({"width": args.render_size, "max_duration": args.max_duration})
     if problems:
@@ -115,6 +146,8 @@ def run_collect(args: argparse.Namespace) -> int:
         render_size=args.render_size,
         silent_keep=args.silent_keep,
         max_duration=args.max_duration,
+        driver=args.driver,
+        beta=args.beta,
     )
     summary = collect(
         args.out,
@@ -149,7 +182,10 @@ def _check_train(args: argparse.Namespace) -> None:
     """Check ``train``'s datasets, numbers and ``--out`` before any epoch."""
     from proassist.analysis.cli.preflight import output_dir
 
-    dataset_dir(args.data, "DATA")
+    for path in args.data:
+        dataset_dir(path, "DATA")
+    if args.calibrate_loop < 0 or (args.calibrate_loop and args.calibrate):
+        raise UserError("--calibrate-loop must be >= 0 and cannot be combined with --calibrate")
     for flag, path in (("--val", args.val), ("--calibrate", args.calibrate)):
         if path:
             dataset_dir(path, flag)
@@ -158,17 +194,29 @@ def _check_train(args: argparse.Namespace) -> None:
     output_dir(args.out)
 
 
+def _calibrate_loop(model_path: str, n: int) -> None:
+    """Closed-loop calibration on ``n`` validation seeds of each domain env."""
+    from proassist.analysis.calibration import VALIDATION_SEED_BASE, calibrate_closed_loop
+    from proassist.analysis.sanity import DEFAULT_ENVS
+
+    seeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + n)
+    cal = calibrate_closed_loop(model_path, DEFAULT_ENVS, seeds, workers=2)
+    best = {k: round(v, 4) for k, v in cal["val"].items()}
+    print("calibrated (closed loop) " + json.dumps(best))
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Run ``proassist train``."""
     _check_train(args)
-    import torch
-
+    from proassist.policies.learned import require_torch
     from proassist.policies.learned.train import evaluate_model, load_model, train
+
+    torch = require_torch("proassist train")
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     result = train(
-        args.data,
+        args.data if len(args.data) > 1 else args.data[0],
         args.out,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -189,5 +237,7 @@ def run_train(args: argparse.Namespace) -> int:
         cal = calibrate(result["model_path"], args.calibrate)
         best = {k: round(v, 4) for k, v in cal["val"].items()}
         print("calibrated " + json.dumps(best))
+    if args.calibrate_loop:
+        _calibrate_loop(result["model_path"], args.calibrate_loop)
     print(f"wrote {result['model_path']}")
     return 0

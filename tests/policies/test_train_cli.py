@@ -96,3 +96,30 @@ def test_committed_checkpoint_drives_the_duplex() -> None:
     assert len(record["decisions"]) == 20
     assert policy.interaction.stats["calls"] == 20
     assert policy.stats["planner_calls"] == 1 + policy.stats["interrupts"]
+
+
+def test_one_dagger_round_on_the_command_line(tiny_data: Path, tmp_path: Path, capsys) -> None:
+    """Train on the oracle data, let that model drive a DAgger collection, retrain on both."""
+    model = tmp_path / "m0"
+    argv = ["train", str(tiny_data), "--out", str(model), "--quiet", "--threads", "1"]
+    assert main([*argv, "--epochs", "1"]) == 0
+    dagger = tmp_path / "dagger"
+    argv = ["collect", "--out", str(dagger), "--episodes", "2", "--seed", "8", "--quiet"]
+    argv += ["--domains", "maintenance", "--clip-len", "2", "--frame-size", "16"]
+    argv += ["--render-size", "32", "--max-duration", "12", "--silent-keep", "1.0"]
+    assert main([*argv, "--driver", str(model / "model.pt"), "--beta", "0"]) == 0
+    records = [json.loads(x) for x in (dagger / "episodes.jsonl").read_text().splitlines()]
+    assert all(r["collect"]["driver"] for r in records)
+    both = tmp_path / "m1"
+    argv = ["train", str(tiny_data), str(dagger), "--out", str(both), "--quiet"]
+    assert main([*argv, "--epochs", "1", "--threads", "1"]) == 0
+    meta = json.loads((both / "model.json").read_text())
+    assert meta["train_args"]["dataset_dir"] == [str(tiny_data), str(dagger)]
+
+
+def test_collect_rejects_a_bad_beta_or_driver(tmp_path: Path, capsys) -> None:
+    base = ["collect", "--out", str(tmp_path / "d"), "--episodes", "1"]
+    assert main([*base, "--beta", "1.5"]) == 2
+    assert main([*base, "--driver", str(tmp_path / "missing.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "--beta" in err and "missing.pt" in err
