@@ -23,6 +23,12 @@ Components, by keyword argument:
   with ``plan_quality``, default) or ``"hf"``
   (:class:`~proassist.policies.duplex.hf_planner.HFPlanner` from ``planner_path``).
 
+Plan source (``plan_mode``, PWR's oracle-plan ablation): ``"predicted"`` (default: the
+planner above, from the assistant's own decisions), ``"oracle"`` (the plan rebuilt at
+every decision point from the ground truth: completed steps and the open deviation's
+recovery steps; the policy is then privileged) or ``"none"`` (no plan: the interaction
+model decides without one).
+
 Model settings (``make_policy`` / ``-k``): ``device`` and ``dtype`` (learned and hf
 models), and for the hf components ``n_frames``, ``max_new_tokens`` and ``prompt``
 (interaction) and ``planner_max_new_tokens`` and ``planner_prompt`` (planner).
@@ -33,8 +39,10 @@ the planner's ``malformed`` outputs and the interaction model's
 ones) is kept in ``model_outputs`` (``{"t", "component", "output", "parsed"}``);
 :meth:`DuplexAssistant.episode_extras` puts both in the episode record (the scores
 count them as ``n_model_outputs`` and ``n_unparseable``). ``MonolithicAssistant`` (``monolithic``)
-calls the planner at every decision point instead, and pays the planner latency on
-every decision: the action at a point is the one decided ``planner_latency`` earlier.
+calls the planner at every decision point instead and pays the latency on every call:
+one call at a time, each on the observation at its start, its decision spoken when it
+completes ``planner_latency`` later (silent while busy), so it never repeats a message
+it has not yet seen itself say.
 """
 
 from __future__ import annotations
@@ -71,6 +79,9 @@ __all__ = [
     "build_planner",
     "register_interaction_model",
 ]
+
+#: Where the interaction model's plan comes from (``plan_mode``; module docstring).
+PLAN_MODES: tuple[str, ...] = ("predicted", "oracle", "none")
 
 #: Interaction-model factories accepted by ``interaction=``: each is called with
 #: ``threshold``, ``checkpoint``, ``model_path`` and ``rng`` keyword arguments (and the
@@ -228,6 +239,8 @@ class DuplexAssistant(PolicyBase):
         planner_prompt: ``planner="hf"``: prompt template, inline (``{goal}``,
             ``{procedure}``, ``{previous}``, ``{utterance}``, ``{clip}``, ``{format}``) or
             a file path.
+        plan_mode: ``"predicted"``, ``"oracle"`` (privileged) or ``"none"`` (module
+            docstring).
     """
 
     privileged = False
@@ -251,8 +264,13 @@ class DuplexAssistant(PolicyBase):
         prompt: str | None = None,
         planner_max_new_tokens: int | None = None,
         planner_prompt: str | None = None,
+        plan_mode: str = "predicted",
     ) -> None:
         super().__init__()
+        if plan_mode not in PLAN_MODES:
+            raise ValueError(f"plan_mode must be one of {list(PLAN_MODES)}, got {plan_mode!r}")
+        self.plan_mode = plan_mode
+        self.privileged = plan_mode == "oracle"
         if planner_latency < 0:
             raise ValueError(f"planner_latency must be >= 0 seconds, got {planner_latency}")
         if clip_len < 1:
@@ -392,16 +410,39 @@ class DuplexAssistant(PolicyBase):
             }
         return make_action(decision.intent, step_index(self.plan, decision.step), decision.text)
 
+    def _ground_truth_plan(self, now: float, info: dict[str, Any] | None) -> None:
+        """``plan_mode``: the oracle plan from ``info``, or no plan."""
+        if self.plan_mode == "none":
+            self.cached_plan = None
+            return
+        if info is None or "completed_steps" not in info:
+            raise ValueError("plan_mode='oracle' needs privileged info (privileged=True)")
+        from dataclasses import replace
+
+        from proassist.policies.duplex.planners import TaskGraphPlanner
+
+        open_devs = info.get("active_deviations") or []
+        context = replace(
+            self._context(now),
+            completed=tuple(info["completed_steps"]),
+            deviation=open_devs[0] if open_devs else None,
+        )
+        self.cached_plan = TaskGraphPlanner().replan([], None, None, context)
+
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """One decision point: perceive, maybe receive a plan, decide, maybe replan."""
         now = _obs_time(observation)
         self._observe(observation, now)
         self._receive_plans(now)
+        if self.plan_mode != "predicted":
+            self._ground_truth_plan(now, info)
         self.stats["decisions"] += 1
         decision = self._decide(now)
         if not decision.interrupt or (decision.intent is None and not decision.text):
             return silent_action()
         action = self._speak(now, decision)
+        if self.plan_mode != "predicted":
+            return action
         plan = self._replan(now, decision)
         if self.planner_latency <= 0:
             self._install(now, plan)
@@ -414,10 +455,15 @@ class DuplexAssistant(PolicyBase):
 class MonolithicAssistant(DuplexAssistant):
     """One model that plans and decides at every decision point (PWR's ablation).
 
-    The planner runs at every point (on the clip, the previous plan and the last
-    utterance) and the interaction model decides from that fresh plan, but the whole
-    computation takes ``planner_latency``: the action taken at a point is the one
-    decided ``round(planner_latency / dt)`` points earlier (silence before the first).
+    The planner runs on every call (on the clip, the previous plan and the last
+    utterance) and the interaction model decides from that fresh plan. A call takes
+    ``planner_latency`` of simulated time and the model makes one call at a time: a
+    call starts on the observation at hand, the assistant is silent while it runs, and
+    its decision is spoken at the first decision point at or after it completes; the
+    next call starts there, after that message is in the dialogue. (The former delay
+    line, a new call every point with its result ``planner_latency`` later, made
+    calls that could not see their predecessors' pending messages: 44 % of messages
+    were repeats at 2 s.) With ``planner_latency = 0`` every point is a call.
 
     Args:
         interaction: Interaction model: ``"rules"``, ``"learned"`` or ``"hf"``.
@@ -441,24 +487,31 @@ class MonolithicAssistant(DuplexAssistant):
 
     def _init_episode_state(self) -> None:
         super()._init_episode_state()
-        self.delay_line: deque[Decision] = deque()
+        self.pending: tuple[float, Decision] | None = None
         self.last_said: Decision | None = None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
-        """Plan, decide, and emit the decision made ``planner_latency`` ago."""
+        """Speak a completed call's decision, then start the next call (class docstring)."""
         now = _obs_time(observation)
         self._observe(observation, now)
         self.stats["decisions"] += 1
+        action = silent_action()
+        if self.pending is not None:
+            ready, due = self.pending
+            if now + 1e-9 < ready:
+                return action  # busy: the running call has not completed
+            self.pending = None
+            if due.interrupt and (due.intent is not None or due.text):
+                action = self._speak(now, due)
+                self.last_said = due
         if self.stats["decisions"] > 1:  # the reset already planned for the first point
             self._install(now, self._replan(now, self.last_said))
         self.last_said = None
         decision = self._decide(now)
-        self.delay_line.append(decision)
-        lag = int(round(self.planner_latency / float(self.env_info.get("dt", 0.5))))
-        if len(self.delay_line) <= lag:
-            return silent_action()
-        due = self.delay_line.popleft()
-        if not due.interrupt or (due.intent is None and not due.text):
-            return silent_action()
-        self.last_said = due
-        return self._speak(now, due)
+        if self.planner_latency <= 0:
+            if decision.interrupt and (decision.intent is not None or decision.text):
+                self.last_said = decision
+                return self._speak(now, decision)
+            return action
+        self.pending = (now + self.planner_latency, decision)
+        return action

@@ -90,13 +90,37 @@ def test_duplex_in_env_counts_planner_calls() -> None:
 
 
 def test_monolithic_plans_every_point_and_lags_decisions(env_info: dict) -> None:
-    policy = MonolithicAssistant(planner_latency=1.0)
     talk = Decision(True, "instruct_next", "s2", "Next, step 2.")
+    policy = MonolithicAssistant(planner_latency=0.0)
     policy.interaction = Scripted({1: talk})
     actions = _drive(policy, env_info, 8)
     assert policy.stats["planner_calls"] == policy.stats["decisions"] == 8
-    assert [k for k, a in enumerate(actions) if a["decision"]] == [3]  # 1 + 1.0 s / 0.5 s
-    assert actions[3]["step"] == 2
+    assert [k for k, a in enumerate(actions) if a["decision"]] == [1]
+    # 1 s per call, one call at a time: calls start at points 0, 2, 4, 6 (t = 0, 1, 2,
+    # 3 s); call 1 (at 1 s) decides to talk and is heard when it completes, at point 4.
+    policy = MonolithicAssistant(planner_latency=1.0)
+    policy.interaction = model = Scripted({1: talk})
+    actions = _drive(policy, env_info, 8)
+    assert policy.stats["decisions"] == 8 and len(model.seen) == 4
+    assert policy.stats["planner_calls"] == 4  # the reset's plan and the calls at 2, 4, 6
+    assert [k for k, a in enumerate(actions) if a["decision"]] == [4]
+    assert actions[4]["step"] == 2
+
+
+def test_monolithic_with_latency_never_repeats_a_message_it_has_not_seen(env_info: dict) -> None:
+    """The old delay line spoke one call's message while later calls, blind to it,
+    queued the same message again; one call at a time cannot."""
+
+    class Always(Scripted):
+        def decide(self, obs_history, plan, dialogue):  # type: ignore[override]
+            self.dialogues = [*getattr(self, "dialogues", []), list(dialogue)]
+            said = [d for d in dialogue if d.speaker == "assistant"]
+            return Decision(not said, "instruct_next", "s2", "Next, step 2.")
+
+    policy = MonolithicAssistant(planner_latency=2.0)
+    policy.interaction = Always({})
+    actions = _drive(policy, env_info, 20)
+    assert sum(a["decision"] for a in actions) == 1
     monolithic = make_policy("monolithic")
     assert monolithic.stats["planner_calls"] == 0
 
@@ -152,3 +176,35 @@ def test_malformed_hf_planner_never_crashes_an_episode(tiny_lm: Path) -> None:
     scores = score_episodes([record], n_boot=0)
     assert scores["n_model_outputs"] == 3
     assert scores["n_unparseable"] == policy.stats["malformed"]
+
+
+def test_plan_modes_oracle_and_none(env_info: dict) -> None:
+    oracle = DuplexAssistant(plan_mode="oracle")
+    assert oracle.privileged and not DuplexAssistant().privileged
+    oracle.interaction = model = Scripted({})
+    oracle.reset(env_info=env_info, seed=0)
+    oracle.act(_obs(0.0), {"completed_steps": ["s0"], "active_deviations": []})
+    plan = model.seen[-1]
+    assert [s.id for s in plan.completed] == ["s0"] and plan.current_step.id == "s1"
+    dev = {"step": "s0", "recovery_steps": [{"id": "s0_fix", "instruction": "Redo it."}]}
+    oracle.act(_obs(0.5), {"completed_steps": ["s0"], "active_deviations": [dev]})
+    plan = model.seen[-1]
+    assert plan.mode == "recovery" and plan.current_step.fix and plan.current_step.id == "s0"
+    with pytest.raises(ValueError, match="privileged"):
+        oracle.act(_obs(1.0), None)
+    blind = DuplexAssistant(plan_mode="none")
+    blind.interaction = model = Scripted({0: FIX})
+    actions = _drive(blind, env_info, 3)
+    assert model.seen == [None, None, None] and actions[0]["decision"] == 1
+    assert blind.stats["planner_calls"] == 1  # the initial plan only, never used
+    with pytest.raises(ValueError, match="plan_mode"):
+        DuplexAssistant(plan_mode="perfect")
+
+
+def test_oracle_plan_duplex_in_a_privileged_env() -> None:
+    from proassist.analysis.evaluation import evaluate
+
+    kwargs = {"plan_mode": "oracle"}
+    run = evaluate("duplex", "ProAssist-Kitchen-v0", [0], policy_kwargs=kwargs, paired_silent=False,
+                   width=48, height=48, max_duration=60.0)  # fmt: skip
+    assert run.records[0]["env_kwargs"] is not None and len(run.records[0]["decisions"]) > 0
