@@ -32,7 +32,9 @@ __all__ = [
 #: Recorded ``env_kwargs`` a replay does not pass on: the replay renders its own RGB
 #: frames (``render``, ``render_mode``, ``egl``), and ``privileged`` changes only what
 #: a policy is shown, never the episode; ``tasks`` becomes ``task``.
-NOT_REPLAYED: frozenset[str] = frozenset({"render", "render_mode", "egl", "privileged", "tasks"})
+NOT_REPLAYED: frozenset[str] = frozenset(
+    {"render", "render_mode", "egl", "renderer", "privileged", "tasks"}
+)
 
 
 class ReplayError(ValueError):

@@ -165,6 +165,16 @@ def _person(v: Any) -> Problems:
     return out
 
 
+def _renderer(v: Any) -> Problems:
+    from proassist.sim.render.scene import renderer_names
+
+    names = renderer_names()
+    if isinstance(v, str) and v in names:
+        return []
+    hint = did_you_mean(str(v), names) if isinstance(v, str) else ""
+    return [((), f"unknown renderer {v!r}{hint}; expected one of {names}")]
+
+
 def _weights(v: Any) -> Problems:
     if v is None:
         return []
@@ -199,6 +209,7 @@ ENV_ARGUMENTS: dict[str, Callable[[Any], Problems]] = {
     "render": _flag,
     "reward_weights": _weights,
     "egl": _flag,
+    "renderer": _renderer,
     "perception_noise": check_perception_noise,
 }
 

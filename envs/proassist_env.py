@@ -106,7 +106,12 @@ class ProAssistEnv(gym.Env):
     removes the cap; an integer sets it), ``person``
     (PersonProfile, a profile name or a dict of fields), ``privileged`` (put ground
     truth in ``info``), ``max_duration``, ``render`` (False skips pixels for fast
-    runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl``,
+    runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl`` (pybullet's EGL
+    plugin), ``renderer`` (``"pybullet"``, the default and the reference; ``"gl"``:
+    OpenGL via moderngl + EGL, lit and textured; ``"auto"``: gl when an EGL context can
+    be created, else pybullet, logged once; ``"habitat"``; episodes are the same
+    whatever the renderer, frames are not: the shipped learned model was trained on
+    pybullet frames),
     ``perception_noise`` (``{"confuse": p, "miss": q}``: look-alike objects confused
     and objects missed in ``segmentation``, per frame; see
     :mod:`proassist.envs.perception`).
@@ -169,6 +174,7 @@ class ProAssistEnv(gym.Env):
         reward_weights: Mapping[str, float] | None = None,
         egl: bool = False,
         perception_noise: Mapping[str, float] | None = None,
+        renderer: str = "pybullet",
     ) -> None:
         validate_env_kwargs({k: v for k, v in locals().items() if k in ENV_ARGUMENTS})
         self.domain = domain
@@ -185,7 +191,7 @@ class ProAssistEnv(gym.Env):
         self.max_random_deviations = max_random_deviations
         self.person = _profile(person)
         self.privileged, self.max_duration = bool(privileged), max_duration
-        self.render_pixels, self.egl = bool(render), bool(egl)
+        self.render_pixels, self.egl, self.renderer = bool(render), bool(egl), str(renderer)
         self.perception_noise = dict(perception_noise) if perception_noise else None
         self._noise: tuple[np.random.Generator, frozenset[int], dict[int, tuple[int, ...]]] | None
         self._noise = None
@@ -355,7 +361,13 @@ class ProAssistEnv(gym.Env):
             from proassist.sim.render.scene import Scene
 
             modes = tuple(self.obs_modes) or ("rgb",)
-            self._scene = Scene(width=self.width, height=self.height, modes=modes, egl=self.egl)
+            self._scene = Scene(
+                width=self.width,
+                height=self.height,
+                modes=modes,
+                egl=self.egl,
+                renderer=self.renderer,
+            )
         p = self.scenario.procedure
         self._scene.load(self.scenario.layout, p.objects, p.steps)
 

@@ -83,6 +83,8 @@ class PybulletRenderer:
         egl: Try the EGL hardware renderer plugin (falls back to TinyRenderer).
     """
 
+    name = "pybullet"
+
     def __init__(
         self,
         width: int,

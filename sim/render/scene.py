@@ -28,13 +28,18 @@ order: ``<object>_fill`` (the content of an amount target, its liquid included),
 ``<entity>_knob`` (the knob of a setting target) and ``<fixture>_flame`` (a heat
 fixture's flame). Steam reads -1.
 
-Renderers are registered with :func:`register_renderer`: ``pybullet`` (default; headless
-TinyRenderer on CPU, ``egl=True`` tries the EGL plugin) and ``habitat`` (needs
-``habitat-sim``; see :mod:`proassist.sim.render.habitat_backend`).
+Renderers are registered with :func:`register_renderer`: ``pybullet`` (the reference and
+the default of :class:`Scene`; headless TinyRenderer on CPU, ``egl=True`` tries the EGL
+plugin), ``gl`` (moderngl on a headless EGL context, several times faster, with lighting,
+shadows and textures; see :mod:`proassist.sim.render.gl_backend`), ``auto`` (``gl`` when
+an EGL context can be created, otherwise ``pybullet``, with one log line saying which and
+why; the env's default) and ``habitat`` (needs ``habitat-sim``; see
+:mod:`proassist.sim.render.habitat_backend`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -46,6 +51,8 @@ from proassist.sim.body import BodyState
 
 #: Frame kinds a scene can return.
 MODES: tuple[str, ...] = ("rgb", "depth", "segmentation")
+
+LOG = logging.getLogger("proassist.sim.render")
 
 RendererFactory = Callable[..., Any]
 #: Renderer backend factories, by name (``@register_renderer`` adds to it).
@@ -87,6 +94,40 @@ def _pybullet(**kwargs: Any) -> Any:
     return PybulletRenderer(**kwargs)
 
 
+@register_renderer("gl")
+def _gl(**kwargs: Any) -> Any:
+    from proassist.sim.render.gl_backend import GLRenderer
+
+    return GLRenderer(**kwargs)
+
+
+#: Why ``auto`` could not use ``gl`` in this process (probed once), or ``None``.
+_GL_UNAVAILABLE: list[str] = []
+_LOGGED: set[str] = set()
+
+
+def _log_once(level: int, message: str) -> None:
+    if message not in _LOGGED:
+        _LOGGED.add(message)
+        LOG.log(level, message)
+
+
+@register_renderer("auto")
+def _auto(**kwargs: Any) -> Any:
+    """``gl`` when an EGL context can be created, otherwise ``pybullet`` (logged once)."""
+    if not _GL_UNAVAILABLE:
+        try:
+            backend = _gl(**{**kwargs, "egl": True})
+        except (ImportError, RuntimeError) as exc:
+            _GL_UNAVAILABLE.append(str(exc))
+        else:
+            _log_once(logging.INFO, f"renderer auto: gl (EGL context on {backend.info})")
+            return backend
+    why = _GL_UNAVAILABLE[0]
+    _log_once(logging.WARNING, f"renderer auto: pybullet (gl unavailable: {why})")
+    return _pybullet(**kwargs)
+
+
 @register_renderer("habitat")
 def _habitat(**kwargs: Any) -> Any:
     from proassist.sim.render.habitat_backend import HabitatRenderer
@@ -118,7 +159,7 @@ class Scene:
         height: Image height in pixels.
         modes: Which frames :meth:`render` returns, a subset of :data:`MODES`
             (segmentation is not computed unless asked for).
-        renderer: Registered renderer name (``pybullet`` or ``habitat``).
+        renderer: Registered renderer name (``pybullet``, ``gl``, ``auto`` or ``habitat``).
         egl: pybullet only: try the EGL hardware renderer (warns and falls back).
         fov: Vertical field of view in degrees.
         near: Near clipping plane in metres.
@@ -126,7 +167,9 @@ class Scene:
 
     Raises:
         ValueError: On a bad size, mode, field of view or renderer name.
-        ImportError: ``renderer="habitat"`` without ``habitat-sim`` installed.
+        ImportError: ``renderer="habitat"`` without ``habitat-sim`` installed, or
+            ``renderer="gl"`` without moderngl.
+        RuntimeError: ``renderer="gl"`` and no EGL context can be created.
     """
 
     def __init__(
@@ -158,6 +201,8 @@ class Scene:
             far=self.far,
             egl=egl,
         )
+        #: The backend actually drawing (``auto`` resolves to ``gl`` or ``pybullet``).
+        self.backend_name: str = getattr(self.backend, "name", renderer)
         self._key: tuple | None = None
         self.segmentation_ids: dict[str, int] = {}
 
