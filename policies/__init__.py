@@ -23,6 +23,7 @@ from proassist.policies.base import (
     silent_action,
     step_index,
 )
+from proassist.policies.learned import rl_policy as _rl_policy  # noqa: F401  (registers ppo)
 from proassist.scenarios.registry import RegistryError
 
 __all__ = [

@@ -72,16 +72,30 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
-        help="train the learned interaction model on a collected dataset",
+        help="train the learned interaction model on a collected dataset, or PPO",
         description="Train the learned interaction model with PWR's recipe (interrupt:silent "
         "about 1:1, silent samples at least 3 s from any interrupt, interrupt loss weight 2); "
-        "checkpoints every epoch, --resume continues; writes model.pt and model.json.",
+        "checkpoints every epoch, --resume continues; writes model.pt and model.json. "
+        "--algo ppo instead trains the non-visual when-to-speak agent with PPO in the "
+        "closed loop (no DATA): progress.csv, checkpoints, --resume, policy.pt.",
     )
     p.add_argument(
         "data",
-        nargs="+",
+        nargs="*",
         help="dataset directories (written by proassist collect; several are aggregated, "
-        "e.g. the oracle data and every DAgger round)",
+        "e.g. the oracle data and every DAgger round); not used by --algo ppo",
+    )
+    p.add_argument(
+        "--algo",
+        choices=("recipe", "ppo"),
+        default="recipe",
+        help="recipe: supervised on DATA (default); ppo: reinforcement learning in the env",
+    )
+    p.add_argument(
+        "--total-steps",
+        type=int,
+        default=None,
+        help="ppo: env steps over all envs (default 2,000,000)",
     )
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--epochs", type=int, default=10, help="total epochs (default 10)")
@@ -207,6 +221,12 @@ def _calibrate_loop(model_path: str, n: int) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Run ``proassist train``."""
+    if args.algo == "ppo":
+        from proassist.analysis.cli.ppo import run_ppo
+
+        return run_ppo(args)
+    if not args.data:
+        raise UserError("train needs DATA (dataset directories), unless --algo ppo")
     _check_train(args)
     from proassist.policies.learned import require_torch
     from proassist.policies.learned.train import evaluate_model, load_model, train

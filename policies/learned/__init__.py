@@ -1,7 +1,9 @@
 """The learned interaction model: inputs (:mod:`.features`), network (:mod:`.net`,
 torch), the duplex component (:mod:`.interaction`), the shipped checkpoint
 (:mod:`.assets`), the data engine (:mod:`.collect`, :mod:`.dataset`) and training
-(:mod:`.train`). Importing this package loads no torch.
+(:mod:`.train`); and reinforcement learning on the when-to-speak decision: the env
+(:mod:`.rl_env`), PPO (:mod:`.ppo`, torch) and the ``ppo`` policy (:mod:`.rl_policy`).
+Importing this package loads no torch.
 
 torch is an optional dependency (the ``[learn]`` extra, also part of ``[hf]``):
 :func:`require_torch` is the guard every torch-using entry point goes through, and
