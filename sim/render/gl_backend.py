@@ -41,6 +41,7 @@ from proassist.sim.render.arms import (
 )
 from proassist.sim.render.gl_mesh import ATTRIBUTES, VERTEX_FORMAT, body_vertices
 from proassist.sim.render.gl_shaders import (
+    FLAT_FRAGMENT,
     FRAGMENT,
     NOISE_SIZE,
     SHADOW_FRAGMENT,
@@ -192,7 +193,8 @@ class GLRenderer:
         self.width, self.height, self.near, self.far = width, height, near, far
         self.modes, self.shadows = tuple(modes), bool(shadows)
         self.projection = perspective(fov, width, height, near, far)
-        self.program = self.ctx.program(vertex_shader=VERTEX, fragment_shader=FRAGMENT)
+        shader = FRAGMENT if "rgb" in self.modes else FLAT_FRAGMENT
+        self.program = self.ctx.program(vertex_shader=VERTEX, fragment_shader=shader)
         self.shadow_program = self.ctx.program(
             vertex_shader=VERTEX, fragment_shader=SHADOW_FRAGMENT
         )
@@ -229,6 +231,12 @@ class GLRenderer:
         self, layout: Layout, objects: Sequence[ObjectSpec], steps: Sequence[Step] = ()
     ) -> dict[str, int]:
         """Make the triangles of every body and upload them; return the segmentation ids."""
+        with self.ctx:  # several renderers in one process: each draws in its own context
+            return self._build(layout, objects, steps)
+
+    def _build(
+        self, layout: Layout, objects: Sequence[ObjectSpec], steps: Sequence[Step]
+    ) -> dict[str, int]:
         bodies, ids = self._plan(layout, tuple(objects), tuple(steps))
         self._release_scene()
         self._index = {b.key: i for i, b in enumerate(bodies)}
@@ -335,9 +343,10 @@ class GLRenderer:
         self._place_indicators(body)
         self._place_hands(body)
         self._set_lit(self._state.lit)
-        self._poses.write(self._table.tobytes())
-        self._draw(body)
-        return self._frames()
+        with self.ctx:  # make this renderer's context current (several may exist)
+            self._poses.write(self._table.tobytes())
+            self._draw(body)
+            return self._frames()
 
     def _set(self, key: Any, pos: Vec3 | None, quat: Quat = (0.0, 0.0, 0.0, 1.0)) -> None:
         """Pose body ``key`` at ``pos``/``quat``, or hide it (``pos is None``)."""
@@ -449,5 +458,6 @@ class GLRenderer:
         ctx = self.__dict__.pop("ctx", None)
         if ctx is None:
             return
-        self._release_scene()
+        with ctx:
+            self._release_scene()
         ctx.release()

@@ -132,6 +132,22 @@ void main() {
 }
 """
 
+#: Fragment shader of frames without ``rgb`` (segmentation and/or depth only): no
+#: lighting, no texture, so its samplers cannot be left unbound (an unbound 3-D sampler
+#: made every draw of such a frame fail silently: empty segmentation, depth at far).
+FLAT_FRAGMENT = """
+#version 330
+in vec3 v_color;
+flat in int v_seg;
+layout(location = 0) out vec4 f_color;
+layout(location = 1) out int f_seg;
+
+void main() {
+    f_seg = v_seg;
+    f_color = vec4(v_color, 1.0);
+}
+"""
+
 SHADOW_FRAGMENT = """
 #version 330
 void main() {

@@ -105,6 +105,22 @@ def test_gl_agrees_with_pybullet(task: str) -> None:
 
 
 @needs_egl
+@pytest.mark.parametrize("modes", [("segmentation",), ("depth",), ("depth", "segmentation")])
+def test_frames_without_rgb_equal_those_of_a_full_render(modes: tuple[str, ...]) -> None:
+    """Without rgb a flat shader draws (its lit one left samplers unbound: empty frames)."""
+    states, layout, objects, steps = _states("kitchen_tea", 6)
+    with Scene(96, 96, modes, renderer="gl") as part, Scene(96, 96, MODES, "gl") as full:
+        part.load(layout, objects, steps)
+        full.load(layout, objects, steps)
+        for body, preds in states:
+            a, b = part.render(body, preds), full.render(body, preds)
+            for m in modes:
+                assert np.array_equal(a[m], b[m]), m
+            if "segmentation" in modes:
+                assert np.unique(a["segmentation"]).size > 3
+
+
+@needs_egl
 def test_gl_state_changes_and_reset_reuse() -> None:
     states, layout, objects, steps = _states("kitchen_tea", 1)
     body, _ = states[0]
