@@ -325,6 +325,12 @@ class ProAssistEnv(gym.Env):
             "max_duration": self.max_duration,
             "max_random_deviations": self.max_random_deviations,
             "perception_noise": self.perception_noise,
+            # What the assistant saw (frames only; episodes do not depend on them).
+            "obs_modes": list(self.obs_modes),
+            "width": self.width,
+            "height": self.height,
+            "render": self.render_pixels,
+            "renderer": self.renderer,
         }
 
     @property

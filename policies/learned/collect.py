@@ -237,7 +237,7 @@ def oracle_labels(
     shifted by ``MAX_OFFSET``; -1 when there is no plan, no step or it is out of range.
     """
     from proassist.policies.duplex.components import SILENT, Decision
-    from proassist.policies.learned.net import MAX_OFFSET
+    from proassist.policies.learned.features import MAX_OFFSET
     from proassist.sim.messages import INTENTS
 
     if int(action["decision"]) == 0:

@@ -50,6 +50,10 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 FEATURE_DIM: int = len(FEATURE_NAMES)
 
+#: Largest step offset (relative to the current plan step) the offset head predicts
+#: (here, torch-free, so the data engine needs no torch; ``net`` re-exports it).
+MAX_OFFSET: int = 2
+
 
 @dataclass(frozen=True)
 class PlanState:

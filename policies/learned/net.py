@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from proassist.policies.learned import require_torch
-from proassist.policies.learned.features import FEATURE_DIM
+from proassist.policies.learned.features import FEATURE_DIM, MAX_OFFSET
 from proassist.sim.messages import INTENTS
 
 __all__ = ["DEFAULT_CONFIG", "MAX_OFFSET", "InteractionNet", "SmallCNN", "trainable_state"]
@@ -25,8 +25,6 @@ __all__ = ["DEFAULT_CONFIG", "MAX_OFFSET", "InteractionNet", "SmallCNN", "traina
 torch = require_torch("the learned interaction network")
 nn = torch.nn
 
-#: Largest step offset (relative to the current plan step) the offset head predicts.
-MAX_OFFSET: int = 2
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "encoder": "cnn",  # "cnn" or "efficientnet-lite0"

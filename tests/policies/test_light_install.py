@@ -76,3 +76,21 @@ def test_basic_install_runs_rule_based_duplex_without_torch(tmp_path: Path) -> N
     assert out["torch_available"] is False
     assert "pip install 'proassist[learn]'" in out["learned"]
     assert png.stat().st_size > 0
+
+
+COLLECT = """
+import json, sys
+for name in {hidden!r}:
+    sys.modules[name] = None
+from proassist.policies.learned.collect import CollectOptions, collect
+opts = CollectOptions(clip_len=2, frame_size=16, render_size=32, silent_keep=1.0, max_duration=8)
+print(json.dumps(collect({out!r}, 1, seed=0, domains=["kitchen"], options=opts, progress=False)))
+"""
+
+
+def test_collecting_oracle_data_needs_no_torch(tmp_path: Path) -> None:
+    code = COLLECT.format(hidden=HIDDEN, out=str(tmp_path / "data"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["episodes"] == 1 and summary["n_samples"] == 16
