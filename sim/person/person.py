@@ -216,22 +216,7 @@ class Person(Reactions):
         """
         info = self.index.info[step.id]
         forced = kind == "step" and bool(self.sim.world.can_apply(step.id))
-        obj, obj_dest = self._carried(step)
-        dur = step.duration.sample(self.rng) * self.profile.speed
-        min_time = float(step.params.get("min_time", 0) or 0)
-        handling = max(MIN_HANDLING, dur - min_time) if min_time > 0 else dur
-        if swap and obj == swap[0]:
-            obj = swap[1]
-        spec = PhaseSpec(
-            step.location or self.stand,
-            self.stand,
-            self.target,
-            obj,
-            object_fixture(self.sim, obj) if obj else None,
-            dest or obj_dest,
-            min_time * wait_scale,
-        )
-        phases = build_phases(t, handling, spec)
+        phases = self._phases(step, t, swap, dest, wait_scale)
         act = Activity(
             kind,
             step.id,
@@ -249,10 +234,36 @@ class Person(Reactions):
         if dev is not None:
             dev.activity = act
         if math.isfinite(act.end):
-            act.triggers.append((max(t, act.end - FINISH_LEAD), None))
+            act.triggers.append((max(t, act.end - FINISH_LEAD), None))  # step_finishing
         self._log_start(act, recovery=False)
         self._begin(act, t)
         return act
+
+    def _phases(
+        self,
+        step: Step,
+        t: float,
+        swap: tuple[str, str] | None,
+        dest: str | None,
+        wait_scale: float,
+    ) -> list[Phase]:
+        """The primitive phases of performing ``step`` from ``t`` (one duration draw)."""
+        obj, obj_dest = self._carried(step)
+        dur = step.duration.sample(self.rng) * self.profile.speed
+        min_time = float(step.params.get("min_time", 0) or 0)
+        handling = max(MIN_HANDLING, dur - min_time) if min_time > 0 else dur
+        if swap and obj == swap[0]:
+            obj = swap[1]
+        spec = PhaseSpec(
+            step.location or self.stand,
+            self.stand,
+            self.target,
+            obj,
+            object_fixture(self.sim, obj) if obj else None,
+            dest or obj_dest,
+            min_time * wait_scale,
+        )
+        return build_phases(t, handling, spec)
 
     def _carried(self, step: Step) -> tuple[str | None, str | None]:
         if step.id not in self._carry:
