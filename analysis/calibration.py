@@ -168,21 +168,15 @@ def _candidate(model_path: Path, where: Path, bias: float, gap: float) -> Path:
 
 
 def _loop_scores(checkpoint: Path, envs: Sequence[str], seeds: Sequence[int], **env: Any) -> dict:
-    """Net assistance (pairs pooled over envs) and interruptions per minute of one candidate."""
+    """Mean over envs (equal seeds each, so = pooled over pairs) of the candidate's paired
+    net assistance and interruptions per minute (``evaluate`` runs the silent pairs)."""
     from proassist.analysis.evaluation import evaluate
-    from proassist.analysis.metrics.closed_loop import net_assistance_value
-    from proassist.analysis.metrics.stats import pair_records
 
     kwargs = {"interaction": "learned", "checkpoint": str(checkpoint)}
-    nets, per_min = [], []
-    for env_id in envs:
-        run = evaluate("duplex", env_id, seeds, policy_kwargs=kwargs, **env)
-        silent = evaluate("silent", env_id, seeds, paired_silent=False, render=False).records
-        nets += [net_assistance_value(p, s) for p, s in pair_records(run.records, silent)]
-        per_min.append(float(run.scores.get("interruptions_per_min", 0.0)))
+    runs = [evaluate("duplex", env_id, seeds, policy_kwargs=kwargs, **env) for env_id in envs]
     return {
-        "net_assistance": float(np.mean(nets)),
-        "interruptions_per_min": float(np.mean(per_min)),
+        key: float(np.mean([float(r.scores[key]) for r in runs]))
+        for key in ("net_assistance", "interruptions_per_min")
     }
 
 

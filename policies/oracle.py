@@ -121,14 +121,14 @@ class OraclePolicy(PolicyBase):
         self.said: dict[float, _Pending] = {}
         self.repeats: dict[str, int] = {}
         self.completed: set[str] = set()
-        self.finishing: dict[str, int] = {}
+        self.finishing: set[str] = set()  # plan steps whose next step is owed already
         self.pending: list[_Pending] = []
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Forget the previous episode."""
         super().reset(env_info=env_info, seed=seed)
         self.completed = set()
-        self.finishing = {}
+        self.finishing = set()
         self.pending = []
         self.said = {}
         self.repeats = {}
@@ -173,7 +173,7 @@ class OraclePolicy(PolicyBase):
         elif typ == "step_end" and not e.get("recovery") and e.get("step") in plan_ids:
             self.completed.add(str(e["step"]))
             nxt = self._next()
-            if nxt is not None and self.guide_steps and not self.finishing.pop(str(e["step"]), 0):
+            if nxt is not None and self.guide_steps and not self._owed_at_cue(str(e["step"])):
                 hi = t + self.step_late
                 self._owe("step_done", t, t, hi, "instruct_next", nxt, early=_GOLD.next_early)
         elif typ == "deviation":
@@ -191,9 +191,15 @@ class OraclePolicy(PolicyBase):
         nxt = next_plan_step(self.plan, self.completed | {step})
         if nxt is None or not self.guide_steps:
             return
-        self.finishing[step] = 1
+        self.finishing.add(step)
         hi = ends + self.step_late
         self._owe("step_done", ends, t, hi, "instruct_next", nxt, early=_GOLD.next_early)
+
+    def _owed_at_cue(self, step: str) -> bool:
+        """Whether the next step was owed at ``step``'s finishing cue (then forget it)."""
+        owed = step in self.finishing
+        self.finishing.discard(step)
+        return owed
 
     def _owe_correction(self, e: dict[str, Any]) -> None:
         """Owe the correction of a ``deviation`` event (window: onset ± deviation_late)."""

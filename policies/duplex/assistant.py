@@ -66,7 +66,7 @@ from proassist.policies.base import (
 from proassist.policies.duplex.components import Decision, DialogueTurn, PlanContext
 from proassist.policies.duplex.hf_common import check_dtype, logged_call, resolve_device
 from proassist.policies.duplex.plan_format import Plan, render_plan
-from proassist.policies.duplex.planners import PLANNERS
+from proassist.policies.duplex.planners import PLANNERS, TaskGraphPlanner
 from proassist.scenarios.registry import Registry, describe_kwargs
 from proassist.sim.messages import normalize_text
 
@@ -271,6 +271,7 @@ class DuplexAssistant(PolicyBase):
             raise ValueError(f"plan_mode must be one of {list(PLAN_MODES)}, got {plan_mode!r}")
         self.plan_mode = plan_mode
         self.privileged = plan_mode == "oracle"
+        self._truth_planner = TaskGraphPlanner() if self.privileged else None
         if planner_latency < 0:
             raise ValueError(f"planner_latency must be >= 0 seconds, got {planner_latency}")
         if clip_len < 1:
@@ -419,15 +420,13 @@ class DuplexAssistant(PolicyBase):
             raise ValueError("plan_mode='oracle' needs privileged info (privileged=True)")
         from dataclasses import replace
 
-        from proassist.policies.duplex.planners import TaskGraphPlanner
-
         open_devs = info.get("active_deviations") or []
         context = replace(
             self._context(now),
             completed=tuple(info["completed_steps"]),
             deviation=open_devs[0] if open_devs else None,
         )
-        self.cached_plan = TaskGraphPlanner().replan([], None, None, context)
+        self.cached_plan = self._truth_planner.replan([], None, None, context)
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """One decision point: perceive, maybe receive a plan, decide, maybe replan."""

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from proassist.envs.proassist_env import PUBLIC_INFO_KEYS
 from proassist.envs.registration import DOMAINS as ENV_DOMAIN_LIST
 from proassist.envs.registration import env_id_for
 
@@ -329,8 +330,6 @@ def _driver(spec: EpisodeSpec, opts: CollectOptions, info_ep: dict[str, Any]) ->
 
 def _public(info: dict[str, Any]) -> dict[str, Any]:
     """What a non-privileged assistant may read of ``info``."""
-    from proassist.envs.proassist_env import PUBLIC_INFO_KEYS
-
     return {k: v for k, v in info.items() if k in PUBLIC_INFO_KEYS}
 
 

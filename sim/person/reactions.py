@@ -293,7 +293,9 @@ class Reactions:
             return "wrong"
         if self.stuck() and target in self.available():
             return "helpful"
-        return "redundant" if round(heard_t, 6) in self.premature else "neutral"
+        early = round(heard_t, 6) in self.premature
+        self.premature.discard(round(heard_t, 6))
+        return "redundant" if early else "neutral"
 
     def _premature(self, target: str, act: Activity | None, heard_t: float) -> bool:
         """Whether ``target`` comes after the step under way when heard, and that step
