@@ -25,7 +25,8 @@ kind           source event           intent / step                       window
 Windows: next-step guidance may come up to 3.0 s early and 1.5 s late (DESIGN.md,
 issue #4); its anchor (the ideal time, where PWR-comparable metrics put the positive
 instance) is the finishing cue, because guidance heard as the previous step finishes
-is the kind that can prevent a deviation (:mod:`proassist.sim.person.reactions`); OOP detection is counted within ±2.0 s of onset (PWR, "Plan, Watch,
+is the kind that can prevent a deviation (:mod:`proassist.sim.person.reactions`).
+OOP detection is counted within ±2.0 s of onset (PWR, "Plan, Watch,
 Recover", arXiv 2606.04970). Every number is a field of :class:`GoldConfig`.
 
 The *next plan step* at a time is the first step in plan order that has not been

@@ -36,8 +36,9 @@ Profile fields are those of :class:`~proassist.scenarios.model.PersonProfile`.
                 a step done (and not deviated) or under way for more than
                 ``guidance_window`` s, or *premature*: heard while the person is
                 busy with an earlier plan step that lasts more than
-                ``guidance_window`` s longer ("I know, I'm still on this"); same intent family and step as a
-                message heard less than ``redundancy_window`` s before
+                ``guidance_window`` s longer ("I know, I'm still on this");
+                same intent family and step as a message heard less than
+                ``redundancy_window`` s before
 ``irrelevant``  no intent understood (free text matching nothing)
 ``neutral``     anything else (a confirmation, guidance for an available step)
 ==============  =================================================================
