@@ -82,6 +82,8 @@ class EpisodeSpec:
         seed: Env seed (task, person timing, deviations).
         profile: Person profile name.
         deviation_rate: Per-kind deviation probability per applicable step.
+        task: The task (library name or task-file path); ``None``: the domain env
+            samples one from the seed.
     """
 
     index: int
@@ -89,6 +91,7 @@ class EpisodeSpec:
     seed: int
     profile: str
     deviation_rate: float
+    task: str | None = None
 
 
 @dataclass
@@ -98,6 +101,8 @@ class CollectOptions:
     ``driver``: a learned interaction model's ``model.pt``: the duplex assistant with it
     acts (DAgger) while the oracle only labels; ``beta``: the probability that an
     episode is driven by the oracle instead (one draw per episode from its seed).
+    ``percepts``: render segmentation too and record the percept features after the
+    plan features (:class:`~proassist.policies.learned.features.PerceptTracker`).
     """
 
     clip_len: int = 6
@@ -109,6 +114,7 @@ class CollectOptions:
     extra_env: dict[str, Any] = field(default_factory=dict)
     driver: str | None = None
     beta: float = 0.0
+    percepts: bool = True
 
 
 def episode_specs(
@@ -116,12 +122,20 @@ def episode_specs(
     seed: int,
     domains: Sequence[str] | None = None,
     rate_range: tuple[float, float] = (0.08, 0.25),
+    tasks: Sequence[str] | None = None,
 ) -> list[EpisodeSpec]:
     """Draw ``n`` episode specs: domains in turn, random profile, rate and seed.
 
+    With ``tasks`` (e.g. a train split of the tasks, to test on the others), the
+    episodes cycle through those tasks instead (each in its own domain's env) and
+    ``domains`` is ignored; the seeds, profiles and rates are drawn the same way.
+
     Raises:
-        ValueError: On an unknown domain, ``n < 1`` or a bad rate range.
+        ValueError: On an unknown domain or task, ``n < 1`` or a bad rate range.
     """
+    task_list = list(tasks or [])
+    if task_list:
+        domains = [_task_domain(t) for t in task_list]
     domains = list(domains or DOMAINS)
     bad = [d for d in domains if d not in DOMAINS]
     if bad or not domains:
@@ -140,9 +154,17 @@ def episode_specs(
             seed=int(seeds[i]),
             profile=PROFILES[int(rng.integers(len(PROFILES)))],
             deviation_rate=float(rng.uniform(lo, hi)),
+            task=task_list[i % len(task_list)] if task_list else None,
         )
         for i in range(n)
     ]
+
+
+def _task_domain(task: str) -> str:
+    """The domain of a task (library name or task-file path)."""
+    from proassist.scenarios import load_scenario
+
+    return str(load_scenario(task).domain)
 
 
 class ShadowDuplex:
@@ -158,6 +180,7 @@ class ShadowDuplex:
         clip_len: Frames per clip.
         frame_size: Model frame side.
         planner_latency_s: Simulated seconds before a revised plan takes effect.
+        percepts: Append the percept features to the plan features.
     """
 
     def __init__(
@@ -166,9 +189,10 @@ class ShadowDuplex:
         clip_len: int,
         frame_size: int,
         planner_latency_s: float = 0.0,
+        percepts: bool = False,
     ) -> None:
         from proassist.policies.duplex.planners import TaskGraphPlanner
-        from proassist.policies.learned.features import PlanStateTracker
+        from proassist.policies.learned.features import PerceptTracker, PlanStateTracker
 
         self.env_info = env_info
         self.procedure = list(env_info["plan"])
@@ -177,6 +201,7 @@ class ShadowDuplex:
         self.frames: deque[np.ndarray] = deque(maxlen=clip_len)
         self.dialogue: list[Any] = []
         self.tracker = PlanStateTracker(self.procedure)
+        self.percepts = PerceptTracker(env_info) if percepts else None
         self.planner = TaskGraphPlanner()
         self.plan = self.planner.replan([], None, None, self._context(0.0))
         self.latest = self.plan
@@ -202,7 +227,9 @@ class ShadowDuplex:
             self.dialogue.append(DialogueTurn(time, "person", utterance.strip()))
         clip = clip_from_frames(list(self.frames), self.clip_len, self.frame_size)
         state = self.tracker.update(time, self.plan, self.dialogue, utterance)
-        return clip, plan_features(state)
+        if self.percepts is None:
+            return clip, plan_features(state)
+        return clip, np.concatenate([plan_features(state), self.percepts.update(obs, self.plan)])
 
     def commit(self, obs: dict[str, Any], decision: Any) -> None:
         """Record the decision made at ``obs``; an interrupt asks for a revised plan."""
@@ -273,6 +300,10 @@ def _make_env(spec: EpisodeSpec, opts: CollectOptions) -> Any:
         person=spec.profile,
         max_duration=opts.max_duration,
     )
+    if opts.percepts:
+        kwargs["obs_modes"] = ("rgb", "segmentation")
+    if spec.task is not None:
+        kwargs["task"] = spec.task
     return gym.make(DOMAINS[spec.domain], **(kwargs | dict(opts.extra_env)))
 
 
@@ -295,7 +326,9 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
         info_ep = env_info(env)
         oracle.reset(env_info=info_ep, seed=spec.seed)
         driver = _driver(spec, opts, info_ep)
-        shadow = ShadowDuplex(info_ep, opts.clip_len, opts.frame_size, opts.planner_latency_s)
+        shadow = ShadowDuplex(
+            info_ep, opts.clip_len, opts.frame_size, opts.planner_latency_s, opts.percepts
+        )
         done = False
         while not done:
             label = oracle.act(obs, info)
@@ -389,6 +422,7 @@ def collect(
     options: CollectOptions | None = None,
     rate_range: tuple[float, float] = (0.08, 0.25),
     progress: bool = True,
+    tasks: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Collect a dataset of oracle rollouts (module docstring).
 
@@ -401,6 +435,7 @@ def collect(
         options: Rendering and sampling options (:class:`CollectOptions`).
         rate_range: Per-episode deviation rate drawn uniformly from this range.
         progress: Show a progress bar.
+        tasks: Only these tasks, in turn (a train split; :func:`episode_specs`).
 
     Returns:
         A summary: ``dir, episodes, n_samples, n_interrupts, n_deviations``.
@@ -408,11 +443,15 @@ def collect(
     from proassist.policies.learned.dataset import DatasetWriter
 
     opts = options or CollectOptions()
-    specs = episode_specs(episodes, seed, domains, rate_range)
+    specs = episode_specs(episodes, seed, domains, rate_range, tasks)
     out = Path(out_dir)
     meta = {"seed": seed, "episodes": episodes, "options": vars(opts) | {"extra_env": {}}}
-    meta |= {"domains": list(domains or DOMAINS), "rate_range": list(rate_range)}
-    writer = DatasetWriter(out, opts.clip_len, opts.frame_size, meta=meta)
+    meta |= {
+        "domains": list(dict.fromkeys(s.domain for s in specs)),
+        "rate_range": list(rate_range),
+    }
+    meta["tasks"] = list(tasks) if tasks else None
+    writer = DatasetWriter(out, opts.clip_len, opts.frame_size, meta=meta, percepts=opts.percepts)
     records, n_int = [], 0
     for spec, samples, record in _results(specs, opts, workers, progress):
         for clip, feats, labels in zip(*samples.values(), strict=True):

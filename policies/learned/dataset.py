@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from proassist.policies.learned.features import FEATURE_DIM, FEATURE_NAMES
+from proassist.policies.learned.features import input_names
 
 __all__ = [
     "ARRAYS",
@@ -61,6 +61,8 @@ class DatasetWriter:
         frame_size: Frame side (S).
         shard_size: Samples per shard.
         meta: Free JSON-serialisable metadata stored in the index (e.g. the command).
+        percepts: The feature vectors carry the percept features after the plan
+            features (:func:`~proassist.policies.learned.features.input_names`).
     """
 
     def __init__(
@@ -70,8 +72,11 @@ class DatasetWriter:
         frame_size: int,
         shard_size: int = 2048,
         meta: dict[str, Any] | None = None,
+        percepts: bool = False,
     ) -> None:
         self.dir = Path(out_dir)
+        self.feature_names = input_names(percepts)
+        self.percepts = percepts
         self.dir.mkdir(parents=True, exist_ok=True)
         self.clip_len, self.frame_size, self.shard_size = clip_len, frame_size, shard_size
         self.meta = meta or {}
@@ -83,7 +88,7 @@ class DatasetWriter:
 
         Args:
             clip: ``(K, S, S, 3)`` uint8.
-            feats: ``(F,)`` plan features.
+            feats: ``(F,)`` plan features (then percepts, when the writer has them).
             labels: ``decision``, ``t``, ``episode`` and, for interrupts, ``intent``,
                 ``offset`` (already shifted to ``0..2*MAX_OFFSET`` or -1), ``fix``,
                 ``text``.
@@ -91,8 +96,9 @@ class DatasetWriter:
         shape = (self.clip_len, self.frame_size, self.frame_size, 3)
         if clip.shape != shape or clip.dtype != np.uint8:
             raise ValueError(f"clip must be uint8 {shape}, got {clip.dtype} {clip.shape}")
-        if feats.shape != (FEATURE_DIM,):
-            raise ValueError(f"feats must have shape ({FEATURE_DIM},), got {feats.shape}")
+        dim = len(self.feature_names)
+        if feats.shape != (dim,):
+            raise ValueError(f"feats must have shape ({dim},), got {feats.shape}")
         for key in ("decision", "t", "episode"):
             if key not in labels:
                 raise ValueError(f"labels need {key!r}")
@@ -124,8 +130,9 @@ class DatasetWriter:
             "version": 1,
             "clip_len": self.clip_len,
             "frame_size": self.frame_size,
-            "feature_dim": FEATURE_DIM,
-            "feature_names": list(FEATURE_NAMES),
+            "feature_dim": len(self.feature_names),
+            "feature_names": list(self.feature_names),
+            "percepts": self.percepts,
             "n_samples": sum(s["n"] for s in self.shards),
             "shards": self.shards,
             "meta": self.meta,
@@ -145,8 +152,8 @@ class InteractionDataset:
 
     Raises:
         FileNotFoundError: When an ``index.json`` is missing.
-        ValueError: When the features do not match this code's :data:`FEATURE_NAMES`,
-            or the directories differ in clip length or frame size.
+        ValueError: When the features are not this code's (``input_names``), or the
+            directories differ in clip length, frame size or features.
     """
 
     def __init__(self, root: str | Path | Sequence[str | Path]) -> None:
@@ -159,17 +166,17 @@ class InteractionDataset:
         offset = 0
         for r in roots:
             index = _read_index(r)
-            if (index["clip_len"], index["frame_size"]) != (
-                self.index["clip_len"],
-                self.index["frame_size"],
-            ):
-                raise ValueError(f"{r}: clip_len/frame_size differ from {roots[0]}")
+            keys = ("clip_len", "frame_size", "feature_names")
+            if [index[k] for k in keys] != [self.index[k] for k in keys]:
+                raise ValueError(f"{r}: clip_len/frame_size/features differ from {roots[0]}")
             offset = _load_shards(r, index, parts, offset)
         self.arrays = {
             k: np.concatenate(v) if v else np.zeros((0,), dtype=ARRAYS[k]) for k, v in parts.items()
         }
         self.clip_len = int(self.index["clip_len"])
         self.frame_size = int(self.index["frame_size"])
+        #: Whether the features carry the percepts.
+        self.percepts = bool(self.index.get("percepts", False))
 
     def __len__(self) -> int:
         return int(self.arrays["decision"].shape[0])
@@ -187,8 +194,9 @@ def _read_index(root: Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"no {INDEX} in {root} (write one with DatasetWriter)")
     index = json.loads(path.read_text())
-    if index.get("feature_names") != list(FEATURE_NAMES):
-        raise ValueError(f"{path}: feature_names differ from this code's FEATURE_NAMES")
+    names = index.get("feature_names")
+    if names not in (list(input_names(False)), list(input_names(True))):
+        raise ValueError(f"{path}: feature_names differ from this code's input_names()")
     return index
 
 

@@ -5,6 +5,11 @@
 * Plan state: an encoding of the cached plan and the dialogue (see
   :data:`FEATURE_NAMES`), computed by :class:`PlanStateTracker` the same way when the
   dataset is written and when the model runs.
+* Percepts (models trained with ``percepts``): what the egocentric segmentation shows
+  relative to the plan (see :data:`PERCEPT_NAMES`), computed by :class:`PerceptTracker`
+  from the same per-frame :func:`~proassist.policies.duplex.cue_tracker.perceive` as
+  the rule-based cue tracker. The model's input vector is the plan features followed
+  by the percepts (:func:`input_names`).
 
 numpy only (no torch).
 """
@@ -24,8 +29,12 @@ from proassist.scenarios.model import MAX_STEPS
 __all__ = [
     "FEATURE_DIM",
     "FEATURE_NAMES",
+    "PERCEPT_DIM",
+    "PERCEPT_NAMES",
+    "PerceptTracker",
     "PlanState",
     "PlanStateTracker",
+    "input_names",
     "clip_from_frames",
     "downsample",
     "plan_features",
@@ -49,6 +58,36 @@ FEATURE_NAMES: tuple[str, ...] = (
     tuple(f"cur_{i}" for i in range(MAX_STEPS)) + ("cur_none",) + _SCALARS
 )
 FEATURE_DIM: int = len(FEATURE_NAMES)
+
+#: Names of the percept features (all in [0, 1]; every one 0 without segmentation).
+PERCEPT_NAMES: tuple[str, ...] = (
+    "seen",  # segmentation available
+    "focus_current",  # the fixture looked at is the current plan step's location
+    "focus_next",  # ... the next plan step's location (and not the current's)
+    "focus_later",  # ... a later remaining step's location (neither of the above)
+    "focus_none",  # no fixture fills the central window
+    "hands",  # hands in the central window
+    "away",  # looking away from every task fixture and object
+    "foreign",  # an object no plan step uses is in view while the hands work
+    "current_objects",  # share of the current step's objects in view
+    "next_objects",  # share of the next step's objects in view
+    "glowing",  # a visible burner glows
+    "current_safety",  # the current plan step is safety-critical
+    "off_current",  # seconds since the gaze was last on the current location, /10
+    "away_for",  # seconds looking away, /10
+    "idle_for",  # seconds with the hands out of view, /10
+    "focus_moved",  # the fixture looked at changed within the last second
+)
+PERCEPT_DIM: int = len(PERCEPT_NAMES)
+
+#: Seconds the duration percepts saturate at.
+_PERCEPT_HORIZON_S = 10.0
+
+
+def input_names(percepts: bool) -> tuple[str, ...]:
+    """Names of the model's input vector: plan features, then percepts if used."""
+    return FEATURE_NAMES + (PERCEPT_NAMES if percepts else ())
+
 
 #: Largest step offset (relative to the current plan step) the offset head predicts
 #: (here, torch-free, so the data engine needs no torch; ``net`` re-exports it).
@@ -141,6 +180,111 @@ class PlanStateTracker:
             expected_duration=self.durations[index] if index is not None else 0.0,
             utterance=utterance,
         )
+
+
+class PerceptTracker:
+    """Turns each observation's segmentation into :data:`PERCEPT_NAMES` features.
+
+    Args:
+        env_info: The episode description (``plan`` with step ``location``,
+            ``objects``, ``safety_critical``; ``segmentation_ids``; ``fixtures``).
+    """
+
+    def __init__(self, env_info: dict[str, Any]) -> None:
+        procedure = list(env_info.get("plan", []))
+        self.by_id = {str(s["id"]): s for s in procedure}
+        seg_ids = env_info.get("segmentation_ids") or {}
+        self.names = {int(v): str(k) for k, v in seg_ids.items()}
+        self.fixtures = frozenset(env_info.get("fixtures") or []) | {
+            str(s.get("location")) for s in procedure if s.get("location")
+        }
+        self.plan_objects = {str(o) for s in procedure for o in s.get("objects") or []}
+        self.history: list[Any] = []
+        self._last_on = self._last_hands = self._away_since = None
+
+    def update(self, obs: dict[str, Any], plan: Plan | None) -> np.ndarray:
+        """The percept features of ``obs`` (the newest observation) under ``plan``."""
+        from proassist.policies.duplex.cue_tracker import perceive
+
+        out = np.zeros(PERCEPT_DIM, dtype=np.float32)
+        if obs.get("segmentation") is None or not self.names:
+            return out
+        p = perceive(obs, self.names, self.fixtures)
+        self.history = [q for q in self.history if q.t > p.t - 1.0 - 1e-9] + [p]
+        cur, nxt = self._steps(plan)
+        self._clock(p, self._field(cur, "location"))
+        values = self._gaze(p, plan, cur, nxt) | self._content(p, cur, nxt)
+        for i, name in enumerate(PERCEPT_NAMES):
+            out[i] = float(values[name])
+        return out
+
+    def _gaze(self, p: Any, plan: Plan | None, cur: Any, nxt: Any) -> dict[str, Any]:
+        """Where the person looks, relative to the plan, and for how long."""
+        here, there = self._field(cur, "location"), self._field(nxt, "location")
+        current = p.focus is not None and p.focus == here
+        following = p.focus is not None and p.focus == there and not current
+        later = p.focus is not None and not (current or following)
+        return {
+            "seen": 1.0,
+            "focus_current": current,
+            "focus_next": following,
+            "focus_later": later and p.focus in self._later_locations(plan),
+            "focus_none": p.focus is None,
+            "off_current": self._since(self._last_on, p.t),
+            "away_for": 0.0 if self._away_since is None else self._since(self._away_since, p.t),
+            "focus_moved": len({q.focus for q in self.history}) > 1,
+        }
+
+    def _content(self, p: Any, cur: Any, nxt: Any) -> dict[str, Any]:
+        """What the hands do and which objects are in view."""
+        return {
+            "hands": p.hands,
+            "away": p.away,
+            "foreign": p.hands and any(o not in self.plan_objects for o in p.objects),
+            "current_objects": _share(self._field(cur, "objects"), p.objects),
+            "next_objects": _share(self._field(nxt, "objects"), p.objects),
+            "glowing": bool(p.glowing),
+            "current_safety": bool(self._field(cur, "safety_critical")),
+            "idle_for": self._since(self._last_hands, p.t),
+        }
+
+    def _clock(self, p: Any, here: str | None) -> None:
+        """Update when the gaze was last on ``here``, the hands last seen, away since."""
+        if self._last_on is None or p.focus == here:
+            self._last_on = p.t
+        if self._last_hands is None or p.hands:
+            self._last_hands = p.t
+        if not p.away:
+            self._away_since = None
+        elif self._away_since is None:
+            self._away_since = p.t
+
+    @staticmethod
+    def _since(then: float | None, now: float) -> float:
+        elapsed = 0.0 if then is None else now - then
+        return min(max(elapsed, 0.0), _PERCEPT_HORIZON_S) / _PERCEPT_HORIZON_S
+
+    def _field(self, step: Any, key: str) -> Any:
+        return self.by_id.get(step.id, {}).get(key) if step is not None else None
+
+    @staticmethod
+    def _steps(plan: Plan | None) -> tuple[Any, Any]:
+        """The current plan step and the next non-fix one after it."""
+        if plan is None or plan.current is None or not plan.steps:
+            return None, None
+        cur = plan.steps[plan.current]
+        later = [s for s in plan.steps[plan.current + 1 :] if not s.fix and s.id != cur.id]
+        return cur, later[0] if later else None
+
+    def _later_locations(self, plan: Plan | None) -> set[str]:
+        if plan is None or plan.current is None:
+            return set()
+        return {str(self._field(s, "location")) for s in plan.steps[plan.current + 1 :]}
+
+
+def _share(wanted: Any, seen: frozenset[str]) -> float:
+    wanted = [str(o) for o in wanted or []]
+    return sum(o in seen for o in wanted) / len(wanted) if wanted else 0.0
 
 
 def downsample(rgb: np.ndarray, size: int) -> np.ndarray:

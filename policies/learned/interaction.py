@@ -29,7 +29,12 @@ import numpy as np
 
 from proassist.policies.duplex.components import Decision, DialogueTurn, utterance_for
 from proassist.policies.duplex.plan_format import Plan
-from proassist.policies.learned.features import PlanStateTracker, downsample, plan_features
+from proassist.policies.learned.features import (
+    PerceptTracker,
+    PlanStateTracker,
+    downsample,
+    plan_features,
+)
 from proassist.sim.messages import INTENTS
 
 __all__ = ["CORRECTING", "LearnedInteractionModel"]
@@ -85,12 +90,19 @@ class LearnedInteractionModel:
         self.clip_len = int(self.net.config["clip_len"])
         self.frame_size = int(self.net.config["frame_size"])
         self.tracker = PlanStateTracker([])
+        #: Whether the network reads the segmentation percepts (then the env renders it).
+        self.uses_percepts = bool(self.net.config.get("percepts", False))
+        self.obs_modes: tuple[str, ...] = (
+            ("rgb", "segmentation") if self.uses_percepts else ("rgb",)
+        )
+        self.percepts = PerceptTracker({})
         self._cache: OrderedDict[float, Any] = OrderedDict()
         self.stats: dict[str, int] = {"calls": 0, "interrupts": 0}
 
     def reset(self, env_info: dict[str, Any]) -> None:
         """Start an episode: new plan-state tracker, empty frame cache."""
         self.tracker = PlanStateTracker(env_info.get("plan", []))
+        self.percepts = PerceptTracker(env_info)
         self._cache.clear()
 
     def _embeddings(self, obs_history: Sequence[dict[str, Any]]) -> Any:
@@ -124,7 +136,10 @@ class LearnedInteractionModel:
         self.stats["calls"] += 1
         last = obs_history[-1]
         state = self.tracker.update(_obs_time(last), plan, dialogue, str(last.get("utterance", "")))
-        feats = torch.from_numpy(plan_features(state))[None].to(self.device)
+        feats = plan_features(state)
+        if self.uses_percepts:
+            feats = np.concatenate([feats, self.percepts.update(last, plan)])
+        feats = torch.from_numpy(feats)[None].to(self.device)
         with torch.no_grad():
             out = self.net.forward_embeddings(self._embeddings(obs_history), feats)
         logit = float(out["decision"][0, 1] - out["decision"][0, 0]) + self.logit_bias

@@ -2,8 +2,8 @@
 
 Per frame, an encoder (a small CNN, or EfficientNet-Lite0 with the packaged ImageNet
 weights, optionally frozen) gives an embedding; a temporal model (GRU or a small
-transformer) runs over the clip's embeddings; an MLP encodes the plan state
-(:mod:`proassist.policies.learned.features`). Their concatenation feeds four heads:
+transformer) runs over the clip's embeddings; an MLP encodes the plan state and, with
+``percepts``, the segmentation percepts (:mod:`proassist.policies.learned.features`). Their concatenation feeds four heads:
 
 * ``decision``: silent / interrupt (2 logits),
 * ``intent``: one of the 6 INTENTS,
@@ -35,6 +35,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "hidden": 64,
     "temporal": "gru",  # "gru" or "transformer"
     "feature_dim": FEATURE_DIM,
+    "percepts": False,  # the input carries the percept features after the plan ones
 }
 
 

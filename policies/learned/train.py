@@ -121,7 +121,8 @@ def train(
         seed: Seeds the initial weights and every epoch's draws.
         resume: Continue from the last ``checkpoints/epoch_NNN.pt`` in ``out_dir``.
         model_config: :data:`~proassist.policies.learned.net.DEFAULT_CONFIG` overrides;
-            ``clip_len`` and ``frame_size`` come from the dataset.
+            ``clip_len``, ``frame_size``, ``feature_dim`` and ``percepts`` come from the
+            dataset.
         interrupt_weight: Weight of the interrupt class in the decision loss (PWR: 2).
         ratio: Interrupt:silent ratio of the recipe (PWR: 1).
         min_gap_s: Silent samples are at least this far from any interrupt (PWR: 3 s).
@@ -132,6 +133,7 @@ def train(
     """
     data = InteractionDataset(dataset_dir)
     config = {**(model_config or {}), "clip_len": data.clip_len, "frame_size": data.frame_size}
+    config |= {"feature_dim": int(data.index["feature_dim"]), "percepts": data.percepts}
     model, optimizer = _build(config, lr, seed)
     config = dict(model.config)
     out, ckpt_dir = Path(out_dir), Path(out_dir) / "checkpoints"

@@ -19,6 +19,7 @@ from proassist.policies.learned.collect import (
     oracle_labels,
 )
 from proassist.policies.learned.dataset import InteractionDataset
+from proassist.policies.learned.features import PERCEPT_DIM
 from proassist.sim.messages import INTENTS
 
 OPTS = CollectOptions(clip_len=3, frame_size=16, render_size=32, silent_keep=1.0, max_duration=25)
@@ -107,19 +108,21 @@ class _Teacher:
         self.seen: list[tuple[np.ndarray, np.ndarray]] = []
 
     def reset(self, env_info: dict[str, Any]) -> None:
-        from proassist.policies.learned.features import PlanStateTracker
+        from proassist.policies.learned.features import PerceptTracker, PlanStateTracker
 
         self.procedure = env_info["plan"]
         self.tracker = PlanStateTracker(self.procedure)
+        self.percepts = PerceptTracker(env_info)
 
     def decide(self, obs_history, plan, dialogue):  # noqa: ANN001, ANN201
-        from proassist.policies.learned.features import clip_from_frames
+        from proassist.policies.learned.features import clip_from_frames, plan_features
 
         last = obs_history[-1]
         t = float(np.asarray(last["time"]).reshape(-1)[0])
         state = self.tracker.update(t, plan, dialogue, str(last.get("utterance", "")))
+        feats = np.concatenate([plan_features(state), self.percepts.update(last, plan)])
         frames = [o["rgb"] for o in obs_history]
-        self.seen.append((clip_from_frames(frames, self.clip_len, self.frame_size), state))
+        self.seen.append((clip_from_frames(frames, self.clip_len, self.frame_size), feats))
         return oracle_labels(self.next_action, self.procedure, plan)[0]
 
 
@@ -131,7 +134,6 @@ def test_inputs_equal_what_the_duplex_gives_its_interaction_model(tiny) -> None:
     from proassist.analysis.evaluation import env_info
     from proassist.policies import make_policy
     from proassist.policies.learned.collect import _make_env
-    from proassist.policies.learned.features import plan_features
 
     root, _ = tiny
     data = InteractionDataset(root)
@@ -155,7 +157,9 @@ def test_inputs_equal_what_the_duplex_gives_its_interaction_model(tiny) -> None:
     in_ep = data.arrays["episode"] == 0
     assert len(teacher.seen) == in_ep.sum()
     clips = np.stack([c for c, _ in teacher.seen])
-    feats = np.stack([plan_features(s) for _, s in teacher.seen])
+    feats = np.stack([f for _, f in teacher.seen])
+    assert data.percepts and feats.shape[1] == data.arrays["feats"].shape[1]
+    assert feats[:, -PERCEPT_DIM:].any()  # the percepts saw something
     assert np.array_equal(clips, data.arrays["clips"][in_ep])
     assert np.allclose(feats, data.arrays["feats"][in_ep])
 

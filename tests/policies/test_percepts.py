@@ -1,0 +1,92 @@
+"""The segmentation percepts of the learned interaction model (``PerceptTracker``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from proassist.policies.duplex.plan_format import Plan, PlanStep
+from proassist.policies.learned.features import (
+    FEATURE_NAMES,
+    PERCEPT_DIM,
+    PERCEPT_NAMES,
+    PerceptTracker,
+    input_names,
+)
+
+INFO: dict[str, Any] = {
+    "plan": [
+        {"id": "a", "location": "shelf", "objects": ["plate"], "safety_critical": False},
+        {"id": "b", "location": "stove", "objects": ["pan"], "safety_critical": True},
+        {"id": "c", "location": "sink", "objects": [], "safety_critical": False},
+    ],
+    "fixtures": ["shelf", "stove", "sink", "counter"],
+    "segmentation_ids": {
+        "floor": 0,
+        "walls": 1,
+        "hand_left": 2,
+        "hand_right": 3,
+        "shelf": 4,
+        "stove": 5,
+        "sink": 6,
+        "plate": 7,
+        "pan": 8,
+        "hammer": 9,
+    },
+}
+STEPS = (PlanStep("A", "a"), PlanStep("B", "b"), PlanStep("C", "c"))
+PLAN = Plan("normal", "goal", steps=STEPS, current=0)
+
+
+def _obs(t: float, fixture: int, objects: tuple[int, ...] = (), hands: bool = True) -> dict:
+    """A 64x64 frame whose central window shows ``fixture``, ``objects`` and the hands."""
+    seg = np.ones((64, 64), dtype=np.int32)  # walls
+    seg[16:48, 16:48] = fixture
+    if hands:
+        seg[40:48, 16:48] = 2
+    for k, obj in enumerate(objects):
+        seg[20:26, 18 + 8 * k : 24 + 8 * k] = obj
+    return {"time": np.array([t]), "segmentation": seg, "rgb": np.zeros((64, 64, 3), np.uint8)}
+
+
+def _named(values: np.ndarray) -> dict[str, float]:
+    return dict(zip(PERCEPT_NAMES, values.tolist(), strict=True))
+
+
+def test_names_and_no_segmentation_gives_zeros() -> None:
+    assert input_names(True) == FEATURE_NAMES + PERCEPT_NAMES
+    assert input_names(False) == FEATURE_NAMES
+    tracker = PerceptTracker(INFO)
+    out = tracker.update({"time": np.array([0.0]), "rgb": np.zeros((8, 8, 3))}, PLAN)
+    assert out.shape == (PERCEPT_DIM,) and not out.any()
+
+
+def test_gaze_relative_to_the_plan() -> None:
+    tracker = PerceptTracker(INFO)
+    cur = _named(tracker.update(_obs(0.0, 4, (7,)), PLAN))
+    assert cur["seen"] == cur["focus_current"] == cur["hands"] == 1.0
+    assert cur["current_objects"] == 1.0 and cur["focus_next"] == cur["foreign"] == 0.0
+    nxt = _named(tracker.update(_obs(0.5, 5, (8,)), PLAN))
+    assert nxt["focus_next"] == 1.0 and nxt["focus_current"] == 0.0
+    assert nxt["next_objects"] == 1.0 and nxt["focus_moved"] == 1.0
+    later = _named(tracker.update(_obs(3.0, 6), PLAN))
+    assert later["focus_later"] == 1.0 and later["off_current"] == pytest.approx(0.3)
+    # the plan moved on: the stove is now the current step's (safety-critical) place
+    moved = Plan("normal", "goal", steps=PLAN.steps, current=1)
+    now = _named(tracker.update(_obs(3.5, 5), moved))
+    assert now["focus_current"] == now["current_safety"] == 1.0 and now["off_current"] == 0.0
+
+
+def test_foreign_object_idle_hands_and_determinism() -> None:
+    frames = [_obs(0.0, 4, (9,)), _obs(0.5, 4, (9,), hands=False), _obs(2.5, 4, hands=False)]
+    runs = []
+    for _ in range(2):
+        tracker = PerceptTracker(INFO)
+        runs.append(np.stack([tracker.update(f, PLAN) for f in frames]))
+    assert np.array_equal(runs[0], runs[1])
+    first, _, last = (_named(r) for r in runs[0])
+    assert first["foreign"] == 1.0  # an object no step uses, hands working
+    assert last["idle_for"] == pytest.approx(0.25) and last["hands"] == 0.0
+    assert ((runs[0] >= 0) & (runs[0] <= 1)).all()
