@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
-EXTRAS ?= dev,learn,hf,ray
+EXTRAS ?= dev,learn,hf,ray,data,serve
 OUT ?= demo_out
 
 .PHONY: setup system-deps test test-fast demo bench lint clean

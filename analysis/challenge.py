@@ -4,7 +4,19 @@
 of ``chunk_s`` = 8 s:
 
 - ``video_path``: the record's ``video_path`` if present, else ``"<task>/seed<seed>.mp4"``
-  (the same for the gold and the policy export of one episode, so they pair).
+  (the same for the gold and the policy export of one episode, so they pair; a path
+  already taken by an earlier session of the export gets ``-<n>`` appended, n = the
+  session's index). It is relative to the JSONL's folder: ``proassist export-challenge``
+  renders the episode's egocentric observations there
+  (:mod:`proassist.analysis.challenge_video`) unless ``--no-video``.
+- ``fps``: ``1 / dt`` (frames per second of the video; one frame per decision point).
+- ``resolution``: ``[width, height]`` of the video's frames (the rendered size, else the
+  recorded observation size).
+- ``frame_times``: the sim time in seconds of every video frame: frame ``k`` (video time
+  ``k / fps``) is the observation at ``frame_times[k]``, which the recorded decision
+  ``k`` answered. Chunk ``i`` covers the frames with ``frame_times`` in
+  ``video_intervals[i]`` (half-open, the last one closed), so an outside model's
+  per-frame outputs map to chunk answers by ``floor(t / chunk_s)``.
 - ``duration_in_sec``: the episode duration.
 - ``video_intervals``: ``[[0, 8], [8, 16], ..., [8(n-1), duration]]``.
 - ``query``: the task goal; ``domain``, ``task``.
@@ -182,10 +194,32 @@ def _extra(record, source: str, cfg: GoldConfig) -> dict[str, Any]:
     }
 
 
+def _video_fields(record: Mapping[str, Any], resolution: tuple[int, int] | None) -> dict[str, Any]:
+    """``video_path, fps, resolution, frame_times`` of a record's session."""
+    from proassist.analysis.challenge_video import record_resolution
+
+    size = resolution or record_resolution(record)
+    return {
+        "video_path": record.get("video_path") or f"{record['task']}/seed{record['seed']}.mp4",
+        "fps": 1.0 / float(record.get("dt") or 0.5),
+        "resolution": [int(size[0]), int(size[1])],
+        "frame_times": decision_times(record),
+    }
+
+
 def export_session(
-    record: Mapping[str, Any], source: str = "gold", config: GoldConfig | None = None
+    record: Mapping[str, Any],
+    source: str = "gold",
+    config: GoldConfig | None = None,
+    resolution: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """One episode record as a challenge session (module docstring).
+
+    Args:
+        record: An episode record (CONTRACTS.md §5).
+        source: ``"gold"`` or ``"policy"``.
+        config: Gold windows and ``chunk_s``.
+        resolution: ``(width, height)`` of the rendered video (default: recorded size).
 
     Raises:
         ValueError: If ``source`` is not ``gold`` or ``policy``.
@@ -197,8 +231,7 @@ def export_session(
     n = max(1, math.ceil(duration / cfg.chunk_s - 1e-9))
     answers = _chunk_answers(record, source, cfg, n)
     intervals = [[i * cfg.chunk_s, min((i + 1) * cfg.chunk_s, duration)] for i in range(n)]
-    return {
-        "video_path": record.get("video_path") or f"{record['task']}/seed{record['seed']}.mp4",
+    return _video_fields(record, resolution) | {
         "duration_in_sec": duration,
         "video_intervals": intervals,
         "query": record.get("goal", ""),
@@ -211,10 +244,20 @@ def export_session(
 
 
 def export_challenge(
-    records: Sequence[Mapping[str, Any]], source: str = "gold", config: GoldConfig | None = None
+    records: Sequence[Mapping[str, Any]],
+    source: str = "gold",
+    config: GoldConfig | None = None,
+    resolution: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every record as a challenge session, in order."""
-    return [export_session(r, source, config) for r in records]
+    """Every record as a challenge session, in order, with distinct ``video_path``s."""
+    sessions = [export_session(r, source, config, resolution) for r in records]
+    taken: set[str] = set()
+    for i, s in enumerate(sessions):
+        if s["video_path"] in taken:
+            stem, dot, ext = s["video_path"].rpartition(".")
+            s["video_path"] = f"{stem}-{i}.{ext}" if dot else f"{ext}-{i}"
+        taken.add(s["video_path"])
+    return sessions
 
 
 def _key(session: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from proassist.analysis.cli import add_plugin_option
-from proassist.analysis.cli.errors import UserError
+from proassist.analysis.cli.errors import UserError, user_errors
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +36,22 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="domains to cycle through (default all)",
     )
+    p.add_argument(
+        "--tasks",
+        nargs="+",
+        default=None,
+        metavar="TASK",
+        help="only these tasks (names or task-file paths), in turn; overrides --domains "
+        "(e.g. a train split, to test on the other tasks)",
+    )
+    p.add_argument(
+        "--rate-range",
+        type=float,
+        nargs=2,
+        default=(0.08, 0.25),
+        metavar=("LO", "HI"),
+        help="per-episode deviation rate drawn uniformly in [LO, HI] (default 0.08 0.25)",
+    )
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--clip-len", type=int, default=6, help="frames per clip (default 6)")
     p.add_argument("--frame-size", type=int, default=32, help="model frame side (default 32)")
@@ -63,6 +79,16 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=0.0,
         help="DAgger: probability that an episode is driven by the oracle (default 0)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("npz", "hf"),
+        default="npz",
+        help="npz: shards + index.json, what proassist train reads (default); hf: a "
+        "Hugging Face datasets DatasetDict (train/validation/test by episode seed, "
+        "frames as images, every shard field plus plan, dialogue, gold labels and "
+        "deviation ground truth) with a dataset card; load it with "
+        "datasets.load_from_disk(DIR) (needs the [data] extra)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_plugin_option(p)
@@ -137,6 +163,10 @@ def _check_collect(args: argparse.Namespace) -> None:
         raise UserError(f"--silent-keep must be in [0, 1], got {args.silent_keep}")
     if not 0.0 <= args.beta <= 1.0:
         raise UserError(f"--beta must be in [0, 1], got {args.beta}")
+    lo, hi = args.rate_range
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise UserError(f"--rate-range must satisfy 0 <= LO <= HI <= 1, got {lo} {hi}")
+    _check_tasks(args.tasks or [])
     if args.driver is not None:
         from proassist.analysis.cli.preflight import input_path
 
@@ -148,12 +178,31 @@ def _check_collect(args: argparse.Namespace) -> None:
     output_dir(args.out)
 
 
+def _check_tasks(tasks: list[str]) -> None:
+    """Every ``--tasks`` entry loads (a library name or a valid task file)."""
+    from proassist.scenarios import ScenarioError, load_scenario
+
+    for task in tasks:
+        try:
+            load_scenario(task)
+        except ScenarioError as exc:
+            raise UserError(f"--tasks: {exc}") from None
+
+
 def run_collect(args: argparse.Namespace) -> int:
     """Run ``proassist collect``."""
+    if args.format == "hf":
+        return _collect_hf(args)
+    _check_collect(args)
+    print(json.dumps(_collect(args, args.out)))
+    return 0
+
+
+def _collect(args: argparse.Namespace, out: str | Path) -> dict:
+    """Collect the npz dataset into ``out``, add its gold ``challenge.jsonl``; the summary."""
     from proassist.analysis.challenge import export_run
     from proassist.policies.learned.collect import CollectOptions, collect
 
-    _check_collect(args)
     opts = CollectOptions(
         clip_len=args.clip_len,
         frame_size=args.frame_size,
@@ -164,16 +213,42 @@ def run_collect(args: argparse.Namespace) -> int:
         beta=args.beta,
     )
     summary = collect(
-        args.out,
+        out,
         args.episodes,
         seed=args.seed,
         domains=args.domains,
+        tasks=args.tasks,
+        rate_range=tuple(args.rate_range),
         workers=args.workers,
         options=opts,
         progress=not args.quiet,
     )
-    export_run(args.out, "gold")
-    print(json.dumps(summary))
+    export_run(out, "gold")
+    return summary
+
+
+def _collect_hf(args: argparse.Namespace) -> int:
+    """``collect --format hf``: collect into a scratch folder inside ``--out``, convert
+    it there (``episodes.jsonl`` and ``challenge.jsonl`` kept beside it), drop the shards."""
+    import shutil
+
+    from proassist.analysis.provenance import provenance
+    from proassist.policies.learned.hf_dataset import read_collected, require_datasets, to_hf
+
+    with user_errors(ImportError):
+        require_datasets("proassist collect --format hf")
+    _check_collect(args)
+    out = Path(args.out)
+    raw = out / ".collect-npz"
+    shutil.rmtree(raw, ignore_errors=True)
+    summary = _collect(args, raw) | {"dir": str(out)}
+    config = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    seeds = [r["seed"] for r in read_collected(raw)[1]]
+    hf = to_hf(raw, out, config=config, provenance=provenance(config, seeds))
+    for name in ("episodes.jsonl", "challenge.jsonl"):
+        (raw / name).replace(out / name)
+    shutil.rmtree(raw)
+    print(json.dumps(summary | {"hf": {k: hf[k] for k in ("rows", "episodes", "bytes")}}))
     return 0
 
 

@@ -111,13 +111,25 @@ def test_export_then_score_gold_against_itself_and_policy(tmp_path, capsys) -> N
     run.mkdir()
     _write(run / "episodes.jsonl", [_record(True), _record(True) | {"seed": 1}])
     gold, pred = str(tmp_path / "gold.jsonl"), str(tmp_path / "pred.jsonl")
-    assert main(["export-challenge", str(run), gold]) == 0
-    assert main(["export-challenge", str(run), pred, "--source", "policy"]) == 0
+    # hand-made records have no env to replay: the JSONL alone (--no-video)
+    assert main(["export-challenge", str(run), gold, "--no-video"]) == 0
+    assert main(["export-challenge", str(run), pred, "--source", "policy", "--no-video"]) == 0
+    assert not list(tmp_path.rglob("*.mp4"))
     capsys.readouterr()
     for other in (gold, pred):
         assert main(["score-challenge", gold, other]) == 0
         out = json.loads(capsys.readouterr().out)
         assert out["if1"] == out["sf1"] == out["macro_f1"] == out["g_mean"] == 1.0
+
+
+def test_a_record_that_does_not_replay_gets_no_video(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    _write(run / "episodes.jsonl", [_record(False)])
+    assert main(["export-challenge", str(run), str(tmp_path / "g.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "video of kitchen_tea seed 0" in err and "--no-video" in err
+    assert not list(tmp_path.rglob("*.mp4")) and not (tmp_path / "g.jsonl").exists()
 
 
 def test_cli_errors_exit_2(tmp_path, capsys) -> None:

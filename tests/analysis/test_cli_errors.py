@@ -233,6 +233,8 @@ def test_sweep_check_rejects_a_misspelt_policy_setting(
         (["--episodes", "0"], "--episodes"),
         (["--silent-keep", "2"], "--silent-keep"),
         (["--render-size", "4"], "--render-size"),
+        (["--rate-range", "0.5", "0.2"], "--rate-range"),
+        (["--tasks", "kitchen_te"], "did you mean 'kitchen_tea'"),
     ],
 )
 def test_collect_bad_numbers(

@@ -31,6 +31,19 @@ def test_collect_cli_writes_a_dataset(tiny_data: Path, capsys) -> None:
     assert len((tiny_data / "challenge.jsonl").read_text().splitlines()) == 2
 
 
+def test_collect_cli_task_split_and_rates(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "split"
+    argv = ["collect", "--out", str(out), "--episodes", "2", "--quiet", "--max-duration", "4"]
+    argv += ["--tasks", "kitchen_tea", "assembly_stool", "--rate-range", "0.5", "0.5"]
+    argv += ["--clip-len", "2", "--frame-size", "16", "--render-size", "32"]
+    assert main(argv) == 0
+    records = [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
+    assert [r["task"] for r in records] == ["kitchen_tea", "assembly_stool"]
+    assert all(r["collect"]["deviation_rate"] == 0.5 for r in records)
+    meta = json.loads((out / "index.json").read_text())["meta"]
+    assert meta["tasks"] == ["kitchen_tea", "assembly_stool"] and meta["rate_range"] == [0.5, 0.5]
+
+
 def test_train_one_epoch_then_resume(tiny_data: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "model"
     base = ["train", str(tiny_data), "--out", str(out), "--quiet", "--threads", "1"]
