@@ -4,11 +4,20 @@
 that sweeps distribute (config + seed in, episode record out). Both read the env only
 through Gymnasium; the scores are computed afterwards from the records alone.
 ``env_info`` and ``rollout`` live in :mod:`proassist.policies.rollout` (re-exported).
+
+``evaluate(..., concurrency=N)`` runs N episodes at once on threads, each with its own
+env and its own copy of the policy (``copy.deepcopy``): meant for policies that wait
+on a model server (I/O bound), e.g. ``openai-compatible``. Records come back in seed
+order and, for a policy whose decisions depend only on its inputs, equal the
+sequential run's (apart from wall-clock fields such as ``model_outputs[].latency_s``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import copy
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +115,13 @@ def run_episode(
     return record
 
 
+def _episode(env: Any, policy: Any, seed: int, name: str) -> dict[str, Any]:
+    record = rollout(env, policy, seed)
+    record["policy"] = name
+    record["render"] = bool(env.unwrapped.render_pixels)
+    return record
+
+
 def _run_many(
     policy: Any,
     env_id: str,
@@ -113,22 +129,82 @@ def _run_many(
     env_kwargs: Mapping[str, Any],
     progress: bool,
     name: str | None = None,
+    concurrency: int = 1,
 ) -> list[dict[str, Any]]:
-    env = _make_env(env_id, policy, env_kwargs)
-    records = []
     name = name or _policy_name(policy)
-    try:
-        bar = _progress(len(seeds), name, progress)
-        for seed in seeds:
-            record = rollout(env, policy, seed)
-            record["policy"] = name
-            record["render"] = bool(env.unwrapped.render_pixels)
-            records.append(record)
-            bar.update(1)
-        bar.close()
-    finally:
-        env.close()
+    bar = _progress(len(seeds), name, progress)
+    workers = max(1, min(int(concurrency), len(seeds)))
+    if workers > 1:
+        records = _run_threads(policy, env_id, seeds, env_kwargs, name, workers, bar.update)
+    else:
+        env = _make_env(env_id, policy, env_kwargs)
+        try:
+            records = []
+            for seed in seeds:
+                records.append(_episode(env, policy, seed, name))
+                bar.update(1)
+        finally:
+            env.close()
+    bar.close()
     return records
+
+
+def _copy(policy: Any) -> Any:
+    """A copy of ``policy`` for another thread (``copy.deepcopy``).
+
+    Raises:
+        TypeError: Saying that ``concurrency`` needs a copyable policy.
+    """
+    try:
+        return copy.deepcopy(policy)
+    except (TypeError, AttributeError, RuntimeError) as err:
+        raise TypeError(
+            f"concurrency > 1 runs a copy of the policy per thread, but "
+            f"{type(policy).__name__} cannot be copied ({err}); use concurrency=1"
+        ) from err
+
+
+def _run_threads(
+    policy: Any,
+    env_id: str,
+    seeds: list[int],
+    env_kwargs: Mapping[str, Any],
+    name: str,
+    workers: int,
+    tick: Callable[[int], Any],
+) -> list[dict[str, Any]]:
+    """Run ``seeds`` on ``workers`` threads, each with its own env and policy copy.
+
+    The records come back in seed order. The first error stops the other threads
+    from starting new episodes and is raised once they have finished.
+    """
+    todo = list(enumerate(seeds))[::-1]
+    records: list[dict[str, Any] | None] = [None] * len(seeds)
+    lock, failed = threading.Lock(), threading.Event()
+
+    def work(worker_policy: Any) -> None:
+        env = _make_env(env_id, worker_policy, env_kwargs)
+        try:
+            while not failed.is_set():
+                with lock:
+                    if not todo:
+                        return
+                    index, seed = todo.pop()
+                records[index] = _episode(env, worker_policy, seed, name)
+                with lock:
+                    tick(1)
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            env.close()
+
+    replicas = [policy] + [_copy(policy) for _ in range(workers - 1)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="episode") as pool:
+        futures = [pool.submit(work, p) for p in replicas]
+    for future in futures:
+        future.result()
+    return [r for r in records if r is not None]
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -145,6 +221,7 @@ def evaluate(
     paired_silent: bool = True,
     progress: bool = False,
     policy_kwargs: Mapping[str, Any] | None = None,
+    concurrency: int = 1,
     **env_kwargs: Any,
 ) -> Evaluation:
     """Evaluate ``policy`` on ``env_id`` for each seed.
@@ -158,12 +235,18 @@ def evaluate(
             ``assistance_effect_*`` scores (mean paired difference with 95% CI).
         progress: Show a progress bar.
         policy_kwargs: Constructor arguments when ``policy`` is a name.
+        concurrency: Episodes run at once, on threads (module docstring); the paired
+            silent run stays sequential.
         **env_kwargs: Passed to ``gym.make``. Without ``render``, pixels are rendered
             only for a policy that needs them (:func:`render_choice`; each record's
             ``render`` says which); the paired silent run never renders.
 
     Returns:
-        ``Evaluation(records, scores)``.
+        ``Evaluation(records, scores)``; with a served model the scores add
+        :func:`model_server_scores`.
+
+    Raises:
+        ValueError: When ``concurrency < 1``.
     """
     from proassist.analysis.metrics.scores import score_episodes
     from proassist.analysis.metrics.stats import assistance_effect
@@ -171,14 +254,16 @@ def evaluate(
     from proassist.policies import make_policy
 
     text_backend()  # a forced, missing free-text scorer fails before the rollouts
+    if int(concurrency) < 1:
+        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     name = None
     if isinstance(policy, str):
         name, policy = policy, make_policy(policy, **dict(policy_kwargs or {}))
     seeds = [int(s) for s in seeds]
-    records = _run_many(policy, env_id, seeds, env_kwargs, progress, name)
+    records = _run_many(policy, env_id, seeds, env_kwargs, progress, name, concurrency)
     for record in records:
         record["policy_kwargs"] = dict(policy_kwargs or {})
-    scores = dict(score_episodes(records))
+    scores = dict(score_episodes(records)) | model_server_scores(records)
     silent: list[dict[str, Any]] = []
     if paired_silent:
         silent_kwargs = {**env_kwargs, "render": False}
@@ -186,6 +271,35 @@ def evaluate(
         scores.update(assistance_effect(records, silent))
     scores["n_episodes"] = len(records)
     return Evaluation(records, _plain(scores), silent)
+
+
+def model_server_scores(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the requests to a model server cost (empty when the records have none).
+
+    Counted over the ``model_outputs`` entries with a ``latency_s`` (served
+    components, :mod:`proassist.policies.remote`): ``model_requests``,
+    ``model_request_errors`` (failed after their retries, or timed out: decided
+    silent), ``model_latency_mean_s`` and ``model_latency_p95_s`` (wall clock, retries
+    included) and, from the records' ``model_server``, ``model_latency_mode``
+    (``"paused"``, ``"charged"`` or the seconds charged per request).
+    """
+    records = list(records)
+    calls = [o for r in records for o in r.get("model_outputs") or [] if "latency_s" in o]
+    if not calls:
+        return {}
+    latencies = np.asarray([float(o["latency_s"]) for o in calls])
+    out: dict[str, Any] = {
+        "model_requests": float(len(calls)),
+        "model_request_errors": float(sum(o.get("error") is not None for o in calls)),
+        "model_latency_mean_s": float(latencies.mean()),
+        "model_latency_p95_s": float(np.percentile(latencies, 95)),
+    }
+    modes = {str((r.get("model_server") or {}).get("latency")) for r in records}
+    modes.discard("None")
+    if len(modes) == 1:
+        mode = modes.pop()
+        out["model_latency_mode"] = mode if mode in ("paused", "charged") else float(mode)
+    return out
 
 
 def _plain(scores: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from proassist.policies.base import (
     step_index,
 )
 from proassist.policies.learned import rl_policy as _rl_policy  # noqa: F401  (registers ppo)
+from proassist.policies.remote import assistant as _remote  # noqa: F401  (openai-compatible)
 from proassist.scenarios.registry import RegistryError
 
 __all__ = [

@@ -39,6 +39,14 @@ SUMMARY_KEYS: tuple[str, ...] = (
 )
 
 
+#: ``--concurrency``'s help.
+CONCURRENCY_HELP = (
+    "episodes run at once on threads, each with its own env and policy copy (for a "
+    "policy waiting on a model server, e.g. openai-compatible; default 1); records and "
+    "scores equal the sequential run's, apart from latency fields"
+)
+
+
 def _policies_epilog() -> str:
     try:
         from proassist.policies import list_policies, policy_kwargs
@@ -126,6 +134,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-k", "--policy-kwarg", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--no-paired", action="store_true", help="skip the silent paired run")
+    p.add_argument("--concurrency", type=int, default=1, metavar="N", help=CONCURRENCY_HELP)
     add_plugin_option(p)
     p.set_defaults(func=run)
 
@@ -143,6 +152,14 @@ def print_summary(scores: dict[str, Any], keys: tuple[str, ...] = SUMMARY_KEYS) 
         print(f"{key:<34} {float(scores[key]):>9.3f}  {ci}")
     if scores.get("n_free_text"):
         print(f"free text scored with: {scores.get('text_sim_backend')} (text_sim_backend)")
+    if scores.get("model_requests"):
+        print(
+            f"model server: {int(scores['model_requests'])} requests, "
+            f"{int(scores.get('model_request_errors') or 0)} failed or timed out (decided "
+            f"silent), latency mean {scores['model_latency_mean_s']:.3f} s, p95 "
+            f"{scores['model_latency_p95_s']:.3f} s "
+            f"(latency={scores.get('model_latency_mode', 'per component')})"
+        )
     if scores.get("n_model_outputs"):
         print(
             f"model outputs: {int(scores['n_model_outputs'])}, unparseable: "
@@ -208,10 +225,11 @@ def run(args: argparse.Namespace) -> int:
     """Run ``proassist eval``; every argument is checked before the first episode."""
     from proassist.analysis.cli.preflight import build_policy
     from proassist.analysis.evaluation import evaluate
-    from proassist.analysis.provenance import provenance
 
     if args.episodes < 1 or args.seed < 0:
         raise UserError(f"need --episodes >= 1 and --seed >= 0, got {args.episodes}, {args.seed}")
+    if args.concurrency < 1:
+        raise UserError(f"need --concurrency >= 1, got {args.concurrency}")
     env_id, env_kwargs = _env_arguments(args)
     policy_kwargs = parse_kv(args.policy_kwarg, "-k")
     policy = build_policy(args.policy, policy_kwargs)
@@ -226,18 +244,28 @@ def run(args: argparse.Namespace) -> int:
         paired_silent=not args.no_paired,
         progress=True,
         policy_kwargs=policy_kwargs,
+        concurrency=args.concurrency,
         **env_kwargs,
     )
+    config = {"command": "eval", "env_id": env_id, "policy": args.policy}
+    config |= {"policy_kwargs": policy_kwargs, "env_kwargs": env_kwargs}
+    _write_results(out, result, args.policy, config | {"paired_silent": not args.no_paired})
+    return 0
+
+
+def _write_results(out: Path, result: Any, policy: str, config: dict[str, Any]) -> None:
+    """Write ``episodes.jsonl`` (and the silent run's), ``scores.json`` with its
+    provenance; print the summary."""
+    from proassist.analysis.provenance import provenance
+
     records, scores = result
     for record in records:
-        record["policy"] = args.policy
+        record["policy"] = policy
     _write_jsonl(out / "episodes.jsonl", records)
     if result.silent_records:
         _write_jsonl(out / "episodes_silent.jsonl", result.silent_records)
-    config = {"command": "eval", "env_id": env_id, "policy": args.policy}
-    config |= {"policy_kwargs": policy_kwargs, "env_kwargs": env_kwargs}
-    scores["provenance"] = provenance(config | {"paired_silent": not args.no_paired}, seeds)
+    seeds = [int(r["seed"]) for r in records]
+    scores["provenance"] = provenance(config, seeds)
     (out / "scores.json").write_text(json.dumps(scores, indent=2, sort_keys=True))
     print_summary(scores)
     print(f"wrote {out / 'episodes.jsonl'} and {out / 'scores.json'}")
-    return 0

@@ -18,10 +18,16 @@ Components, by keyword argument:
   ``"learned"`` (:class:`~proassist.policies.learned.interaction.LearnedInteractionModel` loaded
   from ``checkpoint``, the ``model.pt`` written by ``proassist train``; without it, the
   shipped ``policies/checkpoints/model.pt``) or ``"hf"``
-  (:class:`~proassist.policies.duplex.hf_vlm.HFInteractionModel` from ``model_path``).
+  (:class:`~proassist.policies.duplex.hf_vlm.HFInteractionModel` from ``model_path``)
+  or ``"openai-compatible"`` (a served model:
+  :class:`~proassist.policies.remote.interaction.RemoteInteractionModel`, its
+  ``base_url``, ``model``, ... in ``interaction_kwargs``).
 * ``planner``: ``"taskgraph"`` (:class:`~proassist.policies.duplex.planners.TaskGraphPlanner`
-  with ``plan_quality``, default) or ``"hf"``
-  (:class:`~proassist.policies.duplex.hf_planner.HFPlanner` from ``planner_path``).
+  with ``plan_quality``, default), ``"hf"``
+  (:class:`~proassist.policies.duplex.hf_planner.HFPlanner` from ``planner_path``) or
+  ``"openai-compatible"`` (:class:`~proassist.policies.remote.planner.RemotePlanner`,
+  settings in ``planner_kwargs``; a ``latency="charged"`` planner adds each call's
+  measured latency to ``planner_latency``).
 
 Plan source (``plan_mode``, PWR's oracle-plan ablation): ``"predicted"`` (default: the
 planner above, from the assistant's own decisions), ``"oracle"`` (the plan rebuilt at
@@ -136,6 +142,13 @@ def _hf(*, model_path: str | None, **options: Any) -> Any:
     return HFInteractionModel(model_path, **{k: options[k] for k in names if k in options})
 
 
+@register_interaction_model("openai-compatible")
+def _openai_compatible(*, max_new_tokens: int = 24, **options: Any) -> Any:
+    from proassist.policies.remote.interaction import make_remote_interaction
+
+    return make_remote_interaction(**({"max_tokens": max_new_tokens} | options))
+
+
 def build_interaction_model(
     name: str,
     *,
@@ -205,6 +218,26 @@ def build_planner(
     return cls(**kwargs)
 
 
+def _check_planner_kwargs(name: str, planner_kwargs: dict | None) -> None:
+    """Reject ``planner_kwargs`` that planner ``name`` does not take, or lacking one it needs.
+
+    Raises:
+        ValueError: Naming the unknown (or missing) arguments and the accepted ones.
+    """
+    accepted = describe_kwargs(PLANNERS.get(name))
+    given = dict(planner_kwargs or {})
+    listing = ", ".join(accepted) or "none"
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"planner={name!r} got unknown planner_kwargs {unknown}; accepted: {listing}"
+        )
+    needed = [k for k, (_, default, _) in accepted.items() if default is inspect.Parameter.empty]
+    missing = [k for k in needed if k not in given and k not in _PLANNER_ARGS.values()]
+    if missing:
+        raise ValueError(f"planner={name!r} needs planner_kwargs with {', '.join(missing)}")
+
+
 def _obs_time(observation: dict[str, Any]) -> float:
     return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])
 
@@ -241,6 +274,11 @@ class DuplexAssistant(PolicyBase):
             a file path.
         plan_mode: ``"predicted"``, ``"oracle"`` (privileged) or ``"none"`` (module
             docstring).
+        interaction_kwargs: Further arguments of the interaction model (for
+            ``"openai-compatible"``: ``base_url``, ``model``, ``api_key_env``,
+            ``latency``, ...).
+        planner_kwargs: Further arguments of the planner (for ``"openai-compatible"``:
+            ``base_url``, ``model``, ...).
     """
 
     privileged = False
@@ -265,6 +303,8 @@ class DuplexAssistant(PolicyBase):
         planner_max_new_tokens: int | None = None,
         planner_prompt: str | None = None,
         plan_mode: str = "predicted",
+        interaction_kwargs: dict | None = None,
+        planner_kwargs: dict | None = None,
     ) -> None:
         super().__init__()
         if plan_mode not in PLAN_MODES:
@@ -278,27 +318,15 @@ class DuplexAssistant(PolicyBase):
             raise ValueError(f"clip_len must be >= 1, got {clip_len}")
         check_dtype(dtype)
         self.rng = np.random.default_rng(0)
-        self.interaction = build_interaction_model(
-            interaction,
-            threshold=threshold,
-            checkpoint=checkpoint,
-            model_path=model_path,
-            device=device,
-            dtype=dtype,
-            n_frames=n_frames,
-            max_new_tokens=max_new_tokens,
-            prompt=prompt,
-        )
-        self.planner = build_planner(
-            planner,
-            plan_quality=plan_quality,
-            planner_path=planner_path,
-            rng=self.rng,
-            device=device,
-            dtype=dtype,
-            planner_max_new_tokens=planner_max_new_tokens,
-            planner_prompt=planner_prompt,
-        )
+        options = {"threshold": threshold, "checkpoint": checkpoint, "model_path": model_path}
+        options |= {"device": device, "dtype": dtype, "n_frames": n_frames, "prompt": prompt}
+        options |= {"max_new_tokens": max_new_tokens} | dict(interaction_kwargs or {})
+        self.interaction = build_interaction_model(interaction, **options)
+        _check_planner_kwargs(planner, planner_kwargs)
+        settings = {"plan_quality": plan_quality, "planner_path": planner_path, "rng": self.rng}
+        settings |= {"device": device, "dtype": dtype, "planner_prompt": planner_prompt}
+        settings |= {"planner_max_new_tokens": planner_max_new_tokens}
+        self.planner = build_planner(planner, **settings | dict(planner_kwargs or {}))
         self.interaction_name, self.planner_name = interaction, planner
         self.obs_modes = tuple(getattr(self.interaction, "obs_modes", ("rgb",)))
         self.planner_latency = float(planner_latency)
@@ -443,10 +471,11 @@ class DuplexAssistant(PolicyBase):
         if self.plan_mode != "predicted":
             return action
         plan = self._replan(now, decision)
-        if self.planner_latency <= 0:
+        delay = self.planner_latency + float(getattr(self.planner, "charged_s", 0.0))
+        if delay <= 0:
             self._install(now, plan)
         else:
-            self.incoming.append((now + self.planner_latency, plan))
+            self.incoming.append((now + delay, plan))
         return action
 
 
@@ -514,3 +543,7 @@ class MonolithicAssistant(DuplexAssistant):
             return action
         self.pending = (now + self.planner_latency, decision)
         return action
+
+
+# The served planner registers itself as "openai-compatible" (standard library only).
+from proassist.policies.remote import planner as _remote_planner  # noqa: E402, F401

@@ -167,8 +167,9 @@ def logged_call(
 
     A model with a ``last_output`` attribute (the HF components) whose ``stats["calls"]``
     grew gets one entry ``{"t", "component", "output", "parsed"}`` appended to ``log``
-    (``parsed`` is false when its ``stats["malformed"]`` grew). Other models are not
-    logged.
+    (``parsed`` is false when its ``stats["malformed"]`` grew), updated with the
+    model's ``last_output_info`` dict when it has one (a served model's latency and
+    error: :mod:`proassist.policies.remote`). Other models are not logged.
 
     Returns:
         ``(result of call, malformed outputs added by the call)``.
@@ -184,5 +185,5 @@ def logged_call(
     bad = malformed_after - malformed
     if calls_after > calls and hasattr(model, "last_output"):
         entry = {"t": float(now), "component": component, "output": str(model.last_output)}
-        log.append(entry | {"parsed": bad == 0})
+        log.append(entry | {"parsed": bad == 0} | dict(getattr(model, "last_output_info", {})))
     return result, bad
