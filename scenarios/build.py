@@ -89,6 +89,8 @@ def build_object(d: dict[str, Any]) -> ObjectSpec:
         category=d["category"],
         start=d["start"],
         alternatives=tuple(a for a in d["alternatives"] if a),
+        lying=d["lying"],
+        yaw=float(d["yaw"]),
     )
 
 

@@ -90,6 +90,15 @@ class ObjectSpec:
         category: ``container``, ``tool``, ``ingredient``, ``appliance``, ``part``, ``utensil``.
         start: Fixture id where it starts (also expressed by ``at(...)`` in ``initial``).
         alternatives: Ids of similar-looking objects a substitution may take instead.
+        lying: Whether it rests on its side (its height axis horizontal, along the
+            front edge of the fixture it rests on); ``None`` (the default): lying when
+            it is elongated (its half height over 4.5 times its largest horizontal
+            half-extent; the simulation's rule). Parts ``attached`` to a base are
+            joined to it rigidly instead.
+        yaw: Turn about the vertical in degrees (counter-clockwise seen from above),
+            relative to the fixture it rests on as seen from that fixture's stand
+            point (and to the person while held); 0 keeps the x axis along the
+            fixture's front edge.
     """
 
     id: str
@@ -100,6 +109,8 @@ class ObjectSpec:
     category: str = "utensil"
     start: str = ""
     alternatives: tuple[str, ...] = ()
+    lying: bool | None = None
+    yaw: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,8 @@ OBJECT = Record(
         "category": Field(text, default="utensil"),
         "start": Field(ident, required=True, default=""),
         "alternatives": Field(list_of(ident), default=list),
+        "lying": Field(boolean),
+        "yaw": Field(number(-360.0, 360.0), default=0.0),
     },
 )
 

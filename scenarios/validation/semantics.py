@@ -74,9 +74,11 @@ def unique_ids(task: dict, key: str, what: str, ctx: Ctx) -> dict[str, int]:
 
 
 def check_objects(task: dict, objects: dict[str, int], fixtures: set[str], ctx: Ctx) -> None:
-    """Check object start fixtures, alternatives and id clashes with fixtures."""
+    """Check object start fixtures, alternatives, id clashes with fixtures, lying spheres."""
     for i, obj in items(task, "objects"):
         oid = obj.get("id") or ""
+        if obj.get("lying") and obj.get("shape") == "sphere":
+            ctx.report(("objects", i, "lying"), "a sphere has no height axis to lie along")
         if oid in fixtures:
             ctx.report(("objects", i, "id"), f"object id {oid!r} is also a fixture id")
         start = obj.get("start") or ""

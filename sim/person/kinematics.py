@@ -7,13 +7,17 @@ whose frequencies and phases are drawn once per episode. ``look_at`` is where th
 camera points (:func:`camera_aim`): the eyes look further down than the head turns, so
 the camera pitch stays within :data:`HEAD_PITCH_MAX` and a worktop is seen with the wall
 behind it; gaze turns interpolate yaw and pitch. The hands rest in front of the body
-(left hand left), the right hand reaches to an object's top, grasps, carries (the held
-object hangs below it) and places; both hands work at the target during ``operate``.
+(left hand left); one hand (the right, or the left for an object on the left: no
+reaching across the body) reaches to an object's top, grasps, carries (the held object
+hangs below it) and places; both hands work at the target during ``operate``. The
+arms are kept out of the camera's near view (:func:`proassist.sim.person.reach.clear_view`).
 
-Object poses come from the world's location predicates: ``at(o,f)`` puts ``o`` in a
-fixed slot on fixture ``f``'s top surface (slots are per fixture and deterministic, so
-objects sharing a fixture do not overlap), ``in(o,c)``/``on(o,p)`` put ``o`` on top of
-``c``/``p``. Objects with no location predicate sit at their ``start`` fixture.
+Object poses come from the world's location predicates: ``at(o,f)`` puts ``o`` on
+fixture ``f``'s top surface at a spot that is fixed per fixture (the objects that may
+rest there side by side, as they rest: :mod:`proassist.sim.person.placement`), ``in(o,c)`` /
+``on(o,p)`` put ``o`` on top of ``c``/``p``. Objects with no location predicate sit at
+their ``start`` fixture. Each object rests upright or lying, turned with the fixture it
+is on (:mod:`proassist.sim.person.orientation`); a held one turns with the person.
 """
 
 from __future__ import annotations
@@ -21,22 +25,36 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from proassist.scenarios.model import Layout, ObjectSpec, Procedure, Step, parse_predicate
-from proassist.sim.body import BodyState, Vec3
+from proassist.scenarios.model import Fixture, Layout, Procedure, Step, parse_predicate
+from proassist.sim.body import BodyState, Quat, Vec3
 from proassist.sim.person.activity import HOLDING, Phase
+from proassist.sim.person.orientation import (
+    fixture_yaw,
+    footprint,
+    front_axis,
+    heading_yaw,
+    rest_half_height,
+    rest_rotation,
+)
+from proassist.sim.person.orientation import half_height as half_height  # re-exported
+from proassist.sim.person.placement import grid_spot, place_objects
+from proassist.sim.person.reach import clear_view
 from proassist.sim.world import LOCATION_PREDICATES
 
 EYE_HEIGHT: float = 1.6
-#: Spacing of object slots on a fixture (metres).
-SLOT_PITCH: float = 0.16
 #: Seconds the gaze takes to turn to a new target outside ``look`` phases.
 TURN_TIME: float = 0.8
 #: A fixture taller than the eyes is looked at this far below eye height (its face).
 FACE_DROP: float = 0.15
 #: Resting hand (forward, to the right, up) from the eyes, metres (the left hand mirrored).
 REST_HAND: tuple[float, float, float] = (0.3, 0.16, -0.6)
-#: A carried object's hand (forward, to the right, up) from the eyes, metres.
+#: A carried object's hand (forward, to the right, up) from the eyes, metres (the
+#: right hand; the left one mirrored).
 CARRY_HAND: tuple[float, float, float] = (0.38, 0.1, -0.42)
+#: An object resting further than this left of its fixture's stand point (metres) is
+#: handled with the left hand (reaching across the body would put the right arm in
+#: front of the camera).
+LEFT_HAND_FROM: float = 0.15
 #: Gaze pitch (degrees below horizontal) up to which the head follows the eyes fully.
 HEAD_PITCH_FREE: float = 25.0
 #: Share of the gaze pitch beyond :data:`HEAD_PITCH_FREE` that the head takes.
@@ -44,26 +62,8 @@ HEAD_PITCH_SHARE: float = 0.6
 #: Steepest head (camera) pitch, degrees below horizontal.
 HEAD_PITCH_MAX: float = 50.0
 _PRIORITY = {"in": 0, "on": 1, "at": 2}
-
-
-def half_height(obj: ObjectSpec) -> float:
-    """Half the vertical extent of an object from its shape and size.
-
-    The one definition used by the person's kinematics and the renderer
-    (:mod:`proassist.sim.render.objects` re-exports it). ``size`` is the box
-    half-extents, ``(radius, half_height, _)`` for a cylinder, ``(radius, _, _)`` for a
-    sphere and ``(radius, half_cylinder_length, _)`` for an upright capsule, whose half
-    height is then ``radius + half_cylinder_length`` (a cap on each end; pybullet's
-    ``GEOM_CAPSULE`` takes ``length`` = the cylinder length, caps excluded).
-    """
-    sx, sy, sz = obj.size
-    if obj.shape == "cylinder":
-        return sy
-    if obj.shape == "sphere":
-        return sx
-    if obj.shape == "capsule":
-        return sy + sx
-    return sz
+#: (world version, locations, object centres, the fixture each object rests on).
+_Cache = tuple[int, dict[str, tuple[str, str]], dict[str, Vec3], dict[str, str]]
 
 
 def carried_object(step: Step, adds: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -131,11 +131,19 @@ class Kinematics:
         default = proc.steps[0].location or self.layout.fixtures[0].id
         self.start = {o.id: o.start or default for o in proc.objects}
         self.slots = _static_slots(proc, self.start)
+        packed = {
+            fid: place_objects(self.fixtures[fid], [self.objects[o] for o in oids])
+            for fid, oids in self.slots.items()
+            if fid in self.fixtures
+        }
+        self.spots = {fid: spots for fid, (spots, _) in packed.items()}
+        #: Fixtures whose objects do not all fit on the top side by side.
+        self.crowded = frozenset(fid for fid, (_, fits) in packed.items() if not fits)
         self.bob = [
             (0.006 + 0.008 * rng.random(), 1.4 + 0.6 * rng.random(), 2 * math.pi * rng.random())
             for _ in range(3)
         ]
-        self._cache: tuple[int, dict[str, tuple[str, str]], dict[str, Vec3]] | None = None
+        self._cache: _Cache | None = None
 
     # ------------------------------------------------------------------ objects
     def locs(self) -> dict[str, tuple[str, str]]:
@@ -146,42 +154,65 @@ class Kinematics:
         """Object centres from the world predicates only (cached per world version)."""
         return self._update()[2]
 
-    def _update(self) -> tuple[int, dict[str, tuple[str, str]], dict[str, Vec3]]:
+    def base_support(self) -> dict[str, str]:
+        """The fixture each object rests on, through containers (cached per world version)."""
+        return self._update()[3]
+
+    def _update(self) -> _Cache:
         world = self.sim.world
         if self._cache is None or self._cache[0] != world.version:
             locs = locations(world.predicates)
             poses: dict[str, Vec3] = {}
+            support: dict[str, str] = {}
             for oid in self.objects:
-                self._pose(oid, locs, poses, 0)
-            self._cache = (world.version, locs, poses)
+                self._pose(oid, locs, poses, support, 0)
+            self._cache = (world.version, locs, poses, support)
         return self._cache
 
-    def _pose(self, oid: str, locs: dict, poses: dict[str, Vec3], depth: int) -> Vec3:
+    def _pose(
+        self, oid: str, locs: dict, poses: dict[str, Vec3], support: dict[str, str], depth: int
+    ) -> Vec3:
         if oid in poses:
             return poses[oid]
         name, place = locs.get(oid, ("at", self.start[oid]))
         if name != "at" and place in self.objects and depth < 6:
-            below = self._pose(place, locs, poses, depth + 1)
-            h = half_height(self.objects[place]) + half_height(self.objects[oid])
+            below = self._pose(place, locs, poses, support, depth + 1)
+            h = rest_half_height(self.objects[place]) + rest_half_height(self.objects[oid])
             pose = (below[0], below[1], below[2] + h)
+            support[oid] = support[place]
         else:
-            pose = self.slot_pose(oid, place if place in self.fixtures else self.start[oid])
+            fixture = self._fixture(place if place in self.fixtures else self.start[oid])
+            pose = self.slot_pose(oid, fixture)
+            support[oid] = fixture
         poses[oid] = pose
         return pose
 
+    def _fixture(self, fixture: str) -> str:
+        """``fixture`` if the layout has it, else the layout's first fixture."""
+        return fixture if fixture in self.fixtures else self.layout.fixtures[0].id
+
     def slot_pose(self, oid: str, fixture: str) -> Vec3:
-        """Centre of ``oid`` standing in its slot on ``fixture``."""
-        fx = self.fixtures.get(fixture) or self.layout.fixtures[0]
-        cands = self.slots.get(fx.id, [])
-        k = cands.index(oid) if oid in cands else len(cands) + list(self.objects).index(oid)
+        """Centre of ``oid`` resting in its slot on ``fixture``, kept on its top if it fits.
+
+        The objects that may rest on a fixture have their spots on it
+        (:func:`~proassist.sim.person.placement.place_objects`); any other object gets a
+        spot of the fixture's grid after theirs.
+        """
+        fx = self.fixtures[self._fixture(fixture)]
+        spot = self.spots.get(fx.id, {}).get(oid) or self._grid_spot(oid, fx)
         (x, y, z), (hx, hy, _) = fx.position, fx.size
-        cols = max(1, int(2 * hx / SLOT_PITCH))
-        rows = max(1, int(2 * hy / SLOT_PITCH))
-        col, row = k % cols, (k // cols) % rows
-        ncols = min(cols, max(len(cands), k + 1))
-        px = x + (col - (ncols - 1) / 2) * SLOT_PITCH
-        py = y + (row - (rows - 1) / 2) * SLOT_PITCH
-        return (float(px), float(py), float(z + half_height(self.objects[oid])))
+        obj = self.objects[oid]
+        wx, wy = footprint(obj, fixture_yaw(fx))
+        px, py = _keep_on(spot[0], x, hx - wx), _keep_on(spot[1], y, hy - wy)
+        return (float(px), float(py), float(z + rest_half_height(obj)))
+
+    def _grid_spot(self, oid: str, fx: Fixture) -> tuple[float, float]:
+        """A spot for an object not expected on ``fx`` (after the expected ones)."""
+        return grid_spot(fx, len(self.slots.get(fx.id, [])) + list(self.objects).index(oid))
+
+    def rotation(self, oid: str, fixture: str) -> Quat:
+        """Orientation of ``oid`` resting on ``fixture``."""
+        return rest_rotation(self.objects[oid], fixture_yaw(self.fixtures[self._fixture(fixture)]))
 
     # ------------------------------------------------------------------ body
     def point(self, target: str, head: Vec3, fwd: tuple[float, float]) -> Vec3:
@@ -207,6 +238,30 @@ class Kinematics:
 
     def body(self, t: float) -> BodyState:
         """The body at time ``t`` (does not touch any random generator)."""
+        ph, u, e = self._phase(t)
+        head, fwd = self._head(ph, t, e)
+        look, aim = self._gaze(ph, t, e, head, fwd)
+        poses, support = dict(self.base_poses()), dict(self.base_support())
+        self._placed(self.sim.person.activity, t, poses, support)
+        hands, held, rests, side = self._hands(ph, u, head, fwd, look, poses)
+        hands = clear_view(head, aim, hands, rests)
+        rots = {oid: self.rotation(oid, fixture) for oid, fixture in support.items()}
+        if held is not None and held in poses:
+            h = hands[side]
+            poses[held] = (h[0], h[1], h[2] - rest_half_height(self.objects[held]))
+            rots[held] = rest_rotation(self.objects[held], heading_yaw(fwd))
+        return BodyState(
+            head=_f3(head),
+            look_at=_f3(aim),
+            hands=(_f3(hands[0]), _f3(hands[1])),
+            held=(held, None) if side == 0 else (None, held),
+            object_poses={k: _f3(v) for k, v in poses.items()},
+            primitive=ph.prim,
+            object_rotations={k: _f4(q) for k, q in rots.items()},
+        )
+
+    def _phase(self, t: float) -> tuple[Phase, float, float]:
+        """The phase running at ``t``, its linear progress and its eased progress."""
         person = self.sim.person
         act = person.activity
         ph = act.phase_at(t) if act is not None else None
@@ -219,14 +274,22 @@ class Kinematics:
             if ph.t1 <= ph.t0 or math.isinf(ph.t1)
             else min(1.0, max(0.0, (t - ph.t0) / (ph.t1 - ph.t0)))
         )
-        e = u * u * (3 - 2 * u)
+        return ph, u, u * u * (3 - 2 * u)
+
+    def _head(self, ph: Phase, t: float, e: float) -> tuple[Vec3, tuple[float, float]]:
+        """Eye position (walking between stand points, bobbing) and the facing direction."""
         (ax, ay), (bx, by) = self.stand(ph.stand_from), self.stand(ph.stand)
         moving = ph.prim in ("look", "carry")
         sx, sy = (ax + (bx - ax) * e, ay + (by - ay) * e) if moving else (bx, by)
         bob = [a * math.sin(2 * math.pi * f * t + p) for a, f, p in self.bob]
         head = (sx + bob[0], sy + bob[1], EYE_HEIGHT + bob[2])
         fx = self.fixtures.get(ph.stand) or self.layout.fixtures[0]
-        fwd = _unit(fx.position[0] - bx, fx.position[1] - by)
+        return head, _unit(fx.position[0] - bx, fx.position[1] - by)
+
+    def _gaze(
+        self, ph: Phase, t: float, e: float, head: Vec3, fwd: tuple[float, float]
+    ) -> tuple[Vec3, Vec3]:
+        """The gazed-at point and the camera aim (turning from the previous target)."""
         look = self.point(ph.target, head, fwd)
         aim = camera_aim(head, look)
         if ph.target_from != ph.target:
@@ -235,20 +298,7 @@ class Kinematics:
                 a = self.point(ph.target_from, head, fwd)
                 aim = _turn_aim(head, camera_aim(head, a), aim, turn)
                 look = _lerp(a, look, turn)
-        poses = dict(self.base_poses())
-        self._placed(act, t, poses)
-        hands, held = self._hands(ph, u, head, fwd, look, poses)
-        if held is not None and held in poses:
-            r = hands[1]
-            poses[held] = (r[0], r[1], r[2] - half_height(self.objects[held]))
-        return BodyState(
-            head=_f3(head),
-            look_at=_f3(aim),
-            hands=(_f3(hands[0]), _f3(hands[1])),
-            held=(None, held),
-            object_poses={k: _f3(v) for k, v in poses.items()},
-            primitive=ph.prim,
-        )
+        return look, aim
 
     @staticmethod
     def _turn(ph: Phase, t: float, e: float) -> float:
@@ -259,7 +309,7 @@ class Kinematics:
         u = 1.0 if span <= 0 else min(1.0, max(0.0, (t - ph.t0) / span))
         return u * u * (3 - 2 * u)
 
-    def _placed(self, act: Any, t: float, poses: dict[str, Vec3]) -> None:
+    def _placed(self, act: Any, t: float, poses: dict[str, Vec3], support: dict[str, str]) -> None:
         """Objects put down earlier in the running activity are shown where put."""
         if act is None:
             return
@@ -268,47 +318,71 @@ class Kinematics:
                 break
             if ph.prim == "place" and ph.held in poses and ph.dest:
                 poses[ph.held] = self._dest_pose(ph.held, ph.dest, poses)
+                on_object = ph.dest in self.objects and ph.dest in support
+                support[ph.held] = support[ph.dest] if on_object else self._fixture(ph.dest)
 
     def _dest_pose(self, obj: str, dest: str, poses: dict[str, Vec3]) -> Vec3:
         if dest in self.objects and dest in poses:
             b = poses[dest]
-            return (
-                b[0],
-                b[1],
-                b[2] + half_height(self.objects[dest]) + half_height(self.objects[obj]),
-            )
+            h = rest_half_height(self.objects[dest]) + rest_half_height(self.objects[obj])
+            return (b[0], b[1], b[2] + h)
         return self.slot_pose(obj, dest)
 
     def _hands(
         self, ph: Phase, u: float, head: Vec3, fwd: tuple[float, float], look: Vec3, poses: dict
-    ) -> tuple[tuple[Vec3, Vec3], str | None]:
+    ) -> tuple[tuple[Vec3, Vec3], str | None, tuple[Vec3, Vec3], int]:
+        """Hand targets (left, right) of the phase, the held object, the resting hands and
+        which hand works (1 the right one, 0 the left: :meth:`_working_hand`)."""
         right = (fwd[1], -fwd[0])
-        f, s, z = REST_HAND
-        rest_l = _offset(head, fwd, right, f, -s, z)
-        rest_r = _offset(head, fwd, right, f, s, z)
-        chest = _offset(head, fwd, right, *CARRY_HAND)
         obj = ph.held if ph.held in poses else (ph.target if ph.target in poses else None)
-        r, left = rest_r, rest_l
+        side = self._working_hand(obj)
+        sign = 1.0 if side else -1.0
+        f, s, z = REST_HAND
+        rest = (_offset(head, fwd, right, f, -s, z), _offset(head, fwd, right, f, s, z))
+        cf, cs, cz = CARRY_HAND
+        chest = _offset(head, fwd, right, cf, sign * cs, cz)
+        w, other = rest[side], rest[1 - side]
         if ph.prim == "reach" and obj is not None:
-            r = _lerp(rest_r, self._grip(obj, poses), u)
+            w = _lerp(rest[side], self._grip(obj, poses), u)
         elif ph.prim == "grasp" and obj is not None:
-            r = self._grip(obj, poses)
+            w = self._grip(obj, poses)
         elif ph.prim == "carry":
-            r = chest
+            w = chest
         elif ph.prim == "place" and ph.held in poses and ph.dest:
             dest = self._dest_pose(ph.held, ph.dest, poses)
-            r = _lerp(chest, self._grip(ph.held, {ph.held: dest}), u)
+            w = _lerp(chest, self._grip(ph.held, {ph.held: dest}), u)
         elif ph.prim == "operate" and (ph.target in poses or ph.target in self.fixtures):
-            w = 2 * math.pi * 1.5 * u * max(1.0, ph.t1 - ph.t0 if not math.isinf(ph.t1) else 1.0)
-            r = (look[0] + 0.04 * math.cos(w), look[1] + 0.04 * math.sin(w), look[2] + 0.1)
-            left = (look[0] - 0.15 * right[0], look[1] - 0.15 * right[1], look[2] + 0.05)
+            a = 2 * math.pi * 1.5 * u * max(1.0, ph.t1 - ph.t0 if not math.isinf(ph.t1) else 1.0)
+            w = (look[0] + 0.04 * math.cos(a), look[1] + 0.04 * math.sin(a), look[2] + 0.1)
+            k = -0.15 * sign
+            other = (look[0] + k * right[0], look[1] + k * right[1], look[2] + 0.05)
         held = ph.held if ph.prim in HOLDING or (ph.prim == "operate" and ph.held) else None
-        return (left, r), held
+        return ((w, other) if side == 0 else (other, w)), held, rest, side
+
+    def _working_hand(self, obj: str | None) -> int:
+        """The hand that handles ``obj``: 0 (the left) if it rests more than
+        :data:`LEFT_HAND_FROM` left of its fixture's stand point, else 1 (the right).
+
+        Read from the world's predicates, which hold still while a step runs, so one
+        hand reaches, carries and places.
+        """
+        if obj is None or obj not in self.objects:
+            return 1
+        base, fx = self.base_poses()[obj], self.fixtures[self.base_support()[obj]]
+        back = front_axis(fx)
+        offset = (base[0] - fx.stand[0]) * -back[1] + (base[1] - fx.stand[1]) * back[0]
+        return 0 if offset < -LEFT_HAND_FROM else 1
 
     def _grip(self, obj: str, poses: dict[str, Vec3]) -> Vec3:
         """Where the hand holds ``obj``: on its top (a carried object hangs below the hand)."""
         p = poses[obj]
-        return (p[0], p[1], p[2] + half_height(self.objects[obj]))
+        return (p[0], p[1], p[2] + rest_half_height(self.objects[obj]))
+
+
+def _keep_on(p: float, centre: float, room: float) -> float:
+    """``p`` moved to within ``room`` of ``centre`` (to ``centre`` if ``room`` < 0)."""
+    room = max(0.0, room)
+    return min(centre + room, max(centre - room, p))
 
 
 def camera_aim(head: Vec3, gaze: Vec3) -> Vec3:
@@ -399,3 +473,7 @@ def _lerp(a: Vec3, b: Vec3, u: float) -> Vec3:
 
 def _f3(v: Any) -> Vec3:
     return (float(v[0]), float(v[1]), float(v[2]))
+
+
+def _f4(q: Any) -> Quat:
+    return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))

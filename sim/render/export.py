@@ -26,8 +26,18 @@ from typing import Any
 import numpy as np
 
 from proassist.scenarios.model import Layout, ObjectSpec
+from proassist.sim.body import BodyState
 from proassist.sim.render.objects import decoration_parts, hand_parts, object_parts
-from proassist.sim.render.shapes import PALETTE, Part, Vec3, fixture_parts, floor_parts, wall_parts
+from proassist.sim.render.shapes import (
+    IDENTITY,
+    PALETTE,
+    Part,
+    Quat,
+    Vec3,
+    fixture_parts,
+    floor_parts,
+    wall_parts,
+)
 from proassist.sim.render.state import PARK, StateView
 
 #: World (z up) to glTF (y up) rotation.
@@ -56,11 +66,20 @@ def _part_mesh(part: Part) -> Any:
     return mesh
 
 
-def parts_mesh(parts: Sequence[Part], offset: Vec3 = (0.0, 0.0, 0.0), gltf: bool = True) -> Any:
-    """One coloured ``trimesh.Trimesh`` of ``parts`` moved by ``offset`` (in glTF axes)."""
+def parts_mesh(
+    parts: Sequence[Part],
+    offset: Vec3 = (0.0, 0.0, 0.0),
+    gltf: bool = True,
+    quat: Quat = IDENTITY,
+) -> Any:
+    """One coloured ``trimesh.Trimesh`` of ``parts`` turned by ``quat``, then moved by
+    ``offset`` (in glTF axes)."""
     import trimesh
 
     mesh = trimesh.util.concatenate([_part_mesh(p) for p in parts])
+    if quat != IDENTITY:
+        x, y, z, w = quat
+        mesh.apply_transform(trimesh.transformations.quaternion_matrix([w, x, y, z]))
     mesh.apply_translation(offset)
     if gltf:
         mesh.apply_transform(TO_GLTF)
@@ -91,16 +110,8 @@ def _write_entity(out: Path, name: str, parts: Sequence[Part]) -> str:
 
 
 def _scene_meshes(
-    layout: Layout, objects: Sequence[ObjectSpec], view: StateView, poses: Mapping[str, Vec3]
+    layout: Layout, objects: Sequence[ObjectSpec], view: StateView, body: BodyState
 ) -> dict[str, Any]:
-    from proassist.sim.body import BodyState
-
-    body = BodyState(
-        head=(0.0, 0.0, 0.0),
-        look_at=(1.0, 0.0, 0.0),
-        hands=((0.0, 0.0, 0.0), (0.0, 0.0, 0.0)),
-        object_poses=dict(poses),
-    )
     meshes = {"floor": parts_mesh(floor_parts(layout)), "walls": parts_mesh(wall_parts(layout))}
     for fx in layout.fixtures:
         parts = fixture_parts(fx, layout)
@@ -113,14 +124,14 @@ def _scene_meshes(
             ]
         meshes[fx.id] = parts_mesh(parts)
     for obj in objects:
-        pos = view.object_pose(obj.id, body)
+        pos, quat = view.object_transform(obj.id, body)
         if pos == PARK:
             continue
         shown = view.shown[obj.id]
         parts = [] if "pieces" in shown else object_parts(obj)
         decos = decoration_parts(obj)
         parts += [p for name in sorted(shown) for p in decos[name]]
-        meshes[obj.id] = parts_mesh(parts, pos)
+        meshes[obj.id] = parts_mesh(parts, pos, quat=quat)
     return meshes
 
 
@@ -135,7 +146,7 @@ def _entity_records(
     layout: Layout,
     objects: Sequence[ObjectSpec],
     view: StateView,
-    poses: Mapping[str, Vec3],
+    body: BodyState,
 ) -> dict[str, Any]:
     ids = dict(BASE_IDS)
     fixtures, objs = [], []
@@ -159,7 +170,7 @@ def _entity_records(
         fixtures.append(rec)
     for obj in objects:
         ids[obj.id] = len(ids)
-        pose = poses.get(obj.id, view.default_pose[obj.id])
+        pose, rotation = view.object_transform(obj.id, body)
         decos = {
             name: _write_entity(out, f"{obj.id}__{name}", parts)
             for name, parts in decoration_parts(obj).items()
@@ -174,6 +185,7 @@ def _entity_records(
                 "category": obj.category,
                 "start": obj.start,
                 "pose": list(pose),
+                "rotation": list(rotation),
                 "semantic_id": ids[obj.id],
                 "asset": _write_entity(out, obj.id, object_parts(obj)),
                 "decorations": decos,
@@ -183,12 +195,25 @@ def _entity_records(
     return {"fixtures": fixtures, "objects": objs, "semantic_ids": ids}
 
 
+def _posed(poses: Mapping[str, Vec3] | None, rotations: Mapping[str, Quat] | None) -> BodyState:
+    """A body that only carries the object poses (the exporter draws no person)."""
+    origin = (0.0, 0.0, 0.0)
+    return BodyState(
+        head=origin,
+        look_at=(1.0, 0.0, 0.0),
+        hands=(origin, origin),
+        object_poses=dict(poses or {}),
+        object_rotations=dict(rotations or {}),
+    )
+
+
 def export_scene(
     layout: Layout,
     objects: Iterable[ObjectSpec],
     out_dir: str | Path,
     predicates: Iterable[str] | None = None,
     poses: Mapping[str, Vec3] | None = None,
+    rotations: Mapping[str, Quat] | None = None,
 ) -> dict[str, Path]:
     """Write the scene as GLB files and a JSON description (see the module docstring).
 
@@ -198,6 +223,9 @@ def export_scene(
         out_dir: Directory to write into (created if missing).
         predicates: True predicates whose state is drawn in ``scene.glb`` (none by default).
         poses: Object centres (world frame); objects not given rest on their start fixture.
+        rotations: Object orientations, ``(x, y, z, w)`` quaternions (world frame);
+            objects not given rest as on their start fixture (upright or lying, see
+            :mod:`proassist.sim.person.orientation`).
 
     Returns:
         Paths by role: ``glb``, ``json``, ``stage``, ``stage_config``, ``hand``.
@@ -207,8 +235,8 @@ def export_scene(
     (out / "entities").mkdir(parents=True, exist_ok=True)
     view = StateView(layout, objects, [f.id for f in layout.fixtures] + [o.id for o in objects])
     view.update(frozenset(predicates or ()))
-    poses = dict(poses or {})
-    paths = {"glb": _write_glb(_scene_meshes(layout, objects, view, poses), out / "scene.glb")}
+    body = _posed(poses, rotations)
+    paths = {"glb": _write_glb(_scene_meshes(layout, objects, view, body), out / "scene.glb")}
     room = {"floor": parts_mesh(floor_parts(layout)), "walls": parts_mesh(wall_parts(layout))}
     paths["stage"] = _write_glb(room, out / "stage.glb")
     stage_cfg = {
@@ -230,7 +258,7 @@ def export_scene(
         "stage_config": "scene.stage_config.json",
         "hand_asset": hand,
         "predicates": sorted(view.predicates or ()),
-        **_entity_records(out, layout, objects, view, poses),
+        **_entity_records(out, layout, objects, view, body),
     }
     paths["json"] = out / "scene.json"
     paths["json"].write_text(json.dumps(desc, indent=2))

@@ -367,11 +367,11 @@ class GLRenderer:
 
     def _place_objects(self, body: BodyState) -> None:
         for oid in self._objects:
-            pos = self._state.object_pose(oid, body)
+            pos, quat = self._state.object_transform(oid, body)
             shown = self._state.shown[oid]
-            self._set(oid, None if "pieces" in shown else pos)
+            self._set(oid, None if "pieces" in shown else pos, quat)
             for name in DECORATIONS:
-                self._set((oid, name), pos if name in shown else None)
+                self._set((oid, name), pos if name in shown else None, quat)
 
     def _place_indicators(self, body: BodyState) -> None:
         on = self._state.indicators.on

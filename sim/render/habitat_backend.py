@@ -161,11 +161,14 @@ class HabitatRenderer:
             if isinstance(key, tuple) and key[1] == "glow" and key[0] not in st.shown:
                 obj.translation = to_habitat((0.0, 0.0, 0.0) if key[0] in st.lit else PARK)
         for oid in self._objects:
-            pos = st.object_pose(oid, body)
+            pos, (x, y, z, w) = st.object_transform(oid, body)
+            rot = mn.Quaternion(mn.Vector3(x, z, -y), w)
             shown = st.shown[oid]
             self._objs[oid].translation = to_habitat(PARK if "pieces" in shown else pos)
+            self._objs[oid].rotation = rot
             for name in DECORATIONS:
                 self._objs[(oid, name)].translation = to_habitat(pos if name in shown else PARK)
+                self._objs[(oid, name)].rotation = rot
         hands = tuple((float(h[0]), float(h[1]), float(h[2])) for h in body.hands)
         joints = arms(body.head, body.look_at, hands)  # type: ignore[arg-type]
         for i, ((_, el), hand) in enumerate(zip(joints, hands, strict=True)):

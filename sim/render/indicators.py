@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from proassist.scenarios.model import Fixture, Layout, ObjectSpec, Step, parse_predicate
-from proassist.sim.person.kinematics import half_height
+from proassist.sim.person.orientation import half_height
 from proassist.sim.render.objects import half_width
 from proassist.sim.render.shapes import PALETTE, RGBA, Part, Vec3, front_axis, mix, shade
 

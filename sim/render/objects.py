@@ -1,7 +1,9 @@
 """Geometry of task objects and their state decorations (the arms: :mod:`.render_arms`).
 
-All parts are in the local frame of their object (origin at its centre), so moving an
-object is a single pose update.
+All parts are in the local frame of their object (origin at its centre, z along its
+height), so moving an object is a single pose update; how it rests (upright or lying,
+turned with its fixture: :mod:`proassist.sim.person.orientation`) is that pose's
+rotation, and its decorations are rigid parts of it.
 
 State decorations (drawn when the predicate holds, see :mod:`proassist.scenarios.model`):
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import math
 
 from proassist.scenarios.model import ObjectSpec
-from proassist.sim.person.kinematics import half_height
+from proassist.sim.person.orientation import half_height, half_width
 from proassist.sim.render.arms import hand_parts
 from proassist.sim.render.shapes import (
     IDENTITY,
@@ -52,13 +54,6 @@ def check_shape(obj: ObjectSpec) -> None:
     """Raise ``ValueError`` if ``obj.shape`` is not one of :data:`SHAPES`."""
     if obj.shape not in SHAPES:
         raise ValueError(f"object {obj.id!r}: shape {obj.shape!r} is not one of {SHAPES}")
-
-
-def half_width(obj: ObjectSpec) -> tuple[float, float]:
-    """Horizontal half-extents (x, y) of the object."""
-    if obj.shape == "box":
-        return (obj.size[0], obj.size[1])
-    return (obj.size[0], obj.size[0])
 
 
 def _primitive(obj: ObjectSpec, pos: Vec3, rgba: tuple, scale_h: float = 1.0) -> Part:
@@ -187,7 +182,7 @@ def _pieces(obj: ObjectSpec) -> list[Part]:
             pos[axis] = i * (2 * third + gap)
             out.append(Part("box", tuple(size), tuple(pos), obj.color if i else inner))
         return out
-    if obj.shape == "cylinder":
+    if obj.shape in ("cylinder", "capsule"):  # slices along the axis (in a row when lying)
         r = obj.size[0]
         return [
             Part(
@@ -260,6 +255,7 @@ __all__ = [
     "attached_offsets",
     "decoration_parts",
     "half_height",
+    "half_width",
     "hand_parts",
     "object_parts",
 ]

@@ -10,6 +10,8 @@ Segmentation: pybullet's mask holds body unique ids; a lookup table maps every b
 its entity's id in :attr:`PybulletRenderer.segmentation_ids`. Decorations (liquid,
 pieces, lid, glow light) belong to their object; steam puffs are drawn but read ``-1``
 (they are vapour, not the object). Forearms and upper arms belong to their hand.
+Capsules are drawn as a cylinder and two spheres (:func:`capsule_pieces`: pybullet's own
+capsule is too coarse to agree with the ``gl`` backend near the camera).
 Fault indicators (:mod:`proassist.sim.render.indicators`) are bodies too, built once and
 shown, hidden, moved or turned per frame; their ids (``<entity>_fill``, ``_knob``,
 ``_flame``) come after the objects', and an amount target's liquid reads ``<object>_fill``.
@@ -24,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from proassist.scenarios.model import Layout, ObjectSpec, Step
-from proassist.sim.body import BodyState
+from proassist.scenarios.model import Fixture, Layout, ObjectSpec, Step
+from proassist.sim.body import BodyState, quat_rotate
 from proassist.sim.render.arms import (
     arms,
     hand_parts,
@@ -63,6 +65,24 @@ LIGHT: dict[str, Any] = {
 }
 #: Entities that exist in every scene, with their segmentation ids.
 BASE_IDS: dict[str, int] = {"floor": 0, "walls": 1, "hand_left": 2, "hand_right": 3}
+
+
+def capsule_pieces(part: Part) -> list[Part]:
+    """``part``, or a capsule as a cylinder and two spheres.
+
+    pybullet draws ``GEOM_CAPSULE`` as the convex hull of a few dozen support points
+    (pointed caps, flat sides): near the camera (a hand, a forearm, a lying capsule
+    object) it disagrees with the smooth capsule of the ``gl`` backend by pixels, where
+    its cylinders and spheres agree.
+    """
+    if part.shape != "capsule":
+        return [part]
+    r, half = part.size[0], max(0.0, part.size[1] - part.size[0])
+    axis = quat_rotate(part.quat, (0.0, 0.0, half))
+    ends = [tuple(c + k * a for c, a in zip(part.pos, axis, strict=True)) for k in (1.0, -1.0)]
+    body = Part("cylinder", (r, half, 0.0), part.pos, part.rgba, part.quat, part.tag)
+    caps = [Part("sphere", (r, 0.0, 0.0), end, part.rgba, part.quat, part.tag) for end in ends]
+    return [body, *caps] if half > 0 else caps[:1]
 
 
 def _egl_plugin_path() -> str | None:
@@ -149,8 +169,10 @@ class PybulletRenderer:
     # ------------------------------------------------------------------ building
 
     def _create(self, parts: Sequence[Part], pos: Vec3 = PARK, hidden: bool = False) -> int:
-        """One multibody: an empty base at ``pos`` and one fixed link per part."""
+        """One multibody: an empty base at ``pos`` and one fixed link per part (a capsule:
+        three, see :func:`capsule_pieces`)."""
         p, c = self._p, self.client
+        parts = [piece for part in parts for piece in capsule_pieces(part)]
         vis = [self._visual(part, hidden) for part in parts]
         n = len(parts)
         uid = p.createMultiBody(
@@ -183,8 +205,7 @@ class PybulletRenderer:
             return p.createVisualShape(p.GEOM_SPHERE, radius=s[0], **kw)
         if part.shape == "cylinder":
             return p.createVisualShape(p.GEOM_CYLINDER, radius=s[0], length=2 * s[1], **kw)
-        length = max(1e-4, 2 * (s[1] - s[0]))
-        return p.createVisualShape(p.GEOM_CAPSULE, radius=s[0], length=length, **kw)
+        raise ValueError(f"no pybullet visual for a {part.shape!r} part")
 
     def build(
         self, layout: Layout, objects: Sequence[ObjectSpec], steps: Sequence[Step] = ()
@@ -202,11 +223,7 @@ class PybulletRenderer:
         owner[self._create(wall_parts(layout), (0, 0, 0))] = ids["walls"]
         for fx in layout.fixtures:
             ids[fx.id] = len(ids)
-            parts = fixture_parts(fx, layout)
-            uid = self._create(parts, (0, 0, 0))
-            owner[uid] = ids[fx.id]
-            glow = [(i, pt.rgba) for i, pt in enumerate(parts) if pt.tag == "glow"]
-            self._glow_links[fx.id] = [(uid, i, rgba) for i, rgba in glow]
+            owner[self._build_fixture(fx, layout)] = ids[fx.id]
         for obj in objects:
             owner.update(self._build_object(obj, layout, ids))
         owner.update(self._build_indicators(layout, objects, steps, ids))
@@ -220,6 +237,15 @@ class PybulletRenderer:
         self._state = StateView(layout, objects, self._glow_links, steps)
         self.segmentation_ids = ids
         return ids
+
+    def _build_fixture(self, fx: Fixture, layout: Layout) -> int:
+        """The body of fixture ``fx``; its glowing links are noted."""
+        parts = [piece for part in fixture_parts(fx, layout) for piece in capsule_pieces(part)]
+        uid = self._create(parts, (0, 0, 0))
+        self._glow_links[fx.id] = [
+            (uid, i, pt.rgba) for i, pt in enumerate(parts) if pt.tag == "glow"
+        ]
+        return uid
 
     def _build_object(self, obj: ObjectSpec, layout: Layout, ids: dict[str, int]) -> dict[int, int]:
         if obj.id in ids:
@@ -312,17 +338,17 @@ class PybulletRenderer:
 
     def _place_objects(self, body: BodyState) -> None:
         for oid, uid in self._obj_body.items():
-            pos = self._state.object_pose(oid, body)
+            pose = self._state.object_transform(oid, body)
             shown = self._state.shown[oid]
             whole = "pieces" not in shown
             self._show(oid, uid, whole)
             if whole:
-                self._move(oid, uid, pos)
+                self._move(oid, uid, *pose)
             for name in DECORATIONS:
                 key, duid = (oid, name), self._deco_body[(oid, name)]
                 self._show(key, duid, name in shown)
                 if name in shown:
-                    self._move(key, duid, pos)
+                    self._move(key, duid, *pose)
 
     def _place_indicators(self, body: BodyState) -> None:
         on = self._state.indicators.on

@@ -13,8 +13,9 @@ Usage::
 
 The camera sits at ``body.head`` and looks at ``body.look_at`` (z up), with a vertical
 field of view ``fov``. Two hands with forearms reaching from below the camera are drawn
-at ``body.hands``. Objects sit at ``body.object_poses`` (an object absent from it sits on
-its ``start`` fixture, or is hidden if it has none). Object state is drawn from the
+at ``body.hands``. Objects sit at ``body.object_poses``, turned by
+``body.object_rotations`` (upright or lying; an object absent from them rests on its
+``start`` fixture, or is hidden if it has none). Object state is drawn from the
 predicates: ``filled`` liquid, ``heated`` steam, ``switched_on`` glow (burner discs glow
 orange), ``cut`` pieces, ``attached`` parts joined on top of their base, ``open`` lid
 lifted (see :mod:`proassist.sim.render.objects`). Given the procedure's ``steps``, the

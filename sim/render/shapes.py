@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from proassist.scenarios.model import Fixture, Layout
 from proassist.scenarios.registry import Registry
+from proassist.sim.person.orientation import front_axis
 
 Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
@@ -136,16 +137,6 @@ class _Frame:
         fx, fy = self.f
         px, py, _ = self.fx.position
         return (px + u * fx - v * fy, py + u * fy + v * fx, z)
-
-
-def front_axis(fx: Fixture) -> tuple[float, float]:
-    """Unit axis (±x or ±y) from the fixture toward where the person stands."""
-    dx, dy = fx.stand[0] - fx.position[0], fx.stand[1] - fx.position[1]
-    if abs(dx) < 1e-9 and abs(dy) < 1e-9:
-        return (0.0, -1.0)
-    if abs(dx) >= abs(dy):
-        return (math.copysign(1.0, dx), 0.0)
-    return (0.0, math.copysign(1.0, dy))
 
 
 FixtureBuilder = Callable[[_Frame, Layout], list[Part]]

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from proassist.scenarios.model import Layout, ObjectSpec, Step, parse_predicate
-from proassist.sim.body import BodyState
+from proassist.sim.body import BodyState, quat_mul, quat_rotate
+from proassist.sim.person.orientation import fixture_yaw, rest_half_height, rest_rotation
 from proassist.sim.render.indicators import Group, IndicatorView, fault_targets
 from proassist.sim.render.objects import DECORATION_OF, attached_offsets, half_height
 from proassist.sim.render.shapes import IDENTITY, Quat, Vec3, quat_axis_angle
+
+__all__ = ["PARK", "StateView", "half_height", "start_pose", "start_rotation"]
 
 #: Where hidden things are parked: far below the floor, outside every view frustum.
 PARK: Vec3 = (0.0, 0.0, -1000.0)
@@ -26,8 +29,16 @@ def start_pose(obj: ObjectSpec, layout: Layout) -> Vec3:
     for fx in layout.fixtures:
         if fx.id == obj.start:
             x, y, z = fx.position
-            return (x, y, z + half_height(obj))
+            return (x, y, z + rest_half_height(obj))
     return PARK
+
+
+def start_rotation(obj: ObjectSpec, layout: Layout) -> Quat:
+    """Orientation of ``obj`` resting on its ``start`` fixture (unturned if it has none)."""
+    for fx in layout.fixtures:
+        if fx.id == obj.start:
+            return rest_rotation(obj, fixture_yaw(fx))
+    return rest_rotation(obj, 0.0)
 
 
 class StateView:
@@ -49,6 +60,7 @@ class StateView:
     ):
         self.objects = {o.id: o for o in objects}
         self.default_pose = {o.id: start_pose(o, layout) for o in objects}
+        self.default_rotation = {o.id: start_rotation(o, layout) for o in objects}
         self.glowing = frozenset(glowing)
         self.predicates: frozenset[str] | None = None
         self.shown: dict[str, frozenset[str]] = {o: frozenset() for o in self.objects}
@@ -95,27 +107,41 @@ class StateView:
             for part, off in zip(parts, offs, strict=True):
                 self.attached[part] = (base, off)
 
-    def object_pose(self, oid: str, body: BodyState, depth: int = 0) -> Vec3:
-        """Where object ``oid`` is drawn for ``body`` (attached parts follow their base)."""
+    def object_pose(self, oid: str, body: BodyState) -> Vec3:
+        """Where the centre of object ``oid`` is drawn for ``body``."""
+        return self.object_transform(oid, body)[0]
+
+    def object_transform(self, oid: str, body: BodyState, depth: int = 0) -> tuple[Vec3, Quat]:
+        """Where object ``oid`` is drawn for ``body``: centre and orientation.
+
+        An attached part is joined rigidly to its base: on the base's top face in the
+        base's own frame, turned (and tilted) with it.
+        """
         if oid in self.attached and oid not in body.held and depth < 4:
             base, off = self.attached[oid]
-            b = self.object_pose(base, body, depth + 1)
+            b, q = self.object_transform(base, body, depth + 1)
             if b != PARK:
-                return (b[0] + off[0], b[1] + off[1], b[2] + off[2])
+                o = quat_rotate(q, off)
+                return (b[0] + o[0], b[1] + o[1], b[2] + o[2]), q
         pos = body.object_poses.get(oid)
         if pos is None:
-            return self.default_pose[oid]
-        return (float(pos[0]), float(pos[1]), float(pos[2]))
+            return self.default_pose[oid], self.default_rotation[oid]
+        q = body.object_rotations.get(oid, IDENTITY)
+        pos3 = (float(pos[0]), float(pos[1]), float(pos[2]))
+        return pos3, (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
 
     def group_pose(self, group: Group, body: BodyState) -> tuple[Vec3, Quat]:
-        """Where indicator ``group`` is drawn for ``body``: position and orientation."""
+        """Where indicator ``group`` is drawn for ``body``: position and orientation.
+
+        A group anchored to an object turns with it.
+        """
         quat = IDENTITY
         if group.spin:
             quat = quat_axis_angle((0.0, 0.0, 1.0), self.indicators.angles.get(group.entity, 0.0))
         if group.anchor == "world":
             return group.offset, quat
-        c = self.object_pose(group.entity, body)
+        c, q = self.object_transform(group.entity, body)
         if c == PARK:
             return PARK, quat
-        o = group.offset
-        return (c[0] + o[0], c[1] + o[1], c[2] + o[2]), quat
+        o = quat_rotate(q, group.offset)
+        return (c[0] + o[0], c[1] + o[1], c[2] + o[2]), quat_mul(q, quat)

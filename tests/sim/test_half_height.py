@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from proassist.scenarios import load_scenario
 from proassist.scenarios.model import ObjectSpec
-from proassist.sim.person import kinematics
-from proassist.sim.render import objects, state
+from proassist.sim.person import kinematics, orientation
+from proassist.sim.render import indicators, objects, state
 
 
 def _obj(shape: str, size: tuple[float, float, float]) -> ObjectSpec:
@@ -15,8 +17,11 @@ def _obj(shape: str, size: tuple[float, float, float]) -> ObjectSpec:
 
 
 def test_one_definition() -> None:
-    assert objects.half_height is kinematics.half_height
-    assert state.half_height is kinematics.half_height
+    assert kinematics.half_height is orientation.half_height
+    assert objects.half_height is orientation.half_height
+    assert state.half_height is orientation.half_height
+    assert indicators.half_height is orientation.half_height
+    assert objects.half_width is orientation.half_width
 
 
 @pytest.mark.parametrize(
@@ -53,8 +58,14 @@ def test_drawn_capsule_spans_its_half_height() -> None:
 
 
 def test_capsule_rests_on_its_start_fixture() -> None:
+    """The cucumber (a long capsule) lies on its start fixture: its radius above it."""
     sc = load_scenario("kitchen_salad")
     cucumber = next(o for o in sc.procedure.objects if o.shape == "capsule")
     top = next(f.position[2] for f in sc.layout.fixtures if f.id == cucumber.start)
     z = state.start_pose(cucumber, sc.layout)[2]
-    assert z - kinematics.half_height(cucumber) == pytest.approx(top)
+    assert orientation.lies(cucumber)
+    assert z - orientation.rest_half_height(cucumber) == pytest.approx(top)
+    assert orientation.rest_half_height(cucumber) == pytest.approx(cucumber.size[0])
+    standing = dataclasses.replace(cucumber, lying=False)
+    z = state.start_pose(standing, sc.layout)[2]
+    assert z - kinematics.half_height(standing) == pytest.approx(top)

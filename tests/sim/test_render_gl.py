@@ -85,7 +85,9 @@ def _within_a_pixel(seg_a: np.ndarray, seg_b: np.ndarray) -> list[int]:
 
 
 @needs_egl
-@pytest.mark.parametrize("task", ["kitchen_tea", "kitchen_scrambled_eggs", "assembly_stool"])
+@pytest.mark.parametrize(
+    "task", ["kitchen_tea", "kitchen_scrambled_eggs", "assembly_stool", "assembly_desk_lamp"]
+)
 def test_gl_agrees_with_pybullet(task: str) -> None:
     states, layout, objects, steps = _states(task, 12)
     with Scene(128, 128, MODES, renderer="pybullet") as ref, Scene(128, 128, MODES, "gl") as gl:
