@@ -148,6 +148,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="instead: choose them by closed-loop net assistance on N validation seeds "
         "per domain env (seeds 900000+; charges for talking)",
     )
+    p.add_argument(
+        "--boost-corrections",
+        type=int,
+        default=1,
+        metavar="K",
+        help="each correcting sample (correct, warn, re-engage) appears K times per epoch "
+        "(default 1: PWR's recipe)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_train)
 
@@ -278,8 +286,8 @@ def _check_train(args: argparse.Namespace) -> None:
     for flag, path in (("--val", args.val), ("--calibrate", args.calibrate)):
         if path:
             dataset_dir(path, flag)
-    if min(args.epochs, args.batch_size) < 1 or not args.lr > 0:
-        raise UserError("--epochs and --batch-size must be >= 1 and --lr > 0")
+    if min(args.epochs, args.batch_size, args.boost_corrections) < 1 or not args.lr > 0:
+        raise UserError("--epochs, --batch-size and --boost-corrections must be >= 1, --lr > 0")
     output_dir(args.out)
 
 
@@ -320,6 +328,7 @@ def run_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         model_config={"encoder": args.encoder, "temporal": args.temporal},
         progress=not args.quiet,
+        correction_boost=args.boost_corrections,
     )
     for h in result["history"]:
         print(f"epoch {h['epoch']}: loss {h['loss']:.4f} ({h['n']} samples)")

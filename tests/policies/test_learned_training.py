@@ -181,3 +181,17 @@ def test_learned_interaction_model_decides(datasets, tmp_path: Path, make_info) 
             assert decision.text
     assert agree >= 72
     assert model.stats["calls"] == 80
+
+
+def test_correction_boost_repeats_only_correcting_samples() -> None:
+    from proassist.policies.learned.train import _boost
+    from proassist.sim.messages import INTENTS
+
+    intent = np.array([-1, INTENTS.index("instruct_next"), INTENTS.index("correct_deviation")])
+    intent = np.concatenate([intent, [INTENTS.index("warn"), -1]])
+    idx = np.arange(5)
+    rng = np.random.default_rng(0)
+    assert np.array_equal(_boost(idx, intent, 1, rng), idx)
+    boosted = _boost(idx, intent, 3, rng)
+    counts = np.bincount(boosted, minlength=5)
+    assert counts.tolist() == [1, 1, 3, 3, 1]
