@@ -312,7 +312,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UserError("train needs DATA (dataset directories), unless --algo ppo")
     _check_train(args)
     from proassist.policies.learned import require_torch
-    from proassist.policies.learned.train import evaluate_model, load_model, train
+    from proassist.policies.learned.train import train
 
     torch = require_torch("proassist train")
 
@@ -332,16 +332,23 @@ def run_train(args: argparse.Namespace) -> int:
     )
     for h in result["history"]:
         print(f"epoch {h['epoch']}: loss {h['loss']:.4f} ({h['n']} samples)")
+    _after_training(args, result["model_path"])
+    print(f"wrote {result['model_path']}")
+    return 0
+
+
+def _after_training(args: argparse.Namespace, model_path: str) -> None:
+    """``--val`` scores, then the ``--calibrate`` or ``--calibrate-loop`` calibration."""
+    from proassist.policies.learned.train import evaluate_model, load_model
+
     if args.val:
-        scores = evaluate_model(load_model(result["model_path"]), args.val)
+        scores = evaluate_model(load_model(model_path), args.val)
         print("val " + json.dumps({k: round(v, 4) for k, v in scores.items()}))
     if args.calibrate:
         from proassist.analysis.calibration import calibrate
 
-        cal = calibrate(result["model_path"], args.calibrate)
+        cal = calibrate(model_path, args.calibrate)
         best = {k: round(v, 4) for k, v in cal["val"].items()}
         print("calibrated " + json.dumps(best))
     if args.calibrate_loop:
-        _calibrate_loop(result["model_path"], args.calibrate_loop)
-    print(f"wrote {result['model_path']}")
-    return 0
+        _calibrate_loop(model_path, args.calibrate_loop)

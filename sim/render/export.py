@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from proassist.scenarios.model import Layout, ObjectSpec
+from proassist.scenarios.model import Fixture, Layout, ObjectSpec
 from proassist.sim.body import BodyState
 from proassist.sim.render.objects import decoration_parts, hand_parts, object_parts
 from proassist.sim.render.shapes import (
@@ -152,47 +152,54 @@ def _entity_records(
     fixtures, objs = [], []
     for fx in layout.fixtures:
         ids[fx.id] = len(ids)
-        parts = fixture_parts(fx, layout)
-        glow = [
-            Part(p.shape, p.size, p.pos, PALETTE["glow"], p.quat) for p in parts if p.tag == "glow"
-        ]
-        rec = {
-            "id": fx.id,
-            "kind": fx.kind,
-            "position": list(fx.position),
-            "size": list(fx.size),
-            "color": list(fx.color),
-            "stand": list(fx.stand),
-            "semantic_id": ids[fx.id],
-            "asset": _write_entity(out, fx.id, parts),
-            "glow_asset": _write_entity(out, f"{fx.id}__glow", glow) if glow else None,
-        }
-        fixtures.append(rec)
+        fixtures.append(_fixture_record(out, fx, layout, ids[fx.id]))
     for obj in objects:
         ids[obj.id] = len(ids)
-        pose, rotation = view.object_transform(obj.id, body)
-        decos = {
-            name: _write_entity(out, f"{obj.id}__{name}", parts)
-            for name, parts in decoration_parts(obj).items()
-        }
-        objs.append(
-            {
-                "id": obj.id,
-                "name": obj.name,
-                "shape": obj.shape,
-                "size": list(obj.size),
-                "color": list(obj.color),
-                "category": obj.category,
-                "start": obj.start,
-                "pose": list(pose),
-                "rotation": list(rotation),
-                "semantic_id": ids[obj.id],
-                "asset": _write_entity(out, obj.id, object_parts(obj)),
-                "decorations": decos,
-                "shown": sorted(view.shown[obj.id]),
-            }
-        )
+        objs.append(_object_record(out, obj, view, body, ids[obj.id]))
     return {"fixtures": fixtures, "objects": objs, "semantic_ids": ids}
+
+
+def _fixture_record(out: Path, fx: Fixture, layout: Layout, semantic_id: int) -> dict[str, Any]:
+    """A fixture's export record (its mesh, and its glow mesh if it has one)."""
+    parts = fixture_parts(fx, layout)
+    glow = [Part(p.shape, p.size, p.pos, PALETTE["glow"], p.quat) for p in parts if p.tag == "glow"]
+    return {
+        "id": fx.id,
+        "kind": fx.kind,
+        "position": list(fx.position),
+        "size": list(fx.size),
+        "color": list(fx.color),
+        "stand": list(fx.stand),
+        "semantic_id": semantic_id,
+        "asset": _write_entity(out, fx.id, parts),
+        "glow_asset": _write_entity(out, f"{fx.id}__glow", glow) if glow else None,
+    }
+
+
+def _object_record(
+    out: Path, obj: ObjectSpec, view: StateView, body: BodyState, semantic_id: int
+) -> dict[str, Any]:
+    """An object's export record: mesh, decorations, pose and rotation now."""
+    pose, rotation = view.object_transform(obj.id, body)
+    decos = {
+        name: _write_entity(out, f"{obj.id}__{name}", parts)
+        for name, parts in decoration_parts(obj).items()
+    }
+    return {
+        "id": obj.id,
+        "name": obj.name,
+        "shape": obj.shape,
+        "size": list(obj.size),
+        "color": list(obj.color),
+        "category": obj.category,
+        "start": obj.start,
+        "pose": list(pose),
+        "rotation": list(rotation),
+        "semantic_id": semantic_id,
+        "asset": _write_entity(out, obj.id, object_parts(obj)),
+        "decorations": decos,
+        "shown": sorted(view.shown[obj.id]),
+    }
 
 
 def _posed(poses: Mapping[str, Vec3] | None, rotations: Mapping[str, Quat] | None) -> BodyState:
