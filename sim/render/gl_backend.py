@@ -8,12 +8,17 @@ segmentation ids and depth in metres), so the two agree on segmentation and dept
 (tested) and differ in looks: per-pixel lighting with a soft shadow and procedural
 textures here (see :mod:`.gl_shaders`).
 
-How it is fast: :meth:`GLRenderer.build` turns every body (the unit pybullet moves) into
-triangles once per layout and object set (:mod:`.gl_mesh`) and uploads them into one
-static vertex buffer. A frame only writes the pose table (a small float texture: per
-body its pose, whether it shows and whether it glows), draws one shadow pass and one
-colour pass, and reads back colour, segmentation (an integer attachment) and depth
-as the modes ask.
+How it is fast (on llvmpipe every vertex handed to a draw is shaded, and on two CPU
+cores that, not the pixels, dominates a 128 px frame): :meth:`GLRenderer.build` turns
+every body (the unit pybullet moves) into indexed triangles once per layout and object
+set (:mod:`.gl_mesh`: shared vertices, so a smooth mesh shades a third of its corners)
+in one static vertex buffer, and draws the fixtures into a static shadow map. A frame
+writes the pose table (a small float texture: per body its pose, whether it shows and
+whether it glows), redraws the moving bodies' shadow map only when one of them moved,
+draws the colour pass over only the bodies that show and touch the view frustum, nearest
+first, with back faces culled (:mod:`.gl_draw`), and reads back colour, segmentation (an
+integer attachment) and depth as the modes ask. Frames of at most 160 px take one
+shadow-map tap instead of four (:func:`~.gl_shaders.fragment_shader`).
 
 Requires ``moderngl`` (a core dependency) and the system's EGL and Mesa libraries
 (Debian: ``apt-get install libegl1 libgl1-mesa-dri``; ``make setup`` installs them
@@ -24,6 +29,7 @@ falls back to pybullet.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,13 +45,14 @@ from proassist.sim.render.arms import (
     upper_arm_parts,
     upper_arm_pose,
 )
-from proassist.sim.render.gl_mesh import ATTRIBUTES, VERTEX_FORMAT, body_vertices
+from proassist.sim.render.gl_draw import DrawList, bounding_sphere
+from proassist.sim.render.gl_mesh import ATTRIBUTES, VERTEX_FORMAT, body_vertices, indexed
 from proassist.sim.render.gl_shaders import (
     FLAT_FRAGMENT,
-    FRAGMENT,
     NOISE_SIZE,
     SHADOW_FRAGMENT,
     VERTEX,
+    fragment_shader,
     noise_volume,
 )
 from proassist.sim.render.indicators import COLORS, fault_targets, indicator_groups, owner_names
@@ -71,14 +78,24 @@ INSTALL_HINT = (
 LIGHT_DIR: Vec3 = (0.3, -0.5, 1.0)
 #: Side of the square shadow map, in texels.
 SHADOW_SIZE = 512
+#: Frames larger than this (pixels, either side) get the four-tap soft shadow edge.
+SOFT_SHADOW_ABOVE = 160
 #: Colour of empty pixels (nothing drawn: outside the room).
 BACKGROUND = (0.8, 0.8, 0.82, 1.0)
 BASE_IDS: dict[str, int] = {"floor": 0, "walls": 1, "hand_left": 2, "hand_right": 3}
+HANDS = ("hand_left", "hand_right")
 _FLAME_RGB = (COLORS["flame"][:3],)
 
 
 def create_context() -> Any:
     """A standalone headless moderngl context on EGL.
+
+    Unless ``LP_NUM_THREADS`` is set, sets it to 0 first: llvmpipe then rasterises in
+    the drawing thread. With rasteriser threads, a process forked from one holding a
+    context (``AsyncVectorEnv``'s default start method) hangs when it creates its own.
+    Measured on 2 cores against 2 threads: 12 % faster at 64 px, 9 % at 128, 11 %
+    slower at 224 (set ``LP_NUM_THREADS=2`` for large frames in a single process). A
+    GPU driver ignores the variable.
 
     Raises:
         ImportError: moderngl is not installed (names what to install).
@@ -88,23 +105,30 @@ def create_context() -> Any:
         import moderngl
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     try:
         return moderngl.create_standalone_context(backend="egl")
     except Exception as exc:  # glcontext raises plain Exceptions
         raise RuntimeError(f"no EGL OpenGL context ({exc}); {INSTALL_HINT}") from exc
 
 
+def _unit(v: Sequence[float]) -> Vec3:
+    n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]) or 1.0
+    return (v[0] / n, v[1] / n, v[2] / n)
+
+
+def _cross(a: Sequence[float], b: Sequence[float]) -> Vec3:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
 def look_at(eye: Sequence[float], target: Sequence[float], up: Sequence[float]) -> np.ndarray:
     """4x4 view matrix (``gluLookAt``, the one pybullet's ``computeViewMatrix`` builds)."""
-    e, t = np.asarray(eye, dtype=np.float64), np.asarray(target, dtype=np.float64)
-    f = t - e
-    f /= np.linalg.norm(f) or 1.0
-    s = np.cross(f, np.asarray(up, dtype=np.float64))
-    s /= np.linalg.norm(s) or 1.0
-    u = np.cross(s, f)
-    m = np.eye(4)
-    m[0, :3], m[1, :3], m[2, :3] = s, u, -f
-    m[:3, 3] = -m[:3, :3] @ e
+    e = (float(eye[0]), float(eye[1]), float(eye[2]))
+    f = _unit((float(target[0]) - e[0], float(target[1]) - e[1], float(target[2]) - e[2]))
+    s = _unit(_cross(f, up))
+    u = _cross(s, f)
+    m = np.array([[*s, 0.0], [*u, 0.0], [-f[0], -f[1], -f[2], 0.0], [0.0, 0.0, 0.0, 1.0]])
+    m[:3, 3] = -m[:3, :3] @ np.asarray(e)
     return m
 
 
@@ -145,6 +169,18 @@ def _write_uniforms(program: Any, values: dict[str, Any]) -> None:
             member.write(value)
         else:
             member.value = value
+
+
+def _buffer_order(bodies: Sequence[_Body]) -> list[int]:
+    """Body indices in vertex-buffer order (see :mod:`.gl_draw`).
+
+    Hands and arms first (nearest the camera), the other moving bodies, the fixtures,
+    the floor (index 0) and the walls (index 1) last.
+    """
+    hands = [i for i, b in enumerate(bodies) if isinstance(b.key, tuple) and b.key[0] in HANDS]
+    moving = [i for i, b in enumerate(bodies) if not b.static and i not in hands]
+    fixtures = [i for i, b in enumerate(bodies) if b.static and i > 1]
+    return hands + moving + fixtures + [0, 1]
 
 
 @dataclass
@@ -193,7 +229,8 @@ class GLRenderer:
         self.width, self.height, self.near, self.far = width, height, near, far
         self.modes, self.shadows = tuple(modes), bool(shadows)
         self.projection = perspective(fov, width, height, near, far)
-        shader = FRAGMENT if "rgb" in self.modes else FLAT_FRAGMENT
+        soft = max(width, height) > SOFT_SHADOW_ABOVE
+        shader = fragment_shader(soft) if "rgb" in self.modes else FLAT_FRAGMENT
         self.program = self.ctx.program(vertex_shader=VERTEX, fragment_shader=shader)
         self.shadow_program = self.ctx.program(
             vertex_shader=VERTEX, fragment_shader=SHADOW_FRAGMENT
@@ -215,15 +252,21 @@ class GLRenderer:
         if "segmentation" in self.modes:
             attachments.append(ctx.renderbuffer(size, components=1, dtype="i4"))
         self.fbo = ctx.framebuffer(attachments, ctx.depth_renderbuffer(size))
-        self.shadow_tex = ctx.depth_texture((SHADOW_SIZE, SHADOW_SIZE))
-        self.shadow_tex.compare_func = "<="
+        self.shadow_tex, self.shadow_fbo = self._shadow_target()
+        self.static_shadow_tex, self.static_shadow_fbo = self._shadow_target()
         linear = self._moderngl().LINEAR
-        self.shadow_tex.filter = (linear, linear)
-        self.shadow_tex.repeat_x = self.shadow_tex.repeat_y = False
-        self.shadow_fbo = ctx.framebuffer(depth_attachment=self.shadow_tex)
         n = NOISE_SIZE
         self.noise_tex = ctx.texture3d((n, n, n), 1, noise_volume(n))
         self.noise_tex.filter = (linear, linear)
+
+    def _shadow_target(self) -> tuple[Any, Any]:
+        """A shadow map (a depth texture read with comparison) and its framebuffer."""
+        tex = self.ctx.depth_texture((SHADOW_SIZE, SHADOW_SIZE))
+        tex.compare_func = "<="
+        linear = self._moderngl().LINEAR
+        tex.filter = (linear, linear)
+        tex.repeat_x = tex.repeat_y = False
+        return tex, self.ctx.framebuffer(depth_attachment=tex)
 
     # ------------------------------------------------------------------ building
 
@@ -240,21 +283,7 @@ class GLRenderer:
         bodies, ids = self._plan(layout, tuple(objects), tuple(steps))
         self._release_scene()
         self._index = {b.key: i for i, b in enumerate(bodies)}
-        order = [1] + [i for i in range(len(bodies)) if i != 1]  # walls first: no shadow
-        chunks = [
-            body_vertices(bodies[i].parts, i, bodies[i].seg, bodies[i].material, _FLAME_RGB)
-            for i in order
-        ]
-        self._n_walls = len(chunks[0])
-        data = np.concatenate(chunks)
-        self._n_vertices = len(data)
-        self._vbo = self.ctx.buffer(np.ascontiguousarray(data, dtype=np.float32).tobytes())
-        content = [(self._vbo, VERTEX_FORMAT, *ATTRIBUTES)]
-        self.vao = self.ctx.vertex_array(self.program, content, skip_errors=True)
-        shadow_content = [(self._vbo, "3f 24x 4f", "in_pos", "in_info")]  # no normal, colour
-        self.shadow_vao = self.ctx.vertex_array(
-            self.shadow_program, shadow_content, skip_errors=True
-        )
+        self._upload(bodies)
         self._table = np.zeros((len(bodies), 4, 4), dtype=np.float32)
         self._table[:, 0:3, 0:3] = np.eye(3, dtype=np.float32)
         for i, b in enumerate(bodies):
@@ -262,12 +291,47 @@ class GLRenderer:
         self._poses = self.ctx.texture((4, len(bodies)), 4, dtype="f4")
         self._poses.filter = (self._moderngl().NEAREST, self._moderngl().NEAREST)
         self._light_vp = self._light_matrix(layout)
+        self._static_uniforms()
+        self._draw_static_shadow()
         glowing = [f.id for f in layout.fixtures] + [o.id for o in objects]
         self._state = StateView(layout, objects, glowing, steps)
         self._objects = [o.id for o in objects]
         self._groups = indicator_groups(fault_targets(steps, layout, objects), layout, objects)
         self.segmentation_ids = ids
         return dict(ids)
+
+    def _upload(self, bodies: Sequence[_Body]) -> None:
+        """Vertex and index buffers, their vertex arrays and the draw list of ``bodies``."""
+        order = _buffer_order(bodies)
+        vertices, indices, counts, spheres = self._geometry(bodies, order)
+        self._vbo = self.ctx.buffer(vertices.tobytes())
+        self._ibo = self.ctx.buffer(indices.tobytes())
+        casts = [i > 1 for i in order]  # floor (0) and walls (1) cast nothing
+        self._draws = DrawList(order, counts, spheres, casts)
+        self._moving = np.array([i for i in order if not bodies[i].static], dtype=np.int64)
+        self._shadow_key: bytes | None = None
+        content = [(self._vbo, VERTEX_FORMAT, *ATTRIBUTES)]
+        ibo = {"index_buffer": self._ibo, "index_element_size": 4, "skip_errors": True}
+        self.vao = self.ctx.vertex_array(self.program, content, **ibo)
+        shadow_content = [(self._vbo, "3f 24x 4f", "in_pos", "in_info")]  # no normal, colour
+        self.shadow_vao = self.ctx.vertex_array(self.shadow_program, shadow_content, **ibo)
+
+    @staticmethod
+    def _geometry(
+        bodies: Sequence[_Body], order: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray, list[int], list]:
+        """Shared vertices, indices, per-body index counts and bounding spheres."""
+        verts, idx, counts, spheres, base = [], [], [], [], 0
+        for i in order:
+            b = bodies[i]
+            v, ix = indexed(body_vertices(b.parts, i, b.seg, b.material, _FLAME_RGB))
+            verts.append(v)
+            idx.append(ix + base)
+            counts.append(len(ix))
+            spheres.append(bounding_sphere(v[:, 0:3].astype(np.float64)))
+            base += len(v)
+        vertices = np.ascontiguousarray(np.concatenate(verts), dtype=np.float32)
+        return vertices, np.concatenate(idx).astype(np.uint32), counts, spheres
 
     @staticmethod
     def _moderngl() -> Any:
@@ -390,37 +454,76 @@ class GLRenderer:
             self._set((side, "upper"), *upper_arm_pose(shoulder, elbow))
 
     def _draw(self, body: BodyState) -> None:
-        mgl = self._moderngl()
-        self.ctx.enable(mgl.DEPTH_TEST)
+        mgl, draws = self._moderngl(), self._draws
+        self.ctx.enable(mgl.DEPTH_TEST | mgl.CULL_FACE)
         self._poses.use(location=0)
+        shown = draws.shown(self._table)
         if self.shadows and "rgb" in self.modes:
-            self.shadow_fbo.use()
-            self.shadow_fbo.clear(depth=1.0)
-            _write_uniforms(self.shadow_program, {"view_proj": _gl_mat(self._light_vp), "poses": 0})
-            self.shadow_vao.render(vertices=self._n_vertices - self._n_walls, first=self._n_walls)
+            self._draw_shadow(shown & draws.casts)
         view = look_at(body.head, body.look_at, camera_up(body.head, body.look_at))
-        self._set_uniforms(self.projection @ view, body.head)
+        view_proj = self.projection @ view
+        self._set_uniforms(view_proj, body.head)
+        self.ctx.front_face = "cw"  # the projection flips y, so front faces turn clockwise
         self.fbo.use()
         self.fbo.clear(*BACKGROUND, depth=1.0)
-        self.vao.render()
+        draws.draw(self.vao, draws.runs(shown & draws.in_view(self._table, view_proj)))
+
+    def _draw_static_shadow(self) -> None:
+        """Draw the fixtures into the static shadow map (once per build)."""
+        self._shadow_key = None
+        if not (self.shadows and "rgb" in self.modes):
+            return
+        self._poses.write(self._table.tobytes())
+        self._poses.use(location=0)
+        static = np.zeros(len(self._draws.rows), dtype=bool)
+        static[len(self._moving) :] = True
+        self._shadow_pass(self.static_shadow_fbo, static & self._draws.casts)
+
+    def _draw_shadow(self, casters: np.ndarray) -> None:
+        """Redraw the moving bodies' shadow map, unless none moved or changed since."""
+        key = self._table[self._moving].tobytes()
+        if key == self._shadow_key:
+            return
+        self._shadow_key = key
+        moving = np.zeros(len(casters), dtype=bool)
+        moving[: len(self._moving)] = True
+        self._shadow_pass(self.shadow_fbo, casters & moving)
+
+    def _shadow_pass(self, fbo: Any, casters: np.ndarray) -> None:
+        mgl = self._moderngl()
+        self.ctx.enable(mgl.DEPTH_TEST | mgl.CULL_FACE)
+        self.ctx.front_face = "ccw"
+        fbo.use()
+        fbo.clear(depth=1.0)
+        self._draws.draw(self.shadow_vao, self._draws.runs(casters))
 
     def _set_uniforms(self, view_proj: np.ndarray, eye: Sequence[float]) -> None:
-        values: dict[str, Any] = {"view_proj": _gl_mat(view_proj), "poses": 0}
+        """The per-frame uniforms (the others are set once by :meth:`_static_uniforms`)."""
+        values: dict[str, Any] = {"view_proj": _gl_mat(view_proj)}
         if "rgb" in self.modes:
             self.shadow_tex.use(location=1)
             self.noise_tex.use(location=2)
-            d = np.asarray(LIGHT_DIR) / np.linalg.norm(LIGHT_DIR)
-            values.update(
-                shadow_map=1,
-                noise_tex=2,
-                light_vp=_gl_mat(self._light_vp),
-                use_shadow=int(self.shadows),
-                shadow_texel=1.0 / SHADOW_SIZE,
-                light_dir=tuple(float(v) for v in d),
-                eye=tuple(float(v) for v in eye),
-                glow_color=tuple(PALETTE["glow"][:3]),
-            )
+            self.static_shadow_tex.use(location=3)
+            values["eye"] = (float(eye[0]), float(eye[1]), float(eye[2]))
         _write_uniforms(self.program, values)
+
+    def _static_uniforms(self) -> None:
+        """The uniforms that stay for a scene: texture units, the sun, the glow colour."""
+        _write_uniforms(self.shadow_program, {"view_proj": _gl_mat(self._light_vp), "poses": 0})
+        _write_uniforms(
+            self.program,
+            {
+                "poses": 0,
+                "shadow_map": 1,
+                "noise_tex": 2,
+                "static_shadow_map": 3,
+                "light_vp": _gl_mat(self._light_vp),
+                "use_shadow": int(self.shadows),
+                "shadow_texel": 1.0 / SHADOW_SIZE,
+                "light_dir": _unit(LIGHT_DIR),
+                "glow_color": tuple(PALETTE["glow"][:3]),
+            },
+        )
 
     def _frames(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
@@ -448,10 +551,10 @@ class GLRenderer:
             obj = self.__dict__.pop(name, None)
             if obj is not None:
                 obj.release()
-        for obj in (self._vbo, self._poses):
+        for obj in (self._vbo, self.__dict__.get("_ibo"), self._poses):
             if obj is not None:
                 obj.release()
-        self._vbo = self._poses = None
+        self._vbo = self._ibo = self._poses = None
 
     def close(self) -> None:
         """Release every GL object and the context (idempotent)."""

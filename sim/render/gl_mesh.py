@@ -1,11 +1,12 @@
 """Triangle meshes of the scene description for the OpenGL backend (:mod:`.gl_backend`).
 
-Every :class:`~proassist.sim.render.shapes.Part` becomes unindexed triangles (trimesh
-primitives, the same ones :mod:`.export` writes) with per-vertex normals: flat on boxes
+Every :class:`~proassist.sim.render.shapes.Part` becomes triangles (trimesh primitives,
+the same ones :mod:`.export` writes, a little coarser for fingers and small round
+things) with per-vertex normals: flat on boxes
 and cylinder caps, smooth on spheres, cylinder sides and capsules, so per-pixel lighting
 shows round things round. A *body* (the unit the pybullet backend moves) is the
-concatenation of its parts in its own frame; all bodies of a scene go into one static
-vertex buffer, each vertex tagged with its body's index (the shader looks the body's
+concatenation of its parts in its own frame, its equal corners shared (:func:`indexed`);
+all bodies of a scene go into one static vertex buffer, each vertex tagged with its body's index (the shader looks the body's
 pose up), its segmentation id, whether it glows and its procedural material.
 
 Vertex layout (:data:`VERTEX_FORMAT`, 13 float32): position (3), normal (3), colour (3),
@@ -53,13 +54,14 @@ def _unit_mesh(shape: str, size: tuple[float, float, float]) -> tuple[np.ndarray
     if shape == "box":
         mesh = trimesh.creation.box(extents=[2 * s[0], 2 * s[1], 2 * s[2]])
     elif shape == "sphere":
-        mesh = trimesh.creation.icosphere(subdivisions=1 if small else 2, radius=s[0])
+        mesh = trimesh.creation.icosphere(subdivisions=1 if s[0] < 0.06 else 2, radius=s[0])
     elif shape == "cylinder":
-        sections = 16 if small else 32
+        sections = 12 if small else 32
         mesh = trimesh.creation.cylinder(radius=s[0], height=2 * s[1], sections=sections)
     else:
         height = max(1e-4, 2 * (s[1] - s[0]))
-        mesh = trimesh.creation.capsule(height=height, radius=s[0], count=[12, 8])
+        count = [8, 6] if s[0] < 0.02 else [10, 8]  # fingers; palms and arms (even rings)
+        mesh = trimesh.creation.capsule(height=height, radius=s[0], count=count)
     tri = np.asarray(mesh.triangles, dtype=np.float64)
     return tri, _normals(shape, size, tri, np.asarray(mesh.face_normals, dtype=np.float64))
 
@@ -157,3 +159,19 @@ def body_vertices(
     if not rows:
         return np.empty((0, STRIDE), dtype=np.float32)
     return np.concatenate(rows)
+
+
+def indexed(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shared vertices (m, :data:`STRIDE`) of triangle-corner ``rows`` and indices (n,).
+
+    Corners equal in every attribute become one vertex (kept in order of first use, so
+    neighbouring triangles reuse recently shaded vertices): llvmpipe shades each index
+    once per batch, about a third of the corners of a smooth mesh.
+    """
+    if not len(rows):
+        return rows, np.zeros(0, dtype=np.uint32)
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rows[first[order]], rank[inverse.ravel()].astype(np.uint32)

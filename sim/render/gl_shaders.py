@@ -2,12 +2,16 @@
 
 The vertex shader poses every vertex with its body's row of the pose texture
 (``poses``: per body, three texels holding the rows of ``[R | t]`` and one holding
-``(visible, lit, 0, 0)``); a hidden body collapses outside the clip volume. The colour
-pass lights each pixel (hemisphere ambient + Lambert diffuse of one directional light
-with a soft shadow: four bilinear percentage-closer taps + a little Blinn specular), modulates the
-albedo with a procedural texture chosen by the vertex's material (value noise from a
-small tiling 3-D texture of fixed random values, :func:`noise_volume`), and writes the
-segmentation id + 1 to a second, integer attachment. The shadow pass only writes depth.
+``(visible, lit, 0, 0)``); a hidden body collapses outside the clip volume. It also
+projects the vertex into the sun's (orthographic, so affine: exact when interpolated)
+shadow-map space. The colour pass lights each pixel (hemisphere ambient + Lambert
+diffuse of one directional light, shadowed by the nearer of two shadow maps, the
+fixtures' drawn once per scene and the moving bodies'; four bilinear percentage-closer
+taps each, one in small frames: :func:`fragment_shader`; + a little Blinn specular),
+modulates the albedo with a procedural texture chosen by the vertex's material (value
+noise from a small tiling 3-D texture of fixed random values, :func:`noise_volume`), and
+writes the segmentation id + 1 to a second, integer attachment. The shadow pass only
+writes depth.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ def noise_volume(size: int = NOISE_SIZE, seed: int = 20240613) -> bytes:
 VERTEX = """
 #version 330
 uniform mat4 view_proj;
+uniform mat4 light_vp;
 uniform sampler2D poses;
 uniform vec3 glow_color;
 in vec3 in_pos;
@@ -37,6 +42,7 @@ out vec3 v_world;
 out vec3 v_normal;
 out vec3 v_color;
 out vec3 v_local;
+out vec3 v_light;
 flat out int v_seg;
 flat out float v_emit;
 flat out float v_mat;
@@ -54,6 +60,8 @@ void main() {
     v_emit = (in_info.z > 1.5 || lit) ? 1.0 : 0.0;
     v_color = lit ? glow_color : in_color;
     v_local = in_pos;
+    vec4 lc = light_vp * vec4(v_world + normalize(v_normal) * 0.01, 1.0);
+    v_light = lc.xyz / lc.w;  // the sun's projection is affine: exact when interpolated
     v_seg = int(in_info.y + 0.5);
     v_mat = in_info.w;
     gl_Position = st.x > 0.5 ? view_proj * vec4(v_world, 1.0) : vec4(2.0, 2.0, 2.0, 1.0);
@@ -62,10 +70,11 @@ void main() {
 
 FRAGMENT = """
 #version 330
+#define SOFT_SHADOW 1
 uniform vec3 light_dir;
 uniform vec3 eye;
-uniform mat4 light_vp;
 uniform sampler2DShadow shadow_map;
+uniform sampler2DShadow static_shadow_map;
 uniform float shadow_texel;
 uniform int use_shadow;
 uniform sampler3D noise_tex;
@@ -73,6 +82,7 @@ in vec3 v_world;
 in vec3 v_normal;
 in vec3 v_color;
 in vec3 v_local;
+in vec3 v_light;
 flat in int v_seg;
 flat in float v_emit;
 flat in float v_mat;
@@ -95,17 +105,24 @@ float texture_of(int m, vec3 w, vec3 l) {
     return 1.0 - 0.5 * amp + amp * noise(q);
 }
 
-float shadow_at(vec3 w, vec3 n) {
-    if (use_shadow == 0) return 1.0;
-    vec4 lc = light_vp * vec4(w + n * 0.01, 1.0);
-    vec3 uv = lc.xyz / lc.w * 0.5 + 0.5;
-    if (uv.x <= 0.0 || uv.x >= 1.0 || uv.y <= 0.0 || uv.y >= 1.0) return 1.0;
+float taps(sampler2DShadow map, vec3 uv) {
+#if SOFT_SHADOW
     float d = shadow_texel * 0.9;
-    float z = uv.z - 0.002;
-    return 0.25 * (texture(shadow_map, vec3(uv.x - d, uv.y - d, z))
-                   + texture(shadow_map, vec3(uv.x + d, uv.y - d, z))
-                   + texture(shadow_map, vec3(uv.x - d, uv.y + d, z))
-                   + texture(shadow_map, vec3(uv.x + d, uv.y + d, z)));
+    return 0.25 * (texture(map, vec3(uv.x - d, uv.y - d, uv.z))
+                   + texture(map, vec3(uv.x + d, uv.y - d, uv.z))
+                   + texture(map, vec3(uv.x - d, uv.y + d, uv.z))
+                   + texture(map, vec3(uv.x + d, uv.y + d, uv.z)));
+#else
+    return texture(map, uv);
+#endif
+}
+
+float shadow_at() {
+    if (use_shadow == 0) return 1.0;
+    vec3 uv = v_light * 0.5 + 0.5;
+    if (uv.x <= 0.0 || uv.x >= 1.0 || uv.y <= 0.0 || uv.y >= 1.0) return 1.0;
+    uv.z -= 0.002;
+    return min(taps(static_shadow_map, uv), taps(shadow_map, uv));
 }
 
 void main() {
@@ -122,7 +139,7 @@ void main() {
     float hemi = 0.5 + 0.5 * n.z;
     vec3 ambient = albedo * mix(0.5, 0.68, hemi);
     float ndl = max(dot(n, light_dir), 0.0);
-    float sh = ndl > 0.0 ? shadow_at(v_world, n) : 1.0;
+    float sh = ndl > 0.0 ? shadow_at() : 1.0;
     vec3 h = normalize(light_dir + v);
     float gloss = m == 4 ? 0.35 : (m == 6 ? 0.08 : 0.05);
     float power = m == 4 ? 40.0 : 16.0;
@@ -147,6 +164,17 @@ void main() {
     f_color = vec4(v_color, 1.0);
 }
 """
+
+
+def fragment_shader(soft_shadow: bool = True) -> str:
+    """The colour pass's fragment shader: four shadow-map taps, or one (``soft_shadow``).
+
+    One tap (the hardware's bilinear 2x2 percentage-closer filter) costs a quarter of the
+    texture reads; its penumbra is one shadow-map texel instead of about two, which is
+    not visible in small frames.
+    """
+    return FRAGMENT.replace("#define SOFT_SHADOW 1", f"#define SOFT_SHADOW {int(soft_shadow)}")
+
 
 SHADOW_FRAGMENT = """
 #version 330

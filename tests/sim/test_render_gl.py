@@ -137,6 +137,45 @@ def test_gl_state_changes_and_reset_reuse() -> None:
         assert np.array_equal(gl.render(body, frozenset())["rgb"], off["rgb"])
 
 
+@needs_egl
+def test_culling_and_shadow_reuse_do_not_change_frames(monkeypatch) -> None:
+    """Frustum culling and the kept moving-body shadow map leave every pixel as it was."""
+    from proassist.sim.render import gl_draw
+
+    states, layout, objects, steps = _states("kitchen_tea", 8)
+    order = states + states[::-1] + [states[0], states[0]]  # repeats reuse the shadow map
+    with Scene(96, 96, MODES, renderer="gl") as gl:
+        gl.load(layout, objects, steps)
+        fast = [gl.render(body, preds) for body, preds in order]
+        monkeypatch.setattr(gl_draw.DrawList, "in_view", lambda self, t, vp: self.shown(t))
+        slow = []
+        for body, preds in order:
+            gl.backend._shadow_key = None  # redraw the moving bodies' shadow map every frame
+            slow.append(gl.render(body, preds))
+    for a, b in zip(fast, slow, strict=True):
+        for m in MODES:
+            assert np.array_equal(a[m], b[m]), m
+
+
+@needs_egl
+def test_gl_draws_only_visible_bodies() -> None:
+    """Hidden decorations and bodies behind the camera are not handed to OpenGL."""
+    states, layout, objects, steps = _states("kitchen_tea", 1)
+    body, preds = states[0]
+    with Scene(64, 64, MODES, renderer="gl") as gl:
+        gl.load(layout, objects, steps)
+        gl.render(body, preds)
+        be = gl.backend
+        from proassist.sim.render.gl_backend import camera_up, look_at
+
+        view_proj = be.projection @ look_at(
+            body.head, body.look_at, camera_up(body.head, body.look_at)
+        )
+        shown = be._draws.shown(be._table)
+        drawn = shown & be._draws.in_view(be._table, view_proj)
+        assert 0 < drawn.sum() < shown.sum() < len(shown)
+
+
 _DETERMINISM = """
 import hashlib, gymnasium as gym, proassist.envs
 env = gym.make("ProAssist-Kitchen-v0", renderer="gl", width=64, height=64,
