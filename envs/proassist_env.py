@@ -107,11 +107,11 @@ class ProAssistEnv(gym.Env):
     (PersonProfile, a profile name or a dict of fields), ``privileged`` (put ground
     truth in ``info``), ``max_duration``, ``render`` (False skips pixels for fast
     runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl`` (pybullet's EGL
-    plugin), ``renderer`` (``"pybullet"``, the default and the reference; ``"gl"``:
-    OpenGL via moderngl + EGL, lit and textured; ``"auto"``: gl when an EGL context can
-    be created, else pybullet, logged once; ``"habitat"``; episodes are the same
-    whatever the renderer, frames are not: the shipped learned model was trained on
-    pybullet frames),
+    plugin), ``renderer`` (``"auto"``, the default: gl when an EGL context can be
+    created, else pybullet, logged once; ``"gl"``: OpenGL via moderngl + EGL, lit and
+    textured; ``"pybullet"``: TinyRenderer, the reference and the fallback;
+    ``"habitat"``; episodes are the same whatever the renderer, frames are not: the
+    shipped learned model was trained on gl frames),
     ``perception_noise`` (``{"confuse": p, "miss": q}``: look-alike objects confused
     and objects missed in ``segmentation``, per frame; see
     :mod:`proassist.envs.perception`).
@@ -149,7 +149,9 @@ class ProAssistEnv(gym.Env):
     costs the person time and trust, random deviations are latent (fixed per seed),
     just-in-time guidance can prevent them (``step_finishing`` cue, logged 1 s before a
     plan step ends), lateness costs (redo, ``too_late``, hazard clock);
-    ``perception_noise`` was added (off by default: episodes unchanged).
+    ``perception_noise`` was added (off by default: episodes unchanged). Issue 13: the
+    default ``renderer`` became ``"auto"`` (gl where EGL works): the frames changed,
+    the episodes did not.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
@@ -174,7 +176,7 @@ class ProAssistEnv(gym.Env):
         reward_weights: Mapping[str, float] | None = None,
         egl: bool = False,
         perception_noise: Mapping[str, float] | None = None,
-        renderer: str = "pybullet",
+        renderer: str = "auto",
     ) -> None:
         validate_env_kwargs({k: v for k, v in locals().items() if k in ENV_ARGUMENTS})
         self.domain = domain

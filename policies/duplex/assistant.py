@@ -30,7 +30,10 @@ Components, by keyword argument:
   measured latency to ``planner_latency``).
 
 Plan source (``plan_mode``, PWR's oracle-plan ablation): ``"predicted"`` (default: the
-planner above, from the assistant's own decisions), ``"oracle"`` (the plan rebuilt at
+planner above, from the assistant's own decisions), ``"tracked"`` (the same planner,
+also called without speaking whenever the segmentation shows the current step over:
+:class:`~proassist.policies.duplex.cue_tracker.ProgressTracker`; not privileged),
+``"oracle"`` (the plan rebuilt at
 every decision point from the ground truth: completed steps and the open deviation's
 recovery steps; the policy is then privileged) or ``"none"`` (no plan: the interaction
 model decides without one).
@@ -56,6 +59,7 @@ from __future__ import annotations
 import inspect
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +74,7 @@ from proassist.policies.base import (
     step_index,
 )
 from proassist.policies.duplex.components import Decision, DialogueTurn, PlanContext
+from proassist.policies.duplex.cue_tracker import ProgressTracker
 from proassist.policies.duplex.hf_common import check_dtype, logged_call, resolve_device
 from proassist.policies.duplex.plan_format import Plan, render_plan
 from proassist.policies.duplex.planners import PLANNERS, TaskGraphPlanner
@@ -87,7 +92,7 @@ __all__ = [
 ]
 
 #: Where the interaction model's plan comes from (``plan_mode``; module docstring).
-PLAN_MODES: tuple[str, ...] = ("predicted", "oracle", "none")
+PLAN_MODES: tuple[str, ...] = ("predicted", "tracked", "oracle", "none")
 
 #: Interaction-model factories accepted by ``interaction=``: each is called with
 #: ``threshold``, ``checkpoint``, ``model_path`` and ``rng`` keyword arguments (and the
@@ -114,7 +119,16 @@ def _rules(*, threshold: float, **_: Any) -> Any:
 
 
 @register_interaction_model("learned")
-def _learned(*, threshold: float, checkpoint: str | None, device: str = "cpu", **_: Any) -> Any:
+def _learned(
+    *,
+    threshold: float,
+    checkpoint: str | None,
+    device: str = "cpu",
+    min_gap_s: float | None = None,
+    logit_bias: float | None = None,
+    intents: list[str] | None = None,
+    **_: Any,
+) -> Any:
     from proassist.policies.learned import require_torch
 
     require_torch("interaction='learned'")
@@ -129,7 +143,10 @@ def _learned(*, threshold: float, checkpoint: str | None, device: str = "cpu", *
         )
     if not Path(path).is_file() or not Path(path).with_suffix(".json").is_file():
         raise FileNotFoundError(f"checkpoint {str(path)!r}: no such model.pt with model.json")
-    return LearnedInteractionModel(path, threshold=threshold, device=resolve_device(device))
+    settings = {"min_gap_s": min_gap_s, "logit_bias": logit_bias, "intents": intents}
+    return LearnedInteractionModel(
+        path, threshold=threshold, device=resolve_device(device), **settings
+    )
 
 
 @register_interaction_model("hf")
@@ -272,7 +289,8 @@ class DuplexAssistant(PolicyBase):
         planner_prompt: ``planner="hf"``: prompt template, inline (``{goal}``,
             ``{procedure}``, ``{previous}``, ``{utterance}``, ``{clip}``, ``{format}``) or
             a file path.
-        plan_mode: ``"predicted"``, ``"oracle"`` (privileged) or ``"none"`` (module
+        plan_mode: ``"predicted"``, ``"tracked"`` (predicted, plus silent progress
+            from the segmentation), ``"oracle"`` (privileged) or ``"none"`` (module
             docstring).
         interaction_kwargs: Further arguments of the interaction model (for
             ``"openai-compatible"``: ``base_url``, ``model``, ``api_key_env``,
@@ -312,6 +330,7 @@ class DuplexAssistant(PolicyBase):
         self.plan_mode = plan_mode
         self.privileged = plan_mode == "oracle"
         self._truth_planner = TaskGraphPlanner() if self.privileged else None
+        self.progress = ProgressTracker() if plan_mode == "tracked" else None
         if planner_latency < 0:
             raise ValueError(f"planner_latency must be >= 0 seconds, got {planner_latency}")
         if clip_len < 1:
@@ -328,7 +347,9 @@ class DuplexAssistant(PolicyBase):
         settings |= {"planner_max_new_tokens": planner_max_new_tokens}
         self.planner = build_planner(planner, **settings | dict(planner_kwargs or {}))
         self.interaction_name, self.planner_name = interaction, planner
-        self.obs_modes = tuple(getattr(self.interaction, "obs_modes", ("rgb",)))
+        modes = set(getattr(self.interaction, "obs_modes", ("rgb",)))
+        modes |= set(ProgressTracker.obs_modes if self.progress is not None else ())
+        self.obs_modes = tuple(m for m in ("rgb", "depth", "segmentation") if m in modes)
         self.planner_latency = float(planner_latency)
         self.clip: deque[dict[str, Any]] = deque(maxlen=int(clip_len))
         self._init_episode_state()
@@ -364,6 +385,8 @@ class DuplexAssistant(PolicyBase):
         self.clip.clear()
         self._init_episode_state()
         self.interaction.reset(env_info)
+        if self.progress is not None:
+            self.progress.reset(env_info)
         self._install(0.0, self._replan(0.0, None))
 
     # ------------------------------------------------------------------ planning
@@ -377,10 +400,15 @@ class DuplexAssistant(PolicyBase):
             dialogue=tuple(self.dialogue),
         )
 
-    def _replan(self, now: float, said: Decision | None) -> Plan:
-        """Call the planner on the latest clip, the latest plan and ``said``."""
+    def _replan(
+        self, now: float, said: Decision | None, completed: tuple[str, ...] | None = None
+    ) -> Plan:
+        """Call the planner on the latest clip, the latest plan and ``said`` (and the
+        ``completed`` steps, when the progress tracker knows them)."""
         self.stats["planner_calls"] += 1
         context = self._context(now)
+        if completed is not None:
+            context = replace(context, completed=completed)
         plan, bad = logged_call(
             self.model_outputs,
             now,
@@ -446,8 +474,6 @@ class DuplexAssistant(PolicyBase):
             return
         if info is None or "completed_steps" not in info:
             raise ValueError("plan_mode='oracle' needs privileged info (privileged=True)")
-        from dataclasses import replace
-
         open_devs = info.get("active_deviations") or []
         context = replace(
             self._context(now),
@@ -461,22 +487,38 @@ class DuplexAssistant(PolicyBase):
         now = _obs_time(observation)
         self._observe(observation, now)
         self._receive_plans(now)
-        if self.plan_mode != "predicted":
+        if self.plan_mode in ("oracle", "none"):
             self._ground_truth_plan(now, info)
+        elif self.progress is not None:
+            self._track_progress(now, observation)
         self.stats["decisions"] += 1
         decision = self._decide(now)
         if not decision.interrupt or (decision.intent is None and not decision.text):
             return silent_action()
         action = self._speak(now, decision)
-        if self.plan_mode != "predicted":
+        if self.plan_mode in ("oracle", "none"):
             return action
-        plan = self._replan(now, decision)
+        self._schedule(now, self._replan(now, decision))
+        return action
+
+    def _schedule(self, now: float, plan: Plan) -> None:
+        """Install ``plan`` now, or when the planner's latency has elapsed."""
         delay = self.planner_latency + float(getattr(self.planner, "charged_s", 0.0))
         if delay <= 0:
             self._install(now, plan)
         else:
             self.incoming.append((now + delay, plan))
-        return action
+
+    def _track_progress(self, now: float, observation: dict[str, Any]) -> None:
+        """``plan_mode="tracked"``: replan silently when the current step looks over."""
+        plan = self.latest_plan
+        if plan is None or not self.progress.step_over(observation, plan):
+            return
+        done = tuple(s.id for s in plan.completed if s.id is not None)
+        step = plan.current_step
+        if step is not None and not step.fix and step.id is not None:
+            done += (step.id,)
+        self._schedule(now, self._replan(now, None, completed=done))
 
 
 @register_policy("monolithic")

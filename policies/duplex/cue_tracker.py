@@ -43,7 +43,7 @@ import numpy as np
 from proassist.policies.duplex.components import SILENT, Decision, DialogueTurn, utterance_for
 from proassist.policies.duplex.plan_format import Plan, PlanStep
 
-__all__ = ["CueTracker", "Percept", "perceive"]
+__all__ = ["CueTracker", "Percept", "ProgressTracker", "perceive"]
 
 _BACKGROUND = frozenset({"floor", "walls", "hand_left", "hand_right"})
 _HANDS = ("hand_left", "hand_right")
@@ -195,6 +195,17 @@ class CueTracker:
         text = utterance_for(intent, step.text if step is not None else "")
         return Decision(True, intent, step.id if step else None, text, fix, 1.0)
 
+    def _track(self, obs: dict[str, Any], plan: Plan | None) -> tuple[PlanStep | None, float]:
+        """Perceive ``obs``; restart the step clock when the plan's current step changed."""
+        self.percepts.append(perceive(obs, self.names, self.fixtures))
+        self.percepts = self.percepts[-40:]
+        now = self.percepts[-1].t
+        step = plan.current_step if plan is not None else None
+        key = (step.id, step.fix, step.text) if step is not None else None
+        if key != self.step_key:
+            self.step_key, self.step_since = key, now
+        return step, now
+
     # ------------------------------------------------------------------ deciding
     def decide(
         self,
@@ -206,13 +217,7 @@ class CueTracker:
         if not obs_history:
             raise ValueError("decide needs at least one observation")
         self.stats["calls"] += 1
-        self.percepts.append(perceive(obs_history[-1], self.names, self.fixtures))
-        self.percepts = self.percepts[-40:]
-        now = self.percepts[-1].t
-        step = plan.current_step if plan is not None else None
-        key = (step.id, step.fix, step.text) if step is not None else None
-        if key != self.step_key:
-            self.step_key, self.step_since = key, now
+        step, now = self._track(obs_history[-1], plan)
         said = [d.t for d in dialogue if d.speaker == "assistant"]
         asked = any(
             d.speaker == "person" and "?" in d.text and abs(d.t - now) < 1e-6 for d in dialogue
@@ -296,12 +301,17 @@ class CueTracker:
             return self._say("warn", step, fix=True)
         return None
 
-    def _done(self, plan: Plan, step: PlanStep, now: float) -> Decision | None:
+    def _step_over(self, plan: Plan, step: PlanStep, now: float) -> bool:
+        """Rule 5's evidence: the gaze settled on another remaining step's fixture after
+        ``early_ratio`` of the expected duration, or ``late_ratio`` of it has passed."""
         elapsed = now - self.step_since
         expected = self._duration(step) * self.scale
         moved = self.names and self._settled_elsewhere(plan, step) is not None
         ratio = self.early_ratio if moved else self.late_ratio
-        if elapsed < ratio * expected:
+        return elapsed >= ratio * expected
+
+    def _done(self, plan: Plan, step: PlanStep, now: float) -> Decision | None:
+        if not self._step_over(plan, step, now):
             return None
         nxt = self._next_step(plan, step)
         if nxt is None:
@@ -319,3 +329,24 @@ class CueTracker:
         if self._sustained(self.idle_s, idle) and self._once("idle", step):
             return self._say("re_engage", step)
         return None
+
+
+class ProgressTracker(CueTracker):
+    """Silent plan progress from the tracker's cues (the duplex's ``plan_mode="tracked"``).
+
+    At each decision point :meth:`step_over` perceives the newest observation and says
+    whether the plan's current step is over by rule 5's evidence: the gaze settled on
+    another remaining step's fixture after ``early_ratio`` of the step's expected
+    duration, or ``late_ratio`` of it has passed. The duplex then marks the step
+    completed and replans without speaking, as a person watching would update their
+    picture of the task. A step left before ``early_ratio`` stays current: that is what
+    a skipped or cut-short step looks like (rule 4), and the interaction model sees the
+    person at another step's place while its plan still names this one.
+    """
+
+    def step_over(self, obs: dict[str, Any], plan: Plan | None) -> bool:
+        """True when the current step of ``plan`` is over (see the class docstring)."""
+        step, now = self._track(obs, plan)
+        if step is None or plan is None:
+            return False
+        return bool(self._step_over(plan, step, now))

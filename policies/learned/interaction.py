@@ -60,6 +60,10 @@ class LearnedInteractionModel:
             takes ``PROASSIST_TORCH_THREADS``, else leaves ``OMP_NUM_THREADS`` /
             ``MKL_NUM_THREADS`` in charge, else 1; ``0`` leaves torch's setting alone
             (see :mod:`proassist.policies.learned.threads`).
+        logit_bias: Added to the interrupt logit; ``None`` takes ``model.json``'s
+            ``inference.logit_bias`` (0 when absent).
+        intents: Speak only messages with these intents (e.g. :data:`CORRECTING`:
+            corrections only, no step guidance); ``None``: every intent.
     """
 
     def __init__(
@@ -69,6 +73,8 @@ class LearnedInteractionModel:
         device: str = "cpu",
         min_gap_s: float | None = None,
         num_threads: int | None = None,
+        logit_bias: float | None = None,
+        intents: Sequence[str] | None = None,
     ) -> None:
         import json
 
@@ -82,7 +88,12 @@ class LearnedInteractionModel:
         self.net = load_model(model_path).to(device)
         meta = json.loads(Path(model_path).with_suffix(".json").read_text())
         inference = meta.get("inference") or {}
-        self.logit_bias = float(inference.get("logit_bias", 0.0))
+        bias = inference.get("logit_bias", 0.0) if logit_bias is None else logit_bias
+        self.logit_bias = float(bias)
+        unknown = sorted(set(intents or ()) - set(INTENTS))
+        if unknown:
+            raise ValueError(f"unknown intents {unknown}; expected a subset of {list(INTENTS)}")
+        self.intents = None if intents is None else frozenset(intents)
         gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
         self.min_gap_s = float(gap)
         self.device = device
@@ -146,6 +157,8 @@ class LearnedInteractionModel:
         p_interrupt = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         intent = INTENTS[int(out["intent"].argmax(-1)[0])]
         if p_interrupt < self.threshold or self._quiet(dialogue, state.since_interrupt, intent):
+            return Decision(False, confidence=p_interrupt)
+        if self.intents is not None and intent not in self.intents:
             return Decision(False, confidence=p_interrupt)
         self.stats["interrupts"] += 1
         return self._structured(out, plan, p_interrupt)

@@ -12,6 +12,7 @@ import pytest
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.analysis.evaluation import rollout
 from proassist.policies import RegistryError, make_policy
+from proassist.policies.base import silent_action
 from proassist.policies.duplex.assistant import DuplexAssistant, MonolithicAssistant
 from proassist.policies.duplex.components import Decision, DialogueTurn
 from proassist.policies.duplex.plan_format import Plan, parse_plan
@@ -208,3 +209,65 @@ def test_oracle_plan_duplex_in_a_privileged_env() -> None:
     run = evaluate("duplex", "ProAssist-Kitchen-v0", [0], policy_kwargs=kwargs, paired_silent=False,
                    width=48, height=48, max_duration=60.0)  # fmt: skip
     assert run.records[0]["env_kwargs"] is not None and len(run.records[0]["decisions"]) > 0
+
+
+def _completed_error(mode: str, seed: int) -> tuple[float, DuplexAssistant]:
+    """Mean |ground-truth completed steps ^ the plan's completed steps| per decision
+    point of a silent duplex in a real kitchen episode."""
+    from proassist.policies.rollout import env_info as info_of
+
+    env = gym.make("ProAssist-Kitchen-v0", privileged=True, width=64, height=64,
+                   obs_modes=("rgb", "segmentation"))  # fmt: skip
+    obs, info = env.reset(seed=seed)
+    policy = DuplexAssistant(plan_mode=mode)
+    policy.interaction = Scripted({})
+    policy.reset(env_info=info_of(env), seed=seed)
+    errors, done = [], False
+    while not done:
+        assert policy.act(obs, None)["decision"] == 0
+        mine = {s.id for s in policy.latest_plan.completed}
+        errors.append(len(set(info["completed_steps"]) ^ mine))
+        obs, _, term, trunc, info = env.step(silent_action())
+        done = term or trunc
+    env.close()
+    return float(np.mean(errors)), policy
+
+
+def test_tracked_plan_follows_the_person_without_speaking() -> None:
+    predicted, _ = _completed_error("predicted", 0)
+    tracked, policy = _completed_error("tracked", 0)
+    assert "segmentation" in policy.obs_modes and not policy.privileged
+    assert policy.stats["interrupts"] == 0 and policy.stats["planner_calls"] > 3
+    assert tracked < 0.5 * predicted  # measured on 9 episodes: 0.88 vs 6.52 steps
+
+
+def test_learned_intents_filter_and_bias_override() -> None:
+    pytest.importorskip("torch")
+    from proassist.policies.learned.assets import default_checkpoint
+    from proassist.policies.learned.interaction import CORRECTING, LearnedInteractionModel
+
+    path = default_checkpoint()
+    if path is None:
+        pytest.skip("no shipped checkpoint")
+    with pytest.raises(ValueError, match="unknown intents"):
+        LearnedInteractionModel(path, intents=["shout"])
+    quiet = LearnedInteractionModel(path, intents=CORRECTING, logit_bias=50.0, min_gap_s=0.0)
+    loud = LearnedInteractionModel(path, logit_bias=50.0, min_gap_s=0.0)
+    assert quiet.logit_bias == 50.0 and quiet.intents == frozenset(CORRECTING)
+    env = gym.make("ProAssist-Kitchen-v0", width=64, height=64, obs_modes=quiet.obs_modes)
+    obs, _ = env.reset(seed=0)
+    from proassist.policies.rollout import env_info as info_of
+
+    for model in (quiet, loud):
+        model.reset(info_of(env))
+    said = {"quiet": [], "loud": []}
+    for _ in range(30):
+        for name, model in (("quiet", quiet), ("loud", loud)):
+            d = model.decide([obs], None, [])
+            if d.interrupt:
+                said[name].append(d.intent)
+        obs, *_ = env.step(silent_action())
+    env.close()
+    assert len(said["loud"]) == 30  # a +50 logit bias always interrupts
+    assert all(i in CORRECTING for i in said["quiet"])
+    assert len(said["quiet"]) == sum(i in CORRECTING for i in said["loud"])
