@@ -88,6 +88,11 @@ class OraclePolicy(PolicyBase):
         max_repeats: When the person ignores a correction and the deviation is still
             open, repeat it (outside any gold window, before its deadline) at most this
             many times per deviation (0: never repeat).
+        correction_delay: Seconds after a deviation's onset before its correction may be
+            said (at most ``deviation_late``, so it still counts). 0, the default, is the
+            oracle; ``proassist collect --correction-delay`` uses it to label corrections
+            where a camera can already see the deviation (the person has been doing the
+            wrong thing for a moment), not at an onset nobody could see coming.
     """
 
     privileged = True
@@ -101,12 +106,14 @@ class OraclePolicy(PolicyBase):
         deviation_late: float = _GOLD.deviation_late,
         question_late: float = _GOLD.question_late,
         max_repeats: int = 2,
+        correction_delay: float = 0.0,
     ) -> None:
         super().__init__()
         for name, value in (
             ("step_late", step_late),
             ("deviation_late", deviation_late),
             ("question_late", question_late),
+            ("correction_delay", correction_delay),
         ):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0 seconds, got {value}")
@@ -115,6 +122,7 @@ class OraclePolicy(PolicyBase):
         self.step_late = step_late
         self.deviation_late = deviation_late
         self.question_late = question_late
+        self.correction_delay = min(float(correction_delay), float(deviation_late))
         if max_repeats < 0:
             raise ValueError(f"max_repeats must be >= 0, got {max_repeats}")
         self.max_repeats = max_repeats
@@ -208,7 +216,8 @@ class OraclePolicy(PolicyBase):
         text = str(recovery[0].get("instruction", "")) if recovery else ""
         intent = DEVIATION_INTENTS.get(str(e.get("kind")), "correct_deviation")
         hi = onset + self.deviation_late
-        self._owe("deviation", onset, onset, hi, intent, e.get("step"), text, self.deviation_late)
+        lo = onset + self.correction_delay
+        self._owe("deviation", onset, lo, hi, intent, e.get("step"), text, self.deviation_late)
         self.pending[-1].dev_kind = str(e.get("kind"))
         self.pending[-1].deadline = float(e.get("deadline", hi))
 

@@ -44,6 +44,14 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         help="only these tasks (names or task-file paths), in turn; overrides --domains "
         "(e.g. a train split, to test on the other tasks)",
     )
+    _add_collect_sampling(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_plugin_option(p)
+    p.set_defaults(func=run_collect)
+
+
+def _add_collect_sampling(p: argparse.ArgumentParser) -> None:
+    """``collect``'s options on what is drawn, labelled, rendered and written."""
     p.add_argument(
         "--rate-range",
         type=float,
@@ -51,6 +59,14 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         default=(0.08, 0.25),
         metavar=("LO", "HI"),
         help="per-episode deviation rate drawn uniformly in [LO, HI] (default 0.08 0.25)",
+    )
+    p.add_argument(
+        "--correction-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="the labelling oracle corrects S s after a deviation's onset (at most 2 s, "
+        "still in the gold window), when a camera can see it (default 0)",
     )
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--clip-len", type=int, default=6, help="frames per clip (default 6)")
@@ -90,9 +106,6 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         "deviation ground truth) with a dataset card; load it with "
         "datasets.load_from_disk(DIR) (needs the [data] extra)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_plugin_option(p)
-    p.set_defaults(func=run_collect)
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -219,6 +232,7 @@ def _collect(args: argparse.Namespace, out: str | Path) -> dict:
         max_duration=args.max_duration,
         driver=args.driver,
         beta=args.beta,
+        oracle_kwargs={"correction_delay": args.correction_delay},
     )
     summary = collect(
         out,

@@ -103,6 +103,7 @@ class CollectOptions:
     episode is driven by the oracle instead (one draw per episode from its seed).
     ``percepts``: render segmentation too and record the percept features after the
     plan features (:class:`~proassist.policies.learned.features.PerceptTracker`).
+    ``oracle_kwargs``: arguments of the labelling oracle (e.g. ``correction_delay``).
     """
 
     clip_len: int = 6
@@ -115,6 +116,7 @@ class CollectOptions:
     driver: str | None = None
     beta: float = 0.0
     percepts: bool = True
+    oracle_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def episode_specs(
@@ -322,7 +324,7 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
     rows: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []
     try:
         obs, info = env.reset(seed=spec.seed)
-        oracle = make_policy("oracle")
+        oracle = make_policy("oracle", **opts.oracle_kwargs)
         info_ep = env_info(env)
         oracle.reset(env_info=info_ep, seed=spec.seed)
         driver = _driver(spec, opts, info_ep)

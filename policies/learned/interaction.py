@@ -47,6 +47,16 @@ def _obs_time(obs: dict[str, Any]) -> float:
     return float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
 
 
+def _check_intents(intents: Sequence[str] | None) -> frozenset[str] | None:
+    """``intents`` as a set (``None``: every intent); raises on unknown names."""
+    if intents is None:
+        return None
+    unknown = sorted(set(intents) - set(INTENTS))
+    if unknown:
+        raise ValueError(f"unknown intents {unknown}; expected a subset of {list(INTENTS)}")
+    return frozenset(intents)
+
+
 class LearnedInteractionModel:
     """Decides silent/interrupt, intent, step and fix with the trained network.
 
@@ -90,10 +100,7 @@ class LearnedInteractionModel:
         inference = meta.get("inference") or {}
         bias = inference.get("logit_bias", 0.0) if logit_bias is None else logit_bias
         self.logit_bias = float(bias)
-        unknown = sorted(set(intents or ()) - set(INTENTS))
-        if unknown:
-            raise ValueError(f"unknown intents {unknown}; expected a subset of {list(INTENTS)}")
-        self.intents = None if intents is None else frozenset(intents)
+        self.intents = _check_intents(intents)
         gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
         self.min_gap_s = float(gap)
         self.device = device

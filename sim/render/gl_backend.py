@@ -249,8 +249,12 @@ class GLRenderer:
     def _make_targets(self) -> None:
         ctx, size = self.ctx, (self.width, self.height)
         attachments = [ctx.renderbuffer(size, components=4)]
+        #: The id attachment alone: a clear of ``fbo`` writes the float background's
+        #: bits into the integer ids (0.8 -> 1061997773), so ids are cleared to 0 here.
+        self.ids_fbo = None
         if "segmentation" in self.modes:
             attachments.append(ctx.renderbuffer(size, components=1, dtype="i4"))
+            self.ids_fbo = ctx.framebuffer([attachments[1]])
         self.fbo = ctx.framebuffer(attachments, ctx.depth_renderbuffer(size))
         self.shadow_tex, self.shadow_fbo = self._shadow_target()
         self.static_shadow_tex, self.static_shadow_fbo = self._shadow_target()
@@ -464,8 +468,10 @@ class GLRenderer:
         view_proj = self.projection @ view
         self._set_uniforms(view_proj, body.head)
         self.ctx.front_face = "cw"  # the projection flips y, so front faces turn clockwise
-        self.fbo.use()
         self.fbo.clear(*BACKGROUND, depth=1.0)
+        if self.ids_fbo is not None:
+            self.ids_fbo.clear(0.0, 0.0, 0.0, 0.0)  # id 0 = background (-1 when read)
+        self.fbo.use()
         draws.draw(self.vao, draws.runs(shown & draws.in_view(self._table, view_proj)))
 
     def _draw_static_shadow(self) -> None:

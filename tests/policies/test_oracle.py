@@ -101,3 +101,25 @@ def test_oracle_one_message_per_point_highest_priority(env_info: dict) -> None:
     # matched to the deviation again (redundant), so the oracle stays silent.
     again = policy.act(obs | {"time": np.array([4.5])}, {"time": 4.5, "events_new": []})
     assert again["decision"] == 0
+
+
+@pytest.mark.parametrize("kind", ["omission", "substitution", "distraction"])
+def test_correction_delay_corrects_later_but_in_the_window(kind: str) -> None:
+    task = "assembly_stool"
+    step = dict(_script(task))[kind]
+    lags = {}
+    for delay in (0.0, 1.5):
+        records, scores = evaluate(
+            "oracle", "ProAssist-Assembly-v0", [0], paired_silent=False, task=task,
+            deviation_rates={}, deviation_script=[{"kind": kind, "step": step}],
+            policy_kwargs={"correction_delay": delay},
+        )  # fmt: skip
+        events = records[0]["events"]
+        dev = next(e for e in events if e["type"] == "deviation")
+        said = [e["t"] - dev["onset"] for e in events if e["type"] == "assistant_message"
+                and e["intent"] == DEVIATION_INTENTS.get(kind, "correct_deviation")]  # fmt: skip
+        lags[delay] = min(lag for lag in said if lag >= -1e-6)
+        assert scores["oop_recall"] >= 0.99, (kind, delay)
+    assert lags[0.0] <= 0.5 and 1.5 - 1e-6 <= lags[1.5] <= 2.0, lags
+    with pytest.raises(ValueError, match="correction_delay"):
+        make_policy("oracle", correction_delay=-1.0)

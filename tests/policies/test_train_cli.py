@@ -36,9 +36,12 @@ def test_collect_cli_task_split_and_rates(tmp_path: Path, capsys) -> None:
     argv = ["collect", "--out", str(out), "--episodes", "2", "--quiet", "--max-duration", "4"]
     argv += ["--tasks", "kitchen_tea", "assembly_stool", "--rate-range", "0.5", "0.5"]
     argv += ["--clip-len", "2", "--frame-size", "16", "--render-size", "32"]
+    argv += ["--correction-delay", "1.5"]
     assert main(argv) == 0
     records = [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
     assert [r["task"] for r in records] == ["kitchen_tea", "assembly_stool"]
+    options = json.loads((out / "index.json").read_text())["meta"]["options"]
+    assert options["oracle_kwargs"] == {"correction_delay": 1.5}
     assert all(r["collect"]["deviation_rate"] == 0.5 for r in records)
     meta = json.loads((out / "index.json").read_text())["meta"]
     assert meta["tasks"] == ["kitchen_tea", "assembly_stool"] and meta["rate_range"] == [0.5, 0.5]

@@ -269,3 +269,21 @@ def test_bad_renderer_name_says_did_you_mean() -> None:
         gym.make("ProAssist-Kitchen-v0", renderer="gll")
     with pytest.raises(ValueError, match="did you mean 'pybullet'"):
         Scene(32, 32, renderer="pybulet")
+
+
+@needs_egl
+def test_background_pixels_read_minus_one_not_the_clear_colour_bits() -> None:
+    """Pixels no body covers read -1 in segmentation, as in pybullet (a float clear of
+    the integer id buffer once left the bits of 0.8 there: 1061997772)."""
+    from dataclasses import replace
+
+    states, layout, objects, steps = _states("kitchen_tea", 1)
+    body, preds = states[0]
+    body = replace(body, head=(50.0, 50.0, 1.6), look_at=(60.0, 60.0, 1.6))  # out of the room
+    with Scene(32, 32, MODES, renderer="pybullet") as ref, Scene(32, 32, MODES, "gl") as gl:
+        ref.load(layout, objects, steps)
+        gl.load(layout, objects, steps)
+        ids = set(ref.segmentation_ids.values())
+        a, b = ref.render(body, preds)["segmentation"], gl.render(body, preds)["segmentation"]
+    assert (a == -1).mean() > 0.5 and set(np.unique(b)) <= ids | {-1}
+    assert ((a == -1) == (b == -1)).mean() >= 0.95
