@@ -37,6 +37,7 @@ __all__ = [
     "input_names",
     "clip_from_frames",
     "downsample",
+    "held_objects",
     "plan_features",
 ]
 
@@ -77,6 +78,10 @@ PERCEPT_NAMES: tuple[str, ...] = (
     "away_for",  # seconds looking away, /10
     "idle_for",  # seconds with the hands out of view, /10
     "focus_moved",  # the fixture looked at changed within the last second
+    "held_current",  # an object touching the hands is one of the current step's
+    "held_next",  # ... one of the next step's (and none of the current's)
+    "held_later",  # ... only later remaining steps use it
+    "held_foreign",  # ... no plan step uses it
 )
 PERCEPT_DIM: int = len(PERCEPT_NAMES)
 
@@ -214,6 +219,7 @@ class PerceptTracker:
         cur, nxt = self._steps(plan)
         self._clock(p, self._field(cur, "location"))
         values = self._gaze(p, plan, cur, nxt) | self._content(p, cur, nxt)
+        values |= self._held(held_objects(obs["segmentation"], self.names), plan, cur, nxt)
         for i, name in enumerate(PERCEPT_NAMES):
             out[i] = float(values[name])
         return out
@@ -248,6 +254,22 @@ class PerceptTracker:
             "idle_for": self._since(self._last_hands, p.t),
         }
 
+    def _held(self, held: set[str], plan: Plan | None, cur: Any, nxt: Any) -> dict[str, Any]:
+        """What the hands hold (objects touching them), relative to the plan."""
+        held = {o for o in held if o not in self.fixtures}
+        current = held & {str(o) for o in self._field(cur, "objects") or []}
+        following = held & {str(o) for o in self._field(nxt, "objects") or []}
+        later = set()
+        if plan is not None and plan.current is not None:
+            for step in plan.steps[plan.current + 1 :]:
+                later |= {str(o) for o in self._field(step, "objects") or []}
+        return {
+            "held_current": bool(current),
+            "held_next": bool(following) and not current,
+            "held_later": bool(held & later) and not (current or following),
+            "held_foreign": any(o not in self.plan_objects for o in held),
+        }
+
     def _clock(self, p: Any, here: str | None) -> None:
         """Update when the gaze was last on ``here``, the hands last seen, away since."""
         if self._last_on is None or p.focus == here:
@@ -280,6 +302,29 @@ class PerceptTracker:
         if plan is None or plan.current is None:
             return set()
         return {str(self._field(s, "location")) for s in plan.steps[plan.current + 1 :]}
+
+
+#: Segmentation names that are never held objects.
+_NOT_HELD = frozenset({"floor", "walls", "hand_left", "hand_right"})
+
+
+def held_objects(seg: np.ndarray, names: dict[int, str], reach_px: int | None = None) -> set[str]:
+    """Names of the segments touching the hands' pixels (within ``reach_px``; default
+    1/32 of the frame height, at least 1): what the hands hold or work on."""
+    seg = np.asarray(seg)
+    hand_ids = [i for i, n in names.items() if n in ("hand_left", "hand_right")]
+    hands = np.isin(seg, hand_ids)
+    if not hands.any():
+        return set()
+    r = reach_px if reach_px is not None else max(1, seg.shape[0] // 32)
+    near = np.zeros_like(hands)
+    padded = np.pad(hands, r)
+    h, w = hands.shape
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            near |= padded[dy : dy + h, dx : dx + w]
+    ids = np.unique(seg[near & ~hands])
+    return {names[int(i)] for i in ids if int(i) in names and names[int(i)] not in _NOT_HELD}
 
 
 def _share(wanted: Any, seen: frozenset[str]) -> float:

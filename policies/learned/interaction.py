@@ -110,6 +110,7 @@ class LearnedInteractionModel:
         self.tracker = PlanStateTracker([])
         #: Whether the network reads the segmentation percepts (then the env renders it).
         self.uses_percepts = bool(self.net.config.get("percepts", False))
+        self.n_inputs = int(self.net.config["feature_dim"])
         self.obs_modes: tuple[str, ...] = (
             ("rgb", "segmentation") if self.uses_percepts else ("rgb",)
         )
@@ -155,8 +156,8 @@ class LearnedInteractionModel:
         last = obs_history[-1]
         state = self.tracker.update(_obs_time(last), plan, dialogue, str(last.get("utterance", "")))
         feats = plan_features(state)
-        if self.uses_percepts:
-            feats = np.concatenate([feats, self.percepts.update(last, plan)])
+        if self.uses_percepts:  # percepts added since a checkpoint was trained come last
+            feats = np.concatenate([feats, self.percepts.update(last, plan)])[: self.n_inputs]
         feats = torch.from_numpy(feats)[None].to(self.device)
         with torch.no_grad():
             out = self.net.forward_embeddings(self._embeddings(obs_history), feats)

@@ -90,3 +90,47 @@ def test_foreign_object_idle_hands_and_determinism() -> None:
     assert first["foreign"] == 1.0  # an object no step uses, hands working
     assert last["idle_for"] == pytest.approx(0.25) and last["hands"] == 0.0
     assert ((runs[0] >= 0) & (runs[0] <= 1)).all()
+
+
+def _holding(t: float, obj: int) -> dict:
+    """Hands at the bottom of the view with ``obj`` touching them; the plate (7) far off."""
+    obs = _obs(t, 4, hands=True)
+    seg = obs["segmentation"]
+    seg[36:40, 30:36] = obj  # right above the hands' rows 40..47
+    seg[2:6, 2:6] = 7
+    return obs
+
+
+def test_held_objects_are_those_touching_the_hands() -> None:
+    from proassist.policies.learned.features import held_objects
+
+    names = {v: k for k, v in INFO["segmentation_ids"].items()}
+    seg = _holding(0.0, 8)["segmentation"]
+    assert held_objects(seg, names) == {"pan", "shelf"}  # the fixture the hands rest on too
+    seg[36:40, 30:36] = 4
+    assert held_objects(seg, names) == {"shelf"}  # the plate in the corner is not held
+    seg[40:48, 16:48] = 4
+    assert held_objects(seg, names) == set()  # no hands in view
+
+
+#: INFO with a sponge (10) that only the last step, c, uses.
+SPONGE_INFO = INFO | {
+    "plan": [*INFO["plan"][:2], {**INFO["plan"][2], "objects": ["sponge"]}],
+    "segmentation_ids": INFO["segmentation_ids"] | {"sponge": 10},
+}
+
+
+@pytest.mark.parametrize(
+    ("obj", "current", "expected"),
+    [
+        (7, 0, ["held_current"]),  # the plate: step a's, the current one
+        (8, 0, ["held_next"]),  # the pan: step b's, the next one
+        (10, 0, ["held_later"]),  # the sponge: only c, after the next step, uses it
+        (9, 0, ["held_foreign"]),  # a hammer: no step uses it
+        (7, 1, []),  # plan at b: the plate is a done step's object
+    ],
+)
+def test_held_percepts_relative_to_the_plan(obj: int, current: int, expected: list) -> None:
+    plan = Plan("normal", "goal", steps=STEPS, current=current)
+    got = _named(PerceptTracker(SPONGE_INFO).update(_holding(0.0, obj), plan))
+    assert [k for k, v in got.items() if k.startswith("held_") and v] == expected, got
