@@ -16,8 +16,10 @@ as extra :class:`~proassist.sim.render.shapes.Part` groups:
                   ``high``.
 ``setting``       The step's *setting target* (what it switches on or adjusts) has a knob
                   (``<entity>_knob``) whose pointer angle shows the setting: off, the right
-                  setting, or the wrong one. Heat fixtures (burner, stove, hob) also show a
-                  flame ring (``<fixture>_flame``) whose size follows the setting.
+                  setting, or the wrong one (from the deviation's onset, when the person
+                  operates it, even before the step switches the target on). Heat
+                  fixtures (burner, stove, hob) also show a flame ring
+                  (``<fixture>_flame``) whose size follows the setting.
 ``timing``        The step's finished state looks unfinished: one small wisp instead of the
                   steam, pale instead of brewed tea, otherwise a small timer dial on top.
 ================  ==========================================================================
@@ -384,7 +386,10 @@ class IndicatorView:
                 wrong[st.entity] = st.wrong
         self.angles = {}
         for entity, st in self.knobs.items():
-            live = entity in switched or not st.switched
+            # a wrong setting means the person has operated it (the kind's onset): its
+            # knob and flame show that setting from then on, not only once the step's
+            # ``switched_on`` effect lands at the step's end (issue 11: invisible before)
+            live = entity in switched or not st.switched or entity in wrong
             scale = wrong.get(entity, st.right)
             angle = knob_angle(scale) if live else OFF_ANGLE
             self.angles[entity] = self.base[entity] + angle
