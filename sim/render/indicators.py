@@ -82,6 +82,10 @@ class Group:
         anchor: ``"object"`` (offset from the object's centre, follows it) or ``"world"``.
         offset: Object: offset from its centre; world: the group's position.
         spin: Whether the group turns about z with a knob angle.
+        extent: An object knob: the object's half extents (x, y, z) in its own frame;
+            when the object does not stand upright (it lies, or is tilted in a hand)
+            the knob sits on its world top instead of on its own +z face, which then
+            faces sideways and shows the camera only the knob's edge.
     """
 
     entity: str
@@ -91,6 +95,7 @@ class Group:
     anchor: str
     offset: Vec3
     spin: bool = False
+    extent: Vec3 | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -275,7 +280,7 @@ def _fixture_groups(fx: Fixture) -> list[Group]:
 
 def _object_knob(obj: ObjectSpec) -> Group:
     h, (hx, hy) = half_height(obj), half_width(obj)
-    r = max(0.015, min(0.035, 0.45 * min(hx, hy)))
+    r = max(0.03, min(0.04, 0.45 * min(hx, hy)))  # readable at 64 px on a hand tool
     return Group(
         obj.id,
         "knob",
@@ -284,6 +289,7 @@ def _object_knob(obj: ObjectSpec) -> Group:
         "object",
         (0.4 * hx, 0.0, h + 0.008),
         spin=True,
+        extent=(hx, hy, h),
     )
 
 

@@ -41,6 +41,13 @@ def start_rotation(obj: ObjectSpec, layout: Layout) -> Quat:
     return rest_rotation(obj, 0.0)
 
 
+def _world_top(centre: Vec3, q: Quat, extent: Vec3) -> Vec3:
+    """Just above the highest point of a box of half ``extent`` turned by ``q``."""
+    axes = [quat_rotate(q, a) for a in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))]
+    top = sum(abs(axis[2]) * e for axis, e in zip(axes, extent, strict=True))
+    return (centre[0], centre[1], centre[2] + top + 0.008)
+
+
 class StateView:
     """The visible consequences of a predicate set for one scene.
 
@@ -143,5 +150,7 @@ class StateView:
         c, q = self.object_transform(group.entity, body)
         if c == PARK:
             return PARK, quat
+        if group.extent is not None and abs(quat_rotate(q, (0.0, 0.0, 1.0))[2]) < 0.9:
+            return _world_top(c, q, group.extent), quat
         o = quat_rotate(q, group.offset)
         return (c[0] + o[0], c[1] + o[1], c[2] + o[2]), quat_mul(q, quat)
