@@ -42,6 +42,7 @@ import numpy as np
 
 from proassist.policies.duplex.components import SILENT, Decision, DialogueTurn, utterance_for
 from proassist.policies.duplex.plan_format import Plan, PlanStep
+from proassist.sim.render.indicators import segment_owners
 
 __all__ = ["CueTracker", "Percept", "ProgressTracker", "perceive"]
 
@@ -89,7 +90,10 @@ def perceive(
     seg = np.asarray(seg)
     center = _center(seg)
     ids, counts = np.unique(center, return_counts=True)
-    px = {names[int(i)]: int(c) for i, c in zip(ids, counts, strict=True) if int(i) in names}
+    px: dict[str, int] = {}
+    for i, c in zip(ids, counts, strict=True):
+        if int(i) in names:  # several ids may belong to one entity (its knob, its flame)
+            px[names[int(i)]] = px.get(names[int(i)], 0) + int(c)
     scale = center.size / 4096.0  # thresholds are for a 64x64 central window
     hands = sum(px.get(h, 0) for h in _HANDS) >= 150 * scale
     fix = {k: v for k, v in px.items() if k in fixtures}
@@ -103,11 +107,11 @@ def perceive(
 
 
 def _glow(obs: dict[str, Any], seg: np.ndarray, names: dict[int, str]) -> bool | None:
-    burner = [i for i, n in names.items() if n == "burner"]
+    burner = [i for i, n in names.items() if n == "burner"]  # with its flame ring
     rgb = obs.get("rgb")
     if not burner or rgb is None:
         return None
-    mask = seg == burner[0]
+    mask = np.isin(seg, burner)
     if mask.sum() < 10:
         return None
     pix = np.asarray(rgb)[mask].astype(np.float32)
@@ -148,7 +152,7 @@ class CueTracker:
         self.procedure = list(env_info.get("plan", []))
         self.by_id = {str(s["id"]): s for s in self.procedure}
         seg_ids = env_info.get("segmentation_ids") or {}
-        self.names = {int(v): str(k) for k, v in seg_ids.items()}
+        self.names = segment_owners(seg_ids)  # a knob's or flame's pixels: its entity
         self.fixtures = frozenset(env_info.get("fixtures") or []) | {
             str(s.get("location")) for s in self.procedure if s.get("location")
         }

@@ -25,6 +25,7 @@ import numpy as np
 from proassist.policies.duplex.components import DialogueTurn
 from proassist.policies.duplex.plan_format import Plan
 from proassist.scenarios.model import MAX_STEPS
+from proassist.sim.render.indicators import segment_owners
 
 __all__ = [
     "FEATURE_DIM",
@@ -199,7 +200,7 @@ class PerceptTracker:
         procedure = list(env_info.get("plan", []))
         self.by_id = {str(s["id"]): s for s in procedure}
         seg_ids = env_info.get("segmentation_ids") or {}
-        self.names = {int(v): str(k) for k, v in seg_ids.items()}
+        self.names = segment_owners(seg_ids)  # a knob's or flame's pixels: its entity
         self.fixtures = frozenset(env_info.get("fixtures") or []) | {
             str(s.get("location")) for s in procedure if s.get("location")
         }

@@ -31,7 +31,7 @@ drawn ``low`` and a wrong setting one notch up (a notch down at the top of the l
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from proassist.scenarios.model import Fixture, Layout, ObjectSpec, Step, parse_predicate
@@ -68,6 +68,22 @@ COLORS: dict[str, RGBA] = {
     "timer": (0.97, 0.97, 0.95, 1.0),
     "timer_hand": (0.85, 0.12, 0.1, 1.0),
 }
+
+
+#: Suffixes of indicator segments: the pixels of ``<entity>_<suffix>`` (a knob, a flame
+#: ring, a fill level) are part of ``entity``.
+INDICATOR_SUFFIXES: tuple[str, ...] = ("fill", "knob", "flame")
+
+
+def segment_owners(segmentation_ids: Mapping[str, int]) -> dict[int, str]:
+    """Segmentation id -> the fixture or object its pixels belong to (an indicator
+    segment such as ``drill_knob`` -> ``drill``; every other name -> itself)."""
+    names = set(segmentation_ids)
+    out = {}
+    for name, i in segmentation_ids.items():
+        base, _, suffix = str(name).rpartition("_")
+        out[int(i)] = base if suffix in INDICATOR_SUFFIXES and base in names else str(name)
+    return out
 
 
 @dataclass(frozen=True)
