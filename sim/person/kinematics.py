@@ -222,9 +222,10 @@ class Kinematics:
         if target in self.fixtures:
             x, y, z = self.fixtures[target].position
             return (float(x), float(y), float(min(z, head[2] - FACE_DROP)))
-        if target == "away:phone":
-            return (head[0] + 0.3 * fwd[0], head[1] + 0.3 * fwd[1], head[2] - 0.45)
         side = (fwd[1], -fwd[0])
+        if target == "away:phone":  # turned away from the worktop, head down at the phone
+            back = (-0.5 * fwd[0] + 0.2 * side[0], -0.5 * fwd[1] + 0.2 * side[1])
+            return (head[0] + back[0], head[1] + back[1], head[2] - 0.9)
         return (
             head[0] + 2.5 * side[0] + 0.5 * fwd[0],
             head[1] + 2.5 * side[1] + 0.5 * fwd[1],

@@ -55,3 +55,31 @@ def test_a_deviation_changes_the_frames_within_its_window(task: str, kind: str) 
     changed = [int((np.abs(dev[t] - base[t]).max(-1) > 40).sum()) for t in window]
     assert before and all(np.array_equal(dev[t], base[t]) for t in before)
     assert window and max(changed) >= 3, changed  # pixels of 64x64 that changed
+
+
+def test_a_phone_distraction_turns_the_person_away_from_the_worktop() -> None:
+    """Looking at a phone is not looking at the next fixture along the counter: the
+    person turns from the worktop and the working hands leave the view."""
+    from proassist.policies.duplex.cue_tracker import perceive
+    from proassist.policies.rollout import env_info
+    from proassist.sim.render.indicators import segment_owners
+
+    script = [{"kind": "distraction", "step": "fill_kettle"}]
+    env = gym.make("ProAssist-Kitchen-v0", task="kitchen_tea", deviation_rates={}, width=64,
+                   height=64, obs_modes=("rgb", "segmentation"), privileged=True,
+                   deviation_script=script)  # fmt: skip
+    obs, info = env.reset(seed=1)
+    info_ep = env_info(env)
+    names, fixtures = segment_owners(info_ep["segmentation_ids"]), frozenset(info_ep["fixtures"])
+    onset, hands = None, []
+    while onset is None or float(obs["time"][0]) <= onset + WINDOW:
+        obs, _, _, _, info = env.step(silent_action())
+        for event in info["events_new"]:
+            if event["type"] == "deviation":
+                assert event["params"]["target"] == "phone"
+                onset = float(event["onset"])
+        if onset is not None:
+            hands.append(perceive(obs, names, fixtures).hands)
+    env.close()
+    assert hands[0] or hands[1]  # still at work when it starts...
+    assert not any(hands[-2:])  # ...turned away, hands out of view, within the window
