@@ -89,7 +89,8 @@ class OraclePolicy(PolicyBase):
             open, repeat it (outside any gold window, before its deadline) at most this
             many times per deviation (0: never repeat).
         correction_delay: Seconds after a deviation's onset before its correction may be
-            said (at most ``deviation_late``, so it still counts). 0, the default, is the
+            said (at most ``deviation_late`` less one decision period, so a decision
+            point still falls in the window and the correction counts). 0, the default, is the
             oracle; ``proassist collect --correction-delay`` uses it to label corrections
             where a camera can already see the deviation (the person has been doing the
             wrong thing for a moment), not at an onset nobody could see coming.
@@ -122,7 +123,8 @@ class OraclePolicy(PolicyBase):
         self.step_late = step_late
         self.deviation_late = deviation_late
         self.question_late = question_late
-        self.correction_delay = min(float(correction_delay), float(deviation_late))
+        self.correction_delay = float(correction_delay)
+        self.dt = 0.5  # the env's decision period, from ``env_info`` at reset
         if max_repeats < 0:
             raise ValueError(f"max_repeats must be >= 0, got {max_repeats}")
         self.max_repeats = max_repeats
@@ -135,6 +137,7 @@ class OraclePolicy(PolicyBase):
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Forget the previous episode."""
         super().reset(env_info=env_info, seed=seed)
+        self.dt = float(env_info.get("dt", 0.5))
         self.completed = set()
         self.finishing = set()
         self.pending = []
@@ -216,7 +219,7 @@ class OraclePolicy(PolicyBase):
         text = str(recovery[0].get("instruction", "")) if recovery else ""
         intent = DEVIATION_INTENTS.get(str(e.get("kind")), "correct_deviation")
         hi = onset + self.deviation_late
-        lo = onset + self.correction_delay
+        lo = onset + min(self.correction_delay, max(0.0, self.deviation_late - self.dt))
         self._owe("deviation", onset, lo, hi, intent, e.get("step"), text, self.deviation_late)
         self.pending[-1].dev_kind = str(e.get("kind"))
         self.pending[-1].deadline = float(e.get("deadline", hi))

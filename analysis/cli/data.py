@@ -65,8 +65,8 @@ def _add_collect_sampling(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.0,
         metavar="S",
-        help="the labelling oracle corrects S s after a deviation's onset (at most 2 s, "
-        "still in the gold window), when a camera can see it (default 0)",
+        help="the labelling oracle corrects S s after a deviation's onset (at most the "
+        "2 s gold window less one decision period), when a camera can see it (default 0)",
     )
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--clip-len", type=int, default=6, help="frames per clip (default 6)")

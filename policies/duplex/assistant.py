@@ -301,6 +301,8 @@ class DuplexAssistant(PolicyBase):
 
     privileged = False
     needs_pixels = True
+    #: The ``plan_mode`` values this assistant implements.
+    plan_modes: tuple[str, ...] = PLAN_MODES
 
     def __init__(
         self,
@@ -325,12 +327,12 @@ class DuplexAssistant(PolicyBase):
         planner_kwargs: dict | None = None,
     ) -> None:
         super().__init__()
-        if plan_mode not in PLAN_MODES:
-            raise ValueError(f"plan_mode must be one of {list(PLAN_MODES)}, got {plan_mode!r}")
+        if plan_mode not in self.plan_modes:
+            raise ValueError(f"plan_mode must be one of {list(self.plan_modes)}, got {plan_mode!r}")
         self.plan_mode = plan_mode
         self.privileged = plan_mode == "oracle"
         self._truth_planner = TaskGraphPlanner() if self.privileged else None
-        self.progress = ProgressTracker() if plan_mode == "tracked" else None
+        self.progress = ProgressTracker(threshold) if plan_mode == "tracked" else None
         if planner_latency < 0:
             raise ValueError(f"planner_latency must be >= 0 seconds, got {planner_latency}")
         if clip_len < 1:
@@ -428,7 +430,7 @@ class DuplexAssistant(PolicyBase):
 
     def _receive_plans(self, now: float) -> None:
         """Install the revised plans whose latency has elapsed (oldest first)."""
-        due = [(t, p) for t, p in self.incoming if t <= now + 1e-9]
+        due = sorted(((t, p) for t, p in self.incoming if t <= now + 1e-9), key=lambda x: x[0])
         self.incoming = [(t, p) for t, p in self.incoming if t > now + 1e-9]
         for _, plan in due:
             self._install(now, plan)
@@ -489,11 +491,12 @@ class DuplexAssistant(PolicyBase):
         self._receive_plans(now)
         if self.plan_mode in ("oracle", "none"):
             self._ground_truth_plan(now, info)
-        elif self.progress is not None:
-            self._track_progress(now, observation)
         self.stats["decisions"] += 1
         decision = self._decide(now)
-        if not decision.interrupt or (decision.intent is None and not decision.text):
+        silent = not decision.interrupt or (decision.intent is None and not decision.text)
+        if self.progress is not None:  # after deciding: the model sees the plan it had
+            self._track_progress(now, observation, act=silent)
+        if silent:
             return silent_action()
         action = self._speak(now, decision)
         if self.plan_mode in ("oracle", "none"):
@@ -509,16 +512,18 @@ class DuplexAssistant(PolicyBase):
         else:
             self.incoming.append((now + delay, plan))
 
-    def _track_progress(self, now: float, observation: dict[str, Any]) -> None:
-        """``plan_mode="tracked"``: replan silently when the current step looks over."""
-        plan = self.latest_plan
-        if plan is None or not self.progress.step_over(observation, plan):
+    def _track_progress(self, now: float, observation: dict[str, Any], act: bool) -> None:
+        """``plan_mode="tracked"``: revise the plan silently when the current step looks
+        over (:meth:`ProgressTracker.revise`); ``act=False`` (the model just spoke, and
+        its message replans) only perceives."""
+        revision = self.progress.revise(observation, self.latest_plan, act)
+        if revision is None:
             return
-        done = tuple(s.id for s in plan.completed if s.id is not None)
-        step = plan.current_step
-        if step is not None and not step.fix and step.id is not None:
-            done += (step.id,)
-        self._schedule(now, self._replan(now, None, completed=done))
+        if isinstance(revision, Plan):
+            self.latest_plan = revision
+            self._schedule(now, revision)
+        else:
+            self._schedule(now, self._replan(now, None, completed=revision))
 
 
 @register_policy("monolithic")
@@ -554,6 +559,9 @@ class MonolithicAssistant(DuplexAssistant):
         planner_max_new_tokens: ``planner="hf"``: most tokens per plan (``None``: sized).
         planner_prompt: ``planner="hf"``: prompt template, inline or a file path.
     """
+
+    #: It plans at every call, from its own plan: no other plan source.
+    plan_modes: tuple[str, ...] = ("predicted",)
 
     def _init_episode_state(self) -> None:
         super()._init_episode_state()

@@ -35,7 +35,7 @@ constant (0.5 = the defaults; higher asks for more evidence).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -348,9 +348,35 @@ class ProgressTracker(CueTracker):
     person at another step's place while its plan still names this one.
     """
 
+    def reset(self, env_info: dict[str, Any]) -> None:
+        """Start an episode (the cue tracker's state, and no step revised yet)."""
+        super().reset(env_info)
+        self.revised: set[tuple] = set()
+
     def step_over(self, obs: dict[str, Any], plan: Plan | None) -> bool:
         """True when the current step of ``plan`` is over (see the class docstring)."""
         step, now = self._track(obs, plan)
         if step is None or plan is None:
             return False
         return bool(self._step_over(plan, step, now))
+
+    def revise(self, obs: dict[str, Any], plan: Plan | None, act: bool = True) -> Any:
+        """Perceive ``obs``; when ``act`` and ``plan``'s current step looks over (once per
+        step), say how to revise the plan.
+
+        Returns:
+            ``None`` (no revision); a :class:`Plan` (the current fix step dropped, more
+            fix steps follow); or the completed step ids to replan with (a finished
+            plan step, or the last fix step: the step it redid is then done).
+        """
+        over = self.step_over(obs, plan)
+        step = plan.current_step if plan is not None else None
+        if not (act and over) or step is None or self.step_key in self.revised:
+            return None
+        self.revised.add(self.step_key)
+        done = tuple(s.id for s in plan.completed if s.id is not None)
+        later_fixes = [s for s in plan.steps[(plan.current or 0) + 1 :] if s.fix]
+        if step.fix and later_fixes:
+            steps = tuple(s for i, s in enumerate(plan.steps) if i != plan.current)
+            return replace(plan, steps=steps, current=min(plan.current or 0, len(steps) - 1))
+        return done + ((step.id,) if step.id is not None and step.id not in done else ())

@@ -260,7 +260,7 @@ class PerceptTracker:
         held = {o for o in held if o not in self.fixtures}
         current = held & {str(o) for o in self._field(cur, "objects") or []}
         following = held & {str(o) for o in self._field(nxt, "objects") or []}
-        later = set()
+        later: set[str] = set()
         if plan is not None and plan.current is not None:
             for step in plan.steps[plan.current + 1 :]:
                 later |= {str(o) for o in self._field(step, "objects") or []}

@@ -30,9 +30,11 @@ import numpy as np
 from proassist.policies.duplex.components import Decision, DialogueTurn, utterance_for
 from proassist.policies.duplex.plan_format import Plan
 from proassist.policies.learned.features import (
+    FEATURE_DIM,
     PerceptTracker,
     PlanStateTracker,
     downsample,
+    input_names,
     plan_features,
 )
 from proassist.sim.messages import INTENTS
@@ -45,6 +47,15 @@ CORRECTING: tuple[str, ...] = ("correct_deviation", "warn", "re_engage")
 
 def _obs_time(obs: dict[str, Any]) -> float:
     return float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
+
+
+def _check_inputs(n: int, percepts: bool) -> int:
+    """``n``, the checkpoint's input width: the plan features and, with percepts, a
+    prefix of this code's percepts (those added since come last); raises otherwise."""
+    full = len(input_names(percepts))
+    if n > full or (percepts and n < FEATURE_DIM) or (not percepts and n != full):
+        raise ValueError(f"checkpoint has {n} inputs; this code makes {full} (percepts={percepts})")
+    return n
 
 
 def _check_intents(intents: Sequence[str] | None) -> frozenset[str] | None:
@@ -110,7 +121,7 @@ class LearnedInteractionModel:
         self.tracker = PlanStateTracker([])
         #: Whether the network reads the segmentation percepts (then the env renders it).
         self.uses_percepts = bool(self.net.config.get("percepts", False))
-        self.n_inputs = int(self.net.config["feature_dim"])
+        self.n_inputs = _check_inputs(int(self.net.config["feature_dim"]), self.uses_percepts)
         self.obs_modes: tuple[str, ...] = (
             ("rgb", "segmentation") if self.uses_percepts else ("rgb",)
         )

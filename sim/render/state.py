@@ -150,7 +150,7 @@ class StateView:
         c, q = self.object_transform(group.entity, body)
         if c == PARK:
             return PARK, quat
-        if group.extent is not None and abs(quat_rotate(q, (0.0, 0.0, 1.0))[2]) < 0.9:
+        if group.extent is not None and quat_rotate(q, (0.0, 0.0, 1.0))[2] < 0.9:
             return _world_top(c, q, group.extent), quat
         o = quat_rotate(q, group.offset)
         return (c[0] + o[0], c[1] + o[1], c[2] + o[2]), quat_mul(q, quat)

@@ -134,3 +134,17 @@ def test_held_percepts_relative_to_the_plan(obj: int, current: int, expected: li
     plan = Plan("normal", "goal", steps=STEPS, current=current)
     got = _named(PerceptTracker(SPONGE_INFO).update(_holding(0.0, obj), plan))
     assert [k for k, v in got.items() if k.startswith("held_") and v] == expected, got
+
+
+def test_checkpoint_input_widths() -> None:
+    """A percept checkpoint from before later percepts were added reads their prefix;
+    a width this code cannot make is refused."""
+    pytest.importorskip("torch")
+    from proassist.policies.learned.interaction import _check_inputs
+
+    full = len(input_names(True))
+    assert _check_inputs(full, True) == full and _check_inputs(full - 4, True) == full - 4
+    assert _check_inputs(len(FEATURE_NAMES), False) == len(FEATURE_NAMES)
+    for n, percepts in ((full + 1, True), (len(FEATURE_NAMES) - 1, True), (full, False)):
+        with pytest.raises(ValueError, match="inputs"):
+            _check_inputs(n, percepts)

@@ -71,9 +71,10 @@ def test_a_phone_distraction_turns_the_person_away_from_the_worktop() -> None:
     obs, info = env.reset(seed=1)
     info_ep = env_info(env)
     names, fixtures = segment_owners(info_ep["segmentation_ids"]), frozenset(info_ep["fixtures"])
-    onset, hands = None, []
-    while onset is None or float(obs["time"][0]) <= onset + WINDOW:
-        obs, _, _, _, info = env.step(silent_action())
+    onset, hands, done = None, [], False
+    while not done and (onset is None or float(obs["time"][0]) <= onset + WINDOW):
+        obs, _, term, trunc, info = env.step(silent_action())
+        done = term or trunc
         for event in info["events_new"]:
             if event["type"] == "deviation":
                 assert event["params"]["target"] == "phone"
@@ -81,5 +82,6 @@ def test_a_phone_distraction_turns_the_person_away_from_the_worktop() -> None:
         if onset is not None:
             hands.append(perceive(obs, names, fixtures).hands)
     env.close()
+    assert onset is not None and len(hands) >= 4
     assert hands[0] or hands[1]  # still at work when it starts...
     assert not any(hands[-2:])  # ...turned away, hands out of view, within the window
