@@ -155,6 +155,7 @@ def _vector_row(n: int, renderer: str) -> dict:
 
 
 def _vector_rows(n: int) -> list[dict]:
+    """The 2-env async vector row for pybullet and, where EGL works, for gl."""
     rows = [_vector_row(n, "pybullet")]
     try:
         rows.append(_vector_row(n, "gl"))

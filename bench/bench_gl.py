@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 MODES = ("rgb", "depth", "segmentation")
 RENDERERS = ("pybullet", "gl")
@@ -44,7 +45,8 @@ def _scene_fps(size: int, bodies: list, preds: frozenset, rounds: int) -> dict[s
     return {k: rounds * len(bodies) / v for k, v in spent.items()}
 
 
-def _make_env(renderer: str, size: int = 128):
+def _make_env(renderer: str, size: int = 128) -> Any:
+    """The kitchen_tea env at ``size`` px, rgb+depth+segmentation, with ``renderer``."""
     import gymnasium as gym
 
     import proassist.envs  # noqa: F401
@@ -136,6 +138,7 @@ def _row(name: str, gl: float, ref: float, unit: str, goal: str = ">= 3") -> dic
 
 
 def _memory_rows() -> list[dict]:
+    """RSS of a process with one env, and per further env, for both renderers."""
     rss = {r: _env_rss(r) for r in RENDERERS}
     (gl_one, gl_more), (pb_one, pb_more) = rss["gl"], rss["pybullet"]
     return [
