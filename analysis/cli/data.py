@@ -137,6 +137,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="ppo: env steps over all envs (default 2,000,000)",
     )
     p.add_argument("--out", required=True, help="output directory")
+    _add_train_recipe(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_train)
+
+
+def _add_train_recipe(p: argparse.ArgumentParser) -> None:
+    """``train``'s options for the supervised recipe (and the shared seed and resume)."""
     p.add_argument("--epochs", type=int, default=10, help="total epochs (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
@@ -169,8 +176,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="each correcting sample (correct, warn, re-engage) appears K times per epoch "
         "(default 1: PWR's recipe)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_train)
 
 
 def _check_collect(args: argparse.Namespace) -> None:

@@ -72,6 +72,12 @@ def _agreement(ref: dict, got: dict, min_pixels: int = 40) -> tuple[dict[int, fl
     return ious, float(np.median(np.abs(ref["depth"] - got["depth"])))
 
 
+def _assert_same_frames(a: dict, b: dict, modes: tuple) -> None:
+    """Every frame of ``modes`` is identical in ``a`` and ``b``."""
+    for m in modes:
+        assert np.array_equal(a[m], b[m]), m
+
+
 def _within_a_pixel(seg_a: np.ndarray, seg_b: np.ndarray) -> list[int]:
     """Ids whose masks differ by more than one pixel of their edges."""
     from scipy.ndimage import binary_dilation
@@ -116,8 +122,7 @@ def test_frames_without_rgb_equal_those_of_a_full_render(modes: tuple[str, ...])
         full.load(layout, objects, steps)
         for body, preds in states:
             a, b = part.render(body, preds), full.render(body, preds)
-            for m in modes:
-                assert np.array_equal(a[m], b[m]), m
+            _assert_same_frames(a, b, modes)
             if "segmentation" in modes:
                 assert np.unique(a["segmentation"]).size > 3
 
@@ -153,8 +158,7 @@ def test_culling_and_shadow_reuse_do_not_change_frames(monkeypatch) -> None:
             gl.backend._shadow_key = None  # redraw the moving bodies' shadow map every frame
             slow.append(gl.render(body, preds))
     for a, b in zip(fast, slow, strict=True):
-        for m in MODES:
-            assert np.array_equal(a[m], b[m]), m
+        _assert_same_frames(a, b, MODES)
 
 
 @needs_egl
