@@ -44,10 +44,12 @@ from proassist.policies.duplex.components import SILENT, Decision, DialogueTurn,
 from proassist.policies.duplex.plan_format import Plan, PlanStep
 from proassist.sim.render.indicators import segment_owners
 
-__all__ = ["CueTracker", "Percept", "ProgressTracker", "perceive"]
+__all__ = ["BACKGROUND", "HANDS", "CueTracker", "Percept", "ProgressTracker", "perceive"]
 
-_BACKGROUND = frozenset({"floor", "walls", "hand_left", "hand_right"})
-_HANDS = ("hand_left", "hand_right")
+#: Segmentation names of the person's hands (and arms).
+HANDS: tuple[str, ...] = ("hand_left", "hand_right")
+#: Segmentation names that are neither a task fixture nor a task object.
+BACKGROUND: frozenset[str] = frozenset({"floor", "walls", *HANDS})
 
 
 @dataclass(frozen=True)
@@ -95,13 +97,13 @@ def perceive(
         if int(i) in names:  # several ids may belong to one entity (its knob, its flame)
             px[names[int(i)]] = px.get(names[int(i)], 0) + int(c)
     scale = center.size / 4096.0  # thresholds are for a 64x64 central window
-    hands = sum(px.get(h, 0) for h in _HANDS) >= 150 * scale
+    hands = sum(px.get(h, 0) for h in HANDS) >= 150 * scale
     fix = {k: v for k, v in px.items() if k in fixtures}
     focus = max(fix, key=fix.get) if fix and max(fix.values()) >= 300 * scale else None
     objects = frozenset(
-        k for k, v in px.items() if k not in fixtures and k not in _BACKGROUND and v >= min_px
+        k for k, v in px.items() if k not in fixtures and k not in BACKGROUND and v >= min_px
     )
-    task_px = sum(v for k, v in px.items() if k not in _BACKGROUND)
+    task_px = sum(v for k, v in px.items() if k not in BACKGROUND)
     away = not hands and task_px < 0.12 * center.size  # mostly walls or floor: looking away
     return Percept(t, focus, objects, hands, away, _glow(obs, seg, names))
 

@@ -305,15 +305,13 @@ class PerceptTracker:
         return {str(self._field(s, "location")) for s in plan.steps[plan.current + 1 :]}
 
 
-#: Segmentation names that are never held objects.
-_NOT_HELD = frozenset({"floor", "walls", "hand_left", "hand_right"})
-
-
 def held_objects(seg: np.ndarray, names: dict[int, str], reach_px: int | None = None) -> set[str]:
     """Names of the segments touching the hands' pixels (within ``reach_px``; default
     1/32 of the frame height, at least 1): what the hands hold or work on."""
     seg = np.asarray(seg)
-    hand_ids = [i for i, n in names.items() if n in ("hand_left", "hand_right")]
+    from proassist.policies.duplex.cue_tracker import BACKGROUND, HANDS
+
+    hand_ids = [i for i, n in names.items() if n in HANDS]
     hands = np.isin(seg, hand_ids)
     if not hands.any():
         return set()
@@ -325,7 +323,7 @@ def held_objects(seg: np.ndarray, names: dict[int, str], reach_px: int | None = 
         for dx in range(2 * r + 1):
             near |= padded[dy : dy + h, dx : dx + w]
     ids = np.unique(seg[near & ~hands])
-    return {names[int(i)] for i in ids if int(i) in names and names[int(i)] not in _NOT_HELD}
+    return {names[int(i)] for i in ids if int(i) in names and names[int(i)] not in BACKGROUND}
 
 
 def _share(wanted: Any, seen: frozenset[str]) -> float:
