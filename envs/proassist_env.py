@@ -15,6 +15,7 @@ from proassist.envs.records import build_record, decision_entry, plan_entries
 from proassist.envs.rewards import DEFAULT_REWARD_WEIGHTS, RewardTracker
 from proassist.scenarios import list_scenarios, load_scenario
 from proassist.scenarios.model import MAX_STEPS, PersonProfile, Scenario, ScriptedDeviation
+from proassist.sim.deviations.base import addressable_steps
 from proassist.sim.engine import Simulation
 from proassist.sim.messages import INTENTS, Message
 
@@ -432,7 +433,7 @@ class ProAssistEnv(gym.Env):
         active = self._sim.active_deviations()
         if message.intent == "re_engage" and message.step is None:
             return not active
-        return not any(d.get("step") == message.step for d in active)
+        return not any(message.step in addressable_steps(d) for d in active)
 
     def _new_events(self) -> list[dict[str, Any]]:
         events = self._sim.events.since(self._event_cursor)

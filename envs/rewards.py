@@ -3,8 +3,9 @@
 Four terms (weights overridable with the env's ``reward_weights``):
 
 - ``interrupt`` (observable): the cost of talking, paid on the step of each interruption.
-- ``false_alarm``, ``recovery``, ``success`` (ground truth): a correcting message naming a
-  step without an active deviation, an assisted recovery, a successful task end.
+- ``false_alarm``, ``recovery``, ``success`` (ground truth): a correcting message naming no
+  step that addresses an active deviation (its step, recovery or related steps:
+  ``sim.deviations.base.addressable_steps``), an assisted recovery, a successful task end.
 
 Without privileged info (the env default) a per-step reward that held the ground-truth
 terms would tell the assistant at once whether a named step has a deviation (a false

@@ -36,6 +36,7 @@ from proassist.policies.base import (
 from proassist.policies.baselines import PlanTimerPolicy, RandomPolicy
 from proassist.policies.duplex.components import utterance_for
 from proassist.policies.oracle import OraclePolicy
+from proassist.sim.deviations.base import addressable_steps
 from proassist.sim.messages import INTENTS
 
 __all__ = [
@@ -210,7 +211,8 @@ class CorruptOraclePolicy(_OracleWrapper):
     ``corrupt`` is one of :data:`CORRUPTIONS`:
 
     - ``wrong-step``: the oracle's intent about a random plan step other than the
-      oracle's (no step when the plan has a single step), with that step's text;
+      oracle's and than any step addressing an open deviation (no step when there is
+      none), with that step's text;
     - ``wrong-intent``: the oracle's step with an intent of another family
       (:data:`WRONG_INTENT`), the text rephrased for that intent;
     - ``irrelevant-text``: free text naming no step (:data:`IRRELEVANT_TEXTS`).
@@ -245,10 +247,14 @@ class CorruptOraclePolicy(_OracleWrapper):
         action = self.oracle.act(observation, info)
         if not action["decision"]:
             return action
-        return self.spoil(action)
+        right: set[str] = set()
+        for dev in (info or {}).get("active_deviations") or []:
+            right |= addressable_steps(dev)
+        return self.spoil(action, right)
 
-    def spoil(self, action: dict[str, Any]) -> dict:
-        """Apply :attr:`corrupt` to one oracle message."""
+    def spoil(self, action: dict[str, Any], right: set[str] | frozenset[str] = frozenset()) -> dict:
+        """Apply :attr:`corrupt` to one oracle message (``wrong-step`` never names a step
+        in ``right``: those addressing an open deviation)."""
         intent, step = INTENTS[int(action["intent"])], int(action["step"])
         if self.corrupt == "irrelevant-text":
             text = IRRELEVANT_TEXTS[int(self.rng.integers(len(IRRELEVANT_TEXTS)))]
@@ -257,7 +263,7 @@ class CorruptOraclePolicy(_OracleWrapper):
             wrong = WRONG_INTENT[intent]
             about = self.instruction(step) if step < len(self.plan) else ""
             return make_action(wrong, step, utterance_for(wrong, about))
-        others = [i for i in range(len(self.plan)) if i != step]
+        others = [i for i in range(len(self.plan)) if i != step and self.plan[i]["id"] not in right]
         if not others:
             return make_action(intent, None, utterance_for(intent, ""))
         wrong_step = int(self.rng.choice(others))

@@ -315,10 +315,15 @@ class Simulation:
         return self.kinematics.body(self.time)
 
     def active_deviations(self) -> list[dict[str, Any]]:
-        """Copies of the ``deviation`` events not yet resolved (privileged)."""
+        """Copies of the ``deviation`` events not yet resolved (privileged), each with its
+        ``status``: ``"active"``, or ``"recovering"`` once the person is putting it right."""
         if self.person is None:
             return []
-        return [copy.deepcopy(d.event) for d in self.deviations.open() if d.event is not None]
+        return [
+            copy.deepcopy(d.event) | {"status": d.status}
+            for d in self.deviations.open()
+            if d.event is not None
+        ]
 
     def current_step(self) -> str | None:
         """The plan or recovery step being executed (privileged)."""

@@ -22,7 +22,8 @@ step_end              step, index, recovery, deviation, duration,
                       interrupted (bool: abandoned before its end)
 deviation             id, kind, step (affected plan step id), index, onset,
                       recovery_steps (list of {id, instruction, step}),
-                      deadline, params, scripted (bool)
+                      related_steps (further step ids a correction may name;
+                      order: the predecessor), deadline, params, scripted (bool)
 deviation_resolved    id, kind, assisted (bool), by ("assistant"|"self"),
                       latency (t - onset)
 deadline_missed       id, kind, consequence ("fail"|"redo"|"none")

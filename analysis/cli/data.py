@@ -45,6 +45,7 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
         "(e.g. a train split, to test on the other tasks)",
     )
     _add_collect_sampling(p)
+    _add_collect_driver(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_plugin_option(p)
     p.set_defaults(func=run_collect)
@@ -85,6 +86,22 @@ def _add_collect_sampling(p: argparse.ArgumentParser) -> None:
         help="cap on simulated seconds per episode (default the task's)",
     )
     p.add_argument(
+        "--format",
+        choices=("npz", "hf"),
+        default="npz",
+        help="npz: shards + index.json, what proassist train reads (default); hf: a "
+        "Hugging Face datasets DatasetDict (train/validation/test by episode seed, "
+        "frames as images, every shard field plus plan, dialogue, gold labels and "
+        "deviation ground truth) with a dataset card; load it with "
+        "datasets.load_from_disk(DIR) (needs the [data] extra)",
+    )
+
+
+def _add_collect_driver(p: argparse.ArgumentParser) -> None:
+    """``collect``'s options on who acts and where the labels come from."""
+    from proassist.policies.learned.collect import LABELS
+
+    p.add_argument(
         "--driver",
         default=None,
         metavar="MODEL_PT",
@@ -97,14 +114,13 @@ def _add_collect_sampling(p: argparse.ArgumentParser) -> None:
         help="DAgger: probability that an episode is driven by the oracle (default 0)",
     )
     p.add_argument(
-        "--format",
-        choices=("npz", "hf"),
-        default="npz",
-        help="npz: shards + index.json, what proassist train reads (default); hf: a "
-        "Hugging Face datasets DatasetDict (train/validation/test by episode seed, "
-        "frames as images, every shard field plus plan, dialogue, gold labels and "
-        "deviation ground truth) with a dataset card; load it with "
-        "datasets.load_from_disk(DIR) (needs the [data] extra)",
+        "--labels",
+        choices=LABELS,
+        default="oracle",
+        help="oracle: imitate the oracle's messages (default); deviations: a detector's "
+        "labels from the ground truth (correct every active deviation, with its step): "
+        "the tracked duplex acts, silent or with --driver, and every decision point "
+        "while a deviation is active is an interrupt",
     )
 
 
@@ -238,6 +254,7 @@ def _collect(args: argparse.Namespace, out: str | Path) -> dict:
         driver=args.driver,
         beta=args.beta,
         oracle_kwargs={"correction_delay": args.correction_delay},
+        labels=args.labels,
     )
     summary = collect(
         out,

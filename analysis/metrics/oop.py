@@ -8,8 +8,9 @@ A *correcting message* is an ``assistant_message`` whose (understood) intent is 
 the step and has the intent the person understood
 (:class:`proassist.analysis.metrics.understanding.Understanding`: the message's
 ``reaction`` event, else the person's matcher :mod:`proassist.sim.person.language`).
-It *addresses* deviation ``d`` iff the named step is ``d.step`` or one of ``d``'s
-recovery steps **and** its intent fits ``d``'s kind (:func:`accepted_intents`): for the
+It *addresses* deviation ``d`` iff the named step is ``d.step``, one of ``d``'s
+recovery steps or one of its ``related_steps`` (``order``: the predecessor it skipped
+ahead of, "do that first") **and** its intent fits ``d``'s kind (:func:`accepted_intents`): for the
 attention kinds (gold intent ``re_engage`` in :data:`proassist.sim.gold.DEVIATION_INTENTS`:
 distraction, hesitation) any correcting intent; for every other kind (an error)
 ``correct_deviation`` or ``warn``: "let's get back to step X" does not say that step X
@@ -49,6 +50,7 @@ from typing import Any
 
 from proassist.analysis.metrics.content import episode_minutes, is_correcting, messages_of
 from proassist.analysis.metrics.understanding import Understanding
+from proassist.sim.deviations.base import addressable_steps
 from proassist.sim.gold import CORRECTING_INTENTS, DEVIATION_INTENTS, GoldConfig, GoldMoment
 
 
@@ -64,9 +66,9 @@ def visible_deviations(record: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def deviation_steps(dev: Mapping[str, Any]) -> frozenset[str]:
-    """The step ids that address a deviation: its step and its recovery steps."""
-    steps = {str(r["id"]) for r in dev.get("recovery_steps") or [] if r.get("id")}
-    return frozenset(steps | ({str(dev["step"])} if dev.get("step") is not None else set()))
+    """The step ids that address a deviation: its step, its recovery steps and its
+    related steps (:func:`proassist.sim.deviations.base.addressable_steps`)."""
+    return addressable_steps(dev)
 
 
 def accepted_intents(kind: str | None) -> tuple[str, ...]:

@@ -70,6 +70,9 @@ PROFILES: tuple[str, ...] = ("careful", "typical", "distractible", "stubborn")
 TRAIN_SEED_BASE: int = 1_000_000
 #: Intents whose message asks the planner for a recovery (``fix``) step.
 FIX_INTENTS: tuple[str, ...] = ("correct_deviation", "warn")
+#: Where the labels come from: the oracle's messages (imitation, DAgger), or the
+#: ground-truth deviations (a detector; :mod:`proassist.policies.learned.truth`).
+LABELS: tuple[str, ...] = ("oracle", "deviations")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class CollectOptions:
     ``percepts``: render segmentation too and record the percept features after the
     plan features (:class:`~proassist.policies.learned.features.PerceptTracker`).
     ``oracle_kwargs``: arguments of the labelling oracle (e.g. ``correction_delay``).
+    ``labels``: ``"oracle"`` (the oracle's messages) or ``"deviations"`` (the ground
+    truth; the tracked duplex acts, silent or with ``driver``:
+    :mod:`~proassist.policies.learned.truth`).
     """
 
     clip_len: int = 6
@@ -117,6 +123,11 @@ class CollectOptions:
     beta: float = 0.0
     percepts: bool = True
     oracle_kwargs: dict[str, Any] = field(default_factory=dict)
+    labels: str = "oracle"
+
+    def __post_init__(self) -> None:
+        if self.labels not in LABELS:
+            raise ValueError(f"labels must be one of {list(LABELS)}, got {self.labels!r}")
 
 
 def episode_specs(
@@ -319,6 +330,10 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
     from proassist.policies import make_policy
     from proassist.policies.rollout import env_info
 
+    if opts.labels == "deviations":
+        from proassist.policies.learned.truth import run_truth_episode
+
+        return run_truth_episode(spec, opts)
     env = _make_env(spec, opts)
     keep_rng = np.random.default_rng([spec.seed, 1])
     rows: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []

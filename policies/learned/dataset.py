@@ -34,6 +34,7 @@ __all__ = [
     "DatasetWriter",
     "InteractionDataset",
     "eligible_silent",
+    "labels_of",
     "recipe_indices",
 ]
 
@@ -141,6 +142,11 @@ class DatasetWriter:
         return self.dir
 
 
+def labels_of(index: dict[str, Any]) -> str:
+    """The ``labels`` a dataset was collected with (``"oracle"`` for older datasets)."""
+    return str(((index.get("meta") or {}).get("options") or {}).get("labels", "oracle"))
+
+
 class InteractionDataset:
     """All shards of one or more dataset directories, loaded into memory.
 
@@ -169,6 +175,11 @@ class InteractionDataset:
             keys = ("clip_len", "frame_size", "feature_names")
             if [index[k] for k in keys] != [self.index[k] for k in keys]:
                 raise ValueError(f"{r}: clip_len/frame_size/features differ from {roots[0]}")
+            if labels_of(index) != labels_of(self.index):
+                raise ValueError(
+                    f"{r}: labels {labels_of(index)!r} differ from {roots[0]}'s "
+                    f"{labels_of(self.index)!r} (collect --labels); train on one kind"
+                )
             offset = _load_shards(r, index, parts, offset)
         self.arrays = {
             k: np.concatenate(v) if v else np.zeros((0,), dtype=ARRAYS[k]) for k, v in parts.items()
@@ -177,6 +188,8 @@ class InteractionDataset:
         self.frame_size = int(self.index["frame_size"])
         #: Whether the features carry the percepts.
         self.percepts = bool(self.index.get("percepts", False))
+        #: Where the labels come from (``collect --labels``): ``"oracle"`` or ``"deviations"``.
+        self.labels = labels_of(self.index)
 
     def __len__(self) -> int:
         return int(self.arrays["decision"].shape[0])

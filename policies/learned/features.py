@@ -35,7 +35,10 @@ __all__ = [
     "PerceptTracker",
     "PlanState",
     "PlanStateTracker",
+    "StepWindow",
+    "WINDOW_NAMES",
     "input_names",
+    "offset_steps",
     "clip_from_frames",
     "downsample",
     "held_objects",
@@ -61,7 +64,33 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 FEATURE_DIM: int = len(FEATURE_NAMES)
 
-#: Names of the percept features (all in [0, 1]; every one 0 without segmentation).
+#: Largest step offset (relative to the current plan step) the offset head predicts
+#: (here, torch-free, so the data engine needs no torch; ``net`` re-exports it).
+MAX_OFFSET: int = 2
+
+#: Per step of the window around the current one (offsets ``-MAX_OFFSET..+MAX_OFFSET``
+#: over the completed and then the remaining plan steps, ``history`` offsets below):
+_SLOT: tuple[str, ...] = (
+    "present",  # the window has a step here
+    "done",  # the plan lists it as completed
+    "fix",  # a recovery step
+    "focus",  # the fixture looked at is its location
+    "held",  # an object touching the hands is one of its objects
+    "objects",  # share of its objects in view
+    "dwell",  # seconds the person has worked on it (at its location with the hands
+    #           in view, or holding its objects), /10, over the episode
+    "recency",  # seconds since the plan marked it completed (done) or current, /10
+    "safety",  # safety-critical
+)
+#: Names of the step-window percepts (what the camera shows about each step near the
+#: current one: which step the person works on, and whether a step the plan took for
+#: done was ever worked on; a deviation detector names its step from them).
+WINDOW_NAMES: tuple[str, ...] = tuple(
+    f"win{o:+d}_{name}" for o in range(-MAX_OFFSET, MAX_OFFSET + 1) for name in _SLOT
+)
+
+#: Names of the percept features (all in [0, 1]; every one 0 without segmentation):
+#: the frame relative to the plan, then the step window (:data:`WINDOW_NAMES`).
 PERCEPT_NAMES: tuple[str, ...] = (
     "seen",  # segmentation available
     "focus_current",  # the fixture looked at is the current plan step's location
@@ -83,7 +112,7 @@ PERCEPT_NAMES: tuple[str, ...] = (
     "held_next",  # ... one of the next step's (and none of the current's)
     "held_later",  # ... only later remaining steps use it
     "held_foreign",  # ... no plan step uses it
-)
+) + WINDOW_NAMES
 PERCEPT_DIM: int = len(PERCEPT_NAMES)
 
 #: Seconds the duration percepts saturate at.
@@ -95,9 +124,24 @@ def input_names(percepts: bool) -> tuple[str, ...]:
     return FEATURE_NAMES + (PERCEPT_NAMES if percepts else ())
 
 
-#: Largest step offset (relative to the current plan step) the offset head predicts
-#: (here, torch-free, so the data engine needs no torch; ``net`` re-exports it).
-MAX_OFFSET: int = 2
+#: What a step offset counts over: ``"plan"``, the remaining plan steps (the
+#: oracle-imitation models); ``"history"``, the completed steps and then the remaining
+#: ones, so a negative offset can name a step already done (the deviation detectors of
+#: :mod:`proassist.policies.learned.truth`: a repeated step, a skipped one the plan
+#: took for done). A model's ``config["offsets"]`` says which (absent: ``"plan"``).
+OFFSET_BASES: tuple[str, ...] = ("plan", "history")
+
+
+def offset_steps(plan: Plan | None, base: str = "plan") -> tuple[tuple[Any, ...], int | None]:
+    """The steps a step offset indexes under ``base`` (:data:`OFFSET_BASES`) and the
+    current step's position among them (``None``: no plan or a finished one)."""
+    if base not in OFFSET_BASES:
+        raise ValueError(f"offset base must be one of {list(OFFSET_BASES)}, got {base!r}")
+    if plan is None or plan.current is None or not plan.steps:
+        return (), None
+    if base == "plan":
+        return tuple(plan.steps), plan.current
+    return (*plan.completed, *plan.steps), len(plan.completed) + plan.current
 
 
 @dataclass(frozen=True)
@@ -207,6 +251,7 @@ class PerceptTracker:
         self.plan_objects = {str(o) for s in procedure for o in s.get("objects") or []}
         self.history: list[Any] = []
         self._last_on = self._last_hands = self._away_since = None
+        self.window = StepWindow(self.by_id)
 
     def update(self, obs: dict[str, Any], plan: Plan | None) -> np.ndarray:
         """The percept features of ``obs`` (the newest observation) under ``plan``."""
@@ -220,7 +265,9 @@ class PerceptTracker:
         cur, nxt = self._steps(plan)
         self._clock(p, self._field(cur, "location"))
         values = self._gaze(p, plan, cur, nxt) | self._content(p, cur, nxt)
-        values |= self._held(held_objects(obs["segmentation"], self.names), plan, cur, nxt)
+        held = held_objects(obs["segmentation"], self.names)
+        values |= self._held(held, plan, cur, nxt)
+        values |= self.window.update(p, {o for o in held if o not in self.fixtures}, plan)
         for i, name in enumerate(PERCEPT_NAMES):
             out[i] = float(values[name])
         return out
@@ -303,6 +350,63 @@ class PerceptTracker:
         if plan is None or plan.current is None:
             return set()
         return {str(self._field(s, "location")) for s in plan.steps[plan.current + 1 :]}
+
+
+class StepWindow:
+    """The step-window percepts (:data:`WINDOW_NAMES`) of successive frames.
+
+    Args:
+        by_id: The procedure's step dicts by id (``location``, ``objects``,
+            ``safety_critical``).
+    """
+
+    def __init__(self, by_id: dict[str, dict[str, Any]]) -> None:
+        self.by_id = by_id
+        self.dwell: dict[str, float] = {}
+        self.marked: dict[tuple[str, bool], float] = {}  # (id, done) -> first time seen
+        self._t: float | None = None
+
+    def update(self, p: Any, held: set[str], plan: Plan | None) -> dict[str, float]:
+        """The window's values for percept ``p`` with ``held`` objects under ``plan``."""
+        dt = 0.0 if self._t is None else max(p.t - self._t, 0.0)
+        self._t = p.t
+        for sid, step in self.by_id.items():
+            if self._engaged(step, p, held):
+                self.dwell[sid] = self.dwell.get(sid, 0.0) + dt
+        steps, current = offset_steps(plan, "history")
+        n_done = len(plan.completed) if plan is not None else 0
+        values: dict[str, float] = {}
+        for o in range(-MAX_OFFSET, MAX_OFFSET + 1):
+            i = -1 if current is None else current + o
+            slot = steps[i] if 0 <= i < len(steps) else None
+            for name, value in self._slot(slot, i < n_done, p, held).items():
+                values[f"win{o:+d}_{name}"] = value
+        return values
+
+    @staticmethod
+    def _engaged(step: dict[str, Any], p: Any, held: set[str]) -> bool:
+        objects = {str(o) for o in step.get("objects") or []}
+        return bool(held & objects) or (p.hands and p.focus == step.get("location"))
+
+    def _slot(self, slot: Any, done: bool, p: Any, held: set[str]) -> dict[str, float]:
+        """One window position's values (all 0 when the window has no step there)."""
+        if slot is None:
+            return dict.fromkeys(_SLOT, 0.0)
+        step = self.by_id.get(str(slot.id), {})
+        objects = [str(o) for o in step.get("objects") or []]
+        since = p.t - self.marked.setdefault((str(slot.id), done), p.t)
+        return {
+            "present": 1.0,
+            "done": float(done),
+            "fix": float(slot.fix),
+            "focus": float(p.focus is not None and p.focus == step.get("location")),
+            "held": float(bool(held & set(objects))),
+            "objects": _share(objects, p.objects),
+            "dwell": min(self.dwell.get(str(slot.id), 0.0), _PERCEPT_HORIZON_S)
+            / _PERCEPT_HORIZON_S,
+            "recency": min(since, _PERCEPT_HORIZON_S) / _PERCEPT_HORIZON_S,
+            "safety": float(bool(step.get("safety_critical"))),
+        }
 
 
 def held_objects(seg: np.ndarray, names: dict[int, str], reach_px: int | None = None) -> set[str]:

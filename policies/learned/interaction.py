@@ -8,6 +8,12 @@ are cached by observation time, so each decision encodes only the newest frame.
 torch is imported when the model is built, which also sets torch's thread count
 (one per process by default: :mod:`proassist.policies.learned.threads`).
 
+A deviation detector (trained on ``proassist collect --labels deviations``,
+:mod:`proassist.policies.learned.truth`) carries ``"deploy": {"plan_mode": "tracked",
+"intents": [...correcting...]}`` in ``model.json``: :attr:`LearnedInteractionModel.plan_mode`
+is the plan mode the duplex uses with it unless told otherwise, and it speaks
+corrections only.
+
 Calibration: the network is trained on a class-balanced recipe with the interrupt
 class weighted (PWR), so its raw interrupt probability is inflated at deployment,
 where interrupts are rare. ``model.json`` may carry ``"inference": {"logit_bias": b,
@@ -35,14 +41,16 @@ from proassist.policies.learned.features import (
     PlanStateTracker,
     downsample,
     input_names,
+    offset_steps,
     plan_features,
 )
+from proassist.sim.gold import CORRECTING_INTENTS
 from proassist.sim.messages import INTENTS
 
 __all__ = ["CORRECTING", "LearnedInteractionModel"]
 
 #: Intents of correcting messages (may break the silence gap after a non-correcting one).
-CORRECTING: tuple[str, ...] = ("correct_deviation", "warn", "re_engage")
+CORRECTING: tuple[str, ...] = CORRECTING_INTENTS
 
 
 def _obs_time(obs: dict[str, Any]) -> float:
@@ -84,7 +92,9 @@ class LearnedInteractionModel:
         logit_bias: Added to the interrupt logit; ``None`` takes ``model.json``'s
             ``inference.logit_bias`` (0 when absent).
         intents: Speak only messages with these intents (e.g. :data:`CORRECTING`:
-            corrections only, no step guidance); ``None``: every intent.
+            corrections only, no step guidance); ``None``: ``model.json``'s
+            ``deploy.intents`` (a deviation detector's: the correcting intents), else
+            every intent.
     """
 
     def __init__(
@@ -111,7 +121,10 @@ class LearnedInteractionModel:
         inference = meta.get("inference") or {}
         bias = inference.get("logit_bias", 0.0) if logit_bias is None else logit_bias
         self.logit_bias = float(bias)
-        self.intents = _check_intents(intents)
+        deploy = meta.get("deploy") or {}
+        self.intents = _check_intents(deploy.get("intents") if intents is None else intents)
+        #: The plan mode the model was trained on (``model.json["deploy"]``), if any.
+        self.plan_mode: str | None = deploy.get("plan_mode")
         gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
         self.min_gap_s = float(gap)
         self.device = device
@@ -121,6 +134,8 @@ class LearnedInteractionModel:
         self.tracker = PlanStateTracker([])
         #: Whether the network reads the segmentation percepts (then the env renders it).
         self.uses_percepts = bool(self.net.config.get("percepts", False))
+        #: What the offset head counts over (:data:`~proassist.policies.learned.features.OFFSET_BASES`).
+        self.offsets = str(self.net.config.get("offsets", "plan"))
         self.n_inputs = _check_inputs(int(self.net.config["feature_dim"]), self.uses_percepts)
         self.obs_modes: tuple[str, ...] = (
             ("rgb", "segmentation") if self.uses_percepts else ("rgb",)
@@ -196,8 +211,9 @@ class LearnedInteractionModel:
 
         intent = INTENTS[int(out["intent"].argmax(-1)[0])]
         fix = bool(out["fix"].argmax(-1)[0])
-        if plan is None or plan.current is None or not plan.steps:
+        steps, current = offset_steps(plan, self.offsets)
+        if current is None:
             return Decision(True, intent, None, utterance_for(intent, ""), fix, p)
         offset = int(out["offset"].argmax(-1)[0]) - MAX_OFFSET
-        target = plan.steps[int(np.clip(plan.current + offset, 0, len(plan.steps) - 1))]
+        target = steps[int(np.clip(current + offset, 0, len(steps) - 1))]
         return Decision(True, intent, target.id, utterance_for(intent, target.text), fix, p)

@@ -36,6 +36,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "temporal": "gru",  # "gru" or "transformer"
     "feature_dim": FEATURE_DIM,
     "percepts": False,  # the input carries the percept features after the plan ones
+    "offsets": "plan",  # what a step offset counts over (features.OFFSET_BASES)
 }
 
 

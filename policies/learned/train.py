@@ -23,6 +23,7 @@ import numpy as np
 
 from proassist.policies.learned import require_torch
 from proassist.policies.learned.dataset import InteractionDataset, recipe_indices
+from proassist.sim.gold import CORRECTING_INTENTS
 
 __all__ = ["evaluate_model", "load_model", "train"]
 
@@ -106,7 +107,7 @@ def train(
     model_config: dict[str, Any] | None = None,
     interrupt_weight: float = 2.0,
     ratio: float = 1.0,
-    min_gap_s: float = 3.0,
+    min_gap_s: float | None = None,
     progress: bool = True,
     correction_boost: int = 1,
 ) -> dict[str, Any]:
@@ -126,7 +127,10 @@ def train(
             dataset.
         interrupt_weight: Weight of the interrupt class in the decision loss (PWR: 2).
         ratio: Interrupt:silent ratio of the recipe (PWR: 1).
-        min_gap_s: Silent samples are at least this far from any interrupt (PWR: 3 s).
+        min_gap_s: Silent samples are at least this far from any interrupt (PWR: 3 s);
+            ``None``: 3 s for oracle labels, 0 for deviation labels (``collect --labels
+            deviations``: every point of an active deviation is an interrupt, the
+            points around it are the negatives that teach where it ends).
         progress: Show tqdm progress bars.
         correction_boost: Each correcting sample (intent ``correct_deviation``,
             ``warn`` or ``re_engage``) appears this many times per epoch (1: PWR's
@@ -137,8 +141,11 @@ def train(
         ``{"model_path", "epochs_trained", "history": [{"epoch", "loss", "n"}], "config"}``.
     """
     data = InteractionDataset(dataset_dir)
+    detector = data.labels == "deviations"
+    min_gap_s = (0.0 if detector else 3.0) if min_gap_s is None else min_gap_s
     config = {**(model_config or {}), "clip_len": data.clip_len, "frame_size": data.frame_size}
     config |= {"feature_dim": int(data.index["feature_dim"]), "percepts": data.percepts}
+    config["offsets"] = "history" if detector else "plan"
     model, optimizer = _build(config, lr, seed)
     config = dict(model.config)
     out, ckpt_dir = Path(out_dir), Path(out_dir) / "checkpoints"
@@ -160,8 +167,17 @@ def train(
     args.update(
         lr=lr, seed=seed, interrupt_weight=interrupt_weight, ratio=ratio, min_gap_s=min_gap_s
     )
-    args["correction_boost"] = correction_boost
+    args |= {"correction_boost": correction_boost, "labels": data.labels}
     return _save_final(out, model, history, args)
+
+
+#: How a deviation detector (trained on ``collect --labels deviations``) is deployed,
+#: stored as ``model.json["deploy"]``: it says corrections only, on the tracked plan
+#: it was trained on (:mod:`proassist.policies.learned.truth`).
+DETECTOR_DEPLOY: dict[str, Any] = {
+    "plan_mode": "tracked",
+    "intents": list(CORRECTING_INTENTS),
+}
 
 
 def _boost(idx: np.ndarray, intent: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -192,6 +208,8 @@ def _save_final(out: Path, model: Any, history: list, args: dict) -> dict[str, A
 
     torch.save(trainable_state(model), out / "model.pt")
     meta = {"config": dict(model.config), "history": history, "train_args": args}
+    if args.get("labels") == "deviations":
+        meta["deploy"] = DETECTOR_DEPLOY
     (out / "model.json").write_text(json.dumps(meta, indent=1))
     return {"model_path": str(out / "model.pt"), "epochs_trained": len(history), **meta}
 

@@ -134,6 +134,7 @@ class Deviation:
         event: The logged ``deviation`` event.
         activity: The person's activity it belongs to (if any).
         late: True once its deadline passed unresolved (it can no longer be recovered).
+        related: Further plan steps a correction may name (:meth:`DeviationKind.related_steps`).
     """
 
     id: str
@@ -152,11 +153,16 @@ class Deviation:
     event: dict[str, Any] | None = None
     activity: Any = None
     late: bool = False
+    related: tuple[str, ...] = ()
 
     @property
     def open(self) -> bool:
         """Visible and not yet resolved, expired or failed."""
         return self.status in ("active", "recovering")
+
+    def is_recovery(self, step_id: str | None) -> bool:
+        """Whether ``step_id`` is one of the recovery steps' ids."""
+        return any(r.id == step_id for r in self.recovery)
 
 
 class DeviationKind:
@@ -201,6 +207,13 @@ class DeviationKind:
         """The recovery steps."""
         raise NotImplementedError
 
+    def related_steps(self, sim: KindSim, dev: Deviation) -> tuple[str, ...]:
+        """Plan steps besides the affected step and the recovery steps that a correction
+        may name to address ``dev`` (default none; ``order``: the predecessor it skipped
+        ahead of). The person accepts such a correction and the OOP metric counts it
+        (:func:`addressable_steps`)."""
+        return ()
+
     def window(self, sim: KindSim, dev: Deviation) -> float:
         """Seconds from onset to deadline (default: :data:`DEADLINE_DEPENDENTS` dependents)."""
         return sim.expected_window(dev.step, dependents=DEADLINE_DEPENDENTS)
@@ -217,6 +230,15 @@ class DeviationKind:
 
     def on_deadline(self, sim: KindSim, dev: Deviation, t: float) -> None:
         """Called when the deadline passes unresolved (after ``deadline_missed``)."""
+
+
+def addressable_steps(event: dict[str, Any]) -> frozenset[str]:
+    """The step ids a correction may name to address the deviation of a ``deviation``
+    event (or an ``active_deviations`` entry): its step, its recovery steps and its
+    ``related_steps``. The one definition the person, the env and the metrics use."""
+    steps = {str(r["id"]) for r in event.get("recovery_steps") or [] if r.get("id")}
+    steps |= {str(s) for s in event.get("related_steps") or []}
+    return frozenset(steps | ({str(event["step"])} if event.get("step") is not None else set()))
 
 
 def fault(dev: Deviation) -> str:

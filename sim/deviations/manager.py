@@ -232,6 +232,7 @@ class DeviationManager:
         dev.onset, dev.status = t, "active"
         kind.at_onset(sim, dev)
         dev.recovery = kind.recovery(sim, dev)
+        dev.related = tuple(kind.related_steps(sim, dev))
         dev.deadline = t + max(MIN_WINDOW, kind.window(sim, dev))
         for r in dev.recovery:
             sim.person.matcher.add(r.id, r.instruction)
@@ -244,6 +245,7 @@ class DeviationManager:
             index=dev.index,
             onset=t,
             recovery_steps=[r.record() for r in dev.recovery],
+            related_steps=list(dev.related),
             deadline=dev.deadline,
             params=dev.params,
             scripted=dev.scripted,
@@ -339,13 +341,14 @@ class DeviationManager:
         """The open deviation a correction/warning/re-engagement about ``target`` refers to.
 
         ``None`` as target matches an open distraction or hesitation; a step id matches
-        a deviation whose affected step or recovery step it is. Latest first.
+        a deviation whose affected step, related step or recovery step it is. Latest
+        first.
         """
         for dev in reversed(self.open()):
             if target is None:
                 if dev.kind in ("distraction", "hesitation"):
                     return dev
-            elif target == dev.step or any(r.id == target for r in dev.recovery):
+            elif target == dev.step or target in dev.related or dev.is_recovery(target):
                 return dev
         return None
 

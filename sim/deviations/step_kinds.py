@@ -83,7 +83,8 @@ class Order(DeviationKind):
     candidates are steps whose unmet predecessors include the step about to start.
     World: the early step is botched (no effects) and ``fault_order(step)`` holds.
     Onset: the early step starts. Recovery: stop/undo it (short), then the normal flow
-    does the predecessor and the step. Deadline: ``deps(n)`` (see
+    does the predecessor and the step. A correction may name the early step or the
+    predecessor ("do that first"; :meth:`related_steps`). Deadline: ``deps(n)`` (see
     :mod:`~proassist.sim.deviations.base`), at least the early step's expected cost.
     Resolved: no fault. Consequence: ``redo``.
     """
@@ -132,6 +133,10 @@ class Order(DeviationKind):
                 removes=(fault(dev),),
             )
         ]
+
+    def related_steps(self, sim: KindSim, dev: Deviation) -> tuple[str, ...]:
+        before = str(dev.params.get("before") or "")
+        return (before,) if before in sim.index.steps else ()
 
     def window(self, sim: KindSim, dev: Deviation) -> float:
         own = sim.index.info[dev.step].cost * sim.profile.speed

@@ -24,7 +24,8 @@ Profile fields are those of :class:`~proassist.scenarios.model.PersonProfile`.
 
 ==============  =================================================================
 ``helpful``     a correction (``correct_deviation``/``warn``/``re_engage``) naming
-                the affected or a recovery step of an *active* deviation (no step:
+                the affected, a related (``order``: the predecessor) or a recovery
+                step of an *active* deviation (no step:
                 an active distraction or hesitation); guidance naming a step
                 available now while the person is stuck (hesitating, distracted
                 or has asked "what next?")

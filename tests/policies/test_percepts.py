@@ -148,3 +148,25 @@ def test_checkpoint_input_widths() -> None:
     for n, percepts in ((full + 1, True), (len(FEATURE_NAMES) - 1, True), (full, False)):
         with pytest.raises(ValueError, match="inputs"):
             _check_inputs(n, percepts)
+
+
+def test_step_window_reads_the_steps_around_the_current_one() -> None:
+    """Window slots follow the completed-then-remaining steps; dwell counts the seconds
+    the hands worked on a step; a step passed without work keeps dwell 0."""
+    tracker = PerceptTracker(INFO)
+    for k in range(5):  # 2 s working on a's plate at the shelf
+        tracker.update(_obs(0.5 * k, 4, (7,)), PLAN)
+    at_a = _named(tracker.update(_obs(2.5, 4, (7,)), PLAN))
+    assert at_a["win+0_present"] == at_a["win+0_focus"] == 1.0
+    assert at_a["win+0_dwell"] == pytest.approx(0.25)  # 2.5 s of 10
+    assert at_a["win-1_present"] == 0.0 and at_a["win+2_present"] == 1.0
+    assert at_a["win+1_safety"] == 1.0 and at_a["win+1_dwell"] == 0.0
+    # the plan took a and b for done; the person is at the sink: b was never worked on
+    done = Plan("normal", "goal", completed=STEPS[:2], steps=STEPS[2:], current=0)
+    later = _named(tracker.update(_obs(3.0, 6), done))
+    assert later["win-2_done"] == later["win-1_done"] == 1.0 and later["win+0_done"] == 0.0
+    assert later["win-2_dwell"] == pytest.approx(0.25) and later["win-1_dwell"] == 0.0
+    assert later["win+0_focus"] == 1.0 and later["win+1_present"] == 0.0
+    assert later["win-1_recency"] == 0.0  # just marked done
+    again = _named(tracker.update(_obs(5.0, 6), done))
+    assert again["win-1_recency"] == pytest.approx(0.2)

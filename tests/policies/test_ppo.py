@@ -157,13 +157,13 @@ def test_observations_are_a_function_of_the_public_stream() -> None:
         done = term or trunc
 
 
-def _probe_rewards(env: ProAssistSpeakEnv) -> set[float]:
-    """The wrapper's non-final rewards while correcting the plan's current step at
+def _probe_rewards(env: ProAssistSpeakEnv, probe: str = "correct_current") -> set[float]:
+    """The wrapper's non-final rewards while correcting a plan step (``probe``) at
     every decision point (whether or not it has a deviation)."""
     env.reset(seed=0)
     out, done = set(), False
     while not done:
-        _, reward, term, trunc, _ = env.step(NAMES.index("correct_current"))
+        _, reward, term, trunc, _ = env.step(NAMES.index(probe))
         done = term or trunc
         if not done:  # the final step pays the outcome of the whole episode
             out.add(round(float(reward), 9))
@@ -176,6 +176,9 @@ def test_rewards_reveal_no_deviation_before_the_end() -> None:
     env = ProAssistSpeakEnv(ENV, time_cost=0.0, deviation_rates=RATES, max_duration=20.0)
     assert _probe_rewards(env) == {DEFAULT_REWARD_WEIGHTS["interrupt"]}
     env.env = gym.make(ENV, render=False, privileged=True, deviation_rates=RATES, max_duration=20.0)
+    assert min(_probe_rewards(env)) == DEFAULT_REWARD_WEIGHTS["interrupt"]  # right each time
+    calm = {kind: 0.0 for kind in RATES}  # no deviation: every correction is a false alarm
+    env.env = gym.make(ENV, render=False, privileged=True, deviation_rates=calm, max_duration=20.0)
     assert min(_probe_rewards(env)) <= DEFAULT_REWARD_WEIGHTS["false_alarm"]
 
 

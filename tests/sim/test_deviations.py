@@ -138,3 +138,29 @@ def test_max_random_caps_random_deviations() -> None:
         sim = Simulation(sc, rng=np.random.default_rng(seed), deviation_rates=rates, script=[])
         events = run(sim)
         assert 1 <= len(of_type(events, "deviation")) <= sc.deviations.max_random
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**16))
+def test_an_order_deviation_is_addressed_by_naming_its_predecessor(data, seed: int) -> None:
+    """"Do <predecessor> first" is a right correction of an order deviation: the event
+    lists the predecessor in ``related_steps``, the person takes it as helpful and
+    recovers, and the OOP metric's addressable steps include it."""
+    from proassist.sim.deviations.base import addressable_steps
+
+    name, step = data.draw(st.sampled_from(_cases("order")))
+    sim = scripted(name, "order", step, seed, compliance=1.0, self_correction=0.0)
+
+    def name_predecessor(s: Simulation, new: list[dict]) -> Message | None:
+        for e in new:
+            if e["type"] == "deviation":
+                return Message("correct_deviation", e["params"]["before"])
+        return None
+
+    events = run(sim, name_predecessor)
+    dev = _one_deviation(events)
+    assert dev["related_steps"] == [dev["params"]["before"]] != [dev["step"]]
+    assert dev["params"]["before"] in addressable_steps(dev)
+    assert [e["verdict"] for e in of_type(events, "reaction")][:1] == ["helpful"]
+    resolved = of_type(events, "deviation_resolved")
+    assert resolved and resolved[0]["assisted"] and sim.success is True

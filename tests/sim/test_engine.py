@@ -28,6 +28,7 @@ FIELDS = {
         "index",
         "onset",
         "recovery_steps",
+        "related_steps",
         "deadline",
         "params",
         "scripted",
