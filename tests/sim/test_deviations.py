@@ -143,7 +143,7 @@ def test_max_random_caps_random_deviations() -> None:
 @SETTINGS
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_an_order_deviation_is_addressed_by_naming_its_predecessor(data, seed: int) -> None:
-    """"Do <predecessor> first" is a right correction of an order deviation: the event
+    """ "Do <predecessor> first" is a right correction of an order deviation: the event
     lists the predecessor in ``related_steps``, the person takes it as helpful and
     recovers, and the OOP metric's addressable steps include it."""
     from proassist.sim.deviations.base import addressable_steps
