@@ -122,6 +122,14 @@ def _add_collect_driver(p: argparse.ArgumentParser) -> None:
         "the tracked duplex acts, silent or with --driver, and every decision point "
         "while a deviation is active is an interrupt",
     )
+    p.add_argument(
+        "--label-horizon",
+        type=float,
+        default=None,
+        metavar="S",
+        help="--labels deviations: only the first S s after a deviation's onset are "
+        "samples (later, the plan has drifted from it; default: its whole active span)",
+    )
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -205,6 +213,10 @@ def _check_collect(args: argparse.Namespace) -> None:
         raise UserError(f"--silent-keep must be in [0, 1], got {args.silent_keep}")
     if not 0.0 <= args.beta <= 1.0:
         raise UserError(f"--beta must be in [0, 1], got {args.beta}")
+    if args.label_horizon is not None and (args.label_horizon <= 0 or args.labels != "deviations"):
+        raise UserError(
+            f"--label-horizon needs --labels deviations and S > 0, got {args.label_horizon}"
+        )
     lo, hi = args.rate_range
     if not 0.0 <= lo <= hi <= 1.0:
         raise UserError(f"--rate-range must satisfy 0 <= LO <= HI <= 1, got {lo} {hi}")
@@ -255,6 +267,7 @@ def _collect(args: argparse.Namespace, out: str | Path) -> dict:
         beta=args.beta,
         oracle_kwargs={"correction_delay": args.correction_delay},
         labels=args.labels,
+        label_horizon_s=args.label_horizon,
     )
     summary = collect(
         out,

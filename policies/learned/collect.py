@@ -109,7 +109,8 @@ class CollectOptions:
     ``oracle_kwargs``: arguments of the labelling oracle (e.g. ``correction_delay``).
     ``labels``: ``"oracle"`` (the oracle's messages) or ``"deviations"`` (the ground
     truth; the tracked duplex acts, silent or with ``driver``:
-    :mod:`~proassist.policies.learned.truth`).
+    :mod:`~proassist.policies.learned.truth`); ``label_horizon_s``: with deviation
+    labels, only the first seconds of each deviation's active span are samples.
     """
 
     clip_len: int = 6
@@ -124,10 +125,13 @@ class CollectOptions:
     percepts: bool = True
     oracle_kwargs: dict[str, Any] = field(default_factory=dict)
     labels: str = "oracle"
+    label_horizon_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.labels not in LABELS:
             raise ValueError(f"labels must be one of {list(LABELS)}, got {self.labels!r}")
+        if self.label_horizon_s is not None and self.label_horizon_s <= 0:
+            raise ValueError(f"label_horizon_s must be > 0 seconds, got {self.label_horizon_s}")
 
 
 def episode_specs(

@@ -22,6 +22,9 @@ point is labelled from the privileged ``info["active_deviations"]``
 * **silent** otherwise (no open deviation, one already being recovered, or one whose
   step the plan cannot name).
 
+``label_horizon_s`` (``collect --label-horizon S``) keeps only the first S seconds of
+each active span (later points are not samples).
+
 Every decision point of the deviation's active span is a positive, not only its onset:
 the model learns *is something wrong now, and with which step*, which the camera shows
 for seconds after the onset. A correction that is a few seconds late still rescues the
@@ -118,15 +121,29 @@ def named_offset(plan: Plan | None, steps: Sequence[str], base: str = "history")
     return -1 if not near else near[0][1] - current + MAX_OFFSET
 
 
-def deviation_labels(active: Sequence[dict[str, Any]], plan: Plan | None) -> dict[str, Any]:
+def deviation_labels(
+    active: Sequence[dict[str, Any]],
+    plan: Plan | None,
+    now: float = 0.0,
+    horizon: float | None = None,
+) -> dict[str, Any]:
     """The sample labels of one decision point (module docstring) from
-    ``info["active_deviations"]`` and the plan the model saw."""
+    ``info["active_deviations"]`` and the plan the model saw.
+
+    With ``horizon``, a point more than ``horizon`` seconds after the onset of every
+    active deviation is not a sample (``{"skip": True}``): neither a positive (where
+    the plan has drifted from the deviation, its step is ambiguous) nor a negative
+    (the deviation is still there)."""
     from proassist.policies.learned.collect import FIX_INTENTS
     from proassist.sim.deviations.base import addressable_steps
     from proassist.sim.gold import DEVIATION_INTENTS
     from proassist.sim.messages import INTENTS
 
     live = [d for d in active if d.get("status") == "active" and d.get("visible", True)]
+    if horizon is not None and live:
+        live = [d for d in live if now - float(d.get("onset", d.get("t", 0.0))) <= horizon]
+        if not live:
+            return {"decision": 0, "skip": True}
     for dev in sorted(live, key=lambda d: -float(d.get("onset", d.get("t", 0.0)))):
         offset = named_offset(plan, sorted(addressable_steps(dev)))
         if offset < 0:
@@ -171,9 +188,11 @@ def run_truth_episode(spec: Any, opts: Any) -> tuple[dict[str, Any], dict]:
         while not done:
             action = policy.act(obs, _public(info))
             clip, feats, plan = policy.interaction.last
-            labels = deviation_labels(info.get("active_deviations") or [], plan)
-            if labels["decision"] == 1 or keep_rng.random() < opts.silent_keep:
-                rows.append((clip, feats, labels | {"t": _obs_time(obs)}))
+            now, active = _obs_time(obs), info.get("active_deviations") or []
+            labels = deviation_labels(active, plan, now, opts.label_horizon_s)
+            keep = labels["decision"] == 1 or keep_rng.random() < opts.silent_keep
+            if keep and not labels.get("skip"):
+                rows.append((clip, feats, labels | {"t": now}))
             obs, _, terminated, truncated, info = env.step(action)
             done = terminated or truncated
         record = env.unwrapped.episode_record(policy="duplex (deviation labels)")

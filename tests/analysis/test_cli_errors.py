@@ -235,6 +235,8 @@ def test_sweep_check_rejects_a_misspelt_policy_setting(
         (["--render-size", "4"], "--render-size"),
         (["--rate-range", "0.5", "0.2"], "--rate-range"),
         (["--tasks", "kitchen_te"], "did you mean 'kitchen_tea'"),
+        (["--labels", "deviations", "--label-horizon", "0"], "--label-horizon"),
+        (["--label-horizon", "4"], "--label-horizon needs --labels deviations"),
     ],
 )
 def test_collect_bad_numbers(

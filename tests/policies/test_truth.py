@@ -171,3 +171,28 @@ def test_active_deviations_carry_their_status() -> None:
     env.close()
     assert statuses and statuses <= {"active", "recovering"}
     assert np.isin(list(statuses), ["active"]).any()
+
+
+def test_the_label_horizon_drops_late_span_points() -> None:
+    dev = _dev("omission", "c", onset=1.0)
+    assert deviation_labels([dev], PLAN, now=5.0, horizon=6.0)["decision"] == 1
+    assert deviation_labels([dev], PLAN, now=9.0, horizon=6.0) == {"decision": 0, "skip": True}
+    assert deviation_labels([dev], PLAN, now=9.0)["decision"] == 1  # no horizon: the span
+    assert deviation_labels([], PLAN, now=9.0, horizon=6.0) == {"decision": 0}
+    with pytest.raises(ValueError, match="label_horizon_s"):
+        CollectOptions(labels="deviations", label_horizon_s=0.0)
+
+
+def test_a_label_horizon_keeps_fewer_positives(detector_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "horizon"
+    collect(
+        out,
+        3,
+        seed=4,
+        options=replace(OPTS, label_horizon_s=2.0),
+        rate_range=(0.3, 0.3),
+        progress=False,
+    )
+    short, full = InteractionDataset(out).arrays, InteractionDataset(detector_data).arrays
+    assert 0 < short["decision"].sum() < full["decision"].sum()
+    assert len(short["t"]) < len(full["t"])  # late-span points are not samples
