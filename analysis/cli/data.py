@@ -193,6 +193,22 @@ def _add_train_recipe(p: argparse.ArgumentParser) -> None:
         "per domain env (seeds 900000+; charges for talking)",
     )
     p.add_argument(
+        "--calibrate-biases",
+        type=float,
+        nargs="+",
+        default=[0.0, -2.0, -4.0],
+        metavar="B",
+        help="--calibrate-loop: candidate logit biases (default 0 -2 -4)",
+    )
+    p.add_argument(
+        "--calibrate-gaps",
+        type=float,
+        nargs="+",
+        default=[4.0, 8.0, 16.0],
+        metavar="S",
+        help="--calibrate-loop: candidate silences after speaking, seconds (default 4 8 16)",
+    )
+    p.add_argument(
         "--boost-corrections",
         type=int,
         default=1,
@@ -332,6 +348,8 @@ def _check_train(args: argparse.Namespace) -> None:
         dataset_dir(path, "DATA")
     if args.calibrate_loop < 0 or (args.calibrate_loop and args.calibrate):
         raise UserError("--calibrate-loop must be >= 0 and cannot be combined with --calibrate")
+    if any(g < 0 for g in args.calibrate_gaps):
+        raise UserError(f"--calibrate-gaps must be >= 0 seconds, got {args.calibrate_gaps}")
     for flag, path in (("--val", args.val), ("--calibrate", args.calibrate)):
         if path:
             dataset_dir(path, flag)
@@ -340,13 +358,14 @@ def _check_train(args: argparse.Namespace) -> None:
     output_dir(args.out)
 
 
-def _calibrate_loop(model_path: str, n: int) -> None:
+def _calibrate_loop(model_path: str, n: int, args: argparse.Namespace) -> None:
     """Closed-loop calibration on ``n`` validation seeds of each domain env."""
     from proassist.analysis.calibration import VALIDATION_SEED_BASE, calibrate_closed_loop
     from proassist.analysis.sanity import DEFAULT_ENVS
 
     seeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + n)
-    cal = calibrate_closed_loop(model_path, DEFAULT_ENVS, seeds, workers=2)
+    grid = {"biases": args.calibrate_biases, "gaps": args.calibrate_gaps}
+    cal = calibrate_closed_loop(model_path, DEFAULT_ENVS, seeds, workers=2, **grid)
     best = {k: round(v, 4) for k, v in cal["val"].items()}
     print("calibrated (closed loop) " + json.dumps(best))
 
@@ -400,4 +419,4 @@ def _after_training(args: argparse.Namespace, model_path: str) -> None:
         best = {k: round(v, 4) for k, v in cal["val"].items()}
         print("calibrated " + json.dumps(best))
     if args.calibrate_loop:
-        _calibrate_loop(model_path, args.calibrate_loop)
+        _calibrate_loop(model_path, args.calibrate_loop, args)

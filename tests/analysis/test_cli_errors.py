@@ -260,6 +260,8 @@ def test_train_missing_data_and_val(tmp_path: Path, capsys: pytest.CaptureFixtur
     (data / "index.json").write_text("{}")
     line = one_error(["train", str(data), *out, "--val", str(tmp_path / "no_val")], capsys)
     assert line.startswith("error: --val") and "no_val" in line
+    line = one_error(["train", str(data), *out, "--calibrate-gaps", "4", "-1"], capsys)
+    assert line.startswith("error: --calibrate-gaps")
     assert not (tmp_path / "model").exists()
 
 
