@@ -96,7 +96,7 @@ ROWS: tuple[Row, ...] = (
     Row("duplex-rules-blind", "blind", {"policy": "duplex"}),
     Row("duplex-learned", "duplex", _LEARNED, pixels=True),
     Row("duplex-learned-blind", "blind", {"policy": "duplex", "policy_kwargs": _LEARNED}),
-    Row("duplex-learned-tracked", "duplex", {**_LEARNED, "plan_mode": "tracked"}, pixels=True),
+    Row("duplex-learned-predicted", "duplex", {**_LEARNED, "plan_mode": "predicted"}, pixels=True),
 )
 
 #: Rows whose messages ignore what happens (they never look).

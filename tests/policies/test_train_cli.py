@@ -111,7 +111,10 @@ def test_committed_checkpoint_drives_the_duplex() -> None:
         env.close()
     assert len(record["decisions"]) == 20
     assert policy.interaction.stats["calls"] == 20
-    assert policy.stats["planner_calls"] == 1 + policy.stats["interrupts"]
+    # the plan is revised after every message, and silently too when tracked
+    assert policy.plan_mode == (policy.interaction.plan_mode or "predicted")
+    calls, said = policy.stats["planner_calls"], policy.stats["interrupts"]
+    assert calls == 1 + said if policy.plan_mode == "predicted" else calls >= 1 + said
 
 
 def test_one_dagger_round_on_the_command_line(tiny_data: Path, tmp_path: Path, capsys) -> None:
