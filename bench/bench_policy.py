@@ -2,7 +2,8 @@
 
 Runs the ``duplex`` policy with ``interaction="learned"`` and the committed checkpoint
 (:func:`proassist.policies.learned.assets.default_checkpoint`) in closed loop on a
-kitchen and an assembly episode rendered at the default 128x128, with
+kitchen and an assembly episode rendered at the default 128x128 (with the observation
+modes the policy reads: segmentation for the percepts and the tracked plan), with
 ``torch.set_num_threads(1)``, and times every ``policy.act`` call (frame downsampling,
 the frame encoder on the newest frame, the temporal model, the heads and, on
 interrupts, the task-graph planner). The reference is the 500 ms decision period; the
@@ -27,7 +28,7 @@ def _episode_latencies(policy: object, env_id: str, task: str, seed: int, limit:
     import proassist.envs  # noqa: F401
     from proassist.analysis.evaluation import env_info
 
-    env = gym.make(env_id, task=task)
+    env = gym.make(env_id, task=task, obs_modes=tuple(getattr(policy, "obs_modes", ("rgb",))))
     try:
         obs, _ = env.reset(seed=seed)
         policy.reset(env_info=env_info(env), seed=seed)
