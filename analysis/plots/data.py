@@ -140,11 +140,15 @@ def is_silent(records: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def env_key(record: Mapping[str, Any]) -> str:
-    """The record's env settings as canonical JSON (episodes pair only within one setting)."""
+    """The record's env settings as canonical JSON (episodes pair only within one
+    setting), without the arguments that change only frames
+    (:data:`proassist.sim.render.FRAME_ARGUMENTS`: a silent run without pixels
+    pairs with a pixel run of the same seed)."""
+    from proassist.sim.render import FRAME_ARGUMENTS
+
+    kwargs = {k: v for k, v in (record.get("env_kwargs") or {}).items() if k not in FRAME_ARGUMENTS}
     return json.dumps(
-        {"env_id": record.get("env_id"), "env_kwargs": record.get("env_kwargs")},
-        sort_keys=True,
-        default=str,
+        {"env_id": record.get("env_id"), "env_kwargs": kwargs}, sort_keys=True, default=str
     )
 
 

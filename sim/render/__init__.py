@@ -8,4 +8,12 @@ from __future__ import annotations
 
 from proassist.sim.render.scene import Scene
 
-__all__ = ["Scene"]
+__all__ = ["FRAME_ARGUMENTS", "Scene"]
+
+#: Env arguments that change only the frames an assistant sees, never the episode (the
+#: person, the deviations and the event log are the same for the same seed): a silent
+#: run without pixels pairs with a pixel assistant's run of the same seed. Re-exported
+#: by :mod:`proassist.envs.arguments`.
+FRAME_ARGUMENTS: frozenset[str] = frozenset(
+    {"render_mode", "obs_modes", "width", "height", "render", "egl", "renderer"}
+)

@@ -217,3 +217,17 @@ def test_demo_folder_with_one_episode(tmp_path: Path) -> None:
     data = load_run_dir(tmp_path)
     assert data.kind == "episode" and data.records == [record]
     assert pc.assistance_pairs(data) == {}
+
+
+def test_frame_only_env_arguments_do_not_split_pairs() -> None:
+    """A silent run without pixels pairs with a pixel run of the same setting; a setting
+    that changes the episode (deviation rates) does not."""
+    from proassist.analysis.plots.data import env_key
+    from proassist.envs.arguments import ENV_ARGUMENTS
+    from proassist.sim.render import FRAME_ARGUMENTS
+
+    assert FRAME_ARGUMENTS <= set(ENV_ARGUMENTS)
+    pixel = {"env_id": "E", "env_kwargs": {"obs_modes": ["rgb"], "deviation_rates": {"a": 0.1}}}
+    blind = {"env_id": "E", "env_kwargs": {"render": False, "deviation_rates": {"a": 0.1}}}
+    other = {"env_id": "E", "env_kwargs": {"render": False, "deviation_rates": {"a": 0.2}}}
+    assert env_key(pixel) == env_key(blind) != env_key(other)
