@@ -121,7 +121,7 @@ class GoldMoment:
         deviation: The deviation id for ``deviation`` moments, else None.
         deviation_kind: The deviation kind for ``deviation`` moments, else None.
         alt_steps: Other step ids that also count as the right step (the
-            deviation's recovery steps).
+            deviation's recovery and related steps).
     """
 
     t: float
@@ -214,6 +214,8 @@ def _moment(record, t, lo, hi, intent, step, kind, text=None, **extra) -> GoldMo
 
 
 def _deviation_moment(record, e: Mapping[str, Any], cfg: GoldConfig) -> GoldMoment:
+    from proassist.sim.deviations.base import addressable_steps
+
     onset = float(e.get("onset", e["t"]))
     kind = str(e.get("kind", ""))
     recovery = e.get("recovery_steps") or []
@@ -229,7 +231,7 @@ def _deviation_moment(record, e: Mapping[str, Any], cfg: GoldConfig) -> GoldMome
         text or None,
         deviation=e.get("id"),
         deviation_kind=kind,
-        alt_steps=tuple(str(r["id"]) for r in recovery if r.get("id")),
+        alt_steps=tuple(sorted(addressable_steps(e) - {str(e.get("step"))})),
     )
 
 

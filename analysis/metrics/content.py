@@ -11,7 +11,8 @@ neither                               0.0
 ====================================  =====
 
 "Right step" means the action's step id equals the moment's step, or is one of the
-deviation's recovery steps (:meth:`GoldMoment.is_step`). When the moment has no step
+deviation's recovery or related steps (:meth:`GoldMoment.is_step`;
+:func:`proassist.sim.deviations.base.addressable_steps`). When the moment has no step
 (``None``), an action with no step is the right step.
 
 Free-text action (empty ``intent``, non-empty ``text``):

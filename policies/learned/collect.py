@@ -317,7 +317,7 @@ def _make_env(spec: EpisodeSpec, opts: CollectOptions) -> Any:
         person=spec.profile,
         max_duration=opts.max_duration,
     )
-    if opts.percepts:
+    if opts.percepts or opts.labels == "deviations":  # the tracked plan reads segmentation
         kwargs["obs_modes"] = ("rgb", "segmentation")
     if spec.task is not None:
         kwargs["task"] = spec.task

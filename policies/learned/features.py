@@ -79,7 +79,7 @@ _SLOT: tuple[str, ...] = (
     "objects",  # share of its objects in view
     "dwell",  # seconds the person has worked on it (at its location with the hands
     #           in view, or holding its objects), /10, over the episode
-    "recency",  # seconds since the plan marked it completed (done) or current, /10
+    "recency",  # seconds since it was first in the window as done (done) or not, /10
     "safety",  # safety-critical
 )
 #: Names of the step-window percepts (what the camera shows about each step near the

@@ -12,8 +12,8 @@ __all__ = ["FRAME_ARGUMENTS", "Scene"]
 
 #: Env arguments that change only the frames an assistant sees, never the episode (the
 #: person, the deviations and the event log are the same for the same seed): a silent
-#: run without pixels pairs with a pixel assistant's run of the same seed. Re-exported
-#: by :mod:`proassist.envs.arguments`.
+#: run without pixels pairs with a pixel assistant's run of the same seed (a subset of
+#: :data:`proassist.envs.arguments.ENV_ARGUMENTS`, tested).
 FRAME_ARGUMENTS: frozenset[str] = frozenset(
     {"render_mode", "obs_modes", "width", "height", "render", "egl", "renderer"}
 )

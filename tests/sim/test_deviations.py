@@ -161,6 +161,10 @@ def test_an_order_deviation_is_addressed_by_naming_its_predecessor(data, seed: i
     dev = _one_deviation(events)
     assert dev["related_steps"] == [dev["params"]["before"]] != [dev["step"]]
     assert dev["params"]["before"] in addressable_steps(dev)
+    from proassist.sim.gold import GoldConfig, _deviation_moment
+
+    moment = _deviation_moment({"events": events}, dev, GoldConfig())
+    assert moment.is_step(dev["params"]["before"])  # content metrics agree (PQS, STS)
     assert [e["verdict"] for e in of_type(events, "reaction")][:1] == ["helpful"]
     resolved = of_type(events, "deviation_resolved")
     assert resolved and resolved[0]["assisted"] and sim.success is True
