@@ -209,7 +209,7 @@ class ShadowDuplex:
         percepts: bool = False,
     ) -> None:
         from proassist.policies.duplex.planners import TaskGraphPlanner
-        from proassist.policies.learned.features import PerceptTracker, PlanStateTracker
+        from proassist.policies.learned.features import InputTracker
 
         self.env_info = env_info
         self.procedure = list(env_info["plan"])
@@ -217,8 +217,7 @@ class ShadowDuplex:
         self.latency = planner_latency_s
         self.frames: deque[np.ndarray] = deque(maxlen=clip_len)
         self.dialogue: list[Any] = []
-        self.tracker = PlanStateTracker(self.procedure)
-        self.percepts = PerceptTracker(env_info) if percepts else None
+        self.tracker = InputTracker(env_info, percepts)
         self.planner = TaskGraphPlanner()
         self.plan = self.planner.replan([], None, None, self._context(0.0))
         self.latest = self.plan
@@ -233,7 +232,7 @@ class ShadowDuplex:
     def inputs(self, obs: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """The clip and plan features at this decision point (``obs`` is the newest)."""
         from proassist.policies.duplex.components import DialogueTurn
-        from proassist.policies.learned.features import clip_from_frames, plan_features
+        from proassist.policies.learned.features import clip_from_frames
 
         time = _obs_time(obs)
         if self._pending is not None and self._pending[0] <= time + 1e-9:
@@ -243,10 +242,7 @@ class ShadowDuplex:
         if utterance.strip():
             self.dialogue.append(DialogueTurn(time, "person", utterance.strip()))
         clip = clip_from_frames(list(self.frames), self.clip_len, self.frame_size)
-        state = self.tracker.update(time, self.plan, self.dialogue, utterance)
-        if self.percepts is None:
-            return clip, plan_features(state)
-        return clip, np.concatenate([plan_features(state), self.percepts.update(obs, self.plan)])
+        return clip, self.tracker.update(obs, self.plan, self.dialogue)[1]
 
     def commit(self, obs: dict[str, Any], decision: Any) -> None:
         """Record the decision made at ``obs``; an interrupt asks for a revised plan."""

@@ -34,6 +34,7 @@ __all__ = [
     "PERCEPT_NAMES",
     "PerceptTracker",
     "PlanState",
+    "InputTracker",
     "PlanStateTracker",
     "StepWindow",
     "WINDOW_NAMES",
@@ -350,6 +351,32 @@ class PerceptTracker:
         if plan is None or plan.current is None:
             return set()
         return {str(self._field(s, "location")) for s in plan.steps[plan.current + 1 :]}
+
+
+class InputTracker:
+    """The learned model's input vector at successive decision points: the plan
+    features, then (``percepts``) the percepts. The one computation shared by
+    inference, the oracle data engine and the deviation-label recorder.
+
+    Args:
+        env_info: The episode description (``plan``, segmentation names, fixtures).
+        percepts: Append the percept features.
+    """
+
+    def __init__(self, env_info: dict[str, Any], percepts: bool) -> None:
+        self.plan_state = PlanStateTracker(list(env_info.get("plan", [])))
+        self.percepts = PerceptTracker(env_info) if percepts else None
+
+    def update(
+        self, obs: dict[str, Any], plan: Plan | None, dialogue: Sequence[DialogueTurn]
+    ) -> tuple[PlanState, np.ndarray]:
+        """The plan state and the input vector at ``obs`` (the newest observation)."""
+        time = float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
+        utterance = str(obs.get("utterance", "") or "")
+        state = self.plan_state.update(time, plan, dialogue, utterance)
+        if self.percepts is None:
+            return state, plan_features(state)
+        return state, np.concatenate([plan_features(state), self.percepts.update(obs, plan)])
 
 
 class StepWindow:

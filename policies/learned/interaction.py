@@ -37,12 +37,10 @@ from proassist.policies.duplex.components import Decision, DialogueTurn, utteran
 from proassist.policies.duplex.plan_format import Plan
 from proassist.policies.learned.features import (
     FEATURE_DIM,
-    PerceptTracker,
-    PlanStateTracker,
+    InputTracker,
     downsample,
     input_names,
     offset_steps,
-    plan_features,
 )
 from proassist.sim.gold import CORRECTING_INTENTS
 from proassist.sim.messages import INTENTS
@@ -131,7 +129,7 @@ class LearnedInteractionModel:
         self.threshold = threshold
         self.clip_len = int(self.net.config["clip_len"])
         self.frame_size = int(self.net.config["frame_size"])
-        self.tracker = PlanStateTracker([])
+        self.inputs = InputTracker({}, False)
         #: Whether the network reads the segmentation percepts (then the env renders it).
         self.uses_percepts = bool(self.net.config.get("percepts", False))
         #: What the offset head counts over (:data:`~proassist.policies.learned.features.OFFSET_BASES`).
@@ -140,14 +138,12 @@ class LearnedInteractionModel:
         self.obs_modes: tuple[str, ...] = (
             ("rgb", "segmentation") if self.uses_percepts else ("rgb",)
         )
-        self.percepts = PerceptTracker({})
         self._cache: OrderedDict[float, Any] = OrderedDict()
         self.stats: dict[str, int] = {"calls": 0, "interrupts": 0}
 
     def reset(self, env_info: dict[str, Any]) -> None:
         """Start an episode: new plan-state tracker, empty frame cache."""
-        self.tracker = PlanStateTracker(env_info.get("plan", []))
-        self.percepts = PerceptTracker(env_info)
+        self.inputs = InputTracker(env_info, self.uses_percepts)
         self._cache.clear()
 
     def _embeddings(self, obs_history: Sequence[dict[str, Any]]) -> Any:
@@ -180,10 +176,8 @@ class LearnedInteractionModel:
             raise ValueError("decide needs at least one observation")
         self.stats["calls"] += 1
         last = obs_history[-1]
-        state = self.tracker.update(_obs_time(last), plan, dialogue, str(last.get("utterance", "")))
-        feats = plan_features(state)
-        if self.uses_percepts:  # percepts added since a checkpoint was trained come last
-            feats = np.concatenate([feats, self.percepts.update(last, plan)])[: self.n_inputs]
+        state, feats = self.inputs.update(last, plan, dialogue)
+        feats = feats[: self.n_inputs]  # percepts added since a checkpoint was trained come last
         feats = torch.from_numpy(feats)[None].to(self.device)
         with torch.no_grad():
             out = self.net.forward_embeddings(self._embeddings(obs_history), feats)

@@ -128,25 +128,19 @@ def train(
         interrupt_weight: Weight of the interrupt class in the decision loss (PWR: 2).
         ratio: Interrupt:silent ratio of the recipe (PWR: 1).
         min_gap_s: Silent samples are at least this far from any interrupt (PWR: 3 s);
-            ``None``: 3 s for oracle labels, 0 for deviation labels (``collect --labels
-            deviations``: every point of an active deviation is an interrupt, the
-            points around it are the negatives that teach where it ends).
+            ``None``: 3 s for oracle labels, 0 for deviation labels (every point of an
+            active deviation is an interrupt; the points around it teach where it ends).
         progress: Show tqdm progress bars.
-        correction_boost: Each correcting sample (intent ``correct_deviation``,
-            ``warn`` or ``re_engage``) appears this many times per epoch (1: PWR's
-            recipe). Corrections are ~8 % of the oracle's messages but carry nearly all
-            of its closed-loop value (step guidance adds ~0 net assistance).
+        correction_boost: Each correcting sample (``correct_deviation``, ``warn``,
+            ``re_engage``) appears this many times per epoch (1: PWR's recipe).
 
     Returns:
         ``{"model_path", "epochs_trained", "history": [{"epoch", "loss", "n"}], "config"}``.
     """
     data = InteractionDataset(dataset_dir)
-    detector = data.labels == "deviations"
-    min_gap_s = (0.0 if detector else 3.0) if min_gap_s is None else min_gap_s
-    config = {**(model_config or {}), "clip_len": data.clip_len, "frame_size": data.frame_size}
-    config |= {"feature_dim": int(data.index["feature_dim"]), "percepts": data.percepts}
-    config["offsets"] = "history" if detector else "plan"
-    model, optimizer = _build(config, lr, seed)
+    if min_gap_s is None:
+        min_gap_s = 0.0 if data.labels == "deviations" else 3.0
+    model, optimizer = _build(_data_config(data, model_config), lr, seed)
     config = dict(model.config)
     out, ckpt_dir = Path(out_dir), Path(out_dir) / "checkpoints"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -163,12 +157,19 @@ def train(
         _save_checkpoint(ckpt_dir / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, history)
     dirs = [str(d) for d in data.roots]
     args = {"dataset_dir": dirs[0] if len(dirs) == 1 else dirs, "epochs": epochs}
-    args["batch_size"] = batch_size
-    args.update(
-        lr=lr, seed=seed, interrupt_weight=interrupt_weight, ratio=ratio, min_gap_s=min_gap_s
-    )
+    args |= {"batch_size": batch_size, "lr": lr, "seed": seed, "ratio": ratio}
+    args |= {"interrupt_weight": interrupt_weight, "min_gap_s": min_gap_s}
     args |= {"correction_boost": correction_boost, "labels": data.labels}
     return _save_final(out, model, history, args)
+
+
+def _data_config(data: InteractionDataset, model_config: dict[str, Any] | None) -> dict:
+    """The model config: the overrides, then what the dataset fixes (clip length, frame
+    size, input width, percepts, and the offset base of its labels)."""
+    config = {**(model_config or {}), "clip_len": data.clip_len, "frame_size": data.frame_size}
+    config |= {"feature_dim": int(data.index["feature_dim"]), "percepts": data.percepts}
+    config["offsets"] = "history" if data.labels == "deviations" else "plan"
+    return config
 
 
 #: How a deviation detector (trained on ``collect --labels deviations``) is deployed,

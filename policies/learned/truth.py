@@ -45,10 +45,6 @@ from proassist.policies.duplex.plan_format import Plan
 __all__ = ["FeatureRecorder", "deviation_labels", "named_offset"]
 
 
-def _obs_time(obs: dict[str, Any]) -> float:
-    return float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
-
-
 class FeatureRecorder:
     """An interaction model that records the learned model's inputs, then delegates.
 
@@ -62,12 +58,11 @@ class FeatureRecorder:
     def __init__(
         self, inner: Any | None, clip_len: int, frame_size: int, percepts: bool = True
     ) -> None:
-        from proassist.policies.learned.features import PerceptTracker, PlanStateTracker
+        from proassist.policies.learned.features import InputTracker
 
         self.inner = inner
         self.clip_len, self.frame_size, self.use_percepts = clip_len, frame_size, percepts
-        self.tracker = PlanStateTracker([])
-        self.percepts = PerceptTracker({})
+        self.inputs = InputTracker({}, percepts)
         modes = set(getattr(inner, "obs_modes", ("rgb",))) | {"rgb"}
         self.obs_modes = tuple(m for m in ("rgb", "segmentation") if m in modes or percepts)
         #: ``(clip, feats, plan)`` of the last decision point.
@@ -75,10 +70,9 @@ class FeatureRecorder:
 
     def reset(self, env_info: dict[str, Any]) -> None:
         """Start an episode (and the inner model's)."""
-        from proassist.policies.learned.features import PerceptTracker, PlanStateTracker
+        from proassist.policies.learned.features import InputTracker
 
-        self.tracker = PlanStateTracker(env_info.get("plan", []))
-        self.percepts = PerceptTracker(env_info)
+        self.inputs = InputTracker(env_info, self.use_percepts)
         self.last = None
         if self.inner is not None:
             self.inner.reset(env_info)
@@ -90,14 +84,9 @@ class FeatureRecorder:
         dialogue: Sequence[DialogueTurn],
     ) -> Decision:
         """Record the inputs at this decision point; the inner model's decision."""
-        from proassist.policies.learned.features import clip_from_frames, plan_features
+        from proassist.policies.learned.features import clip_from_frames
 
-        last = obs_history[-1]
-        utterance = str(last.get("utterance", "") or "")
-        state = self.tracker.update(_obs_time(last), plan, dialogue, utterance)
-        feats = plan_features(state)
-        if self.use_percepts:
-            feats = np.concatenate([feats, self.percepts.update(last, plan)])
+        feats = self.inputs.update(obs_history[-1], plan, dialogue)[1]
         frames = [np.asarray(o["rgb"]) for o in list(obs_history)[-self.clip_len :]]
         self.last = (clip_from_frames(frames, self.clip_len, self.frame_size), feats, plan)
         if self.inner is None:
@@ -174,7 +163,7 @@ def run_truth_episode(spec: Any, opts: Any) -> tuple[dict[str, Any], dict]:
     """Roll out :func:`truth_duplex` for one spec, labelling every decision point from
     the ground truth; returns ``(samples, record)`` as
     :func:`~proassist.policies.learned.collect.run_episode` does."""
-    from proassist.policies.learned.collect import _make_env, _public, _stack
+    from proassist.policies.learned.collect import _make_env, _obs_time, _public, _stack
     from proassist.policies.rollout import env_info
 
     env = _make_env(spec, opts)
