@@ -119,18 +119,30 @@ def _capsules(head: Vec3, look_at: Vec3, hands: tuple[Vec3, Vec3]) -> np.ndarray
     return np.asarray(rows, dtype=np.float64)
 
 
+def _grid() -> tuple[np.ndarray, np.ndarray]:
+    """The picture-plane offsets (n, 1) of the :data:`VIEW_RAYS` square grid of rays."""
+    k = math.tan(math.radians(VIEW_FOV) / 2)
+    g = (np.arange(VIEW_RAYS) + 0.5) / VIEW_RAYS * 2 - 1
+    gx, gy = np.meshgrid(g * k, g * k)
+    return gx.reshape(-1, 1), gy.reshape(-1, 1)
+
+
+_GRID_X, _GRID_Y = _grid()
+
+
+def _cross(a: Vec3, b: Vec3) -> Vec3:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
 def _rays(head: Vec3, look_at: Vec3) -> np.ndarray:
     """(n, 3) unit directions through a :data:`VIEW_RAYS` square grid of the picture."""
     f = np.subtract(look_at, head, dtype=np.float64)
     f /= np.linalg.norm(f) or 1.0
     up = (1.0, 0.0, 0.0) if f[0] ** 2 + f[1] ** 2 < 1e-10 else (0.0, 0.0, 1.0)
-    s = np.cross(f, up)
+    s = np.array(_cross(f.tolist(), up))
     s /= np.linalg.norm(s) or 1.0
-    u = np.cross(s, f)
-    k = math.tan(math.radians(VIEW_FOV) / 2)
-    g = (np.arange(VIEW_RAYS) + 0.5) / VIEW_RAYS * 2 - 1
-    gx, gy = np.meshgrid(g * k, g * k)
-    d = f + gx.reshape(-1, 1) * s + gy.reshape(-1, 1) * u
+    u = np.array(_cross(s.tolist(), f.tolist()))
+    d = f + _GRID_X * s + _GRID_Y * u
     return d / np.linalg.norm(d, axis=1, keepdims=True)
 
 
@@ -138,20 +150,26 @@ def arm_cover(head: Vec3, look_at: Vec3, hands: tuple[Vec3, Vec3]) -> float:
     """Estimated share of the head camera's frame covered by the arms (0 to 1).
 
     Rays from the eyes through a grid of the picture (field of view :data:`VIEW_FOV`)
-    against capsules around each hand, forearm and upper arm.
+    against capsules around each hand, forearm and upper arm: a ray hits a capsule when
+    its closest approach to the capsule's axis is within the radius. Computed per
+    coordinate on (rays, capsules) arrays, in the order of the plain vector formula.
     """
-    d = _rays(head, look_at)[:, None, :]
+    d = _rays(head, look_at)
     caps = _capsules(head, look_at, hands)
-    a, e, r = caps[None, :, 0:3], caps[None, :, 3:6] - caps[None, :, 0:3], caps[None, :, 6]
+    a, r = caps[:, 0:3], caps[:, 6]
+    e = caps[:, 3:6] - a
     w = np.asarray(head, dtype=np.float64) - a
-    de, ee = (d * e).sum(-1), (e * e).sum(-1)
-    dw, ew = (d * w).sum(-1), (e * w).sum(-1)
+    dx, dy, dz = d[:, 0:1], d[:, 1:2], d[:, 2:3]  # (rays, 1)
+    ex, ey, ez = e[:, 0], e[:, 1], e[:, 2]  # (capsules,)
+    wx, wy, wz = w[:, 0], w[:, 1], w[:, 2]
+    de, ee = dx * ex + dy * ey + dz * ez, ex * ex + ey * ey + ez * ez
+    dw, ew = dx * wx + dy * wy + dz * wz, ex * wx + ey * wy + ez * wz
     denom = np.maximum(ee - de * de, 1e-12)
     s = np.clip((ew - dw * de) / denom, 0.0, 1.0)
     t = np.maximum(s * de - dw, 0.0)
     s = np.clip((ew + t * de) / np.maximum(ee, 1e-12), 0.0, 1.0)
-    gap = w + t[..., None] * d - s[..., None] * e
-    hit = ((gap * gap).sum(-1) <= r * r).any(axis=1)
+    gx, gy, gz = wx + t * dx - s * ex, wy + t * dy - s * ey, wz + t * dz - s * ez
+    hit = (gx * gx + gy * gy + gz * gz <= r * r).any(axis=1)
     return float(hit.mean())
 
 

@@ -144,3 +144,41 @@ def test_objects_on_the_left_are_handled_with_the_left_hand() -> None:
                 assert side == (0 if base[0] < fx.stand[0] - 0.15 else 1), (oid, side)
         sim.step()
     assert hands_used == {0, 1}
+
+
+def _reference_cover(head, look_at, hands) -> float:
+    """:func:`arm_cover` as the plain (rays, capsules, xyz) vector formula it computes."""
+    from proassist.sim.person.reach import VIEW_FOV, VIEW_RAYS, _capsules
+
+    f = np.subtract(look_at, head, dtype=np.float64)
+    f /= np.linalg.norm(f) or 1.0
+    up = (1.0, 0.0, 0.0) if f[0] ** 2 + f[1] ** 2 < 1e-10 else (0.0, 0.0, 1.0)
+    s = np.cross(f, up)
+    s /= np.linalg.norm(s) or 1.0
+    u = np.cross(s, f)
+    k = math.tan(math.radians(VIEW_FOV) / 2)
+    g = (np.arange(VIEW_RAYS) + 0.5) / VIEW_RAYS * 2 - 1
+    gx, gy = np.meshgrid(g * k, g * k)
+    d = f + gx.reshape(-1, 1) * s + gy.reshape(-1, 1) * u
+    d = (d / np.linalg.norm(d, axis=1, keepdims=True))[:, None, :]
+    caps = _capsules(head, look_at, hands)
+    a, e, r = caps[None, :, 0:3], caps[None, :, 3:6] - caps[None, :, 0:3], caps[None, :, 6]
+    w = np.asarray(head, dtype=np.float64) - a
+    de, ee, dw, ew = (d * e).sum(-1), (e * e).sum(-1), (d * w).sum(-1), (e * w).sum(-1)
+    sc = np.clip((ew - dw * de) / np.maximum(ee - de * de, 1e-12), 0.0, 1.0)
+    t = np.maximum(sc * de - dw, 0.0)
+    sc = np.clip((ew + t * de) / np.maximum(ee, 1e-12), 0.0, 1.0)
+    gap = w + t[..., None] * d - sc[..., None] * e
+    return float(((gap * gap).sum(-1) <= r * r).any(axis=1).mean())
+
+
+def test_arm_cover_equals_the_vector_formula_bit_for_bit():
+    """The per-coordinate :func:`arm_cover` (2x faster) gives exactly the plain formula's
+    value, so the person's reach clamp, and every episode, is unchanged."""
+    rng = np.random.default_rng(7)
+    for i in range(400):
+        head = (*rng.uniform(-1.0, 1.0, 2), rng.uniform(1.4, 1.8))
+        look = tuple(np.add(head, rng.normal(0.0, 0.6, 3) - (0.0, 0.0, 0.4)))
+        near = look if i % 3 == 0 else tuple(np.subtract(head, (0.0, 0.0, 0.5)))
+        hands = tuple(tuple(np.add(near, rng.normal(0.0, 0.1, 3))) for _ in range(2))
+        assert arm_cover(head, look, hands) == _reference_cover(head, look, hands)
