@@ -185,7 +185,7 @@ def run(quick: bool = False) -> list[dict]:
             "value": f"{gl_ms:.1f} ms",
             "reference": f"pybullet {pb_ms:.1f} ms",
             "ratio": f"{gl_ms / pb_ms:.2f}",
-            "goal": "<= 50 ms",
+            "goal": "<= 20 ms (issue 13)",
         }
     )
     return rows + _memory_rows()
