@@ -97,6 +97,12 @@ ROWS: tuple[Row, ...] = (
     Row("duplex-learned", "duplex", _LEARNED, pixels=True),
     Row("duplex-learned-blind", "blind", {"policy": "duplex", "policy_kwargs": _LEARNED}),
     Row("duplex-learned-predicted", "duplex", {**_LEARNED, "plan_mode": "predicted"}, pixels=True),
+    Row(
+        "duplex-learned-right-step",
+        "right-step",
+        {"policy": "duplex", "policy_kwargs": _LEARNED},
+        pixels=True,
+    ),
 )
 
 #: Rows whose messages ignore what happens (they never look).

@@ -17,6 +17,11 @@ the oracle late by ``delay`` seconds: ``oracle-late`` (:class:`LateOraclePolicy`
 
 Zero-frame ablation: ``blind`` wraps any policy and blanks ``rgb``, ``depth`` and
 ``segmentation`` before it sees them (:class:`BlindPolicy`).
+
+Content-oracle ablation: ``right-step`` wraps any non-privileged policy and, while a
+deviation is open, makes each of its messages about a step name the step that
+addresses the deviation (:class:`RightStepPolicy`): it splits an assistant's loss to
+the oracle into what its timing costs and what naming the wrong step costs.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from proassist.envs.proassist_env import PUBLIC_INFO_KEYS
 from proassist.policies.base import (
     PolicyBase,
     make_action,
@@ -47,6 +53,7 @@ __all__ = [
     "CoinPolicy",
     "CorruptOraclePolicy",
     "LateOraclePolicy",
+    "RightStepPolicy",
     "SpamCorrectPolicy",
     "SpamReengagePolicy",
     "TimerInstructPolicy",
@@ -404,3 +411,72 @@ def blank_frames(observation: dict[str, Any]) -> dict[str, Any]:
         if key in out:
             out[key] = np.zeros_like(out[key])
     return out
+
+
+@register_policy("right-step")
+class RightStepPolicy(PolicyBase):
+    """Content-oracle ablation: ``policy`` decides when to speak and with which intent;
+    while a deviation is open, every message of it that names a plan step names the
+    first plan step addressing that deviation instead
+    (:func:`~proassist.sim.deviations.base.addressable_steps`), with that step's text
+    for the same intent. Messages without a step, and all messages while no deviation
+    is open, pass unchanged.
+
+    The wrapper is privileged (it reads the open deviations); the inner policy gets
+    only the public info. Its score minus the inner policy's is what naming the wrong
+    step costs the inner policy; the oracle's minus its own, what the inner policy's
+    timing costs. ``episode_extras()["right_step_renamed"]`` counts the messages whose
+    step it changed.
+
+    Args:
+        policy: Registered name of the inner, non-privileged policy (e.g. ``duplex``).
+        policy_kwargs: Its constructor arguments.
+
+    Raises:
+        ValueError: If the inner policy is privileged (it would read the truth itself).
+    """
+
+    privileged = True
+
+    def __init__(self, policy: str = "duplex", policy_kwargs: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.inner = make_policy(policy, **dict(policy_kwargs or {}))
+        if getattr(self.inner, "privileged", False):
+            raise ValueError(f"right-step wraps a non-privileged policy; {policy!r} is privileged")
+        self.needs_pixels = bool(getattr(self.inner, "needs_pixels", True))
+        self.obs_modes = tuple(getattr(self.inner, "obs_modes", None) or ("rgb",))
+        self.name = f"right-step-{policy}"
+        self.renamed = 0
+
+    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
+        """Reset the inner policy and the count of renamed messages."""
+        super().reset(env_info=env_info, seed=seed)
+        self.inner.reset(env_info=env_info, seed=seed)
+        self.renamed = 0
+
+    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        """The inner policy's action, its step made right while a deviation is open."""
+        public = {k: v for k, v in (info or {}).items() if k in PUBLIC_INFO_KEYS}
+        action = self.inner.act(observation, public)
+        if not action["decision"] or not 0 <= int(action["step"]) < len(self.plan):
+            return action
+        right = self.right_step((info or {}).get("active_deviations") or [])
+        if right is None or right == int(action["step"]):
+            return action
+        self.renamed += 1
+        intent = INTENTS[int(action["intent"])]
+        return make_action(intent, right, utterance_for(intent, self.instruction(right)))
+
+    def right_step(self, deviations: list[dict[str, Any]]) -> int | None:
+        """Plan index of the first step addressing the first open deviation that has one."""
+        for dev in deviations:
+            steps = addressable_steps(dev)
+            for i, step in enumerate(self.plan):
+                if step["id"] in steps:
+                    return i
+        return None
+
+    def episode_extras(self) -> dict[str, Any]:
+        """The inner policy's extras, and how many messages were renamed."""
+        extras = getattr(self.inner, "episode_extras", None)
+        return {**(dict(extras()) if callable(extras) else {}), "right_step_renamed": self.renamed}

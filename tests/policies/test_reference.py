@@ -30,6 +30,7 @@ REFERENCE = [
     "oracle-irrelevant-text",
     "oracle-late",
     "blind",
+    "right-step",
 ]
 
 
@@ -230,3 +231,56 @@ def test_the_late_oracle_repeats_ignored_corrections_like_the_oracle() -> None:
     late = corrections("oracle-late", delay=3.0)
     # It repeats too; shifted by 3 s, at most one repeat less fits before the deadline.
     assert late >= 2 and punctual - 1 <= late <= punctual
+
+
+def _right_step_run(env_id: str, seed: int) -> dict[str, Any]:
+    """Roll ``right-step`` around ``spam-correct``: the inner and the outer actions, the
+    open deviations at each point, the info keys the inner policy was given, the plan."""
+    from proassist.analysis.evaluation import env_info
+
+    policy = make_policy("right-step", policy="spam-correct")
+    inner_act, run = policy.inner.act, {"inner": [], "given": [], "outer": [], "open": []}
+
+    def spy(obs: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        run["given"].append(set(info or {}))
+        run["inner"].append(inner_act(obs, info))
+        return run["inner"][-1]
+
+    policy.inner.act = spy  # type: ignore[method-assign]
+    env = _make_env(env_id, policy, max_duration=90.0)
+    obs, info = env.reset(seed=seed)
+    policy.reset(env_info=env_info(env), seed=seed)
+    done = False
+    while not done:
+        run["open"].append(list(info.get("active_deviations") or []))
+        run["outer"].append(policy.act(obs, info))
+        assert env.action_space.contains(run["outer"][-1])
+        obs, _, terminated, truncated, info = env.step(run["outer"][-1])
+        done = terminated or truncated
+    env.close()
+    return run | {"plan": [s["id"] for s in policy.plan], "renamed": policy.renamed}
+
+
+@pytest.mark.parametrize("env_id", ENVS)
+def test_right_step_names_the_addressing_step_only_while_a_deviation_is_open(env_id: str):
+    from proassist.envs.proassist_env import PUBLIC_INFO_KEYS
+    from proassist.sim.deviations.base import addressable_steps
+
+    run = _right_step_run(env_id, seed=3)
+    assert all(keys <= set(PUBLIC_INFO_KEYS) for keys in run["given"])
+    renamed = unchanged = 0
+    for inner, action, open_devs in zip(run["inner"], run["outer"], run["open"], strict=True):
+        if not inner["decision"] or not open_devs:
+            assert action == inner
+            unchanged += inner["decision"]
+            continue
+        assert action["decision"] == 1 and action["intent"] == inner["intent"]
+        right = set().union(*(addressable_steps(d) for d in open_devs))
+        assert run["plan"][action["step"]] in right
+        renamed += action["step"] != inner["step"]
+    assert renamed == run["renamed"] > 0 and unchanged > 0
+
+
+def test_right_step_rejects_a_privileged_inner_policy() -> None:
+    with pytest.raises(ValueError, match="non-privileged"):
+        make_policy("right-step", policy="oracle")
