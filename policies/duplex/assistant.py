@@ -76,6 +76,7 @@ from proassist.policies.duplex.builders import (
     PLANNERS,
     build_interaction_model,
     build_planner,
+    check_interaction_kwargs,
     check_planner_kwargs,
     register_interaction_model,
 )
@@ -184,6 +185,7 @@ class DuplexAssistant(PolicyBase):
         self.rng = np.random.default_rng(0)
         options = {"threshold": threshold, "checkpoint": checkpoint, "model_path": model_path}
         options |= {"device": device, "dtype": dtype, "n_frames": n_frames, "prompt": prompt}
+        check_interaction_kwargs(interaction, interaction_kwargs)
         options |= {"max_new_tokens": max_new_tokens} | dict(interaction_kwargs or {})
         self.interaction = build_interaction_model(interaction, **options)
         self._set_plan_mode(plan_mode, threshold)

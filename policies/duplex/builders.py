@@ -24,6 +24,7 @@ __all__ = [
     "PLANNERS",
     "build_interaction_model",
     "build_planner",
+    "check_interaction_kwargs",
     "check_planner_kwargs",
     "register_interaction_model",
 ]
@@ -61,6 +62,7 @@ def _learned(
     min_gap_s: float | None = None,
     logit_bias: float | None = None,
     intents: list[str] | None = None,
+    persist: int | None = None,
     **_: Any,
 ) -> Any:
     from proassist.policies.learned import require_torch
@@ -78,6 +80,7 @@ def _learned(
     if not Path(path).is_file() or not Path(path).with_suffix(".json").is_file():
         raise FileNotFoundError(f"checkpoint {str(path)!r}: no such model.pt with model.json")
     settings = {"min_gap_s": min_gap_s, "logit_bias": logit_bias, "intents": intents}
+    settings["persist"] = persist
     return LearnedInteractionModel(
         path, threshold=threshold, device=resolve_device(device), **settings
     )
@@ -187,3 +190,29 @@ def check_planner_kwargs(name: str, planner_kwargs: dict | None) -> None:
     missing = [k for k in needed if k not in given and k not in _PLANNER_ARGS.values()]
     if missing:
         raise ValueError(f"planner={name!r} needs planner_kwargs with {', '.join(missing)}")
+
+
+def check_interaction_kwargs(name: str, interaction_kwargs: dict | None) -> None:
+    """Reject ``interaction_kwargs`` that interaction model ``name`` would drop.
+
+    A factory taking ``**_`` ignores what it lacks (the duplex passes every model the
+    same settings), so the keys a user gives it must be its named arguments; a factory
+    taking ``**options`` by another name checks them itself (``openai-compatible``).
+
+    Raises:
+        ValueError: Naming the unknown arguments, the close matches and the accepted ones.
+    """
+    import difflib
+
+    params = inspect.signature(INTERACTION_MODELS.get(name)).parameters
+    extra = [p for p in params.values() if p.kind is inspect.Parameter.VAR_KEYWORD]
+    if extra and extra[0].name != "_":
+        return
+    accepted = [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    for key in sorted(set(interaction_kwargs or {}) - set(accepted)):
+        close = difflib.get_close_matches(key, accepted, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"interaction={name!r} got unknown interaction_kwargs key {key!r}{hint} "
+            f"(accepted: {', '.join(accepted)})"
+        )

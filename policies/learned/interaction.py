@@ -93,6 +93,10 @@ class LearnedInteractionModel:
             corrections only, no step guidance); ``None``: ``model.json``'s
             ``deploy.intents`` (a deviation detector's: the correcting intents), else
             every intent.
+        persist: Speak only when the interrupt probability reached ``threshold`` at this
+            many consecutive decision points (1: at once); ``None`` takes
+            ``model.json``'s ``inference.persist`` (1 when absent). A detection must
+            last, so a one-point spike stays silent.
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class LearnedInteractionModel:
         num_threads: int | None = None,
         logit_bias: float | None = None,
         intents: Sequence[str] | None = None,
+        persist: int | None = None,
     ) -> None:
         import json
 
@@ -125,6 +130,10 @@ class LearnedInteractionModel:
         self.plan_mode: str | None = deploy.get("plan_mode")
         gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
         self.min_gap_s = float(gap)
+        self.persist = int(inference.get("persist", 1) if persist is None else persist)
+        if self.persist < 1:
+            raise ValueError(f"persist must be >= 1 decision point, got {self.persist}")
+        self._streak = 0
         self.device = device
         self.threshold = threshold
         self.clip_len = int(self.net.config["clip_len"])
@@ -145,6 +154,7 @@ class LearnedInteractionModel:
         """Start an episode: new plan-state tracker, empty frame cache."""
         self.inputs = InputTracker(env_info, self.uses_percepts)
         self._cache.clear()
+        self._streak = 0
 
     def _embeddings(self, obs_history: Sequence[dict[str, Any]]) -> Any:
         import torch
@@ -184,7 +194,8 @@ class LearnedInteractionModel:
         logit = float(out["decision"][0, 1] - out["decision"][0, 0]) + self.logit_bias
         p_interrupt = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         intent = INTENTS[int(out["intent"].argmax(-1)[0])]
-        if p_interrupt < self.threshold or self._quiet(dialogue, state.since_interrupt, intent):
+        self._streak = self._streak + 1 if p_interrupt >= self.threshold else 0
+        if self._streak < self.persist or self._quiet(dialogue, state.since_interrupt, intent):
             return Decision(False, confidence=p_interrupt)
         if self.intents is not None and intent not in self.intents:
             return Decision(False, confidence=p_interrupt)

@@ -301,3 +301,40 @@ def test_learned_intents_filter_and_bias_override() -> None:
     assert len(said["loud"]) == 30  # a +50 logit bias always interrupts
     assert all(i in CORRECTING for i in said["quiet"])
     assert len(said["quiet"]) == sum(i in CORRECTING for i in said["loud"])
+
+
+def test_interaction_kwargs_a_model_would_drop_are_rejected() -> None:
+    with pytest.raises(ValueError, match="did you mean 'persist'"):
+        make_policy("duplex", interaction="learned", interaction_kwargs={"persit": 2})
+    with pytest.raises(ValueError, match="'logit_bias'.*accepted: threshold"):
+        make_policy("duplex", interaction="rules", interaction_kwargs={"logit_bias": -2.0})
+
+
+def test_learned_persist_needs_consecutive_hot_points() -> None:
+    """With ``persist=k`` the first message comes only after k hot points in a row:
+    always hot (bias +50), the k-th decision point is the first that speaks."""
+    pytest.importorskip("torch")
+    from proassist.policies.learned.assets import default_checkpoint
+    from proassist.policies.learned.interaction import LearnedInteractionModel
+    from proassist.policies.rollout import env_info as info_of
+
+    path = default_checkpoint()
+    if path is None:
+        pytest.skip("no shipped checkpoint")
+    with pytest.raises(ValueError, match="persist"):
+        LearnedInteractionModel(path, persist=0)
+    env = gym.make("ProAssist-Kitchen-v0", width=64, height=64, obs_modes=("rgb", "segmentation"))
+    first = {}
+    for k in (1, 3):
+        model = LearnedInteractionModel(
+            path, logit_bias=50.0, min_gap_s=0.0, intents=None, persist=k
+        )
+        obs, _ = env.reset(seed=0)
+        model.reset(info_of(env))
+        for i in range(8):
+            if model.decide([obs], None, []).interrupt:
+                first[k] = i
+                break
+            obs, *_ = env.step(silent_action())
+    env.close()
+    assert first == {1: 0, 3: 2}
