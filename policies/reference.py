@@ -31,7 +31,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from proassist.envs.proassist_env import PUBLIC_INFO_KEYS
 from proassist.policies.base import (
     PolicyBase,
     make_action,
@@ -422,10 +421,12 @@ class RightStepPolicy(PolicyBase):
     for the same intent. Messages without a step, and all messages while no deviation
     is open, pass unchanged.
 
-    The wrapper is privileged (it reads the open deviations); the inner policy gets
-    only the public info. Its score minus the inner policy's is what naming the wrong
-    step costs the inner policy; the oracle's minus its own, what the inner policy's
-    timing costs. ``episode_extras()["right_step_renamed"]`` counts the messages whose
+    The wrapper is privileged (it reads the open deviations); the inner policy gets no
+    info, as :func:`~proassist.policies.rollout.rollout` gives a non-privileged policy
+    (a privileged env's ``reward_breakdown`` would tell it about false alarms). A
+    message already naming a step that addresses an open deviation is kept. Its score
+    minus the inner policy's is what naming the wrong step costs the inner policy; the
+    oracle's minus its own, what the inner policy's timing and choice of intent cost. ``episode_extras()["right_step_renamed"]`` counts the messages whose
     step it changed.
 
     Args:
@@ -456,12 +457,15 @@ class RightStepPolicy(PolicyBase):
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """The inner policy's action, its step made right while a deviation is open."""
-        public = {k: v for k, v in (info or {}).items() if k in PUBLIC_INFO_KEYS}
-        action = self.inner.act(observation, public)
+        action = self.inner.act(observation, None)  # what rollout gives it on its own
         if not action["decision"] or not 0 <= int(action["step"]) < len(self.plan):
             return action
-        right = self.right_step((info or {}).get("active_deviations") or [])
-        if right is None or right == int(action["step"]):
+        deviations = (info or {}).get("active_deviations") or []
+        named = self.plan[int(action["step"])]["id"]
+        if any(named in addressable_steps(dev) for dev in deviations):
+            return action  # already right
+        right = self.right_step(deviations)
+        if right is None:
             return action
         self.renamed += 1
         intent = INTENTS[int(action["intent"])]

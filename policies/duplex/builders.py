@@ -87,13 +87,24 @@ def _learned(
 
 
 @register_interaction_model("hf")
-def _hf(*, model_path: str | None, **options: Any) -> Any:
+def _hf(
+    *,
+    model_path: str | None,
+    device: str = "cpu",
+    dtype: str = "auto",
+    n_frames: int = 1,
+    max_new_tokens: int = 24,
+    prompt: str | None = None,
+    max_turns: int = 6,
+    **_: Any,
+) -> Any:
     if not model_path:
         raise ValueError("interaction='hf' needs model_path=DIR (a save_pretrained model)")
     from proassist.policies.duplex.hf_vlm import HFInteractionModel
 
-    names = ("device", "dtype", "n_frames", "max_new_tokens", "prompt")
-    return HFInteractionModel(model_path, **{k: options[k] for k in names if k in options})
+    options = {"device": device, "dtype": dtype, "n_frames": n_frames, "prompt": prompt}
+    options |= {"max_new_tokens": max_new_tokens, "max_turns": max_turns}
+    return HFInteractionModel(model_path, **options)
 
 
 @register_interaction_model("openai-compatible")
@@ -208,7 +219,8 @@ def check_interaction_kwargs(name: str, interaction_kwargs: dict | None) -> None
     extra = [p for p in params.values() if p.kind is inspect.Parameter.VAR_KEYWORD]
     if extra and extra[0].name != "_":
         return
-    accepted = [k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    named = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    accepted = [k for k, p in params.items() if p.kind in named]
     for key in sorted(set(interaction_kwargs or {}) - set(accepted)):
         close = difflib.get_close_matches(key, accepted, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -308,6 +308,8 @@ def test_interaction_kwargs_a_model_would_drop_are_rejected() -> None:
         make_policy("duplex", interaction="learned", interaction_kwargs={"persit": 2})
     with pytest.raises(ValueError, match="'logit_bias'.*accepted: threshold"):
         make_policy("duplex", interaction="rules", interaction_kwargs={"logit_bias": -2.0})
+    with pytest.raises(ValueError, match="did you mean 'n_frames'"):
+        make_policy("duplex", interaction="hf", model_path="x", interaction_kwargs={"n_frame": 2})
 
 
 def test_learned_persist_needs_consecutive_hot_points() -> None:
