@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 
-from proassist.envs.proassist_env import PUBLIC_INFO_KEYS
 from proassist.envs.registration import DOMAINS as ENV_DOMAIN_LIST
 from proassist.envs.registration import env_id_for
 
@@ -353,7 +352,7 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
             decision, labels = oracle_labels(label, shadow.procedure, shadow.plan)
             if labels["decision"] == 1 or keep_rng.random() < opts.silent_keep:
                 rows.append((clip, feats, labels | {"t": _obs_time(obs)}))
-            action = label if driver is None else driver.act(obs, _public(info))
+            action = label if driver is None else driver.act(obs, None)  # as rollout: no info
             if driver is not None:
                 decision = oracle_labels(action, shadow.procedure, shadow.plan)[0]
             shadow.commit(obs, decision)
@@ -376,11 +375,6 @@ def _driver(spec: EpisodeSpec, opts: CollectOptions, info_ep: dict[str, Any]) ->
     policy = make_policy("duplex", interaction="learned", checkpoint=opts.driver)
     policy.reset(env_info=info_ep, seed=spec.seed)
     return policy
-
-
-def _public(info: dict[str, Any]) -> dict[str, Any]:
-    """What a non-privileged assistant may read of ``info``."""
-    return {k: v for k, v in info.items() if k in PUBLIC_INFO_KEYS}
 
 
 def _stack(rows: list, opts: CollectOptions) -> dict[str, Any]:

@@ -163,7 +163,7 @@ def run_truth_episode(spec: Any, opts: Any) -> tuple[dict[str, Any], dict]:
     """Roll out :func:`truth_duplex` for one spec, labelling every decision point from
     the ground truth; returns ``(samples, record)`` as
     :func:`~proassist.policies.learned.collect.run_episode` does."""
-    from proassist.policies.learned.collect import _make_env, _obs_time, _public, _stack
+    from proassist.policies.learned.collect import _make_env, _obs_time, _stack
     from proassist.policies.rollout import env_info
 
     env = _make_env(spec, opts)
@@ -175,7 +175,7 @@ def run_truth_episode(spec: Any, opts: Any) -> tuple[dict[str, Any], dict]:
         policy.reset(env_info=env_info(env), seed=spec.seed)
         done = False
         while not done:
-            action = policy.act(obs, _public(info))
+            action = policy.act(obs, None)  # as rollout: no info (the env is privileged)
             clip, feats, plan = policy.interaction.last
             now, active = _obs_time(obs), info.get("active_deviations") or []
             labels = deviation_labels(active, plan, now, opts.label_horizon_s)
