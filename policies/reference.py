@@ -56,6 +56,7 @@ __all__ = [
     "SpamCorrectPolicy",
     "SpamReengagePolicy",
     "TimerInstructPolicy",
+    "open_addressable",
 ]
 
 #: How :class:`CorruptOraclePolicy` can spoil the oracle's content.
@@ -253,10 +254,7 @@ class CorruptOraclePolicy(_OracleWrapper):
         action = self.oracle.act(observation, info)
         if not action["decision"]:
             return action
-        right: set[str] = set()
-        for dev in (info or {}).get("active_deviations") or []:
-            right |= addressable_steps(dev)
-        return self.spoil(action, right)
+        return self.spoil(action, open_addressable(info))
 
     def spoil(self, action: dict[str, Any], right: set[str] | frozenset[str] = frozenset()) -> dict:
         """Apply :attr:`corrupt` to one oracle message (``wrong-step`` never names a step
@@ -403,6 +401,14 @@ class BlindPolicy(PolicyBase):
         return self.inner.act(blank_frames(observation), info)
 
 
+def open_addressable(info: dict[str, Any] | None) -> set[str]:
+    """Ids of the steps that address a deviation open in (privileged) ``info``."""
+    right: set[str] = set()
+    for dev in (info or {}).get("active_deviations") or []:
+        right |= addressable_steps(dev)
+    return right
+
+
 def blank_frames(observation: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``observation`` with every frame key (rgb, depth, segmentation) zeroed."""
     out = dict(observation)
@@ -426,8 +432,9 @@ class RightStepPolicy(PolicyBase):
     (a privileged env's ``reward_breakdown`` would tell it about false alarms). A
     message already naming a step that addresses an open deviation is kept. Its score
     minus the inner policy's is what naming the wrong step costs the inner policy; the
-    oracle's minus its own, what the inner policy's timing and choice of intent cost. ``episode_extras()["right_step_renamed"]`` counts the messages whose
-    step it changed.
+    oracle's minus its own, what the inner policy's timing and choice of intent cost.
+    ``episode_extras()["right_step_renamed"]`` counts the messages whose step it
+    changed.
 
     Args:
         policy: Registered name of the inner, non-privileged policy (e.g. ``duplex``).
@@ -460,11 +467,10 @@ class RightStepPolicy(PolicyBase):
         action = self.inner.act(observation, None)  # what rollout gives it on its own
         if not action["decision"] or not 0 <= int(action["step"]) < len(self.plan):
             return action
-        deviations = (info or {}).get("active_deviations") or []
-        named = self.plan[int(action["step"])]["id"]
-        if any(named in addressable_steps(dev) for dev in deviations):
+        right_ids = open_addressable(info)
+        if self.plan[int(action["step"])]["id"] in right_ids:
             return action  # already right
-        right = self.right_step(deviations)
+        right = self.right_step((info or {}).get("active_deviations") or [])
         if right is None:
             return action
         self.renamed += 1

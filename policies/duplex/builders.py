@@ -80,7 +80,7 @@ def _learned(
     if not Path(path).is_file() or not Path(path).with_suffix(".json").is_file():
         raise FileNotFoundError(f"checkpoint {str(path)!r}: no such model.pt with model.json")
     settings = {"min_gap_s": min_gap_s, "logit_bias": logit_bias, "intents": intents}
-    settings["persist"] = persist
+    settings |= {"persist": persist}
     return LearnedInteractionModel(
         path, threshold=threshold, device=resolve_device(device), **settings
     )

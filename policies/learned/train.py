@@ -145,22 +145,30 @@ def train(
     out, ckpt_dir = Path(out_dir), Path(out_dir) / "checkpoints"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     start, history = _resume(ckpt_dir, model, optimizer, config) if resume else (0, [])
-    arr = data.arrays
-    for epoch in range(start + 1, epochs + 1):
-        rng = np.random.default_rng([seed, epoch])
-        idx = recipe_indices(arr["decision"], arr["t"], arr["episode"], rng, ratio, min_gap_s)
-        idx = _boost(idx, arr["intent"], correction_boost, rng)
-        loss = _run_epoch(
-            model, optimizer, data, idx, batch_size, interrupt_weight, progress, epoch
-        )
-        history.append({"epoch": epoch, "loss": loss, "n": int(len(idx))})
-        _save_checkpoint(ckpt_dir / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, history)
     dirs = [str(d) for d in data.roots]
     args = {"dataset_dir": dirs[0] if len(dirs) == 1 else dirs, "epochs": epochs}
     args |= {"batch_size": batch_size, "lr": lr, "seed": seed, "ratio": ratio}
     args |= {"interrupt_weight": interrupt_weight, "min_gap_s": min_gap_s}
     args |= {"correction_boost": correction_boost, "labels": data.labels}
+    for epoch in range(start + 1, epochs + 1):
+        history.append(_train_epoch(model, optimizer, data, epoch, args, progress))
+        _save_checkpoint(ckpt_dir / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, history)
     return _save_final(out, model, history, args)
+
+
+def _train_epoch(
+    model: Any, optimizer: Any, data: InteractionDataset, epoch: int, args: dict, progress: bool
+) -> dict[str, Any]:
+    """One epoch of the recipe in ``args`` (its draws seeded by seed and epoch); its
+    history row."""
+    arr, rng = data.arrays, np.random.default_rng([args["seed"], epoch])
+    idx = recipe_indices(
+        arr["decision"], arr["t"], arr["episode"], rng, args["ratio"], args["min_gap_s"]
+    )
+    idx = _boost(idx, arr["intent"], args["correction_boost"], rng)
+    weight, size = args["interrupt_weight"], args["batch_size"]
+    loss = _run_epoch(model, optimizer, data, idx, size, weight, progress, epoch)
+    return {"epoch": epoch, "loss": loss, "n": int(len(idx))}
 
 
 def _data_config(data: InteractionDataset, model_config: dict[str, Any] | None) -> dict:
