@@ -74,6 +74,10 @@ class Row:
 
 
 _LEARNED = {"interaction": "learned", "checkpoint": DEFAULT_CHECKPOINT}
+#: stepwatch first, else the learned duplex (``first-of``).
+_STEPWATCH_LEARNED = {
+    "policies": [{"policy": "stepwatch"}, {"policy": "duplex", "policy_kwargs": _LEARNED}]
+}
 
 #: The reference rows, in table order.
 ROWS: tuple[Row, ...] = (
@@ -102,6 +106,15 @@ ROWS: tuple[Row, ...] = (
         "right-step",
         {"policy": "duplex", "policy_kwargs": _LEARNED},
         pixels=True,
+    ),
+    Row("step-oracle", "step-oracle"),
+    Row("stepwatch", "stepwatch", pixels=True),
+    Row("stepwatch-blind", "blind", {"policy": "stepwatch"}),
+    Row("stepwatch+learned", "first-of", _STEPWATCH_LEARNED, pixels=True),
+    Row(
+        "stepwatch+learned-blind",
+        "blind",
+        {"policy": "first-of", "policy_kwargs": _STEPWATCH_LEARNED},
     ),
 )
 
@@ -278,6 +291,8 @@ def _resolve(kwargs: Any) -> Any:
     """Row kwargs with :data:`DEFAULT_CHECKPOINT` replaced by the shipped checkpoint."""
     if isinstance(kwargs, Mapping):
         return {k: _resolve(v) for k, v in kwargs.items()}
+    if isinstance(kwargs, list | tuple):
+        return [_resolve(v) for v in kwargs]
     if kwargs == DEFAULT_CHECKPOINT:
         from proassist.policies.learned.assets import default_checkpoint
 

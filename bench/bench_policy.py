@@ -1,6 +1,7 @@
-"""Per-decision latency of the learned duplex assistant on one CPU core.
+"""Per-decision latency of the learned assistants on one CPU core.
 
-Runs the ``duplex`` policy with ``interaction="learned"`` and the committed checkpoint
+Runs ``stepwatch`` (the step recogniser and its rule), ``first-of`` stepwatch and the
+learned duplex, and the ``duplex`` policy with ``interaction="learned"`` and the committed checkpoint
 (:func:`proassist.policies.learned.assets.default_checkpoint`) in closed loop on a
 kitchen and an assembly episode rendered at the default 128x128 (with the observation
 modes the policy reads: segmentation for the percepts and the tracked plan), with
@@ -44,41 +45,55 @@ def _episode_latencies(policy: object, env_id: str, task: str, seed: int, limit:
     return out
 
 
-def run(quick: bool = False) -> list[dict]:
-    """Measure the learned duplex's decision latency (see module docstring)."""
-    import torch
+def _rows(label: str, lat: list) -> list[dict]:
+    ms = np.asarray(lat) * 1000.0
+    period = 500.0
+    out = []
+    for what, value in (("median", float(np.median(ms))), ("p95", float(np.percentile(ms, 95)))):
+        out.append(
+            {
+                "name": f"{label} decision latency, 1 core ({ms.size} decisions, {what})",
+                "value": f"{value:.2f} ms",
+                "reference": f"decision period {period:.0f} ms",
+                "ratio": f"{period / value:,.0f}x real time",
+                "goal": "<= 25 ms",
+            }
+        )
+    return out
 
+
+def _policies() -> list[tuple[str, object]]:
+    """The learned assistants timed: the duplex, stepwatch and the two combined."""
     from proassist.policies import make_policy
     from proassist.policies.learned.assets import default_checkpoint
 
     ckpt = default_checkpoint()
     if ckpt is None:
         raise FileNotFoundError("no committed checkpoint in policies/checkpoints (proassist train)")
+    learned = {"interaction": "learned", "checkpoint": str(ckpt)}
+    both = [{"policy": "stepwatch"}, {"policy": "duplex", "policy_kwargs": learned}]
+    return [
+        ("learned duplex", make_policy("duplex", **learned)),
+        ("stepwatch", make_policy("stepwatch")),
+        ("stepwatch + learned duplex (first-of)", make_policy("first-of", policies=both)),
+    ]
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Measure the learned assistants' decision latency (see module docstring)."""
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    rows = []
     try:
-        policy = make_policy("duplex", interaction="learned", checkpoint=str(ckpt))
-        _episode_latencies(policy, *ENVS[0], seed=0, limit=10)  # warm-up
-        limit = 60 if quick else 10_000
-        lat = [x for i, env in enumerate(ENVS) for x in _episode_latencies(policy, *env, i, limit)]
+        for label, policy in _policies():
+            _episode_latencies(policy, *ENVS[0], seed=0, limit=10)  # warm-up
+            limit = 60 if quick else 10_000
+            lat = [
+                x for i, env in enumerate(ENVS) for x in _episode_latencies(policy, *env, i, limit)
+            ]
+            rows += _rows(label, lat)
     finally:
         torch.set_num_threads(threads)
-    ms = np.asarray(lat) * 1000.0
-    median, p95 = float(np.median(ms)), float(np.percentile(ms, 95))
-    period = 500.0
-    return [
-        {
-            "name": f"learned duplex decision latency, 1 core ({ms.size} decisions, median)",
-            "value": f"{median:.2f} ms",
-            "reference": f"decision period {period:.0f} ms",
-            "ratio": f"{period / median:,.0f}x real time",
-            "goal": "<= 25 ms",
-        },
-        {
-            "name": "learned duplex decision latency, 1 core (p95)",
-            "value": f"{p95:.2f} ms",
-            "reference": f"decision period {period:.0f} ms",
-            "ratio": f"{period / p95:,.0f}x real time",
-            "goal": "<= 25 ms",
-        },
-    ]
+    return rows

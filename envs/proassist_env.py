@@ -27,6 +27,7 @@ PRIVILEGED_INFO_KEYS: tuple[str, ...] = (
     "events_new",
     "active_deviations",
     "current_step",
+    "current_plan_step",
     "completed_steps",
 )
 
@@ -131,7 +132,9 @@ class ProAssistEnv(gym.Env):
     CaptainCook4D's into ``deviation_rates``). Each has an
     onset (first visible moment), recovery steps, a deadline and a consequence. With
     ``privileged=True``, ``info`` carries ``events_new``, ``active_deviations``,
-    ``current_step`` and ``completed_steps``.
+    ``current_step`` (a plan or recovery step id), ``current_plan_step`` (the plan step
+    being worked on, a recovery step's affected step; what a perfect step recogniser
+    reports) and ``completed_steps``.
 
     ## Scoring
     ``env.unwrapped.episode_record()`` is the input of ``proassist.analysis`` metrics:
@@ -461,6 +464,7 @@ class ProAssistEnv(gym.Env):
             info["events_new"] = new_events
             info["active_deviations"] = self._sim.active_deviations()
             info["current_step"] = self._sim.current_step()
+            info["current_plan_step"] = self._sim.current_plan_step()
             info["completed_steps"] = list(self._sim.completed_steps())
         return info
 

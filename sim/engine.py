@@ -330,6 +330,17 @@ class Simulation:
         act = self.person.activity if self.person is not None else None
         return act.step if act is not None else None
 
+    def current_plan_step(self) -> str | None:
+        """The plan step the person works on (privileged): the step being executed, or
+        for a recovery step the plan step its deviation affected; ``None`` while idle,
+        distracted, hesitating or wrapping up. What a perfect step recogniser reports."""
+        act = self.person.activity if self.person is not None else None
+        if act is None or act.kind not in ("step", "repeat", "recovery"):
+            return None
+        if act.kind == "recovery":
+            return act.dev.step if act.dev is not None else None
+        return act.step
+
     def completed_steps(self) -> list[str]:
         """Plan steps completed so far, in completion order (privileged)."""
         return list(self.world.done)

@@ -1,0 +1,101 @@
+"""``proassist train-steps``: record streams and train the step recogniser of ``stepwatch``.
+
+Records silent, privileged episodes of the three domain envs (the segmentation's pixel
+counts and the true plan step per decision point;
+:func:`proassist.policies.learned.steps_train.record_streams`), trains the recogniser
+with offline DAgger (:func:`~proassist.policies.learned.steps_train.train_recognizer`)
+and writes ``steps.pt`` + ``steps.json`` to ``--out``; evaluate it with
+``proassist eval --policy stepwatch -k checkpoint=OUT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from proassist.analysis.cli.errors import UserError, user_errors
+
+__all__ = ["DOMAIN_ENVS", "add_parser", "run_train_steps"]
+
+#: The envs whose episodes the recogniser learns from (all tasks of each domain).
+DOMAIN_ENVS: tuple[str, ...] = (
+    "ProAssist-Kitchen-v0",
+    "ProAssist-Assembly-v0",
+    "ProAssist-Maintenance-v0",
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train-steps`` subcommand."""
+    p = sub.add_parser(
+        "train-steps",
+        help="train the step recogniser of the stepwatch assistant",
+        description="Record silent episodes (segmentation and the true plan step at every "
+        "decision point) of the three domain envs and train the step recogniser with "
+        "offline DAgger; writes steps.pt and steps.json.",
+    )
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--episodes", type=int, default=100, help="training seeds per env (default 100)")
+    p.add_argument("--seed", type=int, default=2000, help="first training seed (default 2000)")
+    p.add_argument(
+        "--val-episodes",
+        type=int,
+        default=20,
+        help="validation seeds per env, from 900000 (default 20)",
+    )
+    p.add_argument("--rounds", type=int, default=4, help="DAgger rounds after round 0 (default 4)")
+    p.add_argument("--epochs", type=int, default=8, help="epochs per (re)training (default 8)")
+    p.add_argument("--hidden", type=int, default=64, help="MLP width (default 64)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes recording episodes (default 1)"
+    )
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.set_defaults(func=run_train_steps)
+
+
+def _check(args: argparse.Namespace) -> None:
+    from proassist.analysis.cli.preflight import output_dir
+
+    if (
+        min(args.episodes, args.rounds + 1, args.epochs, args.hidden, args.workers, args.threads)
+        < 1
+    ):
+        raise UserError(
+            "--episodes, --epochs, --hidden, --workers and --threads must be >= 1, --rounds >= 0"
+        )
+    if args.val_episodes < 0:
+        raise UserError("--val-episodes must be >= 0")
+    output_dir(args.out)
+
+
+def run_train_steps(args: argparse.Namespace) -> int:
+    """Run ``proassist train-steps``."""
+    _check(args)
+    from proassist.policies.learned import require_torch
+
+    with user_errors(ImportError):
+        require_torch("proassist train-steps").set_num_threads(args.threads)
+    from proassist.policies.learned.steps_train import (
+        record_streams,
+        save_recognizer,
+        train_recognizer,
+    )
+
+    t0 = time.perf_counter()
+    train = record_streams(DOMAIN_ENVS, range(args.seed, args.seed + args.episodes), args.workers)
+    val = record_streams(DOMAIN_ENVS, range(900000, 900000 + args.val_episodes), args.workers)
+    print(
+        f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
+    )
+    net, history = train_recognizer(train, val, args.rounds, args.epochs, args.hidden, seed=0)
+    meta = {
+        "history": history,
+        "train": {
+            k: getattr(args, k) for k in ("episodes", "seed", "val_episodes", "rounds", "epochs")
+        },
+        "envs": list(DOMAIN_ENVS),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    path = save_recognizer(net, args.out, meta)
+    print(f"wrote {path} and {path.with_suffix('.json')} ({meta['seconds']:.0f} s)")
+    return 0

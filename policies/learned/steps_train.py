@@ -1,0 +1,262 @@
+"""The learned step recogniser: record, train (DAgger, offline), load, run.
+
+- :func:`record_streams` runs privileged episodes with the silent assistant and keeps,
+  per decision point, the segmentation's :func:`~proassist.policies.learned.steps.
+  pixel_counts` and the true ``info["current_plan_step"]`` (the label).
+- :func:`train_recognizer` trains a small MLP that scores every candidate from
+  :class:`~proassist.policies.learned.steps.StepTracker`'s features (softmax over the
+  plan's steps and *none*). Round 0 is teacher-forced (the history is the truth); each
+  later round replays every training stream with the current recogniser deciding, so
+  the context features are its own, labels them with the truth, aggregates, and
+  retrains from scratch (DAgger; Ross et al. 2011). All of it runs offline on the
+  recorded streams: the person does not react to a recogniser.
+- :class:`StepRecognizer` loads a checkpoint (``steps.pt`` + ``steps.json``) and gives
+  the candidate probabilities of each new observation.
+
+torch is imported lazily (the ``[learn]`` extra).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proassist.policies.learned import require_torch
+from proassist.policies.learned.steps import FEATURE_DIM, StepTracker, pixel_counts
+
+__all__ = [
+    "StepRecognizer",
+    "load_recognizer",
+    "record_streams",
+    "save_recognizer",
+    "train_recognizer",
+]
+
+Stream = dict[str, Any]
+
+
+def _fixtures(info: dict[str, Any]) -> frozenset[str]:
+    plan = info["plan"]
+    return frozenset(info.get("fixtures") or ()) | {
+        str(s["location"]) for s in plan if s.get("location")
+    }
+
+
+def _record_one(job: tuple[str, int, int]) -> Stream:
+    """One silent, privileged episode: per point the pixel counts and the true step."""
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401  (registers the ids)
+    from proassist.policies.rollout import env_info
+    from proassist.sim.render.indicators import segment_owners
+
+    env_id, seed, size = job
+    env = gym.make(env_id, privileged=True, obs_modes=("segmentation",), width=size, height=size)
+    obs, info = env.reset(seed=seed)
+    einfo = env_info(env)
+    names = segment_owners(einfo.get("segmentation_ids") or {})
+    ids = [str(s["id"]) for s in einfo["plan"]]
+    rows, done = [], False
+    while not done:
+        step = info["current_plan_step"]
+        rows.append(
+            (pixel_counts(obs["segmentation"], names), ids.index(step) if step in ids else len(ids))
+        )
+        obs, _, term, trunc, info = env.step({"decision": 0})
+        done = term or trunc
+    env.close()
+    return {
+        "env_id": env_id,
+        "seed": seed,
+        "plan": einfo["plan"],
+        "fixtures": sorted(_fixtures(einfo)),
+        "rows": rows,
+    }
+
+
+def record_streams(
+    env_ids: Sequence[str], seeds: Sequence[int], workers: int = 1, size: int = 128
+) -> list[Stream]:
+    """Record one stream per (env id, seed) (module docstring), in that order."""
+    jobs = [(e, int(s), size) for s in seeds for e in env_ids]
+    if workers <= 1:
+        return [_record_one(j) for j in jobs]
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(workers) as pool:
+        return pool.map(_record_one, jobs, chunksize=4)
+
+
+def _scorer(hidden: int) -> Any:
+    torch = require_torch("the step recogniser")
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Linear(FEATURE_DIM, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, 1),
+    )
+
+
+def _logits(net: Any, feats: Any, mask: Any) -> Any:
+    return net(feats).squeeze(-1).masked_fill(~mask, -1e9)
+
+
+def _rollin(net: Any, streams: Sequence[Stream]) -> tuple[list[np.ndarray], list[int], float]:
+    """Features and true labels of every point, the history made by ``net`` (None:
+    by the truth); and ``net``'s accuracy."""
+    torch = require_torch("the step recogniser")
+    xs, ys, right = [], [], 0
+    for s in streams:
+        tracker = StepTracker(s["plan"], frozenset(s["fixtures"]))
+        for px, label in s["rows"]:
+            f = tracker.features(px)
+            xs.append(f)
+            ys.append(int(label))
+            guess = label
+            if net is not None:
+                with torch.no_grad():
+                    guess = int(net(torch.from_numpy(f)).squeeze(-1).argmax())
+                right += guess == label
+            tracker.advance(guess)
+    return xs, ys, right / max(1, len(ys))
+
+
+def _fit(xs: list[np.ndarray], ys: list[int], epochs: int, hidden: int, seed: int) -> Any:
+    torch = require_torch("the step recogniser")
+    torch.manual_seed(seed)
+    m = max(len(x) for x in xs)
+    feats = np.zeros((len(xs), m, FEATURE_DIM), np.float32)
+    mask = np.zeros((len(xs), m), bool)
+    for i, x in enumerate(xs):
+        feats[i, : len(x)], mask[i, : len(x)] = x, True
+    a, b, y = torch.from_numpy(feats), torch.from_numpy(mask), torch.tensor(ys)
+    net = _scorer(hidden)
+    opt = torch.optim.Adam(net.parameters(), 2e-3)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(y)).split(512):
+            loss = torch.nn.functional.cross_entropy(_logits(net, a[idx], b[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return net.eval()
+
+
+def train_recognizer(
+    streams: Sequence[Stream],
+    val: Sequence[Stream] = (),
+    rounds: int = 4,
+    epochs: int = 8,
+    hidden: int = 64,
+    seed: int = 0,
+    log: Any = print,
+) -> tuple[Any, list[dict[str, float]]]:
+    """Train the recogniser with DAgger (module docstring).
+
+    Args:
+        streams: Training streams (:func:`record_streams`).
+        val: Validation streams: the accuracy of each round's recogniser deciding on
+            its own (closed over its own history) is logged and returned.
+        rounds: DAgger rounds after the teacher-forced round 0.
+        epochs: Epochs of each (re)training.
+        hidden: Hidden width of the MLP.
+        seed: torch seed of every training.
+        log: Called with one line per round.
+
+    Returns:
+        The last recogniser and one ``{round, points, train_acc, val_acc}`` per round
+        (``train_acc``: the previous recogniser's on the streams it replayed; None in
+        round 0, ``val_acc`` None without ``val``).
+    """
+    xs, ys, _ = _rollin(None, streams)
+    net = _fit(xs, ys, epochs + 2, hidden, seed)
+    history = []
+    for r in range(rounds + 1):
+        if r > 0:
+            more_x, more_y, train_acc = _rollin(net, streams)
+            xs, ys = xs + more_x, ys + more_y
+            net = _fit(xs, ys, epochs, hidden, seed)
+        row = {
+            "round": r,
+            "points": len(ys),
+            "val_acc": round(_rollin(net, val)[2], 4) if val else None,
+        }
+        row["train_acc"] = round(train_acc, 4) if r > 0 else None
+        history.append(row)
+        log(f"round {r}: {len(ys)} points, own-history accuracy: validation {row['val_acc']}")
+    return net, history
+
+
+def save_recognizer(net: Any, out: str | Path, meta: dict[str, Any]) -> Path:
+    """Write ``steps.pt`` (weights) and ``steps.json`` (config, history) into ``out``."""
+    torch = require_torch("the step recogniser")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), out / "steps.pt")
+    hidden = int(net[0].out_features)
+    (out / "steps.json").write_text(
+        json.dumps({"hidden": hidden, "feature_dim": FEATURE_DIM, **meta}, indent=1)
+    )
+    return out / "steps.pt"
+
+
+def load_recognizer(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """Load ``steps.pt`` (or the folder holding it) and its ``steps.json``.
+
+    Raises:
+        FileNotFoundError: When either file is missing.
+        ValueError: When the checkpoint was made for other features.
+    """
+    torch = require_torch("the step recogniser")
+    path = Path(path)
+    weights = path if path.suffix == ".pt" else path / "steps.pt"
+    meta_file = weights.with_suffix(".json")
+    if not weights.is_file() or not meta_file.is_file():
+        raise FileNotFoundError(f"step recogniser: need {weights} and {meta_file}")
+    meta = json.loads(meta_file.read_text())
+    if int(meta.get("feature_dim", -1)) != FEATURE_DIM:
+        raise ValueError(
+            f"{weights}: made for {meta.get('feature_dim')} features, this version has {FEATURE_DIM}"
+        )
+    net = _scorer(int(meta["hidden"]))
+    net.load_state_dict(torch.load(weights, map_location="cpu"))
+    return net.eval(), meta
+
+
+class StepRecognizer:
+    """Runs a trained recogniser over one episode (greedy, on its own history).
+
+    Args:
+        path: The checkpoint (``steps.pt`` or its folder).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.net, self.meta = load_recognizer(path)
+        self.tracker: StepTracker | None = None
+        self.names: dict[int, str] = {}
+
+    def reset(self, env_info: dict[str, Any]) -> None:
+        """Start an episode (``env_info`` with ``plan``, ``fixtures``, ``segmentation_ids``)."""
+        from proassist.sim.render.indicators import segment_owners
+
+        self.names = segment_owners(env_info.get("segmentation_ids") or {})
+        self.tracker = StepTracker(
+            env_info["plan"], _fixtures(env_info), float(env_info.get("dt", 0.5))
+        )
+
+    def update(self, segmentation: np.ndarray) -> np.ndarray:
+        """Candidate probabilities at this point (the last one: none); advances the
+        history with the most probable candidate."""
+        torch = require_torch("the step recogniser")
+        if self.tracker is None:
+            raise RuntimeError("StepRecognizer: call reset() before update()")
+        f = self.tracker.features(pixel_counts(segmentation, self.names))
+        with torch.no_grad():
+            probs = torch.softmax(self.net(torch.from_numpy(f)).squeeze(-1), 0).numpy()
+        self.tracker.advance(int(probs.argmax()))
+        return probs

@@ -1,0 +1,234 @@
+"""Step watching: correct a step started before a step it depends on.
+
+A procedure's plan says which steps each step needs first (``after``). An assistant
+that knows which plan step the person works on at each decision point can catch the
+two commonest failing deviations without any other knowledge: an **omission** (the
+person skips a step and starts one that needs it) and an **order** error (the person
+starts a step before its predecessor). :class:`DependencyWatch` is that rule, over a
+stream of recognised steps:
+
+- a plan step counts as *worked on* once it was recognised for long enough (a
+  fraction of its expected duration, or a single point);
+- when the recognised step ``j`` has a required (non-optional) ``after`` step ``k``
+  that was never worked on, say ``correct_deviation`` naming ``k`` ("do that first"
+  for ``order``; the skipped step itself for ``omission``): both steps address the
+  deviation (:func:`~proassist.sim.deviations.base.addressable_steps`);
+- each (``j``, ``k``) pair is said once.
+
+It never reads the deviations. Its only input is the recognised step, so the policy
+that gets it from the privileged ``info["current_plan_step"]``, ``step-oracle``
+(:class:`StepOraclePolicy`), measures what *perfect step recognition* is worth to an
+assistant: the rest of a learned assistant's gap to it is recognition, not decision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
+from proassist.policies.duplex.components import utterance_for
+
+__all__ = [
+    "STEPS_CHECKPOINT",
+    "WATCH_DEFAULTS",
+    "DependencyWatch",
+    "StepOraclePolicy",
+    "StepWatchPolicy",
+    "one_hot",
+]
+
+
+class DependencyWatch:
+    """The dependency rule over a stream of recognised plan steps (module docstring).
+
+    Each point brings the probability of every candidate (the plan's steps, then
+    *none*; a perfect recogniser gives a one-hot vector). The current step is the most
+    probable candidate once it has been so for ``sustain`` points in a row with
+    probability at least ``confidence``. A step counts as *worked on* once its
+    accumulated probability times ``dt`` exceeds ``worked`` times its expected
+    duration (``worked=0``: any point at which it had some probability).
+
+    Args:
+        plan: The plan's step dicts (``id``, ``after``, ``optional``, ``duration_mean``).
+        dt: Seconds between points.
+        confidence: Lowest probability of the current step.
+        sustain: Points in a row the current step must be the most probable.
+        worked: Fraction of a step's expected duration that counts as worked on.
+    """
+
+    def __init__(
+        self,
+        plan: list[dict[str, Any]],
+        dt: float = 0.5,
+        confidence: float = 0.0,
+        sustain: int = 1,
+        worked: float = 0.0,
+    ) -> None:
+        if sustain < 1 or not 0.0 <= confidence <= 1.0 or worked < 0.0:
+            raise ValueError(
+                f"need sustain >= 1, 0 <= confidence <= 1, worked >= 0; got {sustain}, {confidence}, {worked}"
+            )
+        self.plan, self.dt = plan, float(dt)
+        self.confidence, self.sustain, self.worked = float(confidence), int(sustain), float(worked)
+        self.index = {str(s["id"]): i for i, s in enumerate(plan)}
+        self.need = np.array([self.worked * float(s.get("duration_mean") or 0.0) for s in plan])
+        self.mass = np.zeros(len(plan))
+        self.run: tuple[int, int] = (-1, 0)
+        self.said: set[tuple[int, int]] = set()
+
+    def worked_on(self, exclude: int | None = None) -> set[int]:
+        """Plan indices that count as worked on (but ``exclude``)."""
+        return {int(k) for k in np.nonzero(self.mass > self.need)[0] if k != exclude}
+
+    def missing(self, step: int) -> list[int]:
+        """Required ``after`` steps of plan step ``step`` never worked on, in plan order."""
+        seen = self.worked_on(exclude=step)
+        after = (self.index.get(str(a)) for a in self.plan[step].get("after") or ())
+        return sorted(
+            k for k in after if k is not None and k not in seen and not self.plan[k].get("optional")
+        )
+
+    def observe(self, probs: np.ndarray) -> int | None:
+        """Take this point's candidate probabilities; the plan index to name, or None."""
+        probs = np.asarray(probs, dtype=np.float64)
+        n = len(self.plan)
+        if probs.shape != (n + 1,):
+            raise ValueError(
+                f"expected {n + 1} probabilities (plan steps, then none), got {probs.shape}"
+            )
+        self.mass += self.dt * probs[:n]
+        top = int(probs.argmax())
+        self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
+        if top == n or self.run[1] < self.sustain or probs[top] < self.confidence:
+            return None
+        for k in self.missing(top):
+            if (top, k) not in self.said:
+                self.said.add((top, k))
+                return k
+        return None
+
+
+def one_hot(n: int, step: int | None) -> np.ndarray:
+    """A perfect recogniser's probabilities: plan step ``step`` (None: none) of ``n``."""
+    out = np.zeros(n + 1)
+    out[n if step is None else step] = 1.0
+    return out
+
+
+def correction(plan: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    """The ``correct_deviation`` action naming plan step ``k`` with its instruction."""
+    text = utterance_for("correct_deviation", str(plan[k].get("instruction", plan[k]["id"])))
+    return make_action("correct_deviation", k, text)
+
+
+@register_policy("step-oracle")
+class StepOraclePolicy(PolicyBase):
+    """:class:`DependencyWatch` fed the true plan step (privileged step recognition).
+
+    Its only privileged input is ``info["current_plan_step"]``: it never reads the
+    deviations, the completed steps or the outcome. Its score is what a perfect step
+    recogniser is worth with this rule; a learned recogniser behind the same rule
+    (or any assistant) can be read against it.
+
+    Args:
+        worked: :class:`DependencyWatch`'s fraction of a step's expected duration that
+            counts as worked on (0: one point).
+    """
+
+    privileged = True
+    needs_pixels = False
+    obs_modes: tuple[str, ...] = ()
+
+    def __init__(self, worked: float = 0.0) -> None:
+        super().__init__()
+        self.worked = float(worked)
+        self.name = "step-oracle"
+        self.watch: DependencyWatch | None = None
+
+    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
+        """Start a new watch over this episode's plan."""
+        super().reset(env_info=env_info, seed=seed)
+        self.watch = DependencyWatch(self.plan, float(env_info.get("dt", 0.5)), worked=self.worked)
+
+    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        """Correct when the person's true step needs a step never worked on."""
+        if self.watch is None:
+            raise RuntimeError("step-oracle: call reset() before act()")
+        if not info or "current_plan_step" not in info:
+            raise ValueError("step-oracle needs a privileged env (info['current_plan_step'])")
+        step = self.watch.index.get(str(info["current_plan_step"]))
+        k = self.watch.observe(one_hot(len(self.plan), step))
+        return silent_action() if k is None else correction(self.plan, k)
+
+
+#: Where the committed step recogniser lives (``steps.pt`` + ``steps.json``).
+STEPS_CHECKPOINT: Path = Path(__file__).resolve().parent / "checkpoints" / "steps"
+
+#: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
+WATCH_DEFAULTS: dict[str, float] = {"confidence": 0.6, "sustain": 2, "worked": 0.5}
+
+
+@register_policy("stepwatch")
+class StepWatchPolicy(PolicyBase):
+    """:class:`DependencyWatch` fed a learned step recogniser (not privileged).
+
+    The recogniser (:class:`~proassist.policies.learned.steps_train.StepRecognizer`)
+    reads only the segmentation and the plan. Its checkpoint's ``steps.json``
+    ``deploy`` entry holds the watch's settings; arguments given here override them.
+
+    Args:
+        checkpoint: ``steps.pt`` or its folder (default: the committed one,
+            :data:`STEPS_CHECKPOINT`).
+        confidence: :class:`DependencyWatch` ``confidence``.
+        sustain: :class:`DependencyWatch` ``sustain``.
+        worked: :class:`DependencyWatch` ``worked``.
+
+    Raises:
+        ImportError: Without torch (the ``[learn]`` extra).
+        FileNotFoundError: When the checkpoint is missing.
+    """
+
+    needs_pixels = True
+    obs_modes: tuple[str, ...] = ("segmentation",)
+
+    def __init__(
+        self,
+        checkpoint: str | Path | None = None,
+        confidence: float | None = None,
+        sustain: int | None = None,
+        worked: float | None = None,
+    ) -> None:
+        from proassist.policies.learned.steps_train import StepRecognizer
+
+        super().__init__()
+        self.recognizer = StepRecognizer(checkpoint or STEPS_CHECKPOINT)
+        given = {"confidence": confidence, "sustain": sustain, "worked": worked}
+        deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
+        self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
+        self.name = "stepwatch"
+        self.watch: DependencyWatch | None = None
+
+    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
+        """Start the recogniser and a new watch over this episode's plan."""
+        super().reset(env_info=env_info, seed=seed)
+        if not env_info.get("segmentation_ids"):
+            raise ValueError(
+                "stepwatch needs the segmentation (a rendering env with segmentation_ids)"
+            )
+        self.recognizer.reset(env_info)
+        dt = float(env_info.get("dt", 0.5))
+        self.watch = DependencyWatch(self.plan, dt, **self.settings)
+
+    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        """Recognise the step, and correct when it needs a step never worked on."""
+        if self.watch is None:
+            raise RuntimeError("stepwatch: call reset() before act()")
+        if "segmentation" not in observation:
+            raise ValueError(
+                "stepwatch reads the segmentation: make the env with obs_modes including 'segmentation'"
+            )
+        k = self.watch.observe(self.recognizer.update(observation["segmentation"]))
+        return silent_action() if k is None else correction(self.plan, k)

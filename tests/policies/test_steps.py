@@ -1,0 +1,158 @@
+"""The learned step recogniser (policies/learned/steps.py, steps_train.py) and stepwatch."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import proassist.envs  # noqa: F401  (registers the ids)
+from proassist.analysis.cli import main
+from proassist.policies import make_policy
+from proassist.policies.learned.steps import (
+    FEATURE_DIM,
+    StepTracker,
+    frame_evidence,
+    pixel_counts,
+)
+from proassist.policies.rollout import env_info
+
+pytest.importorskip("torch")
+
+from proassist.policies.learned.steps_train import (  # noqa: E402
+    StepRecognizer,
+    load_recognizer,
+    record_streams,
+    save_recognizer,
+    train_recognizer,
+)
+
+PLAN = [
+    {"id": "a", "location": "sink", "objects": ["cup"], "after": [], "duration_mean": 3.0},
+    {"id": "b", "location": "stove", "objects": ["pan"], "after": ["a"], "duration_mean": 3.0},
+    {"id": "c", "location": "table", "objects": ["plate"], "after": ["b"], "duration_mean": 3.0},
+]
+FIXTURES = frozenset({"sink", "stove", "table"})
+
+
+def test_pixel_counts_whole_centre_and_hands() -> None:
+    seg = np.zeros((32, 32), np.int32)  # 0: walls
+    seg[8:24, 8:24] = 1  # the sink fills the centre
+    seg[31, 0:2] = 3  # the hand, bottom left
+    seg[30, 0:2] = 2  # a cup just above it
+    px = pixel_counts(seg, {0: "walls", 1: "sink", 2: "cup", 3: "hand_left"})
+    assert px["sink"] == (256, 256, 0)
+    assert px["cup"][0] == 2 and px["cup"][1] == 0 and px["cup"][2] == 2
+    ev = frame_evidence(PLAN, px, FIXTURES)
+    assert ev.shape == (4, 9)
+    assert ev[0, 0] == 1.0 and ev[1, 0] == 0.0  # a's fixture fills the centre
+    assert ev[0, 2] == 1.0 and ev[1, 2] == 0.0  # a's cup is at the hands
+
+
+def _stream(order: list[int], rng: np.random.Generator) -> dict:
+    """A synthetic stream: the person works at each step's fixture with its object."""
+    rows = []
+    for step in order:
+        for _ in range(int(rng.integers(4, 9))):
+            s = PLAN[step]
+            px = {
+                s["location"]: (400, 200, 0),
+                s["objects"][0]: (30, 10, 5),
+                "hand_left": (50, 20, 0),
+            }
+            rows.append((px, step))
+        rows.append(({"walls": (1000, 256, 0)}, len(PLAN)))  # between steps: none
+    return {"plan": PLAN, "fixtures": sorted(FIXTURES), "rows": rows}
+
+
+def test_recogniser_learns_a_separable_stream_and_round_trips(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    train = [_stream([0, 1, 2], rng) for _ in range(6)] + [
+        _stream([1, 0, 2], rng) for _ in range(3)
+    ]
+    val = [_stream([0, 2, 1], rng) for _ in range(3)]
+    logs: list[str] = []
+    net, history = train_recognizer(train, val, rounds=2, epochs=30, hidden=16, log=logs.append)
+    assert [h["round"] for h in history] == [0, 1, 2] and len(logs) == 3
+    # an order never seen in training: DAgger learns to recover from its own history
+    assert history[2]["val_acc"] > 0.95 > history[0]["val_acc"]
+    assert history[2]["points"] == 3 * history[0]["points"]
+    save_recognizer(net, tmp_path, {"deploy": {"sustain": 2}})
+    again, meta = load_recognizer(tmp_path)
+    assert meta["deploy"] == {"sustain": 2} and meta["feature_dim"] == FEATURE_DIM
+    tracker = StepTracker(PLAN, FIXTURES)
+    f = tracker.features(val[0]["rows"][0][0])
+    import torch
+
+    with torch.no_grad():
+        assert torch.equal(net(torch.from_numpy(f)), again(torch.from_numpy(f)))
+
+
+def test_load_recogniser_errors(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="steps.json"):
+        load_recognizer(tmp_path)
+    net, _ = train_recognizer(
+        [_stream([0, 1, 2], np.random.default_rng(1))],
+        rounds=0,
+        epochs=1,
+        hidden=8,
+        log=lambda s: None,
+    )
+    save_recognizer(net, tmp_path, {})
+    meta = tmp_path / "steps.json"
+    meta.write_text(meta.read_text().replace(f'"feature_dim": {FEATURE_DIM}', '"feature_dim": 7'))
+    with pytest.raises(ValueError, match="7 features"):
+        load_recognizer(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> str:
+    """A recogniser trained for a few seconds on real recorded streams (64 px)."""
+    streams = record_streams(["ProAssist-Kitchen-v0"], [5, 6], size=64)
+    for s in streams:
+        assert {r[1] for r in s["rows"]} - {len(s["plan"])}, "the true plan step is recorded"
+    net, _ = train_recognizer(streams, rounds=1, epochs=2, hidden=16, log=lambda s: None)
+    out = tmp_path_factory.mktemp("steps")
+    save_recognizer(net, out, {"deploy": {"confidence": 0.0, "sustain": 1, "worked": 0.5}})
+    return str(out)
+
+
+def test_stepwatch_corrections_name_an_after_step_of_the_recognised_step(tiny_checkpoint) -> None:
+    policy = make_policy("stepwatch", checkpoint=tiny_checkpoint)
+    assert not getattr(policy, "privileged", False) and policy.settings["sustain"] == 1
+    env = gym.make("ProAssist-Kitchen-v0", obs_modes=policy.obs_modes, width=64, height=64)
+    obs, _ = env.reset(seed=7)
+    policy.reset(env_info=env_info(env), seed=7)
+    plan, done, said = env_info(env)["plan"], False, 0
+    while not done:
+        action = policy.act(obs, None)
+        if action["decision"]:
+            said += 1
+            recognised = policy.watch.run[0]
+            assert plan[int(action["step"])]["id"] in plan[recognised]["after"]
+        obs, _, term, trunc, _ = env.step(action)
+        done = term or trunc
+    assert policy.watch.mass.sum() > 0
+    env.close()
+
+
+def test_stepwatch_needs_segmentation(tiny_checkpoint) -> None:
+    policy = make_policy("stepwatch", checkpoint=tiny_checkpoint, sustain=4)
+    assert policy.settings["sustain"] == 4
+    env = gym.make("ProAssist-Kitchen-v0", obs_modes=("rgb",), width=32, height=32)
+    obs, _ = env.reset(seed=0)
+    policy.reset(env_info=env_info(env), seed=0)
+    with pytest.raises(ValueError, match="segmentation"):
+        policy.act(obs, None)
+    env.close()
+    with pytest.raises(FileNotFoundError):
+        StepRecognizer("/nonexistent/steps.pt")
+
+
+def test_train_steps_cli_writes_a_checkpoint_and_checks_arguments(tmp_path, capsys) -> None:
+    out = tmp_path / "rec"
+    argv = ["train-steps", "--out", str(out), "--episodes", "1", "--val-episodes", "1"]
+    assert main([*argv, "--rounds", "0", "--epochs", "1", "--hidden", "8"]) == 0
+    assert (out / "steps.pt").is_file() and "wrote" in capsys.readouterr().out
+    assert main([*argv, "--rounds", "-1"]) == 2
+    assert "--rounds >= 0" in capsys.readouterr().err

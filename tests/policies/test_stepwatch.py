@@ -1,0 +1,111 @@
+"""Step watching: the dependency rule and the step-oracle (policies/stepwatch.py)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import proassist.envs  # noqa: F401  (registers the ids)
+from proassist.policies import make_policy
+from proassist.policies.rollout import env_info
+from proassist.policies.stepwatch import DependencyWatch, one_hot
+from proassist.sim.deviations.base import addressable_steps
+from proassist.sim.messages import INTENTS
+
+PLAN = [
+    {"id": "a", "after": [], "optional": False},
+    {"id": "b", "after": [], "optional": True},
+    {"id": "c", "after": ["a", "b"], "optional": False},
+    {"id": "d", "after": ["c"], "optional": False},
+]
+
+
+def _see(watch: DependencyWatch, step: int | None) -> int | None:
+    return watch.observe(one_hot(len(PLAN), step))
+
+
+def test_watch_names_the_missing_required_predecessor_once() -> None:
+    watch = DependencyWatch(PLAN)
+    assert _see(watch, None) is None
+    assert _see(watch, 2) == 0  # c started, a never worked on (b is optional)
+    assert _see(watch, 2) is None  # said once per pair
+    assert _see(watch, 0) is None  # a now worked on
+    assert _see(watch, 3) is None  # d needs c: c was worked on
+
+
+def test_watch_worked_is_a_share_of_the_expected_duration() -> None:
+    plan = [dict(s, duration_mean=2.0) for s in PLAN]  # 2 s: 4 points at dt 0.5
+    watch = DependencyWatch(plan, worked=0.5)
+    _ = [watch.observe(one_hot(4, 0)) for _ in range(2)]  # 1 s of a: not more than half
+    assert watch.observe(one_hot(4, 2)) == 0
+    watch = DependencyWatch(plan, worked=0.5)
+    _ = [watch.observe(one_hot(4, 0)) for _ in range(3)]
+    assert watch.observe(one_hot(4, 2)) is None
+
+
+def test_watch_needs_a_sustained_confident_step() -> None:
+    watch = DependencyWatch(PLAN, sustain=2, confidence=0.6)
+    assert watch.observe(np.array([0.0, 0.0, 0.9, 0.0, 0.1])) is None  # first point of c
+    assert watch.observe(np.array([0.0, 0.0, 0.5, 0.0, 0.5])) is None  # not confident
+    assert watch.observe(np.array([0.0, 0.0, 0.7, 0.0, 0.3])) == 0
+    with pytest.raises(ValueError, match="sustain"):
+        DependencyWatch(PLAN, sustain=0)
+    with pytest.raises(ValueError, match="probabilities"):
+        watch.observe(np.ones(3))
+
+
+def test_current_plan_step_is_a_plan_step_or_none() -> None:
+    env = gym.make("ProAssist-Kitchen-v0", privileged=True, render=False)
+    _, info = env.reset(seed=3)
+    ids = {s["id"] for s in env_info(env)["plan"]}
+    seen = set()
+    for _ in range(400):
+        _, _, term, trunc, info = env.step({"decision": 0})
+        assert info["current_plan_step"] is None or info["current_plan_step"] in ids
+        if info["current_step"] in ids:
+            assert info["current_plan_step"] == info["current_step"]
+        seen.add(info["current_plan_step"])
+        if term or trunc:
+            break
+    assert len(seen - {None}) >= 3
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ["ProAssist-Kitchen-v0", "ProAssist-Assembly-v0"])
+def test_step_oracle_corrections_name_a_dependency_and_never_read_deviations(env_id: str) -> None:
+    """Every message is a correction naming an ``after`` step of the true step; the
+    policy works on an info holding only ``current_plan_step``; some name a step that
+    addresses an open deviation."""
+    policy = make_policy("step-oracle")
+    env = gym.make(env_id, privileged=True, render=False)
+    hits = n = 0
+    for seed in range(6):
+        obs, info = env.reset(seed=seed)
+        policy.reset(env_info=env_info(env), seed=seed)
+        plan = env_info(env)["plan"]
+        done = False
+        while not done:
+            action = policy.act(obs, {"current_plan_step": info["current_plan_step"]})
+            if action["decision"]:
+                n += 1
+                assert INTENTS[int(action["intent"])] == "correct_deviation"
+                named = plan[int(action["step"])]["id"]
+                cur = next(s for s in plan if s["id"] == info["current_plan_step"])
+                assert named in cur["after"]
+                open_ids = set().union(*(addressable_steps(d) for d in info["active_deviations"]))
+                hits += named in open_ids
+            obs, _, term, trunc, info = env.step(action)
+            done = term or trunc
+    assert n > 0 and hits > 0
+    env.close()
+
+
+def test_step_oracle_refuses_a_non_privileged_info() -> None:
+    policy = make_policy("step-oracle")
+    env = gym.make("ProAssist-Kitchen-v0", render=False)
+    obs, info = env.reset(seed=0)
+    policy.reset(env_info=env_info(env), seed=0)
+    with pytest.raises(ValueError, match="privileged"):
+        policy.act(obs, info)
+    env.close()
