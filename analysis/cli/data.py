@@ -236,7 +236,7 @@ def _check_collect(args: argparse.Namespace) -> None:
     lo, hi = args.rate_range
     if not 0.0 <= lo <= hi <= 1.0:
         raise UserError(f"--rate-range must satisfy 0 <= LO <= HI <= 1, got {lo} {hi}")
-    _check_tasks(args.tasks or [])
+    check_tasks(args.tasks or [])
     if args.driver is not None:
         from proassist.analysis.cli.preflight import input_path
 
@@ -248,7 +248,7 @@ def _check_collect(args: argparse.Namespace) -> None:
     output_dir(args.out)
 
 
-def _check_tasks(tasks: list[str]) -> None:
+def check_tasks(tasks: list[str]) -> None:
     """Every ``--tasks`` entry loads (a library name or a valid task file)."""
     from proassist.scenarios import ScenarioError, load_scenario
 

@@ -47,6 +47,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=8, help="epochs per (re)training (default 8)")
     p.add_argument("--hidden", type=int, default=64, help="MLP width (default 64)")
     p.add_argument(
+        "--tasks",
+        nargs="+",
+        default=None,
+        help="train on these tasks only (names or task files; --episodes seeds each, "
+        "validation on them too), e.g. a split, to test on the other tasks",
+    )
+    p.add_argument(
         "--workers", type=int, default=1, help="processes recording episodes (default 1)"
     )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -65,6 +72,9 @@ def _check(args: argparse.Namespace) -> None:
         )
     if args.val_episodes < 0:
         raise UserError("--val-episodes must be >= 0")
+    from proassist.analysis.cli.data import check_tasks
+
+    check_tasks(args.tasks or [])
     output_dir(args.out)
 
 
@@ -82,8 +92,13 @@ def run_train_steps(args: argparse.Namespace) -> int:
     )
 
     t0 = time.perf_counter()
-    train = record_streams(DOMAIN_ENVS, range(args.seed, args.seed + args.episodes), args.workers)
-    val = record_streams(DOMAIN_ENVS, range(900000, 900000 + args.val_episodes), args.workers)
+    tasks = tuple(args.tasks or ())
+    train = record_streams(
+        DOMAIN_ENVS, range(args.seed, args.seed + args.episodes), args.workers, tasks=tasks
+    )
+    val = record_streams(
+        DOMAIN_ENVS, range(900000, 900000 + args.val_episodes), args.workers, tasks=tasks
+    )
     print(
         f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
     )
@@ -93,7 +108,8 @@ def run_train_steps(args: argparse.Namespace) -> int:
         "train": {
             k: getattr(args, k) for k in ("episodes", "seed", "val_episodes", "rounds", "epochs")
         },
-        "envs": list(DOMAIN_ENVS),
+        "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENVS),
+        "tasks": list(tasks),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     path = save_recognizer(net, args.out, meta)

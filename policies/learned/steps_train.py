@@ -46,7 +46,7 @@ def _fixtures(info: dict[str, Any]) -> frozenset[str]:
     }
 
 
-def _record_one(job: tuple[str, int, int]) -> Stream:
+def _record_one(job: tuple[str, int, int, str | None]) -> Stream:
     """One silent, privileged episode: per point the pixel counts and the true step."""
     import gymnasium as gym
 
@@ -54,9 +54,9 @@ def _record_one(job: tuple[str, int, int]) -> Stream:
     from proassist.policies.rollout import env_info
     from proassist.sim.render.indicators import segment_owners
 
-    env_id, seed, size = job
+    env_id, seed, size, task = job
     env = gym.make(env_id, privileged=True, obs_modes=("segmentation",), width=size, height=size)
-    obs, info = env.reset(seed=seed)
+    obs, info = env.reset(seed=seed, options={"task": task} if task else None)
     einfo = env_info(env)
     names = segment_owners(einfo.get("segmentation_ids") or {})
     ids = [str(s["id"]) for s in einfo["plan"]]
@@ -79,10 +79,18 @@ def _record_one(job: tuple[str, int, int]) -> Stream:
 
 
 def record_streams(
-    env_ids: Sequence[str], seeds: Sequence[int], workers: int = 1, size: int = 128
+    env_ids: Sequence[str],
+    seeds: Sequence[int],
+    workers: int = 1,
+    size: int = 128,
+    tasks: Sequence[str] = (),
 ) -> list[Stream]:
-    """Record one stream per (env id, seed) (module docstring), in that order."""
-    jobs = [(e, int(s), size) for s in seeds for e in env_ids]
+    """Record one stream per (env id, seed) (module docstring), in that order; with
+    ``tasks``, one per (task, seed) in ``ProAssist-v0`` instead (``env_ids`` unused)."""
+    if tasks:
+        jobs = [("ProAssist-v0", int(s), size, t) for s in seeds for t in tasks]
+    else:
+        jobs = [(e, int(s), size, None) for s in seeds for e in env_ids]
     if workers <= 1:
         return [_record_one(j) for j in jobs]
     import multiprocessing as mp
