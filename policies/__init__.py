@@ -8,10 +8,10 @@ model, training) live in their own modules and import torch lazily.
 from __future__ import annotations
 
 from proassist.policies import baselines as _baselines  # noqa: F401  (registers baselines)
+from proassist.policies import compose as _compose  # noqa: F401  (registers first-of)
 from proassist.policies import duplex as _duplex  # noqa: F401  (registers duplex, monolithic)
 from proassist.policies import oracle as _oracle  # noqa: F401  (registers the oracle)
 from proassist.policies import reference as _reference  # noqa: F401  (registers the sanity rows)
-from proassist.policies import compose as _compose  # noqa: F401  (registers first-of)
 from proassist.policies import stepwatch as _stepwatch  # noqa: F401  (registers step-oracle, stepwatch)
 from proassist.policies.base import (
     NO_STEP,
