@@ -19,6 +19,9 @@ It never reads the deviations. Its only input is the recognised step, so the pol
 that gets it from the privileged ``info["current_plan_step"]``, ``step-oracle``
 (:class:`StepOraclePolicy`), measures what *perfect step recognition* is worth to an
 assistant: the rest of a learned assistant's gap to it is recognition, not decision.
+``stepwatch`` (:class:`StepWatchPolicy`) feeds it a learned step recogniser that reads
+only the segmentation (:mod:`proassist.policies.learned.steps_train`; committed in
+``policies/checkpoints/steps``, trained by ``proassist train-steps``).
 """
 
 from __future__ import annotations
