@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from proassist.envs.registration import DOMAIN_ENV_IDS
+
 __all__ = [
     "COLUMNS",
     "CONTENT_BLIND",
@@ -46,11 +48,7 @@ __all__ = [
 ERROR_KEY = "error"
 
 #: The three domain envs (the default of ``proassist sanity``).
-DEFAULT_ENVS: tuple[str, ...] = (
-    "ProAssist-Kitchen-v0",
-    "ProAssist-Assembly-v0",
-    "ProAssist-Maintenance-v0",
-)
+DEFAULT_ENVS: tuple[str, ...] = DOMAIN_ENV_IDS
 
 #: Stands for the shipped checkpoint of the learned interaction model in row kwargs.
 DEFAULT_CHECKPOINT = "<default>"

@@ -25,6 +25,8 @@ ENV_DOMAINS: dict[str, str | None] = {
 }
 #: The domains that have their own env id.
 DOMAINS: tuple[str, ...] = tuple(d for d in ENV_DOMAINS.values() if d)
+#: The env ids of those domains (kitchen, assembly, maintenance), in table order.
+DOMAIN_ENV_IDS: tuple[str, ...] = tuple(e for e, d in ENV_DOMAINS.items() if d)
 ENTRY_POINT = "proassist.envs.proassist_env:ProAssistEnv"
 
 

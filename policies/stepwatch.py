@@ -179,8 +179,10 @@ class StepWatchPolicy(PolicyBase):
     """:class:`DependencyWatch` fed a learned step recogniser (not privileged).
 
     The recogniser (:class:`~proassist.policies.learned.steps_train.StepRecognizer`)
-    reads only the segmentation and the plan. Its checkpoint's ``steps.json``
-    ``deploy`` entry holds the watch's settings; arguments given here override them.
+    reads only the segmentation and the plan. The watch's settings are the
+    checkpoint's ``steps.json`` ``deploy`` entry (the committed one holds those chosen
+    on validation seeds), else :data:`WATCH_DEFAULTS`; arguments given here override
+    them.
 
     Args:
         checkpoint: ``steps.pt`` or its folder (default: the committed one,

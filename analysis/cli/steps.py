@@ -13,16 +13,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from proassist.analysis.calibration import VALIDATION_SEED_BASE
 from proassist.analysis.cli.errors import UserError, user_errors
+from proassist.envs.registration import DOMAIN_ENV_IDS
+from proassist.policies.learned import TRAIN_SEED_BASE
 
-__all__ = ["DOMAIN_ENVS", "add_parser", "run_train_steps"]
-
-#: The envs whose episodes the recogniser learns from (all tasks of each domain).
-DOMAIN_ENVS: tuple[str, ...] = (
-    "ProAssist-Kitchen-v0",
-    "ProAssist-Assembly-v0",
-    "ProAssist-Maintenance-v0",
-)
+__all__ = ["add_parser", "run_train_steps"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,12 +32,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--episodes", type=int, default=100, help="training seeds per env (default 100)")
-    p.add_argument("--seed", type=int, default=2000, help="first training seed (default 2000)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=TRAIN_SEED_BASE,
+        help=f"first training seed (default {TRAIN_SEED_BASE:,}: training seeds stay apart from evaluation's)",
+    )
     p.add_argument(
         "--val-episodes",
         type=int,
         default=20,
-        help="validation seeds per env, from 900000 (default 20)",
+        help=f"validation seeds per env, from {VALIDATION_SEED_BASE} (default 20)",
     )
     p.add_argument("--rounds", type=int, default=4, help="DAgger rounds after round 0 (default 4)")
     p.add_argument("--epochs", type=int, default=8, help="epochs per (re)training (default 8)")
@@ -94,10 +95,13 @@ def run_train_steps(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     tasks = tuple(args.tasks or ())
     train = record_streams(
-        DOMAIN_ENVS, range(args.seed, args.seed + args.episodes), args.workers, tasks=tasks
+        DOMAIN_ENV_IDS, range(args.seed, args.seed + args.episodes), args.workers, tasks=tasks
     )
     val = record_streams(
-        DOMAIN_ENVS, range(900000, 900000 + args.val_episodes), args.workers, tasks=tasks
+        DOMAIN_ENV_IDS,
+        range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes),
+        args.workers,
+        tasks=tasks,
     )
     print(
         f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
@@ -108,7 +112,7 @@ def run_train_steps(args: argparse.Namespace) -> int:
         "train": {
             k: getattr(args, k) for k in ("episodes", "seed", "val_episodes", "rounds", "epochs")
         },
-        "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENVS),
+        "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENV_IDS),
         "tasks": list(tasks),
         "seconds": round(time.perf_counter() - t0, 1),
     }

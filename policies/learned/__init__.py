@@ -17,7 +17,11 @@ import importlib.util
 import sys
 from types import ModuleType
 
-__all__ = ["LEARN_EXTRA", "require_torch", "torch_available"]
+__all__ = ["LEARN_EXTRA", "TRAIN_SEED_BASE", "require_torch", "torch_available"]
+
+#: Training episodes (collect, train-steps, PPO) use seeds at or above this;
+#: evaluation uses seeds below it (validation: 900,000 and up).
+TRAIN_SEED_BASE: int = 1_000_000
 
 #: The install command named when torch is missing.
 LEARN_EXTRA: str = "pip install 'proassist[learn]'"

@@ -48,6 +48,7 @@ import numpy as np
 
 from proassist.envs.registration import DOMAINS as ENV_DOMAIN_LIST
 from proassist.envs.registration import env_id_for
+from proassist.policies.learned import TRAIN_SEED_BASE
 
 __all__ = [
     "DOMAINS",
@@ -65,8 +66,6 @@ __all__ = [
 DOMAINS: dict[str, str] = {d: env_id_for(d) for d in ENV_DOMAIN_LIST}
 #: Person profiles drawn by the data engine (``scenarios/profiles``).
 PROFILES: tuple[str, ...] = ("careful", "typical", "distractible", "stubborn")
-#: Training episode seeds are ``>=`` this; evaluate on seeds below it.
-TRAIN_SEED_BASE: int = 1_000_000
 #: Intents whose message asks the planner for a recovery (``fix``) step.
 FIX_INTENTS: tuple[str, ...] = ("correct_deviation", "warn")
 #: Where the labels come from: the oracle's messages (imitation, DAgger), or the

@@ -40,11 +40,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from proassist.envs.registration import DOMAINS
+from proassist.envs.registration import DOMAIN_ENV_IDS, DOMAINS
 from proassist.policies.base import make_action, silent_action, step_index
 from proassist.policies.duplex.components import Decision, DialogueTurn, PlanContext, utterance_for
 from proassist.policies.duplex.plan_format import Plan
 from proassist.policies.duplex.planners import TaskGraphPlanner
+from proassist.policies.learned import TRAIN_SEED_BASE
 from proassist.policies.learned.features import FEATURE_NAMES, PlanStateTracker, plan_features
 from proassist.policies.rollout import env_info as episode_env_info
 from proassist.scenarios.model import MAX_STEPS
@@ -63,14 +64,8 @@ __all__ = [
     "reply_category",
 ]
 
-#: Training episodes use seeds at or above this; evaluation uses seeds below it.
-TRAIN_SEED_BASE: int = 1_000_000
 #: The three domain envs PPO trains on (one vector slot each, round robin).
-DOMAIN_ENVS: tuple[str, ...] = (
-    "ProAssist-Kitchen-v0",
-    "ProAssist-Assembly-v0",
-    "ProAssist-Maintenance-v0",
-)
+DOMAIN_ENVS: tuple[str, ...] = DOMAIN_ENV_IDS
 #: Reward per simulated second (see the module docstring).
 DEFAULT_TIME_COST: float = 10.0 / 114.0
 
