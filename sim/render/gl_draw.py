@@ -71,11 +71,33 @@ class DrawList:
 
     def in_view(self, table: np.ndarray, view_proj: np.ndarray) -> np.ndarray:
         """Per body (buffer order), whether its posed bounding sphere touches the frustum."""
-        poses = table[self.rows].astype(np.float64)
-        world = np.einsum("bij,bj->bi", poses[:, :3, :3], self.centre) + poses[:, :3, 3]
+        world = self.centres(table)
         planes = frustum_planes(view_proj)
         dist = world @ planes[:, :3].T + planes[:, 3]
         return (dist > -self.radius[:, None]).all(axis=1)
+
+    def centres(self, table: np.ndarray) -> np.ndarray:
+        """World centres (n, 3) of the bodies' bounding spheres, posed by ``table``."""
+        poses = table[self.rows].astype(np.float64)
+        return np.einsum("bij,bj->bi", poses[:, :3, :3], self.centre) + poses[:, :3, 3]
+
+    def light_box(
+        self, table: np.ndarray, light_vp: np.ndarray, mask: np.ndarray, margin: float
+    ) -> tuple[float, float, float, float]:
+        """Shadow-map ``(u0, v0, u1, v1)`` covering the bodies in ``mask``, or an empty box.
+
+        ``light_vp`` is an orthographic (affine) view-projection, so a sphere projects to
+        a disc of its radius times the matrix's scale; ``margin`` widens the box (in
+        shadow-map units) for filter taps and offsets.
+        """
+        if not mask.any():
+            return (1.0, 1.0, 0.0, 0.0)
+        world = self.centres(table)[mask]
+        uv = (world @ light_vp[:2, :3].T + light_vp[:2, 3]) * 0.5 + 0.5
+        scale = 0.5 * float(np.linalg.norm(light_vp[0, :3]))
+        r = (self.radius[mask] * scale + margin)[:, None]
+        lo, hi = (uv - r).min(axis=0), (uv + r).max(axis=0)
+        return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
     def runs(self, mask: np.ndarray) -> np.ndarray:
         """``(first, count)`` rows of the merged runs of the bodies in ``mask``."""

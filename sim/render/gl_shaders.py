@@ -6,10 +6,12 @@ The vertex shader poses every vertex with its body's row of the pose texture
 projects the vertex into the sun's (orthographic, so affine: exact when interpolated)
 shadow-map space. The colour pass lights each pixel (hemisphere ambient + Lambert
 diffuse of one directional light, shadowed by the nearer of two shadow maps, the
-fixtures' drawn once per scene and the moving bodies'; four bilinear percentage-closer
-taps each, one in small frames: :func:`fragment_shader`; + a little Blinn specular),
+fixtures' drawn once per scene and the moving bodies', the latter read only inside the
+box they cover (``moving_box``); four bilinear percentage-closer taps each, one unfiltered
+tap in small frames: :func:`fragment_shader`; + a little Blinn specular, by squaring),
 modulates the albedo with a procedural texture chosen by the vertex's material (value
-noise from a small tiling 3-D texture of fixed random values, :func:`noise_volume`), and
+noise from a sheared slice of a small tiling 2-D texture of fixed random values,
+:func:`noise_plane`), and
 writes the segmentation id + 1 to a second, integer attachment. The shadow pass only
 writes depth.
 """
@@ -18,14 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Side of the tiling noise volume, in texels.
-NOISE_SIZE = 32
+#: Side of the tiling noise plane, in texels.
+NOISE_SIZE = 64
 
 
-def noise_volume(size: int = NOISE_SIZE, seed: int = 20240613) -> bytes:
-    """``size ** 3`` bytes of fixed pseudo-random values (its own generator, never the sim's)."""
+def noise_plane(size: int = NOISE_SIZE, seed: int = 20240613) -> bytes:
+    """``size ** 2`` bytes of fixed pseudo-random values (its own generator, never the sim's)."""
     rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, size=(size, size, size), dtype=np.uint8).tobytes()
+    return rng.integers(0, 256, size=(size, size), dtype=np.uint8).tobytes()
 
 
 VERTEX = """
@@ -76,8 +78,9 @@ uniform vec3 eye;
 uniform sampler2DShadow shadow_map;
 uniform sampler2DShadow static_shadow_map;
 uniform float shadow_texel;
+uniform vec4 moving_box;  // light-space (u0, v0, u1, v1) the moving casters cover
 uniform int use_shadow;
-uniform sampler3D noise_tex;
+uniform sampler2D noise_tex;
 in vec3 v_world;
 in vec3 v_normal;
 in vec3 v_color;
@@ -89,8 +92,8 @@ flat in float v_mat;
 layout(location = 0) out vec4 f_color;
 layout(location = 1) out int f_seg;
 
-float noise(vec3 q) {
-    return texture(noise_tex, q * (1.0 / 32.0)).r;
+float noise(vec3 q) {  // a sheared 2-D slice: a quarter of a 3-D texture's reads
+    return texture(noise_tex, (q.xy + q.z * vec2(0.61, 0.37)) * (1.0 / 64.0)).r;
 }
 
 float texture_of(int m, vec3 w, vec3 l) {
@@ -122,7 +125,9 @@ float shadow_at() {
     vec3 uv = v_light * 0.5 + 0.5;
     if (uv.x <= 0.0 || uv.x >= 1.0 || uv.y <= 0.0 || uv.y >= 1.0) return 1.0;
     uv.z -= 0.002;
-    return min(taps(static_shadow_map, uv), taps(shadow_map, uv));
+    float lit = taps(static_shadow_map, uv);
+    bvec4 near_mover = bvec4(greaterThan(uv.xy, moving_box.xy), lessThan(uv.xy, moving_box.zw));
+    return all(near_mover) ? min(lit, taps(shadow_map, uv)) : lit;
 }
 
 void main() {
@@ -142,8 +147,12 @@ void main() {
     float sh = ndl > 0.0 ? shadow_at() : 1.0;
     vec3 h = normalize(light_dir + v);
     float gloss = m == 4 ? 0.35 : (m == 6 ? 0.08 : 0.05);
-    float power = m == 4 ? 40.0 : 16.0;
-    float spec = gloss * pow(max(dot(n, h), 0.0), power);
+    float s2 = max(dot(n, h), 0.0);  // Blinn lobe: s^16, or s^40 on metal, by squaring
+    s2 *= s2;
+    float s8 = s2 * s2;
+    s8 *= s8;
+    float s16 = s8 * s8;
+    float spec = gloss * (m == 4 ? s16 * s16 * s8 : s16);
     vec3 c = ambient + sh * (albedo * 0.5 * ndl + vec3(spec));
     f_color = vec4(clamp(c, 0.0, 1.0), 1.0);
 }

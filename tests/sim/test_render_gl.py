@@ -144,7 +144,8 @@ def test_gl_state_changes_and_reset_reuse() -> None:
 
 @needs_egl
 def test_culling_and_shadow_reuse_do_not_change_frames(monkeypatch) -> None:
-    """Frustum culling and the kept moving-body shadow map leave every pixel as it was."""
+    """Frustum culling, the kept moving-body shadow map and the box it is read in (the
+    moving casters' light-space cover) leave every pixel as it was."""
     from proassist.sim.render import gl_draw
 
     states, layout, objects, steps = _states("kitchen_tea", 8)
@@ -153,6 +154,8 @@ def test_culling_and_shadow_reuse_do_not_change_frames(monkeypatch) -> None:
         gl.load(layout, objects, steps)
         fast = [gl.render(body, preds) for body, preds in order]
         monkeypatch.setattr(gl_draw.DrawList, "in_view", lambda self, t, vp: self.shown(t))
+        everywhere = (-1.0, -1.0, 2.0, 2.0)  # read the moving casters' map at every pixel
+        monkeypatch.setattr(gl_draw.DrawList, "light_box", lambda *a: everywhere)
         slow = []
         for body, preds in order:
             gl.backend._shadow_key = None  # redraw the moving bodies' shadow map every frame
