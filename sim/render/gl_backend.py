@@ -172,6 +172,14 @@ def _write_uniforms(program: Any, values: dict[str, Any]) -> None:
             member.value = value
 
 
+def _texel_rect(box: Sequence[float], size: int) -> tuple[int, int, int, int]:
+    """``(x, y, width, height)`` texels of a ``size``-square map covering ``box`` (u0, v0,
+    u1, v1 in 0..1), clipped to the map; zero width or height when ``box`` is empty."""
+    x0, y0 = (max(0, min(size, math.floor(v * size))) for v in box[:2])
+    x1, y1 = (max(0, min(size, math.ceil(v * size))) for v in box[2:])
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+
 def _buffer_order(bodies: Sequence[_Body]) -> list[int]:
     """Body indices in vertex-buffer order (see :mod:`.gl_draw`).
 
@@ -503,15 +511,26 @@ class GLRenderer:
         margin = 4.0 / SHADOW_SIZE + 0.02 * 0.5 * float(np.linalg.norm(self._light_vp[0, :3]))
         box = self._draws.light_box(self._table, self._light_vp, casters, margin)
         _write_uniforms(self.program, {"moving_box": box})
-        self._shadow_pass(self.shadow_fbo, casters)
+        self._shadow_pass(self.shadow_fbo, casters, _texel_rect(box, SHADOW_SIZE))
 
-    def _shadow_pass(self, fbo: Any, casters: np.ndarray) -> None:
+    def _shadow_pass(
+        self, fbo: Any, casters: np.ndarray, rect: tuple[int, int, int, int] | None = None
+    ) -> None:
+        """Clear ``fbo`` and draw ``casters`` into it, within ``rect`` (texels) if given.
+
+        The moving bodies' map is read only inside their box (``moving_box``), so only
+        that part of it is cleared and drawn: what lies outside is stale and never read.
+        """
         mgl = self._moderngl()
         self.ctx.enable(mgl.DEPTH_TEST | mgl.CULL_FACE)
         self.ctx.front_face = "ccw"
+        fbo.scissor = rect
         fbo.use()
-        fbo.clear(depth=1.0)
-        self._draws.draw(self.shadow_vao, self._draws.runs(casters))
+        fbo.clear(depth=1.0, viewport=rect)
+        if rect is None or (rect[2] > 0 and rect[3] > 0):
+            self._draws.draw(self.shadow_vao, self._draws.runs(casters))
+        fbo.scissor = None
+        fbo.use()  # leaves the scissor test off for the colour pass
 
     def _set_uniforms(self, view_proj: np.ndarray, eye: Sequence[float]) -> None:
         """The per-frame uniforms (the others are set once by :meth:`_static_uniforms`)."""
