@@ -155,7 +155,9 @@ class ProAssistEnv(gym.Env):
     plan step ends), lateness costs (redo, ``too_late``, hazard clock);
     ``perception_noise`` was added (off by default: episodes unchanged). Issue 13: the
     default ``renderer`` became ``"auto"`` (gl where EGL works): the frames changed,
-    the episodes did not.
+    the episodes did not. Later in issue 13, gl rgb frames changed slightly again (a 2-D
+    noise slice for the textures; an unfiltered shadow tap at <= 160 px); segmentation,
+    depth and episodes did not.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
