@@ -13,7 +13,15 @@ stream of recognised steps:
   that was never worked on, say ``correct_deviation`` naming ``k`` ("do that first"
   for ``order``; the skipped step itself for ``omission``): both steps address the
   deviation (:func:`~proassist.sim.deviations.base.addressable_steps`);
-- each (``j``, ``k``) pair is said once.
+- each (``j``, ``k``) pair is said once, or (``remind > 0``) said again while the
+  person still works on ``j`` with ``k`` missing, ``remind`` seconds after the last
+  time (a correction the person ignored);
+- optionally (``repeat > 0``), a **repetition** (the person does a step again right
+  after finishing it, e.g. sugar added twice): when the recognised step ``j`` has been
+  worked on for more than ``repeat`` times its expected duration in all, say
+  ``correct_deviation`` naming ``j`` ("stop, this was already done"), once per step.
+  A step named as missing resets the time of the step that needed it (it is undone
+  and redone after the missing one).
 
 It never reads the deviations. Its only input is the recognised step, so the policy
 that gets it from the privileged ``info["current_plan_step"]``, ``step-oracle``
@@ -60,6 +68,10 @@ class DependencyWatch:
         confidence: Lowest probability of the current step.
         sustain: Points in a row the current step must be the most probable.
         worked: Fraction of a step's expected duration that counts as worked on.
+        repeat: Multiple of a step's expected duration worked on that counts as a
+            repetition (0: no repetition rule).
+        remind: Seconds after which an unheeded dependency correction is said again
+            (0: never).
     """
 
     def __init__(
@@ -69,18 +81,25 @@ class DependencyWatch:
         confidence: float = 0.0,
         sustain: int = 1,
         worked: float = 0.0,
+        repeat: float = 0.0,
+        remind: float = 0.0,
     ) -> None:
-        if sustain < 1 or not 0.0 <= confidence <= 1.0 or worked < 0.0:
+        if sustain < 1 or not 0.0 <= confidence <= 1.0 or min(worked, repeat, remind) < 0.0:
             raise ValueError(
-                f"need sustain >= 1, 0 <= confidence <= 1, worked >= 0; got {sustain}, {confidence}, {worked}"
+                "need sustain >= 1, 0 <= confidence <= 1, worked, repeat, remind >= 0; got "
+                f"{sustain}, {confidence}, {worked}, {repeat}, {remind}"
             )
         self.plan, self.dt = plan, float(dt)
         self.confidence, self.sustain, self.worked = float(confidence), int(sustain), float(worked)
+        self.repeat, self.remind = float(repeat), float(remind)
+        self.t = 0.0
         self.index = {str(s["id"]): i for i, s in enumerate(plan)}
-        self.need = np.array([self.worked * float(s.get("duration_mean") or 0.0) for s in plan])
+        duration = np.array([float(s.get("duration_mean") or 0.0) for s in plan])
+        self.need, self.too_long = self.worked * duration, self.repeat * duration
         self.mass = np.zeros(len(plan))
         self.run: tuple[int, int] = (-1, 0)
-        self.said: set[tuple[int, int]] = set()
+        self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
+        self.repeated: set[int] = set()
 
     def worked_on(self, exclude: int | None = None) -> set[int]:
         """Plan indices that count as worked on (but ``exclude``)."""
@@ -103,15 +122,33 @@ class DependencyWatch:
                 f"expected {n + 1} probabilities (plan steps, then none), got {probs.shape}"
             )
         self.mass += self.dt * probs[:n]
+        self.t += self.dt
         top = int(probs.argmax())
         self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
         if top == n or self.run[1] < self.sustain or probs[top] < self.confidence:
             return None
         for k in self.missing(top):
-            if (top, k) not in self.said:
-                self.said.add((top, k))
+            if self._due((top, k)):
+                self.said[(top, k)] = self.t
+                if self.repeat:
+                    self.mass[top] = 0.0
                 return k
-        return None
+        return self._repetition(top)
+
+    def _due(self, pair: tuple[int, int]) -> bool:
+        """Whether ``pair`` was never said, or (``remind``) said long enough ago."""
+        if pair not in self.said:
+            return True
+        return self.remind > 0.0 and self.t - self.said[pair] >= self.remind - 1e-9
+
+    def _repetition(self, step: int) -> int | None:
+        """``step`` if the repetition rule is on and ``step`` was worked on too long."""
+        if not self.repeat or step in self.repeated or self.too_long[step] <= 0.0:
+            return None
+        if self.mass[step] <= self.too_long[step]:
+            return None
+        self.repeated.add(step)
+        return step
 
 
 def one_hot(n: int, step: int | None) -> np.ndarray:
@@ -139,22 +176,25 @@ class StepOraclePolicy(PolicyBase):
     Args:
         worked: :class:`DependencyWatch`'s fraction of a step's expected duration that
             counts as worked on (0: one point).
+        repeat: :class:`DependencyWatch`'s repetition threshold (0: off).
+        remind: :class:`DependencyWatch`'s reminder delay in seconds (0: never).
     """
 
     privileged = True
     needs_pixels = False
     obs_modes: tuple[str, ...] = ()
 
-    def __init__(self, worked: float = 0.0) -> None:
+    def __init__(self, worked: float = 0.0, repeat: float = 0.0, remind: float = 0.0) -> None:
         super().__init__()
-        self.worked = float(worked)
+        self.settings = {"worked": float(worked), "repeat": float(repeat), "remind": float(remind)}
         self.name = "step-oracle"
         self.watch: DependencyWatch | None = None
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Start a new watch over this episode's plan."""
         super().reset(env_info=env_info, seed=seed)
-        self.watch = DependencyWatch(self.plan, float(env_info.get("dt", 0.5)), worked=self.worked)
+        dt = float(env_info.get("dt", 0.5))
+        self.watch = DependencyWatch(self.plan, dt, **self.settings)
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Correct when the person's true step needs a step never worked on."""
@@ -171,7 +211,13 @@ class StepOraclePolicy(PolicyBase):
 STEPS_CHECKPOINT: Path = Path(__file__).resolve().parent / "checkpoints" / "steps"
 
 #: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
-WATCH_DEFAULTS: dict[str, float] = {"confidence": 0.6, "sustain": 2, "worked": 0.5}
+WATCH_DEFAULTS: dict[str, float] = {
+    "confidence": 0.6,
+    "sustain": 2,
+    "worked": 0.5,
+    "repeat": 0.0,
+    "remind": 0.0,
+}
 
 
 @register_policy("stepwatch")
@@ -190,6 +236,8 @@ class StepWatchPolicy(PolicyBase):
         confidence: :class:`DependencyWatch` ``confidence``.
         sustain: :class:`DependencyWatch` ``sustain``.
         worked: :class:`DependencyWatch` ``worked``.
+        repeat: :class:`DependencyWatch` ``repeat``.
+        remind: :class:`DependencyWatch` ``remind``.
 
     Raises:
         ImportError: Without torch (the ``[learn]`` extra).
@@ -205,12 +253,20 @@ class StepWatchPolicy(PolicyBase):
         confidence: float | None = None,
         sustain: int | None = None,
         worked: float | None = None,
+        repeat: float | None = None,
+        remind: float | None = None,
     ) -> None:
         from proassist.policies.learned.steps_train import StepRecognizer
 
         super().__init__()
         self.recognizer = StepRecognizer(checkpoint or STEPS_CHECKPOINT)
-        given = {"confidence": confidence, "sustain": sustain, "worked": worked}
+        given = {
+            "confidence": confidence,
+            "sustain": sustain,
+            "worked": worked,
+            "repeat": repeat,
+            "remind": remind,
+        }
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
         self.name = "stepwatch"

@@ -44,6 +44,36 @@ def test_watch_worked_is_a_share_of_the_expected_duration() -> None:
     assert watch.observe(one_hot(4, 2)) is None
 
 
+def test_watch_repetition_names_a_step_worked_on_too_long_once() -> None:
+    plan = [dict(s, duration_mean=2.0) for s in PLAN]  # 2 s: 4 points at dt 0.5
+    watch = DependencyWatch(plan, repeat=1.5)  # more than 3 s of a step: a repetition
+    assert [watch.observe(one_hot(4, 0)) for _ in range(6)] == [None] * 6  # 3 s: not more
+    assert watch.observe(one_hot(4, 0)) == 0  # 3.5 s of a
+    assert watch.observe(one_hot(4, 0)) is None  # once per step
+    off = DependencyWatch(plan)  # repeat 0: no repetition rule
+    assert all(off.observe(one_hot(4, 0)) is None for _ in range(20))
+    with pytest.raises(ValueError, match="repeat, remind >= 0"):
+        DependencyWatch(plan, repeat=-1.0)
+
+
+def test_watch_repetition_restarts_a_step_sent_back_for_its_predecessor() -> None:
+    """"Do a first" undoes c: the time c took before does not count toward a repeat."""
+    plan = [dict(s, duration_mean=2.0) for s in PLAN]
+    watch = DependencyWatch(plan, repeat=1.5)
+    assert watch.observe(one_hot(4, 2)) == 0
+    _ = [watch.observe(one_hot(4, 0)) for _ in range(4)]
+    assert [watch.observe(one_hot(4, 2)) for _ in range(7)] == [None] * 6 + [2]
+
+
+def test_watch_reminds_an_unheeded_correction_after_remind_seconds() -> None:
+    watch = DependencyWatch(PLAN, remind=2.0)  # 4 points at dt 0.5
+    assert [_see(watch, 2) for _ in range(6)] == [0, None, None, None, 0, None]
+    assert _see(watch, 0) is None  # a now worked on: nothing to remind
+    assert all(_see(watch, 2) is None for _ in range(8))
+    once = DependencyWatch(PLAN)  # remind 0: said once
+    assert [_see(once, 2) for _ in range(9)] == [0] + [None] * 8
+
+
 def test_watch_needs_a_sustained_confident_step() -> None:
     watch = DependencyWatch(PLAN, sustain=2, confidence=0.6)
     assert watch.observe(np.array([0.0, 0.0, 0.9, 0.0, 0.1])) is None  # first point of c
