@@ -58,6 +58,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=1, help="processes recording episodes (default 1)"
     )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument(
+        "--assistant",
+        default=None,
+        help="also record every training seed with this assistant acting (closed-loop "
+        "streams: the person reacts), e.g. step-oracle; default: silent streams only",
+    )
     p.set_defaults(func=run_train_steps)
 
 
@@ -76,6 +82,11 @@ def _check(args: argparse.Namespace) -> None:
     from proassist.analysis.cli.data import check_tasks
 
     check_tasks(args.tasks or [])
+    if args.assistant:
+        from proassist.policies.base import POLICIES
+
+        if args.assistant not in POLICIES:
+            raise UserError(f"--assistant: {POLICIES.unknown(args.assistant)}")
     output_dir(args.out)
 
 
@@ -94,9 +105,12 @@ def run_train_steps(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     tasks = tuple(args.tasks or ())
-    train = record_streams(
-        DOMAIN_ENV_IDS, range(args.seed, args.seed + args.episodes), args.workers, tasks=tasks
-    )
+    seeds = range(args.seed, args.seed + args.episodes)
+    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers, tasks=tasks)
+    if args.assistant:  # closed-loop streams: the same seeds with the assistant acting
+        train += record_streams(
+            DOMAIN_ENV_IDS, seeds, args.workers, tasks=tasks, assistant=args.assistant
+        )
     val = record_streams(
         DOMAIN_ENV_IDS,
         range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes),
@@ -110,7 +124,8 @@ def run_train_steps(args: argparse.Namespace) -> int:
     meta = {
         "history": history,
         "train": {
-            k: getattr(args, k) for k in ("episodes", "seed", "val_episodes", "rounds", "epochs")
+            k: getattr(args, k)
+            for k in ("episodes", "seed", "val_episodes", "rounds", "epochs", "assistant")
         },
         "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENV_IDS),
         "tasks": list(tasks),

@@ -1,8 +1,10 @@
 """The learned step recogniser: record, train (DAgger, offline), load, run.
 
-- :func:`record_streams` runs privileged episodes with the silent assistant and keeps,
-  per decision point, the segmentation's :func:`~proassist.policies.learned.steps.
-  pixel_counts` and the true ``info["current_plan_step"]`` (the label).
+- :func:`record_streams` runs privileged episodes with the silent assistant (or, for
+  *closed-loop* streams, an acting ``assistant`` such as ``step-oracle``: the person
+  then reacts, undoes and redoes steps as at deployment) and keeps, per decision point,
+  the segmentation's :func:`~proassist.policies.learned.steps.pixel_counts` and the
+  true ``info["current_plan_step"]`` (the label).
 - :func:`train_recognizer` trains a small MLP that scores every candidate from
   :class:`~proassist.policies.learned.steps.StepTracker`'s features (softmax over the
   plan's steps and *none*). Round 0 is teacher-forced (the history is the truth); each
@@ -46,18 +48,33 @@ def _fixtures(info: dict[str, Any]) -> frozenset[str]:
     }
 
 
-def _record_one(job: tuple[str, int, int, str | None]) -> Stream:
-    """One silent, privileged episode: per point the pixel counts and the true step."""
+Job = tuple[str, int, int, str | None, str | None]
+
+
+def _assistant(name: str | None, einfo: dict[str, Any], seed: int) -> Any:
+    """The acting assistant of a closed-loop stream, reset for this episode (or None)."""
+    if not name:
+        return None
+    from proassist.policies import make_policy
+
+    policy = make_policy(name)
+    policy.reset(env_info=einfo, seed=seed)
+    return policy
+
+
+def _record_one(job: Job) -> Stream:
+    """One privileged episode: per point the pixel counts and the true step."""
     import gymnasium as gym
 
     import proassist.envs  # noqa: F401  (registers the ids)
     from proassist.policies.rollout import env_info
     from proassist.sim.render.indicators import segment_owners
 
-    env_id, seed, size, task = job
+    env_id, seed, size, task, assistant = job
     env = gym.make(env_id, privileged=True, obs_modes=("segmentation",), width=size, height=size)
     obs, info = env.reset(seed=seed, options={"task": task} if task else None)
     einfo = env_info(env)
+    policy = _assistant(assistant, einfo, seed)
     names = segment_owners(einfo.get("segmentation_ids") or {})
     ids = [str(s["id"]) for s in einfo["plan"]]
     rows, done = [], False
@@ -66,12 +83,14 @@ def _record_one(job: tuple[str, int, int, str | None]) -> Stream:
         rows.append(
             (pixel_counts(obs["segmentation"], names), ids.index(step) if step in ids else len(ids))
         )
-        obs, _, term, trunc, info = env.step({"decision": 0})
+        action = {"decision": 0} if policy is None else policy.act(obs, info)
+        obs, _, term, trunc, info = env.step(action)
         done = term or trunc
     env.close()
     return {
         "env_id": env_id,
         "seed": seed,
+        "assistant": assistant,
         "plan": einfo["plan"],
         "fixtures": sorted(_fixtures(einfo)),
         "rows": rows,
@@ -84,13 +103,17 @@ def record_streams(
     workers: int = 1,
     size: int = 128,
     tasks: Sequence[str] = (),
+    assistant: str | None = None,
 ) -> list[Stream]:
     """Record one stream per (env id, seed) (module docstring), in that order; with
-    ``tasks``, one per (task, seed) in ``ProAssist-v0`` instead (``env_ids`` unused)."""
+    ``tasks``, one per (task, seed) in ``ProAssist-v0`` instead (``env_ids`` unused);
+    with ``assistant`` (a registered policy name, privileged allowed), that assistant
+    acts and the person reacts (closed-loop streams)."""
+    jobs: list[Job]
     if tasks:
-        jobs = [("ProAssist-v0", int(s), size, t) for s in seeds for t in tasks]
+        jobs = [("ProAssist-v0", int(s), size, t, assistant) for s in seeds for t in tasks]
     else:
-        jobs = [(e, int(s), size, None) for s in seeds for e in env_ids]
+        jobs = [(e, int(s), size, None, assistant) for s in seeds for e in env_ids]
     if workers <= 1:
         return [_record_one(j) for j in jobs]
     import multiprocessing as mp

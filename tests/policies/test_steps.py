@@ -156,3 +156,21 @@ def test_train_steps_cli_writes_a_checkpoint_and_checks_arguments(tmp_path, caps
     assert (out / "steps.pt").is_file() and "wrote" in capsys.readouterr().out
     assert main([*argv, "--rounds", "-1"]) == 2
     assert "--rounds >= 0" in capsys.readouterr().err
+
+
+def test_closed_loop_streams_let_the_person_react() -> None:
+    """With an acting assistant the episode differs from the silent one of the same seed."""
+    from proassist.policies.learned.steps_train import record_streams
+
+    silent, acted = (
+        record_streams(["ProAssist-Kitchen-v0"], [900001], size=32, assistant=a)[0]
+        for a in (None, "step-oracle")
+    )
+    assert silent["assistant"] is None and acted["assistant"] == "step-oracle"
+    assert [r[1] for r in silent["rows"]] != [r[1] for r in acted["rows"]]
+
+
+def test_train_steps_cli_names_an_unknown_assistant(tmp_path, capsys) -> None:
+    argv = ["train-steps", "--out", str(tmp_path / "r"), "--assistant", "step-orcle"]
+    assert main(argv) == 2
+    assert "did you mean 'step-oracle'" in capsys.readouterr().err

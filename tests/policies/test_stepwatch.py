@@ -57,7 +57,7 @@ def test_watch_repetition_names_a_step_worked_on_too_long_once() -> None:
 
 
 def test_watch_repetition_restarts_a_step_sent_back_for_its_predecessor() -> None:
-    """"Do a first" undoes c: the time c took before does not count toward a repeat."""
+    """ "Do a first" undoes c: the time c took before does not count toward a repeat."""
     plan = [dict(s, duration_mean=2.0) for s in PLAN]
     watch = DependencyWatch(plan, repeat=1.5)
     assert watch.observe(one_hot(4, 2)) == 0
