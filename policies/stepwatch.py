@@ -221,7 +221,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "sustain": 2,
     "worked": 0.5,
     "repeat": 0.0,
-    "remind": 4.0,
+    "remind": 0.0,
 }
 
 
