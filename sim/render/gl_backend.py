@@ -45,7 +45,7 @@ from proassist.sim.render.arms import (
     upper_arm_parts,
     upper_arm_pose,
 )
-from proassist.sim.render.gl_draw import DrawList, bounding_sphere
+from proassist.sim.render.gl_draw import DrawList, bounding_sphere, texel_rect
 from proassist.sim.render.gl_mesh import ATTRIBUTES, VERTEX_FORMAT, body_vertices, indexed
 from proassist.sim.render.gl_shaders import (
     FLAT_FRAGMENT,
@@ -170,14 +170,6 @@ def _write_uniforms(program: Any, values: dict[str, Any]) -> None:
             member.write(value)
         else:
             member.value = value
-
-
-def _texel_rect(box: Sequence[float], size: int) -> tuple[int, int, int, int]:
-    """``(x, y, width, height)`` texels of a ``size``-square map covering ``box`` (u0, v0,
-    u1, v1 in 0..1), clipped to the map; zero width or height when ``box`` is empty."""
-    x0, y0 = (max(0, min(size, math.floor(v * size))) for v in box[:2])
-    x1, y1 = (max(0, min(size, math.ceil(v * size))) for v in box[2:])
-    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
 
 
 def _buffer_order(bodies: Sequence[_Body]) -> list[int]:
@@ -511,7 +503,7 @@ class GLRenderer:
         margin = 4.0 / SHADOW_SIZE + 0.02 * 0.5 * float(np.linalg.norm(self._light_vp[0, :3]))
         box = self._draws.light_box(self._table, self._light_vp, casters, margin)
         _write_uniforms(self.program, {"moving_box": box})
-        self._shadow_pass(self.shadow_fbo, casters, _texel_rect(box, SHADOW_SIZE))
+        self._shadow_pass(self.shadow_fbo, casters, texel_rect(box, SHADOW_SIZE))
 
     def _shadow_pass(
         self, fbo: Any, casters: np.ndarray, rect: tuple[int, int, int, int] | None = None

@@ -18,6 +18,7 @@ call (about a dozen per pass).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,14 @@ def bounding_sphere(positions: np.ndarray) -> tuple[np.ndarray, float]:
         return np.zeros(3), 0.0
     centre = (positions.min(axis=0) + positions.max(axis=0)) / 2
     return centre, float(np.linalg.norm(positions - centre, axis=1).max())
+
+
+def texel_rect(box: Sequence[float], size: int) -> tuple[int, int, int, int]:
+    """``(x, y, width, height)`` texels of a ``size``-square map covering ``box`` (u0, v0,
+    u1, v1 in 0..1), clipped to the map; zero width or height when ``box`` is empty."""
+    x0, y0 = (max(0, min(size, math.floor(v * size))) for v in box[:2])
+    x1, y1 = (max(0, min(size, math.ceil(v * size))) for v in box[2:])
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
 
 
 def frustum_planes(view_proj: np.ndarray) -> np.ndarray:
