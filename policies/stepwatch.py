@@ -16,6 +16,14 @@ stream of recognised steps:
 - each (``j``, ``k``) pair is said once, or (``remind > 0``) said again while the
   person still works on ``j`` with ``k`` missing, ``remind`` seconds after the last
   time (a correction the person ignored);
+- with ``ready=True`` it names only a missing step the person could do now (whose own
+  required steps were worked on): a step recognised far ahead of the plan is more
+  likely a misrecognition than an order error or an omission;
+- it **listens** (``listen=True``): when the person refuses a correction ("I already
+  did that.", "I think it's fine.", or "Please stop."), the step it named counts as
+  worked on from then on, so one misrecognised step does not bring a false alarm for
+  every step that needs it; after "Please stop." it can keep quiet for ``quiet``
+  seconds (the person tunes out the next messages anyway);
 - optionally (``repeat > 0``), a **repetition** (the person does a step again right
   after finishing it, e.g. sugar added twice): when the recognised step ``j`` has been
   worked on for more than ``repeat`` times its expected duration in all, say
@@ -23,7 +31,8 @@ stream of recognised steps:
   A step named as missing resets the time of the step that needed it (it is undone
   and redone after the missing one).
 
-It never reads the deviations. Its only input is the recognised step, so the policy
+It never reads the deviations. Its only inputs are the recognised step and what the
+person says (the observation's ``utterance``), so the policy
 that gets it from the privileged ``info["current_plan_step"]``, ``step-oracle``
 (:class:`StepOraclePolicy`), measures what *perfect step recognition* is worth to an
 assistant: the rest of a learned assistant's gap to it is recognition, not decision.
@@ -41,6 +50,7 @@ import numpy as np
 
 from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
 from proassist.policies.duplex.components import utterance_for
+from proassist.policies.learned.rl_env import reply_category
 
 __all__ = [
     "STEPS_CHECKPOINT",
@@ -50,6 +60,10 @@ __all__ = [
     "StepWatchPolicy",
     "one_hot",
 ]
+
+
+#: Reply categories (:func:`reply_category`) that refuse the message they answer.
+REFUSED: frozenset[str] = frozenset({"already", "fine", "stop"})
 
 
 class DependencyWatch:
@@ -72,6 +86,11 @@ class DependencyWatch:
             repetition (0: no repetition rule).
         remind: Seconds after which an unheeded dependency correction is said again
             (0: never).
+        listen: Whether a refused correction marks its step as worked on
+            (:meth:`hear`).
+        quiet: Seconds of silence after the person says "Please stop." (0: none).
+        ready: Whether to name only missing steps the person could do now
+            (:meth:`missing`).
     """
 
     def __init__(
@@ -83,12 +102,18 @@ class DependencyWatch:
         worked: float = 0.0,
         repeat: float = 0.0,
         remind: float = 0.0,
+        listen: bool = True,
+        quiet: float = 0.0,
+        ready: bool = False,
     ) -> None:
-        if sustain < 1 or not 0.0 <= confidence <= 1.0 or min(worked, repeat, remind) < 0.0:
+        if sustain < 1 or not 0.0 <= confidence <= 1.0 or min(worked, repeat, remind, quiet) < 0:
             raise ValueError(
-                "need sustain >= 1, 0 <= confidence <= 1, worked, repeat, remind >= 0; got "
-                f"{sustain}, {confidence}, {worked}, {repeat}, {remind}"
+                "need sustain >= 1, 0 <= confidence <= 1, worked, repeat, remind, quiet >= 0; "
+                f"got {sustain}, {confidence}, {worked}, {repeat}, {remind}, {quiet}"
             )
+        self.listen, self.quiet, self.ready = bool(listen), float(quiet), bool(ready)
+        self.named: int | None = None  # the step of the last correction not yet answered
+        self.mute_until = 0.0
         self.plan, self.dt = plan, float(dt)
         self.confidence, self.sustain, self.worked = float(confidence), int(sustain), float(worked)
         self.repeat, self.remind = float(repeat), float(remind)
@@ -101,17 +126,45 @@ class DependencyWatch:
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
         self.repeated: set[int] = set()
 
+    def hear(self, said: str) -> None:
+        """Take what the person said at this point (the observation's ``utterance``).
+
+        A refusal of the last correction ("I already did that.", "I think it's
+        fine.", or "Please stop.", said instead when the person tunes out) marks the
+        step it named as worked on (``listen``); "stop" also starts ``quiet`` seconds
+        of silence; any other reply closes the last correction.
+        """
+        reply = reply_category(said)
+        if reply == "none":
+            return
+        if reply == "stop":
+            self.mute_until = self.t + self.quiet
+        if self.listen and reply in REFUSED and self.named is not None:
+            k = self.named
+            self.mass[k] = max(self.mass[k], self.need[k] + self.dt)
+        self.named = None
+
     def worked_on(self, exclude: int | None = None) -> set[int]:
         """Plan indices that count as worked on (but ``exclude``)."""
         return {int(k) for k in np.nonzero(self.mass > self.need)[0] if k != exclude}
 
-    def missing(self, step: int) -> list[int]:
-        """Required ``after`` steps of plan step ``step`` never worked on, in plan order."""
-        seen = self.worked_on(exclude=step)
+    def required(self, step: int) -> list[int]:
+        """Plan indices of the required (non-optional) ``after`` steps of ``step``."""
         after = (self.index.get(str(a)) for a in self.plan[step].get("after") or ())
-        return sorted(
-            k for k in after if k is not None and k not in seen and not self.plan[k].get("optional")
-        )
+        return sorted(k for k in after if k is not None and not self.plan[k].get("optional"))
+
+    def missing(self, step: int) -> list[int]:
+        """Required ``after`` steps of plan step ``step`` never worked on, in plan order.
+
+        With ``ready``, only those whose own required steps were all worked on (a step
+        the person could do now): a step seen far ahead of the plan is more likely a
+        misrecognition than an order error or an omission.
+        """
+        seen = self.worked_on(exclude=step)
+        out = [k for k in self.required(step) if k not in seen]
+        if self.ready:
+            out = [k for k in out if all(a in seen for a in self.required(k))]
+        return out
 
     def observe(self, probs: np.ndarray) -> int | None:
         """Take this point's candidate probabilities; the plan index to name, or None."""
@@ -127,13 +180,19 @@ class DependencyWatch:
         self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
         if top == n or self.run[1] < self.sustain or probs[top] < self.confidence:
             return None
+        if self.t < self.mute_until - 1e-9:
+            return None
         for k in self.missing(top):
             if self._due((top, k)):
                 self.said[(top, k)] = self.t
                 if self.repeat:
                     self.mass[top] = 0.0
+                self.named = k
                 return k
-        return self._repetition(top)
+        step = self._repetition(top)
+        if step is not None:
+            self.named = step
+        return step
 
     def _due(self, pair: tuple[int, int]) -> bool:
         """Whether ``pair`` was never said, or (``remind``) said long enough ago."""
@@ -178,6 +237,10 @@ class StepOraclePolicy(PolicyBase):
             counts as worked on (0: one point).
         repeat: :class:`DependencyWatch`'s repetition threshold (0: off).
         remind: :class:`DependencyWatch`'s reminder delay in seconds (0: never).
+        listen: :class:`DependencyWatch` ``listen`` (a refused correction's step counts
+            as worked on).
+        quiet: :class:`DependencyWatch` ``quiet``.
+        ready: :class:`DependencyWatch` ``ready``.
 
     The defaults (``repeat=1.9``, ``remind=4``) were chosen on validation seeds
     900000-900019 of the three domain envs (60 pairs): net assistance 0.304 with
@@ -189,9 +252,24 @@ class StepOraclePolicy(PolicyBase):
     needs_pixels = False
     obs_modes: tuple[str, ...] = ()
 
-    def __init__(self, worked: float = 0.0, repeat: float = 1.9, remind: float = 4.0) -> None:
+    def __init__(
+        self,
+        worked: float = 0.0,
+        repeat: float = 1.9,
+        remind: float = 4.0,
+        listen: bool = True,
+        quiet: float = 0.0,
+        ready: bool = True,
+    ) -> None:
         super().__init__()
-        self.settings = {"worked": float(worked), "repeat": float(repeat), "remind": float(remind)}
+        self.settings = {
+            "worked": float(worked),
+            "repeat": float(repeat),
+            "remind": float(remind),
+            "listen": bool(listen),
+            "quiet": float(quiet),
+            "ready": bool(ready),
+        }
         self.name = "step-oracle"
         self.watch: DependencyWatch | None = None
 
@@ -208,6 +286,7 @@ class StepOraclePolicy(PolicyBase):
         if not info or "current_plan_step" not in info:
             raise ValueError("step-oracle needs a privileged env (info['current_plan_step'])")
         step = self.watch.index.get(str(info["current_plan_step"]))
+        self.watch.hear(str(observation.get("utterance", "") or ""))
         k = self.watch.observe(one_hot(len(self.plan), step))
         return silent_action() if k is None else correction(self.plan, k)
 
@@ -222,6 +301,9 @@ WATCH_DEFAULTS: dict[str, float] = {
     "worked": 0.5,
     "repeat": 0.0,
     "remind": 0.0,
+    "listen": True,
+    "quiet": 0.0,
+    "ready": True,
 }
 
 
@@ -243,6 +325,9 @@ class StepWatchPolicy(PolicyBase):
         worked: :class:`DependencyWatch` ``worked``.
         repeat: :class:`DependencyWatch` ``repeat``.
         remind: :class:`DependencyWatch` ``remind``.
+        listen: :class:`DependencyWatch` ``listen``.
+        quiet: :class:`DependencyWatch` ``quiet``.
+        ready: :class:`DependencyWatch` ``ready``.
 
     Raises:
         ImportError: Without torch (the ``[learn]`` extra).
@@ -260,6 +345,9 @@ class StepWatchPolicy(PolicyBase):
         worked: float | None = None,
         repeat: float | None = None,
         remind: float | None = None,
+        listen: bool | None = None,
+        quiet: float | None = None,
+        ready: bool | None = None,
     ) -> None:
         from proassist.policies.learned.steps_train import StepRecognizer
 
@@ -271,6 +359,9 @@ class StepWatchPolicy(PolicyBase):
             "worked": worked,
             "repeat": repeat,
             "remind": remind,
+            "listen": listen,
+            "quiet": quiet,
+            "ready": ready,
         }
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
@@ -292,5 +383,6 @@ class StepWatchPolicy(PolicyBase):
             raise ValueError(
                 "stepwatch reads the segmentation: make the env with obs_modes including 'segmentation'"
             )
+        self.watch.hear(str(observation.get("utterance", "") or ""))
         k = self.watch.observe(self.recognizer.update(observation["segmentation"]))
         return silent_action() if k is None else correction(self.plan, k)

@@ -78,6 +78,12 @@ USELESS: frozenset[str] = frozenset({"redundant", "wrong", "irrelevant"})
 TEMPLATE_WORDS: int = 3
 #: What the person says when they tune the assistant out.
 STOP_TEXT: str = "Please stop."
+#: What the person says to guidance or a correction naming a step they believe done.
+DONE_TEXT: str = "I already did that."
+#: What the person says to a correction that matches no open deviation (a false alarm).
+FINE_TEXT: str = "I think it's fine."
+#: The person's replies that refuse a message as wrong (response ``already_done``).
+REFUSALS: frozenset[str] = frozenset({DONE_TEXT, FINE_TEXT})
 
 ACKS: dict[str, str] = {
     "omission": "Oh, right, I forgot.",
@@ -332,7 +338,7 @@ class Reactions:
     def _react_instruct(self, target: str | None, t: float, comply: bool) -> _Outcome:
         self.asked = False
         if target is not None and target in self.believed:
-            return "already_done", ("I already did that.", "refuse"), None
+            return "already_done", (DONE_TEXT, "refuse"), None
         if not comply:
             return "ignore", None, None
 
@@ -356,7 +362,7 @@ class Reactions:
             done = target is not None and target in self.believed
             return (
                 "already_done",
-                ("I already did that." if done else "I think it's fine.", "refuse"),
+                (DONE_TEXT if done else FINE_TEXT, "refuse"),
                 None,
             )
         if dev.status == "recovering":

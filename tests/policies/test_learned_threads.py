@@ -79,3 +79,13 @@ def test_model_respects_the_users_choice(
     assert _model().num_threads == 3
     monkeypatch.setenv(THREADS_ENV, "2")
     assert _model().num_threads == 2
+
+
+def test_step_recognizer_sets_one_thread_by_default(torch_threads: Any) -> None:
+    from proassist.policies.learned.steps_train import StepRecognizer
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT
+
+    torch_threads.set_num_threads(3)
+    recognizer = StepRecognizer(STEPS_CHECKPOINT)
+    assert torch_threads.get_num_threads() == recognizer.num_threads == DEFAULT_INFERENCE_THREADS
+    assert StepRecognizer(STEPS_CHECKPOINT, num_threads=2).num_threads == 2

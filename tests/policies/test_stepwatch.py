@@ -12,6 +12,7 @@ from proassist.policies.rollout import env_info
 from proassist.policies.stepwatch import DependencyWatch, one_hot
 from proassist.sim.deviations.base import addressable_steps
 from proassist.sim.messages import INTENTS
+from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT
 
 PLAN = [
     {"id": "a", "after": [], "optional": False},
@@ -52,7 +53,7 @@ def test_watch_repetition_names_a_step_worked_on_too_long_once() -> None:
     assert watch.observe(one_hot(4, 0)) is None  # once per step
     off = DependencyWatch(plan)  # repeat 0: no repetition rule
     assert all(off.observe(one_hot(4, 0)) is None for _ in range(20))
-    with pytest.raises(ValueError, match="repeat, remind >= 0"):
+    with pytest.raises(ValueError, match="repeat, remind, quiet >= 0"):
         DependencyWatch(plan, repeat=-1.0)
 
 
@@ -72,6 +73,45 @@ def test_watch_reminds_an_unheeded_correction_after_remind_seconds() -> None:
     assert all(_see(watch, 2) is None for _ in range(8))
     once = DependencyWatch(PLAN)  # remind 0: said once
     assert [_see(once, 2) for _ in range(9)] == [0] + [None] * 8
+
+
+@pytest.mark.parametrize("reply", [DONE_TEXT, FINE_TEXT, STOP_TEXT])
+def test_watch_listens_a_refused_correction_marks_its_step_worked_on(reply: str) -> None:
+    plan = [*PLAN, {"id": "e", "after": ["a"], "optional": False}]
+    deaf, heard = DependencyWatch(plan, listen=False), DependencyWatch(plan)
+    for watch in (deaf, heard):
+        assert watch.observe(one_hot(5, 2)) == 0  # c started, a missing: "do a first"
+        watch.hear("")  # nothing said yet (reaction delay)
+        assert watch.observe(one_hot(5, 2)) is None
+        watch.hear(reply)
+    assert deaf.observe(one_hot(5, 4)) == 0  # e needs a too: a second false alarm
+    assert heard.observe(one_hot(5, 4)) is None  # the person said a was fine
+    assert 0 in heard.worked_on() and 0 not in deaf.worked_on()
+
+
+def test_watch_ready_names_only_a_missing_step_the_person_could_do_now() -> None:
+    assert _see(DependencyWatch(PLAN, ready=False), 3) == 2  # d needs c
+    ready = DependencyWatch(PLAN, ready=True)
+    assert _see(ready, 3) is None  # c itself needs a, never worked on: d is doubtful
+    assert _see(ready, 0) is None  # a
+    assert _see(ready, 3) == 2  # now c could be done: "do c first"
+
+
+def test_watch_an_acknowledged_correction_is_closed_before_a_later_refusal() -> None:
+    plan = [*PLAN, {"id": "e", "after": ["a"], "optional": False}]
+    watch = DependencyWatch(plan)
+    assert watch.observe(one_hot(5, 2)) == 0
+    watch.hear("Oh, right, I forgot.")
+    watch.hear("I think it's fine.")  # about nothing the watch said: a stays missing
+    assert watch.observe(one_hot(5, 4)) == 0
+
+
+def test_watch_keeps_quiet_after_please_stop() -> None:
+    watch = DependencyWatch(PLAN, quiet=2.0)  # 4 points at dt 0.5
+    watch.hear("Please stop.")
+    assert [_see(watch, 2) for _ in range(4)] == [None] * 3 + [0]
+    with pytest.raises(ValueError, match="quiet >= 0"):
+        DependencyWatch(PLAN, quiet=-1.0)
 
 
 def test_watch_needs_a_sustained_confident_step() -> None:
