@@ -72,9 +72,12 @@ class Row:
 
 
 _LEARNED = {"interaction": "learned", "checkpoint": DEFAULT_CHECKPOINT}
-#: stepwatch first, else the learned duplex (``first-of``).
+#: stepwatch first, else the learned duplex (``first-of``), which heeds refusals (``heed``).
 _STEPWATCH_LEARNED = {
-    "policies": [{"policy": "stepwatch"}, {"policy": "duplex", "policy_kwargs": _LEARNED}]
+    "policies": [
+        {"policy": "stepwatch"},
+        {"policy": "heed", "policy_kwargs": {"policy": "duplex", "policy_kwargs": _LEARNED}},
+    ]
 }
 
 #: The reference rows, in table order.

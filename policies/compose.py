@@ -1,4 +1,5 @@
-"""Composing assistants: ``first-of`` speaks the first message of several assistants.
+"""Composing assistants: ``first-of`` speaks the first message of several assistants;
+``heed`` holds back content the person refused.
 
 Each inner assistant sees every observation and keeps its own state; at each decision
 point the action of the first one (in the order given) that interrupts is sent, and
@@ -11,6 +12,9 @@ the learned duplex (what else it detects):
         {"policy": "duplex", "policy_kwargs": {"interaction": "learned"}},
     ])
 
+``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
+refused ("I already did that.", "I think it's fine.", "Please stop.") is held back.
+
 Inner assistants must not be privileged (``first-of`` passes them no info, as
 :func:`~proassist.policies.rollout.rollout` gives a non-privileged assistant).
 """
@@ -20,9 +24,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from proassist.policies.base import PolicyBase, make_policy, register_policy
+import numpy as np
 
-__all__ = ["FirstOfPolicy"]
+from proassist.policies.base import PolicyBase, make_policy, register_policy, silent_action
+from proassist.policies.learned.rl_env import REFUSED, reply_category
+from proassist.sim.messages import INTENTS
+from proassist.sim.person.reactions import family
+
+__all__ = ["FirstOfPolicy", "HeedPolicy"]
 
 
 @register_policy("first-of")
@@ -85,3 +94,70 @@ class FirstOfPolicy(PolicyBase):
             extras = getattr(p, "episode_extras", None)
             out.update(dict(extras()) if callable(extras) else {})
         return {**out, "first_of_sent": list(self.sent_by)}
+
+
+@register_policy("heed")
+class HeedPolicy(PolicyBase):
+    """Wraps an assistant so it heeds the person: refused content is not said again.
+
+    When the person refuses the wrapped assistant's last message ("I already did
+    that.", "I think it's fine.", "Please stop."; the observation's ``utterance``), a
+    message of the same intent family (:func:`~proassist.sim.person.reactions.family`)
+    naming the same step is dropped for ``mute`` seconds. The wrapped assistant still
+    acts at every point and keeps its own state; only its refused content is held back.
+    Not privileged: it reads only what the person says.
+
+    Args:
+        policy: The wrapped assistant's registered name.
+        policy_kwargs: Its constructor arguments.
+        mute: Seconds a refused (family, step) stays unsaid (``inf``: the episode).
+
+    Raises:
+        ValueError: On a negative ``mute`` or a privileged wrapped assistant.
+    """
+
+    def __init__(
+        self, policy: str, policy_kwargs: Mapping[str, Any] | None = None, mute: float = 30.0
+    ) -> None:
+        super().__init__()
+        if not mute >= 0.0:
+            raise ValueError(f"heed: mute must be >= 0 seconds, got {mute}")
+        self.inner = make_policy(policy, **dict(policy_kwargs or {}))
+        if getattr(self.inner, "privileged", False):
+            raise ValueError(f"heed: {policy!r} is privileged")
+        for attr in ("needs_pixels", "obs_modes"):
+            if hasattr(self.inner, attr):
+                setattr(self, attr, getattr(self.inner, attr))
+        self.mute, self.name = float(mute), f"heed({getattr(self.inner, 'name', policy)})"
+        self.last: tuple[str, int] | None = None
+        self.muted: dict[tuple[str, int], float] = {}
+        self.held = 0
+
+    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
+        """Reset the wrapped assistant and forget refused content."""
+        super().reset(env_info=env_info, seed=seed)
+        self.inner.reset(env_info=env_info, seed=seed)
+        self.last, self.muted, self.held = None, {}, 0
+
+    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
+        """The wrapped assistant's action, unless it repeats refused content."""
+        now = float(np.asarray(observation.get("time", 0.0), dtype=np.float64).reshape(-1)[0])
+        reply = reply_category(str(observation.get("utterance", "") or ""))
+        if reply in REFUSED and self.last is not None:
+            self.muted[self.last] = now + self.mute
+        if reply != "none":
+            self.last = None
+        action = self.inner.act(observation, None)
+        if not action["decision"]:
+            return action
+        key = (family(INTENTS[int(action["intent"])]), int(action["step"]))
+        if now < self.muted.get(key, -np.inf):
+            self.held += 1
+            return silent_action()
+        self.last = key
+        return action
+
+    def episode_extras(self) -> dict[str, Any]:
+        """The wrapped assistant's extras, and how many messages were held back."""
+        extras = getattr(self.inner, "episode_extras", None)
+        return {**(dict(extras()) if callable(extras) else {}), "heed_held": self.held}

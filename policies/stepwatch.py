@@ -50,7 +50,7 @@ import numpy as np
 
 from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
 from proassist.policies.duplex.components import utterance_for
-from proassist.policies.learned.rl_env import reply_category
+from proassist.policies.learned.rl_env import REFUSED, reply_category
 
 __all__ = [
     "STEPS_CHECKPOINT",
@@ -60,10 +60,6 @@ __all__ = [
     "StepWatchPolicy",
     "one_hot",
 ]
-
-
-#: Reply categories (:func:`reply_category`) that refuse the message they answer.
-REFUSED: frozenset[str] = frozenset({"already", "fine", "stop"})
 
 
 class DependencyWatch:

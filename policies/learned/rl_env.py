@@ -112,6 +112,9 @@ _REPLIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("not_understood", ("what do you mean",)),
 )
 REPLY_NAMES: tuple[str, ...] = ("none", *(name for name, _ in _REPLIES), "ack")
+#: Reply categories that refuse the message they answer ("I already did that.", "I think
+#: it's fine.", or "Please stop.", said instead once the person tunes out).
+REFUSED: frozenset[str] = frozenset({"already", "fine", "stop"})
 _EXTRA_NAMES: tuple[str, ...] = (
     "clock_progress",  # steps expected done by now (cumulative duration_mean) / n
     "clock_ahead",  # (expected step - plan step) / n, mapped from [-1, 1] to [0, 1]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.policies import make_policy
+from proassist.policies.base import PolicyBase, make_action, register_policy
 from proassist.policies.rollout import env_info, rollout
+from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT
 
 SPAM = {"policy": "spam-correct", "policy_kwargs": {"period": 2.0}}
 PERIODIC = {"policy": "periodic", "policy_kwargs": {"period": 3.0}}
@@ -55,3 +58,37 @@ def test_first_of_takes_the_union_of_obs_modes() -> None:
     both.reset(env_info=env_info(env), seed=0)
     assert both.act(obs, None)["decision"] in (0, 1)
     env.close()
+
+
+@register_policy("test-always-correct")
+class _AlwaysCorrect(PolicyBase):
+    """Says "correct step 1" at every point (a policy that never listens)."""
+
+    needs_pixels = False
+    obs_modes: tuple[str, ...] = ()
+
+    def act(self, observation: dict, info: dict | None = None) -> dict:
+        return make_action("correct_deviation", 1, "Wait: do step one.")
+
+
+def _obs(t: float, said: str = "") -> dict:
+    return {"time": np.array([t], np.float32), "utterance": said}
+
+
+@pytest.mark.parametrize("reply", [DONE_TEXT, FINE_TEXT, STOP_TEXT])
+def test_heed_holds_back_refused_content_for_mute_seconds(reply: str) -> None:
+    heed = make_policy("heed", policy="test-always-correct", mute=2.0)
+    heed.reset(env_info={"plan": [{"id": "a"}, {"id": "b"}], "dt": 0.5}, seed=0)
+    assert heed.act(_obs(0.0))["decision"] == 1
+    assert heed.act(_obs(0.5, "Okay."))["decision"] == 1  # acknowledged: not refused
+    assert heed.act(_obs(1.0, reply))["decision"] == 0  # refused: held back ...
+    assert heed.act(_obs(2.5))["decision"] == 0
+    assert heed.act(_obs(3.0))["decision"] == 1  # ... for mute seconds
+    assert heed.episode_extras()["heed_held"] == 2
+
+
+def test_heed_checks_its_arguments() -> None:
+    with pytest.raises(ValueError, match="mute must be >= 0"):
+        make_policy("heed", policy="test-always-correct", mute=-1.0)
+    with pytest.raises(ValueError, match="privileged"):
+        make_policy("heed", policy="oracle")
