@@ -92,3 +92,25 @@ def test_heed_checks_its_arguments() -> None:
         make_policy("heed", policy="test-always-correct", mute=-1.0)
     with pytest.raises(ValueError, match="privileged"):
         make_policy("heed", policy="oracle")
+
+
+def test_heed_never_repeats_refused_content_in_an_episode() -> None:
+    from proassist.analysis.evaluation import evaluate
+    from proassist.sim.person.reactions import family
+
+    policy = make_policy("heed", policy="spam-correct", mute=10.0)
+    kw = {"render": False, "max_duration": 90.0}
+    (record,), _ = evaluate(policy, "ProAssist-Kitchen-v0", [3], paired_silent=False, **kw)
+    events = record["events"]
+    refused = [e for e in events if e["type"] == "reaction" and e["response"] == "already_done"]
+    said = [e for e in events if e["type"] == "assistant_message"]
+    assert refused and said and policy.held > 0
+    for r in refused:
+        again = [
+            m
+            for m in said
+            if r["t"] < m["t"] < r["t"] + 10.0 - 1e-6
+            and family(m["intent"]) == family(r["intent"])
+            and m.get("step") == r.get("target")
+        ]
+        assert not again, (r, again)
