@@ -82,8 +82,6 @@ STOP_TEXT: str = "Please stop."
 DONE_TEXT: str = "I already did that."
 #: What the person says to a correction that matches no open deviation (a false alarm).
 FINE_TEXT: str = "I think it's fine."
-#: The person's replies that refuse a message as wrong (response ``already_done``).
-REFUSALS: frozenset[str] = frozenset({DONE_TEXT, FINE_TEXT})
 
 ACKS: dict[str, str] = {
     "omission": "Oh, right, I forgot.",
