@@ -30,6 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import UnionType
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from proassist.scenarios.model import MAX_STEPS
 from proassist.scenarios.registry import Registry, RegistryError, did_you_mean
 from proassist.sim.messages import INTENTS, normalize_text
@@ -44,6 +46,7 @@ __all__ = [
     "list_policies",
     "make_action",
     "make_policy",
+    "observation_time",
     "policy_kwargs",
     "register_policy",
     "silent_action",
@@ -102,6 +105,11 @@ class PolicyBase:
     def instruction(self, index: int) -> str:
         """The instruction of plan step ``index``."""
         return str(self.plan[index].get("instruction", self.plan[index]["id"]))
+
+
+def observation_time(observation: Mapping[str, Any]) -> float:
+    """The episode time (s) of an observation (its ``time`` field, a shape-(1,) array)."""
+    return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])
 
 
 def silent_action() -> dict[str, Any]:

@@ -12,17 +12,13 @@ import numpy as np
 from proassist.policies.base import (
     PolicyBase,
     make_action,
+    observation_time,
     register_policy,
     silent_action,
 )
 from proassist.sim.messages import INTENTS
 
 __all__ = ["PeriodicPolicy", "PlanTimerPolicy", "RandomPolicy", "SilentPolicy"]
-
-
-def _obs_time(observation: dict[str, Any]) -> float:
-    """The observation's ``time`` (a shape-(1,) array or a number) as a float."""
-    return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])
 
 
 @register_policy("silent")
@@ -95,7 +91,7 @@ class PeriodicPolicy(PolicyBase):
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Instruct the counter's step when the period has elapsed."""
-        now = _obs_time(observation)
+        now = observation_time(observation)
         if self.next_index >= len(self.plan) or now + 1e-9 < self.next_time:
             return silent_action()
         index = self.next_index
@@ -142,7 +138,7 @@ class PlanTimerPolicy(PolicyBase):
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Instruct the next scheduled step once its due time has come."""
-        now = _obs_time(observation)
+        now = observation_time(observation)
         if self.cursor >= len(self.schedule) or now + 1e-9 < self.schedule[self.cursor][0]:
             return silent_action()
         due_index = self.cursor

@@ -26,7 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from proassist.policies.base import PolicyBase, make_policy, register_policy, silent_action
+from proassist.policies.base import (
+    PolicyBase,
+    make_policy,
+    observation_time,
+    register_policy,
+    silent_action,
+)
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.sim.messages import INTENTS
 from proassist.sim.person.reactions import family
@@ -141,7 +147,7 @@ class HeedPolicy(PolicyBase):
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """The wrapped assistant's action, unless it repeats refused content."""
-        now = float(np.asarray(observation.get("time", 0.0), dtype=np.float64).reshape(-1)[0])
+        now = observation_time(observation)
         reply = reply_category(str(observation.get("utterance", "") or ""))
         if reply in REFUSED and self.last is not None:
             self.muted[self.last] = now + self.mute

@@ -34,6 +34,7 @@ from typing import Any
 from proassist.policies.base import (
     PolicyBase,
     make_action,
+    observation_time,
     register_policy,
     silent_action,
     step_index,
@@ -150,7 +151,7 @@ class OraclePolicy(PolicyBase):
             raise ValueError(
                 "the oracle needs privileged info (events_new): make the env with privileged=True"
             )
-        now = float(info.get("time", _time(observation)))
+        now = float(info.get("time", observation_time(observation)))
         for event in info["events_new"]:
             self._observe(event)
         open_steps = {d.get("step") for d in info.get("active_deviations") or []}
@@ -260,9 +261,3 @@ class OraclePolicy(PolicyBase):
         self.pending.append(
             _Pending(kind, anchor, lo, hi, intent, step, utterance_for(intent, text), early)
         )
-
-
-def _time(observation: dict[str, Any]) -> float:
-    import numpy as np
-
-    return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])

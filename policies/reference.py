@@ -35,6 +35,7 @@ from proassist.policies.base import (
     PolicyBase,
     make_action,
     make_policy,
+    observation_time,
     register_policy,
     silent_action,
 )
@@ -85,11 +86,6 @@ IRRELEVANT_TEXTS: tuple[str, ...] = (
 _EPS = 1e-9
 
 
-def _obs_time(observation: dict[str, Any]) -> float:
-    """The observation's ``time`` as a float."""
-    return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])
-
-
 @register_policy("coin")
 class CoinPolicy(RandomPolicy):
     """Coin flip: interrupts with probability ``p`` at each decision point, with a
@@ -126,7 +122,7 @@ class _EveryPolicy(PolicyBase):
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """The :meth:`message` when the period has elapsed, else silence."""
-        now = _obs_time(observation)
+        now = observation_time(observation)
         if not self.plan or now + _EPS < self.next_time:
             return silent_action()
         self.next_time = now + self.period
@@ -343,7 +339,7 @@ class LateOraclePolicy(_OracleWrapper):
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Queue the oracle's message of now; send the oldest one that is due."""
         action = self.oracle.act(observation, self._as_sent_by_oracle(info))
-        now = float((info or {}).get("time", _obs_time(observation)))
+        now = float((info or {}).get("time", observation_time(observation)))
         if action["decision"]:
             self.queue.append((now + self.delay, now, action))
         if self.queue and self.queue[0][0] <= now + _EPS:

@@ -67,6 +67,7 @@ from proassist.policies.base import (
     NO_STEP,
     PolicyBase,
     make_action,
+    observation_time,
     register_policy,
     silent_action,
     step_index,
@@ -99,10 +100,6 @@ __all__ = [
 
 #: Where the interaction model's plan comes from (``plan_mode``; module docstring).
 PLAN_MODES: tuple[str, ...] = ("predicted", "tracked", "oracle", "none")
-
-
-def _obs_time(observation: dict[str, Any]) -> float:
-    return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])
 
 
 @register_policy("duplex")
@@ -343,7 +340,7 @@ class DuplexAssistant(PolicyBase):
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """One decision point: perceive, maybe receive a plan, decide, maybe replan."""
-        now = _obs_time(observation)
+        now = observation_time(observation)
         self._observe(observation, now)
         self._receive_plans(now)
         if self.plan_mode in ("oracle", "none"):
@@ -427,7 +424,7 @@ class MonolithicAssistant(DuplexAssistant):
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Speak a completed call's decision, then start the next call (class docstring)."""
-        now = _obs_time(observation)
+        now = observation_time(observation)
         self._observe(observation, now)
         self.stats["decisions"] += 1
         action = silent_action()

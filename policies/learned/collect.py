@@ -48,6 +48,7 @@ import numpy as np
 
 from proassist.envs.registration import DOMAINS as ENV_DOMAIN_LIST
 from proassist.envs.registration import env_id_for
+from proassist.policies.base import observation_time
 from proassist.policies.learned import TRAIN_SEED_BASE
 
 __all__ = [
@@ -232,7 +233,7 @@ class ShadowDuplex:
         from proassist.policies.duplex.components import DialogueTurn
         from proassist.policies.learned.features import clip_from_frames
 
-        time = _obs_time(obs)
+        time = observation_time(obs)
         if self._pending is not None and self._pending[0] <= time + 1e-9:
             self.plan, self._pending = self._pending[1], None
         utterance = str(obs.get("utterance", "") or "")
@@ -248,7 +249,7 @@ class ShadowDuplex:
 
         if not decision.interrupt:
             return
-        time = _obs_time(obs)
+        time = observation_time(obs)
         self.dialogue.append(
             DialogueTurn(time, "assistant", decision.text, decision.intent, decision.step)
         )
@@ -259,10 +260,6 @@ class ShadowDuplex:
             self.plan = revised
         else:
             self._pending = (time + self.latency, revised)
-
-
-def _obs_time(obs: dict[str, Any]) -> float:
-    return float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
 
 
 def oracle_labels(
@@ -350,7 +347,7 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
             clip, feats = shadow.inputs(obs)
             decision, labels = oracle_labels(label, shadow.procedure, shadow.plan)
             if labels["decision"] == 1 or keep_rng.random() < opts.silent_keep:
-                rows.append((clip, feats, labels | {"t": _obs_time(obs)}))
+                rows.append((clip, feats, labels | {"t": observation_time(obs)}))
             action = label if driver is None else driver.act(obs, None)  # as rollout: no info
             if driver is not None:
                 decision = oracle_labels(action, shadow.procedure, shadow.plan)[0]

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from proassist.policies.base import observation_time
 from proassist.policies.duplex.components import Decision, DialogueTurn, utterance_for
 from proassist.policies.duplex.plan_format import Plan
 from proassist.policies.learned.features import (
@@ -49,10 +50,6 @@ __all__ = ["CORRECTING", "LearnedInteractionModel"]
 
 #: Intents of correcting messages (may break the silence gap after a non-correcting one).
 CORRECTING: tuple[str, ...] = CORRECTING_INTENTS
-
-
-def _obs_time(obs: dict[str, Any]) -> float:
-    return float(np.asarray(obs["time"], dtype=np.float64).reshape(-1)[0])
 
 
 def _check_inputs(n: int, percepts: bool) -> int:
@@ -161,7 +158,7 @@ class LearnedInteractionModel:
 
         recent = list(obs_history)[-self.clip_len :]
         for obs in recent:
-            key = _obs_time(obs)
+            key = observation_time(obs)
             if key not in self._cache:
                 frame = downsample(obs["rgb"], self.frame_size)[None]
                 with torch.no_grad():
@@ -169,7 +166,7 @@ class LearnedInteractionModel:
                 self._cache[key] = emb[0]
         while len(self._cache) > 4 * self.clip_len:
             self._cache.popitem(last=False)
-        embs = [self._cache[_obs_time(o)] for o in recent]
+        embs = [self._cache[observation_time(o)] for o in recent]
         embs = [embs[0]] * (self.clip_len - len(embs)) + embs
         return torch.stack(embs)[None]
 

@@ -41,7 +41,7 @@ import gymnasium as gym
 import numpy as np
 
 from proassist.envs.registration import DOMAIN_ENV_IDS, DOMAINS
-from proassist.policies.base import make_action, silent_action, step_index
+from proassist.policies.base import make_action, observation_time, silent_action, step_index
 from proassist.policies.duplex.components import Decision, DialogueTurn, PlanContext, utterance_for
 from proassist.policies.duplex.plan_format import Plan
 from proassist.policies.duplex.planners import TaskGraphPlanner
@@ -152,10 +152,6 @@ def _onehot(names: tuple[str, ...], name: str) -> np.ndarray:
     return out
 
 
-def _obs_time(observation: Mapping[str, Any]) -> float:
-    return float(np.asarray(observation["time"], dtype=np.float64).reshape(-1)[0])
-
-
 class SpeakState:
     """What a non-privileged assistant knows: its plan, its dialogue, the clock.
 
@@ -195,7 +191,7 @@ class SpeakState:
 
     def observe(self, observation: Mapping[str, Any]) -> np.ndarray:
         """The observation vector (:data:`OBS_NAMES`) at this decision point."""
-        self.now = _obs_time(observation)
+        self.now = observation_time(observation)
         said = str(observation.get("utterance", "") or "").strip()
         if said:
             self.dialogue.append(DialogueTurn(self.now, "person", said))
@@ -322,14 +318,14 @@ class ProAssistSpeakEnv(gym.Env):
         obs, info = self.env.reset(seed=self.episode_seed, options=options)
         self.state.reset(episode_env_info(self.env))
         self._totals = {"return": 0.0, "interrupts": 0.0}
-        self._time = _obs_time(obs)
+        self._time = observation_time(obs)
         return self.state.observe(obs), info
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """One decision point: the action's message (or silence), then the person."""
         env_action = self.state.action(int(action))
         obs, reward, terminated, truncated, info = self.env.step(env_action)
-        now = _obs_time(obs)
+        now = observation_time(obs)
         reward = float(reward) - self.time_cost * (now - self._time)
         self._time = now
         self._totals["return"] += reward

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from proassist.policies.base import observation_time
 from proassist.policies.duplex.components import SILENT, Decision, DialogueTurn, utterance_for
 from proassist.policies.duplex.plan_format import Plan
 
@@ -163,7 +164,7 @@ def run_truth_episode(spec: Any, opts: Any) -> tuple[dict[str, Any], dict]:
     """Roll out :func:`truth_duplex` for one spec, labelling every decision point from
     the ground truth; returns ``(samples, record)`` as
     :func:`~proassist.policies.learned.collect.run_episode` does."""
-    from proassist.policies.learned.collect import _make_env, _obs_time, _stack
+    from proassist.policies.learned.collect import _make_env, _stack
     from proassist.policies.rollout import env_info
 
     env = _make_env(spec, opts)
@@ -177,7 +178,7 @@ def run_truth_episode(spec: Any, opts: Any) -> tuple[dict[str, Any], dict]:
         while not done:
             action = policy.act(obs, None)  # as rollout: no info (the env is privileged)
             clip, feats, plan = policy.interaction.last
-            now, active = _obs_time(obs), info.get("active_deviations") or []
+            now, active = observation_time(obs), info.get("active_deviations") or []
             labels = deviation_labels(active, plan, now, opts.label_horizon_s)
             keep = labels["decision"] == 1 or keep_rng.random() < opts.silent_keep
             if keep and not labels.get("skip"):
