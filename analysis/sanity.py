@@ -108,7 +108,7 @@ ROWS: tuple[Row, ...] = (
         {"policy": "duplex", "policy_kwargs": _LEARNED},
         pixels=True,
     ),
-    Row("step-oracle", "step-oracle"),
+    Row("step-oracle", "step-oracle", pixels=True),
     Row("stepwatch", "stepwatch", pixels=True),
     Row("stepwatch-blind", "blind", {"policy": "stepwatch"}),
     Row("stepwatch+learned", "first-of", _STEPWATCH_LEARNED, pixels=True),

@@ -12,7 +12,8 @@ from proassist.sim.person.language import backend as language_backend
 
 
 def plan_entries(scenario: Scenario) -> list[dict[str, Any]]:
-    """The procedure's steps as plain dicts (id, instruction, order, flags, cues)."""
+    """The procedure's steps as plain dicts (id, instruction, order, flags, where, what
+    it handles, its effects, cues): the plan an assistant is given."""
     return [
         {
             "id": s.id,
@@ -23,6 +24,8 @@ def plan_entries(scenario: Scenario) -> list[dict[str, Any]]:
             "duration_mean": float(s.duration.mean),
             "location": s.location,
             "objects": list(s.objects),
+            "tools": list(s.tools),
+            "effects": list(s.effects),
             "done_cue": s.done_cue,
             "todo_cue": s.todo_cue,
         }

@@ -29,6 +29,9 @@ def env_info(env: Any) -> dict[str, Any]:
         "plan": u.plan,
         "dt": u.decision_dt,
         "fixtures": [f.id for f in u.scenario.layout.fixtures],
+        # where the person stands to work at each fixture, and where each object starts
+        "stands": {f.id: [float(v) for v in f.stand] for f in u.scenario.layout.fixtures},
+        "starts": {o.id: o.start for o in u.scenario.procedure.objects},
     }
     scene = getattr(u, "_scene", None)
     if scene is not None and getattr(scene, "segmentation_ids", None):

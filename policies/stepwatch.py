@@ -51,6 +51,7 @@ import numpy as np
 from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
 from proassist.policies.duplex.components import utterance_for
 from proassist.policies.learned.rl_env import REFUSED, reply_category
+from proassist.policies.placewatch import PlacementWatch
 
 __all__ = [
     "STEPS_CHECKPOINT",
@@ -121,6 +122,7 @@ class DependencyWatch:
         self.run: tuple[int, int] = (-1, 0)
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
         self.repeated: set[int] = set()
+        self.current: int | None = None  # the recognised step (sustained, confident)
 
     def hear(self, said: str) -> None:
         """Take what the person said at this point (the observation's ``utterance``).
@@ -175,7 +177,9 @@ class DependencyWatch:
         top = int(probs.argmax())
         self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
         if top == n or self.run[1] < self.sustain or probs[top] < self.confidence:
+            self.current = None
             return None
+        self.current = top
         if self.t < self.mute_until - 1e-9:
             return None
         for k in self.missing(top):
@@ -219,6 +223,24 @@ def correction(plan: list[dict[str, Any]], k: int) -> dict[str, Any]:
     return make_action("correct_deviation", k, text)
 
 
+def watch_places(
+    places: PlacementWatch | None, watch: DependencyWatch, observation: dict[str, Any]
+) -> int | None:
+    """The plan step to name for a misplaced object (:class:`PlacementWatch`), or None."""
+    if places is None:
+        return None
+    if "segmentation" not in observation or "depth" not in observation:
+        raise ValueError(
+            "the placement rule reads segmentation and depth: make the env with obs_modes "
+            "including 'segmentation' and 'depth'"
+        )
+    seg, depth = observation["segmentation"], observation["depth"]
+    k = places.observe(seg, depth, watch.current, watch.worked_on())
+    if k is not None:
+        watch.named = None  # a reply to it is not about a missing step
+    return k
+
+
 @register_policy("step-oracle")
 class StepOraclePolicy(PolicyBase):
     """:class:`DependencyWatch` fed the true plan step (privileged step recognition).
@@ -237,6 +259,8 @@ class StepOraclePolicy(PolicyBase):
             as worked on).
         quiet: :class:`DependencyWatch` ``quiet``.
         ready: :class:`DependencyWatch` ``ready``.
+        place: Also correct misplaced objects (:class:`PlacementWatch`, which reads
+            segmentation and depth frames: the env renders them).
 
     The defaults (``repeat=1.9``, ``remind=4``) were chosen on validation seeds
     900000-900019 of the three domain envs (60 pairs): net assistance 0.304 with
@@ -256,8 +280,13 @@ class StepOraclePolicy(PolicyBase):
         listen: bool = True,
         quiet: float = 0.0,
         ready: bool = True,
+        place: bool = True,
     ) -> None:
         super().__init__()
+        self.place = bool(place)
+        if self.place:
+            self.needs_pixels, self.obs_modes = True, ("segmentation", "depth")
+        self.places: PlacementWatch | None = None
         self.settings = {
             "worked": float(worked),
             "repeat": float(repeat),
@@ -274,9 +303,11 @@ class StepOraclePolicy(PolicyBase):
         super().reset(env_info=env_info, seed=seed)
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, **self.settings)
+        self.places = PlacementWatch(self.plan, env_info) if self.place else None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
-        """Correct when the person's true step needs a step never worked on."""
+        """Correct when the person's true step needs a step never worked on (or, with
+        ``place``, an object rests where the plan does not put it)."""
         if self.watch is None:
             raise RuntimeError("step-oracle: call reset() before act()")
         if not info or "current_plan_step" not in info:
@@ -284,6 +315,8 @@ class StepOraclePolicy(PolicyBase):
         step = self.watch.index.get(str(info["current_plan_step"]))
         self.watch.hear(str(observation.get("utterance", "") or ""))
         k = self.watch.observe(one_hot(len(self.plan), step))
+        if k is None:
+            k = watch_places(self.places, self.watch, observation)
         return silent_action() if k is None else correction(self.plan, k)
 
 
@@ -300,6 +333,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "listen": True,
     "quiet": 0.0,
     "ready": True,
+    "place": True,
 }
 
 
@@ -324,6 +358,7 @@ class StepWatchPolicy(PolicyBase):
         listen: :class:`DependencyWatch` ``listen``.
         quiet: :class:`DependencyWatch` ``quiet``.
         ready: :class:`DependencyWatch` ``ready``.
+        place: Also correct misplaced objects (:class:`PlacementWatch`; reads depth too).
 
     Raises:
         ImportError: Without torch (the ``[learn]`` extra).
@@ -331,7 +366,6 @@ class StepWatchPolicy(PolicyBase):
     """
 
     needs_pixels = True
-    obs_modes: tuple[str, ...] = ("segmentation",)
 
     def __init__(
         self,
@@ -344,6 +378,7 @@ class StepWatchPolicy(PolicyBase):
         listen: bool | None = None,
         quiet: float | None = None,
         ready: bool | None = None,
+        place: bool | None = None,
     ) -> None:
         from proassist.policies.learned.steps_train import StepRecognizer
 
@@ -361,8 +396,13 @@ class StepWatchPolicy(PolicyBase):
         }
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
+        self.place = bool(deploy["place"] if place is None else place)
+        self.obs_modes: tuple[str, ...] = (
+            ("segmentation", "depth") if self.place else ("segmentation",)
+        )
         self.name = "stepwatch"
         self.watch: DependencyWatch | None = None
+        self.places: PlacementWatch | None = None
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Start the recogniser and a new watch over this episode's plan."""
@@ -370,9 +410,11 @@ class StepWatchPolicy(PolicyBase):
         self.recognizer.reset(env_info)  # without segmentation_ids (blind): sees nothing
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, **self.settings)
+        self.places = PlacementWatch(self.plan, env_info) if self.place else None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
-        """Recognise the step, and correct when it needs a step never worked on."""
+        """Recognise the step, and correct when it needs a step never worked on (or,
+        with ``place``, an object rests where the plan does not put it)."""
         if self.watch is None:
             raise RuntimeError("stepwatch: call reset() before act()")
         if "segmentation" not in observation:
@@ -381,4 +423,6 @@ class StepWatchPolicy(PolicyBase):
             )
         self.watch.hear(str(observation.get("utterance", "") or ""))
         k = self.watch.observe(self.recognizer.update(observation["segmentation"]))
+        if k is None:
+            k = watch_places(self.places, self.watch, observation)
         return silent_action() if k is None else correction(self.plan, k)

@@ -22,6 +22,7 @@ from proassist.sim.deviations.base import (
     register_deviation,
 )
 from proassist.sim.deviations.interface import KindSim
+from proassist.sim.person.activity import Phase
 from proassist.sim.person.kinematics import carried_object
 from proassist.sim.world import split_effects
 
@@ -242,9 +243,7 @@ class Placement(DeviationKind):
         act = sim.person.start_step(chosen, t, dev=dev)
         act.save_effects()
         act.adds = tuple(f"at({obj},{wrong})" if p == f"at({obj},{right})" else p for p in act.adds)
-        for ph in act.phases:
-            if ph.prim == "place" and ph.held == obj:
-                ph.dest = wrong
+        _walk_to(act.phases, obj, wrong)
         act.triggers.append((act.phase_start("place") or t, dev))
         act.triggers.sort(key=lambda x: x[0])
 
@@ -266,6 +265,26 @@ class Placement(DeviationKind):
 
     def resolved_when(self, dev: Deviation) -> tuple[str, ...]:
         return (f"at({dev.params['object']},{dev.params['fixture']})", f"not {fault(dev)}")
+
+
+def _walk_to(phases: list[Phase], obj: str, wrong: str) -> None:
+    """Make the person take ``obj`` to the ``wrong`` fixture and put it there.
+
+    The carry (if any) walks to ``wrong`` instead of the step's location, the place
+    happens there, looking at it, and the next phase walks back to where the step
+    goes on. Fixtures are positioned so the person sees where the object goes.
+    """
+    place = next((i for i, ph in enumerate(phases) if ph.prim == "place" and ph.held == obj), None)
+    if place is None:
+        return
+    ph = phases[place]
+    if place > 0 and phases[place - 1].prim == "carry" and phases[place - 1].held == obj:
+        carry = phases[place - 1]
+        carry.stand = carry.target = wrong
+        ph.stand_from = ph.target_from = wrong
+    ph.dest = ph.stand = ph.target = wrong
+    if place + 1 < len(phases):
+        phases[place + 1].stand_from = phases[place + 1].target_from = wrong
 
 
 class _Midstep(DeviationKind):

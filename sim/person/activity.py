@@ -63,6 +63,13 @@ class Phase:
     held: str | None = None
     dest: str | None = None
 
+    @property
+    def walks(self) -> bool:
+        """Whether the person walks from ``stand_from`` to ``stand`` during the phase
+        (``look`` and ``carry`` always go where they look; any phase whose stand points
+        differ walks, e.g. to a wrong fixture in a placement error)."""
+        return self.prim in ("look", "carry") or self.stand_from != self.stand
+
 
 @dataclass(eq=False)
 class Activity:

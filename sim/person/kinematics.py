@@ -280,7 +280,7 @@ class Kinematics:
     def _head(self, ph: Phase, t: float, e: float) -> tuple[Vec3, tuple[float, float]]:
         """Eye position (walking between stand points, bobbing) and the facing direction."""
         (ax, ay), (bx, by) = self.stand(ph.stand_from), self.stand(ph.stand)
-        moving = ph.prim in ("look", "carry")
+        moving = ph.walks
         sx, sy = (ax + (bx - ax) * e, ay + (by - ay) * e) if moving else (bx, by)
         bob = [a * math.sin(2 * math.pi * f * t + p) for a, f, p in self.bob]
         head = (sx + bob[0], sy + bob[1], EYE_HEIGHT + bob[2])

@@ -356,9 +356,7 @@ class Person(Reactions):
     def _settle(self, act: Activity, t: float) -> None:
         ph = act.phase_at(t)
         if ph is not None:
-            self.stand = (
-                ph.stand if t >= ph.t1 or ph.prim not in ("look", "carry") else ph.stand_from
-            )
+            self.stand = ph.stand if t >= ph.t1 or not ph.walks else ph.stand_from
             self.target = ph.target
 
     # ------------------------------------------------------------------ progress

@@ -35,7 +35,12 @@ from proassist.sim.world import WorldState
 
 RATES = {"omission": 0.3, "substitution": 0.3, "order": 0.3, "placement": 0.3}
 PROBE_ENVS = ["ProAssist-Kitchen-v0", "ProAssist-Assembly-v0", "ProAssist-Maintenance-v0"]
-ENV_INFO_KEYS = {"task", "domain", "goal", "title", "plan", "dt", "fixtures", "segmentation_ids"}
+#: What the task file and the layout say (public): stands are the fixtures' stand points,
+#: starts the objects' start fixtures.
+ENV_INFO_KEYS = {
+    *("task", "domain", "goal", "title", "plan", "dt", "fixtures", "segmentation_ids"),
+    *("stands", "starts"),
+}
 
 
 # ----------------------------------------------------------------- the reward probe

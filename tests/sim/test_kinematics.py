@@ -148,3 +148,29 @@ def test_calling_body_does_not_change_the_episode() -> None:
 
     assert log(True) == log(False)
     run(Simulation(scenario("kitchen_tea"), rng=np.random.default_rng(0)))
+
+
+def test_misplacing_person_walks_to_the_wrong_fixture_and_looks_at_it() -> None:
+    """A placement error is seen: the person carries the object to the wrong fixture,
+    stands at its stand point and looks at it while putting the object down."""
+    script = [ScriptedDeviation("placement", "place_kettle", params={"wrong": "table"})]
+    sc = scenario("kitchen_tea")
+    sim = Simulation(sc, rng=np.random.default_rng(0), deviation_rates={}, script=script)
+    sim.reset()
+    table = sc.layout.fixture("table")
+    while not sim.done and "fault_placement(place_kettle)" not in sim.world.predicates:
+        sim.step()
+    act = sim.person.activity
+    place = next(ph for ph in act.phases if ph.prim == "place" and ph.held == "kettle")
+    assert (place.stand, place.target, place.dest) == ("table", "table", "table")
+    right = sc.procedure.steps[[s.id for s in sc.procedure.steps].index("place_kettle")].location
+    assert right != "table"
+    seen = 0
+    while not sim.done and sim.time < place.t1 - 1e-6:
+        body = sim.body()
+        if sim.time >= place.t0:  # putting it down: at the table, looking at it
+            assert body.head[:2] == pytest.approx(table.stand, abs=0.1)
+            assert body.look_at[:2] == pytest.approx(table.position[:2], abs=table.size[0] + 0.1)
+            seen += 1
+        sim.step()
+    assert seen

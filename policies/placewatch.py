@@ -1,0 +1,189 @@
+"""Placement watching: catch an object put down where the plan does not put it.
+
+A plan step that moves an object says where it goes (``at(obj,fixture)`` in its
+effects). A **placement** error puts it elsewhere: the bowl that belongs on the
+counter ends up on the stove. :class:`PlacementWatch` reads that from two frames an
+egocentric camera gives, the segmentation and the depth:
+
+- an object *rests on* a fixture when the fixture's pixels right under the object's
+  lowest pixels (in at least ``contact`` image columns) are at the object's depth,
+  within ``delta`` metres (touching, not a fixture further back that shows under a
+  carried object);
+- where an object *may* rest at a point of the procedure: where it starts, where each
+  plan step worked on so far puts it, and, while a step that handles it is under way,
+  that step's fixture and destination. Fixtures the person works at from one stand
+  point (a shelf over a counter, a burner on a stove) count as one place, since a
+  head camera cannot tell them apart reliably;
+- an object seen resting anywhere else for ``sustain`` points is misplaced: say
+  ``correct_deviation`` naming the step that should have put it in place (the last
+  plan step worked on that moves it, else the current step). Once per object.
+
+An object that a step puts into or onto another object (a tube into a tyre) travels
+with it and is not judged from then on. The watch never reads the deviations; it
+needs the plan's effects, the fixtures' stand points and the objects' start fixtures
+(:func:`~proassist.policies.rollout.env_info`), and which plan steps were worked on
+(from a :class:`~proassist.policies.stepwatch.DependencyWatch`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from proassist.scenarios.model import parse_predicate
+from proassist.sim.world import LOCATION_PREDICATES
+
+__all__ = ["PlacementWatch", "resting_on"]
+
+Station = tuple[float, ...]
+
+
+def resting_on(
+    seg: np.ndarray, depth: np.ndarray, sid: int, names: dict[int, str], delta: float
+) -> Counter[str]:
+    """Image columns in which object ``sid`` touches each entity right under it.
+
+    For each column of the object's mask, the first pixel of a named entity (``names``
+    maps segmentation values to ids) within 3 rows under its lowest pixel counts for
+    that entity when its depth is within ``delta`` metres of the object's there.
+    """
+    mask = np.asarray(seg) == sid
+    cols = np.nonzero(mask.any(axis=0))[0]
+    out: Counter[str] = Counter()
+    if not len(cols):
+        return out
+    h = mask.shape[0]
+    bottom = h - 1 - np.argmax(mask[::-1, cols], axis=0)
+    seen = np.zeros(len(cols), bool)
+    for d in (1, 2, 3):
+        rows = bottom + d
+        inside = (rows < h) & ~seen
+        vals = np.where(inside, seg[np.minimum(rows, h - 1), cols], -1)
+        labelled = inside & np.isin(vals, list(names))
+        close = np.abs(depth[np.minimum(rows, h - 1), cols] - depth[bottom, cols]) < delta
+        for v in vals[labelled & close].tolist():
+            out[names[int(v)]] += 1
+        seen |= labelled
+    return out
+
+
+class PlacementWatch:
+    """The placement rule over segmentation and depth frames (module docstring).
+
+    Args:
+        plan: The plan's step dicts (``objects``, ``tools``, ``location``, ``effects``).
+        env_info: What the policy's ``reset`` got: ``segmentation_ids``, ``stands``
+            (fixture -> stand point) and ``starts`` (object -> start fixture).
+        delta: Metres between an object's and a fixture's depth that count as touching.
+        contact: Image columns of contact that make a resting place.
+        min_px: Fewest pixels of the object in view.
+        sustain: Points in a row the object must rest at a wrong place.
+    """
+
+    def __init__(
+        self,
+        plan: list[dict[str, Any]],
+        env_info: dict[str, Any],
+        delta: float = 0.06,
+        contact: int = 3,
+        min_px: int = 4,
+        sustain: int = 1,
+    ) -> None:
+        if delta <= 0 or min(contact, min_px, sustain) < 1:
+            raise ValueError(
+                f"need delta > 0, contact, min_px, sustain >= 1; got {delta}, {contact}, "
+                f"{min_px}, {sustain}"
+            )
+        self.delta, self.contact, self.min_px = float(delta), int(contact), int(min_px)
+        self.sustain = int(sustain)
+        ids = dict(env_info.get("segmentation_ids") or {})
+        stands = dict(env_info.get("stands") or {})
+        self.station: dict[str, Station] = {f: tuple(map(float, xy)) for f, xy in stands.items()}
+        self.names = {int(v): k for k, v in ids.items()}
+        self.ids = {k: int(v) for k, v in ids.items()}
+        self.starts = dict(env_info.get("starts") or {})
+        self.plan = plan
+        self.dest = _destinations(plan)
+        self.objects = sorted({o for _, o in self.dest if o in self.ids})
+        self.strikes: dict[str, int] = {}
+        self.flagged: set[str] = set()
+
+    def allowed(self, obj: str, current: int | None, worked: set[int]) -> set[Station] | None:
+        """Where ``obj`` may rest now (stand points); ``None``: inside/on another object."""
+        start = self.starts.get(obj)
+        ok = {self.station[start]} if start in self.station else set()
+        inside = False
+        for k in sorted(self.maybe_done(current, worked)):
+            d = self.dest.get((k, obj))
+            if d is not None:
+                inside = d not in self.station
+                ok |= {self.station[d]} if not inside else set()
+        if current is not None and obj in _handled(self.plan[current]):
+            inside = False
+            for f in (self.plan[current].get("location"), self.dest.get((current, obj))):
+                ok |= {self.station[f]} if f in self.station else set()
+        return None if inside else ok
+
+    def maybe_done(self, current: int | None, worked: set[int]) -> set[int]:
+        """Plan steps that may be done: those worked on, and every step up to one after
+        the furthest of them and the current one (a recogniser misses steps)."""
+        horizon = max([*worked, *([] if current is None else [current])], default=-1) + 1
+        return set(worked) | set(range(min(horizon + 1, len(self.plan))))
+
+    def culprit(self, obj: str, current: int | None, worked: set[int]) -> int:
+        """The plan step to name for misplaced ``obj``: the last step moving it that may
+        be done, else the current one, else the first."""
+        movers = [k for k, o in self.dest if o == obj]
+        done = [k for k in movers if k in self.maybe_done(current, worked)]
+        if done:
+            return max(done)
+        if current is not None and current in movers:
+            return current
+        return min(movers)
+
+    def observe(
+        self, seg: np.ndarray, depth: np.ndarray, current: int | None, worked: set[int]
+    ) -> int | None:
+        """Take this point's frames and the recognised step; a plan index to name, or None."""
+        for obj in self.objects:
+            if obj in self.flagged:
+                continue
+            where = self._resting(seg, depth, obj)
+            ok = None if where is None else self.allowed(obj, current, worked)
+            if ok is None or self.station.get(where) in ok:
+                self.strikes[obj] = 0
+                continue
+            self.strikes[obj] = self.strikes.get(obj, 0) + 1
+            if self.strikes[obj] >= self.sustain:
+                self.flagged.add(obj)
+                return self.culprit(obj, current, worked)
+        return None
+
+    def _resting(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
+        sid = self.ids[obj]
+        if int(np.count_nonzero(seg == sid)) < self.min_px:
+            return None
+        touch = resting_on(seg, depth, sid, self.names, self.delta)
+        on = Counter({k: v for k, v in touch.items() if k in self.station})
+        if sum(on.values()) < self.contact:
+            return None
+        return on.most_common(1)[0][0]
+
+
+def _handled(step: dict[str, Any]) -> set[str]:
+    return {str(o) for o in (*(step.get("objects") or ()), *(step.get("tools") or ()))}
+
+
+def _destinations(plan: list[dict[str, Any]]) -> dict[tuple[int, str], str]:
+    """``(plan index, object) -> where the step puts it`` from ``at/in/on`` effects."""
+    out = {}
+    for i, step in enumerate(plan):
+        for effect in step.get("effects") or ():
+            if str(effect).startswith("not "):
+                continue
+            name, args = parse_predicate(str(effect))
+            if name in LOCATION_PREDICATES and len(args) == 2:
+                out[(i, args[0])] = args[1]
+    return out

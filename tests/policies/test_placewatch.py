@@ -1,0 +1,107 @@
+"""Placement watching: an object resting where the plan does not put it (policies/placewatch.py)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import proassist.envs  # noqa: F401  (registers the ids)
+from proassist.policies import make_policy
+from proassist.policies.placewatch import PlacementWatch, resting_on
+from proassist.policies.rollout import env_info
+
+IDS = {"counter": 1, "shelf": 2, "stove": 3, "bowl": 10, "tube": 11, "tyre": 12}
+INFO = {
+    "segmentation_ids": IDS,
+    # counter and shelf are worked at from one stand point: one place
+    "stands": {"counter": [0.0, 0.5], "shelf": [0.0, 0.5], "stove": [1.0, 0.5]},
+    "starts": {"bowl": "shelf", "tube": "counter", "tyre": "stove"},
+}
+PLAN = [
+    {"id": "get_bowl", "objects": ["bowl"], "location": "shelf", "effects": ["at(bowl,counter)"]},
+    {"id": "pour", "objects": ["bowl"], "location": "stove", "effects": ["poured(bowl)"]},
+    {"id": "fit", "objects": ["tube", "tyre"], "location": "stove", "effects": ["in(tube,tyre)"]},
+]
+
+
+def _frame(obj: int, under: int, gap: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """A 16x16 frame: ``obj`` (4 columns) resting on ``under``, ``gap`` m in front of it."""
+    seg = np.full((16, 16), -1, np.int32)
+    depth = np.full((16, 16), 3.0, np.float32)
+    seg[10:, :] = under
+    depth[10:, :] = 1.0
+    seg[6:10, 5:9] = obj
+    depth[6:10, 5:9] = 1.0 - gap
+    return seg, depth
+
+
+def test_resting_on_counts_touching_columns_only() -> None:
+    names = {v: k for k, v in IDS.items()}
+    seg, depth = _frame(10, 3)
+    assert resting_on(seg, depth, 10, names, 0.06) == {"stove": 4}
+    seg, depth = _frame(10, 3, gap=0.5)  # held in front of the stove, not on it
+    assert resting_on(seg, depth, 10, names, 0.06) == {}
+    assert resting_on(seg, depth, 99, names, 0.06) == {}  # not in view
+
+
+def test_watch_names_the_step_that_should_have_put_the_object_in_place() -> None:
+    watch = PlacementWatch(PLAN, INFO)
+    assert watch.observe(*_frame(10, 2), current=0, worked=set()) is None  # at its start
+    assert watch.observe(*_frame(10, 1), current=0, worked={0}) is None  # where step 0 puts it
+    assert watch.observe(*_frame(10, 3, gap=0.5), current=0, worked={0}) is None  # held
+    assert watch.observe(*_frame(10, 3), current=0, worked={0}) == 0  # on the stove
+    assert watch.observe(*_frame(10, 3), current=0, worked={0}) is None  # once per object
+
+
+def test_watch_allows_where_the_current_step_works_with_the_object() -> None:
+    watch = PlacementWatch(PLAN, INFO)
+    assert watch.observe(*_frame(10, 3), current=1, worked={0}) is None  # pouring at the stove
+
+
+def test_watch_does_not_judge_an_object_put_into_another() -> None:
+    watch = PlacementWatch(PLAN, INFO)
+    assert watch.observe(*_frame(11, 2), current=2, worked={0, 1}) is None  # tube on its stand
+    assert watch.observe(*_frame(11, 3), current=None, worked={0, 1, 2}) is None  # in the tyre
+
+
+def test_watch_sustain_and_argument_errors() -> None:
+    watch = PlacementWatch(PLAN, INFO, sustain=2)
+    assert watch.observe(*_frame(10, 3), current=0, worked={0}) is None
+    assert watch.observe(*_frame(10, 3), current=0, worked={0}) == 0
+    with pytest.raises(ValueError, match="delta > 0"):
+        PlacementWatch(PLAN, INFO, delta=0.0)
+
+
+def _kitchen_misplaced(policy: str, kwargs: dict) -> dict:
+    script = [{"kind": "placement", "step": "get_bowl", "params": {"wrong": "stove"}}]
+    env = gym.make(
+        "ProAssist-Kitchen-v0",
+        task="kitchen_scrambled_eggs",
+        deviation_rates={},
+        deviation_script=script,
+        obs_modes=("segmentation", "depth"),
+        privileged=True,
+    )
+    pol = make_policy(policy, **kwargs)
+    obs, info = env.reset(seed=3)
+    pol.reset(env_info=env_info(env), seed=3)
+    done = False
+    while not done:
+        obs, _, te, tr, info = env.step(pol.act(obs, info))
+        done = te or tr
+    return env.unwrapped.episode_record(policy=policy)
+
+
+def test_step_oracle_with_place_catches_a_bowl_put_on_the_stove() -> None:
+    """End to end: the rule reads the frames, names get_bowl in time and the person
+    fixes it; without the rule nobody does."""
+    with_rule = _kitchen_misplaced("step-oracle", {"place": True})
+    named = [d for d in with_rule["decisions"] if d["decision"] and d["step"] == "get_bowl"]
+    assert named and named[0]["intent"] == "correct_deviation"
+    dev = next(e for e in with_rule["events"] if e["type"] == "deviation")
+    assert dev["kind"] == "placement" and dev["onset"] <= named[0]["t"] <= dev["deadline"]
+    fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
+    assert fixed and fixed[0]["assisted"]
+    without = _kitchen_misplaced("step-oracle", {})
+    assert not any(d["decision"] and d["step"] == "get_bowl" for d in without["decisions"])
