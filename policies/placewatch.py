@@ -147,8 +147,12 @@ class PlacementWatch:
         self, seg: np.ndarray, depth: np.ndarray, current: int | None, worked: set[int]
     ) -> int | None:
         """Take this point's frames and the recognised step; a plan index to name, or None."""
+        seg = np.asarray(seg)
+        pixels = np.bincount(np.clip(seg.ravel(), -1, None) + 1)
         for obj in self.objects:
-            if obj in self.flagged:
+            sid = self.ids[obj]
+            if obj in self.flagged or sid + 1 >= len(pixels) or pixels[sid + 1] < self.min_px:
+                self.strikes[obj] = 0
                 continue
             where = self._resting(seg, depth, obj)
             ok = None if where is None else self.allowed(obj, current, worked)
@@ -162,10 +166,7 @@ class PlacementWatch:
         return None
 
     def _resting(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
-        sid = self.ids[obj]
-        if int(np.count_nonzero(seg == sid)) < self.min_px:
-            return None
-        touch = resting_on(seg, depth, sid, self.names, self.delta)
+        touch = resting_on(seg, depth, self.ids[obj], self.names, self.delta)
         on = Counter({k: v for k, v in touch.items() if k in self.station})
         if sum(on.values()) < self.contact:
             return None

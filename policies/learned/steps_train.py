@@ -51,15 +51,13 @@ def _fixtures(info: dict[str, Any]) -> frozenset[str]:
 Job = tuple[str, int, int, str | None, str | None]
 
 
-def _assistant(name: str | None, einfo: dict[str, Any], seed: int) -> Any:
-    """The acting assistant of a closed-loop stream, reset for this episode (or None)."""
+def _assistant(name: str | None) -> Any:
+    """The acting assistant of a closed-loop stream (or None)."""
     if not name:
         return None
     from proassist.policies import make_policy
 
-    policy = make_policy(name)
-    policy.reset(env_info=einfo, seed=seed)
-    return policy
+    return make_policy(name)
 
 
 def _record_one(job: Job) -> Stream:
@@ -71,10 +69,13 @@ def _record_one(job: Job) -> Stream:
     from proassist.sim.render.indicators import segment_owners
 
     env_id, seed, size, task, assistant = job
-    env = gym.make(env_id, privileged=True, obs_modes=("segmentation",), width=size, height=size)
+    policy = _assistant(assistant)
+    modes = ("segmentation", *(m for m in getattr(policy, "obs_modes", ()) if m != "segmentation"))
+    env = gym.make(env_id, privileged=True, obs_modes=modes, width=size, height=size)
     obs, info = env.reset(seed=seed, options={"task": task} if task else None)
     einfo = env_info(env)
-    policy = _assistant(assistant, einfo, seed)
+    if policy is not None:
+        policy.reset(env_info=einfo, seed=seed)
     names = segment_owners(einfo.get("segmentation_ids") or {})
     ids = [str(s["id"]) for s in einfo["plan"]]
     rows, done = [], False

@@ -103,5 +103,5 @@ def test_step_oracle_with_place_catches_a_bowl_put_on_the_stove() -> None:
     assert dev["kind"] == "placement" and dev["onset"] <= named[0]["t"] <= dev["deadline"]
     fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
     assert fixed and fixed[0]["assisted"]
-    without = _kitchen_misplaced("step-oracle", {})
+    without = _kitchen_misplaced("step-oracle", {"place": False})
     assert not any(d["decision"] and d["step"] == "get_bowl" for d in without["decisions"])

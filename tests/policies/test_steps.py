@@ -118,8 +118,11 @@ def tiny_checkpoint(tmp_path_factory) -> str:
 
 
 def test_stepwatch_corrections_name_an_after_step_of_the_recognised_step(tiny_checkpoint) -> None:
-    policy = make_policy("stepwatch", checkpoint=tiny_checkpoint)
+    policy = make_policy(
+        "stepwatch", checkpoint=tiny_checkpoint, place=False
+    )  # the dependency rule
     assert not getattr(policy, "privileged", False) and policy.settings["sustain"] == 1
+    assert policy.obs_modes == ("segmentation",)
     env = gym.make("ProAssist-Kitchen-v0", obs_modes=policy.obs_modes, width=64, height=64)
     obs, _ = env.reset(seed=7)
     policy.reset(env_info=env_info(env), seed=7)
