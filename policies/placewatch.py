@@ -18,8 +18,12 @@ egocentric camera gives, the segmentation and the depth:
   ``correct_deviation`` naming the step that should have put it in place (the last
   plan step worked on that moves it, else the current step). Once per object.
 
-An object that a step puts into or onto another object (a tube into a tyre) travels
-with it and is not judged from then on. The watch never reads the deviations; it
+The same reading catches a **substitution** whenever the look-alike is carried: an
+object that no plan step uses (the 26-inch tube next to the 700c one, the cyan
+cartridge next to the black) never leaves its start, so once it is seen resting
+anywhere else, the step recognised when it was last seen at home (where it was taken)
+is named. An object that a step puts into or onto another object (a tube into a tyre)
+travels with it and is not judged from then on. The watch never reads the deviations; it
 needs the plan's effects, the fixtures' stand points and the objects' start fixtures
 (:func:`~proassist.policies.rollout.env_info`), and which plan steps were worked on
 (from a :class:`~proassist.policies.stepwatch.DependencyWatch`).
@@ -106,7 +110,12 @@ class PlacementWatch:
         self.starts = dict(env_info.get("starts") or {})
         self.plan = plan
         self.dest = _destinations(plan)
-        self.objects = sorted({o for _, o in self.dest if o in self.ids})
+        used = set().union(*(_handled(step) for step in plan)) if plan else set()
+        movers = sorted({o for _, o in self.dest if o in self.ids})
+        # objects no step uses (a similar-looking alternative): they never leave their start
+        strays = sorted(o for o in self.starts if o in self.ids and o not in used)
+        self.objects = movers + [o for o in strays if o not in movers]
+        self.taken_in: dict[str, int] = {}  # stray -> step recognised when last seen at home
         self.strikes: dict[str, int] = {}
         self.flagged: set[str] = set()
 
@@ -132,13 +141,18 @@ class PlacementWatch:
         horizon = max([*worked, *([] if current is None else [current])], default=-1) + 1
         return set(worked) | set(range(min(horizon + 1, len(self.plan))))
 
-    def culprit(self, obj: str, current: int | None, worked: set[int]) -> int:
+    def culprit(self, obj: str, current: int | None, worked: set[int]) -> int | None:
         """The plan step to name for misplaced ``obj``: the last step moving it that may
-        be done, else the current one, else the first."""
+        be done, else the current one, else the first; for an object no step uses
+        (taken instead of the right one: a substitution), the step recognised when it
+        was last seen where it may rest (where it was taken), else the current step
+        (None while no step is recognised)."""
         movers = [k for k, o in self.dest if o == obj]
         done = [k for k in movers if k in self.maybe_done(current, worked)]
         if done:
             return max(done)
+        if not movers:
+            return self.taken_in.get(obj, current)
         if current is not None and current in movers:
             return current
         return min(movers)
@@ -158,11 +172,14 @@ class PlacementWatch:
             ok = None if where is None else self.allowed(obj, current, worked)
             if ok is None or self.station.get(where) in ok:
                 self.strikes[obj] = 0
+                if where is not None and current is not None:
+                    self.taken_in[obj] = current
                 continue
             self.strikes[obj] = self.strikes.get(obj, 0) + 1
-            if self.strikes[obj] >= self.sustain:
+            k = self.culprit(obj, current, worked) if self.strikes[obj] >= self.sustain else None
+            if k is not None:
                 self.flagged.add(obj)
-                return self.culprit(obj, current, worked)
+                return k
         return None
 
     def _resting(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:

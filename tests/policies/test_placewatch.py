@@ -11,12 +11,13 @@ from proassist.policies import make_policy
 from proassist.policies.placewatch import PlacementWatch, resting_on
 from proassist.policies.rollout import env_info
 
-IDS = {"counter": 1, "shelf": 2, "stove": 3, "bowl": 10, "tube": 11, "tyre": 12}
+IDS = {"counter": 1, "shelf": 2, "stove": 3, "bowl": 10, "tube": 11, "tyre": 12, "cup": 13}
 INFO = {
     "segmentation_ids": IDS,
     # counter and shelf are worked at from one stand point: one place
     "stands": {"counter": [0.0, 0.5], "shelf": [0.0, 0.5], "stove": [1.0, 0.5]},
-    "starts": {"bowl": "shelf", "tube": "counter", "tyre": "stove"},
+    # the cup is in no step: a look-alike of something a step uses
+    "starts": {"bowl": "shelf", "tube": "counter", "tyre": "stove", "cup": "shelf"},
 }
 PLAN = [
     {"id": "get_bowl", "objects": ["bowl"], "location": "shelf", "effects": ["at(bowl,counter)"]},
@@ -63,6 +64,17 @@ def test_watch_does_not_judge_an_object_put_into_another() -> None:
     watch = PlacementWatch(PLAN, INFO)
     assert watch.observe(*_frame(11, 2), current=2, worked={0, 1}) is None  # tube on its stand
     assert watch.observe(*_frame(11, 3), current=None, worked={0, 1, 2}) is None  # in the tyre
+
+
+def test_watch_names_the_step_that_took_an_object_no_step_uses() -> None:
+    """A substitution: the cup, which no step uses, leaves its shelf during step 0 and
+    is seen on the stove later; the step it was taken in is named."""
+    watch = PlacementWatch(PLAN, INFO)
+    assert watch.observe(*_frame(13, 2), current=0, worked=set()) is None  # at home
+    assert watch.observe(*_frame(13, 3), current=1, worked={0}) == 0
+    fresh = PlacementWatch(PLAN, INFO)  # never seen at home: the current step, if any
+    assert fresh.observe(*_frame(13, 3), current=None, worked={0}) is None
+    assert fresh.observe(*_frame(13, 3), current=1, worked={0}) == 1
 
 
 def test_watch_sustain_and_argument_errors() -> None:
