@@ -16,7 +16,8 @@ egocentric camera gives, the segmentation and the depth:
   head camera cannot tell them apart reliably;
 - an object seen resting anywhere else for ``sustain`` points is misplaced: say
   ``correct_deviation`` naming the step that should have put it in place (the last
-  plan step worked on that moves it, else the current step). Once per object.
+  plan step moving it that was worked on or is under way, else the first step moving
+  it). Once per object.
 
 The same reading catches a **substitution** whenever the look-alike is carried: an
 object that no plan step uses (the 26-inch tube next to the 700c one, the cyan
@@ -126,9 +127,10 @@ class PlacementWatch:
         inside = False
         for k in sorted(self.maybe_done(current, worked)):
             d = self.dest.get((k, obj))
-            if d is not None:
-                inside = d not in self.station
-                ok |= {self.station[d]} if not inside else set()
+            if d in self.station:
+                ok.add(self.station[d])
+            if d is not None and (k in worked or k == current):  # not a step only maybe done
+                inside = d not in self.station  # put into/onto another object
         if current is not None and obj in _handled(self.plan[current]):
             inside = False
             for f in (self.plan[current].get("location"), self.dest.get((current, obj))):
@@ -142,20 +144,16 @@ class PlacementWatch:
         return set(worked) | set(range(min(horizon + 1, len(self.plan))))
 
     def culprit(self, obj: str, current: int | None, worked: set[int]) -> int | None:
-        """The plan step to name for misplaced ``obj``: the last step moving it that may
-        be done, else the current one, else the first; for an object no step uses
-        (taken instead of the right one: a substitution), the step recognised when it
-        was last seen where it may rest (where it was taken), else the current step
-        (None while no step is recognised)."""
+        """The plan step to name for misplaced ``obj``: the last step moving it that was
+        worked on (or is under way), else the first step moving it; for an object no
+        step uses (taken instead of the right one: a substitution), the step recognised
+        when it was last seen where it may rest (where it was taken), else the current
+        step (None while no step is recognised)."""
         movers = [k for k, o in self.dest if o == obj]
-        done = [k for k in movers if k in self.maybe_done(current, worked)]
-        if done:
-            return max(done)
         if not movers:
             return self.taken_in.get(obj, current)
-        if current is not None and current in movers:
-            return current
-        return min(movers)
+        done = [k for k in movers if k in worked or k == current]
+        return max(done) if done else min(movers)
 
     def observe(
         self, seg: np.ndarray, depth: np.ndarray, current: int | None, worked: set[int]

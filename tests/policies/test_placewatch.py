@@ -55,6 +55,20 @@ def test_watch_names_the_step_that_should_have_put_the_object_in_place() -> None
     assert watch.observe(*_frame(10, 3), current=0, worked={0}) is None  # once per object
 
 
+def test_watch_names_the_step_worked_on_not_the_next_one_moving_the_object() -> None:
+    """Step 0 puts the bowl on the counter, step 1 moves it on to the table: a bowl seen
+    on the stove while step 0 or step 1 runs is step 0's or step 1's error, never the
+    step not reached yet (it may be done only by the recogniser's look-ahead)."""
+    plan = [
+        {"id": "get", "objects": ["bowl"], "location": "shelf", "effects": ["at(bowl,counter)"]},
+        {"id": "serve", "objects": ["bowl"], "location": "table", "effects": ["at(bowl,table)"]},
+    ]
+    info = {**INFO, "stands": {**INFO["stands"], "table": [0.0, -1.0]}}
+    assert PlacementWatch(plan, info).observe(*_frame(10, 3), current=0, worked={0}) == 0
+    assert PlacementWatch(plan, info).observe(*_frame(10, 3), current=None, worked={0}) == 0
+    assert PlacementWatch(plan, info).observe(*_frame(10, 3), current=1, worked={0, 1}) == 1
+
+
 def test_watch_allows_where_the_current_step_works_with_the_object() -> None:
     watch = PlacementWatch(PLAN, INFO)
     assert watch.observe(*_frame(10, 3), current=1, worked={0}) is None  # pouring at the stove
