@@ -20,8 +20,10 @@ stream of recognised steps:
   required steps were worked on): a step recognised far ahead of the plan is more
   likely a misrecognition than an order error or an omission;
 - it **listens** (``listen=True``): when the person refuses a correction ("I already
-  did that.", "I think it's fine.", or "Please stop."), the step it named counts as
-  worked on from then on, so one misrecognised step does not bring a false alarm for
+  did that." or "Please stop."), the step it named counts as worked on from then on;
+  "I think it's fine." says the step is not due yet, not that it was done, so the
+  step is only held back for ``hold`` seconds (it can still be named for an omission
+  later), so one misrecognised step does not bring a false alarm for
   every step that needs it; after "Please stop." it can keep quiet for ``quiet``
   seconds (the person tunes out the next messages anyway);
 - optionally (``repeat > 0``), a **repetition** (the person does a step again right
@@ -83,8 +85,9 @@ class DependencyWatch:
             repetition (0: no repetition rule).
         remind: Seconds after which an unheeded dependency correction is said again
             (0: never).
-        listen: Whether a refused correction marks its step as worked on
-            (:meth:`hear`).
+        listen: Whether a refused correction marks its step as worked on, or (the
+            person thinks it is fine) holds it back (:meth:`hear`).
+        hold: Seconds a step the person called fine is not named again.
         quiet: Seconds of silence after the person says "Please stop." (0: none).
         ready: Whether to name only missing steps the person could do now
             (:meth:`missing`).
@@ -102,15 +105,21 @@ class DependencyWatch:
         listen: bool = True,
         quiet: float = 0.0,
         ready: bool = False,
+        hold: float = 10.0,
     ) -> None:
-        if sustain < 1 or not 0.0 <= confidence <= 1.0 or min(worked, repeat, remind, quiet) < 0:
+        if (
+            sustain < 1
+            or not 0.0 <= confidence <= 1.0
+            or min(worked, repeat, remind, quiet, hold) < 0
+        ):
             raise ValueError(
-                "need sustain >= 1, 0 <= confidence <= 1, worked, repeat, remind, quiet >= 0; "
-                f"got {sustain}, {confidence}, {worked}, {repeat}, {remind}, {quiet}"
+                "need sustain >= 1, 0 <= confidence <= 1, worked, repeat, remind, quiet, hold >= 0; "
+                f"got {sustain}, {confidence}, {worked}, {repeat}, {remind}, {quiet}, {hold}"
             )
         self.listen, self.quiet, self.ready = bool(listen), float(quiet), bool(ready)
         self.named: int | None = None  # the step of the last correction not yet answered
-        self.mute_until = 0.0
+        self.mute_until, self.hold = 0.0, float(hold)
+        self.held: dict[int, float] = {}  # step called fine -> until when not named
         self.plan, self.dt = plan, float(dt)
         self.confidence, self.sustain, self.worked = float(confidence), int(sustain), float(worked)
         self.repeat, self.remind = float(repeat), float(remind)
@@ -127,10 +136,11 @@ class DependencyWatch:
     def hear(self, said: str) -> None:
         """Take what the person said at this point (the observation's ``utterance``).
 
-        A refusal of the last correction ("I already did that.", "I think it's
-        fine.", or "Please stop.", said instead when the person tunes out) marks the
-        step it named as worked on (``listen``); "stop" also starts ``quiet`` seconds
-        of silence; any other reply closes the last correction.
+        A refusal of the last correction ("I already did that.", or "Please stop.",
+        said instead when the person tunes out) marks the step it named as worked on
+        (``listen``); "I think it's fine." (nothing wrong, the step is not done yet)
+        holds that step back for ``hold`` seconds; "stop" also starts ``quiet``
+        seconds of silence; any other reply closes the last correction.
         """
         reply = reply_category(said)
         if reply == "none":
@@ -139,7 +149,10 @@ class DependencyWatch:
             self.mute_until = self.t + self.quiet
         if self.listen and reply in REFUSED and self.named is not None:
             k = self.named
-            self.mass[k] = max(self.mass[k], self.need[k] + self.dt)
+            if reply == "fine":
+                self.held[k] = self.t + self.hold
+            else:
+                self.mass[k] = max(self.mass[k], self.need[k] + self.dt)
         self.named = None
 
     def worked_on(self, exclude: int | None = None) -> set[int]:
@@ -159,7 +172,7 @@ class DependencyWatch:
         misrecognition than an order error or an omission.
         """
         seen = self.worked_on(exclude=step)
-        out = [k for k in self.required(step) if k not in seen]
+        out = [k for k in self.required(step) if k not in seen and self.t >= self.held.get(k, 0.0)]
         if self.ready:
             out = [k for k in out if all(a in seen for a in self.required(k))]
         return out
@@ -255,8 +268,8 @@ class StepOraclePolicy(PolicyBase):
             counts as worked on (0: one point).
         repeat: :class:`DependencyWatch`'s repetition threshold (0: off).
         remind: :class:`DependencyWatch`'s reminder delay in seconds (0: never).
-        listen: :class:`DependencyWatch` ``listen`` (a refused correction's step counts
-            as worked on).
+        listen: :class:`DependencyWatch` ``listen`` (a correction refused as done
+            counts as worked on; one called fine is held back).
         quiet: :class:`DependencyWatch` ``quiet``.
         ready: :class:`DependencyWatch` ``ready``.
         place: Also correct misplaced objects (:class:`PlacementWatch`, which reads

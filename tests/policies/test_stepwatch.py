@@ -53,7 +53,7 @@ def test_watch_repetition_names_a_step_worked_on_too_long_once() -> None:
     assert watch.observe(one_hot(4, 0)) is None  # once per step
     off = DependencyWatch(plan)  # repeat 0: no repetition rule
     assert all(off.observe(one_hot(4, 0)) is None for _ in range(20))
-    with pytest.raises(ValueError, match="repeat, remind, quiet >= 0"):
+    with pytest.raises(ValueError, match="repeat, remind, quiet, hold >= 0"):
         DependencyWatch(plan, repeat=-1.0)
 
 
@@ -75,7 +75,7 @@ def test_watch_reminds_an_unheeded_correction_after_remind_seconds() -> None:
     assert [_see(once, 2) for _ in range(9)] == [0] + [None] * 8
 
 
-@pytest.mark.parametrize("reply", [DONE_TEXT, FINE_TEXT, STOP_TEXT])
+@pytest.mark.parametrize("reply", [DONE_TEXT, STOP_TEXT])
 def test_watch_listens_a_refused_correction_marks_its_step_worked_on(reply: str) -> None:
     plan = [*PLAN, {"id": "e", "after": ["a"], "optional": False}]
     deaf, heard = DependencyWatch(plan, listen=False), DependencyWatch(plan)
@@ -87,6 +87,18 @@ def test_watch_listens_a_refused_correction_marks_its_step_worked_on(reply: str)
     assert deaf.observe(one_hot(5, 4)) == 0  # e needs a too: a second false alarm
     assert heard.observe(one_hot(5, 4)) is None  # the person said a was fine
     assert 0 in heard.worked_on() and 0 not in deaf.worked_on()
+
+
+def test_watch_a_step_called_fine_is_held_back_not_worked_on() -> None:
+    """ "I think it's fine.": not due yet (not done); named again only after hold s."""
+    plan = [*PLAN, {"id": "e", "after": ["a"], "optional": False}]
+    watch = DependencyWatch(plan, hold=2.0)  # 4 points at dt 0.5
+    assert watch.observe(one_hot(5, 2)) == 0
+    watch.hear(FINE_TEXT)
+    assert 0 not in watch.worked_on()
+    assert [watch.observe(one_hot(5, 4)) for _ in range(4)] == [None] * 3 + [0]
+    with pytest.raises(ValueError, match="hold >= 0"):
+        DependencyWatch(PLAN, hold=-1.0)
 
 
 def test_watch_ready_names_only_a_missing_step_the_person_could_do_now() -> None:
@@ -110,7 +122,7 @@ def test_watch_keeps_quiet_after_please_stop() -> None:
     watch = DependencyWatch(PLAN, quiet=2.0)  # 4 points at dt 0.5
     watch.hear("Please stop.")
     assert [_see(watch, 2) for _ in range(4)] == [None] * 3 + [0]
-    with pytest.raises(ValueError, match="quiet >= 0"):
+    with pytest.raises(ValueError, match="quiet, hold >= 0"):
         DependencyWatch(PLAN, quiet=-1.0)
 
 
