@@ -21,10 +21,10 @@ stream of recognised steps:
   likely a misrecognition than an order error or an omission;
 - it **listens** (``listen=True``): when the person refuses a correction ("I already
   did that." or "Please stop."), the step it named counts as worked on from then on;
-  "I think it's fine." says the step is not due yet, not that it was done, so the
-  step is only held back for ``hold`` seconds (it can still be named for an omission
-  later), so one misrecognised step does not bring a false alarm for
-  every step that needs it; after "Please stop." it can keep quiet for ``quiet``
+  "I think it's fine." says the step is not due yet, not that it was done, so it is
+  only held back for ``hold`` seconds and can still be named for an omission later;
+  either way one misrecognised step does not bring a false alarm for every step that
+  needs it; after "Please stop." it can keep quiet for ``quiet``
   seconds (the person tunes out the next messages anyway);
 - optionally (``repeat > 0``), a **repetition** (the person does a step again right
   after finishing it, e.g. sugar added twice): when the recognised step ``j`` has been
@@ -272,6 +272,7 @@ class StepOraclePolicy(PolicyBase):
             counts as worked on; one called fine is held back).
         quiet: :class:`DependencyWatch` ``quiet``.
         ready: :class:`DependencyWatch` ``ready``.
+        hold: :class:`DependencyWatch` ``hold``.
         place: Also correct misplaced objects (:class:`PlacementWatch`, which reads
             segmentation and depth frames: the env renders them).
 
@@ -293,6 +294,7 @@ class StepOraclePolicy(PolicyBase):
         listen: bool = True,
         quiet: float = 0.0,
         ready: bool = True,
+        hold: float = 10.0,
         place: bool = True,
     ) -> None:
         super().__init__()
@@ -307,6 +309,7 @@ class StepOraclePolicy(PolicyBase):
             "listen": bool(listen),
             "quiet": float(quiet),
             "ready": bool(ready),
+            "hold": float(hold),
         }
         self.name = "step-oracle"
         self.watch: DependencyWatch | None = None
@@ -346,6 +349,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "listen": True,
     "quiet": 0.0,
     "ready": True,
+    "hold": 10.0,
     "place": True,
 }
 
@@ -371,6 +375,7 @@ class StepWatchPolicy(PolicyBase):
         listen: :class:`DependencyWatch` ``listen``.
         quiet: :class:`DependencyWatch` ``quiet``.
         ready: :class:`DependencyWatch` ``ready``.
+        hold: :class:`DependencyWatch` ``hold``.
         place: Also correct misplaced objects (:class:`PlacementWatch`; reads depth too).
 
     Raises:
@@ -391,6 +396,7 @@ class StepWatchPolicy(PolicyBase):
         listen: bool | None = None,
         quiet: float | None = None,
         ready: bool | None = None,
+        hold: float | None = None,
         place: bool | None = None,
     ) -> None:
         from proassist.policies.learned.steps_train import StepRecognizer
@@ -406,6 +412,7 @@ class StepWatchPolicy(PolicyBase):
             "listen": listen,
             "quiet": quiet,
             "ready": ready,
+            "hold": hold,
         }
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}

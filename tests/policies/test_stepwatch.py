@@ -9,7 +9,7 @@ import pytest
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.policies import make_policy
 from proassist.policies.rollout import env_info
-from proassist.policies.stepwatch import DependencyWatch, one_hot
+from proassist.policies.stepwatch import DependencyWatch, StepOraclePolicy, one_hot
 from proassist.sim.deviations.base import addressable_steps
 from proassist.sim.messages import INTENTS
 from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT
@@ -99,6 +99,7 @@ def test_watch_a_step_called_fine_is_held_back_not_worked_on() -> None:
     assert [watch.observe(one_hot(5, 4)) for _ in range(4)] == [None] * 3 + [0]
     with pytest.raises(ValueError, match="hold >= 0"):
         DependencyWatch(PLAN, hold=-1.0)
+    assert StepOraclePolicy(hold=3.0).settings["hold"] == 3.0  # a policy argument too
 
 
 def test_watch_ready_names_only_a_missing_step_the_person_could_do_now() -> None:
