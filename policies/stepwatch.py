@@ -31,7 +31,12 @@ stream of recognised steps:
   worked on for more than ``repeat`` times its expected duration in all, say
   ``correct_deviation`` naming ``j`` ("stop, this was already done"), once per step.
   A step named as missing resets the time of the step that needed it (it is undone
-  and redone after the missing one).
+  and redone after the missing one);
+- optionally (``gate``), a learned **gate** (:mod:`proassist.policies.gate`) scores
+  each candidate correction from the recogniser's recent history and lets through only
+  those likely to address a real deviation: with a learned recogniser most candidates
+  come from a short step whose summed probability fell just short of ``worked``, or
+  from the recogniser jumping to the next step early.
 
 It never reads the deviations. Its only inputs are the recognised step and what the
 person says (the observation's ``utterance``), so the policy
@@ -40,7 +45,8 @@ that gets it from the privileged ``info["current_plan_step"]``, ``step-oracle``
 assistant: the rest of a learned assistant's gap to it is recognition, not decision.
 ``stepwatch`` (:class:`StepWatchPolicy`) feeds it a learned step recogniser that reads
 only the segmentation (:mod:`proassist.policies.learned.steps_train`; committed in
-``policies/checkpoints/steps``, trained by ``proassist train-steps``).
+``policies/checkpoints/steps``, trained by ``proassist train-steps``; its gate by
+``proassist train-gate``).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import numpy as np
 
 from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
 from proassist.policies.duplex.components import utterance_for
+from proassist.policies.gate import LogisticGate, StepTrace, gate_features
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
 
@@ -91,6 +98,8 @@ class DependencyWatch:
         quiet: Seconds of silence after the person says "Please stop." (0: none).
         ready: Whether to name only missing steps the person could do now
             (:meth:`missing`).
+        gate: Say a candidate correction only if this gate passes its
+            :func:`~proassist.policies.gate.gate_features` (None: every candidate).
     """
 
     def __init__(
@@ -106,6 +115,7 @@ class DependencyWatch:
         quiet: float = 0.0,
         ready: bool = False,
         hold: float = 10.0,
+        gate: LogisticGate | None = None,
     ) -> None:
         if (
             sustain < 1
@@ -132,6 +142,7 @@ class DependencyWatch:
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
         self.repeated: set[int] = set()
         self.current: int | None = None  # the recognised step (sustained, confident)
+        self.gate, self.trace = gate, StepTrace(plan, dt)
 
     def hear(self, said: str) -> None:
         """Take what the person said at this point (the observation's ``utterance``).
@@ -187,6 +198,7 @@ class DependencyWatch:
             )
         self.mass += self.dt * probs[:n]
         self.t += self.dt
+        self.trace.push(probs, self.t)
         top = int(probs.argmax())
         self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
         if top == n or self.run[1] < self.sustain or probs[top] < self.confidence:
@@ -196,7 +208,7 @@ class DependencyWatch:
         if self.t < self.mute_until - 1e-9:
             return None
         for k in self.missing(top):
-            if self._due((top, k)):
+            if self._due((top, k)) and self._worth(top, k):
                 self.said[(top, k)] = self.t
                 if self.repeat:
                     self.mass[top] = 0.0
@@ -206,6 +218,14 @@ class DependencyWatch:
         if step is not None:
             self.named = step
         return step
+
+    def candidate_features(self, top: int, k: int) -> np.ndarray:
+        """The gate's features of naming ``k`` while ``top`` is current (now)."""
+        return gate_features(self.trace, self.mass, self.worked_on(), top, k)
+
+    def _worth(self, top: int, k: int) -> bool:
+        """Whether the gate (if any) lets the correction naming ``k`` through."""
+        return self.gate is None or self.gate.passes(self.candidate_features(top, k))
 
     def _due(self, pair: tuple[int, int]) -> bool:
         """Whether ``pair`` was never said, or (``remind``) said long enough ago."""
@@ -351,7 +371,19 @@ WATCH_DEFAULTS: dict[str, float] = {
     "ready": True,
     "hold": 10.0,
     "place": True,
+    "gate": False,
 }
+
+
+def _checkpoint_gate(meta: dict[str, Any], threshold: float | None) -> LogisticGate:
+    """The checkpoint's correction gate (its ``steps.json`` ``gate`` entry)."""
+    weights = meta.get("gate")
+    if not weights:
+        raise ValueError(
+            "stepwatch: gate=True but this checkpoint has no gate (train one with "
+            "proassist train-gate)"
+        )
+    return LogisticGate(weights, threshold)
 
 
 @register_policy("stepwatch")
@@ -377,10 +409,16 @@ class StepWatchPolicy(PolicyBase):
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
         place: Also correct misplaced objects (:class:`PlacementWatch`; reads depth too).
+        gate: Pass every dependency correction through the checkpoint's learned gate
+            (its ``steps.json`` ``gate`` entry, :class:`~proassist.policies.gate.LogisticGate`;
+            default: the checkpoint's ``deploy`` ``gate``, off for the committed one:
+            it says a third as many false alarms but rescues less).
+        threshold: The gate's threshold (default: the checkpoint's; used with ``gate``).
 
     Raises:
         ImportError: Without torch (the ``[learn]`` extra).
         FileNotFoundError: When the checkpoint is missing.
+        ValueError: ``gate=True`` with a checkpoint that has no gate.
     """
 
     needs_pixels = True
@@ -398,6 +436,8 @@ class StepWatchPolicy(PolicyBase):
         ready: bool | None = None,
         hold: float | None = None,
         place: bool | None = None,
+        gate: bool | None = None,
+        threshold: float | None = None,
     ) -> None:
         from proassist.policies.learned.steps_train import StepRecognizer
 
@@ -417,6 +457,8 @@ class StepWatchPolicy(PolicyBase):
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
         self.place = bool(deploy["place"] if place is None else place)
+        use = bool(deploy["gate"] if gate is None else gate)
+        self.gate = _checkpoint_gate(self.recognizer.meta, threshold) if use else None
         self.obs_modes: tuple[str, ...] = (
             ("segmentation", "depth") if self.place else ("segmentation",)
         )
@@ -429,7 +471,7 @@ class StepWatchPolicy(PolicyBase):
         super().reset(env_info=env_info, seed=seed)
         self.recognizer.reset(env_info)  # without segmentation_ids (blind): sees nothing
         dt = float(env_info.get("dt", 0.5))
-        self.watch = DependencyWatch(self.plan, dt, **self.settings)
+        self.watch = DependencyWatch(self.plan, dt, gate=self.gate, **self.settings)
         self.places = PlacementWatch(self.plan, env_info) if self.place else None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:

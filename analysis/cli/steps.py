@@ -18,7 +18,31 @@ from proassist.analysis.cli.errors import UserError, user_errors
 from proassist.envs.registration import DOMAIN_ENV_IDS
 from proassist.policies.learned import TRAIN_SEED_BASE
 
-__all__ = ["add_parser", "run_train_steps"]
+__all__ = ["add_parser", "add_seed_arguments", "run_train_steps"]
+
+
+def add_seed_arguments(p: argparse.ArgumentParser, episodes: int) -> None:
+    """``--out``, ``--episodes``, ``--seed`` and ``--val-episodes`` of a training command."""
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument(
+        "--episodes",
+        type=int,
+        default=episodes,
+        help=f"training seeds per env (default {episodes})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=TRAIN_SEED_BASE,
+        help=f"first training seed (default {TRAIN_SEED_BASE:,}: training seeds stay apart "
+        "from evaluation's; for a gate, also from the recogniser's)",
+    )
+    p.add_argument(
+        "--val-episodes",
+        type=int,
+        default=20,
+        help=f"validation seeds per env, from {VALIDATION_SEED_BASE} (default 20)",
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,20 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "decision point) of the three domain envs and train the step recogniser with "
         "offline DAgger; writes steps.pt and steps.json.",
     )
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--episodes", type=int, default=100, help="training seeds per env (default 100)")
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=TRAIN_SEED_BASE,
-        help=f"first training seed (default {TRAIN_SEED_BASE:,}: training seeds stay apart from evaluation's)",
-    )
-    p.add_argument(
-        "--val-episodes",
-        type=int,
-        default=20,
-        help=f"validation seeds per env, from {VALIDATION_SEED_BASE} (default 20)",
-    )
+    add_seed_arguments(p, episodes=100)
     p.add_argument("--rounds", type=int, default=4, help="DAgger rounds after round 0 (default 4)")
     p.add_argument("--epochs", type=int, default=8, help="epochs per (re)training (default 8)")
     p.add_argument("--hidden", type=int, default=64, help="MLP width (default 64)")

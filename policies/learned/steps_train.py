@@ -3,8 +3,10 @@
 - :func:`record_streams` runs privileged episodes with the silent assistant (or, for
   *closed-loop* streams, an acting ``assistant`` such as ``step-oracle``: the person
   then reacts, undoes and redoes steps as at deployment) and keeps, per decision point,
-  the segmentation's :func:`~proassist.policies.learned.steps.pixel_counts` and the
-  true ``info["current_plan_step"]`` (the label).
+  the segmentation's :func:`~proassist.policies.learned.steps.pixel_counts`, the
+  true ``info["current_plan_step"]`` (the label) and (``open``) the plan steps that a
+  correction could name to address a deviation open at that point (the gate's label,
+  :mod:`proassist.policies.learned.gate_train`).
 - :func:`train_recognizer` trains a small MLP that scores every candidate from
   :class:`~proassist.policies.learned.steps.StepTracker`'s features (softmax over the
   plan's steps and *none*). Round 0 is teacher-forced (the history is the truth); each
@@ -48,6 +50,16 @@ def _fixtures(info: dict[str, Any]) -> frozenset[str]:
     }
 
 
+def _open_steps(info: dict[str, Any], ids: list[str]) -> list[int]:
+    """Plan indices a correction may name now to address an open deviation (privileged)."""
+    from proassist.sim.deviations.base import addressable_steps
+
+    named: set[str] = set()
+    for dev in info.get("active_deviations") or ():
+        named |= addressable_steps(dev)
+    return sorted(ids.index(k) for k in named if k in ids)
+
+
 Job = tuple[str, int, int, str | None, str | None]
 
 
@@ -78,12 +90,13 @@ def _record_one(job: Job) -> Stream:
         policy.reset(env_info=einfo, seed=seed)
     names = segment_owners(einfo.get("segmentation_ids") or {})
     ids = [str(s["id"]) for s in einfo["plan"]]
-    rows, done = [], False
+    rows, opened, done = [], [], False
     while not done:
         step = info["current_plan_step"]
         rows.append(
             (pixel_counts(obs["segmentation"], names), ids.index(step) if step in ids else len(ids))
         )
+        opened.append(_open_steps(info, ids))
         action = {"decision": 0} if policy is None else policy.act(obs, info)
         obs, _, term, trunc, info = env.step(action)
         done = term or trunc
@@ -95,6 +108,7 @@ def _record_one(job: Job) -> Stream:
         "plan": einfo["plan"],
         "fixtures": sorted(_fixtures(einfo)),
         "rows": rows,
+        "open": opened,
     }
 
 

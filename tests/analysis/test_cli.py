@@ -17,6 +17,9 @@ SUBCOMMANDS = [
     "plot",
     "export-challenge",
     "score-challenge",
+    "sanity",
+    "train-steps",
+    "train-gate",
 ]
 
 

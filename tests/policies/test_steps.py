@@ -177,3 +177,75 @@ def test_train_steps_cli_names_an_unknown_assistant(tmp_path, capsys) -> None:
     argv = ["train-steps", "--out", str(tmp_path / "r"), "--assistant", "step-orcle"]
     assert main(argv) == 2
     assert "did you mean 'step-oracle'" in capsys.readouterr().err
+
+
+def test_a_trained_gate_is_saved_loaded_and_used_by_stepwatch(tiny_checkpoint, tmp_path) -> None:
+    import json
+    import shutil
+
+    from proassist.policies.gate import LogisticGate
+    from proassist.policies.learned.gate_train import gate_candidates, replay, train_gate
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT, WATCH_DEFAULTS
+
+    streams = record_streams(["ProAssist-Kitchen-v0"], [5, 7, 6])  # 128 px, as deployed
+    assert all(len(s["open"]) == len(s["rows"]) for s in streams)
+    assert any(o for s in streams for o in s["open"]), "open deviations are recorded"
+    net, meta = load_recognizer(STEPS_CHECKPOINT)  # the committed recogniser
+    settings = {**WATCH_DEFAULTS, **meta["deploy"]}
+    x, y = gate_candidates(streams[0], replay(net, streams[0]), settings)
+    assert x.shape[0] == len(y) > 0 and y.any()
+    with pytest.raises(ValueError, match="record more episodes"):
+        train_gate(net, streams[2:], streams[2:], settings, log=lambda s: None)
+    weights, rows = train_gate(net, streams[:2], streams[2:], settings, log=lambda s: None)
+    assert rows[0]["threshold"] is None and [r["threshold"] for r in rows[1:]] == [
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+        0.6,
+    ]
+    assert all(r["said"] >= r["right"] >= 0 for r in rows)
+    assert rows[-1]["said"] <= rows[1]["said"] <= rows[0]["said"]  # a higher bar says less
+    out = tmp_path / "gated"
+    shutil.copytree(tiny_checkpoint, out)
+    meta = load_recognizer(tiny_checkpoint)[1]
+    (out / "steps.json").write_text(json.dumps({**meta, "gate": {**weights, "threshold": 0.4}}))
+    assert make_policy("stepwatch", checkpoint=str(out)).gate is None  # deploy says nothing
+    gated = make_policy("stepwatch", checkpoint=str(out), gate=True)
+    assert isinstance(gated.gate, LogisticGate) and gated.gate.threshold == 0.4
+    kw = {"checkpoint": str(out), "gate": True, "threshold": 0.7}
+    assert make_policy("stepwatch", **kw).gate.threshold == 0.7
+    deploy = {**meta["deploy"], "gate": True}
+    (out / "steps.json").write_text(json.dumps({**meta, "deploy": deploy, "gate": weights}))
+    assert make_policy("stepwatch", checkpoint=str(out)).gate is not None
+    assert make_policy("stepwatch", checkpoint=str(out), gate=False).gate is None
+    assert make_policy("stepwatch", checkpoint=tiny_checkpoint).gate is None
+    with pytest.raises(ValueError, match="train-gate"):
+        make_policy("stepwatch", checkpoint=tiny_checkpoint, gate=True)
+
+
+def test_train_gate_cli_writes_a_gated_checkpoint_and_checks_arguments(
+    tiny_checkpoint, tmp_path, capsys
+) -> None:
+    import json
+
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT
+
+    out = tmp_path / "g"
+    argv = ["train-gate", "--out", str(out), "--seed", "5", "--val-episodes", "1"]
+    assert main([*argv, "--episodes", "2", "--threshold", "0.3"]) == 0  # the committed one
+    meta = json.loads((out / "steps.json").read_text())
+    assert meta["gate"]["threshold"] == 0.3 and meta["gate"]["train"]["seed"] == 5
+    assert meta["deploy"] == {**load_recognizer(STEPS_CHECKPOINT)[1]["deploy"], "gate": True}
+    assert (out / "steps.pt").is_file() and "wrote" in capsys.readouterr().out
+    assert main([*argv, "--checkpoint", tiny_checkpoint, "--threshold", "1.5"]) == 2
+    assert "--threshold must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_the_committed_checkpoint_has_a_gate_that_is_off_by_default() -> None:
+    from proassist.policies.gate import GATE_FEATURES, LogisticGate
+
+    assert make_policy("stepwatch").gate is None
+    gate = make_policy("stepwatch", gate=True).gate
+    assert isinstance(gate, LogisticGate) and gate.threshold == 0.5
+    assert len(gate.coef) == len(GATE_FEATURES)

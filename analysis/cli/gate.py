@@ -1,0 +1,102 @@
+"""``proassist train-gate``: train the correction gate of a ``stepwatch`` checkpoint.
+
+Records silent, privileged episodes of the three domain envs on seeds the recogniser
+was not trained on (:func:`proassist.policies.learned.steps_train.record_streams`, with
+the steps a correction could name to address an open deviation at each point), runs
+the checkpoint's recogniser over them, fits the gate
+(:func:`proassist.policies.learned.gate_train.train_gate`) and writes a copy of the
+checkpoint with the gate in its ``steps.json`` to ``--out``; evaluate it with
+``proassist eval --policy stepwatch -k checkpoint=OUT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+from proassist.analysis.calibration import VALIDATION_SEED_BASE
+from proassist.analysis.cli.errors import UserError, user_errors
+from proassist.analysis.cli.steps import add_seed_arguments
+from proassist.envs.registration import DOMAIN_ENV_IDS
+
+__all__ = ["add_parser", "run_train_gate"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train-gate`` subcommand."""
+    p = sub.add_parser(
+        "train-gate",
+        help="train the correction gate of a stepwatch checkpoint",
+        description="Record silent episodes of the three domain envs, run the checkpoint's "
+        "step recogniser over them and fit the gate that decides which of the dependency "
+        "rule's corrections to say; writes the checkpoint with its gate to --out.",
+    )
+    add_seed_arguments(p, episodes=150)
+    p.add_argument("--checkpoint", default=None, help="the recogniser (default: the committed one)")
+    p.add_argument(
+        "--threshold", type=float, default=0.5, help="the gate's threshold (default 0.5)"
+    )
+    p.add_argument("--l2", type=float, default=1.0, help="ridge penalty (default 1)")
+    p.add_argument("--workers", type=int, default=1, help="processes recording (default 1)")
+    p.set_defaults(func=run_train_gate)
+
+
+def _check(args: argparse.Namespace) -> None:
+    from proassist.analysis.cli.preflight import output_dir
+
+    if min(args.episodes, args.val_episodes, args.workers) < 1:
+        raise UserError("--episodes, --val-episodes and --workers must be >= 1")
+    if not 0.0 <= args.threshold <= 1.0 or args.l2 < 0:
+        raise UserError("--threshold must be in [0, 1] and --l2 >= 0")
+    output_dir(args.out)
+
+
+def run_train_gate(args: argparse.Namespace) -> int:
+    """Run ``proassist train-gate``."""
+    _check(args)
+    from proassist.policies.learned import require_torch
+
+    with user_errors(ImportError):
+        require_torch("proassist train-gate").set_num_threads(1)
+    from proassist.policies.learned.gate_train import train_gate
+    from proassist.policies.learned.steps_train import load_recognizer, record_streams
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT, WATCH_DEFAULTS
+
+    source = Path(args.checkpoint or STEPS_CHECKPOINT)
+    source = source.parent if source.suffix == ".pt" else source
+    with user_errors(FileNotFoundError, ValueError):
+        net, meta = load_recognizer(source)
+    t0 = time.perf_counter()
+    seeds = range(args.seed, args.seed + args.episodes)
+    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)
+    vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
+    val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers)
+    print(
+        f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
+    )
+    settings = {**WATCH_DEFAULTS, **dict(meta.get("deploy") or {})}
+    with user_errors(ValueError):
+        weights, rows = train_gate(net, train, val, settings, l2=args.l2)
+    weights |= {
+        "threshold": args.threshold,
+        "validation": rows,
+        "train": {
+            "episodes": args.episodes,
+            "seed": args.seed,
+            "val_episodes": args.val_episodes,
+            "l2": args.l2,
+        },
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / "steps.pt", out / "steps.pt")
+    deploy = {**dict(meta.get("deploy") or {}), "gate": True}  # a trained gate is used
+    (out / "steps.json").write_text(
+        json.dumps({**meta, "deploy": deploy, "gate": weights}, indent=1)
+    )
+    print(f"wrote {out / 'steps.pt'} and {out / 'steps.json'} ({weights['seconds']:.0f} s)")
+    return 0
