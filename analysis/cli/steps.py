@@ -59,6 +59,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=8, help="epochs per (re)training (default 8)")
     p.add_argument("--hidden", type=int, default=64, help="MLP width (default 64)")
     p.add_argument(
+        "--deviation-weight",
+        type=float,
+        default=1.0,
+        help="loss weight of the points where a deviation is open (default 1)",
+    )
+    p.add_argument(
         "--tasks",
         nargs="+",
         default=None,
@@ -88,8 +94,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UserError(
             "--episodes, --epochs, --hidden, --workers and --threads must be >= 1, --rounds >= 0"
         )
-    if args.val_episodes < 0:
-        raise UserError("--val-episodes must be >= 0")
+    if args.val_episodes < 0 or args.deviation_weight <= 0:
+        raise UserError("--val-episodes must be >= 0 and --deviation-weight > 0")
     from proassist.analysis.cli.data import check_tasks
 
     check_tasks(args.tasks or [])
@@ -131,12 +137,28 @@ def run_train_steps(args: argparse.Namespace) -> int:
     print(
         f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
     )
-    net, history = train_recognizer(train, val, args.rounds, args.epochs, args.hidden, seed=0)
+    net, history = train_recognizer(
+        train,
+        val,
+        args.rounds,
+        args.epochs,
+        args.hidden,
+        seed=0,
+        deviation_weight=args.deviation_weight,
+    )
     meta = {
         "history": history,
         "train": {
             k: getattr(args, k)
-            for k in ("episodes", "seed", "val_episodes", "rounds", "epochs", "assistant")
+            for k in (
+                "episodes",
+                "seed",
+                "val_episodes",
+                "rounds",
+                "epochs",
+                "assistant",
+                "deviation_weight",
+            )
         },
         "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENV_IDS),
         "tasks": list(tasks),

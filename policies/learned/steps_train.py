@@ -153,27 +153,39 @@ def _logits(net: Any, feats: Any, mask: Any) -> Any:
     return net(feats).squeeze(-1).masked_fill(~mask, -1e9)
 
 
-def _rollin(net: Any, streams: Sequence[Stream]) -> tuple[list[np.ndarray], list[int], float]:
+def _rollin(
+    net: Any, streams: Sequence[Stream]
+) -> tuple[list[np.ndarray], list[int], float, list[bool], float]:
     """Features and true labels of every point, the history made by ``net`` (None:
-    by the truth); and ``net``'s accuracy."""
+    by the truth); ``net``'s accuracy; whether a deviation was open at each point;
+    ``net``'s accuracy at those points."""
     torch = require_torch("the step recogniser")
-    xs, ys, right = [], [], 0
+    xs, ys, right, opened, right_open = [], [], 0, [], 0
     for s in streams:
         tracker = StepTracker(s["plan"], frozenset(s["fixtures"]))
-        for px, label in s["rows"]:
+        for i, (px, label) in enumerate(s["rows"]):
             f = tracker.features(px)
             xs.append(f)
             ys.append(int(label))
+            opened.append(bool(s["open"][i]) if "open" in s else False)
             guess = label
             if net is not None:
                 with torch.no_grad():
                     guess = int(net(torch.from_numpy(f)).squeeze(-1).argmax())
                 right += guess == label
+                right_open += guess == label and opened[-1]
             tracker.advance(guess)
-    return xs, ys, right / max(1, len(ys))
+    return xs, ys, right / max(1, len(ys)), opened, right_open / max(1, sum(opened))
 
 
-def _fit(xs: list[np.ndarray], ys: list[int], epochs: int, hidden: int, seed: int) -> Any:
+def _fit(
+    xs: list[np.ndarray],
+    ys: list[int],
+    epochs: int,
+    hidden: int,
+    seed: int,
+    weights: Sequence[float] | None = None,
+) -> Any:
     torch = require_torch("the step recogniser")
     torch.manual_seed(seed)
     m = max(len(x) for x in xs)
@@ -182,11 +194,15 @@ def _fit(xs: list[np.ndarray], ys: list[int], epochs: int, hidden: int, seed: in
     for i, x in enumerate(xs):
         feats[i, : len(x)], mask[i, : len(x)] = x, True
     a, b, y = torch.from_numpy(feats), torch.from_numpy(mask), torch.tensor(ys)
+    w = torch.ones(len(ys)) if weights is None else torch.tensor(weights, dtype=torch.float32)
     net = _scorer(hidden)
     opt = torch.optim.Adam(net.parameters(), 2e-3)
     for _ in range(epochs):
         for idx in torch.randperm(len(y)).split(512):
-            loss = torch.nn.functional.cross_entropy(_logits(net, a[idx], b[idx]), y[idx])
+            each = torch.nn.functional.cross_entropy(
+                _logits(net, a[idx], b[idx]), y[idx], reduction="none"
+            )
+            loss = (each * w[idx]).sum() / w[idx].sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -201,6 +217,7 @@ def train_recognizer(
     hidden: int = 64,
     seed: int = 0,
     log: Any = print,
+    deviation_weight: float = 1.0,
 ) -> tuple[Any, list[dict[str, float]]]:
     """Train the recogniser with DAgger (module docstring).
 
@@ -213,28 +230,40 @@ def train_recognizer(
         hidden: Hidden width of the MLP.
         seed: torch seed of every training.
         log: Called with one line per round.
+        deviation_weight: Loss weight of the points at which a deviation is open
+            (the streams' ``open`` steps; 1: every point alike). Such points are
+            rare, and there the plan's order (which the history features carry)
+            points at the wrong step.
 
     Returns:
-        The last recogniser and one ``{round, points, train_acc, val_acc}`` per round
-        (``train_acc``: the previous recogniser's on the streams it replayed; None in
-        round 0, ``val_acc`` None without ``val``).
+        The last recogniser and one ``{round, points, train_acc, val_acc,
+        val_acc_open}`` per round (``train_acc``: the previous recogniser's on the
+        streams it replayed; None in round 0; ``val_acc`` None without ``val``;
+        ``val_acc_open``: at the validation points where a deviation is open).
     """
-    xs, ys, _ = _rollin(None, streams)
-    net = _fit(xs, ys, epochs + 2, hidden, seed)
+    xs, ys, _, opened, _ = _rollin(None, streams)
+    weigh = [deviation_weight if o else 1.0 for o in opened]
+    net = _fit(xs, ys, epochs + 2, hidden, seed, weigh)
     history = []
     for r in range(rounds + 1):
         if r > 0:
-            more_x, more_y, train_acc = _rollin(net, streams)
+            more_x, more_y, train_acc, more_open, _ = _rollin(net, streams)
             xs, ys = xs + more_x, ys + more_y
-            net = _fit(xs, ys, epochs, hidden, seed)
+            weigh += [deviation_weight if o else 1.0 for o in more_open]
+            net = _fit(xs, ys, epochs, hidden, seed, weigh)
+        vacc = _rollin(net, val) if val else None
         row = {
             "round": r,
             "points": len(ys),
-            "val_acc": round(_rollin(net, val)[2], 4) if val else None,
+            "val_acc": round(vacc[2], 4) if vacc else None,
+            "val_acc_open": round(vacc[4], 4) if vacc else None,
         }
         row["train_acc"] = round(train_acc, 4) if r > 0 else None
         history.append(row)
-        log(f"round {r}: {len(ys)} points, own-history accuracy: validation {row['val_acc']}")
+        log(
+            f"round {r}: {len(ys)} points, own-history accuracy: validation {row['val_acc']} "
+            f"({row['val_acc_open']} where a deviation is open)"
+        )
     return net, history
 
 

@@ -155,10 +155,15 @@ def test_stepwatch_needs_segmentation(tiny_checkpoint) -> None:
 def test_train_steps_cli_writes_a_checkpoint_and_checks_arguments(tmp_path, capsys) -> None:
     out = tmp_path / "rec"
     argv = ["train-steps", "--out", str(out), "--episodes", "1", "--val-episodes", "1"]
-    assert main([*argv, "--rounds", "0", "--epochs", "1", "--hidden", "8"]) == 0
-    assert (out / "steps.pt").is_file() and "wrote" in capsys.readouterr().out
+    extra = ["--rounds", "0", "--epochs", "1", "--hidden", "8", "--deviation-weight", "3"]
+    assert main([*argv, *extra]) == 0
+    assert (out / "steps.pt").is_file() and "where a deviation is open" in capsys.readouterr().out
+    meta = load_recognizer(out)[1]
+    assert meta["train"]["deviation_weight"] == 3.0 and "val_acc_open" in meta["history"][0]
     assert main([*argv, "--rounds", "-1"]) == 2
     assert "--rounds >= 0" in capsys.readouterr().err
+    assert main([*argv, "--deviation-weight", "0"]) == 2
+    assert "--deviation-weight > 0" in capsys.readouterr().err
 
 
 def test_closed_loop_streams_let_the_person_react() -> None:
@@ -249,3 +254,20 @@ def test_the_committed_checkpoint_has_a_gate_that_is_off_by_default() -> None:
     gate = make_policy("stepwatch", gate=True).gate
     assert isinstance(gate, LogisticGate) and gate.threshold == 0.5
     assert len(gate.coef) == len(GATE_FEATURES)
+
+
+def test_deviation_weight_weighs_the_points_where_a_deviation_is_open() -> None:
+    import torch
+
+    streams = record_streams(["ProAssist-Kitchen-v0"], [5], size=64)
+    assert any(streams[0]["open"]) and not all(streams[0]["open"])
+
+    def fit(weight: float) -> list:
+        net, _ = train_recognizer(
+            streams, rounds=0, epochs=1, hidden=8, log=lambda s: None, deviation_weight=weight
+        )
+        return [p.detach().clone() for p in net.parameters()]
+
+    one, same, heavy = fit(1.0), fit(1.0), fit(20.0)
+    assert all(torch.equal(a, b) for a, b in zip(one, same, strict=True))  # deterministic
+    assert not all(torch.allclose(a, b) for a, b in zip(one, heavy, strict=True))
