@@ -33,6 +33,7 @@ needs the plan's effects, the fixtures' stand points and the objects' start fixt
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -46,15 +47,22 @@ Station = tuple[float, ...]
 
 
 def resting_on(
-    seg: np.ndarray, depth: np.ndarray, sid: int, names: dict[int, str], delta: float
+    seg: np.ndarray,
+    depth: np.ndarray,
+    sid: int | Sequence[int],
+    names: dict[int, str],
+    delta: float,
 ) -> Counter[str]:
     """Image columns in which object ``sid`` touches each entity right under it.
 
-    For each column of the object's mask, the first pixel of a named entity (``names``
-    maps segmentation values to ids) within 3 rows under its lowest pixel counts for
+    For each column of the object's mask (the pixels of ``sid``, or of any of its
+    segmentation values: an object with a fill level), the first pixel of another
+    named entity (``names`` maps segmentation values to ids; an indicator segment such
+    as a flame ring to its fixture) within 3 rows under its lowest pixel counts for
     that entity when its depth is within ``delta`` metres of the object's there.
     """
-    mask = np.asarray(seg) == sid
+    own = [int(sid)] if np.isscalar(sid) else [int(v) for v in sid]
+    mask = np.isin(np.asarray(seg), own)
     cols = np.nonzero(mask.any(axis=0))[0]
     out: Counter[str] = Counter()
     if not len(cols):
@@ -66,7 +74,7 @@ def resting_on(
         rows = bottom + d
         inside = (rows < h) & ~seen
         vals = np.where(inside, seg[np.minimum(rows, h - 1), cols], -1)
-        labelled = inside & np.isin(vals, list(names))
+        labelled = inside & np.isin(vals, list(names)) & ~np.isin(vals, own)
         close = np.abs(depth[np.minimum(rows, h - 1), cols] - depth[bottom, cols]) < delta
         for v in vals[labelled & close].tolist():
             out[names[int(v)]] += 1
@@ -106,8 +114,14 @@ class PlacementWatch:
         ids = dict(env_info.get("segmentation_ids") or {})
         stands = dict(env_info.get("stands") or {})
         self.station: dict[str, Station] = {f: tuple(map(float, xy)) for f, xy in stands.items()}
-        self.names = {int(v): k for k, v in ids.items()}
+        from proassist.sim.render.indicators import segment_owners
+
+        # an indicator segment (a burner's flame ring, a mug's fill) is its entity's
+        self.names = segment_owners(ids)
         self.ids = {k: int(v) for k, v in ids.items()}
+        self.parts: dict[str, list[int]] = {}
+        for v, owner in sorted(self.names.items()):
+            self.parts.setdefault(owner, []).append(v)
         self.starts = dict(env_info.get("starts") or {})
         self.plan = plan
         self.dest = _destinations(plan)
@@ -158,12 +172,17 @@ class PlacementWatch:
     def observe(
         self, seg: np.ndarray, depth: np.ndarray, current: int | None, worked: set[int]
     ) -> int | None:
-        """Take this point's frames and the recognised step; a plan index to name, or None."""
-        seg = np.asarray(seg)
+        """Take this point's frames and the recognised step; a plan index to name, or None.
+
+        Every object's count of points at a wrong place is brought up to date; the
+        first object due is named (another one due is named at a later point).
+        """
+        seg = np.asarray(seg).astype(np.int64, copy=False)
         pixels = np.bincount(np.clip(seg.ravel(), -1, None) + 1)
+        named = None
         for obj in self.objects:
-            sid = self.ids[obj]
-            if obj in self.flagged or sid + 1 >= len(pixels) or pixels[sid + 1] < self.min_px:
+            seen = sum(int(pixels[v + 1]) for v in self.parts[obj] if v + 1 < len(pixels))
+            if obj in self.flagged or seen < self.min_px:
                 self.strikes[obj] = 0
                 continue
             where = self._resting(seg, depth, obj)
@@ -174,14 +193,14 @@ class PlacementWatch:
                     self.taken_in[obj] = current
                 continue
             self.strikes[obj] = self.strikes.get(obj, 0) + 1
-            k = self.culprit(obj, current, worked) if self.strikes[obj] >= self.sustain else None
-            if k is not None:
-                self.flagged.add(obj)
-                return k
-        return None
+            if named is None and self.strikes[obj] >= self.sustain:
+                named = self.culprit(obj, current, worked)
+                if named is not None:
+                    self.flagged.add(obj)
+        return named
 
     def _resting(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
-        touch = resting_on(seg, depth, self.ids[obj], self.names, self.delta)
+        touch = resting_on(seg, depth, self.parts[obj], self.names, self.delta)
         on = Counter({k: v for k, v in touch.items() if k in self.station})
         if sum(on.values()) < self.contact:
             return None

@@ -99,6 +99,27 @@ def test_watch_sustain_and_argument_errors() -> None:
         PlacementWatch(PLAN, INFO, delta=0.0)
 
 
+def test_indicator_segments_belong_to_their_entity() -> None:
+    """A bowl on the stove's flame ring rests on the stove; a bowl whose fill level
+    shows is the bowl (its lowest pixels may be the fill's)."""
+    ids = {**IDS, "stove_flame": 20, "bowl_fill": 21}
+    info = {**INFO, "segmentation_ids": ids}
+    seg, depth = _frame(10, 3)
+    seg[10, :] = 20  # the flame ring right under the bowl
+    seg[9, 5:9] = 21  # the bowl's lowest row is its fill
+    assert PlacementWatch(PLAN, info).observe(seg, depth, current=0, worked={0}) == 0
+    old_names = {v: k for k, v in ids.items()}  # raw names: the flame ring is no fixture
+    assert resting_on(seg, depth, 10, old_names, 0.06) == {"bowl_fill": 4}  # on itself
+    assert resting_on(seg, depth, [10, 21], {**old_names, 20: "stove"}, 0.06) == {"stove": 4}
+
+
+def test_watch_reads_unsigned_segmentation() -> None:
+    seg, depth = _frame(10, 3)
+    seg[seg < 0] = 0  # no -1 background in an unsigned frame
+    watch = PlacementWatch(PLAN, INFO)
+    assert watch.observe(seg.astype(np.uint32), depth, current=0, worked={0}) == 0
+
+
 def _kitchen_misplaced(policy: str, kwargs: dict) -> dict:
     script = [{"kind": "placement", "step": "get_bowl", "params": {"wrong": "stove"}}]
     env = gym.make(
