@@ -16,7 +16,7 @@ run, the last few points); :func:`gate_features` describes one candidate correct
 probabilities; :class:`LogisticGate` scores it (logistic regression on standardised
 features, fitted by :func:`fit_logistic` on candidates of recorded streams labelled by
 whether the named step addresses a deviation open at that point:
-:func:`~proassist.policies.learned.steps_train.train_gate`). The watch says a candidate
+:func:`~proassist.policies.learned.gate_train.train_gate`). The watch says a candidate
 only when its probability reaches the gate's threshold.
 """
 
@@ -162,11 +162,15 @@ class LogisticGate:
     def probability(self, features: np.ndarray) -> float:
         """The probability that the candidate addresses an open deviation."""
         z = float(((features - self.mean) / self.scale) @ self.coef + self.intercept)
-        return float(1.0 / (1.0 + np.exp(-z)))
+        return float(_sigmoid(np.array(z)))
 
     def passes(self, features: np.ndarray) -> bool:
         """Whether the candidate is worth saying (probability ≥ threshold)."""
         return self.probability(features) >= self.threshold
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> dict[str, Any]:
@@ -193,7 +197,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50)
     penalty = np.full(z.shape[1], float(l2))
     penalty[-1] = 0.0
     for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        p = _sigmoid(z @ w)
         grad = z.T @ (p - y) + penalty * w
         hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hess, grad)

@@ -412,13 +412,15 @@ class StepWatchPolicy(PolicyBase):
         gate: Pass every dependency correction through the checkpoint's learned gate
             (its ``steps.json`` ``gate`` entry, :class:`~proassist.policies.gate.LogisticGate`;
             default: the checkpoint's ``deploy`` ``gate``, off for the committed one:
-            it says a third as many false alarms but rescues less).
-        threshold: The gate's threshold (default: the checkpoint's; used with ``gate``).
+            it says a quarter of the false alarms but rescues less).
+        threshold: The gate's threshold (default: the checkpoint's); giving one turns
+            the gate on unless ``gate=False``, which rejects it.
 
     Raises:
         ImportError: Without torch (the ``[learn]`` extra).
         FileNotFoundError: When the checkpoint is missing.
-        ValueError: ``gate=True`` with a checkpoint that has no gate.
+        ValueError: The gate asked for (``gate=True`` or a ``threshold``) with a
+            checkpoint that has no gate, or ``threshold`` with ``gate=False``.
     """
 
     needs_pixels = True
@@ -457,7 +459,9 @@ class StepWatchPolicy(PolicyBase):
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
         self.place = bool(deploy["place"] if place is None else place)
-        use = bool(deploy["gate"] if gate is None else gate)
+        if gate is False and threshold is not None:
+            raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
+        use = bool(gate if gate is not None else threshold is not None or deploy["gate"])
         self.gate = _checkpoint_gate(self.recognizer.meta, threshold) if use else None
         self.obs_modes: tuple[str, ...] = (
             ("segmentation", "depth") if self.place else ("segmentation",)

@@ -49,9 +49,26 @@ def _check(args: argparse.Namespace) -> None:
 
     if min(args.episodes, args.val_episodes, args.workers) < 1:
         raise UserError("--episodes, --val-episodes and --workers must be >= 1")
-    if not 0.0 <= args.threshold <= 1.0 or args.l2 < 0:
-        raise UserError("--threshold must be in [0, 1] and --l2 >= 0")
+    if not 0.0 <= args.threshold <= 1.0 or args.l2 <= 0:
+        raise UserError("--threshold must be in [0, 1] and --l2 > 0")
     output_dir(args.out)
+
+
+def _check_source(args: argparse.Namespace, source: Path, meta: dict) -> None:
+    """The gate's seeds must not be the recogniser's, nor ``--out`` its folder."""
+    if Path(args.out).resolve() == source.resolve():
+        raise UserError(
+            f"--out {args.out} is the recogniser's folder: write the gated copy elsewhere"
+        )
+    train = dict(meta.get("train") or {})
+    if "seed" in train and "episodes" in train:
+        lo, hi = int(train["seed"]), int(train["seed"]) + int(train["episodes"])
+        if args.seed < hi and lo < args.seed + args.episodes:
+            raise UserError(
+                f"--seed {args.seed} (+{args.episodes}) overlaps the recogniser's training "
+                f"seeds {lo}-{hi - 1}: on its own training streams it is overconfident; "
+                f"pass --seed {hi} or later"
+            )
 
 
 def run_train_gate(args: argparse.Namespace) -> int:
@@ -69,6 +86,7 @@ def run_train_gate(args: argparse.Namespace) -> int:
     source = source.parent if source.suffix == ".pt" else source
     with user_errors(FileNotFoundError, ValueError):
         net, meta = load_recognizer(source)
+    _check_source(args, source, meta)
     t0 = time.perf_counter()
     seeds = range(args.seed, args.seed + args.episodes)
     train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)

@@ -158,7 +158,7 @@ def _rollin(
 ) -> tuple[list[np.ndarray], list[int], float, list[bool], float]:
     """Features and true labels of every point, the history made by ``net`` (None:
     by the truth); ``net``'s accuracy; whether a deviation was open at each point;
-    ``net``'s accuracy at those points."""
+    ``net``'s accuracy at those points (NaN: none)."""
     torch = require_torch("the step recogniser")
     xs, ys, right, opened, right_open = [], [], 0, [], 0
     for s in streams:
@@ -175,7 +175,8 @@ def _rollin(
                 right += guess == label
                 right_open += guess == label and opened[-1]
             tracker.advance(guess)
-    return xs, ys, right / max(1, len(ys)), opened, right_open / max(1, sum(opened))
+    acc_open = right_open / sum(opened) if any(opened) else float("nan")
+    return xs, ys, right / max(1, len(ys)), opened, acc_open
 
 
 def _fit(
@@ -256,7 +257,7 @@ def train_recognizer(
             "round": r,
             "points": len(ys),
             "val_acc": round(vacc[2], 4) if vacc else None,
-            "val_acc_open": round(vacc[4], 4) if vacc else None,
+            "val_acc_open": round(vacc[4], 4) if vacc and vacc[4] == vacc[4] else None,
         }
         row["train_acc"] = round(train_acc, 4) if r > 0 else None
         history.append(row)

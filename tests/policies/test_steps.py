@@ -209,8 +209,7 @@ def test_a_trained_gate_is_saved_loaded_and_used_by_stepwatch(tiny_checkpoint, t
         0.5,
         0.6,
     ]
-    assert all(r["said"] >= r["right"] >= 0 for r in rows)
-    assert rows[-1]["said"] <= rows[1]["said"] <= rows[0]["said"]  # a higher bar says less
+    assert all(r["said"] >= r["right"] >= 0 for r in rows) and rows[0]["said"] > 0
     out = tmp_path / "gated"
     shutil.copytree(tiny_checkpoint, out)
     meta = load_recognizer(tiny_checkpoint)[1]
@@ -218,8 +217,10 @@ def test_a_trained_gate_is_saved_loaded_and_used_by_stepwatch(tiny_checkpoint, t
     assert make_policy("stepwatch", checkpoint=str(out)).gate is None  # deploy says nothing
     gated = make_policy("stepwatch", checkpoint=str(out), gate=True)
     assert isinstance(gated.gate, LogisticGate) and gated.gate.threshold == 0.4
-    kw = {"checkpoint": str(out), "gate": True, "threshold": 0.7}
+    kw = {"checkpoint": str(out), "threshold": 0.7}  # a threshold turns the gate on
     assert make_policy("stepwatch", **kw).gate.threshold == 0.7
+    with pytest.raises(ValueError, match="needs gate=True"):
+        make_policy("stepwatch", gate=False, **kw)
     deploy = {**meta["deploy"], "gate": True}
     (out / "steps.json").write_text(json.dumps({**meta, "deploy": deploy, "gate": weights}))
     assert make_policy("stepwatch", checkpoint=str(out)).gate is not None
@@ -245,6 +246,10 @@ def test_train_gate_cli_writes_a_gated_checkpoint_and_checks_arguments(
     assert (out / "steps.pt").is_file() and "wrote" in capsys.readouterr().out
     assert main([*argv, "--checkpoint", tiny_checkpoint, "--threshold", "1.5"]) == 2
     assert "--threshold must be in [0, 1]" in capsys.readouterr().err
+    assert main(["train-gate", "--out", str(out), "--seed", "2100"]) == 2  # committed: 2000+150
+    assert "overlaps the recogniser's training seeds 2000-2149" in capsys.readouterr().err
+    assert main(["train-gate", "--out", str(out), "--checkpoint", str(out)]) == 2
+    assert "is the recogniser's folder" in capsys.readouterr().err
 
 
 def test_the_committed_checkpoint_has_a_gate_that_is_off_by_default() -> None:
