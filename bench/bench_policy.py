@@ -1,6 +1,7 @@
 """Per-decision latency of the learned assistants on one CPU core.
 
-Runs ``stepwatch`` (the step recogniser and its rule), ``first-of`` stepwatch and the
+Runs ``stepwatch`` (the step recogniser and its rule; also with its correction gate
+on), ``first-of`` stepwatch and the
 learned duplex, and the ``duplex`` policy with ``interaction="learned"`` and the committed checkpoint
 (:func:`proassist.policies.learned.assets.default_checkpoint`) in closed loop on a
 kitchen and an assembly episode rendered at the default 128x128 (with the observation
@@ -75,6 +76,7 @@ def _policies() -> list[tuple[str, object]]:
     return [
         ("learned duplex", make_policy("duplex", **learned)),
         ("stepwatch", make_policy("stepwatch")),
+        ("stepwatch, correction gate on", make_policy("stepwatch", gate=True)),
         ("stepwatch + learned duplex (first-of)", make_policy("first-of", policies=both)),
     ]
 

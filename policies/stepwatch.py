@@ -56,7 +56,14 @@ from typing import Any
 
 import numpy as np
 
-from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
+from proassist.policies.attendwatch import AttentionWatch
+from proassist.policies.base import (
+    PolicyBase,
+    make_action,
+    observation_time,
+    register_policy,
+    silent_action,
+)
 from proassist.policies.duplex.components import utterance_for
 from proassist.policies.gate import LogisticGate, StepTrace, gate_features
 from proassist.policies.learned.rl_env import REFUSED, reply_category
@@ -250,10 +257,11 @@ def one_hot(n: int, step: int | None) -> np.ndarray:
     return out
 
 
-def correction(plan: list[dict[str, Any]], k: int) -> dict[str, Any]:
-    """The ``correct_deviation`` action naming plan step ``k`` with its instruction."""
-    text = utterance_for("correct_deviation", str(plan[k].get("instruction", plan[k]["id"])))
-    return make_action("correct_deviation", k, text)
+def naming(plan: list[dict[str, Any]], k: int, intent: str = "correct_deviation") -> dict[str, Any]:
+    """The ``intent`` action (a correction by default) naming plan step ``k`` with its
+    instruction."""
+    text = utterance_for(intent, str(plan[k].get("instruction", plan[k]["id"])))
+    return make_action(intent, k, text)
 
 
 def watch_places(
@@ -272,6 +280,39 @@ def watch_places(
     if k is not None:
         watch.named = None  # a reply to it is not about a missing step
     return k
+
+
+def watch_attention(
+    attention: AttentionWatch | None, watch: DependencyWatch, observation: dict[str, Any]
+) -> int | None:
+    """The plan step to re-engage the person with (:class:`AttentionWatch`), or None."""
+    if attention is None:
+        return None
+    if "segmentation" not in observation:
+        raise ValueError(
+            "the attention rule reads segmentation: make the env with obs_modes "
+            "including 'segmentation'"
+        )
+    t = observation_time(observation)
+    seg = observation["segmentation"]
+    k = attention.observe(seg, t, watch.worked_on(), watch.plan, watch.current)
+    if k is not None:
+        watch.named = None  # a reply to it is not about a missing step
+    return k
+
+
+def decide(
+    plan: list[dict[str, Any]],
+    k: int | None,
+    attention: AttentionWatch | None,
+    watch: DependencyWatch,
+    observation: dict[str, Any],
+) -> dict[str, Any]:
+    """A correction naming ``k``, else the attention rule's re-engagement, else silence."""
+    if k is not None:
+        return naming(plan, k)
+    k = watch_attention(attention, watch, observation)
+    return silent_action() if k is None else naming(plan, k, "re_engage")
 
 
 @register_policy("step-oracle")
@@ -295,6 +336,8 @@ class StepOraclePolicy(PolicyBase):
         hold: :class:`DependencyWatch` ``hold``.
         place: Also correct misplaced objects (:class:`PlacementWatch`, which reads
             segmentation and depth frames: the env renders them).
+        attend: Also re-engage a distracted person (:class:`AttentionWatch`, which reads
+            the segmentation).
 
     The defaults (``repeat=1.9``, ``remind=4``) were chosen on validation seeds
     900000-900019 of the three domain envs (60 pairs): net assistance 0.304 with
@@ -316,12 +359,15 @@ class StepOraclePolicy(PolicyBase):
         ready: bool = True,
         hold: float = 10.0,
         place: bool = True,
+        attend: bool = True,
     ) -> None:
         super().__init__()
-        self.place = bool(place)
-        if self.place:
-            self.needs_pixels, self.obs_modes = True, ("segmentation", "depth")
+        self.place, self.attend = bool(place), bool(attend)
+        if self.place or self.attend:
+            self.needs_pixels = True
+            self.obs_modes = ("segmentation", "depth") if self.place else ("segmentation",)
         self.places: PlacementWatch | None = None
+        self.attention: AttentionWatch | None = None
         self.settings = {
             "worked": float(worked),
             "repeat": float(repeat),
@@ -340,10 +386,12 @@ class StepOraclePolicy(PolicyBase):
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, **self.settings)
         self.places = PlacementWatch(self.plan, env_info) if self.place else None
+        self.attention = AttentionWatch(env_info) if self.attend else None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Correct when the person's true step needs a step never worked on (or, with
-        ``place``, an object rests where the plan does not put it)."""
+        ``place``, an object rests where the plan does not put it; with ``attend``,
+        re-engage a person whose view settled away from the task)."""
         if self.watch is None:
             raise RuntimeError("step-oracle: call reset() before act()")
         if not info or "current_plan_step" not in info:
@@ -353,7 +401,7 @@ class StepOraclePolicy(PolicyBase):
         k = self.watch.observe(one_hot(len(self.plan), step))
         if k is None:
             k = watch_places(self.places, self.watch, observation)
-        return silent_action() if k is None else correction(self.plan, k)
+        return decide(self.plan, k, self.attention, self.watch, observation)
 
 
 #: Where the committed step recogniser lives (``steps.pt`` + ``steps.json``).
@@ -371,6 +419,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "ready": True,
     "hold": 10.0,
     "place": True,
+    "attend": True,
     "gate": False,
 }
 
@@ -409,6 +458,7 @@ class StepWatchPolicy(PolicyBase):
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
         place: Also correct misplaced objects (:class:`PlacementWatch`; reads depth too).
+        attend: Also re-engage a distracted person (:class:`AttentionWatch`).
         gate: Pass every dependency correction through the checkpoint's learned gate
             (its ``steps.json`` ``gate`` entry, :class:`~proassist.policies.gate.LogisticGate`;
             default: the checkpoint's ``deploy`` ``gate``, off for the committed one:
@@ -438,6 +488,7 @@ class StepWatchPolicy(PolicyBase):
         ready: bool | None = None,
         hold: float | None = None,
         place: bool | None = None,
+        attend: bool | None = None,
         gate: bool | None = None,
         threshold: float | None = None,
     ) -> None:
@@ -459,6 +510,7 @@ class StepWatchPolicy(PolicyBase):
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
         self.place = bool(deploy["place"] if place is None else place)
+        self.attend = bool(deploy["attend"] if attend is None else attend)
         if gate is False and threshold is not None:
             raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
         use = bool(gate if gate is not None else threshold is not None or deploy["gate"])
@@ -469,6 +521,7 @@ class StepWatchPolicy(PolicyBase):
         self.name = "stepwatch"
         self.watch: DependencyWatch | None = None
         self.places: PlacementWatch | None = None
+        self.attention: AttentionWatch | None = None
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Start the recogniser and a new watch over this episode's plan."""
@@ -477,10 +530,12 @@ class StepWatchPolicy(PolicyBase):
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, gate=self.gate, **self.settings)
         self.places = PlacementWatch(self.plan, env_info) if self.place else None
+        self.attention = AttentionWatch(env_info) if self.attend else None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Recognise the step, and correct when it needs a step never worked on (or,
-        with ``place``, an object rests where the plan does not put it)."""
+        with ``place``, an object rests where the plan does not put it; with
+        ``attend``, re-engage a person whose view settled away from the task)."""
         if self.watch is None:
             raise RuntimeError("stepwatch: call reset() before act()")
         if "segmentation" not in observation:
@@ -491,4 +546,4 @@ class StepWatchPolicy(PolicyBase):
         k = self.watch.observe(self.recognizer.update(observation["segmentation"]))
         if k is None:
             k = watch_places(self.places, self.watch, observation)
-        return silent_action() if k is None else correction(self.plan, k)
+        return decide(self.plan, k, self.attention, self.watch, observation)

@@ -44,7 +44,15 @@ from proassist.policies.duplex.components import SILENT, Decision, DialogueTurn,
 from proassist.policies.duplex.plan_format import Plan, PlanStep
 from proassist.sim.render.indicators import segment_owners
 
-__all__ = ["BACKGROUND", "HANDS", "CueTracker", "Percept", "ProgressTracker", "perceive"]
+__all__ = [
+    "BACKGROUND",
+    "HANDS",
+    "CueTracker",
+    "Percept",
+    "ProgressTracker",
+    "perceive",
+    "task_fixtures",
+]
 
 #: Segmentation names of the person's hands (and arms).
 HANDS: tuple[str, ...] = ("hand_left", "hand_right")
@@ -71,6 +79,14 @@ class Percept:
     hands: bool = False
     away: bool = False
     glowing: bool | None = None
+
+
+def task_fixtures(env_info: dict[str, Any]) -> frozenset[str]:
+    """The fixtures of an episode: ``env_info["fixtures"]`` and every plan step's location."""
+    plan = env_info.get("plan") or []
+    return frozenset(env_info.get("fixtures") or ()) | {
+        str(s["location"]) for s in plan if s.get("location")
+    }
 
 
 def _center(a: np.ndarray) -> np.ndarray:
@@ -155,9 +171,7 @@ class CueTracker:
         self.by_id = {str(s["id"]): s for s in self.procedure}
         seg_ids = env_info.get("segmentation_ids") or {}
         self.names = segment_owners(seg_ids)  # a knob's or flame's pixels: its entity
-        self.fixtures = frozenset(env_info.get("fixtures") or []) | {
-            str(s.get("location")) for s in self.procedure if s.get("location")
-        }
+        self.fixtures = task_fixtures(env_info)
         self.plan_objects = {str(o) for s in self.procedure for o in s.get("objects") or []}
         self.percepts: list[Percept] = []
         self.step_key: tuple | None = None

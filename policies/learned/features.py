@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from proassist.policies.duplex.components import DialogueTurn
+from proassist.policies.duplex.cue_tracker import task_fixtures
 from proassist.policies.duplex.plan_format import Plan
 from proassist.scenarios.model import MAX_STEPS
 from proassist.sim.render.indicators import segment_owners
@@ -246,9 +247,7 @@ class PerceptTracker:
         self.by_id = {str(s["id"]): s for s in procedure}
         seg_ids = env_info.get("segmentation_ids") or {}
         self.names = segment_owners(seg_ids)  # a knob's or flame's pixels: its entity
-        self.fixtures = frozenset(env_info.get("fixtures") or []) | {
-            str(s.get("location")) for s in procedure if s.get("location")
-        }
+        self.fixtures = task_fixtures(env_info)
         self.plan_objects = {str(o) for s in procedure for o in s.get("objects") or []}
         self.history: list[Any] = []
         self._last_on = self._last_hands = self._away_since = None

@@ -57,7 +57,7 @@ def replay(net: Any, stream: Stream, dt: float = 0.5) -> np.ndarray:
 
 
 def _watch(stream: Stream, settings: Mapping[str, Any], gate: Any, dt: float) -> DependencyWatch:
-    keep = {k: v for k, v in settings.items() if k not in ("place", "gate", "threshold")}
+    keep = {k: v for k, v in settings.items() if k not in ("place", "attend", "gate", "threshold")}
     return DependencyWatch(stream["plan"], dt, gate=gate, **keep)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from proassist.policies.duplex.cue_tracker import task_fixtures
 from proassist.policies.learned import require_torch
 from proassist.policies.learned.steps import FEATURE_DIM, StepTracker, pixel_counts
 
@@ -41,13 +42,6 @@ __all__ = [
 ]
 
 Stream = dict[str, Any]
-
-
-def _fixtures(info: dict[str, Any]) -> frozenset[str]:
-    plan = info["plan"]
-    return frozenset(info.get("fixtures") or ()) | {
-        str(s["location"]) for s in plan if s.get("location")
-    }
 
 
 def _open_steps(info: dict[str, Any], ids: list[str]) -> list[int]:
@@ -106,7 +100,7 @@ def _record_one(job: Job) -> Stream:
         "seed": seed,
         "assistant": assistant,
         "plan": einfo["plan"],
-        "fixtures": sorted(_fixtures(einfo)),
+        "fixtures": sorted(task_fixtures(einfo)),
         "rows": rows,
         "open": opened,
     }
@@ -329,7 +323,7 @@ class StepRecognizer:
 
         self.names = segment_owners(env_info.get("segmentation_ids") or {})
         self.tracker = StepTracker(
-            env_info["plan"], _fixtures(env_info), float(env_info.get("dt", 0.5))
+            env_info["plan"], task_fixtures(env_info), float(env_info.get("dt", 0.5))
         )
 
     def update(self, segmentation: np.ndarray) -> np.ndarray:

@@ -39,3 +39,36 @@ def env_info() -> dict:
 def make_info():
     """The :func:`make_env_info` factory."""
     return make_env_info
+
+
+def _scripted_episode(policy: str, kwargs: dict, script: list, obs_modes: tuple) -> dict:
+    """One privileged kitchen_scrambled_eggs episode (seed 3) with only ``script``'s
+    deviations, ``policy`` acting; its episode record."""
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401  (registers the ids)
+    from proassist.policies import make_policy
+    from proassist.policies.rollout import env_info
+
+    env = gym.make(
+        "ProAssist-Kitchen-v0",
+        task="kitchen_scrambled_eggs",
+        deviation_rates={},
+        deviation_script=script,
+        obs_modes=obs_modes,
+        privileged=True,
+    )
+    pol = make_policy(policy, **kwargs)
+    obs, info = env.reset(seed=3)
+    pol.reset(env_info=env_info(env), seed=3)
+    done = False
+    while not done:
+        obs, _, te, tr, info = env.step(pol.act(obs, info))
+        done = te or tr
+    return env.unwrapped.episode_record(policy=policy)
+
+
+@pytest.fixture(scope="session")
+def scripted_episode():
+    """Run one scripted kitchen episode: ``(policy, kwargs, script, obs_modes) -> record``."""
+    return _scripted_episode

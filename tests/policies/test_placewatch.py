@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
 import proassist.envs  # noqa: F401  (registers the ids)
-from proassist.policies import make_policy
 from proassist.policies.placewatch import PlacementWatch, resting_on
-from proassist.policies.rollout import env_info
 
 IDS = {"counter": 1, "shelf": 2, "stove": 3, "bowl": 10, "tube": 11, "tyre": 12, "cup": 13}
 INFO = {
@@ -120,35 +117,20 @@ def test_watch_reads_unsigned_segmentation() -> None:
     assert watch.observe(seg.astype(np.uint32), depth, current=0, worked={0}) == 0
 
 
-def _kitchen_misplaced(policy: str, kwargs: dict) -> dict:
+def _kitchen_misplaced(run, policy: str, kwargs: dict) -> dict:
     script = [{"kind": "placement", "step": "get_bowl", "params": {"wrong": "stove"}}]
-    env = gym.make(
-        "ProAssist-Kitchen-v0",
-        task="kitchen_scrambled_eggs",
-        deviation_rates={},
-        deviation_script=script,
-        obs_modes=("segmentation", "depth"),
-        privileged=True,
-    )
-    pol = make_policy(policy, **kwargs)
-    obs, info = env.reset(seed=3)
-    pol.reset(env_info=env_info(env), seed=3)
-    done = False
-    while not done:
-        obs, _, te, tr, info = env.step(pol.act(obs, info))
-        done = te or tr
-    return env.unwrapped.episode_record(policy=policy)
+    return run(policy, kwargs, script, ("segmentation", "depth"))
 
 
-def test_step_oracle_with_place_catches_a_bowl_put_on_the_stove() -> None:
+def test_step_oracle_with_place_catches_a_bowl_put_on_the_stove(scripted_episode) -> None:
     """End to end: the rule reads the frames, names get_bowl in time and the person
     fixes it; without the rule nobody does."""
-    with_rule = _kitchen_misplaced("step-oracle", {"place": True})
+    with_rule = _kitchen_misplaced(scripted_episode, "step-oracle", {"place": True})
     named = [d for d in with_rule["decisions"] if d["decision"] and d["step"] == "get_bowl"]
     assert named and named[0]["intent"] == "correct_deviation"
     dev = next(e for e in with_rule["events"] if e["type"] == "deviation")
     assert dev["kind"] == "placement" and dev["onset"] <= named[0]["t"] <= dev["deadline"]
     fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
     assert fixed and fixed[0]["assisted"]
-    without = _kitchen_misplaced("step-oracle", {"place": False})
+    without = _kitchen_misplaced(scripted_episode, "step-oracle", {"place": False})
     assert not any(d["decision"] and d["step"] == "get_bowl" for d in without["decisions"])

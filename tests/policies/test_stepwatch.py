@@ -160,8 +160,8 @@ def test_step_oracle_corrections_name_a_dependency_and_never_read_deviations(env
     """Every message is a correction naming an ``after`` step of the true step (or, a
     repetition, the true step itself); the policy works on an info holding only
     ``current_plan_step``; some name a step that addresses an open deviation (the
-    dependency rule alone: the placement rule reads frames)."""
-    policy = make_policy("step-oracle", place=False)
+    dependency rule alone: the placement and attention rules read frames)."""
+    policy = make_policy("step-oracle", place=False, attend=False)
     env = gym.make(env_id, privileged=True, render=False)
     hits = n = 0
     for seed in range(6):

@@ -1,0 +1,140 @@
+"""Attention watching: catch the person drifting off-task the moment the view settles.
+
+A **distraction** takes the person's eyes off the task: they turn to their phone or to
+the window and stay there (15-40 s in this testbed). A head camera sees that plainly,
+and sees it at once: the view holds still while neither hand nor any task object is in
+its central window. While working, the hands are in view, or an object is, or the head
+moves. :class:`AttentionWatch` is that rule over the segmentation stream:
+
+- a point is *idle* when the frame's entity pixel counts changed by less than
+  ``change`` of the frame since the last point (the view holds still), the hands fill
+  less of the central window than :func:`~proassist.policies.duplex.cue_tracker.perceive`
+  counts as working there, and no task object shows there;
+- the first idle point of a run says ``re_engage`` naming the step the person should
+  get back to (:func:`next_step`: the first non-optional step after the furthest one
+  worked on, from a :class:`~proassist.policies.stepwatch.DependencyWatch`), the step
+  a distraction interrupts in this testbed (the person turns away between steps);
+  unless the step recognised as under way is done at the fixture the view settled on
+  (scanning a wall, reading a gauge: some steps are done looking with the hands down);
+- once per run: the watch says nothing more until the view moves or a hand or object
+  comes back, then it is armed again; after ``remind`` seconds of the same idle run it
+  may say it once more (0: never).
+
+It never reads the deviations. A *hesitation* (the person looks around from fixture
+to fixture, hands down) moves the view, so this rule leaves it to others: within the
+2 s a detection has, it looks like walking to the next step. Measured on recorded
+silent streams (seeds 900000-900059 of the three domain envs, 54 distractions; scratch
+analysis in ``policies/checkpoints/steps/README.md``): it fires within 2 s of 96 % of
+the distractions' onsets and 0.07 times a minute outside every attention deviation
+(0.23 without the under-way condition, 0.05 with "no step under way" at all, which
+misses a quarter of the distractions: a learned recogniser holds on to the last step);
+it names the right step at 81 % with `stepwatch`'s recogniser (62 % with the first
+step not worked on) and 88 % with the true steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from proassist.policies.duplex.cue_tracker import Percept, perceive, task_fixtures
+from proassist.sim.render.indicators import segment_owners
+
+__all__ = ["AttentionWatch", "next_step"]
+
+
+def next_step(plan: list[dict[str, Any]], worked: set[int]) -> int | None:
+    """The step to get back to: the first non-optional plan step after the furthest one
+    worked on (plan order) that was not worked on; else the first non-optional step not
+    worked on, else the first step not worked on; None when all were.
+
+    Counting from the furthest step worked on skips a short step far behind that a
+    learned recogniser never counted as worked on (turning a burner on), which the
+    first step not worked on would name.
+    """
+    left = [i for i in range(len(plan)) if i not in worked]
+    required = [i for i in left if not plan[i].get("optional")]
+    furthest = max(worked, default=-1)
+    ahead = [i for i in required if i > furthest]
+    return (ahead or required or left or [None])[0]
+
+
+class AttentionWatch:
+    """The distraction rule over segmentation frames (module docstring).
+
+    Args:
+        env_info: What the policy's ``reset`` got (``plan``, ``segmentation_ids``,
+            ``fixtures``).
+        change: Largest change of the frame's entity pixel counts between two points,
+            as a fraction of the frame, that counts as holding still.
+        min_px: Fewest pixels of a task object in the central window that count as in view.
+        remind: Seconds of one idle run after which it is said once more (0: never).
+
+    Raises:
+        ValueError: When ``change`` is not in (0, 1], ``min_px`` < 1 or ``remind`` < 0.
+    """
+
+    def __init__(
+        self, env_info: dict[str, Any], change: float = 0.03, min_px: int = 20, remind: float = 0.0
+    ) -> None:
+        if not 0.0 < change <= 1.0 or min_px < 1 or remind < 0:
+            raise ValueError(
+                f"need 0 < change <= 1, min_px >= 1, remind >= 0; got {change}, {min_px}, {remind}"
+            )
+        self.change, self.min_px, self.remind = float(change), int(min_px), float(remind)
+        self.names = segment_owners(env_info.get("segmentation_ids") or {})
+        self.fixtures = task_fixtures(env_info)
+        self.prev: np.ndarray | None = None
+        self.said_at: float | None = None  # last time said in this run
+
+    def idle(self, segmentation: np.ndarray, t: float) -> Percept | None:
+        """This frame's percept if it is an idle point, else None (and remember the
+        frame for the next point)."""
+        seg = np.asarray(segmentation).astype(np.int64, copy=False)
+        ids, counts = np.unique(seg, return_counts=True)
+        hist = np.zeros(max(self.names, default=0) + 2, np.int64)
+        known = (ids >= 0) & (ids < len(hist) - 1)
+        hist[ids[known]] = counts[known]
+        hist[-1] = seg.size - hist[:-1].sum()  # pixels of no known entity
+        prev, self.prev = self.prev, hist
+        if prev is None or len(prev) != len(hist):
+            return None
+        if np.abs(hist - prev).sum() >= self.change * seg.size:
+            return None
+        p = perceive({"time": t, "segmentation": seg}, self.names, self.fixtures, self.min_px)
+        return None if p.hands or p.objects else p
+
+    def observe(
+        self,
+        segmentation: np.ndarray,
+        t: float,
+        worked: set[int],
+        plan: list[dict[str, Any]],
+        current: int | None = None,
+    ) -> int | None:
+        """Take this point's segmentation; the plan index to re-engage with, or None.
+
+        Args:
+            segmentation: This point's segmentation frame.
+            t: Its time (s).
+            worked: Plan indices worked on so far.
+            plan: The plan's step dicts.
+            current: The plan step recognised as under way now (None: none): while
+                the view settles on its fixture, the person is taken to be working
+                (some steps are done looking at a fixture with the hands down).
+        """
+        p = self.idle(segmentation, t)
+        if p is None:
+            self.said_at = None
+            return None
+        if current is not None and plan[current].get("location") == p.focus:
+            return None
+        if self.said_at is not None and not (
+            self.remind > 0 and t - self.said_at >= self.remind - 1e-9
+        ):
+            return None
+        k = next_step(plan, worked)
+        if k is not None:
+            self.said_at = t
+        return k

@@ -1,0 +1,137 @@
+"""Attention watching: re-engage a person whose view settled off-task (policies/attendwatch.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import proassist.envs  # noqa: F401  (registers the ids)
+from proassist.policies import make_policy
+from proassist.policies.attendwatch import AttentionWatch, next_step
+from proassist.sim.deviations.base import addressable_steps
+
+IDS = {"walls": 0, "counter": 1, "hand_left": 2, "hand_right": 3, "shelf": 4, "bowl": 10}
+PLAN = [
+    {"id": "get_bowl", "objects": ["bowl"], "location": "shelf"},
+    {"id": "wash", "objects": ["bowl"], "location": "counter", "optional": True},
+    {"id": "serve", "objects": ["bowl"], "location": "counter"},
+    {"id": "put_away", "objects": ["bowl"], "location": "shelf"},
+]
+INFO = {"plan": PLAN, "segmentation_ids": IDS, "fixtures": ["counter", "shelf"]}
+
+
+def _frame(top: int = 0, fill: int = 0, hands: bool = False, bowl: bool = False) -> np.ndarray:
+    """A 32x32 frame: walls above row ``top``, counter below; hands or the bowl centred."""
+    seg = np.full((32, 32), fill, np.int32)
+    seg[top:, :] = IDS["counter"] if top else fill
+    if hands:
+        seg[10:22, 10:22] = IDS["hand_right"]
+    if bowl:
+        seg[13:19, 13:19] = IDS["bowl"]
+    return seg
+
+
+def _run(watch: AttentionWatch, frames: list[np.ndarray], worked: set[int]) -> list[int | None]:
+    return [watch.observe(f, 0.5 * i, worked, PLAN) for i, f in enumerate(frames)]
+
+
+def test_next_step_is_the_first_required_one_after_the_furthest_worked_on() -> None:
+    assert next_step(PLAN, set()) == 0
+    assert next_step(PLAN, {0}) == 2  # the optional wash is not named
+    assert next_step(PLAN, {0, 2}) == 3
+    assert next_step(PLAN, {2}) == 3  # get_bowl far behind: a short step never counted
+    assert next_step(PLAN, {3}) == 0  # nothing required ahead: the first required left
+    assert next_step(PLAN, {0, 2, 3}) == 1  # only the optional one is left
+    assert next_step(PLAN, {0, 1, 2, 3}) is None
+
+
+def test_a_still_view_without_hands_or_task_objects_re_engages_once_per_run() -> None:
+    still = [_frame(top=20)] * 5
+    said = _run(AttentionWatch(INFO), still, worked={0})
+    assert said == [None, 2, None, None, None]  # the first frame has nothing to compare with
+    moved = [_frame(top=20)] * 3 + [_frame(top=8)] + [_frame(top=8)] * 2
+    assert _run(AttentionWatch(INFO), moved, worked={0}) == [None, 2, None, None, 2, None]
+
+
+def test_hands_or_a_task_object_in_view_or_a_moving_view_is_work() -> None:
+    for frame in (_frame(top=20, hands=True), _frame(top=20, bowl=True)):
+        assert _run(AttentionWatch(INFO), [frame] * 4, worked=set()) == [None] * 4
+    panning = [_frame(top=t) for t in (4, 10, 16, 22, 28)]
+    assert _run(AttentionWatch(INFO), panning, worked=set()) == [None] * 5
+
+
+def test_nothing_while_the_step_under_way_is_done_where_the_view_settled() -> None:
+    watch = AttentionWatch(INFO)
+    frames = [_frame(top=20)] * 6  # the view settles on the counter
+    current = [None, 2, 2, 0, None, None]  # serving is done at the counter, get_bowl is not
+    said = [
+        watch.observe(f, 0.5 * i, {0}, PLAN, c)
+        for i, (f, c) in enumerate(zip(frames, current, strict=True))
+    ]
+    assert said == [None, None, None, 2, None, None]
+
+
+def test_remind_says_it_again_after_the_delay_and_nothing_when_all_is_done() -> None:
+    watch = AttentionWatch(INFO, remind=1.0)
+    said = _run(watch, [_frame(top=20)] * 6, worked=set())
+    assert said == [None, 0, None, 0, None, 0]
+    everything = {0, 1, 2, 3}
+    assert _run(AttentionWatch(INFO), [_frame(top=20)] * 3, worked=everything) == [None] * 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, 31), min_size=2, max_size=12),
+    st.sets(st.integers(0, 3)),
+)
+def test_only_names_a_step_not_worked_on_and_only_on_a_still_frame(
+    tops: list[int], worked: set[int]
+) -> None:
+    frames = [_frame(top=t) for t in tops]
+    said = _run(AttentionWatch(INFO), frames, worked)
+    for i, k in enumerate(said):
+        if k is not None:
+            assert k == next_step(PLAN, worked)
+            assert i > 0 and tops[i] == tops[i - 1]  # the view held still since the last point
+
+
+def test_arguments_are_checked() -> None:
+    for kwargs in ({"change": 0.0}, {"change": 1.5}, {"min_px": 0}, {"remind": -1.0}):
+        with pytest.raises(ValueError, match="need 0 < change"):
+            AttentionWatch(INFO, **kwargs)
+
+
+def _distracted_kitchen(run, attend: bool) -> dict:
+    script = [{"kind": "distraction", "step": "turn_on_burner", "params": {"target": "window"}}]
+    return run("step-oracle", {"place": False, "attend": attend}, script, ("segmentation",))
+
+
+def test_step_oracle_with_attend_re_engages_a_distracted_person_in_time(
+    scripted_episode,
+) -> None:
+    """End to end: the view settles on the window, the rule names the interrupted step
+    within the 2 s a detection has and the person gets back to work; without the rule
+    the distraction runs to its deadline."""
+    with_rule = _distracted_kitchen(scripted_episode, attend=True)
+    dev = next(e for e in with_rule["events"] if e["type"] == "deviation")
+    assert dev["kind"] == "distraction"
+    said = [d for d in with_rule["decisions"] if d["decision"] and d["intent"] == "re_engage"]
+    assert said and said[0]["step"] in addressable_steps(dev)
+    assert abs(said[0]["t"] - dev["t"]) <= 2.0
+    fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
+    assert fixed and fixed[0]["assisted"]
+    without = _distracted_kitchen(scripted_episode, attend=False)
+    assert not [e for e in without["events"] if e["type"] == "deviation_resolved"]
+
+
+def test_both_step_watchers_attend_by_default_and_ask_for_the_segmentation() -> None:
+    oracle = make_policy("step-oracle")
+    assert oracle.attend and "segmentation" in oracle.obs_modes
+    assert make_policy("step-oracle", place=False).obs_modes == ("segmentation",)
+    off = make_policy("step-oracle", place=False, attend=False)
+    assert not off.needs_pixels and off.obs_modes == ()
+    pytest.importorskip("torch")
+    assert make_policy("stepwatch").attend  # the committed checkpoint's deploy says so
+    assert not make_policy("stepwatch", attend=False).attend
