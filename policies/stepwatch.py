@@ -32,6 +32,10 @@ stream of recognised steps:
   ``correct_deviation`` naming ``j`` ("stop, this was already done"), once per step.
   A step named as missing resets the time of the step that needed it (it is undone
   and redone after the missing one);
+- optionally (``hazard``), a **passed-over safety step**: when the recognised step
+  comes after a ``safety_critical`` step in plan order that was never worked on and
+  that the person could do now (turning the burner off once the water is heated),
+  say ``warn`` naming it, once: a hazard left ends the episode;
 - optionally (``gate``), a learned **gate** (:mod:`proassist.policies.gate`) scores
   each candidate correction from the recogniser's recent history and lets through only
   those likely to address a real deviation: with a learned recogniser most candidates
@@ -57,21 +61,16 @@ from typing import Any
 import numpy as np
 
 from proassist.policies.attendwatch import AttentionWatch
-from proassist.policies.base import (
-    PolicyBase,
-    make_action,
-    observation_time,
-    register_policy,
-    silent_action,
-)
-from proassist.policies.duplex.components import utterance_for
+from proassist.policies.base import PolicyBase, register_policy
 from proassist.policies.gate import LogisticGate, StepTrace, gate_features
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
+from proassist.policies.watchers import respond
 
 __all__ = [
     "STEPS_CHECKPOINT",
     "WATCH_DEFAULTS",
+    "WATCH_SETTINGS",
     "DependencyWatch",
     "StepOraclePolicy",
     "StepWatchPolicy",
@@ -102,6 +101,7 @@ class DependencyWatch:
         listen: Whether a refused correction marks its step as worked on, or (the
             person thinks it is fine) holds it back (:meth:`hear`).
         hold: Seconds a step the person called fine is not named again.
+        hazard: Whether to warn of a passed-over safety-critical step (module docstring).
         quiet: Seconds of silence after the person says "Please stop." (0: none).
         ready: Whether to name only missing steps the person could do now
             (:meth:`missing`).
@@ -122,6 +122,7 @@ class DependencyWatch:
         quiet: float = 0.0,
         ready: bool = False,
         hold: float = 10.0,
+        hazard: bool = False,
         gate: LogisticGate | None = None,
     ) -> None:
         if (
@@ -150,6 +151,11 @@ class DependencyWatch:
         self.repeated: set[int] = set()
         self.current: int | None = None  # the recognised step (sustained, confident)
         self.gate, self.trace = gate, StepTrace(plan, dt)
+        self.hazard = bool(hazard)
+        self.safety = [i for i, step in enumerate(plan) if step.get("safety_critical")]
+        self.warned: set[int] = set()
+        self.intent = "correct_deviation"  # of the step the last observe() named
+        self.spoke_at, self.deaf_until = -np.inf, 0.0  # set by policies/watchers.py
 
     def hear(self, said: str) -> None:
         """Take what the person said at this point (the observation's ``utterance``).
@@ -165,6 +171,8 @@ class DependencyWatch:
             return
         if reply == "stop":
             self.mute_until = self.t + self.quiet
+        if self.t < self.deaf_until - 1e-9:
+            return  # it answers a re-engagement (policies/watchers.py), not a correction
         if self.listen and reply in REFUSED and self.named is not None:
             k = self.named
             if reply == "fine":
@@ -214,6 +222,7 @@ class DependencyWatch:
         self.current = top
         if self.t < self.mute_until - 1e-9:
             return None
+        self.intent = "correct_deviation"
         for k in self.missing(top):
             if self._due((top, k)) and self._worth(top, k):
                 self.said[(top, k)] = self.t
@@ -221,10 +230,27 @@ class DependencyWatch:
                     self.mass[top] = 0.0
                 self.named = k
                 return k
-        step = self._repetition(top)
+        step = self._passed_over(top)
+        if step is not None:
+            self.intent = "warn"
+        else:
+            step = self._repetition(top)
         if step is not None:
             self.named = step
         return step
+
+    def _passed_over(self, top: int) -> int | None:
+        """A safety-critical step before ``top`` in plan order, never worked on and due
+        (its required steps worked on), not warned of before; None (``hazard`` off)."""
+        if not self.hazard:
+            return None
+        seen = self.worked_on(exclude=top)
+        for k in self.safety:
+            due = all(a in seen for a in self.required(k))
+            if k < top and k not in seen and k not in self.warned and due:
+                self.warned.add(k)
+                return k
+        return None
 
     def candidate_features(self, top: int, k: int) -> np.ndarray:
         """The gate's features of naming ``k`` while ``top`` is current (now)."""
@@ -257,64 +283,6 @@ def one_hot(n: int, step: int | None) -> np.ndarray:
     return out
 
 
-def naming(plan: list[dict[str, Any]], k: int, intent: str = "correct_deviation") -> dict[str, Any]:
-    """The ``intent`` action (a correction by default) naming plan step ``k`` with its
-    instruction."""
-    text = utterance_for(intent, str(plan[k].get("instruction", plan[k]["id"])))
-    return make_action(intent, k, text)
-
-
-def watch_places(
-    places: PlacementWatch | None, watch: DependencyWatch, observation: dict[str, Any]
-) -> int | None:
-    """The plan step to name for a misplaced object (:class:`PlacementWatch`), or None."""
-    if places is None:
-        return None
-    if "segmentation" not in observation or "depth" not in observation:
-        raise ValueError(
-            "the placement rule reads segmentation and depth: make the env with obs_modes "
-            "including 'segmentation' and 'depth'"
-        )
-    seg, depth = observation["segmentation"], observation["depth"]
-    k = places.observe(seg, depth, watch.current, watch.worked_on())
-    if k is not None:
-        watch.named = None  # a reply to it is not about a missing step
-    return k
-
-
-def watch_attention(
-    attention: AttentionWatch | None, watch: DependencyWatch, observation: dict[str, Any]
-) -> int | None:
-    """The plan step to re-engage the person with (:class:`AttentionWatch`), or None."""
-    if attention is None:
-        return None
-    if "segmentation" not in observation:
-        raise ValueError(
-            "the attention rule reads segmentation: make the env with obs_modes "
-            "including 'segmentation'"
-        )
-    t = observation_time(observation)
-    seg = observation["segmentation"]
-    k = attention.observe(seg, t, watch.worked_on(), watch.plan, watch.current)
-    if k is not None:
-        watch.named = None  # a reply to it is not about a missing step
-    return k
-
-
-def decide(
-    plan: list[dict[str, Any]],
-    k: int | None,
-    attention: AttentionWatch | None,
-    watch: DependencyWatch,
-    observation: dict[str, Any],
-) -> dict[str, Any]:
-    """A correction naming ``k``, else the attention rule's re-engagement, else silence."""
-    if k is not None:
-        return naming(plan, k)
-    k = watch_attention(attention, watch, observation)
-    return silent_action() if k is None else naming(plan, k, "re_engage")
-
-
 @register_policy("step-oracle")
 class StepOraclePolicy(PolicyBase):
     """:class:`DependencyWatch` fed the true plan step (privileged step recognition).
@@ -334,6 +302,7 @@ class StepOraclePolicy(PolicyBase):
         quiet: :class:`DependencyWatch` ``quiet``.
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
+        hazard: :class:`DependencyWatch` ``hazard``.
         place: Also correct misplaced objects (:class:`PlacementWatch`, which reads
             segmentation and depth frames: the env renders them).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`, which reads
@@ -358,6 +327,7 @@ class StepOraclePolicy(PolicyBase):
         quiet: float = 0.0,
         ready: bool = True,
         hold: float = 10.0,
+        hazard: bool = True,
         place: bool = True,
         attend: bool = True,
     ) -> None:
@@ -376,6 +346,7 @@ class StepOraclePolicy(PolicyBase):
             "quiet": float(quiet),
             "ready": bool(ready),
             "hold": float(hold),
+            "hazard": bool(hazard),
         }
         self.name = "step-oracle"
         self.watch: DependencyWatch | None = None
@@ -397,15 +368,26 @@ class StepOraclePolicy(PolicyBase):
         if not info or "current_plan_step" not in info:
             raise ValueError("step-oracle needs a privileged env (info['current_plan_step'])")
         step = self.watch.index.get(str(info["current_plan_step"]))
-        self.watch.hear(str(observation.get("utterance", "") or ""))
-        k = self.watch.observe(one_hot(len(self.plan), step))
-        if k is None:
-            k = watch_places(self.places, self.watch, observation)
-        return decide(self.plan, k, self.attention, self.watch, observation)
+        probs = one_hot(len(self.plan), step)
+        return respond(self.watch, self.places, self.attention, probs, observation)
 
 
 #: Where the committed step recogniser lives (``steps.pt`` + ``steps.json``).
 STEPS_CHECKPOINT: Path = Path(__file__).resolve().parent / "checkpoints" / "steps"
+
+#: The settings of a :class:`DependencyWatch` (its keyword arguments but ``gate``).
+WATCH_SETTINGS: tuple[str, ...] = (
+    "confidence",
+    "sustain",
+    "worked",
+    "repeat",
+    "remind",
+    "listen",
+    "quiet",
+    "ready",
+    "hold",
+    "hazard",
+)
 
 #: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
 WATCH_DEFAULTS: dict[str, float] = {
@@ -418,6 +400,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "quiet": 0.0,
     "ready": True,
     "hold": 10.0,
+    "hazard": True,
     "place": True,
     "attend": True,
     "gate": False,
@@ -457,6 +440,7 @@ class StepWatchPolicy(PolicyBase):
         quiet: :class:`DependencyWatch` ``quiet``.
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
+        hazard: :class:`DependencyWatch` ``hazard``.
         place: Also correct misplaced objects (:class:`PlacementWatch`; reads depth too).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
         gate: Pass every dependency correction through the checkpoint's learned gate
@@ -487,6 +471,7 @@ class StepWatchPolicy(PolicyBase):
         quiet: float | None = None,
         ready: bool | None = None,
         hold: float | None = None,
+        hazard: bool | None = None,
         place: bool | None = None,
         attend: bool | None = None,
         gate: bool | None = None,
@@ -506,6 +491,7 @@ class StepWatchPolicy(PolicyBase):
             "quiet": quiet,
             "ready": ready,
             "hold": hold,
+            "hazard": hazard,
         }
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
@@ -542,8 +528,5 @@ class StepWatchPolicy(PolicyBase):
             raise ValueError(
                 "stepwatch reads the segmentation: make the env with obs_modes including 'segmentation'"
             )
-        self.watch.hear(str(observation.get("utterance", "") or ""))
-        k = self.watch.observe(self.recognizer.update(observation["segmentation"]))
-        if k is None:
-            k = watch_places(self.places, self.watch, observation)
-        return decide(self.plan, k, self.attention, self.watch, observation)
+        probs = self.recognizer.update(observation["segmentation"])
+        return respond(self.watch, self.places, self.attention, probs, observation)

@@ -27,7 +27,7 @@ import numpy as np
 from proassist.policies.gate import GATE_FEATURES, LogisticGate, fit_logistic
 from proassist.policies.learned import require_torch
 from proassist.policies.learned.steps import StepTracker
-from proassist.policies.stepwatch import DependencyWatch
+from proassist.policies.stepwatch import WATCH_SETTINGS, DependencyWatch
 
 __all__ = ["gate_candidates", "offline_watch", "replay", "roc_auc", "train_gate"]
 
@@ -57,7 +57,7 @@ def replay(net: Any, stream: Stream, dt: float = 0.5) -> np.ndarray:
 
 
 def _watch(stream: Stream, settings: Mapping[str, Any], gate: Any, dt: float) -> DependencyWatch:
-    keep = {k: v for k, v in settings.items() if k not in ("place", "attend", "gate", "threshold")}
+    keep = {k: v for k, v in settings.items() if k in WATCH_SETTINGS}
     return DependencyWatch(stream["plan"], dt, gate=gate, **keep)
 
 

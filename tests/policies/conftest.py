@@ -65,7 +65,9 @@ def _scripted_episode(policy: str, kwargs: dict, script: list, obs_modes: tuple)
     while not done:
         obs, _, te, tr, info = env.step(pol.act(obs, info))
         done = te or tr
-    return env.unwrapped.episode_record(policy=policy)
+    record = env.unwrapped.episode_record(policy=policy)
+    env.close()
+    return record
 
 
 @pytest.fixture(scope="session")

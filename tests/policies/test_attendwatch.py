@@ -11,6 +11,7 @@ import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.policies import make_policy
 from proassist.policies.attendwatch import AttentionWatch, next_step
 from proassist.sim.deviations.base import addressable_steps
+from proassist.sim.messages import INTENTS
 
 IDS = {"walls": 0, "counter": 1, "hand_left": 2, "hand_right": 3, "shelf": 4, "bowl": 10}
 PLAN = [
@@ -86,15 +87,32 @@ def test_remind_says_it_again_after_the_delay_and_nothing_when_all_is_done() -> 
     st.lists(st.integers(0, 31), min_size=2, max_size=12),
     st.sets(st.integers(0, 3)),
 )
-def test_only_names_a_step_not_worked_on_and_only_on_a_still_frame(
+def test_says_the_next_step_exactly_at_the_first_still_point_of_each_run(
     tops: list[int], worked: set[int]
 ) -> None:
     frames = [_frame(top=t) for t in tops]
     said = _run(AttentionWatch(INFO), frames, worked)
     for i, k in enumerate(said):
-        if k is not None:
-            assert k == next_step(PLAN, worked)
-            assert i > 0 and tops[i] == tops[i - 1]  # the view held still since the last point
+        still = i > 0 and tops[i] == tops[i - 1]  # one row of change is 6 % of the frame
+        first = still and (i == 1 or tops[i - 1] != tops[i - 2])
+        assert k == (next_step(PLAN, worked) if first else None)
+
+
+def test_a_blind_watch_or_a_quiet_point_says_nothing() -> None:
+    blind = AttentionWatch({"plan": PLAN})  # no segmentation ids: sees nothing
+    assert _run(blind, [_frame(top=20)] * 4, worked=set()) == [None] * 4
+    watch = AttentionWatch(INFO)
+    frames = [_frame(top=20)] * 4
+    quiet = [False, True, False, False]  # another rule speaks at the first still point
+    said = [
+        watch.observe(f, 0.5 * i, set(), PLAN, quiet=q)
+        for i, (f, q) in enumerate(zip(frames, quiet, strict=True))
+    ]
+    assert said == [None, None, 0, None]
+    resized = [_frame(top=20), np.zeros((16, 16), np.int32), np.zeros((16, 16), np.int32)]
+    assert _run(AttentionWatch(INFO), resized, worked=set()) == [None, None, 0]
+    sparse = AttentionWatch({**INFO, "segmentation_ids": {**IDS, "far": 2**40}})
+    assert _run(sparse, [_frame(top=20)] * 2, worked=set()) == [None, 0]
 
 
 def test_arguments_are_checked() -> None:
@@ -117,9 +135,12 @@ def test_step_oracle_with_attend_re_engages_a_distracted_person_in_time(
     with_rule = _distracted_kitchen(scripted_episode, attend=True)
     dev = next(e for e in with_rule["events"] if e["type"] == "deviation")
     assert dev["kind"] == "distraction"
-    said = [d for d in with_rule["decisions"] if d["decision"] and d["intent"] == "re_engage"]
+    said = [
+        d
+        for d in with_rule["decisions"]
+        if d["decision"] and d["intent"] == "re_engage" and abs(d["t"] - dev["t"]) <= 2.0
+    ]
     assert said and said[0]["step"] in addressable_steps(dev)
-    assert abs(said[0]["t"] - dev["t"]) <= 2.0
     fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
     assert fixed and fixed[0]["assisted"]
     without = _distracted_kitchen(scripted_episode, attend=False)
@@ -129,9 +150,37 @@ def test_step_oracle_with_attend_re_engages_a_distracted_person_in_time(
 def test_both_step_watchers_attend_by_default_and_ask_for_the_segmentation() -> None:
     oracle = make_policy("step-oracle")
     assert oracle.attend and "segmentation" in oracle.obs_modes
+    assert oracle.settings["hazard"]  # and warn of a passed-over safety step
     assert make_policy("step-oracle", place=False).obs_modes == ("segmentation",)
     off = make_policy("step-oracle", place=False, attend=False)
     assert not off.needs_pixels and off.obs_modes == ()
     pytest.importorskip("torch")
-    assert make_policy("stepwatch").attend  # the committed checkpoint's deploy says so
+    watcher = make_policy("stepwatch")
+    assert watcher.attend and watcher.settings["hazard"]  # the committed deploy says so
     assert not make_policy("stepwatch", attend=False).attend
+
+
+def test_attention_waits_after_a_message_and_its_reply_is_not_taken_for_a_correction() -> None:
+    from proassist.policies.stepwatch import DependencyWatch, one_hot
+    from proassist.policies.watchers import REPLY_S, respond
+    from proassist.sim.person.reactions import DONE_TEXT
+
+    plan = [
+        {"id": "a", "after": [], "location": "shelf"},
+        {"id": "b", "after": ["a"], "location": "counter"},
+        {"id": "c", "after": ["a"], "location": "counter"},
+    ]
+    watch, attention = DependencyWatch(plan), AttentionWatch({**INFO, "plan": plan})
+    seen = [1, None, None, None, None, 2, None]  # b, then idle, then c
+    said = []
+    for i, step in enumerate(seen):
+        obs = {"time": np.array([0.5 * i]), "segmentation": _frame(top=20)}
+        obs["utterance"] = DONE_TEXT if i == 6 else ""  # the reply to the re-engagement
+        act = respond(watch, None, attention, one_hot(3, step), obs)
+        said.append((act["intent"], act["step"]) if act["decision"] else None)
+    assert REPLY_S == 2.0  # 4 points at dt 0.5
+    assert said[0] == (INTENTS.index("correct_deviation"), 0)  # b needs a
+    assert said[1:4] == [None] * 3  # idle since point 1, but too soon after a message
+    assert said[4] == (INTENTS.index("re_engage"), 2)  # c: the step after the furthest worked on
+    assert said[5] == (INTENTS.index("correct_deviation"), 0)  # c needs a
+    assert 0 not in watch.worked_on()  # "I already did that." answered the re-engagement

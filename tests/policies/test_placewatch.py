@@ -125,12 +125,14 @@ def _kitchen_misplaced(run, policy: str, kwargs: dict) -> dict:
 def test_step_oracle_with_place_catches_a_bowl_put_on_the_stove(scripted_episode) -> None:
     """End to end: the rule reads the frames, names get_bowl in time and the person
     fixes it; without the rule nobody does."""
-    with_rule = _kitchen_misplaced(scripted_episode, "step-oracle", {"place": True})
+    with_rule = _kitchen_misplaced(
+        scripted_episode, "step-oracle", {"place": True, "attend": False}
+    )
     named = [d for d in with_rule["decisions"] if d["decision"] and d["step"] == "get_bowl"]
     assert named and named[0]["intent"] == "correct_deviation"
     dev = next(e for e in with_rule["events"] if e["type"] == "deviation")
     assert dev["kind"] == "placement" and dev["onset"] <= named[0]["t"] <= dev["deadline"]
     fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
     assert fixed and fixed[0]["assisted"]
-    without = _kitchen_misplaced(scripted_episode, "step-oracle", {"place": False})
+    without = _kitchen_misplaced(scripted_episode, "step-oracle", {"place": False, "attend": False})
     assert not any(d["decision"] and d["step"] == "get_bowl" for d in without["decisions"])

@@ -160,8 +160,9 @@ def test_step_oracle_corrections_name_a_dependency_and_never_read_deviations(env
     """Every message is a correction naming an ``after`` step of the true step (or, a
     repetition, the true step itself); the policy works on an info holding only
     ``current_plan_step``; some name a step that addresses an open deviation (the
-    dependency rule alone: the placement and attention rules read frames)."""
-    policy = make_policy("step-oracle", place=False, attend=False)
+    dependency rule alone: the placement and attention rules read frames, the hazard rule
+    says warn)."""
+    policy = make_policy("step-oracle", place=False, attend=False, hazard=False)
     env = gym.make(env_id, privileged=True, render=False)
     hits = n = 0
     for seed in range(6):
@@ -193,3 +194,52 @@ def test_step_oracle_refuses_a_non_privileged_info() -> None:
     with pytest.raises(ValueError, match="privileged"):
         policy.act(obs, info)
     env.close()
+
+
+HAZARD_PLAN = [
+    {"id": "burner_on", "after": [], "optional": False},
+    {"id": "heat", "after": ["burner_on"], "optional": False},
+    {"id": "burner_off", "after": ["heat"], "optional": False, "safety_critical": True},
+    {"id": "pour", "after": ["heat"], "optional": False},
+    {"id": "serve", "after": ["pour"], "optional": False},
+]
+
+
+def _walk(watch: DependencyWatch, steps: list[int]) -> list[tuple[int | None, str]]:
+    out = []
+    for s in steps:
+        k = watch.observe(one_hot(len(HAZARD_PLAN), s))
+        out.append((k, watch.intent if k is not None else ""))
+    return out
+
+
+def test_hazard_warns_once_of_a_due_safety_step_passed_over() -> None:
+    watch = DependencyWatch(HAZARD_PLAN, hazard=True)
+    said = _walk(watch, [0, 1, 3, 3, 4])
+    assert said == [(None, ""), (None, ""), (2, "warn"), (None, ""), (None, "")]
+    done = DependencyWatch(HAZARD_PLAN, hazard=True)  # turned off in time: nothing to say
+    assert all(k is None for k, _ in _walk(done, [0, 1, 2, 3, 4]))
+    off = DependencyWatch(HAZARD_PLAN)  # hazard off: pour does not need burner_off
+    assert all(k is None for k, _ in _walk(off, [0, 1, 3, 4]))
+
+
+def test_hazard_waits_until_the_safety_step_is_due_and_yields_to_a_missing_step() -> None:
+    watch = DependencyWatch(HAZARD_PLAN, hazard=True)
+    # serve seen first: pour (needed by serve) is named; burner_off is not due (heat missing)
+    assert _walk(watch, [4]) == [(3, "correct_deviation")]
+    assert _walk(watch, [1, 3, 3]) == [(0, "correct_deviation"), (2, "warn"), (None, "")]
+    refused = DependencyWatch(HAZARD_PLAN, hazard=True)
+    _walk(refused, [0, 1])
+    assert _walk(refused, [3]) == [(2, "warn")]
+    refused.hear(DONE_TEXT)  # "I already did that.": burner_off counts as worked on
+    assert refused.worked_on() >= {2}
+
+
+def test_step_oracle_says_warn_for_a_passed_over_safety_step() -> None:
+    policy = StepOraclePolicy(place=False, attend=False, hazard=True)
+    info = {"plan": HAZARD_PLAN, "dt": 0.5}
+    policy.reset(env_info=info, seed=0)
+    obs = {"time": np.zeros(1), "utterance": ""}
+    actions = [policy.act(obs, {"current_plan_step": s}) for s in ("burner_on", "heat", "pour")]
+    assert [a["decision"] for a in actions] == [0, 0, 1]
+    assert INTENTS[int(actions[2]["intent"])] == "warn" and actions[2]["step"] == 2

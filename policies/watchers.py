@@ -1,0 +1,126 @@
+"""One voice for the step watchers' rules: which rule speaks at a decision point.
+
+``step-oracle`` and ``stepwatch`` (:mod:`proassist.policies.stepwatch`) run the same
+rules over a :class:`~proassist.policies.stepwatch.DependencyWatch`, which holds what
+they share (the steps worked on, the step recognised as under way, the last step
+named, what the person said). :func:`respond` is one decision point:
+
+1. the person's reply is heard (:meth:`DependencyWatch.hear`);
+2. the dependency rule (a missing ``after`` step, a passed-over safety step, a
+   repetition) speaks first;
+3. else the placement rule (:class:`~proassist.policies.placewatch.PlacementWatch`);
+4. else the attention rule (:class:`~proassist.policies.attendwatch.AttentionWatch`),
+   which sees every frame (its stillness test compares consecutive points) but keeps
+   quiet within :data:`REPLY_S` seconds of any message and while the person asked for
+   quiet. After a re-engagement, replies for :data:`REPLY_S` seconds answer it, not the
+   last correction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from proassist.policies.attendwatch import AttentionWatch
+from proassist.policies.base import make_action, observation_time, silent_action
+from proassist.policies.duplex.components import utterance_for
+from proassist.policies.placewatch import PlacementWatch
+
+if TYPE_CHECKING:
+    from proassist.policies.stepwatch import DependencyWatch
+
+__all__ = ["REPLY_S", "naming", "respond", "watch_attention", "watch_places"]
+
+#: Seconds after a message in which the attention rule keeps quiet and a reply is
+#: taken to answer it (the person answers about 1 s after a message).
+REPLY_S: float = 2.0
+
+
+def naming(plan: list[dict[str, Any]], k: int, intent: str = "correct_deviation") -> dict[str, Any]:
+    """The ``intent`` action (a correction by default) naming plan step ``k`` with its
+    instruction."""
+    text = utterance_for(intent, str(plan[k].get("instruction", plan[k]["id"])))
+    return make_action(intent, k, text)
+
+
+def watch_places(
+    places: PlacementWatch | None, watch: DependencyWatch, observation: dict[str, Any]
+) -> int | None:
+    """The plan step to name for a misplaced object (:class:`PlacementWatch`), or None."""
+    if places is None:
+        return None
+    if "segmentation" not in observation or "depth" not in observation:
+        raise ValueError(
+            "the placement rule reads segmentation and depth: make the env with obs_modes "
+            "including 'segmentation' and 'depth'"
+        )
+    seg, depth = observation["segmentation"], observation["depth"]
+    k = places.observe(seg, depth, watch.current, watch.worked_on())
+    if k is not None:
+        watch.named = None  # a reply to it is not about a missing step
+    return k
+
+
+def watch_attention(
+    attention: AttentionWatch | None,
+    watch: DependencyWatch,
+    observation: dict[str, Any],
+    quiet: bool = False,
+) -> int | None:
+    """The plan step to re-engage the person with (:class:`AttentionWatch`), or None.
+
+    Args:
+        attention: The attention rule (None: off).
+        watch: The shared watch (steps worked on, current step, last message, quiet).
+        observation: This point's observation (``segmentation``, ``time``).
+        quiet: Another rule speaks at this point: only let the rule see the frame.
+
+    Raises:
+        ValueError: Without a ``segmentation`` frame.
+    """
+    if attention is None:
+        return None
+    if "segmentation" not in observation:
+        raise ValueError(
+            "the attention rule reads segmentation: make the env with obs_modes "
+            "including 'segmentation'"
+        )
+    now = watch.t
+    quiet = quiet or now < watch.mute_until - 1e-9 or now - watch.spoke_at < REPLY_S - 1e-9
+    seg, t = observation["segmentation"], observation_time(observation)
+    k = attention.observe(seg, t, watch.worked_on(), watch.plan, watch.current, quiet=quiet)
+    if k is not None:
+        watch.named = None  # a reply to it is not about a missing step
+        watch.deaf_until = now + REPLY_S
+    return k
+
+
+def respond(
+    watch: DependencyWatch,
+    places: PlacementWatch | None,
+    attention: AttentionWatch | None,
+    probs: np.ndarray,
+    observation: dict[str, Any],
+) -> dict[str, Any]:
+    """One decision point of a step watcher (module docstring): its action.
+
+    Args:
+        watch: The dependency rule and the state the rules share.
+        places: The placement rule (None: off).
+        attention: The attention rule (None: off).
+        probs: This point's candidate probabilities (plan steps, then *none*).
+        observation: This point's observation.
+    """
+    watch.hear(str(observation.get("utterance", "") or ""))
+    k = watch.observe(probs)
+    intent = watch.intent if k is not None else "correct_deviation"
+    if k is None:
+        k = watch_places(places, watch, observation)
+    again = watch_attention(attention, watch, observation, quiet=k is not None)
+    if k is None and again is not None:
+        k, intent = again, "re_engage"
+    if k is None:
+        return silent_action()
+    watch.spoke_at = watch.t
+    return naming(watch.plan, k, intent)
