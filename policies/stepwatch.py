@@ -65,7 +65,7 @@ from proassist.policies.base import PolicyBase, register_policy
 from proassist.policies.gate import LogisticGate, StepTrace, gate_features
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
-from proassist.policies.watchers import respond
+from proassist.policies.watchers import frame_rules, respond
 
 __all__ = [
     "STEPS_CHECKPOINT",
@@ -242,7 +242,7 @@ class DependencyWatch:
     def _passed_over(self, top: int) -> int | None:
         """A safety-critical step before ``top`` in plan order, never worked on and due
         (its required steps worked on), not warned of before; None (``hazard`` off)."""
-        if not self.hazard:
+        if not self.hazard or not self.safety:
             return None
         seen = self.worked_on(exclude=top)
         for k in self.safety:
@@ -356,8 +356,7 @@ class StepOraclePolicy(PolicyBase):
         super().reset(env_info=env_info, seed=seed)
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, **self.settings)
-        self.places = PlacementWatch(self.plan, env_info) if self.place else None
-        self.attention = AttentionWatch(env_info) if self.attend else None
+        self.places, self.attention = frame_rules(self.plan, env_info, self.place, self.attend)
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Correct when the person's true step needs a step never worked on (or, with
@@ -515,8 +514,7 @@ class StepWatchPolicy(PolicyBase):
         self.recognizer.reset(env_info)  # without segmentation_ids (blind): sees nothing
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, gate=self.gate, **self.settings)
-        self.places = PlacementWatch(self.plan, env_info) if self.place else None
-        self.attention = AttentionWatch(env_info) if self.attend else None
+        self.places, self.attention = frame_rules(self.plan, env_info, self.place, self.attend)
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Recognise the step, and correct when it needs a step never worked on (or,

@@ -30,11 +30,19 @@ from proassist.policies.placewatch import PlacementWatch
 if TYPE_CHECKING:
     from proassist.policies.stepwatch import DependencyWatch
 
-__all__ = ["REPLY_S", "naming", "respond", "watch_attention", "watch_places"]
+__all__ = ["REPLY_S", "frame_rules", "naming", "respond", "watch_attention", "watch_places"]
 
 #: Seconds after a message in which the attention rule keeps quiet and a reply is
 #: taken to answer it (the person answers about 1 s after a message).
 REPLY_S: float = 2.0
+
+
+def frame_rules(
+    plan: list[dict[str, Any]], env_info: dict[str, Any], place: bool, attend: bool
+) -> tuple[PlacementWatch | None, AttentionWatch | None]:
+    """A new episode's placement and attention rules (None where off)."""
+    places = PlacementWatch(plan, env_info) if place else None
+    return places, AttentionWatch(env_info) if attend else None
 
 
 def naming(plan: list[dict[str, Any]], k: int, intent: str = "correct_deviation") -> dict[str, Any]:
