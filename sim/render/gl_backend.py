@@ -227,6 +227,8 @@ class GLRenderer:
         shadows: bool = True,
     ) -> None:
         self.ctx = create_context()
+        #: Read at once: moderngl's ``ctx.info`` read after drawing can come back empty.
+        self._info = str(self.ctx.info.get("GL_RENDERER", "unknown"))
         self.width, self.height, self.near, self.far = width, height, near, far
         self.modes, self.shadows = tuple(modes), bool(shadows)
         self.projection = perspective(fov, width, height, near, far)
@@ -245,7 +247,7 @@ class GLRenderer:
     @property
     def info(self) -> str:
         """The OpenGL renderer string (``llvmpipe (LLVM ...)`` on a CPU)."""
-        return str(self.ctx.info.get("GL_RENDERER", "unknown"))
+        return self._info
 
     def _make_targets(self) -> None:
         ctx, size = self.ctx, (self.width, self.height)
