@@ -149,15 +149,27 @@ def _renderer_rows(renderer: str, seconds: float) -> list[dict]:
         name = f"{renderer}: env.step {size}x{size} rgb+depth+seg, 1 process"
         rows.append(_row(name, f"{one[size]:.0f} steps/s", f"render=False {ceiling:.0f}"))
     for procs in _counts():
-        total, busy = procs_sps(renderer, procs, 128, seconds)
-        rows.append(
-            _row(
-                f"{renderer}: env.step 128x128 rgb+depth+seg, {procs} processes",
-                f"{total:.0f} env-steps/s ({busy:.0%} on CPU)",
-                f"1 process {one[128]:.0f} steps/s",
-                f"{total / one[128]:.2f}",
-            )
+        rows += _procs_rows(renderer, procs, seconds, one[128], ceiling)
+    return rows
+
+
+def _procs_rows(renderer: str, procs: int, seconds: float, one: float, ceiling: float) -> list:
+    """``procs`` processes rendering, and (more than 2) not rendering: is it the renderer
+    or the processors that stop them from scaling?"""
+    total, busy = procs_sps(renderer, procs, 128, seconds)
+    rows = [
+        _row(
+            f"{renderer}: env.step 128x128 rgb+depth+seg, {procs} processes",
+            f"{total:.0f} env-steps/s ({busy:.0%} on CPU)",
+            f"1 process {one:.0f} steps/s",
+            f"{total / one:.2f}",
         )
+    ]
+    if procs > 2:
+        bare, busy = procs_sps(renderer, procs, 128, seconds, render=False)
+        name = f"{renderer}: env.step render=False, {procs} processes"
+        value = f"{bare:.0f} env-steps/s ({busy:.0%} on CPU)"
+        rows.append(_row(name, value, f"1 process {ceiling:.0f}", f"{bare / ceiling:.2f}"))
     return rows
 
 
