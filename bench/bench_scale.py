@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import queue
 import time
 from typing import Any
 
@@ -61,13 +62,13 @@ def _step_for(env: Any, seconds: float) -> int:
 
 
 def _worker(
-    renderer: str, size: int, seconds: float, barrier: Any, out: Any, render: bool = True
+    renderer: str, size: int, seconds: float, barrier: Any, out: Any, render: bool, wait: float
 ) -> None:
     """One process: build and warm an env, wait for the others, step for ``seconds``."""
     env = _make(renderer, size, render=render)
     env.reset(seed=os.getpid() % 1000)
     _step_for(env, 0.3)
-    barrier.wait()
+    barrier.wait(timeout=wait)
     t0, c0 = time.perf_counter(), time.process_time()
     n = _step_for(env, seconds)
     out.put((n, time.perf_counter() - t0, time.process_time() - c0))
@@ -75,9 +76,17 @@ def _worker(
 
 
 def procs_sps(
-    renderer: str, procs: int, size: int = 128, seconds: float = 5.0, render: bool = True
+    renderer: str,
+    procs: int,
+    size: int = 128,
+    seconds: float = 5.0,
+    render: bool = True,
+    wait: float = 300.0,
 ) -> tuple[float, float]:
     """Summed env steps/s of ``procs`` spawned processes stepping together.
+
+    Raises:
+        RuntimeError: A process died or did not report within ``wait`` seconds.
 
     Returns:
         The summed steps/s, and the mean share of wall-clock time the processes spent
@@ -86,14 +95,21 @@ def procs_sps(
     ctx = mp.get_context("spawn")  # EGL contexts do not survive fork
     barrier, out = ctx.Barrier(procs), ctx.Queue()
     workers = [
-        ctx.Process(target=_worker, args=(renderer, size, seconds, barrier, out, render))
+        ctx.Process(target=_worker, args=(renderer, size, seconds, barrier, out, render, wait))
         for _ in range(procs)
     ]
     for w in workers:
         w.start()
-    results = [out.get(timeout=300) for _ in workers]
-    for w in workers:
-        w.join(timeout=60)
+    try:
+        results = [out.get(timeout=wait) for _ in workers]
+    except queue.Empty:
+        codes = [w.exitcode for w in workers]
+        raise RuntimeError(f"a benchmark process died or hung (exit codes {codes})") from None
+    finally:
+        for w in workers:
+            w.join(timeout=10)
+            if w.is_alive():
+                w.terminate()
     return sum(n / s for n, s, _ in results), sum(c / s for _, s, c in results) / procs
 
 

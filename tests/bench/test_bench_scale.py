@@ -26,3 +26,8 @@ def test_renderers_name_the_device_they_draw_on() -> None:
     found = bench_scale._renderers()
     assert found.get("pybullet") == "TinyRenderer (CPU)"
     assert all(isinstance(v, str) and v for v in found.values())
+
+
+def test_a_process_that_dies_is_reported_not_waited_for() -> None:
+    with pytest.raises(RuntimeError, match="died or hung"):
+        bench_scale.procs_sps("no-such-renderer", 2, size=32, seconds=0.1, wait=15)
