@@ -1,7 +1,7 @@
 """The OpenGL backend of :class:`proassist.sim.render.scene.Scene` (``renderer="gl"``).
 
 Built on moderngl with a headless EGL context: Mesa's llvmpipe on a CPU-only machine,
-the GPU's driver where there is one. It draws the same scene description as the pybullet
+the GPU's driver where there is one (which GPU: :mod:`.gl_context`). It draws the same scene description as the pybullet
 backend (the same parts of :mod:`.shapes`, :mod:`.objects`, :mod:`.arms` and
 :mod:`.indicators`, the same :class:`~proassist.sim.render.state.StateView`, camera,
 segmentation ids and depth in metres), so the two agree on segmentation and depth
@@ -29,7 +29,6 @@ falls back to pybullet.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +44,7 @@ from proassist.sim.render.arms import (
     upper_arm_parts,
     upper_arm_pose,
 )
+from proassist.sim.render.gl_context import create_context
 from proassist.sim.render.gl_draw import DrawList, bounding_sphere, texel_rect
 from proassist.sim.render.gl_mesh import ATTRIBUTES, VERTEX_FORMAT, body_vertices, indexed
 from proassist.sim.render.gl_shaders import (
@@ -69,11 +69,6 @@ from proassist.sim.render.shapes import (
 )
 from proassist.sim.render.state import StateView
 
-INSTALL_HINT = (
-    "renderer='gl' needs moderngl (`pip install moderngl`) and the system's EGL and Mesa "
-    "libraries (Debian/Ubuntu: `apt-get install -y libegl1 libgl1-mesa-dri`, or `make setup` "
-    "as root); renderer='pybullet' works without them"
-)
 #: Direction toward the light (pybullet backend's ``lightDirection``).
 LIGHT_DIR: Vec3 = (0.3, -0.5, 1.0)
 #: Side of the square shadow map, in texels.
@@ -86,31 +81,6 @@ BACKGROUND = (0.8, 0.8, 0.82, 1.0)
 BASE_IDS: dict[str, int] = {"floor": 0, "walls": 1, "hand_left": 2, "hand_right": 3}
 HANDS = ("hand_left", "hand_right")
 _FLAME_RGB = (COLORS["flame"][:3],)
-
-
-def create_context() -> Any:
-    """A standalone headless moderngl context on EGL.
-
-    Unless ``LP_NUM_THREADS`` is set, sets it to 0 first: llvmpipe then rasterises in
-    the drawing thread. With rasteriser threads, a process forked from one holding a
-    context (``AsyncVectorEnv``'s default start method) hangs when it creates its own.
-    Measured on 2 cores against 2 threads: 12 % faster at 64 px, 9 % at 128, 11 %
-    slower at 224 (set ``LP_NUM_THREADS=2`` for large frames in a single process). A
-    GPU driver ignores the variable.
-
-    Raises:
-        ImportError: moderngl is not installed (names what to install).
-        RuntimeError: No EGL context could be created (names the system packages).
-    """
-    try:
-        import moderngl
-    except ImportError as exc:
-        raise ImportError(INSTALL_HINT) from exc
-    os.environ.setdefault("LP_NUM_THREADS", "0")
-    try:
-        return moderngl.create_standalone_context(backend="egl")
-    except Exception as exc:  # glcontext raises plain Exceptions
-        raise RuntimeError(f"no EGL OpenGL context ({exc}); {INSTALL_HINT}") from exc
 
 
 def _unit(v: Sequence[float]) -> Vec3:
