@@ -4,10 +4,12 @@ For each renderer that works here (``gl`` where an EGL context can be created, i
 vendor driver on a GPU or Mesa llvmpipe on a CPU; ``pybullet`` where it is installed):
 
 * one process: env steps/s of ``ProAssist-Kitchen-v0`` (kitchen_tea, rgb+depth+seg) at
-  64, 128 and 224 px (or ``PROASSIST_BENCH_SIZES``), and with ``render=False`` (the simulation alone, the ceiling);
+  64, 128 and 224 px (or ``PROASSIST_BENCH_SIZES``), and with ``render=False`` (the
+  simulation alone, the ceiling);
 * N processes (``spawn``ed, one env each, started together behind a barrier, each
-  stepping for a fixed wall-clock window): their summed env steps/s at 128 px, against
-  one process in the same run. N is every core this process may use
+  stepping for a fixed wall-clock window): their summed env steps/s at 128 px and each
+  one's CPU share, against one spawned process in the same run; above 2 processes also
+  with ``render=False``. N is every core this process may use
   (``os.sched_getaffinity``), or ``PROASSIST_BENCH_PROCS`` (comma-separated counts).
 
 The first row names the OpenGL device (``GL_RENDERER``), so a table from a GPU machine
@@ -64,15 +66,42 @@ def _step_for(env: Any, seconds: float) -> int:
 def _worker(
     renderer: str, size: int, seconds: float, barrier: Any, out: Any, render: bool, wait: float
 ) -> None:
-    """One process: build and warm an env, wait for the others, step for ``seconds``."""
-    env = _make(renderer, size, render=render)
-    env.reset(seed=os.getpid() % 1000)
-    _step_for(env, 0.3)
-    barrier.wait(timeout=wait)
-    t0, c0 = time.perf_counter(), time.process_time()
-    n = _step_for(env, seconds)
-    out.put((n, time.perf_counter() - t0, time.process_time() - c0))
-    env.close()
+    """One process: build and warm an env, wait for the others, step for ``seconds``.
+
+    Puts ``(steps, wall seconds, CPU seconds)`` on ``out``, or ``("error", message)``
+    after breaking the barrier, so that neither the others nor the parent wait on it.
+    """
+    try:
+        env = _make(renderer, size, render=render)
+        env.reset(seed=os.getpid() % 1000)
+        _step_for(env, 0.3)
+        barrier.wait(timeout=wait)
+        t0, c0 = time.perf_counter(), time.process_time()
+        n = _step_for(env, seconds)
+        out.put((n, time.perf_counter() - t0, time.process_time() - c0))
+        env.close()
+    except Exception as exc:  # report it: the parent raises it with the others stopped
+        barrier.abort()
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _collect(out: Any, workers: list, wait: float) -> list[tuple]:
+    """Every worker's result, or RuntimeError at the first error, death or ``wait``."""
+    results: list[tuple] = []
+    deadline = time.monotonic() + wait
+    while len(results) < len(workers):
+        try:
+            got = out.get(timeout=0.5)
+        except queue.Empty:
+            dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if dead or time.monotonic() > deadline:
+                why = f"exit codes {dead}" if dead else f"no report within {wait:.0f} s"
+                raise RuntimeError(f"a benchmark process died or hung ({why})") from None
+            continue
+        if got[0] == "error":
+            raise RuntimeError(f"a benchmark process died or hung ({got[1]})")
+        results.append(got)
+    return results
 
 
 def procs_sps(
@@ -85,36 +114,55 @@ def procs_sps(
 ) -> tuple[float, float]:
     """Summed env steps/s of ``procs`` spawned processes stepping together.
 
-    Raises:
-        RuntimeError: A process died or did not report within ``wait`` seconds.
+    Args:
+        renderer: Renderer of every env (``gl``, ``pybullet``, ...).
+        procs: Processes, one env each (at least 1).
+        size: Frame side in pixels.
+        seconds: Wall-clock window each process steps for, after the barrier.
+        render: ``False``: envs without frames (the simulation's own ceiling).
+        wait: Seconds to wait for all processes' reports before giving up.
 
     Returns:
         The summed steps/s, and the mean share of wall-clock time the processes spent
         on a CPU (below 1 when they wait: for the GPU, or for a core).
+
+    Raises:
+        RuntimeError: A process failed, died or did not report within ``wait`` seconds
+            (the others are stopped).
     """
+    if procs < 1:
+        raise ValueError(f"procs must be at least 1, got {procs}")
     ctx = mp.get_context("spawn")  # EGL contexts do not survive fork
     barrier, out = ctx.Barrier(procs), ctx.Queue()
-    workers = [
-        ctx.Process(target=_worker, args=(renderer, size, seconds, barrier, out, render, wait))
-        for _ in range(procs)
-    ]
+    args = (renderer, size, seconds, barrier, out, render, wait)
+    workers = [ctx.Process(target=_worker, args=args) for _ in range(procs)]
     for w in workers:
         w.start()
     try:
-        results = [out.get(timeout=wait) for _ in workers]
-    except queue.Empty:
-        codes = [w.exitcode for w in workers]
-        raise RuntimeError(f"a benchmark process died or hung (exit codes {codes})") from None
+        results = _collect(out, workers, wait)
     finally:
         for w in workers:
-            w.join(timeout=10)
+            if w.is_alive() and w.exitcode is None:
+                w.join(timeout=2)
             if w.is_alive():
                 w.terminate()
+        for w in workers:
+            w.join(timeout=10)
     return sum(n / s for n, s, _ in results), sum(c / s for _, s, c in results) / procs
 
 
 def single_sps(renderer: str, size: int, seconds: float, render: bool = True) -> float:
-    """Env steps/s of one env in this process."""
+    """Env steps/s of one env in this process.
+
+    Args:
+        renderer: Renderer of the env.
+        size: Frame side in pixels.
+        seconds: Wall-clock window to step for (after 0.3 s of warm-up).
+        render: ``False``: an env without frames.
+
+    Returns:
+        Steps per second.
+    """
     env = _make(renderer, size, render=render)
     env.reset(seed=0)
     _step_for(env, 0.3)
@@ -127,14 +175,14 @@ def single_sps(renderer: str, size: int, seconds: float, render: bool = True) ->
 
 def _renderers() -> dict[str, str]:
     """Renderers that work here, each with the device it draws on."""
-    found = {}
+    found: dict[str, str] = {}
     try:
-        from proassist.sim.render.gl_backend import create_context
+        from proassist.sim.render.gl_context import create_context
 
         ctx = create_context()
         found["gl"] = f"{ctx.info['GL_RENDERER']} ({ctx.info['GL_VERSION']})"
         ctx.release()
-    except (ImportError, RuntimeError) as exc:
+    except (ImportError, RuntimeError, ValueError) as exc:
         print(f"  gl rows skipped: {exc}")
     try:
         import pybullet  # noqa: F401
@@ -146,10 +194,17 @@ def _renderers() -> dict[str, str]:
 
 
 def _counts() -> list[int]:
+    """Process counts to measure: ``PROASSIST_BENCH_PROCS``, else every usable core."""
     told = os.environ.get("PROASSIST_BENCH_PROCS", "")
-    if told:
-        return [int(c) for c in told.split(",") if c.strip()]
-    return [len(os.sched_getaffinity(0))] if hasattr(os, "sched_getaffinity") else [2]
+    if not told:
+        return [len(os.sched_getaffinity(0))] if hasattr(os, "sched_getaffinity") else [2]
+    try:
+        counts = [int(c) for c in told.split(",") if c.strip()]
+    except ValueError:
+        raise ValueError(f"PROASSIST_BENCH_PROCS={told!r}: expected counts like 1,4,16") from None
+    if any(c < 1 for c in counts):
+        raise ValueError(f"PROASSIST_BENCH_PROCS={told!r}: every count must be at least 1")
+    return counts
 
 
 def _row(name: str, value: str, reference: str = "", ratio: str = "", goal: str = "") -> dict:
@@ -157,40 +212,42 @@ def _row(name: str, value: str, reference: str = "", ratio: str = "", goal: str 
 
 
 def _renderer_rows(renderer: str, seconds: float) -> list[dict]:
+    """One process in this one per frame size, then the process-count rows."""
     ceiling = single_sps(renderer, 128, seconds, render=False)
     rows = [_row(f"{renderer}: env.step render=False", f"{ceiling:.0f} steps/s")]
-    one = {}
     for size in sorted({*_sizes(), 128}):
-        one[size] = single_sps(renderer, size, seconds)
+        sps = single_sps(renderer, size, seconds)
         name = f"{renderer}: env.step {size}x{size} rgb+depth+seg, 1 process"
-        rows.append(_row(name, f"{one[size]:.0f} steps/s", f"render=False {ceiling:.0f}"))
-    for procs in _counts():
-        rows += _procs_rows(renderer, procs, seconds, one[128], ceiling)
-    return rows
+        rows.append(_row(name, f"{sps:.0f} steps/s", f"render=False {ceiling:.0f}"))
+    counts = [c for c in _counts() if c > 1]
+    return rows + (_procs_rows(renderer, counts, seconds) if counts else [])
 
 
-def _procs_rows(renderer: str, procs: int, seconds: float, one: float, ceiling: float) -> list:
-    """``procs`` processes rendering, and (more than 2) not rendering: is it the renderer
-    or the processors that stop them from scaling?"""
-    total, busy = procs_sps(renderer, procs, 128, seconds)
-    rows = [
-        _row(
-            f"{renderer}: env.step 128x128 rgb+depth+seg, {procs} processes",
-            f"{total:.0f} env-steps/s ({busy:.0%} on CPU)",
-            f"1 process {one:.0f} steps/s",
-            f"{total / one:.2f}",
-        )
-    ]
-    if procs > 2:
-        bare, busy = procs_sps(renderer, procs, 128, seconds, render=False)
-        name = f"{renderer}: env.step render=False, {procs} processes"
-        value = f"{bare:.0f} env-steps/s ({busy:.0%} on CPU)"
-        rows.append(_row(name, value, f"1 process {ceiling:.0f}", f"{bare / ceiling:.2f}"))
+def _procs_rows(renderer: str, counts: list[int], seconds: float) -> list[dict]:
+    """Each count of processes against one spawned process (the same start-up), and
+    above 2 also without rendering: is it the renderer or the processors that stop
+    them from scaling?"""
+    base = {True: procs_sps(renderer, 1, 128, seconds)[0]}
+    if any(c > 2 for c in counts):
+        base[False] = procs_sps(renderer, 1, 128, seconds, render=False)[0]
+    rows = []
+    for procs in counts:
+        for render in (True, False) if procs > 2 else (True,):
+            total, busy = procs_sps(renderer, procs, 128, seconds, render=render)
+            what = "128x128 rgb+depth+seg" if render else "render=False"
+            rows.append(
+                _row(
+                    f"{renderer}: env.step {what}, {procs} processes",
+                    f"{total:.0f} env-steps/s ({busy:.0%} on CPU)",
+                    f"1 spawned process {base[render]:.0f} steps/s",
+                    f"{total / base[render]:.2f}",
+                )
+            )
     return rows
 
 
 def run(quick: bool = False) -> list[dict]:
-    """One-process rows per size and the N-process row, per working renderer."""
+    """One-process rows per size and the process-count rows, per working renderer."""
     seconds = 1.0 if quick else 4.0
     rows = []
     for renderer, device in _renderers().items():

@@ -57,20 +57,27 @@ def _ious(a: np.ndarray, b: np.ndarray, min_pixels: int = 20) -> np.ndarray:
 
 
 def compare(path_a: str, path_b: str) -> dict[str, float]:
-    """Agreement of two dumps (see the module docstring)."""
+    """Agreement of two dumps (see the module docstring); NaN where nothing to compare.
+
+    Raises:
+        ValueError: The dumps hold frames of different shapes.
+    """
     a, b = np.load(path_a), np.load(path_b)
     sa, sb = a["segmentation"], b["segmentation"]
+    if sa.shape != sb.shape:
+        raise ValueError(f"frames differ in shape: {sa.shape} against {sb.shape}")
     ious = _ious(sa, sb)
     both = (sa >= 0) & (sb >= 0)
     depth_err = np.abs(a["depth"] - b["depth"])[both]
     rgb = np.abs(a["rgb"].astype(np.int16) - b["rgb"].astype(np.int16))
+    nan = float("nan")
     return {
         "segmentation pixels agreeing": float((sa == sb).mean()),
         "ids (>= 20 px)": float(len(ious)),
-        "IoU min": float(ious.min()),
-        "IoU median": float(np.median(ious)),
-        "depth median abs error (m)": float(np.median(depth_err)),
-        "depth p99 abs error (m)": float(np.percentile(depth_err, 99)),
+        "IoU min": float(ious.min()) if len(ious) else nan,
+        "IoU median": float(np.median(ious)) if len(ious) else nan,
+        "depth median abs error (m)": float(np.median(depth_err)) if depth_err.size else nan,
+        "depth p99 abs error (m)": float(np.percentile(depth_err, 99)) if depth_err.size else nan,
         "rgb mean abs difference (0-255)": float(rgb.mean()),
     }
 

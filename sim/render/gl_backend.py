@@ -1,10 +1,11 @@
 """The OpenGL backend of :class:`proassist.sim.render.scene.Scene` (``renderer="gl"``).
 
 Built on moderngl with a headless EGL context: Mesa's llvmpipe on a CPU-only machine,
-the GPU's driver where there is one (which GPU: :mod:`.gl_context`). It draws the same scene description as the pybullet
-backend (the same parts of :mod:`.shapes`, :mod:`.objects`, :mod:`.arms` and
-:mod:`.indicators`, the same :class:`~proassist.sim.render.state.StateView`, camera,
-segmentation ids and depth in metres), so the two agree on segmentation and depth
+the GPU's driver where there is one (which GPU: :mod:`.gl_context`). It draws the same
+scene description as the pybullet backend (the same parts of :mod:`.shapes`,
+:mod:`.objects`, :mod:`.arms` and :mod:`.indicators`, the same
+:class:`~proassist.sim.render.state.StateView`, camera, segmentation ids and depth in
+metres), so the two agree on segmentation and depth
 (tested) and differ in looks: per-pixel lighting with a soft shadow and procedural
 textures here (see :mod:`.gl_shaders`).
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bench import bench_scale
 
 
 def test_procs_sps_runs_every_process_and_measures_cpu_share() -> None:
-    sps, busy = bench_scale.procs_sps("pybullet", 2, size=32, seconds=0.3, render=False)
+    sps, busy = bench_scale.procs_sps("gl", 2, size=32, seconds=0.3, render=False)
     assert sps > 0
     assert 0.0 < busy <= 1.5  # a share of wall-clock time (a little over 1 from threads)
+
+
+def test_a_process_that_fails_is_reported_at_once() -> None:
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"(?s)died or hung.*no-such-renderer"):
+        bench_scale.procs_sps("no-such-renderer", 2, size=32, seconds=0.1, wait=120)
+    assert time.monotonic() - t0 < 60  # not the 120 s wait: the failure breaks the barrier
 
 
 def test_counts_and_sizes_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -20,14 +29,24 @@ def test_counts_and_sizes_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert bench_scale._sizes() == (64, 512)
     monkeypatch.delenv("PROASSIST_BENCH_SIZES")
     assert bench_scale._sizes() == bench_scale.SIZES
+    for bad in ("0", "two"):
+        monkeypatch.setenv("PROASSIST_BENCH_PROCS", bad)
+        with pytest.raises(ValueError, match="PROASSIST_BENCH_PROCS"):
+            bench_scale._counts()
 
 
 def test_renderers_name_the_device_they_draw_on() -> None:
+    from proassist.sim.render.gl_context import create_context
+
     found = bench_scale._renderers()
-    assert found.get("pybullet") == "TinyRenderer (CPU)"
-    assert all(isinstance(v, str) and v for v in found.values())
+    try:
+        create_context().release()
+        assert found["gl"].strip()
+    except (ImportError, RuntimeError):
+        assert "gl" not in found
+    try:
+        import pybullet  # noqa: F401
 
-
-def test_a_process_that_dies_is_reported_not_waited_for() -> None:
-    with pytest.raises(RuntimeError, match="died or hung"):
-        bench_scale.procs_sps("no-such-renderer", 2, size=32, seconds=0.1, wait=15)
+        assert found["pybullet"] == "TinyRenderer (CPU)"
+    except ImportError:
+        assert "pybullet" not in found
