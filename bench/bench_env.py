@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
-MODES = ("rgb", "depth", "segmentation")
-SILENT = {"decision": 0, "intent": 0, "step": 32, "text": ""}
+from proassist.policies.base import silent_action
+from proassist.sim.render.scene import MODES
+
+SILENT = silent_action()
 
 
 def _make(**kwargs: Any) -> Any:

@@ -18,9 +18,11 @@ import sys
 import time
 from typing import Any
 
-MODES = ("rgb", "depth", "segmentation")
+from proassist.policies.base import silent_action
+from proassist.sim.render.scene import MODES
+
 RENDERERS = ("pybullet", "gl")
-SILENT = {"decision": 0, "intent": 0, "step": 0, "text": ""}
+SILENT = silent_action()
 
 
 def _scene_fps(size: int, bodies: list, preds: frozenset, rounds: int) -> dict[str, float]:
@@ -45,8 +47,9 @@ def _scene_fps(size: int, bodies: list, preds: frozenset, rounds: int) -> dict[s
     return {k: rounds * len(bodies) / v for k, v in spent.items()}
 
 
-def _make_env(renderer: str, size: int = 128) -> Any:
-    """The kitchen_tea env at ``size`` px, rgb+depth+segmentation, with ``renderer``."""
+def _make_env(renderer: str, size: int = 128, render: bool = True) -> Any:
+    """The kitchen_tea env at ``size`` px, rgb+depth+segmentation, with ``renderer``
+    (``render=False``: without frames)."""
     import gymnasium as gym
 
     import proassist.envs  # noqa: F401
@@ -58,6 +61,7 @@ def _make_env(renderer: str, size: int = 128) -> Any:
         task="kitchen_tea",
         width=size,
         height=size,
+        render=render,
     )
 
 

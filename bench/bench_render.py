@@ -11,8 +11,9 @@ import math
 import time
 from pathlib import Path
 
+from proassist.sim.render.scene import MODES
+
 SAMPLE_PNG = Path("/tmp/kitchen_frame.png")
-MODES = ("rgb", "depth", "segmentation")
 
 
 def _bodies(n: int) -> list:

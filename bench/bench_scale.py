@@ -24,30 +24,15 @@ import queue
 import time
 from typing import Any
 
-MODES = ("rgb", "depth", "segmentation")
-SILENT = {"decision": 0, "intent": 0, "step": 0, "text": ""}
+from bench.bench_gl import SILENT
+from bench.bench_gl import _make_env as _make
+
 SIZES = (64, 128, 224)
 
 
 def _sizes() -> tuple[int, ...]:
     told = os.environ.get("PROASSIST_BENCH_SIZES", "")
     return tuple(int(c) for c in told.split(",") if c.strip()) or SIZES
-
-
-def _make(renderer: str, size: int, render: bool = True) -> Any:
-    import gymnasium as gym
-
-    import proassist.envs  # noqa: F401
-
-    return gym.make(
-        "ProAssist-Kitchen-v0",
-        task="kitchen_tea",
-        renderer=renderer,
-        obs_modes=MODES,
-        width=size,
-        height=size,
-        render=render,
-    )
 
 
 def _step_for(env: Any, seconds: float) -> int:

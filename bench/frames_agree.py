@@ -20,17 +20,13 @@ import sys
 
 import numpy as np
 
-MODES = ("rgb", "depth", "segmentation")
-SILENT = {"decision": 0, "intent": 0, "step": 0, "text": ""}
+from bench.bench_gl import SILENT, _make_env
+from proassist.sim.render.scene import MODES
 
 
 def dump(path: str, renderer: str = "gl", steps: int = 90) -> str:
     """Write every third frame of a fixed silent episode to ``path``; return their hash."""
-    import gymnasium as gym
-
-    import proassist.envs  # noqa: F401
-
-    env = gym.make("ProAssist-Kitchen-v0", task="kitchen_tea", renderer=renderer, obs_modes=MODES)
+    env = _make_env(renderer)  # kitchen_tea, 128 px, rgb+depth+segmentation
     env.reset(seed=3)
     keep: dict[str, list[np.ndarray]] = {k: [] for k in MODES}
     for i in range(steps):
