@@ -15,6 +15,7 @@
 # bench_scale.txt and frames_gpu_1.npz / frames_gpu_2.npz (two processes: same hash =
 # bit-identical frames) to $OUT; compare them with a dump made here:
 #   python -m bench.frames_agree dump cpu.npz && python -m bench.frames_agree compare cpu.npz frames_gpu_1.npz
+# `bash bench/device_gl.sh CMD ARGS...` runs CMD there instead, in the same set-up.
 # Exits non-zero if any step failed.
 set -uo pipefail
 shopt -s nullglob
@@ -37,6 +38,7 @@ rm -rf /tmp/pkg && mkdir -p /tmp/pkg/proassist && cp _proassist/__init__.py /tmp
 for d in scenarios sim envs policies analysis; do ln -s "$PWD/$d" "/tmp/pkg/proassist/$d"; done
 export PYTHONPATH=/tmp/site:/tmp/pkg:$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,driver_version --format=csv || failed=1
+if [ $# -gt 0 ]; then "$@"; exit $?; fi  # another command in the same set-up (an experiment)
 for k in 1 2; do python3 -m bench.frames_agree dump "$out/frames_gpu_$k.npz" gl || failed=1; done
 PROASSIST_BENCH_SIZES=${PROASSIST_BENCH_SIZES:-64,128,224,512} \
 PROASSIST_BENCH_PROCS=${PROASSIST_BENCH_PROCS:-1,4,8,16} \

@@ -48,6 +48,7 @@ from proassist.sim.render.arms import (
 from proassist.sim.render.gl_context import create_context
 from proassist.sim.render.gl_draw import DrawList, bounding_sphere, texel_rect
 from proassist.sim.render.gl_mesh import ATTRIBUTES, VERTEX_FORMAT, body_vertices, indexed
+from proassist.sim.render.gl_pack import FrameTargets, packs
 from proassist.sim.render.gl_shaders import (
     FLAT_FRAGMENT,
     NOISE_SIZE,
@@ -178,6 +179,9 @@ class GLRenderer:
         far: Far clipping plane (metres); background depth reads ``far``.
         egl: Accepted for the renderer interface (this backend always uses EGL).
         shadows: Draw the soft shadow (one extra depth pass per frame).
+        pack: Read rgb, depth and segmentation back in one go (:mod:`.gl_pack`); None
+            (default): ``PROASSIST_GL_PACK`` (0 or 1) if set, else on a GPU but not on
+            a CPU rasteriser such as llvmpipe (:func:`~.gl_pack.packs`).
 
     Raises:
         ImportError: moderngl is missing.
@@ -196,12 +200,13 @@ class GLRenderer:
         far: float,
         egl: bool = True,
         shadows: bool = True,
+        pack: bool | None = None,
     ) -> None:
         self.ctx = create_context()
         #: Read at once: moderngl's ``ctx.info`` read after drawing can come back empty.
         self._info = str(self.ctx.info.get("GL_RENDERER", "unknown"))
         self.width, self.height, self.near, self.far = width, height, near, far
-        self.modes, self.shadows = tuple(modes), bool(shadows)
+        self.modes, self.shadows, self.pack = tuple(modes), bool(shadows), pack
         self.projection = perspective(fov, width, height, near, far)
         self.soft = max(width, height) > SOFT_SHADOW_ABOVE
         shader = fragment_shader(self.soft) if "rgb" in self.modes else FLAT_FRAGMENT
@@ -210,7 +215,6 @@ class GLRenderer:
             vertex_shader=VERTEX, fragment_shader=SHADOW_FRAGMENT
         )
         self._make_targets()
-        self._rgba, self._zbuf = bytearray(width * height * 4), bytearray(width * height * 4)
         self.segmentation_ids: dict[str, int] = {}
         self._vbo: Any = None
         self._poses: Any = None
@@ -223,14 +227,10 @@ class GLRenderer:
 
     def _make_targets(self) -> None:
         ctx, size = self.ctx, (self.width, self.height)
-        attachments = [ctx.renderbuffer(size, components=4)]
-        #: The id attachment alone: a clear of ``fbo`` writes the float background's
-        #: bits into the integer ids (0.8 -> 1061997773), so ids are cleared to 0 here.
-        self.ids_fbo = None
-        if "segmentation" in self.modes:
-            attachments.append(ctx.renderbuffer(size, components=1, dtype="i4"))
-            self.ids_fbo = ctx.framebuffer([attachments[1]])
-        self.fbo = ctx.framebuffer(attachments, ctx.depth_renderbuffer(size))
+        #: The colour pass's targets; read back in one go on a GPU (:mod:`.gl_pack`).
+        pack = packs(self.pack, self.info)
+        self.targets = FrameTargets(ctx, size, "segmentation" in self.modes, pack)
+        self.fbo, self.ids_fbo = self.targets.fbo, self.targets.ids_fbo
         self.shadow_tex, self.shadow_fbo = self._shadow_target()
         self.static_shadow_tex, self.static_shadow_fbo = self._shadow_target()
         linear = self._moderngl().LINEAR
@@ -527,32 +527,22 @@ class GLRenderer:
         )
 
     def _frames(self) -> dict[str, np.ndarray]:
-        """Read the frames back; each returned array is new, the read-back buffers are not.
+        """Read the frames back (:class:`~.gl_pack.FrameTargets`); each array is new.
 
-        The colour and depth read-backs land in buffers kept across frames, and depth is
-        linearised in place in its (new) output array: a fresh buffer per frame and the
-        formula's temporaries cost page faults once frames pass ~128 KB (at 512 px the
-        depth conversion took 1.85 ms, 0.10 ms this way, bit-identical).
+        Depth is linearised in place in its output array: the formula's temporaries cost
+        page faults once frames pass ~128 KB (at 512 px the conversion took 1.85 ms,
+        0.10 ms this way, bit-identical).
         """
         out: dict[str, np.ndarray] = {}
-        h, w = self.height, self.width
-        if "rgb" in self.modes:  # RGBA: Mesa's fast path (RGB reads get packed slowly)
-            self.fbo.read_into(self._rgba, components=4, attachment=0, alignment=1)
-            rgba = np.frombuffer(self._rgba, dtype=np.uint8).reshape(h, w, 4)
-            out["rgb"] = rgba[:, :, :3].copy()
+        got = self.targets.read(self.modes)
+        if "rgb" in self.modes:
+            out["rgb"] = got["rgba"][:, :, :3].copy()
         if "depth" in self.modes:
-            self.fbo.read_into(self._zbuf, components=1, attachment=-1, dtype="f4", alignment=1)
-            zb = np.frombuffer(self._zbuf, dtype=np.float32).reshape(h, w)
-            n, f = self.near, self.far
-            depth = np.multiply(zb, f - n)  # f * n / (f - (f - n) * zb), in one array
-            np.subtract(f, depth, out=depth)
-            out["depth"] = np.divide(f * n, depth, out=depth)
+            depth = np.multiply(got["z"], self.far - self.near)
+            np.subtract(self.far, depth, out=depth)  # f * n / (f - (f - n) * zb)
+            out["depth"] = np.divide(self.far * self.near, depth, out=depth)
         if "segmentation" in self.modes:
-            buf = bytearray(h * w * 4)
-            self.fbo.read_into(buf, components=1, attachment=1, dtype="i4", alignment=1)
-            seg = np.frombuffer(buf, dtype=np.int32).reshape(h, w)
-            seg -= 1
-            out["segmentation"] = seg
+            out["segmentation"] = got["ids"] - 1
         return out
 
     def _release_scene(self) -> None:
@@ -572,4 +562,5 @@ class GLRenderer:
             return
         with ctx:
             self._release_scene()
+            self.targets.release()
         ctx.release()

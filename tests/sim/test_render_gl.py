@@ -310,3 +310,47 @@ def test_frames_are_new_arrays_though_the_read_back_buffers_are_reused() -> None
             assert np.array_equal(first[m], kept[m]), m
         assert not np.array_equal(first["rgb"], second["rgb"])  # the states differ
         assert first["depth"].dtype == np.float32
+
+
+@needs_egl
+@pytest.mark.parametrize(("size", "pack"), [((40, 40), "1"), ((64, 48), "1"), ((40, 40), "0")])
+def test_the_one_read_back_equals_reading_each_target(
+    size: tuple[int, int], pack: str, monkeypatch
+) -> None:
+    """The one read-back (``PROASSIST_GL_PACK=1``, :mod:`proassist.sim.render.gl_pack`;
+    the default on a GPU) gives the colour and the ids bit for bit, and the depth within
+    a 24-bit depth buffer's step, of reading each of the three targets on its own; as
+    does reading them one by one (``0``, the default on llvmpipe)."""
+    monkeypatch.setenv("PROASSIST_GL_PACK", pack)
+    states, layout, objects, steps = _states("kitchen_tea", 1)
+    w, h = size
+    with Scene(w, h, MODES, renderer="gl") as gl:
+        gl.load(layout, objects, steps)
+        got = gl.render(*states[0])
+        packed = gl.backend.targets
+        assert packed.pack == (pack == "1")
+        with gl.backend.ctx:
+            rgba = np.frombuffer(packed.colour.read(alignment=1), np.uint8).reshape(h, w, 4)
+            ids = np.frombuffer(packed.ids.read(alignment=1), np.int32).reshape(h, w) - 1
+            zb = np.frombuffer(packed.depth.read(alignment=1), np.float32).reshape(h, w)
+        near, far = gl.backend.near, gl.backend.far
+    assert np.array_equal(got["rgb"], rgba[:, :, :3])
+    assert np.array_equal(got["segmentation"], ids) and len(np.unique(ids)) > 3
+    depth = far * near / (far - (far - near) * zb.astype(np.float64))
+    step = (far - near) * depth**2 / (far * near) / 2**24  # metres per depth-buffer step
+    assert np.all(np.abs(got["depth"] - depth) <= 2 * step + 1e-6)
+
+
+def test_pack_switch_reads_its_variable(monkeypatch) -> None:
+    """``packs``: the argument, else ``PROASSIST_GL_PACK``, else not on a CPU rasteriser;
+    a bad value is named."""
+    from proassist.sim.render.gl_pack import packs
+
+    monkeypatch.delenv("PROASSIST_GL_PACK", raising=False)
+    assert packs(None, "NVIDIA H200/PCIe/SSE2") and not packs(None, "llvmpipe (LLVM 15)")
+    assert packs(True, "llvmpipe (LLVM 15)") and not packs(False, "NVIDIA H200")
+    monkeypatch.setenv("PROASSIST_GL_PACK", "1")
+    assert packs(None, "llvmpipe (LLVM 15)")
+    monkeypatch.setenv("PROASSIST_GL_PACK", "yes")
+    with pytest.raises(ValueError, match="PROASSIST_GL_PACK='yes'"):
+        packs(None, "NVIDIA H200")
