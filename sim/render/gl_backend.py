@@ -18,7 +18,7 @@ writes the pose table (a small float texture: per body its pose, whether it show
 whether it glows), redraws the moving bodies' shadow map only when one of them moved,
 draws the colour pass over only the bodies that show and touch the view frustum, nearest
 first, with back faces culled (:mod:`.gl_draw`), and reads back colour, segmentation (an
-integer attachment) and depth as the modes ask. Frames of at most 160 px take one
+integer target) and depth as the modes ask: on a GPU in one read-back (:mod:`.gl_pack`). Frames of at most 160 px take one
 shadow-map tap instead of four (:func:`~.gl_shaders.fragment_shader`).
 
 Requires ``moderngl`` (a core dependency) and the system's EGL and Mesa libraries
@@ -180,8 +180,9 @@ class GLRenderer:
         egl: Accepted for the renderer interface (this backend always uses EGL).
         shadows: Draw the soft shadow (one extra depth pass per frame).
         pack: Read rgb, depth and segmentation back in one go (:mod:`.gl_pack`); None
-            (default): ``PROASSIST_GL_PACK`` (0 or 1) if set, else on a GPU but not on
-            a CPU rasteriser such as llvmpipe (:func:`~.gl_pack.packs`).
+            (default): ``PROASSIST_GL_PACK`` (0 or 1) if set, else on a GPU, for two
+            or more frame kinds, not on a CPU rasteriser such as llvmpipe
+            (:func:`~.gl_pack.packs`).
 
     Raises:
         ImportError: moderngl is missing.
@@ -214,7 +215,11 @@ class GLRenderer:
         self.shadow_program = self.ctx.program(
             vertex_shader=VERTEX, fragment_shader=SHADOW_FRAGMENT
         )
-        self._make_targets()
+        try:
+            self._make_targets()
+        except Exception:  # e.g. a bad PROASSIST_GL_PACK: do not leak the context
+            self.ctx.release()
+            raise
         self.segmentation_ids: dict[str, int] = {}
         self._vbo: Any = None
         self._poses: Any = None
@@ -228,7 +233,7 @@ class GLRenderer:
     def _make_targets(self) -> None:
         ctx, size = self.ctx, (self.width, self.height)
         #: The colour pass's targets; read back in one go on a GPU (:mod:`.gl_pack`).
-        pack = packs(self.pack, self.info)
+        pack = packs(self.pack, self.info, self.modes)
         self.targets = FrameTargets(ctx, size, "segmentation" in self.modes, pack)
         self.fbo, self.ids_fbo = self.targets.fbo, self.targets.ids_fbo
         self.shadow_tex, self.shadow_fbo = self._shadow_target()

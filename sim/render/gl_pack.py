@@ -10,10 +10,12 @@ into one RGBA32UI target with a full-screen pass (``texelFetch``: no filtering) 
 reads that once: per pixel the colour's four bytes, the id, and the depth's float bits.
 With it 16 processes summed 4,052 env steps/s there (bit-identical frames: the same
 ``bench.frames_agree`` hash). Colour and ids are always bit-identical to reading each
-target; on llvmpipe depth moves within a step of the 24-bit depth buffer (the texture
-fetch and ``glReadPixels`` round its conversion to float differently; at most 7.9 µm). On a
+target; on llvmpipe the stored depth differs by at most a step of the 24-bit buffer
+(the texture fetch and ``glReadPixels`` round its conversion to float differently), i.e.
+within two steps in metres (tested; 7.9 µm at most in the frames of
+``bench.frames_agree``, a step being ~5 µm at 2 m and ~120 µm at 10 m). On a
 CPU rasteriser (llvmpipe) a read-back is a copy and the extra pass only costs (5-15 %
-fewer env steps/s), so there the three targets are read one by one.
+fewer env steps/s), so there the three targets are read one by one; so are frames of one kind only.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ from typing import Any
 
 import numpy as np
 
+from proassist.sim.render.scene import MODES
+
 __all__ = ["PACK_FRAGMENT", "PACK_VERTEX", "PACK_VAR", "SOFTWARE", "FrameTargets", "packs"]
 
 #: Environment variable that forces the one read-back on (``1``) or off (``0``).
 PACK_VAR = "PROASSIST_GL_PACK"
 
-#: Renderer names (``GL_RENDERER``) of CPU rasterisers: read back target by target.
-SOFTWARE: tuple[str, ...] = ("llvmpipe", "softpipe", "swrast")
+#: Words in the ``GL_RENDERER`` string of CPU rasterisers (Mesa's llvmpipe, softpipe and
+#: classic "Software Rasterizer", zink over llvmpipe, SwiftShader, WSL's "Microsoft Basic
+#: Render Driver"): there the targets are read back one by one.
+SOFTWARE: tuple[str, ...] = ("llvmpipe", "softpipe", "software", "swiftshader", "basic render")
 
 #: One triangle that covers the viewport (no vertex buffer: from ``gl_VertexID``).
 PACK_VERTEX = """
@@ -52,16 +58,17 @@ void main() {
     uvec4 c = uvec4(round(clamp(texelFetch(colour, p, 0), 0.0, 1.0) * 255.0));
     frame = uvec4(
         c.r | (c.g << 8u) | (c.b << 16u) | (c.a << 24u),
-        uint(texelFetch(ids, p, 0).r),
+        uint(texelFetch(ids, min(p, textureSize(ids, 0) - 1), 0).r),
         floatBitsToUint(texelFetch(depth, p, 0).r),
         0u);
 }
 """
 
 
-def packs(pack: bool | None, renderer: str) -> bool:
+def packs(pack: bool | None, renderer: str, modes: tuple[str, ...] = MODES) -> bool:
     """Whether to read back in one go: ``pack`` if given, else :data:`PACK_VAR` if set,
-    else on any renderer but a CPU rasteriser (:data:`SOFTWARE`).
+    else when at least two frame kinds are asked and the renderer is not a CPU
+    rasteriser (:data:`SOFTWARE`; one kind is one read-back anyway).
 
     Raises:
         ValueError: :data:`PACK_VAR` is set to something other than 0 or 1.
@@ -73,7 +80,10 @@ def packs(pack: bool | None, renderer: str) -> bool:
         raise ValueError(
             f"{PACK_VAR}={told!r}: expected 1 (one read-back) or 0 (one per frame kind)"
         )
-    return told == "1" if told else not renderer.lower().startswith(SOFTWARE)
+    if told:
+        return told == "1"
+    name = renderer.lower()
+    return len(set(modes) & set(MODES)) > 1 and not any(w in name for w in SOFTWARE)
 
 
 class FrameTargets:
@@ -119,8 +129,9 @@ class FrameTargets:
 
     def read(self, modes: tuple[str, ...]) -> dict[str, np.ndarray]:
         """The last colour pass's ``rgba`` (uint8, h x w x 4), ``ids`` (int32) and ``z``
-        (the depth buffer as float32) for the ``modes`` asked (rgb, segmentation,
-        depth): views of buffers the next call reuses."""
+        (the depth buffer as float32): views of buffers the next call reuses. Read one
+        by one, only those the ``modes`` ask (rgb, segmentation, depth); packed, all
+        three. Uses texture units 10-12 (the colour pass samples units 0-3)."""
         w, h = self.size
         if self.pack:
             self.ctx.disable(self._off)
@@ -128,6 +139,7 @@ class FrameTargets:
                 tex.use(location=10 + unit)
             self.out_fbo.use()
             self.vao.render(self._triangles, vertices=3)
+            self.ctx.enable(self._off)  # as the colour pass left them
             self.out_fbo.read_into(self._bufs[0], components=4, dtype="u4", alignment=1)
             px = np.frombuffer(self._bufs[0], dtype=np.uint32).reshape(h, w, 4)
             rgba = px.view(np.uint8).reshape(h, w, 16)[:, :, :4]

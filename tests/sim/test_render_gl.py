@@ -113,9 +113,14 @@ def test_gl_agrees_with_pybullet(task: str) -> None:
 
 
 @needs_egl
+@pytest.mark.parametrize("pack", ["0", "1"])
 @pytest.mark.parametrize("modes", [("segmentation",), ("depth",), ("depth", "segmentation")])
-def test_frames_without_rgb_equal_those_of_a_full_render(modes: tuple[str, ...]) -> None:
-    """Without rgb a flat shader draws (its lit one left samplers unbound: empty frames)."""
+def test_frames_without_rgb_equal_those_of_a_full_render(
+    modes: tuple[str, ...], pack: str, monkeypatch
+) -> None:
+    """Without rgb a flat shader draws (its lit one left samplers unbound: empty frames);
+    read one by one or packed (``PROASSIST_GL_PACK``)."""
+    monkeypatch.setenv("PROASSIST_GL_PACK", pack)
     states, layout, objects, steps = _states("kitchen_tea", 6)
     with Scene(96, 96, modes, renderer="gl") as part, Scene(96, 96, MODES, "gl") as full:
         part.load(layout, objects, steps)
@@ -297,8 +302,13 @@ def test_background_pixels_read_minus_one_not_the_clear_colour_bits() -> None:
 
 
 @needs_egl
-def test_frames_are_new_arrays_though_the_read_back_buffers_are_reused() -> None:
-    """A frame kept by the caller is not overwritten by the next one."""
+@pytest.mark.parametrize("pack", ["0", "1"])
+def test_frames_are_new_arrays_though_the_read_back_buffers_are_reused(
+    pack: str, monkeypatch
+) -> None:
+    """A frame kept by the caller is not overwritten by the next one (read one by one
+    or packed)."""
+    monkeypatch.setenv("PROASSIST_GL_PACK", pack)
     states, layout, objects, steps = _states("kitchen_tea", 2)
     with Scene(48, 48, MODES, renderer="gl") as gl:
         gl.load(layout, objects, steps)
@@ -348,9 +358,15 @@ def test_pack_switch_reads_its_variable(monkeypatch) -> None:
 
     monkeypatch.delenv("PROASSIST_GL_PACK", raising=False)
     assert packs(None, "NVIDIA H200/PCIe/SSE2") and not packs(None, "llvmpipe (LLVM 15)")
+    for software in ("zink (llvmpipe (LLVM 15))", "Software Rasterizer", "Google SwiftShader"):
+        assert not packs(None, software)
+    assert not packs(None, "NVIDIA H200", ("rgb",))  # one kind: one read-back anyway
     assert packs(True, "llvmpipe (LLVM 15)") and not packs(False, "NVIDIA H200")
     monkeypatch.setenv("PROASSIST_GL_PACK", "1")
     assert packs(None, "llvmpipe (LLVM 15)")
     monkeypatch.setenv("PROASSIST_GL_PACK", "yes")
     with pytest.raises(ValueError, match="PROASSIST_GL_PACK='yes'"):
         packs(None, "NVIDIA H200")
+    if _egl_ok():  # the renderer fails with it, its context released
+        with pytest.raises(ValueError, match="PROASSIST_GL_PACK"):
+            Scene(32, 32, MODES, renderer="gl")
