@@ -10,7 +10,10 @@ vendor driver on a GPU or Mesa llvmpipe on a CPU; ``pybullet`` where it is insta
   stepping for a fixed wall-clock window): their summed env steps/s at 128 px and each
   one's CPU share, against one spawned process in the same run; above 2 processes also
   with ``render=False``. N is every core this process may use
-  (``os.sched_getaffinity``), or ``PROASSIST_BENCH_PROCS`` (comma-separated counts).
+  (``os.sched_getaffinity``), or ``PROASSIST_BENCH_PROCS`` (comma-separated counts);
+* gl only: the one read-back a frame (``PROASSIST_GL_PACK=1``, :mod:`~proassist.sim.
+  render.gl_pack`) against three (``0``) at 128 px, in one process (alternating blocks)
+  and at the largest process count: the default is 1 on a GPU and 0 on llvmpipe.
 
 The first row names the OpenGL device (``GL_RENDERER``), so a table from a GPU machine
 says so. Nothing here needs a GPU; on a CPU machine the gl rows measure llvmpipe.
@@ -18,10 +21,12 @@ says so. Nothing here needs a GPU; on a CPU machine the gl rows measure llvmpipe
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from bench.bench_gl import SILENT
@@ -158,6 +163,42 @@ def single_sps(renderer: str, size: int, seconds: float, render: bool = True) ->
     return sps
 
 
+@contextlib.contextmanager
+def pack_forced(value: str) -> Iterator[None]:
+    """``PROASSIST_GL_PACK`` set to ``value`` inside (renderers and spawned processes
+    made there read it), restored after."""
+    from proassist.sim.render.gl_pack import PACK_VAR
+
+    before = os.environ.get(PACK_VAR)
+    os.environ[PACK_VAR] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PACK_VAR, None)
+        else:
+            os.environ[PACK_VAR] = before
+
+
+def pack_sps(size: int, seconds: float, rounds: int = 4) -> dict[str, float]:
+    """Env steps/s of a gl env reading back once (``"1"``) and three times (``"0"``) a
+    frame, alternating blocks of ``seconds / rounds`` in this process."""
+    envs = {}
+    for value in ("1", "0"):
+        with pack_forced(value):  # read when the first reset builds the renderer
+            envs[value] = _make("gl", size)
+            envs[value].reset(seed=0)
+    steps, spent = dict.fromkeys(envs, 0), dict.fromkeys(envs, 0.0)
+    for _ in range(rounds):
+        for value, env in envs.items():
+            t0 = time.perf_counter()
+            steps[value] += _step_for(env, seconds / rounds)
+            spent[value] += time.perf_counter() - t0
+    for env in envs.values():
+        env.close()
+    return {k: steps[k] / spent[k] for k in envs}
+
+
 def _renderers() -> dict[str, str]:
     """Renderers that work here, each with the device it draws on."""
     found: dict[str, str] = {}
@@ -204,6 +245,16 @@ def _renderer_rows(renderer: str, seconds: float) -> list[dict]:
         sps = single_sps(renderer, size, seconds)
         name = f"{renderer}: env.step {size}x{size} rgb+depth+seg, 1 process"
         rows.append(_row(name, f"{sps:.0f} steps/s", f"render=False {ceiling:.0f}"))
+    if renderer == "gl":
+        sps = pack_sps(128, seconds)
+        rows.append(
+            _row(
+                "gl: env.step 128x128 rgb+depth+seg, 1 process, one read-back (PACK=1)",
+                f"{sps['1']:.0f} steps/s",
+                f"three read-backs (PACK=0) {sps['0']:.0f} steps/s",
+                f"{sps['1'] / sps['0']:.2f}",
+            )
+        )
     counts = [c for c in _counts() if c > 1]
     return rows + (_procs_rows(renderer, counts, seconds) if counts else [])
 
@@ -228,7 +279,18 @@ def _procs_rows(renderer: str, counts: list[int], seconds: float) -> list[dict]:
                     f"{total / base[render]:.2f}",
                 )
             )
-    return rows
+    return rows + (_pack_procs_rows(max(counts), seconds) if renderer == "gl" else [])
+
+
+def _pack_procs_rows(procs: int, seconds: float) -> list[dict]:
+    """``procs`` gl processes reading back once a frame against three times."""
+    sps = {}
+    for value in ("1", "0"):
+        with pack_forced(value):
+            sps[value] = procs_sps("gl", procs, 128, seconds)[0]
+    name = f"gl: env.step 128x128 rgb+depth+seg, {procs} processes, one read-back (PACK=1)"
+    reference = f"three read-backs (PACK=0) {sps['0']:.0f} env-steps/s"
+    return [_row(name, f"{sps['1']:.0f} env-steps/s", reference, f"{sps['1'] / sps['0']:.2f}")]
 
 
 def run(quick: bool = False) -> list[dict]:

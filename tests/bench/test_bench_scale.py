@@ -50,3 +50,37 @@ def test_renderers_name_the_device_they_draw_on() -> None:
         assert found["pybullet"] == "TinyRenderer (CPU)"
     except ImportError:
         assert "pybullet" not in found
+
+
+def test_pack_forced_sets_and_restores_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setenv("PROASSIST_GL_PACK", "0")
+    with bench_scale.pack_forced("1"):
+        assert os.environ["PROASSIST_GL_PACK"] == "1"
+    assert os.environ["PROASSIST_GL_PACK"] == "0"
+    monkeypatch.delenv("PROASSIST_GL_PACK")
+    with pytest.raises(KeyError), bench_scale.pack_forced("1"):
+        raise KeyError("inside")
+    assert "PROASSIST_GL_PACK" not in os.environ
+
+
+def test_pack_sps_builds_one_env_per_read_back_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both envs step, and each drew with the path it was built under."""
+    pytest.importorskip("moderngl")
+    from proassist.sim.render.gl_backend import GLRenderer
+
+    made: list[bool] = []
+    init = GLRenderer._make_targets
+
+    def spy(self: GLRenderer) -> None:
+        init(self)
+        made.append(self.targets.pack)
+
+    monkeypatch.setattr(GLRenderer, "_make_targets", spy)
+    try:
+        sps = bench_scale.pack_sps(32, seconds=0.2, rounds=2)
+    except RuntimeError as exc:  # no EGL context on this machine
+        pytest.skip(str(exc))
+    assert set(sps) == {"1", "0"} and min(sps.values()) > 0
+    assert made == [True, False]
