@@ -24,7 +24,13 @@ object that no plan step uses (the 26-inch tube next to the 700c one, the cyan
 cartridge next to the black) never leaves its start, so once it is seen resting
 anywhere else, the step recognised when it was last seen at home (where it was taken)
 is named. An object that a step puts into or onto another object (a tube into a tyre)
-travels with it and is not judged from then on. The watch never reads the deviations; it
+travels with it and is not judged from then on. A **repetition** (the person does a step again right after finishing it) shows in
+the object the step carries (:func:`_carried`: the one whose place it changes, else its
+tool, else its first object): taken up (a hand pixel next to it at its depth), put
+down (resting on a fixture, no hand at it, for ``rest_points`` points), then taken up
+again while the same step is recognised (points where none is recognised do not end
+it): say ``correct_deviation`` naming that step ("stop, this was already done"), once
+per step (:meth:`PlacementWatch.regrasp`). The watch never reads the deviations; it
 needs the plan's effects, the fixtures' stand points and the objects' start fixtures
 (:func:`~proassist.policies.rollout.env_info`), and which plan steps were worked on
 (from a :class:`~proassist.policies.stepwatch.DependencyWatch`).
@@ -93,6 +99,9 @@ class PlacementWatch:
         contact: Image columns of contact that make a resting place.
         min_px: Fewest pixels of the object in view.
         sustain: Points in a row the object must rest at a wrong place.
+        regrasp: Also the repetition rule (:meth:`regrasp`).
+        rest_points: Points the carried object must rest, no hand at it, to count as
+            put down (:meth:`regrasp`).
     """
 
     def __init__(
@@ -103,11 +112,13 @@ class PlacementWatch:
         contact: int = 3,
         min_px: int = 4,
         sustain: int = 1,
+        regrasp: bool = True,
+        rest_points: int = 2,
     ) -> None:
-        if delta <= 0 or min(contact, min_px, sustain) < 1:
+        if delta <= 0 or min(contact, min_px, sustain, rest_points) < 1:
             raise ValueError(
-                f"need delta > 0, contact, min_px, sustain >= 1; got {delta}, {contact}, "
-                f"{min_px}, {sustain}"
+                f"need delta > 0, contact, min_px, sustain, rest_points >= 1; got {delta}, "
+                f"{contact}, {min_px}, {sustain}, {rest_points}"
             )
         self.delta, self.contact, self.min_px = float(delta), int(contact), int(min_px)
         self.sustain = int(sustain)
@@ -131,6 +142,11 @@ class PlacementWatch:
         strays = sorted(o for o in self.starts if o in self.ids and o not in used)
         self.objects = movers + [o for o in strays if o not in movers]
         self.taken_in: dict[str, int] = {}  # stray -> step recognised when last seen at home
+        self.regrasp_on, self.rest_points = bool(regrasp), int(rest_points)
+        self.hands = [v for k, v in self.ids.items() if k.startswith("hand")]
+        self.carried = [_carried(step) for step in plan]
+        self.repeated: set[int] = set()
+        self._run: list[Any] = [None, 0, None, 0]  # step, pick-ups, held?, resting points
         self.strikes: dict[str, int] = {}
         self.flagged: set[str] = set()
 
@@ -197,7 +213,34 @@ class PlacementWatch:
                 named = self.culprit(obj, current, worked)
                 if named is not None:
                     self.flagged.add(obj)
+        if self.regrasp_on:
+            again = self.regrasp(seg, depth, current)
+            named = again if named is None else named
         return named
+
+    def regrasp(self, seg: np.ndarray, depth: np.ndarray, current: int | None) -> int | None:
+        """A **repetition**: the object the step under way carries, put down, is taken up
+        again while that step is still recognised; the step to name, or None."""
+        run = self._run
+        step = run[0] if current is None else current
+        if step != run[0]:
+            run[:] = [step, 0, None, 0]
+        obj = None if step is None or step in self.repeated else self.carried[step]
+        if obj is None or obj not in self.parts:
+            return None
+        mask = np.isin(seg, self.parts[obj])
+        if not mask.any():
+            return None
+        if _touching(seg, depth, mask, self.hands, self.delta):
+            run[1] += 1 if run[2] is False else int(run[2] is None and run[1] == 0)
+            run[2], run[3] = True, 0
+            if run[1] >= 2:
+                self.repeated.add(step)
+                return step
+        elif self._resting(seg, depth, obj) is not None:
+            run[3] += 1
+            run[2] = False if run[3] >= self.rest_points else run[2]
+        return None
 
     def _resting(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
         touch = resting_on(seg, depth, self.parts[obj], self.names, self.delta)
@@ -205,6 +248,35 @@ class PlacementWatch:
         if sum(on.values()) < self.contact:
             return None
         return on.most_common(1)[0][0]
+
+
+def _carried(step: dict[str, Any]) -> str | None:
+    """The object a plan step carries: one whose place it changes, else its first tool,
+    else its first object (what the person holds while doing it)."""
+    handled = [str(o) for o in (*(step.get("objects") or ()), *(step.get("tools") or ()))]
+    for effect in step.get("effects") or ():
+        if not str(effect).startswith("not "):
+            name, args = parse_predicate(str(effect))
+            if name in LOCATION_PREDICATES and len(args) == 2 and args[0] in handled:
+                return args[0]
+    tools, objects = step.get("tools") or (), step.get("objects") or ()
+    return str(tools[0]) if tools else (str(objects[0]) if objects else None)
+
+
+def _touching(
+    seg: np.ndarray, depth: np.ndarray, mask: np.ndarray, hands: list[int], delta: float
+) -> bool:
+    """Whether a hand pixel next to the mask (4-neighbours) is at its depth (``delta``)."""
+    hand = np.isin(seg, hands)
+    for a, b in (
+        (np.s_[1:, :], np.s_[:-1, :]),
+        (np.s_[:-1, :], np.s_[1:, :]),
+        (np.s_[:, 1:], np.s_[:, :-1]),
+        (np.s_[:, :-1], np.s_[:, 1:]),
+    ):
+        if (mask[a] & hand[b] & (np.abs(depth[a] - depth[b]) < delta)).any():
+            return True
+    return False
 
 
 def _handled(step: dict[str, Any]) -> set[str]:

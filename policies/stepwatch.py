@@ -303,8 +303,9 @@ class StepOraclePolicy(PolicyBase):
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
         hazard: :class:`DependencyWatch` ``hazard``.
-        place: Also correct misplaced objects (:class:`PlacementWatch`, which reads
-            segmentation and depth frames: the env renders them).
+        place: Also correct misplaced objects and a step's object taken up again (a
+            repetition) (:class:`PlacementWatch`, which reads segmentation and depth
+            frames: the env renders them).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`, which reads
             the segmentation).
 
@@ -440,7 +441,8 @@ class StepWatchPolicy(PolicyBase):
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
         hazard: :class:`DependencyWatch` ``hazard``.
-        place: Also correct misplaced objects (:class:`PlacementWatch`; reads depth too).
+        place: Also correct misplaced objects and a step's object taken up again (a
+            repetition) (:class:`PlacementWatch`; reads depth too).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
         gate: Pass every dependency correction through the checkpoint's learned gate
             (its ``steps.json`` ``gate`` entry, :class:`~proassist.policies.gate.LogisticGate`;

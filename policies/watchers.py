@@ -8,7 +8,9 @@ named, what the person said). :func:`respond` is one decision point:
 1. the person's reply is heard (:meth:`DependencyWatch.hear`);
 2. the dependency rule (a missing ``after`` step, a passed-over safety step, a
    repetition) speaks first;
-3. else the placement rule (:class:`~proassist.policies.placewatch.PlacementWatch`);
+3. else the placement rule (:class:`~proassist.policies.placewatch.PlacementWatch`;
+   with it, the repetition rule: the object the step under way carries is taken up
+   again after it was put down);
 4. else the attention rule (:class:`~proassist.policies.attendwatch.AttentionWatch`),
    which sees every frame (its stillness test compares consecutive points) but keeps
    quiet within :data:`REPLY_S` seconds of any message and while the person asked for

@@ -117,6 +117,68 @@ def test_watch_reads_unsigned_segmentation() -> None:
     assert watch.observe(seg.astype(np.uint32), depth, current=0, worked={0}) == 0
 
 
+HANDS = {**IDS, "hand_right": 20}
+
+
+def _held(obj: int, hand_gap: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """``obj`` lifted in front of the stove, a hand pixel column right of it
+    (``hand_gap`` m nearer the camera than the object)."""
+    seg, depth = _frame(obj, 3, gap=0.5)
+    seg[6:10, 9] = 20
+    depth[6:10, 9] = 0.5 - hand_gap
+    return seg, depth
+
+
+def test_regrasp_names_a_step_whose_object_is_taken_up_again() -> None:
+    """A repetition: the bowl (step 0 carries it) taken, put down, taken again."""
+    info = {**INFO, "segmentation_ids": HANDS}
+    watch = PlacementWatch(PLAN, info)
+    assert watch.observe(*_held(10), current=0, worked=set()) is None  # taken: once
+    for _ in range(2):  # put down where step 0 puts it, no hand at it
+        assert watch.observe(*_frame(10, 1), current=0, worked=set()) is None
+    assert watch.observe(*_frame(10, 1), current=None, worked=set()) is None  # no step seen
+    assert watch.observe(*_held(10), current=0, worked={0}) == 0  # taken up again
+    assert watch.observe(*_frame(10, 1), current=0, worked={0}) is None
+    assert watch.observe(*_held(10), current=0, worked={0}) is None  # once per step
+
+
+def test_regrasp_needs_a_touch_at_depth_a_rest_and_the_same_step() -> None:
+    info = {**INFO, "segmentation_ids": HANDS}
+    far = PlacementWatch(PLAN, info)  # a hand next to it in the picture, a metre nearer
+    brief = PlacementWatch(PLAN, info)  # put down for one point only
+    other = PlacementWatch(PLAN, info)  # another step recognised in between
+    off = PlacementWatch(PLAN, info, regrasp=False)
+    for watch, hand_gap, rests, between in (
+        (far, 1.0, 2, 0),
+        (brief, 0.0, 1, 0),
+        (other, 0.0, 2, 1),
+        (off, 0.0, 2, 0),
+    ):
+        assert watch.observe(*_held(10, hand_gap), current=0, worked=set()) is None
+        for _ in range(rests):
+            assert watch.observe(*_frame(10, 1), current=between, worked=set()) is None
+        assert watch.observe(*_held(10, hand_gap), current=0, worked={0}) is None
+    with pytest.raises(ValueError, match="rest_points"):
+        PlacementWatch(PLAN, info, rest_points=0)
+
+
+def test_step_oracle_catches_stirring_done_twice(scripted_episode) -> None:
+    """End to end: the spatula taken up again names stir_eggs, the person stops and
+    fixes it; without the frame rules (and the time rule off) nobody does."""
+    script = [{"kind": "repetition", "step": "stir_eggs"}]
+    kwargs = {"repeat": 0.0, "remind": 0.0, "attend": False}
+    modes = ("segmentation", "depth")
+    with_rule = scripted_episode("step-oracle", {**kwargs, "place": True}, script, modes)
+    named = [d for d in with_rule["decisions"] if d["decision"] and d["step"] == "stir_eggs"]
+    dev = next(e for e in with_rule["events"] if e["type"] == "deviation")
+    assert named and named[0]["intent"] == "correct_deviation"
+    assert dev["onset"] <= named[0]["t"] <= dev["deadline"]
+    fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
+    assert fixed and fixed[0]["assisted"]
+    without = scripted_episode("step-oracle", {**kwargs, "place": False}, script, modes)
+    assert not any(d["decision"] and d["step"] == "stir_eggs" for d in without["decisions"])
+
+
 def _kitchen_misplaced(run, policy: str, kwargs: dict) -> dict:
     script = [{"kind": "placement", "step": "get_bowl", "params": {"wrong": "stove"}}]
     return run(policy, kwargs, script, ("segmentation", "depth"))
