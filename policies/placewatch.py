@@ -27,8 +27,8 @@ is named. An object that a step puts into or onto another object (a tube into a 
 travels with it and is not judged from then on. A **repetition** (the person does a step again right after finishing it) shows in
 the object the step carries (:func:`_carried`: the one whose place it changes, else its
 tool, else its first object): taken up (a hand pixel next to it at its depth), put
-down (resting on a fixture, no hand at it, for ``rest_points`` points), then taken up
-again while the same step is recognised (points where none is recognised do not end
+down (seen resting on a fixture, no hand at it, at ``rest_points`` points since the
+last touch), then taken up again while the same step is recognised (points where none is recognised do not end
 it): say ``correct_deviation`` naming that step ("stop, this was already done"), once
 per step (:meth:`PlacementWatch.regrasp`). The watch never reads the deviations; it
 needs the plan's effects, the fixtures' stand points and the objects' start fixtures
@@ -100,8 +100,8 @@ class PlacementWatch:
         min_px: Fewest pixels of the object in view.
         sustain: Points in a row the object must rest at a wrong place.
         regrasp: Also the repetition rule (:meth:`regrasp`).
-        rest_points: Points the carried object must rest, no hand at it, to count as
-            put down (:meth:`regrasp`).
+        rest_points: Points the carried object must be seen resting, no hand at it, since
+            the last touch to count as put down (:meth:`regrasp`).
     """
 
     def __init__(
@@ -191,7 +191,9 @@ class PlacementWatch:
         """Take this point's frames and the recognised step; a plan index to name, or None.
 
         Every object's count of points at a wrong place is brought up to date; the
-        first object due is named (another one due is named at a later point).
+        first object due is named (another one due is named at a later point). Then,
+        with ``regrasp``, the repetition rule sees the frame (:meth:`regrasp`); it
+        speaks when the placement rule does not (else at its next touch).
         """
         seg = np.asarray(seg).astype(np.int64, copy=False)
         pixels = np.bincount(np.clip(seg.ravel(), -1, None) + 1)
@@ -213,14 +215,22 @@ class PlacementWatch:
                 named = self.culprit(obj, current, worked)
                 if named is not None:
                     self.flagged.add(obj)
-        if self.regrasp_on:
-            again = self.regrasp(seg, depth, current)
-            named = again if named is None else named
+        again = self.regrasp(seg, depth, current) if self.regrasp_on else None
+        if named is None and again is not None:
+            self.repeated.add(again)  # said once (recorded only when said)
+            named = again
         return named
 
     def regrasp(self, seg: np.ndarray, depth: np.ndarray, current: int | None) -> int | None:
         """A **repetition**: the object the step under way carries, put down, is taken up
-        again while that step is still recognised; the step to name, or None."""
+        again while that step is still recognised; the step to name, or None.
+
+        The run (``self._run``: step, pick-ups, held, rest points) follows the recognised
+        step (a point with none keeps it). Held is three-valued: None before the object
+        was touched or put down. A touch (:func:`_touching`) counts as a pick-up unless
+        the object is already held; ``rest_points`` points seen resting with no hand at
+        it since the last touch (not necessarily in a row) put it down.
+        """
         run = self._run
         step = run[0] if current is None else current
         if step != run[0]:
@@ -232,10 +242,9 @@ class PlacementWatch:
         if not mask.any():
             return None
         if _touching(seg, depth, mask, self.hands, self.delta):
-            run[1] += 1 if run[2] is False else int(run[2] is None and run[1] == 0)
+            run[1] += run[2] is not True  # a new pick-up unless already held
             run[2], run[3] = True, 0
             if run[1] >= 2:
-                self.repeated.add(step)
                 return step
         elif self._resting(seg, depth, obj) is not None:
             run[3] += 1

@@ -308,6 +308,8 @@ class StepOraclePolicy(PolicyBase):
             frames: the env renders them).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`, which reads
             the segmentation).
+        regrasp: With ``place``, also the repetition rule (a step's object taken up
+            again, :meth:`PlacementWatch.regrasp`).
 
     The defaults (``repeat=1.9``, ``remind=4``) were chosen on validation seeds
     900000-900019 of the three domain envs (60 pairs): net assistance 0.304 with
@@ -331,9 +333,10 @@ class StepOraclePolicy(PolicyBase):
         hazard: bool = True,
         place: bool = True,
         attend: bool = True,
+        regrasp: bool = True,
     ) -> None:
         super().__init__()
-        self.place, self.attend = bool(place), bool(attend)
+        self.place, self.attend, self.regrasp = bool(place), bool(attend), bool(regrasp)
         if self.place or self.attend:
             self.needs_pixels = True
             self.obs_modes = ("segmentation", "depth") if self.place else ("segmentation",)
@@ -357,7 +360,9 @@ class StepOraclePolicy(PolicyBase):
         super().reset(env_info=env_info, seed=seed)
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, **self.settings)
-        self.places, self.attention = frame_rules(self.plan, env_info, self.place, self.attend)
+        self.places, self.attention = frame_rules(
+            self.plan, env_info, self.place, self.attend, self.regrasp
+        )
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Correct when the person's true step needs a step never worked on (or, with
@@ -403,6 +408,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "hazard": True,
     "place": True,
     "attend": True,
+    "regrasp": True,
     "gate": False,
 }
 
@@ -444,6 +450,8 @@ class StepWatchPolicy(PolicyBase):
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`; reads depth too).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
+        regrasp: With ``place``, also the repetition rule
+            (:meth:`PlacementWatch.regrasp`).
         gate: Pass every dependency correction through the checkpoint's learned gate
             (its ``steps.json`` ``gate`` entry, :class:`~proassist.policies.gate.LogisticGate`;
             default: the checkpoint's ``deploy`` ``gate``, off for the committed one:
@@ -475,6 +483,7 @@ class StepWatchPolicy(PolicyBase):
         hazard: bool | None = None,
         place: bool | None = None,
         attend: bool | None = None,
+        regrasp: bool | None = None,
         gate: bool | None = None,
         threshold: float | None = None,
     ) -> None:
@@ -498,6 +507,7 @@ class StepWatchPolicy(PolicyBase):
         self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
         self.place = bool(deploy["place"] if place is None else place)
         self.attend = bool(deploy["attend"] if attend is None else attend)
+        self.regrasp = bool(deploy["regrasp"] if regrasp is None else regrasp)
         if gate is False and threshold is not None:
             raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
         use = bool(gate if gate is not None else threshold is not None or deploy["gate"])
@@ -516,7 +526,9 @@ class StepWatchPolicy(PolicyBase):
         self.recognizer.reset(env_info)  # without segmentation_ids (blind): sees nothing
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, gate=self.gate, **self.settings)
-        self.places, self.attention = frame_rules(self.plan, env_info, self.place, self.attend)
+        self.places, self.attention = frame_rules(
+            self.plan, env_info, self.place, self.attend, self.regrasp
+        )
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Recognise the step, and correct when it needs a step never worked on (or,

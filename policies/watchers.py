@@ -40,10 +40,15 @@ REPLY_S: float = 2.0
 
 
 def frame_rules(
-    plan: list[dict[str, Any]], env_info: dict[str, Any], place: bool, attend: bool
+    plan: list[dict[str, Any]],
+    env_info: dict[str, Any],
+    place: bool,
+    attend: bool,
+    regrasp: bool = True,
 ) -> tuple[PlacementWatch | None, AttentionWatch | None]:
-    """A new episode's placement and attention rules (None where off)."""
-    places = PlacementWatch(plan, env_info) if place else None
+    """A new episode's placement (with ``regrasp``, its repetition rule) and attention
+    rules (None where off)."""
+    places = PlacementWatch(plan, env_info, regrasp=regrasp) if place else None
     return places, AttentionWatch(env_info) if attend else None
 
 

@@ -175,8 +175,34 @@ def test_step_oracle_catches_stirring_done_twice(scripted_episode) -> None:
     assert dev["onset"] <= named[0]["t"] <= dev["deadline"]
     fixed = [e for e in with_rule["events"] if e["type"] == "deviation_resolved"]
     assert fixed and fixed[0]["assisted"]
-    without = scripted_episode("step-oracle", {**kwargs, "place": False}, script, modes)
-    assert not any(d["decision"] and d["step"] == "stir_eggs" for d in without["decisions"])
+    for off in ({"place": False}, {"place": True, "regrasp": False}):
+        without = scripted_episode("step-oracle", {**kwargs, **off}, script, modes)
+        assert not any(d["decision"] and d["step"] == "stir_eggs" for d in without["decisions"])
+
+
+def test_regrasp_waits_for_the_placement_rule_and_sees_every_side() -> None:
+    """A repetition due at the point the placement rule speaks is said at the next
+    touch, not lost; a hand on any side of the object counts."""
+    info = {**INFO, "segmentation_ids": HANDS}
+    watch = PlacementWatch(PLAN, info)
+    assert watch.observe(*_held(10), current=0, worked=set()) is None
+    for _ in range(2):
+        assert watch.observe(*_frame(10, 1), current=0, worked=set()) is None
+    seg, depth = _held(10)
+    seg[2:4, 11:15], depth[2:4, 11:15] = 13, 1.0  # the cup, no step's, rests on the stove
+    seg[4:, 11:15], depth[4:, 11:15] = 3, 1.0
+    assert watch.observe(seg, depth, current=0, worked={0}) == 0  # the cup: placement
+    assert watch.repeated == set()
+    assert watch.observe(*_held(10), current=0, worked={0}) == 0  # then the repetition
+    for side in ((slice(6, 10), 4), (5, slice(5, 9)), (10, slice(5, 9))):
+        one = PlacementWatch(PLAN, info)
+        for held in (True, False, False, True):
+            seg, depth = _held(10) if held else _frame(10, 1)
+            if held:  # move the hand to another side of the bowl
+                seg[6:10, 9], depth[6:10, 9] = 3, 1.0
+                seg[side], depth[side] = 20, 0.5
+            got = one.observe(seg, depth, current=0, worked=set())
+        assert got == 0, side
 
 
 def _kitchen_misplaced(run, policy: str, kwargs: dict) -> dict:
