@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from proassist.scenarios.model import parse_predicate
-from proassist.sim.world import LOCATION_PREDICATES
+from proassist.sim.person.kinematics import carried_by
+from proassist.sim.world import LOCATION_PREDICATES, split_effects
 
 __all__ = ["PlacementWatch", "resting_on"]
 
@@ -260,16 +261,12 @@ class PlacementWatch:
 
 
 def _carried(step: dict[str, Any]) -> str | None:
-    """The object a plan step carries: one whose place it changes, else its first tool,
-    else its first object (what the person holds while doing it)."""
-    handled = [str(o) for o in (*(step.get("objects") or ()), *(step.get("tools") or ()))]
-    for effect in step.get("effects") or ():
-        if not str(effect).startswith("not "):
-            name, args = parse_predicate(str(effect))
-            if name in LOCATION_PREDICATES and len(args) == 2 and args[0] in handled:
-                return args[0]
-    tools, objects = step.get("tools") or (), step.get("objects") or ()
-    return str(tools[0]) if tools else (str(objects[0]) if objects else None)
+    """The object a plan step carries, by the simulator's own rule
+    (:func:`~proassist.sim.person.kinematics.carried_by`)."""
+    objects = [str(o) for o in step.get("objects") or ()]
+    tools = [str(o) for o in step.get("tools") or ()]
+    adds, _ = split_effects(str(e) for e in step.get("effects") or ())
+    return carried_by(objects, tools, adds)[0]
 
 
 def _touching(

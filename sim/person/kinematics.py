@@ -23,6 +23,7 @@ is on (:mod:`proassist.sim.person.orientation`); a held one turns with the perso
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from proassist.scenarios.model import Fixture, Layout, Procedure, Step, parse_predicate
@@ -70,17 +71,25 @@ def carried_object(step: Step, adds: tuple[str, ...]) -> tuple[str | None, str |
     """The object a step carries and where it goes (``None`` when not moved).
 
     Preference: an object whose location the step changes, then a tool, then the
-    first object.
+    first object (:func:`carried_by`).
     """
-    handled = (*step.objects, *step.tools)
+    return carried_by(step.objects, step.tools, adds)
+
+
+def carried_by(
+    objects: Sequence[str], tools: Sequence[str], adds: Iterable[str]
+) -> tuple[str | None, str | None]:
+    """:func:`carried_object` from a step's ``objects``, ``tools`` and added predicates
+    (also what an assistant reads off a plan entry)."""
+    handled = (*objects, *tools)
     for p in adds:
         name, args = parse_predicate(p)
         if name in LOCATION_PREDICATES and len(args) == 2 and args[0] in handled:
             return args[0], args[1]
-    if step.tools:
-        return step.tools[0], None
-    if step.objects:
-        return step.objects[0], None
+    if tools:
+        return tools[0], None
+    if objects:
+        return objects[0], None
     return None, None
 
 
