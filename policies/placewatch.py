@@ -24,11 +24,12 @@ object that no plan step uses (the 26-inch tube next to the 700c one, the cyan
 cartridge next to the black) never leaves its start, so once it is seen resting
 anywhere else, the step recognised when it was last seen at home (where it was taken)
 is named. An object that a step puts into or onto another object (a tube into a tyre)
-travels with it and is not judged from then on. A **repetition** (the person does a step again right after finishing it) shows in
-the object the step carries (:func:`_carried`: the one whose place it changes, else its
-tool, else its first object): taken up (a hand pixel next to it at its depth), put
-down (seen resting on a fixture, no hand at it, at ``rest_points`` points since the
-last touch), then taken up again while the same step is recognised (points where none is recognised do not end
+travels with it and is not judged from then on. A **repetition** (the person does a
+step again right after finishing it) shows in the object the step carries
+(:func:`_carried`: the one whose place it changes, else its tool, else its first
+object): taken up (a hand pixel next to it at its depth), put down (seen resting on a
+fixture, no hand at it, at ``rest_points`` points since the last touch), then taken up
+again while the same step is recognised (points where none is recognised do not end
 it): say ``correct_deviation`` naming that step ("stop, this was already done"), once
 per step (:meth:`PlacementWatch.regrasp`). The watch never reads the deviations; it
 needs the plan's effects, the fixtures' stand points and the objects' start fixtures

@@ -18,8 +18,9 @@ writes the pose table (a small float texture: per body its pose, whether it show
 whether it glows), redraws the moving bodies' shadow map only when one of them moved,
 draws the colour pass over only the bodies that show and touch the view frustum, nearest
 first, with back faces culled (:mod:`.gl_draw`), and reads back colour, segmentation (an
-integer target) and depth as the modes ask: on a GPU in one read-back (:mod:`.gl_pack`). Frames of at most 160 px take one
-shadow-map tap instead of four (:func:`~.gl_shaders.fragment_shader`).
+integer target) and depth as the modes ask: on a GPU in one read-back (:mod:`.gl_pack`).
+Frames of at most 160 px take one shadow-map tap instead of four
+(:func:`~.gl_shaders.fragment_shader`).
 
 Requires ``moderngl`` (a core dependency) and the system's EGL and Mesa libraries
 (Debian: ``apt-get install libegl1 libgl1-mesa-dri``; ``make setup`` installs them
