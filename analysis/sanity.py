@@ -79,6 +79,11 @@ _STEPWATCH_LEARNED = {
         {"policy": "heed", "policy_kwargs": {"policy": "duplex", "policy_kwargs": _LEARNED}},
     ]
 }
+#: The same with perfect step recognition: ``step-oracle`` (privileged: the true plan
+#: step) in place of ``stepwatch``, i.e. how far a better recogniser can take it.
+_STEP_ORACLE_LEARNED = {
+    "policies": [{"policy": "step-oracle"}, *_STEPWATCH_LEARNED["policies"][1:]]
+}
 
 #: The reference rows, in table order.
 ROWS: tuple[Row, ...] = (
@@ -109,6 +114,7 @@ ROWS: tuple[Row, ...] = (
         pixels=True,
     ),
     Row("step-oracle", "step-oracle", pixels=True),
+    Row("step-oracle+learned", "first-of", _STEP_ORACLE_LEARNED, pixels=True),
     Row("stepwatch", "stepwatch", pixels=True),
     Row("stepwatch-blind", "blind", {"policy": "stepwatch"}),
     Row("stepwatch+learned", "first-of", _STEPWATCH_LEARNED, pixels=True),

@@ -15,8 +15,13 @@ the learned duplex (what else it detects):
 ``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
 refused ("I already did that.", "I think it's fine.", "Please stop.") is held back.
 
-Inner assistants must not be privileged (``first-of`` passes them no info, as
-:func:`~proassist.policies.rollout.rollout` gives a non-privileged assistant).
+A privileged inner assistant (``step-oracle``, ``oracle``) makes ``first-of``
+privileged: that one gets the env's ``info`` (the env must be made with
+``privileged=True``, which :func:`~proassist.analysis.evaluation.evaluate` does for a
+privileged policy); the others still get none, as
+:func:`~proassist.policies.rollout.rollout` gives a non-privileged assistant. It makes
+reference rows such as ``step-oracle+learned`` (perfect step recognition in front of
+the learned duplex) out of the same parts as the deployable ones.
 """
 
 from __future__ import annotations
@@ -47,9 +52,12 @@ class FirstOfPolicy(PolicyBase):
     Args:
         policies: Inner assistants, each ``{"policy": name, "policy_kwargs": {...}}``.
 
+    Attributes:
+        privileged: Whether an inner assistant is privileged (module docstring).
+
     Raises:
-        ValueError: With fewer than two entries, an entry without ``policy`` or with
-            other keys, or a privileged inner assistant.
+        ValueError: With fewer than two entries, or an entry without ``policy`` or with
+            other keys.
     """
 
     def __init__(self, policies: Sequence[Mapping[str, Any]]) -> None:
@@ -59,6 +67,7 @@ class FirstOfPolicy(PolicyBase):
                 "first-of needs at least two policies: [{'policy': name, 'policy_kwargs': {...}}, ...]"
             )
         self.inner = [self._build(i, spec) for i, spec in enumerate(policies)]
+        self.privileged = any(getattr(p, "privileged", False) for p in self.inner)
         self.needs_pixels = any(getattr(p, "needs_pixels", True) for p in self.inner)
         modes = {m for p in self.inner for m in (getattr(p, "obs_modes", None) or ("rgb",))}
         self.obs_modes = tuple(m for m in ("rgb", "depth", "segmentation") if m in modes)
@@ -72,10 +81,7 @@ class FirstOfPolicy(PolicyBase):
             raise ValueError(
                 f"first-of policies[{i}]: need {{'policy': name, 'policy_kwargs': {{...}}}}, got {dict(spec)}"
             )
-        policy = make_policy(str(spec["policy"]), **dict(spec.get("policy_kwargs") or {}))
-        if getattr(policy, "privileged", False):
-            raise ValueError(f"first-of policies[{i}]: {spec['policy']!r} is privileged")
-        return policy
+        return make_policy(str(spec["policy"]), **dict(spec.get("policy_kwargs") or {}))
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Reset every inner assistant and the per-assistant message counts."""
@@ -85,8 +91,12 @@ class FirstOfPolicy(PolicyBase):
         self.sent_by = [0] * len(self.inner)
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
-        """Every inner assistant acts; the first interrupting action is sent."""
-        actions = [p.act(observation, None) for p in self.inner]
+        """Every inner assistant acts (a privileged one with ``info``); the first
+        interrupting action is sent."""
+        actions = [
+            p.act(observation, info if getattr(p, "privileged", False) else None)
+            for p in self.inner
+        ]
         for i, action in enumerate(actions):
             if action["decision"]:
                 self.sent_by[i] += 1

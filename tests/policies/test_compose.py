@@ -44,8 +44,32 @@ def test_first_of_checks_its_entries() -> None:
         make_policy("first-of", policies=[SPAM])
     with pytest.raises(ValueError, match="policies\\[1\\]"):
         make_policy("first-of", policies=[SPAM, {"name": "silent"}])
-    with pytest.raises(ValueError, match="privileged"):
-        make_policy("first-of", policies=[SPAM, {"policy": "oracle"}])
+
+
+def test_first_of_with_a_privileged_inner_is_privileged_and_passes_it_info() -> None:
+    """Only the privileged inner assistant reads info; first-of then decides as it does."""
+    from proassist.analysis.evaluation import evaluate
+
+    oracle = {"policy": "step-oracle", "policy_kwargs": {"place": False, "attend": False}}
+    plain = make_policy("first-of", policies=[SPAM, PERIODIC])
+    both = make_policy("first-of", policies=[oracle, {"policy": "silent"}])
+    assert not plain.privileged and both.privileged
+    kw = {"render": False, "max_duration": 120.0}
+    seeds = [0, 1, 2]
+    ours, _ = evaluate(both, "ProAssist-Kitchen-v0", seeds, paired_silent=False, **kw)
+    alone, _ = evaluate(
+        "step-oracle",
+        "ProAssist-Kitchen-v0",
+        seeds,
+        paired_silent=False,
+        policy_kwargs=oracle["policy_kwargs"],
+        **kw,
+    )
+    said = [[(d["t"], d.get("step")) for d in r["decisions"] if d.get("decision")] for r in ours]
+    assert said == [
+        [(d["t"], d.get("step")) for d in r["decisions"] if d.get("decision")] for r in alone
+    ]
+    assert any(said)
 
 
 def test_first_of_takes_the_union_of_obs_modes() -> None:
