@@ -400,7 +400,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "sustain": 2,
     "worked": 0.5,
     "repeat": 0.0,
-    "remind": 0.0,
+    "remind": 4.0,
     "listen": True,
     "quiet": 0.0,
     "ready": True,
