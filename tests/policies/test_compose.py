@@ -8,7 +8,7 @@ import pytest
 
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.policies import make_policy
-from proassist.policies.base import PolicyBase, make_action, register_policy
+from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
 from proassist.policies.rollout import env_info, rollout
 from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT
 
@@ -52,7 +52,7 @@ def test_first_of_with_a_privileged_inner_is_privileged_and_passes_it_info() -> 
 
     oracle = {"policy": "step-oracle", "policy_kwargs": {"place": False, "attend": False}}
     plain = make_policy("first-of", policies=[SPAM, PERIODIC])
-    both = make_policy("first-of", policies=[oracle, {"policy": "silent"}])
+    both = make_policy("first-of", policies=[oracle, {"policy": "test-no-info"}])
     assert not plain.privileged and both.privileged
     kw = {"render": False, "max_duration": 120.0}
     seeds = [0, 1, 2]
@@ -82,6 +82,18 @@ def test_first_of_takes_the_union_of_obs_modes() -> None:
     both.reset(env_info=env_info(env), seed=0)
     assert both.act(obs, None)["decision"] in (0, 1)
     env.close()
+
+
+@register_policy("test-no-info")
+class _NoInfo(PolicyBase):
+    """Silent, and fails when given info (a non-privileged inner assistant gets none)."""
+
+    needs_pixels = False
+    obs_modes: tuple[str, ...] = ()
+
+    def act(self, observation: dict, info: dict | None = None) -> dict:
+        assert info is None, "a non-privileged assistant was given privileged info"
+        return silent_action()
 
 
 @register_policy("test-always-correct")
