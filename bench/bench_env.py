@@ -1,4 +1,6 @@
-"""Env benchmark: steps/s with rendering vs raw pybullet, no-render steps/s, reset, RSS, vector.
+"""Env benchmark: steps/s with rendering vs raw pybullet, no-render steps/s, reset, RSS.
+
+The vector-env rows are in :mod:`bench.bench_vec`.
 
 The reference is measured in the same run: raw ``pybullet.getCameraImage`` of the env's
 own scene (same client, same camera matrices, same resolution) for the same body
@@ -127,68 +129,10 @@ def _reset_rows(repeats: int) -> list[dict]:
     ]
 
 
-def _vector_envs(renderer: str) -> dict[str, Any]:
-    """One env in-process, 2 async envs (forked workers) and 2 inline envs (one here)."""
-    import gymnasium as gym
-
-    import proassist.envs  # noqa: F401
-    from proassist.envs.inline_vector import make_inline_vec
-
-    kwargs = {"task": "kitchen_tea", "renderer": renderer}
-    return {
-        "single": _make(renderer=renderer),
-        "async": gym.make_vec("ProAssist-Kitchen-v0", 2, vectorization_mode="async", **kwargs),
-        "inline": make_inline_vec("ProAssist-Kitchen-v0", 2, **kwargs),
-    }
-
-
-def _vector_row(n: int, renderer: str) -> list[dict]:
-    """2-env vectors against 1 env in-process, same renderer, interleaved in blocks."""
-    envs = _vector_envs(renderer)
-    batch = {k: np.array([v, v]) for k, v in SILENT.items() if k != "text"}
-    batch["text"] = ("", "")
-    spent = dict.fromkeys(envs, 0.0)
-    for env in envs.values():
-        env.reset(seed=0)
-    for _ in range(5):
-        for name, env in envs.items():
-            action = SILENT if name == "single" else batch
-            t0 = time.perf_counter()
-            for _ in range(n // 5):
-                *_, term, trunc, _ = env.step(action)
-                if name == "single" and (term or trunc):
-                    env.reset()
-            spent[name] += time.perf_counter() - t0
-    for env in envs.values():
-        env.close()
-    one = (n // 5 * 5) / spent["single"]
-    return [
-        {
-            "name": f"2-env {kind} vector, 128x128 rgb, renderer={renderer}",
-            "value": f"{2 * one * spent['single'] / spent[kind]:.0f} env-steps/s",
-            "reference": f"1 env in-process {one:.0f} steps/s",
-            "ratio": f"{2 * spent['single'] / spent[kind]:.2f}",
-            "goal": ">= 1.8 (issue 13)" if renderer == "gl" else "",
-        }
-        for kind in ("async", "inline")
-    ]
-
-
-def _vector_rows(n: int) -> list[dict]:
-    """The 2-env vector rows for pybullet and, where EGL works, for gl."""
-    rows = _vector_row(n, "pybullet")
-    try:
-        rows += _vector_row(n, "gl")
-    except (ImportError, RuntimeError) as exc:  # no EGL here: say so, keep the other rows
-        print(f"  gl vector row skipped: {exc}")
-    return rows
-
-
 def run(quick: bool = False) -> list[dict]:
     """Run the env benchmarks; ``quick`` uses fewer steps."""
     n = 100 if quick else 300
     rows = _reset_rows(10 if quick else 30)
     rows += _render_rows(n)
     rows += _norender_rows(n * 10)
-    rows += _vector_rows(n)
     return rows

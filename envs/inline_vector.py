@@ -1,80 +1,129 @@
-"""A vector env whose first sub-env steps in the calling process, the rest in workers.
+"""A lean lock-step vector env: sub-env 0 steps in the calling process, the rest in workers.
 
 Gymnasium's :class:`~gymnasium.vector.AsyncVectorEnv` runs every sub-env in its own
 worker while the calling process waits: on a machine with as many cores as sub-envs,
 that process competes with the workers for a core at every step (sending actions,
 reading results, batching), and both workers idle meanwhile. :class:`InlineVectorEnv`
-runs sub-env 0 in the calling process (a one-env
-:class:`~gymnasium.vector.SyncVectorEnv`) while the others step in an ``AsyncVectorEnv``:
-it sends their actions, steps its own env, then collects theirs. ``n`` sub-envs use
-``n`` processes, not ``n + 1``. Measured on 2 cores (``python -m bench env``): see the
-README's benchmark table.
+steps sub-env 0 in the calling process between sending the workers their actions and
+collecting their results, so ``n`` sub-envs use ``n`` processes, not ``n + 1``.
+
+Its per-step protocol is lean: every sub-env, the in-process one too, writes its
+observation into one shared-memory batch (Gymnasium's shared-memory layout, so no
+concatenation), a worker sends back only its reward, flags and info, and the vector
+info is built once, as ``SyncVectorEnv`` builds it. Measured on 2 cores and on a GPU
+machine (``python -m bench env``, ``python -m bench scale``): see the README's
+benchmark table.
 
 It is a Gymnasium :class:`~gymnasium.vector.VectorEnv` with the same batched
-observations, rewards, flags and vector infos as the other two (tested against a
-``SyncVectorEnv`` on the same seeds), the same autoreset modes, and ``copy`` as theirs.
+observations, rewards, flags and vector infos as a ``SyncVectorEnv`` (tested on the
+same seeds, across autoresets, in every autoreset mode), and ``copy`` as theirs. An
+exception in a worker is raised here with the sub-env's index and the worker's traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import multiprocessing as mp
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from copy import deepcopy
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import (
+    CloudpickleWrapper,
+    batch_space,
+    create_shared_memory,
+    iterate,
+    read_from_shared_memory,
+    write_to_shared_memory,
+)
 
-__all__ = ["InlineVectorEnv", "make_inline_vec"]
+from proassist.sim.render.gl_context import gpu_context_made
 
+__all__ = ["InlineVectorEnv", "SubEnv", "make_inline_vec"]
 
-def _take(batch: Any, part: slice) -> Any:
-    """The sub-envs ``part`` of a batched action (dicts, arrays and tuples of text)."""
-    if isinstance(batch, Mapping):
-        return {k: _take(v, part) for k, v in batch.items()}
-    if isinstance(batch, np.ndarray):
-        return batch[part]
-    return tuple(batch)[part]
-
-
-def _join(a: Any, b: Any) -> Any:
-    """Batch ``a`` (the first sub-envs) and ``b`` (the rest) into one."""
-    if isinstance(a, Mapping):
-        return {k: _join(a[k], b[k]) for k in a}
-    if isinstance(a, np.ndarray):
-        return np.concatenate([a, b])
-    return tuple(a) + tuple(b)
+#: Seconds a process polls its pipe before it blocks on it (a blocked process waits for
+#: the scheduler to wake it, which costs more than a lock step's work here).
+SPIN_S = float(os.environ.get("PROASSIST_VEC_SPIN", "0.002"))
 
 
-def _blank(like: Any, n: int) -> Any:
-    """``n`` empty entries shaped like the vector-info value ``like`` (Gymnasium's fill)."""
-    if isinstance(like, Mapping):
-        return {k: _blank(v, n) for k, v in like.items()}
-    arr = np.asarray(like)
-    if arr.dtype == object:
-        return np.full((n, *arr.shape[1:]), None, dtype=object)
-    return np.zeros((n, *arr.shape[1:]), dtype=arr.dtype)
+def _recv(pipe: Any, spin: float = SPIN_S) -> Any:
+    """``pipe.recv()``, polling for up to ``spin`` seconds before blocking."""
+    if spin > 0 and not pipe.poll(0):
+        end = time.perf_counter() + spin
+        while not pipe.poll(0) and time.perf_counter() < end:
+            pass
+    return pipe.recv()
 
 
-def join_infos(a: dict, na: int, b: dict, nb: int) -> dict:
-    """One vector info of ``na + nb`` sub-envs from the infos of the first ``na`` and the rest.
+class SubEnv:
+    """One sub-env stepped with Gymnasium's autoreset semantics (as ``SyncVectorEnv``).
 
-    A key one side lacks is filled as Gymnasium fills it (zeros or ``None``, mask False).
+    Args:
+        env: The env.
+        mode: The autoreset mode.
     """
-    out: dict = {}
-    for key in [*a, *(k for k in b if k not in a)]:
-        if key.startswith("_") and key[1:] in {*a, *b}:
-            continue
-        left = a[key] if key in a else _blank(b[key], na)
-        right = b[key] if key in b else _blank(a[key], nb)
-        if isinstance(left, Mapping):
-            out[key] = join_infos(left, na, right, nb)
+
+    def __init__(self, env: gym.Env, mode: AutoresetMode) -> None:
+        self.env, self.mode, self.done = env, mode, False
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        """Reset the env (its episode-end flag too)."""
+        self.done = False
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        """One step; after an episode end, a reset (next-step mode) or a reset within it."""
+        if self.done and self.mode == AutoresetMode.NEXT_STEP:
+            obs, info = self.env.reset()
+            self.done = False
+            return obs, 0.0, False, False, info
+        if self.done and self.mode == AutoresetMode.DISABLED:
+            raise RuntimeError("autoreset disabled: reset this sub-env (options['reset_mask'])")
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.done = bool(terminated or truncated)
+        if self.done and self.mode == AutoresetMode.SAME_STEP:
+            final = {"final_obs": obs, "final_info": info}
+            obs, reset_info = self.env.reset()
+            info = {**final, **reset_info}
+        return obs, float(reward), bool(terminated), bool(truncated), info
+
+
+def _worker(
+    index: int, env_fn: CloudpickleWrapper, pipe: Any, parent_pipe: Any, shm: Any, mode: str
+) -> None:
+    """A worker: make the env, then serve ``reset``/``step``/``close`` until closed.
+
+    A failure (making the env too) is sent back as the traceback, in answer to the next
+    command."""
+    parent_pipe.close()
+    try:
+        sub, made = SubEnv(env_fn(), AutoresetMode(mode)), ""
+    except (KeyboardInterrupt, Exception):  # noqa: BLE001 - reported to the parent
+        sub, made = None, traceback.format_exc()
+    while True:
+        try:
+            command, data = _recv(pipe)
+        except (EOFError, KeyboardInterrupt):  # the parent is gone: nothing to answer
+            return
+        if sub is None:
+            pipe.send((False, made))
+        elif command == "close":
+            sub.env.close()
+            pipe.send((True, None))
         else:
-            out[key] = np.concatenate([np.asarray(left), np.asarray(right)])
-        mask_a = a.get(f"_{key}", np.zeros(na, dtype=bool))
-        mask_b = b.get(f"_{key}", np.zeros(nb, dtype=bool))
-        out[f"_{key}"] = np.concatenate([mask_a, mask_b])
-    return out
+            try:
+                out = sub.reset(**data) if command == "reset" else sub.step(data)
+                write_to_shared_memory(sub.env.observation_space, index, out[0], shm)
+                pipe.send((True, out[1:]))
+            except (KeyboardInterrupt, Exception):  # noqa: BLE001 - reported to the parent
+                pipe.send((False, traceback.format_exc()))
+        if command == "close":
+            return
 
 
 class InlineVectorEnv(VectorEnv):
@@ -84,7 +133,10 @@ class InlineVectorEnv(VectorEnv):
         env_fns: Callables that make the sub-envs (at least one).
         copy: Return copies of the observations (as Gymnasium's vector envs).
         autoreset_mode: Gymnasium's autoreset mode, for every sub-env.
-        context: The workers' multiprocessing start method (``AsyncVectorEnv``'s).
+        context: The workers' multiprocessing start method. Default: the platform's,
+            except ``"spawn"`` once this process has drawn on a GPU driver (a process
+            forked from it may hang: :func:`~proassist.sim.render.gl_context.
+            gpu_context_made`).
     """
 
     def __init__(
@@ -96,42 +148,108 @@ class InlineVectorEnv(VectorEnv):
     ) -> None:
         if not env_fns:
             raise ValueError("InlineVectorEnv needs at least one env_fn")
-        mode = AutoresetMode(autoreset_mode)
-        self._local = SyncVectorEnv(env_fns[:1], copy=copy, autoreset_mode=mode)
-        self._remote = (
-            AsyncVectorEnv(env_fns[1:], copy=copy, autoreset_mode=mode, context=context)
-            if len(env_fns) > 1
-            else None
-        )
-        self.num_envs = len(env_fns)
-        self.metadata = dict(self._local.metadata)
-        self.render_mode = self._local.render_mode
-        self.single_observation_space = self._local.single_observation_space
-        self.single_action_space = self._local.single_action_space
+        self.num_envs, self.copy = len(env_fns), copy
+        self.autoreset_mode = AutoresetMode(autoreset_mode)
+        self._pipes: list[Any] = []
+        self._procs: list[Any] = []
+        self._local = SubEnv(env_fns[0](), self.autoreset_mode)
+        self.single_observation_space = self._local.env.observation_space
+        self.single_action_space = self._local.env.action_space
+        self.metadata = {**self._local.env.metadata, "autoreset_mode": self.autoreset_mode}
+        self.render_mode = self._local.env.render_mode
+        if context is None and gpu_context_made():
+            context = "spawn"
+        self.context = context
+        ctx = mp.get_context(context)
+        self._shm = create_shared_memory(self.single_observation_space, self.num_envs, ctx=ctx)
+        self._start_workers(env_fns, ctx)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._obs = read_from_shared_memory(self.single_observation_space, self._shm, self.num_envs)
+
+    def _start_workers(self, env_fns: Sequence[Callable[[], gym.Env]], ctx: Any) -> None:
+        """One daemon worker per sub-env after the first, sharing the observation batch."""
+        mode = self.autoreset_mode.value
+        for index, fn in enumerate(env_fns[1:], start=1):
+            parent, child = ctx.Pipe()
+            args = (index, CloudpickleWrapper(fn), child, parent, self._shm, mode)
+            proc = ctx.Process(target=_worker, args=args, name=f"InlineVectorEnv-{index}")
+            proc.daemon = True
+            proc.start()
+            child.close()
+            self._pipes.append(parent)
+            self._procs.append(proc)
 
     def reset(
         self, *, seed: int | Sequence[int | None] | None = None, options: dict | None = None
     ) -> tuple[Any, dict]:
-        """Reset every sub-env (``seed``: one int for ``seed + i``, or one per sub-env)."""
-        seeds = self._seeds(seed)
-        if self._remote is None:
-            return self._local.reset(seed=seeds, options=options)
-        self._remote.reset_async(seed=seeds[1:], options=options)
-        obs, info = self._local.reset(seed=seeds[:1], options=options)
-        r_obs, r_info = self._remote.reset_wait()
-        return _join(obs, r_obs), join_infos(info, 1, r_info, self.num_envs - 1)
+        """Reset the sub-envs (``seed``: one int for ``seed + i``, or one per sub-env).
+
+        ``options["reset_mask"]`` (a boolean array, one per sub-env) resets only those,
+        as Gymnasium's vector envs do.
+        """
+        seeds, options = self._seeds(seed), dict(options or {})
+        mask = self._reset_mask(options.pop("reset_mask", None))
+        kwargs = [{"seed": s, "options": options or None} for s in seeds]
+        for pipe, kw, on in zip(self._pipes, kwargs[1:], mask[1:], strict=True):
+            if on:
+                pipe.send(("reset", kw))
+        infos: dict = {}
+        if mask[0]:
+            obs, info = self._local.reset(**kwargs[0])
+            self._write_local(obs)
+            infos = self._add_info(infos, info, 0)
+        for i, on in enumerate(mask[1:], start=1):
+            if on:
+                (info,) = self._receive(i)
+                infos = self._add_info(infos, info, i)
+        return (deepcopy(self._obs) if self.copy else self._obs), infos
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """Step every sub-env with its action of the batch ``actions``."""
-        if self._remote is None:
-            return self._local.step(actions)
-        self._remote.step_async(_take(actions, slice(1, None)))
-        local = self._local.step(_take(actions, slice(0, 1)))
-        remote = self._remote.step_wait()
-        batched = tuple(_join(a, b) for a, b in zip(local[:4], remote[:4], strict=True))
-        return (*batched, join_infos(local[4], 1, remote[4], self.num_envs - 1))
+        per_env = list(iterate(self.action_space, actions))
+        for pipe, action in zip(self._pipes, per_env[1:], strict=True):
+            pipe.send(("step", action))
+        rewards = np.zeros(self.num_envs, dtype=np.float64)
+        terminated = np.zeros(self.num_envs, dtype=np.bool_)
+        truncated = np.zeros(self.num_envs, dtype=np.bool_)
+        obs, rewards[0], terminated[0], truncated[0], info = self._local.step(per_env[0])
+        self._write_local(obs)
+        infos = self._add_info({}, info, 0)
+        for i in range(1, self.num_envs):
+            rewards[i], terminated[i], truncated[i], info = self._receive(i)
+            infos = self._add_info(infos, info, i)
+        return (
+            (deepcopy(self._obs) if self.copy else self._obs),
+            rewards,
+            terminated,
+            truncated,
+            infos,
+        )
+
+    def _write_local(self, obs: Any) -> None:
+        write_to_shared_memory(self.single_observation_space, 0, obs, self._shm)
+
+    def _receive(self, index: int) -> tuple:
+        """Sub-env ``index``'s answer; its worker's exception raised here, with traceback."""
+        try:
+            ok, payload = _recv(self._pipes[index - 1])
+        except EOFError as exc:
+            raise RuntimeError(f"InlineVectorEnv: the worker of sub-env {index} died") from exc
+        if not ok:
+            raise RuntimeError(f"InlineVectorEnv: sub-env {index} raised in its worker:\n{payload}")
+        return payload
+
+    def _reset_mask(self, mask: Any) -> np.ndarray:
+        if mask is None:
+            return np.ones(self.num_envs, dtype=np.bool_)
+        mask = np.asarray(mask)
+        if mask.shape != (self.num_envs,) or mask.dtype != np.bool_ or not mask.any():
+            raise ValueError(
+                f"options['reset_mask'] must be a boolean array of shape ({self.num_envs},) "
+                f"with at least one True, got {mask!r}"
+            )
+        return mask
 
     def _seeds(self, seed: int | Sequence[int | None] | None) -> list[int | None]:
         if seed is None:
@@ -144,10 +262,25 @@ class InlineVectorEnv(VectorEnv):
         return seeds
 
     def close_extras(self, **kwargs: Any) -> None:
-        """Close the in-process sub-env and the workers."""
-        self._local.close()
-        if self._remote is not None:
-            self._remote.close(**kwargs)
+        """Close the in-process sub-env and the workers (ended if they do not answer)."""
+        if hasattr(self, "_local"):
+            self._local.env.close()
+        for pipe in self._pipes:
+            try:
+                pipe.send(("close", None))
+            except (BrokenPipeError, OSError):
+                pass
+        for pipe, proc in zip(self._pipes, self._procs, strict=True):
+            try:
+                if pipe.poll(10):
+                    pipe.recv()
+            except (EOFError, OSError):
+                pass
+            proc.join(5)
+            if proc.is_alive():
+                proc.terminate()
+            pipe.close()
+        self._pipes, self._procs = [], []
 
 
 def make_inline_vec(env_id: str, num_envs: int, **kwargs: Any) -> InlineVectorEnv:

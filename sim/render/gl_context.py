@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["EGL_DEVICE_VAR", "INSTALL_HINT", "create_context"]
+__all__ = ["EGL_DEVICE_VAR", "INSTALL_HINT", "create_context", "gpu_context_made"]
 
 INSTALL_HINT = (
     "renderer='gl' needs moderngl (`pip install moderngl`) and the system's EGL and Mesa "
@@ -20,6 +20,19 @@ INSTALL_HINT = (
 
 #: Environment variable naming the EGL device (GPU) index each process draws on.
 EGL_DEVICE_VAR = "PROASSIST_EGL_DEVICE"
+
+#: The OpenGL renderers of the contexts this process created that were not llvmpipe.
+_GPU_RENDERERS: set[str] = set()
+
+
+def gpu_context_made() -> bool:
+    """Whether this process created a context on a GPU driver (not Mesa's llvmpipe).
+
+    A process forked from such a one may hang in its own driver set-up (seen on an
+    NVIDIA H200: fork-started vector envs in a process that had drawn did not finish in
+    260 s; spawned, the same run took 100 s), so vector envs then spawn their workers.
+    """
+    return bool(_GPU_RENDERERS)
 
 
 def _device_index(device_index: int | None) -> int:
@@ -66,7 +79,11 @@ def create_context(device_index: int | None = None) -> Any:
     index = _device_index(device_index)
     os.environ.setdefault("LP_NUM_THREADS", "0")
     try:
-        return moderngl.create_standalone_context(backend="egl", device_index=index)
+        ctx = moderngl.create_standalone_context(backend="egl", device_index=index)
     except Exception as exc:  # glcontext raises plain Exceptions
         which = f" on EGL device {index} ({EGL_DEVICE_VAR})" if index else ""
         raise RuntimeError(f"no EGL OpenGL context{which} ({exc}); {INSTALL_HINT}") from exc
+    renderer = str(ctx.info.get("GL_RENDERER", ""))
+    if "llvmpipe" not in renderer.lower():
+        _GPU_RENDERERS.add(renderer)
+    return ctx

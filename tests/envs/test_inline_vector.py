@@ -5,9 +5,10 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.vector import AutoresetMode
 
 import proassist.envs  # noqa: F401
-from proassist.envs.inline_vector import InlineVectorEnv, join_infos, make_inline_vec
+from proassist.envs.inline_vector import InlineVectorEnv, make_inline_vec
 
 KWARGS = {"task": "kitchen_tea", "render": False, "max_episode_steps": 6}
 
@@ -17,10 +18,16 @@ def _fns(n: int) -> list:
 
 
 def _assert_same(a: object, b: object, where: str = "") -> None:
-    if isinstance(a, dict):
+    if isinstance(a, float | int | str | None):
+        assert a == b, where
+    elif isinstance(a, dict):
         assert isinstance(b, dict) and set(a) == set(b), (where, sorted(a), sorted(b))
         for k in a:
             _assert_same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, np.ndarray) and a.dtype == object:  # final_obs / final_info
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same(x, y, f"{where}[{i}]")
     elif isinstance(a, np.ndarray):
         assert np.array_equal(np.asarray(b), a), where
     else:
@@ -39,11 +46,15 @@ def _rollout(envs: gym.vector.VectorEnv, steps: int) -> list:
     return out
 
 
-@pytest.mark.parametrize("n", [1, 3])
-def test_inline_matches_sync_across_autoresets(n: int) -> None:
-    """Episodes of 6 steps truncate: 14 steps cross two autoresets in every sub-env."""
-    want = _rollout(gym.vector.SyncVectorEnv(_fns(n)), 14)
-    got = _rollout(InlineVectorEnv(_fns(n)), 14)
+@pytest.mark.parametrize(
+    ("n", "mode"), [(1, "NextStep"), (3, "NextStep"), (3, "SameStep"), (2, "Disabled")]
+)
+def test_inline_matches_sync_across_autoresets(n: int, mode: str) -> None:
+    """Episodes of 6 steps truncate: 14 steps cross two autoresets in every sub-env
+    (with autoreset disabled, 6 steps: the episodes' end)."""
+    steps = 6 if mode == "Disabled" else 14
+    want = _rollout(gym.vector.SyncVectorEnv(_fns(n), autoreset_mode=mode), steps)
+    got = _rollout(InlineVectorEnv(_fns(n), autoreset_mode=mode), steps)
     assert any(step[3].any() for step in want[1:]), "no truncation: the check is void"
     for i, (a, b) in enumerate(zip(want, got, strict=True)):
         for j, (x, y) in enumerate(zip(a, b, strict=True)):
@@ -62,11 +73,63 @@ def test_make_inline_vec_spaces_and_seeds() -> None:
         envs.close()
 
 
-def test_join_infos_fills_what_one_side_lacks() -> None:
-    a = {"x": np.array([1.0]), "_x": np.array([True]), "s": {"y": np.array([2])}}
-    a["_s"] = np.array([True])
-    b = {"z": np.array(["hi", None], dtype=object), "_z": np.array([True, False])}
-    out = join_infos(a, 1, b, 2)
-    assert out["x"].tolist() == [1.0, 0.0, 0.0] and out["_x"].tolist() == [True, False, False]
-    assert out["z"].tolist() == [None, "hi", None] and out["_z"].tolist() == [False, True, False]
-    assert out["s"]["y"].tolist() == [2, 0, 0] and out["_s"].tolist() == [True, False, False]
+def test_reset_mask_resets_only_those_sub_envs() -> None:
+    """Autoreset disabled: sub-envs are reset by mask, as in a SyncVectorEnv; stepping a
+    finished one that was not reset is an error."""
+    out = []
+    for envs in (
+        gym.vector.SyncVectorEnv(_fns(3), autoreset_mode=AutoresetMode.DISABLED),
+        InlineVectorEnv(_fns(3), autoreset_mode=AutoresetMode.DISABLED),
+    ):
+        envs.reset(seed=[1, 2, 3])
+        envs.action_space.seed(0)
+        action = {**envs.action_space.sample(), "step": np.zeros(3, np.int64)}
+        for _ in range(6):
+            *_, truncated, _ = envs.step(action)
+        assert truncated.all()
+        mask = np.array([False, True, True])
+        out.append(envs.reset(seed=[None, 7, 8], options={"reset_mask": mask}))
+        if isinstance(envs, InlineVectorEnv):
+            with pytest.raises(RuntimeError, match="autoreset disabled"):
+                envs.step(action)
+        envs.close()
+    for x, y in zip(*out, strict=True):
+        _assert_same(x, y)
+
+
+def _broken_env() -> gym.Env:
+    raise OSError("no such scene")
+
+
+def test_worker_errors_name_the_sub_env_and_the_cause() -> None:
+    envs = InlineVectorEnv(_fns(1) + [_broken_env])
+    try:
+        with pytest.raises(RuntimeError, match=r"sub-env 1 raised(.|\n)*OSError: no such scene"):
+            envs.reset(seed=0)
+    finally:
+        envs.close()
+
+
+def test_a_bad_reset_mask_says_what_it_expects() -> None:
+    envs = InlineVectorEnv(_fns(2), autoreset_mode=AutoresetMode.DISABLED)
+    try:
+        envs.reset(seed=0)
+        with pytest.raises(ValueError, match=r"boolean array of shape \(2,\)"):
+            envs.reset(options={"reset_mask": np.array([1, 0])})
+    finally:
+        envs.close()
+
+
+def test_workers_are_spawned_once_this_process_drew_on_a_gpu(monkeypatch) -> None:
+    from proassist.envs import inline_vector
+
+    assert InlineVectorEnv(_fns(1)).context is None  # the platform's default
+    monkeypatch.setattr(inline_vector, "gpu_context_made", lambda: True)
+    envs = InlineVectorEnv(_fns(2))
+    assert envs.context == "spawn"
+    envs.close()
+    want = _rollout(gym.vector.SyncVectorEnv(_fns(2)), 8)
+    got = _rollout(InlineVectorEnv(_fns(2)), 8)
+    for a, b in zip(want, got, strict=True):
+        for x, y in zip(a, b, strict=True):
+            _assert_same(x, y)

@@ -370,3 +370,17 @@ def test_pack_switch_reads_its_variable(monkeypatch) -> None:
     if _egl_ok():  # the renderer fails with it, its context released
         with pytest.raises(ValueError, match="PROASSIST_GL_PACK"):
             Scene(32, 32, MODES, renderer="gl")
+
+
+@needs_egl
+def test_only_a_gpu_context_counts_as_one(monkeypatch) -> None:
+    """llvmpipe (this machine) is not a GPU driver: forked vector workers stay safe."""
+    from proassist.sim.render import gl_context
+
+    monkeypatch.setattr(gl_context, "_GPU_RENDERERS", set())
+    ctx = gl_context.create_context()
+    try:
+        is_cpu = "llvmpipe" in str(ctx.info["GL_RENDERER"]).lower()
+        assert gl_context.gpu_context_made() is (not is_cpu)
+    finally:
+        ctx.release()
