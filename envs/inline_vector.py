@@ -17,7 +17,8 @@ benchmark table.
 It is a Gymnasium :class:`~gymnasium.vector.VectorEnv` with the same batched
 observations, rewards, flags and vector infos as a ``SyncVectorEnv`` (tested on the
 same seeds, across autoresets, in every autoreset mode), and ``copy`` as theirs. An
-exception in a worker is raised here with the sub-env's index and the worker's traceback.
+exception in a worker is raised here with the sub-env's index and the worker's traceback,
+once every other sub-env has answered; the vector env then refuses further calls.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ class InlineVectorEnv(VectorEnv):
         self.autoreset_mode = AutoresetMode(autoreset_mode)
         self._pipes: list[Any] = []
         self._procs: list[Any] = []
+        self._failed = ""
         self._local = SubEnv(env_fns[0](), self.autoreset_mode)
         self.single_observation_space = self._local.env.observation_space
         self.single_action_space = self._local.env.action_space
@@ -191,41 +193,57 @@ class InlineVectorEnv(VectorEnv):
         seeds, options = self._seeds(seed), dict(options or {})
         mask = self._reset_mask(options.pop("reset_mask", None))
         kwargs = [{"seed": s, "options": options or None} for s in seeds]
-        for pipe, kw, on in zip(self._pipes, kwargs[1:], mask[1:], strict=True):
-            if on:
-                pipe.send(("reset", kw))
-        infos: dict = {}
-        if mask[0]:
-            obs, info = self._local.reset(**kwargs[0])
-            self._write_local(obs)
-            infos = self._add_info(infos, info, 0)
-        for i, on in enumerate(mask[1:], start=1):
-            if on:
-                (info,) = self._receive(i)
-                infos = self._add_info(infos, info, i)
+        local, answers = self._round("reset", kwargs, mask)
+        infos = self._add_info({}, local[1], 0) if local is not None else {}
+        for i, (info,) in answers.items():
+            infos = self._add_info(infos, info, i)
         return (deepcopy(self._obs) if self.copy else self._obs), infos
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """Step every sub-env with its action of the batch ``actions``."""
         per_env = list(iterate(self.action_space, actions))
-        for pipe, action in zip(self._pipes, per_env[1:], strict=True):
-            pipe.send(("step", action))
-        rewards = np.zeros(self.num_envs, dtype=np.float64)
-        terminated = np.zeros(self.num_envs, dtype=np.bool_)
-        truncated = np.zeros(self.num_envs, dtype=np.bool_)
-        obs, rewards[0], terminated[0], truncated[0], info = self._local.step(per_env[0])
-        self._write_local(obs)
-        infos = self._add_info({}, info, 0)
-        for i in range(1, self.num_envs):
-            rewards[i], terminated[i], truncated[i], info = self._receive(i)
-            infos = self._add_info(infos, info, i)
+        local, answers = self._round("step", per_env, np.ones(self.num_envs, dtype=np.bool_))
+        outs = [local[1:], *answers.values()]
+        infos: dict = {}
+        for i, out in enumerate(outs):
+            infos = self._add_info(infos, out[3], i)
         return (
             (deepcopy(self._obs) if self.copy else self._obs),
-            rewards,
-            terminated,
-            truncated,
+            np.array([o[0] for o in outs], dtype=np.float64),
+            np.array([o[1] for o in outs], dtype=np.bool_),
+            np.array([o[2] for o in outs], dtype=np.bool_),
             infos,
         )
+
+    def _round(self, command: str, data: list, on: np.ndarray) -> tuple[Any, dict[int, tuple]]:
+        """Send ``command`` to the workers ``on`` selects, run it here for sub-env 0 (if
+        selected), then read every answer, also after a failure, so none is left unread.
+
+        Returns sub-env 0's result (``None`` if not selected) and the workers' answers by
+        index. After a failure the vector env refuses further calls: make a new one.
+        """
+        if self._failed:
+            raise RuntimeError(f"InlineVectorEnv cannot go on after {self._failed}: make a new one")
+        for i in np.flatnonzero(on[1:]) + 1:
+            self._pipes[i - 1].send((command, data[i]))
+        local, failure = None, None
+        if on[0]:
+            try:
+                sub = self._local
+                local = sub.reset(**data[0]) if command == "reset" else sub.step(data[0])
+                self._write_local(local[0])
+            except Exception as exc:  # noqa: BLE001 - raised below, after the answers
+                failure = exc
+        answers = {}
+        for i in np.flatnonzero(on[1:]) + 1:
+            try:
+                answers[int(i)] = self._receive(int(i))
+            except RuntimeError as exc:
+                failure = failure or exc
+        if failure is not None:
+            self._failed = f"an error in a sub-env ({str(failure).splitlines()[0]})"
+            raise failure
+        return local, answers
 
     def _write_local(self, obs: Any) -> None:
         write_to_shared_memory(self.single_observation_space, 0, obs, self._shm)

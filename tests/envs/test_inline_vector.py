@@ -133,3 +133,35 @@ def test_workers_are_spawned_once_this_process_drew_on_a_gpu(monkeypatch) -> Non
     for a, b in zip(want, got, strict=True):
         for x, y in zip(a, b, strict=True):
             _assert_same(x, y)
+
+
+class _FailsAtStep(gym.Wrapper):
+    """Raises at its third step."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.steps = 0
+
+    def step(self, action: object) -> tuple:
+        self.steps += 1
+        if self.steps == 3:
+            raise ValueError("the kettle fell over")
+        return self.env.step(action)
+
+
+@pytest.mark.parametrize("failing", [0, 2])
+def test_a_failed_step_is_raised_and_the_vector_env_refuses_to_go_on(failing: int) -> None:
+    fns = _fns(3)
+    fns[failing] = lambda: _FailsAtStep(gym.make("ProAssist-Kitchen-v0", **KWARGS))
+    envs = InlineVectorEnv(fns)
+    action = {**envs.action_space.sample(), "step": np.zeros(3, np.int64)}
+    envs.reset(seed=0)
+    envs.step(action), envs.step(action)
+    where = "sub-env 2 raised" if failing else "the kettle"
+    with pytest.raises((RuntimeError, ValueError), match=where):
+        envs.step(action)
+    with pytest.raises(RuntimeError, match="cannot go on after an error in a sub-env"):
+        envs.step(action)
+    procs = list(envs._procs)
+    envs.close()  # no answer left unread: closing does not hang or fail
+    assert len(procs) == 2 and not any(p.is_alive() for p in procs) and envs.closed
