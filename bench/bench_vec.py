@@ -33,8 +33,9 @@ def _vectors(renderer: str, n: int) -> dict[str, Any]:
     def make() -> Any:
         return _make(renderer)
 
-    # spawned workers once this process drew on a GPU (the previous count's envs): a
-    # process forked from it can hang in its own driver set-up (InlineVectorEnv's rule)
+    # spawned workers once this process made a GPU context (``_renderers`` probes the
+    # device first): a process forked from it can hang in its own driver set-up
+    # (InlineVectorEnv's rule); on llvmpipe they are forked
     context = "spawn" if gpu_context_made() else None
     return {
         "single": make(),
@@ -67,8 +68,8 @@ def vector_sps(renderer: str, n: int, seconds: float, blocks: int = 4) -> dict[s
     try:
         for env in envs.values():
             env.reset(seed=0)
-        for _ in range(blocks):
-            for name, env in envs.items():
+        for block in range(blocks):  # the order reversed every other block (drift)
+            for name, env in list(envs.items())[:: 1 if block % 2 == 0 else -1]:
                 single = name == "single"
                 k, s = _timed(env, SILENT if single else _batch(n), seconds / blocks, single)
                 steps[name] += k * (1 if single else n)

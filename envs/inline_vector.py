@@ -16,7 +16,9 @@ benchmark table.
 
 It is a Gymnasium :class:`~gymnasium.vector.VectorEnv` with the same batched
 observations, rewards, flags and vector infos as a ``SyncVectorEnv`` (tested on the
-same seeds, across autoresets, in every autoreset mode), and ``copy`` as theirs. An
+same seeds, across autoresets, in every autoreset mode). ``copy=False`` returns, as
+``AsyncVectorEnv`` does, the same views into the shared batch every time (text fields
+as :class:`~proassist.envs.vector.TextView`, which follow it). An
 exception in a worker is raised here with the sub-env's index and the worker's traceback,
 once every other sub-env has answered; the vector env then refuses further calls.
 """
@@ -95,36 +97,44 @@ class SubEnv:
 
 
 def _worker(
-    index: int, env_fn: CloudpickleWrapper, pipe: Any, parent_pipe: Any, shm: Any, mode: str
+    index: int,
+    env_fn: CloudpickleWrapper,
+    pipe: Any,
+    parent_pipe: Any,
+    shm: Any,
+    mode: str,
+    spaces: tuple[gym.Space, gym.Space],
 ) -> None:
-    """A worker: make the env, then serve ``reset``/``step``/``close`` until closed.
-
-    A failure (making the env too) is sent back as the traceback, in answer to the next
-    command."""
+    """A worker: make the env, answer whether that worked (its spaces must be
+    ``spaces``, sub-env 0's), then serve ``reset``/``step``/``close`` until closed."""
     parent_pipe.close()
     try:
-        sub, made = SubEnv(env_fn(), AutoresetMode(mode)), ""
+        sub = SubEnv(env_fn(), AutoresetMode(mode))
+        if (sub.env.observation_space, sub.env.action_space) != spaces:
+            raise ValueError(
+                f"its spaces differ from sub-env 0's: {sub.env.observation_space} / "
+                f"{sub.env.action_space} against {spaces[0]} / {spaces[1]}"
+            )
+        pipe.send((True, None))
     except (KeyboardInterrupt, Exception):  # noqa: BLE001 - reported to the parent
-        sub, made = None, traceback.format_exc()
+        pipe.send((False, traceback.format_exc()))
+        return
     while True:
         try:
             command, data = _recv(pipe)
         except (EOFError, KeyboardInterrupt):  # the parent is gone: nothing to answer
-            return
-        if sub is None:
-            pipe.send((False, made))
-        elif command == "close":
             sub.env.close()
-            pipe.send((True, None))
-        else:
-            try:
-                out = sub.reset(**data) if command == "reset" else sub.step(data)
-                write_to_shared_memory(sub.env.observation_space, index, out[0], shm)
-                pipe.send((True, out[1:]))
-            except (KeyboardInterrupt, Exception):  # noqa: BLE001 - reported to the parent
-                pipe.send((False, traceback.format_exc()))
-        if command == "close":
             return
+        try:
+            if command == "close":
+                sub.env.close()
+                pipe.send((True, None))
+                return
+            out = sub.reset(**data) if command == "reset" else sub.step(data)
+            write_to_shared_memory(sub.env.observation_space, index, out[0], shm)
+            pipe.send((True, out[1:]))
+        except (KeyboardInterrupt, Exception):  # noqa: BLE001 - reported to the parent
+            pipe.send((False, traceback.format_exc()))
 
 
 class InlineVectorEnv(VectorEnv):
@@ -154,6 +164,15 @@ class InlineVectorEnv(VectorEnv):
         self._pipes: list[Any] = []
         self._procs: list[Any] = []
         self._failed = ""
+        self._done = np.zeros(self.num_envs, dtype=np.bool_)  # autoreset disabled: to reset
+        try:
+            self._setup(env_fns, context)
+        except BaseException:
+            self.close_extras()
+            raise
+
+    def _setup(self, env_fns: Sequence[Callable[[], gym.Env]], context: str | None) -> None:
+        """Sub-env 0 here, the workers started and their envs made (or the error raised)."""
         self._local = SubEnv(env_fns[0](), self.autoreset_mode)
         self.single_observation_space = self._local.env.observation_space
         self.single_action_space = self._local.env.action_space
@@ -165,6 +184,8 @@ class InlineVectorEnv(VectorEnv):
         ctx = mp.get_context(context)
         self._shm = create_shared_memory(self.single_observation_space, self.num_envs, ctx=ctx)
         self._start_workers(env_fns, ctx)
+        for i in range(1, self.num_envs):
+            self._receive(i)  # the worker made its env, or its error is raised here
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._obs = read_from_shared_memory(self.single_observation_space, self._shm, self.num_envs)
@@ -174,7 +195,8 @@ class InlineVectorEnv(VectorEnv):
         mode = self.autoreset_mode.value
         for index, fn in enumerate(env_fns[1:], start=1):
             parent, child = ctx.Pipe()
-            args = (index, CloudpickleWrapper(fn), child, parent, self._shm, mode)
+            spaces = (self.single_observation_space, self.single_action_space)
+            args = (index, CloudpickleWrapper(fn), child, parent, self._shm, mode, spaces)
             proc = ctx.Process(target=_worker, args=args, name=f"InlineVectorEnv-{index}")
             proc.daemon = True
             proc.start()
@@ -190,10 +212,12 @@ class InlineVectorEnv(VectorEnv):
         ``options["reset_mask"]`` (a boolean array, one per sub-env) resets only those,
         as Gymnasium's vector envs do.
         """
-        seeds, options = self._seeds(seed), dict(options or {})
-        mask = self._reset_mask(options.pop("reset_mask", None))
-        kwargs = [{"seed": s, "options": options or None} for s in seeds]
+        seeds = self._seeds(seed)
+        options = None if options is None else dict(options)
+        mask = self._reset_mask(None if options is None else options.pop("reset_mask", None))
+        kwargs = [{"seed": s, "options": options} for s in seeds]
         local, answers = self._round("reset", kwargs, mask)
+        self._done[mask] = False
         infos = self._add_info({}, local[1], 0) if local is not None else {}
         for i, (info,) in answers.items():
             infos = self._add_info(infos, info, i)
@@ -201,19 +225,22 @@ class InlineVectorEnv(VectorEnv):
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """Step every sub-env with its action of the batch ``actions``."""
+        if self.autoreset_mode == AutoresetMode.DISABLED and self._done.any():
+            raise ValueError(
+                f"autoreset disabled: reset the finished sub-envs {np.flatnonzero(self._done)} "
+                "first (reset(options={'reset_mask': ...}))"
+            )
         per_env = list(iterate(self.action_space, actions))
         local, answers = self._round("step", per_env, np.ones(self.num_envs, dtype=np.bool_))
         outs = [local[1:], *answers.values()]
         infos: dict = {}
         for i, out in enumerate(outs):
             infos = self._add_info(infos, out[3], i)
-        return (
-            (deepcopy(self._obs) if self.copy else self._obs),
-            np.array([o[0] for o in outs], dtype=np.float64),
-            np.array([o[1] for o in outs], dtype=np.bool_),
-            np.array([o[2] for o in outs], dtype=np.bool_),
-            infos,
-        )
+        terminated = np.array([o[1] for o in outs], dtype=np.bool_)
+        truncated = np.array([o[2] for o in outs], dtype=np.bool_)
+        self._done = terminated | truncated
+        obs = deepcopy(self._obs) if self.copy else self._obs
+        return obs, np.array([o[0] for o in outs], dtype=np.float64), terminated, truncated, infos
 
     def _round(self, command: str, data: list, on: np.ndarray) -> tuple[Any, dict[int, tuple]]:
         """Send ``command`` to the workers ``on`` selects, run it here for sub-env 0 (if
@@ -224,6 +251,13 @@ class InlineVectorEnv(VectorEnv):
         """
         if self._failed:
             raise RuntimeError(f"InlineVectorEnv cannot go on after {self._failed}: make a new one")
+        try:
+            return self._exchange(command, data, on)
+        except BaseException as exc:  # an interrupt too: answers may be left unread
+            self._failed = self._failed or f"an interruption ({type(exc).__name__})"
+            raise
+
+    def _exchange(self, command: str, data: list, on: np.ndarray) -> tuple[Any, dict[int, tuple]]:
         for i in np.flatnonzero(on[1:]) + 1:
             self._pipes[i - 1].send((command, data[i]))
         local, failure = None, None
@@ -261,8 +295,9 @@ class InlineVectorEnv(VectorEnv):
     def _reset_mask(self, mask: Any) -> np.ndarray:
         if mask is None:
             return np.ones(self.num_envs, dtype=np.bool_)
-        mask = np.asarray(mask)
-        if mask.shape != (self.num_envs,) or mask.dtype != np.bool_ or not mask.any():
+        if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_:
+            raise TypeError(f"options['reset_mask'] must be a numpy array of bools, got {mask!r}")
+        if mask.shape != (self.num_envs,) or not mask.any():
             raise ValueError(
                 f"options['reset_mask'] must be a boolean array of shape ({self.num_envs},) "
                 f"with at least one True, got {mask!r}"
@@ -281,8 +316,13 @@ class InlineVectorEnv(VectorEnv):
 
     def close_extras(self, **kwargs: Any) -> None:
         """Close the in-process sub-env and the workers (ended if they do not answer)."""
-        if hasattr(self, "_local"):
-            self._local.env.close()
+        try:
+            if getattr(self, "_local", None) is not None:
+                self._local.env.close()
+        finally:
+            self._close_workers()
+
+    def _close_workers(self) -> None:
         for pipe in self._pipes:
             try:
                 pipe.send(("close", None))
@@ -297,8 +337,17 @@ class InlineVectorEnv(VectorEnv):
             proc.join(5)
             if proc.is_alive():
                 proc.terminate()
+                proc.join(1)
             pipe.close()
         self._pipes, self._procs = [], []
+
+    def __del__(self) -> None:
+        """Close the workers of a vector env dropped without ``close()``."""
+        if not getattr(self, "closed", True) and getattr(self, "_procs", None):
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - at interpreter exit, nothing to report to
+                pass
 
 
 def make_inline_vec(env_id: str, num_envs: int, **kwargs: Any) -> InlineVectorEnv:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import multiprocessing as mp
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -89,9 +92,11 @@ def test_reset_mask_resets_only_those_sub_envs() -> None:
         assert truncated.all()
         mask = np.array([False, True, True])
         out.append(envs.reset(seed=[None, 7, 8], options={"reset_mask": mask}))
-        if isinstance(envs, InlineVectorEnv):
-            with pytest.raises(RuntimeError, match="autoreset disabled"):
+        if isinstance(envs, InlineVectorEnv):  # SyncVectorEnv asserts; then both go on
+            with pytest.raises(ValueError, match=r"reset the finished sub-envs \[0\]"):
                 envs.step(action)
+            envs.reset(options={"reset_mask": np.array([True, False, False])})
+            assert not envs.step(action)[3].any()
         envs.close()
     for x, y in zip(*out, strict=True):
         _assert_same(x, y)
@@ -102,20 +107,24 @@ def _broken_env() -> gym.Env:
 
 
 def test_worker_errors_name_the_sub_env_and_the_cause() -> None:
-    envs = InlineVectorEnv(_fns(1) + [_broken_env])
-    try:
-        with pytest.raises(RuntimeError, match=r"sub-env 1 raised(.|\n)*OSError: no such scene"):
-            envs.reset(seed=0)
-    finally:
-        envs.close()
+    """A worker's env that cannot be made, or whose spaces differ from sub-env 0's,
+    fails the construction, with the worker's traceback; nothing is left running."""
+    with pytest.raises(RuntimeError, match=r"sub-env 1 raised(.|\n)*OSError: no such scene"):
+        InlineVectorEnv(_fns(1) + [_broken_env])
+    other = [lambda: gym.make("ProAssist-Kitchen-v0", **{**KWARGS, "width": 32})]
+    with pytest.raises(RuntimeError, match="spaces differ from sub-env 0's"):
+        InlineVectorEnv(_fns(2) + other)
+    assert not [p for p in mp.active_children() if p.name.startswith("InlineVectorEnv")]
 
 
 def test_a_bad_reset_mask_says_what_it_expects() -> None:
     envs = InlineVectorEnv(_fns(2), autoreset_mode=AutoresetMode.DISABLED)
     try:
         envs.reset(seed=0)
-        with pytest.raises(ValueError, match=r"boolean array of shape \(2,\)"):
+        with pytest.raises(TypeError, match="numpy array of bools"):
             envs.reset(options={"reset_mask": np.array([1, 0])})
+        with pytest.raises(ValueError, match=r"boolean array of shape \(2,\)"):
+            envs.reset(options={"reset_mask": np.array([True])})
     finally:
         envs.close()
 
@@ -123,7 +132,10 @@ def test_a_bad_reset_mask_says_what_it_expects() -> None:
 def test_workers_are_spawned_once_this_process_drew_on_a_gpu(monkeypatch) -> None:
     from proassist.envs import inline_vector
 
-    assert InlineVectorEnv(_fns(1)).context is None  # the platform's default
+    monkeypatch.setattr(inline_vector, "gpu_context_made", lambda: False)
+    envs = InlineVectorEnv(_fns(1))
+    assert envs.context is None  # the platform's default
+    envs.close()
     monkeypatch.setattr(inline_vector, "gpu_context_made", lambda: True)
     envs = InlineVectorEnv(_fns(2))
     assert envs.context == "spawn"
@@ -136,16 +148,16 @@ def test_workers_are_spawned_once_this_process_drew_on_a_gpu(monkeypatch) -> Non
 
 
 class _FailsAtStep(gym.Wrapper):
-    """Raises at its third step."""
+    """Raises ``error`` at its third step."""
 
-    def __init__(self, env: gym.Env) -> None:
+    def __init__(self, env: gym.Env, error: BaseException | None = None) -> None:
         super().__init__(env)
-        self.steps = 0
+        self.steps, self.error = 0, error or ValueError("the kettle fell over")
 
     def step(self, action: object) -> tuple:
         self.steps += 1
         if self.steps == 3:
-            raise ValueError("the kettle fell over")
+            raise self.error
         return self.env.step(action)
 
 
@@ -165,3 +177,29 @@ def test_a_failed_step_is_raised_and_the_vector_env_refuses_to_go_on(failing: in
     procs = list(envs._procs)
     envs.close()  # no answer left unread: closing does not hang or fail
     assert len(procs) == 2 and not any(p.is_alive() for p in procs) and envs.closed
+
+
+def test_an_interruption_leaves_no_answer_to_be_read_as_the_next_step() -> None:
+    """Ctrl-C while sub-env 0 steps: the workers' answers are unread, so the vector env
+    refuses to go on instead of returning them as the next step's."""
+    fns = _fns(2)
+    fns[0] = lambda: _FailsAtStep(gym.make("ProAssist-Kitchen-v0", **KWARGS), KeyboardInterrupt())
+    envs = InlineVectorEnv(fns)
+    action = {**envs.action_space.sample(), "step": np.zeros(2, np.int64)}
+    envs.reset(seed=0)
+    envs.step(action), envs.step(action)
+    with pytest.raises(KeyboardInterrupt):
+        envs.step(action)
+    with pytest.raises(RuntimeError, match="cannot go on after an interruption"):
+        envs.reset(seed=0)
+    envs.close()
+
+
+def test_a_dropped_vector_env_ends_its_workers() -> None:
+    envs = InlineVectorEnv(_fns(2))
+    procs = list(envs._procs)
+    del envs
+    gc.collect()
+    for p in procs:
+        p.join(10)
+    assert procs and not any(p.is_alive() for p in procs)
