@@ -40,6 +40,7 @@ __all__ = [
     "evaluate_row",
     "format_value",
     "markdown",
+    "resolve_kwargs",
     "run_sanity",
     "table_lines",
 ]
@@ -294,12 +295,12 @@ def check_orderings(
     return [check_ordering(o, scores) for o in orderings]
 
 
-def _resolve(kwargs: Any) -> Any:
+def resolve_kwargs(kwargs: Any) -> Any:
     """Row kwargs with :data:`DEFAULT_CHECKPOINT` replaced by the shipped checkpoint."""
     if isinstance(kwargs, Mapping):
-        return {k: _resolve(v) for k, v in kwargs.items()}
+        return {k: resolve_kwargs(v) for k, v in kwargs.items()}
     if isinstance(kwargs, list | tuple):
-        return [_resolve(v) for v in kwargs]
+        return [resolve_kwargs(v) for v in kwargs]
     if kwargs == DEFAULT_CHECKPOINT:
         from proassist.policies.learned.assets import default_checkpoint
 
@@ -323,7 +324,9 @@ def evaluate_row(
 
     load_plugins(plugins)
     kwargs = {"render": row.pixels, **dict(env_kwargs or {})}
-    result = evaluate(row.policy, env_id, list(seeds), policy_kwargs=_resolve(row.kwargs), **kwargs)
+    result = evaluate(
+        row.policy, env_id, list(seeds), policy_kwargs=resolve_kwargs(row.kwargs), **kwargs
+    )
     return {k: _number(v) if isinstance(v, float) else v for k, v in result.scores.items()}
 
 
