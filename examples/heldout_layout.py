@@ -67,8 +67,12 @@ def write_heldout(out: Path) -> list[Path]:
     return paths
 
 
-def evaluate_layouts(out: Path, seeds: range, rows: dict[str, tuple[str, Any]]) -> None:
-    """Print each row's net assistance on both layouts and the matched difference."""
+def evaluate_layouts(
+    out: Path, seeds: range, rows: dict[str, tuple[str, Any]], **env_kwargs: Any
+) -> dict[str, dict[str, list[Any]]]:
+    """Each row's per-episode net assistance on both layouts (same tasks and seeds, in
+    the same order), their difference and the ``pairs`` ((task, seed), in that order);
+    printed with 95 % CIs and returned."""
     import numpy as np
 
     from proassist.analysis.evaluation import evaluate
@@ -76,18 +80,30 @@ def evaluate_layouts(out: Path, seeds: range, rows: dict[str, tuple[str, Any]]) 
     from proassist.analysis.metrics.stats import bootstrap_ci
 
     tasks = {"shipped": list(TASKS), "held-out": [str(p) for p in write_heldout(out)]}
+    result: dict[str, dict[str, list[Any]]] = {}
     for row, (policy, kwargs) in rows.items():
-        nets: dict[str, list[float]] = {}
+        nets: dict[str, list[Any]] = {}
+        keys: dict[str, list[tuple[str, int]]] = {}
         for layout, names in tasks.items():
-            nets[layout] = []
+            nets[layout], keys[layout] = [], []
             for task in names:
-                ev = evaluate(policy, "ProAssist-v0", seeds, policy_kwargs=kwargs, task=task)
+                ev = evaluate(
+                    policy, "ProAssist-v0", seeds, policy_kwargs=kwargs, task=task, **env_kwargs
+                )
                 silent = {r["seed"]: r for r in ev.silent_records}
                 nets[layout] += [net_assistance_value(r, silent[r["seed"]]) for r in ev.records]
-        diff = np.subtract(nets["held-out"], nets["shipped"])
-        for name, values in (*nets.items(), ("held-out minus shipped", diff)):
-            lo, hi = bootstrap_ci(list(values))
+                keys[layout] += [(r["task"].removesuffix("_b"), r["seed"]) for r in ev.records]
+        if keys["held-out"] != keys["shipped"]:  # the difference pairs episodes by position
+            raise RuntimeError("the two layouts' episodes are not in the same (task, seed) order")
+        nets["held-out minus shipped"] = list(np.subtract(nets["held-out"], nets["shipped"]))
+        nets["pairs"] = keys["shipped"]
+        for name, values in nets.items():
+            if name == "pairs":
+                continue
+            lo, hi = bootstrap_ci(values)
             print(f"{row:24s} {name:22s} {np.mean(values):+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        result[row] = nets
+    return result
 
 
 def main() -> None:
@@ -95,7 +111,9 @@ def main() -> None:
     from proassist.analysis.sanity import ROWS, resolve_kwargs
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("heldout_layout"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("heldout_layout"), help="where the files go"
+    )
     parser.add_argument("--seeds", type=int, nargs=2, default=(0, 36), metavar=("FROM", "TO"))
     args = parser.parse_args()
     wanted = ("stepwatch+learned", "step-oracle+learned")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 import proassist.envs  # noqa: F401  (registers the ids)
@@ -229,6 +230,7 @@ def test_heldout_layout_example_writes_the_kitchen_tasks_in_a_mirrored_layout(
     import importlib.util
 
     from proassist.scenarios.loader import load_scenario
+    from proassist.sim.render.indicators import front_axis
 
     spec = importlib.util.spec_from_file_location("heldout", EXAMPLES / "heldout_layout.py")
     heldout = importlib.util.module_from_spec(spec)
@@ -240,13 +242,31 @@ def test_heldout_layout_example_writes_the_kitchen_tasks_in_a_mirrored_layout(
         old = load_scenario(path.stem.removesuffix("_b"))
         assert new.layout.id == "kitchen_b" and new.name == f"{old.name}_b"
         assert [s.id for s in new.procedure.steps] == [s.id for s in old.procedure.steps]
-        where = {f.id: f.position for f in old.layout.fixtures}
+        before = {f.id: f for f in old.layout.fixtures}
         for fx in new.layout.fixtures:
-            shift = heldout.TABLE_SHIFT if fx.id == "table" else 0.0
-            assert fx.position[0] == pytest.approx(-where[fx.id][0] + shift)
+            was, shift = before[fx.id], heldout.TABLE_SHIFT if fx.id == "table" else 0.0
+            assert fx.position[0] == pytest.approx(-was.position[0] + shift)
+            assert fx.stand[0] == pytest.approx(-was.stand[0] + shift)
+            assert fx.position[1:] == was.position[1:] and fx.size == was.size
+            (ax, ay), (bx, by) = front_axis(fx), front_axis(was)  # the front faces the person
+            assert (ax, ay) == pytest.approx((-bx, by))
     env = gym.make("ProAssist-v0", task=str(paths[-1]), **SHORT)
     obs, _ = env.reset(seed=0)
     for _ in range(4):
         obs, *_ = env.step({"decision": 0})
     assert obs["rgb"].shape == (32, 32, 3) and obs["rgb"].any()
     env.close()
+
+
+def test_heldout_layout_example_pairs_the_layouts_by_task_and_seed(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("heldout", EXAMPLES / "heldout_layout.py")
+    heldout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(heldout)
+    rows = {"oracle": ("oracle", {})}
+    got = heldout.evaluate_layouts(tmp_path, range(2), rows, max_duration=40.0)["oracle"]
+    assert got["pairs"] == [(t, s) for t in heldout.TASKS for s in range(2)]
+    assert len(got["shipped"]) == len(got["held-out"]) == len(got["pairs"])
+    diff = np.subtract(got["held-out"], got["shipped"])
+    assert np.allclose(got["held-out minus shipped"], diff)
