@@ -29,6 +29,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from bench.bench_gl import SILENT
 from bench.bench_gl import _make_env as _make
 
@@ -40,14 +42,15 @@ def _sizes() -> tuple[int, ...]:
     return tuple(int(c) for c in told.split(",") if c.strip()) or SIZES
 
 
-def _step_for(env: Any, seconds: float) -> int:
-    """Silent steps (resetting at episode ends) until ``seconds`` of wall clock pass."""
+def _step_for(env: Any, seconds: float, action: Any = SILENT) -> int:
+    """Steps of ``action`` (silent) until ``seconds`` of wall clock pass, resetting a
+    single env at its episode ends (a vector env resets its own)."""
     n = 0
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         for _ in range(10):
-            *_, term, trunc, _ = env.step(SILENT)
-            if term or trunc:
+            *_, term, trunc, _ = env.step(action)
+            if isinstance(term, bool | np.bool_) and (term or trunc):
                 env.reset()
         n += 10
     return n

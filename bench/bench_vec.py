@@ -20,7 +20,7 @@ import numpy as np
 
 from bench.bench_gl import SILENT
 from bench.bench_gl import _make_env as _make
-from bench.bench_scale import _counts, _renderers, _row
+from bench.bench_scale import _counts, _renderers, _row, _step_for
 
 
 def _vectors(renderer: str, n: int) -> dict[str, Any]:
@@ -50,17 +50,6 @@ def _batch(n: int) -> dict:
     return batch
 
 
-def _timed(env: Any, action: Any, seconds: float, single: bool) -> tuple[int, float]:
-    """Steps for ``seconds`` of wall clock: (steps, seconds spent)."""
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        *_, term, trunc, _ = env.step(action)
-        if single and (term or trunc):
-            env.reset()
-        n += 1
-    return n, time.perf_counter() - t0
-
-
 def vector_sps(renderer: str, n: int, seconds: float, blocks: int = 4) -> dict[str, float]:
     """Env-steps/s of one env and of both N-env vector envs, alternating in blocks."""
     envs = _vectors(renderer, n)
@@ -71,9 +60,10 @@ def vector_sps(renderer: str, n: int, seconds: float, blocks: int = 4) -> dict[s
         for block in range(blocks):  # the order reversed every other block (drift)
             for name, env in list(envs.items())[:: 1 if block % 2 == 0 else -1]:
                 single = name == "single"
-                k, s = _timed(env, SILENT if single else _batch(n), seconds / blocks, single)
+                t0 = time.perf_counter()
+                k = _step_for(env, seconds / blocks, SILENT if single else _batch(n))
+                spent[name] += time.perf_counter() - t0
                 steps[name] += k * (1 if single else n)
-                spent[name] += s
     finally:
         for env in envs.values():
             env.close()

@@ -254,7 +254,7 @@ class InlineVectorEnv(VectorEnv):
         try:
             return self._exchange(command, data, on)
         except BaseException as exc:  # an interrupt too: answers may be left unread
-            self._failed = self._failed or f"an interruption ({type(exc).__name__})"
+            self._failed = self._failed or f"an unfinished exchange ({type(exc).__name__})"
             raise
 
     def _exchange(self, command: str, data: list, on: np.ndarray) -> tuple[Any, dict[int, tuple]]:
