@@ -16,7 +16,8 @@ benchmark table.
 
 It is a Gymnasium :class:`~gymnasium.vector.VectorEnv` with the same batched
 observations, rewards, flags and vector infos as a ``SyncVectorEnv`` (tested on the
-same seeds, across autoresets, in every autoreset mode). ``copy=False`` returns, as
+same seeds, across autoresets, in every autoreset mode), and ``call``, ``get_attr``,
+``set_attr`` and ``render`` as Gymnasium's vector envs have them. ``copy=False`` returns, as
 ``AsyncVectorEnv`` does, the same views into the shared batch every time (text fields
 as :class:`~proassist.envs.vector.TextView`, which follow it). An
 exception in a worker is raised here with the sub-env's index and the worker's traceback,
@@ -96,6 +97,32 @@ class SubEnv:
         return obs, float(reward), bool(terminated), bool(truncated), info
 
 
+#: Names :meth:`InlineVectorEnv.call` refuses (as Gymnasium's vector envs): call them directly.
+_NOT_CALLABLE = frozenset({"reset", "step", "close", "_setattr", "_check_spaces"})
+
+
+def _serve(sub: SubEnv, command: str, data: Any) -> tuple[Any, tuple]:
+    """Run one command on a sub-env: ``(its new observation or None, the answer)``.
+
+    ``reset``/``step`` answer what follows the observation; ``_call`` answers the
+    attribute (called with the arguments if callable); ``_setattr`` sets it.
+    """
+    if command == "reset":
+        obs, info = sub.reset(**data)
+        return obs, (info,)
+    if command == "step":
+        obs, *rest = sub.step(data)
+        return obs, tuple(rest)
+    if command == "_call":
+        name, args, kwargs = data
+        attr = sub.env.get_wrapper_attr(name)
+        return None, (attr(*args, **kwargs) if callable(attr) else attr,)
+    if command == "_setattr":
+        sub.env.set_wrapper_attr(*data)
+        return None, (None,)
+    raise ValueError(f"unknown command {command!r}")
+
+
 def _worker(
     index: int,
     env_fn: CloudpickleWrapper,
@@ -106,7 +133,7 @@ def _worker(
     spaces: tuple[gym.Space, gym.Space],
 ) -> None:
     """A worker: make the env, answer whether that worked (its spaces must be
-    ``spaces``, sub-env 0's), then serve ``reset``/``step``/``close`` until closed."""
+    ``spaces``, sub-env 0's), then serve commands (:func:`_serve`) until ``close``."""
     parent_pipe.close()
     try:
         sub = SubEnv(env_fn(), AutoresetMode(mode))
@@ -130,9 +157,10 @@ def _worker(
                 sub.env.close()
                 pipe.send((True, None))
                 return
-            out = sub.reset(**data) if command == "reset" else sub.step(data)
-            write_to_shared_memory(sub.env.observation_space, index, out[0], shm)
-            pipe.send((True, out[1:]))
+            obs, answer = _serve(sub, command, data)
+            if obs is not None:
+                write_to_shared_memory(sub.env.observation_space, index, obs, shm)
+            pipe.send((True, answer))
         except (KeyboardInterrupt, Exception):  # noqa: BLE001 - reported to the parent
             pipe.send((False, traceback.format_exc()))
 
@@ -218,7 +246,7 @@ class InlineVectorEnv(VectorEnv):
         kwargs = [{"seed": s, "options": options} for s in seeds]
         local, answers = self._round("reset", kwargs, mask)
         self._done[mask] = False
-        infos = self._add_info({}, local[1], 0) if local is not None else {}
+        infos = self._add_info({}, local[0], 0) if local is not None else {}
         for i, (info,) in answers.items():
             infos = self._add_info(infos, info, i)
         return (deepcopy(self._obs) if self.copy else self._obs), infos
@@ -232,7 +260,7 @@ class InlineVectorEnv(VectorEnv):
             )
         per_env = list(iterate(self.action_space, actions))
         local, answers = self._round("step", per_env, np.ones(self.num_envs, dtype=np.bool_))
-        outs = [local[1:], *answers.values()]
+        outs = [local, *answers.values()]
         infos: dict = {}
         for i, out in enumerate(outs):
             infos = self._add_info(infos, out[3], i)
@@ -242,31 +270,71 @@ class InlineVectorEnv(VectorEnv):
         obs = deepcopy(self._obs) if self.copy else self._obs
         return obs, np.array([o[0] for o in outs], dtype=np.float64), terminated, truncated, infos
 
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """Call method ``name`` of every sub-env with the arguments (or read it, if it is
+        not callable), as Gymnasium's vector envs do: one result per sub-env.
+
+        An error in a sub-env is raised once every sub-env has answered; the vector env
+        goes on (unlike after a failed ``reset`` or ``step``).
+        """
+        if name in _NOT_CALLABLE:
+            raise ValueError(f"use {name}() of the vector env, not call({name!r})")
+        every = np.ones(self.num_envs, dtype=np.bool_)
+        local, answers = self._round("_call", [(name, args, kwargs)] * self.num_envs, every)
+        return (local[0], *(a[0] for a in answers.values()))
+
+    def get_attr(self, name: str) -> tuple[Any, ...]:
+        """Attribute ``name`` of every sub-env (through its wrappers)."""
+        return self.call(name)
+
+    def set_attr(self, name: str, values: Any) -> None:
+        """Set attribute ``name`` of every sub-env: ``values`` a list or tuple with one
+        value per sub-env, or any other value for all of them."""
+        if not isinstance(values, list | tuple):
+            values = [values] * self.num_envs
+        if len(values) != self.num_envs:
+            raise ValueError(f"{len(values)} values for {self.num_envs} sub-envs")
+        every = np.ones(self.num_envs, dtype=np.bool_)
+        self._round("_setattr", [(name, v) for v in values], every)
+
+    def render(self) -> tuple[Any, ...] | None:
+        """Every sub-env's frame (``render_mode="rgb_array"``), as ``AsyncVectorEnv``."""
+        return self.call("render")
+
     def _round(self, command: str, data: list, on: np.ndarray) -> tuple[Any, dict[int, tuple]]:
         """Send ``command`` to the workers ``on`` selects, run it here for sub-env 0 (if
         selected), then read every answer, also after a failure, so none is left unread.
 
-        Returns sub-env 0's result (``None`` if not selected) and the workers' answers by
-        index. After a failure the vector env refuses further calls: make a new one.
+        Returns sub-env 0's answer (``None`` if not selected) and the workers' answers by
+        index. After a failed ``reset`` or ``step``, or an exchange cut short (an
+        interrupt), the vector env refuses further calls: make a new one.
         """
         if self._failed:
             raise RuntimeError(f"InlineVectorEnv cannot go on after {self._failed}: make a new one")
         try:
-            return self._exchange(command, data, on)
+            local, answers, failure = self._exchange(command, data, on)
         except BaseException as exc:  # an interrupt too: answers may be left unread
-            self._failed = self._failed or f"an unfinished exchange ({type(exc).__name__})"
+            self._failed = f"an unfinished exchange ({type(exc).__name__})"
             raise
+        if failure is not None:
+            if command in ("reset", "step"):  # the sub-envs may now be out of step
+                self._failed = f"an error in a sub-env ({str(failure).splitlines()[0]})"
+            raise failure
+        return local, answers
 
-    def _exchange(self, command: str, data: list, on: np.ndarray) -> tuple[Any, dict[int, tuple]]:
+    def _exchange(
+        self, command: str, data: list, on: np.ndarray
+    ) -> tuple[Any, dict[int, tuple], BaseException | None]:
+        """One round: the answers, and the first failure (sub-env 0's, else a worker's)."""
         for i in np.flatnonzero(on[1:]) + 1:
             self._pipes[i - 1].send((command, data[i]))
         local, failure = None, None
         if on[0]:
             try:
-                sub = self._local
-                local = sub.reset(**data[0]) if command == "reset" else sub.step(data[0])
-                self._write_local(local[0])
-            except Exception as exc:  # noqa: BLE001 - raised below, after the answers
+                obs, local = _serve(self._local, command, data[0])
+                if obs is not None:
+                    write_to_shared_memory(self.single_observation_space, 0, obs, self._shm)
+            except Exception as exc:  # noqa: BLE001 - raised by _round, after the answers
                 failure = exc
         answers = {}
         for i in np.flatnonzero(on[1:]) + 1:
@@ -274,13 +342,7 @@ class InlineVectorEnv(VectorEnv):
                 answers[int(i)] = self._receive(int(i))
             except RuntimeError as exc:
                 failure = failure or exc
-        if failure is not None:
-            self._failed = f"an error in a sub-env ({str(failure).splitlines()[0]})"
-            raise failure
-        return local, answers
-
-    def _write_local(self, obs: Any) -> None:
-        write_to_shared_memory(self.single_observation_space, 0, obs, self._shm)
+        return local, answers, failure
 
     def _receive(self, index: int) -> tuple:
         """Sub-env ``index``'s answer; its worker's exception raised here, with traceback."""

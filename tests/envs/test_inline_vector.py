@@ -205,3 +205,52 @@ def test_a_dropped_vector_env_ends_its_workers() -> None:
     for p in procs:
         p.join(10)
     assert procs and not any(p.is_alive() for p in procs)
+
+
+def test_call_get_set_attr_and_render_match_sync() -> None:
+    """``set_attr``/``get_attr``/``call``/``render`` give what ``SyncVectorEnv``'s do."""
+    kw = {**KWARGS, "render": True, "render_mode": "rgb_array", "width": 32, "height": 32}
+    fns = [lambda: gym.make("ProAssist-Kitchen-v0", **kw)] * 3
+    got, want = InlineVectorEnv(fns), gym.vector.SyncVectorEnv(fns)
+    try:
+        for envs in (got, want):
+            envs.reset(seed=5)
+            envs.set_attr("probe", [1, "two", 3.0])
+        assert got.get_attr("probe") == want.get_attr("probe") == (1, "two", 3.0)
+        got.set_attr("probe", 7)
+        assert got.get_attr("probe") == (7, 7, 7)
+        frames, ref = got.render(), want.render()
+        assert len(frames) == 3 and frames[0].shape == (32, 32, 3)
+        for a, b in zip(frames, ref, strict=True):
+            assert np.array_equal(a, b)
+        assert not np.array_equal(frames[0], frames[1])  # seeds 5 and 6: their own frames
+        assert all(np.array_equal(a, b) for a, b in zip(got.call("render"), frames, strict=True))
+    finally:
+        got.close()
+        want.close()
+
+
+def test_call_errors_leave_the_env_usable() -> None:
+    """A failed call is raised once every answer is read (sub-env 0's error as itself, a
+    worker's with its traceback), and the env goes on; reserved names and a wrong number
+    of values are refused before anything is sent."""
+    envs = InlineVectorEnv(_fns(2))
+    try:
+        envs.reset(seed=1)
+        with pytest.raises(AttributeError, match="no_such_attribute"):
+            envs.get_attr("no_such_attribute")
+        envs.set_attr("probe", [abs, divmod])  # picklable callables: divmod(3) raises
+        with pytest.raises(RuntimeError, match="(?s)sub-env 1 raised in its worker.*divmod"):
+            envs.call("probe", -3)
+        envs.set_attr("probe", [abs, abs])
+        assert envs.call("probe", -3) == (3, 3)
+        with pytest.raises(ValueError, match="use step"):
+            envs.call("step", None)
+        with pytest.raises(ValueError, match="3 values for 2 sub-envs"):
+            envs.set_attr("x", [1, 2, 3])
+        action = envs.action_space.sample()
+        action["step"] = np.zeros(2, np.int64)  # a plan step of every task
+        _, reward, *_ = envs.step(action)
+        assert reward.shape == (2,)
+    finally:
+        envs.close()
