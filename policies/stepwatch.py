@@ -63,6 +63,7 @@ import numpy as np
 from proassist.policies.attendwatch import AttentionWatch
 from proassist.policies.base import PolicyBase, register_policy
 from proassist.policies.gate import LogisticGate, StepTrace, gate_features
+from proassist.policies.graspwatch import GraspWatch
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
 from proassist.policies.watchers import frame_rules, respond
@@ -224,11 +225,7 @@ class DependencyWatch:
             return None
         self.intent = "correct_deviation"
         for k in self.missing(top):
-            if self._due((top, k)) and self._worth(top, k):
-                self.said[(top, k)] = self.t
-                if self.repeat:
-                    self.mass[top] = 0.0
-                self.named = k
+            if self.claim((top, k)):
                 return k
         step = self._passed_over(top)
         if step is not None:
@@ -238,6 +235,19 @@ class DependencyWatch:
         if step is not None:
             self.named = step
         return step
+
+    def claim(self, pair: tuple[int, int]) -> bool:
+        """Whether to say now that step ``pair[0]`` needs ``pair[1]`` first (due, and the
+        gate lets it through); if so, it is recorded as said (also by
+        :class:`~proassist.policies.graspwatch.GraspWatch`, which shares the pairs)."""
+        top, k = pair
+        if not (self._due(pair) and self._worth(top, k)):
+            return False
+        self.said[pair] = self.t
+        if self.repeat:
+            self.mass[top] = 0.0
+        self.named = k
+        return True
 
     def _passed_over(self, top: int) -> int | None:
         """A safety-critical step before ``top`` in plan order, never worked on and due
@@ -409,6 +419,8 @@ WATCH_DEFAULTS: dict[str, float] = {
     "place": True,
     "attend": True,
     "regrasp": True,
+    "grasp": False,
+    "grasp_theta": 0.1,
     "gate": False,
 }
 
@@ -452,6 +464,10 @@ class StepWatchPolicy(PolicyBase):
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
         regrasp: With ``place``, also the repetition rule
             (:meth:`PlacementWatch.regrasp`).
+        grasp: Also the grasp rule (:class:`~proassist.policies.graspwatch.GraspWatch`:
+            a step's own object in the hands before a step it needs, named before the
+            recogniser switches to that step).
+        grasp_theta: The grasp rule's ``theta``.
         gate: Pass every dependency correction through the checkpoint's learned gate
             (its ``steps.json`` ``gate`` entry, :class:`~proassist.policies.gate.LogisticGate`;
             default: the checkpoint's ``deploy`` ``gate``, off for the committed one:
@@ -484,6 +500,8 @@ class StepWatchPolicy(PolicyBase):
         place: bool | None = None,
         attend: bool | None = None,
         regrasp: bool | None = None,
+        grasp: bool | None = None,
+        grasp_theta: float | None = None,
         gate: bool | None = None,
         threshold: float | None = None,
     ) -> None:
@@ -508,6 +526,8 @@ class StepWatchPolicy(PolicyBase):
         self.place = bool(deploy["place"] if place is None else place)
         self.attend = bool(deploy["attend"] if attend is None else attend)
         self.regrasp = bool(deploy["regrasp"] if regrasp is None else regrasp)
+        self.grasp = bool(deploy["grasp"] if grasp is None else grasp)
+        self.grasp_theta = float(deploy["grasp_theta"] if grasp_theta is None else grasp_theta)
         if gate is False and threshold is not None:
             raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
         use = bool(gate if gate is not None else threshold is not None or deploy["gate"])
@@ -519,6 +539,7 @@ class StepWatchPolicy(PolicyBase):
         self.watch: DependencyWatch | None = None
         self.places: PlacementWatch | None = None
         self.attention: AttentionWatch | None = None
+        self.grasps: GraspWatch | None = None
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Start the recogniser and a new watch over this episode's plan."""
@@ -529,6 +550,7 @@ class StepWatchPolicy(PolicyBase):
         self.places, self.attention = frame_rules(
             self.plan, env_info, self.place, self.attend, self.regrasp
         )
+        self.grasps = GraspWatch(self.plan, self.grasp_theta) if self.grasp else None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Recognise the step, and correct when it needs a step never worked on (or,
@@ -541,4 +563,5 @@ class StepWatchPolicy(PolicyBase):
                 "stepwatch reads the segmentation: make the env with obs_modes including 'segmentation'"
             )
         probs = self.recognizer.update(observation["segmentation"])
-        return respond(self.watch, self.places, self.attention, probs, observation)
+        grasp = None if self.grasps is None else (self.grasps, self.recognizer.counts)
+        return respond(self.watch, self.places, self.attention, probs, observation, grasp)

@@ -7,7 +7,9 @@ named, what the person said). :func:`respond` is one decision point:
 
 1. the person's reply is heard (:meth:`DependencyWatch.hear`);
 2. the dependency rule (a missing ``after`` step, a passed-over safety step, a
-   repetition) speaks first;
+   repetition) speaks first; then, if on, the grasp rule
+   (:class:`~proassist.policies.graspwatch.GraspWatch`: a step's own object in the
+   hands before a step it needs);
 3. else the placement rule (:class:`~proassist.policies.placewatch.PlacementWatch`;
    with it, the repetition rule: the object the step under way carries is taken up
    again after it was put down);
@@ -30,6 +32,8 @@ from proassist.policies.duplex.components import utterance_for
 from proassist.policies.placewatch import PlacementWatch
 
 if TYPE_CHECKING:
+    from proassist.policies.graspwatch import GraspWatch
+    from proassist.policies.learned.steps import Counts
     from proassist.policies.stepwatch import DependencyWatch
 
 __all__ = ["REPLY_S", "frame_rules", "naming", "respond", "watch_attention", "watch_places"]
@@ -117,6 +121,7 @@ def respond(
     attention: AttentionWatch | None,
     probs: np.ndarray,
     observation: dict[str, Any],
+    grasp: tuple[GraspWatch, Counts] | None = None,
 ) -> dict[str, Any]:
     """One decision point of a step watcher (module docstring): its action.
 
@@ -126,10 +131,14 @@ def respond(
         attention: The attention rule (None: off).
         probs: This point's candidate probabilities (plan steps, then *none*).
         observation: This point's observation.
+        grasp: The grasp rule and this frame's pixel counts (None: off); it speaks
+            after the dependency rule, before the placement rule.
     """
     watch.hear(str(observation.get("utterance", "") or ""))
     k = watch.observe(probs)
     intent = watch.intent if k is not None else "correct_deviation"
+    if k is None and grasp is not None:
+        k = grasp[0].observe(grasp[1], probs, watch)
     if k is None:
         k = watch_places(places, watch, observation)
     again = watch_attention(attention, watch, observation, quiet=k is not None)

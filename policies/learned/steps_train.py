@@ -31,7 +31,7 @@ import numpy as np
 
 from proassist.policies.duplex.cue_tracker import task_fixtures
 from proassist.policies.learned import require_torch
-from proassist.policies.learned.steps import FEATURE_DIM, StepTracker, pixel_counts
+from proassist.policies.learned.steps import FEATURE_DIM, Counts, StepTracker, pixel_counts
 
 __all__ = [
     "StepRecognizer",
@@ -316,6 +316,7 @@ class StepRecognizer:
         self.num_threads = apply_inference_threads(num_threads)
         self.tracker: StepTracker | None = None
         self.names: dict[int, str] = {}
+        self.counts: Counts = {}  # the last frame's pixel counts (pixel_counts)
 
     def reset(self, env_info: dict[str, Any]) -> None:
         """Start an episode (``env_info`` with ``plan``, ``fixtures``, ``segmentation_ids``)."""
@@ -332,7 +333,8 @@ class StepRecognizer:
         torch = require_torch("the step recogniser")
         if self.tracker is None:
             raise RuntimeError("StepRecognizer: call reset() before update()")
-        f = self.tracker.features(pixel_counts(segmentation, self.names))
+        self.counts = pixel_counts(segmentation, self.names)
+        f = self.tracker.features(self.counts)
         with torch.no_grad():
             probs = torch.softmax(self.net(torch.from_numpy(f)).squeeze(-1), 0).numpy()
         self.tracker.advance(int(probs.argmax()))

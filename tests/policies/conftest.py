@@ -74,3 +74,21 @@ def _scripted_episode(policy: str, kwargs: dict, script: list, obs_modes: tuple)
 def scripted_episode():
     """Run one scripted kitchen episode: ``(policy, kwargs, script, obs_modes) -> record``."""
     return _scripted_episode
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> str:
+    """A recogniser trained for a few seconds on real recorded streams (64 px)."""
+    from proassist.policies.learned.steps_train import (
+        record_streams,
+        save_recognizer,
+        train_recognizer,
+    )
+
+    streams = record_streams(["ProAssist-Kitchen-v0"], [5, 6], size=64)
+    for s in streams:
+        assert {r[1] for r in s["rows"]} - {len(s["plan"])}, "the true plan step is recorded"
+    net, _ = train_recognizer(streams, rounds=1, epochs=2, hidden=16, log=lambda s: None)
+    out = tmp_path_factory.mktemp("steps")
+    save_recognizer(net, out, {"deploy": {"confidence": 0.0, "sustain": 1, "worked": 0.5}})
+    return str(out)

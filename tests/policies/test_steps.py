@@ -105,18 +105,6 @@ def test_load_recogniser_errors(tmp_path) -> None:
         load_recognizer(tmp_path)
 
 
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory) -> str:
-    """A recogniser trained for a few seconds on real recorded streams (64 px)."""
-    streams = record_streams(["ProAssist-Kitchen-v0"], [5, 6], size=64)
-    for s in streams:
-        assert {r[1] for r in s["rows"]} - {len(s["plan"])}, "the true plan step is recorded"
-    net, _ = train_recognizer(streams, rounds=1, epochs=2, hidden=16, log=lambda s: None)
-    out = tmp_path_factory.mktemp("steps")
-    save_recognizer(net, out, {"deploy": {"confidence": 0.0, "sustain": 1, "worked": 0.5}})
-    return str(out)
-
-
 def test_stepwatch_corrections_name_an_after_step_of_the_recognised_step(tiny_checkpoint) -> None:
     policy = make_policy(
         "stepwatch", checkpoint=tiny_checkpoint, place=False
