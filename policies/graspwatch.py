@@ -15,7 +15,11 @@ seventeenth round). :class:`GraspWatch` reads that evidence directly:
 - then, if the recogniser gives one of those steps ``j`` probability at least ``theta``,
   name ``j``'s first missing step ``k`` (:meth:`DependencyWatch.missing`, so ``ready``
   and ``hold`` apply) as the dependency rule would, once per (``j``, ``k``) pair
-  (shared with that rule, and its reminders).
+  (shared with that rule, and its reminders);
+- unless ``k`` itself uses an object in the hands: then the person may be doing ``k``
+  (taking the wheel off shows the tyre, which later steps use, in the hands). On
+  silent validation streams this halved the rule's firings outside every deviation
+  (30 to 11 in 120 episodes) and kept 7 of its 8 order errors named within 2 s.
 
 Like the dependency rule it never reads the deviations: only the segmentation (through
 the recogniser's pixel counts), the recogniser's probabilities and the plan.
@@ -69,6 +73,10 @@ class GraspWatch:
             return []
         return users
 
+    def uses_any(self, step: int, objects: list[str]) -> bool:
+        """Whether plan step ``step`` uses any of ``objects``."""
+        return any(step in self.uses[o] for o in objects)
+
     def observe(self, counts: Counts, probs: np.ndarray, watch: DependencyWatch) -> int | None:
         """Take this point's pixel counts and probabilities; the plan index to name."""
         held = self.in_hands(counts)
@@ -80,6 +88,8 @@ class GraspWatch:
                 if probs[j] < self.theta:
                     continue
                 for k in watch.missing(j):
+                    if self.uses_any(k, held):
+                        continue  # the person may be doing k itself
                     if watch.claim((j, k)):
                         return k
         return None

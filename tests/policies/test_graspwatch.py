@@ -50,6 +50,7 @@ def test_an_object_in_turn_or_seen_only_away_from_the_hands_is_left_alone() -> N
     assert grasp.observe({"spoon": (40, 20, 0)}, _probs(0.5), watch) is None  # not in reach
     assert grasp.observe({"tea": (40, 20, 6)}, _probs(0.5), watch) is None  # b is due
     assert grasp.observe({"cup": (40, 20, 6)}, _probs(0.5), watch) is None  # a used the cup
+    assert grasp.observe({**HELD, "tea": (9, 0, 2)}, _probs(0.5), watch) is None  # b's tea too
     watch.observe(one_hot(3, 1))  # b worked on: c is due now
     assert grasp.observe(HELD, _probs(0.5), watch) is None
 
