@@ -419,7 +419,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "place": True,
     "attend": True,
     "regrasp": True,
-    "grasp": False,
+    "grasp": True,
     "grasp_theta": 0.1,
     "gate": False,
 }

@@ -107,7 +107,7 @@ def test_load_recogniser_errors(tmp_path) -> None:
 
 def test_stepwatch_corrections_name_an_after_step_of_the_recognised_step(tiny_checkpoint) -> None:
     policy = make_policy(
-        "stepwatch", checkpoint=tiny_checkpoint, place=False
+        "stepwatch", checkpoint=tiny_checkpoint, place=False, grasp=False
     )  # the dependency rule
     assert not getattr(policy, "privileged", False) and policy.settings["sustain"] == 1
     assert policy.obs_modes == ("segmentation",)
