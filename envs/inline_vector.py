@@ -21,7 +21,9 @@ same seeds, across autoresets, in every autoreset mode), and ``call``, ``get_att
 ``AsyncVectorEnv`` does, the same views into the shared batch every time (text fields
 as :class:`~proassist.envs.vector.TextView`, which follow it). An
 exception in a worker is raised here with the sub-env's index and the worker's traceback,
-once every other sub-env has answered; the vector env then refuses further calls.
+once every other sub-env has answered; after a failed ``reset`` or ``step`` (or a dead
+worker, or an interrupted exchange) the vector env refuses further calls, while a failed
+``call``/``get_attr``/``set_attr`` leaves it usable.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from copy import deepcopy
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.error import ClosedEnvironmentError
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import (
     CloudpickleWrapper,
@@ -272,10 +276,12 @@ class InlineVectorEnv(VectorEnv):
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
         """Call method ``name`` of every sub-env with the arguments (or read it, if it is
-        not callable), as Gymnasium's vector envs do: one result per sub-env.
+        not callable), as ``AsyncVectorEnv`` does: one result per sub-env; ``reset``,
+        ``step`` and ``close`` are refused by name, as there.
 
-        An error in a sub-env is raised once every sub-env has answered; the vector env
-        goes on (unlike after a failed ``reset`` or ``step``).
+        An error in a sub-env is raised once every sub-env has answered (sub-env 0's as
+        itself, a worker's as a ``RuntimeError`` with its traceback); the vector env goes
+        on (unlike after a failed ``reset`` or ``step``, or a dead worker).
         """
         if name in _NOT_CALLABLE:
             raise ValueError(f"use {name}() of the vector env, not call({name!r})")
@@ -306,53 +312,73 @@ class InlineVectorEnv(VectorEnv):
         selected), then read every answer, also after a failure, so none is left unread.
 
         Returns sub-env 0's answer (``None`` if not selected) and the workers' answers by
-        index. After a failed ``reset`` or ``step``, or an exchange cut short (an
-        interrupt), the vector env refuses further calls: make a new one.
+        index. Every message is pickled before any is sent (a value that cannot be is
+        refused with nothing sent). After a failed ``reset`` or ``step``, a dead worker,
+        or an exchange cut short (an interrupt), the vector env refuses further calls:
+        make a new one.
         """
+        if self.closed:
+            raise ClosedEnvironmentError("InlineVectorEnv: it was closed")
         if self._failed:
             raise RuntimeError(f"InlineVectorEnv cannot go on after {self._failed}: make a new one")
+        sends = {
+            int(i): ForkingPickler.dumps((command, data[i])) for i in np.flatnonzero(on[1:]) + 1
+        }
         try:
-            local, answers, failure = self._exchange(command, data, on)
+            local, answers, failure = self._exchange(sends, command, (data[0],) if on[0] else None)
         except BaseException as exc:  # an interrupt too: answers may be left unread
-            self._failed = f"an unfinished exchange ({type(exc).__name__})"
+            self._failed = self._failed or f"an unfinished exchange ({type(exc).__name__})"
             raise
         if failure is not None:
             if command in ("reset", "step"):  # the sub-envs may now be out of step
-                self._failed = f"an error in a sub-env ({str(failure).splitlines()[0]})"
+                first = (str(failure).splitlines() or [""])[0]
+                what = f"{type(failure).__name__}: {first}"
+                self._failed = self._failed or f"an error in a sub-env ({what})"
             raise failure
         return local, answers
 
     def _exchange(
-        self, command: str, data: list, on: np.ndarray
+        self, sends: dict[int, Any], command: str, here: tuple | None
     ) -> tuple[Any, dict[int, tuple], BaseException | None]:
-        """One round: the answers, and the first failure (sub-env 0's, else a worker's)."""
-        for i in np.flatnonzero(on[1:]) + 1:
-            self._pipes[i - 1].send((command, data[i]))
-        local, failure = None, None
-        if on[0]:
+        """One round: the workers' pickled messages ``sends`` out, ``command`` on sub-env
+        0 with ``here[0]`` (None: sub-env 0 not selected), every answer in; also the
+        first failure (sub-env 0's, else a worker's)."""
+        for i, message in sends.items():
             try:
-                obs, local = _serve(self._local, command, data[0])
+                self._pipes[i - 1].send_bytes(message)
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                raise self._dead(i) from exc
+        local, failure = None, None
+        if here is not None:
+            try:
+                obs, local = _serve(self._local, command, here[0])
                 if obs is not None:
                     write_to_shared_memory(self.single_observation_space, 0, obs, self._shm)
             except Exception as exc:  # noqa: BLE001 - raised by _round, after the answers
                 failure = exc
         answers = {}
-        for i in np.flatnonzero(on[1:]) + 1:
+        for i in sends:
             try:
-                answers[int(i)] = self._receive(int(i))
+                answers[i] = self._receive(i)
             except RuntimeError as exc:
                 failure = failure or exc
         return local, answers, failure
 
     def _receive(self, index: int) -> tuple:
-        """Sub-env ``index``'s answer; its worker's exception raised here, with traceback."""
+        """Sub-env ``index``'s answer; its worker's exception raised here, with traceback
+        (a worker that died also makes the vector env refuse further calls)."""
         try:
             ok, payload = _recv(self._pipes[index - 1])
-        except EOFError as exc:
-            raise RuntimeError(f"InlineVectorEnv: the worker of sub-env {index} died") from exc
+        except (EOFError, ConnectionResetError) as exc:
+            raise self._dead(index) from exc
         if not ok:
             raise RuntimeError(f"InlineVectorEnv: sub-env {index} raised in its worker:\n{payload}")
         return payload
+
+    def _dead(self, index: int) -> RuntimeError:
+        """The error for sub-env ``index``'s dead worker; the env refuses to go on."""
+        self._failed = self._failed or f"the death of sub-env {index}'s worker"
+        return RuntimeError(f"InlineVectorEnv: the worker of sub-env {index} died")
 
     def _reset_mask(self, mask: Any) -> np.ndarray:
         if mask is None:

@@ -236,12 +236,14 @@ class DependencyWatch:
             self.named = step
         return step
 
-    def claim(self, pair: tuple[int, int]) -> bool:
-        """Whether to say now that step ``pair[0]`` needs ``pair[1]`` first (due, and the
-        gate lets it through); if so, it is recorded as said (also by
-        :class:`~proassist.policies.graspwatch.GraspWatch`, which shares the pairs)."""
+    def claim(self, pair: tuple[int, int], gated: bool = True) -> bool:
+        """Whether to say now that step ``pair[0]`` needs ``pair[1]`` first: due (never
+        said, or a reminder is due) and, if ``gated``, let through by the gate. If so it
+        is recorded as said (also for :class:`~proassist.policies.graspwatch.GraspWatch`,
+        which shares the pairs), ``pair[1]`` becomes the step a reply answers, and with
+        ``repeat`` the time worked on ``pair[0]`` starts again."""
         top, k = pair
-        if not (self._due(pair) and self._worth(top, k)):
+        if not (self._due(pair) and (not gated or self._worth(top, k))):
             return False
         self.said[pair] = self.t
         if self.repeat:
@@ -528,6 +530,8 @@ class StepWatchPolicy(PolicyBase):
         self.regrasp = bool(deploy["regrasp"] if regrasp is None else regrasp)
         self.grasp = bool(deploy["grasp"] if grasp is None else grasp)
         self.grasp_theta = float(deploy["grasp_theta"] if grasp_theta is None else grasp_theta)
+        if not 0.0 <= self.grasp_theta <= 1.0:
+            raise ValueError(f"stepwatch: grasp_theta must be in [0, 1], got {self.grasp_theta}")
         if gate is False and threshold is not None:
             raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
         use = bool(gate if gate is not None else threshold is not None or deploy["gate"])

@@ -137,8 +137,9 @@ def respond(
     watch.hear(str(observation.get("utterance", "") or ""))
     k = watch.observe(probs)
     intent = watch.intent if k is not None else "correct_deviation"
-    if k is None and grasp is not None:
-        k = grasp[0].observe(grasp[1], probs, watch)
+    if grasp is not None:  # every point: its streaks count frames in a row
+        named = grasp[0].observe(grasp[1], probs, watch, quiet=k is not None)
+        k = named if k is None else k
     if k is None:
         k = watch_places(places, watch, observation)
     again = watch_attention(attention, watch, observation, quiet=k is not None)

@@ -323,6 +323,7 @@ class StepRecognizer:
         from proassist.sim.render.indicators import segment_owners
 
         self.names = segment_owners(env_info.get("segmentation_ids") or {})
+        self.counts = {}
         self.tracker = StepTracker(
             env_info["plan"], task_fixtures(env_info), float(env_info.get("dt", 0.5))
         )

@@ -161,16 +161,25 @@ class _FailsAtStep(gym.Wrapper):
         return self.env.step(action)
 
 
-@pytest.mark.parametrize("failing", [0, 2])
-def test_a_failed_step_is_raised_and_the_vector_env_refuses_to_go_on(failing: int) -> None:
+@pytest.mark.parametrize(
+    ("failing", "error", "raised"),
+    [
+        (0, None, ValueError),
+        (2, None, RuntimeError),
+        (0, AssertionError(), AssertionError),  # no message: still ends the env
+    ],
+)
+def test_a_failed_step_is_raised_and_the_vector_env_refuses_to_go_on(
+    failing: int, error: BaseException | None, raised: type
+) -> None:
     fns = _fns(3)
-    fns[failing] = lambda: _FailsAtStep(gym.make("ProAssist-Kitchen-v0", **KWARGS))
+    fns[failing] = lambda: _FailsAtStep(gym.make("ProAssist-Kitchen-v0", **KWARGS), error)
     envs = InlineVectorEnv(fns)
     action = {**envs.action_space.sample(), "step": np.zeros(3, np.int64)}
     envs.reset(seed=0)
     envs.step(action), envs.step(action)
-    where = "sub-env 2 raised" if failing else "the kettle"
-    with pytest.raises((RuntimeError, ValueError), match=where):
+    where = "sub-env 2 raised" if failing else ("the kettle" if error is None else None)
+    with pytest.raises(raised, match=where):
         envs.step(action)
     with pytest.raises(RuntimeError, match="cannot go on after an error in a sub-env"):
         envs.step(action)
@@ -254,3 +263,29 @@ def test_call_errors_leave_the_env_usable() -> None:
         assert reward.shape == (2,)
     finally:
         envs.close()
+
+
+def test_a_value_that_cannot_be_pickled_is_refused_with_nothing_sent() -> None:
+    envs = InlineVectorEnv(_fns(2))
+    try:
+        envs.reset(seed=1)
+        envs.set_attr("probe", 1)
+        with pytest.raises(Exception, match="pickle"):
+            envs.set_attr("probe", lambda: 2)  # a local lambda: pipes cannot carry it
+        assert envs.get_attr("probe") == (1, 1)  # not set anywhere, the env goes on
+    finally:
+        envs.close()
+
+
+def test_a_dead_worker_ends_the_env_and_a_closed_env_says_so() -> None:
+    envs = InlineVectorEnv(_fns(2))
+    envs.reset(seed=1)
+    envs._procs[0].kill()
+    envs._procs[0].join(5)
+    with pytest.raises(RuntimeError, match="worker of sub-env 1 died"):
+        envs.get_attr("render_mode")
+    with pytest.raises(RuntimeError, match="cannot go on after the death of sub-env 1's worker"):
+        envs.reset(seed=1)
+    envs.close()
+    with pytest.raises(gym.error.ClosedEnvironmentError):
+        envs.get_attr("render_mode")

@@ -100,10 +100,8 @@ def check_case(case: Case, folder: Path, *, render: bool = False) -> str:
 @given(seed=st.integers(0, 10**6))
 def test_fuzz_case_is_rejected_or_runs(seed: int, tmp_path: Path) -> None:
     case = make_case(seed)
-    start = time.perf_counter()
-    with _alarm(HANG_S):
+    with _alarm(HANG_S):  # a hang fails; slowness is reported by the corpus test, not failed
         check_case(case, tmp_path)
-    assert time.perf_counter() - start < 10 * TIME_LIMIT_S, f"seed {seed} ({case.op}) slow"
 
 
 def test_make_case_is_deterministic() -> None:
@@ -120,10 +118,8 @@ def test_shapes_match_renderer() -> None:
 def _problems_of(tmp_path: Path, text: str | bytes, name: str = "kitchen_tea") -> list[str]:
     path = tmp_path / f"{name}.yaml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    start = time.perf_counter()
-    with pytest.raises(ScenarioError) as info:
+    with _alarm(HANG_S), pytest.raises(ScenarioError) as info:  # a hang fails, not slowness
         load_scenario(path)
-    assert time.perf_counter() - start < 1.0
     _check_problems(info.value, path)
     return [str(p) for p in info.value.problems]
 
@@ -215,6 +211,7 @@ def test_fuzz_corpus_1000_cases(tmp_path: Path) -> None:
         if took > TIME_LIMIT_S:
             slow.append(f"seed {seed} ({case.op}): {took:.2f} s")
     print(f"\nfuzz: {n} cases {outcomes}, rendered {rendered}, max {worst:.3f} s per case")
+    if slow:  # reported, not failed: tests never fail on timing (a hang fails via HANG_S)
+        print(f"cases over {TIME_LIMIT_S} s (machine load or a slow path):\n" + "\n".join(slow))
     assert not failures, "non-ScenarioError exceptions:\n" + "\n".join(failures)
-    assert not slow, f"cases over {TIME_LIMIT_S} s:\n" + "\n".join(slow)
     assert outcomes.get("ran", 0) >= 20 and rendered == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 import warnings
 
 import numpy as np
@@ -228,9 +227,7 @@ def test_load_twice_is_a_noop_and_new_layout_rebuilds(kitchen):
     with Scene(32, 32) as scene:
         assert scene.load(ROOM, OBJECTS) is True
         ids = dict(scene.segmentation_ids)
-        t0 = time.perf_counter()
-        assert scene.load(ROOM, list(OBJECTS)) is False
-        assert time.perf_counter() - t0 < 0.05
+        assert scene.load(ROOM, list(OBJECTS)) is False  # nothing rebuilt (no timing test)
         assert scene.segmentation_ids == ids
         assert scene.load(kitchen.layout, kitchen.procedure.objects) is True
         assert "stove" in scene.segmentation_ids and "block" not in scene.segmentation_ids
