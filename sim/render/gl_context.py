@@ -10,7 +10,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["EGL_DEVICE_VAR", "INSTALL_HINT", "create_context", "gpu_context_made"]
+__all__ = [
+    "EGL_DEVICE_VAR",
+    "INSTALL_HINT",
+    "create_context",
+    "gpu_context_made",
+    "note_gpu_context",
+]
 
 INSTALL_HINT = (
     "renderer='gl' needs moderngl (`pip install moderngl`) and the system's EGL and Mesa "
@@ -33,6 +39,13 @@ def gpu_context_made() -> bool:
     260 s; spawned, the same run took 100 s), so vector envs then spawn their workers.
     """
     return bool(_GPU_RENDERERS)
+
+
+def note_gpu_context(renderer: str) -> None:
+    """Record that this process drew on ``renderer``, a GPU driver or one that may be
+    (pybullet's EGL renderer plugin does not report which driver it got), so that
+    :func:`gpu_context_made` says so."""
+    _GPU_RENDERERS.add(str(renderer))
 
 
 def _device_index(device_index: int | None) -> int:
@@ -85,5 +98,5 @@ def create_context(device_index: int | None = None) -> Any:
         raise RuntimeError(f"no EGL OpenGL context{which} ({exc}); {INSTALL_HINT}") from exc
     renderer = str(ctx.info.get("GL_RENDERER", ""))
     if "llvmpipe" not in renderer.lower():
-        _GPU_RENDERERS.add(renderer)
+        note_gpu_context(renderer)
     return ctx

@@ -35,6 +35,7 @@ from proassist.sim.render.arms import (
     upper_arm_parts,
     upper_arm_pose,
 )
+from proassist.sim.render.gl_context import note_gpu_context
 from proassist.sim.render.indicators import (
     Group,
     fault_targets,
@@ -152,6 +153,8 @@ class PybulletRenderer:
             )
             return False
         self.renderer_flag = p.ER_BULLET_HARDWARE_OPENGL
+        # its driver is not reported and may be a GPU's: vector envs spawn, not fork
+        note_gpu_context("pybullet eglRenderer plugin (driver not reported)")
         return True
 
     def _clear_state(self) -> None:

@@ -255,12 +255,18 @@ def test_habitat_without_habitat_sim_says_what_to_install():
     assert "conda install habitat-sim" in str(err.value)
 
 
-def test_egl_renders_or_falls_back_with_a_warning():
+def test_egl_renders_or_falls_back_with_a_warning(monkeypatch: pytest.MonkeyPatch):
+    """Loaded, pybullet's EGL plugin counts as a possible GPU context (its driver is not
+    reported), so vector envs made afterwards spawn their workers."""
+    from proassist.sim.render import gl_context
+
+    monkeypatch.setattr(gl_context, "_GPU_RENDERERS", set())  # nothing leaks to other tests
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scene = Scene(32, 32, egl=True)
     with scene:
         assert scene.backend.egl or any("TinyRenderer" in str(w.message) for w in caught)
+        assert gl_context.gpu_context_made() is scene.backend.egl
         scene.load(ROOM, OBJECTS)
         frames = scene.render(body())
         assert frames["rgb"].shape == (32, 32, 3)
