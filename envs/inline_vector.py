@@ -101,7 +101,7 @@ class SubEnv:
         return obs, float(reward), bool(terminated), bool(truncated), info
 
 
-#: Names :meth:`InlineVectorEnv.call` refuses (as Gymnasium's vector envs): call them directly.
+#: Names :meth:`InlineVectorEnv.call` refuses (as ``AsyncVectorEnv``): call them directly.
 _NOT_CALLABLE = frozenset({"reset", "step", "close", "_setattr", "_check_spaces"})
 
 
@@ -263,7 +263,7 @@ class InlineVectorEnv(VectorEnv):
                 "first (reset(options={'reset_mask': ...}))"
             )
         per_env = list(iterate(self.action_space, actions))
-        local, answers = self._round("step", per_env, np.ones(self.num_envs, dtype=np.bool_))
+        local, answers = self._round("step", per_env)
         outs = [local, *answers.values()]
         infos: dict = {}
         for i, out in enumerate(outs):
@@ -285,8 +285,7 @@ class InlineVectorEnv(VectorEnv):
         """
         if name in _NOT_CALLABLE:
             raise ValueError(f"use {name}() of the vector env, not call({name!r})")
-        every = np.ones(self.num_envs, dtype=np.bool_)
-        local, answers = self._round("_call", [(name, args, kwargs)] * self.num_envs, every)
+        local, answers = self._round("_call", [(name, args, kwargs)] * self.num_envs)
         return (local[0], *(a[0] for a in answers.values()))
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
@@ -300,16 +299,18 @@ class InlineVectorEnv(VectorEnv):
             values = [values] * self.num_envs
         if len(values) != self.num_envs:
             raise ValueError(f"{len(values)} values for {self.num_envs} sub-envs")
-        every = np.ones(self.num_envs, dtype=np.bool_)
-        self._round("_setattr", [(name, v) for v in values], every)
+        self._round("_setattr", [(name, v) for v in values])
 
     def render(self) -> tuple[Any, ...] | None:
         """Every sub-env's frame (``render_mode="rgb_array"``), as ``AsyncVectorEnv``."""
         return self.call("render")
 
-    def _round(self, command: str, data: list, on: np.ndarray) -> tuple[Any, dict[int, tuple]]:
-        """Send ``command`` to the workers ``on`` selects, run it here for sub-env 0 (if
-        selected), then read every answer, also after a failure, so none is left unread.
+    def _round(
+        self, command: str, data: list, on: np.ndarray | None = None
+    ) -> tuple[Any, dict[int, tuple]]:
+        """Send ``command`` to the workers ``on`` selects (None: all), run it here for
+        sub-env 0 (if selected), then read every answer, also after a failure, so none is
+        left unread.
 
         Returns sub-env 0's answer (``None`` if not selected) and the workers' answers by
         index. Every message is pickled before any is sent (a value that cannot be is
@@ -321,6 +322,7 @@ class InlineVectorEnv(VectorEnv):
             raise ClosedEnvironmentError("InlineVectorEnv: it was closed")
         if self._failed:
             raise RuntimeError(f"InlineVectorEnv cannot go on after {self._failed}: make a new one")
+        on = np.ones(self.num_envs, dtype=np.bool_) if on is None else on
         sends = {
             int(i): ForkingPickler.dumps((command, data[i])) for i in np.flatnonzero(on[1:]) + 1
         }

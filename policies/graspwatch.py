@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from proassist.policies.placewatch import handled
+
 if TYPE_CHECKING:
     from proassist.policies.learned.steps import Counts
     from proassist.policies.stepwatch import DependencyWatch
@@ -59,8 +61,8 @@ class GraspWatch:
         self.theta, self.points = float(theta), int(points)
         self.uses: dict[str, list[int]] = {}
         for j, step in enumerate(plan):
-            for obj in dict.fromkeys((*(step.get("objects") or ()), *(step.get("tools") or ()))):
-                self.uses.setdefault(str(obj), []).append(j)
+            for obj in sorted(handled(step)):
+                self.uses.setdefault(obj, []).append(j)
         self.streak: Counter[str] = Counter()
 
     def _count(self, counts: Counts) -> list[str]:
@@ -78,7 +80,7 @@ class GraspWatch:
         users = self.uses[obj]
         if any(j in worked for j in users):
             return []
-        if any(all(a in worked for a in watch.required(j)) for j in users):
+        if any(watch.doable(j, worked) for j in users):
             return []
         return users
 

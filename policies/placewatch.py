@@ -49,7 +49,7 @@ from proassist.scenarios.model import parse_predicate
 from proassist.sim.person.kinematics import carried_by
 from proassist.sim.world import LOCATION_PREDICATES, split_effects
 
-__all__ = ["PlacementWatch", "resting_on"]
+__all__ = ["PlacementWatch", "handled", "resting_on"]
 
 Station = tuple[float, ...]
 
@@ -138,7 +138,7 @@ class PlacementWatch:
         self.starts = dict(env_info.get("starts") or {})
         self.plan = plan
         self.dest = _destinations(plan)
-        used = set().union(*(_handled(step) for step in plan)) if plan else set()
+        used = set().union(*(handled(step) for step in plan)) if plan else set()
         movers = sorted({o for _, o in self.dest if o in self.ids})
         # objects no step uses (a similar-looking alternative): they never leave their start
         strays = sorted(o for o in self.starts if o in self.ids and o not in used)
@@ -163,7 +163,7 @@ class PlacementWatch:
                 ok.add(self.station[d])
             if d is not None and (k in worked or k == current):  # not a step only maybe done
                 inside = d not in self.station  # put into/onto another object
-        if current is not None and obj in _handled(self.plan[current]):
+        if current is not None and obj in handled(self.plan[current]):
             inside = False
             for f in (self.plan[current].get("location"), self.dest.get((current, obj))):
                 ok |= {self.station[f]} if f in self.station else set()
@@ -286,7 +286,8 @@ def _touching(
     return False
 
 
-def _handled(step: dict[str, Any]) -> set[str]:
+def handled(step: dict[str, Any]) -> set[str]:
+    """The objects and tools plan step ``step`` handles."""
     return {str(o) for o in (*(step.get("objects") or ()), *(step.get("tools") or ()))}
 
 

@@ -191,6 +191,11 @@ class DependencyWatch:
         after = (self.index.get(str(a)) for a in self.plan[step].get("after") or ())
         return sorted(k for k in after if k is not None and not self.plan[k].get("optional"))
 
+    def doable(self, step: int, seen: set[int]) -> bool:
+        """Whether the person could do plan step ``step`` now: every required step of it
+        is in ``seen`` (the steps worked on)."""
+        return all(a in seen for a in self.required(step))
+
     def missing(self, step: int) -> list[int]:
         """Required ``after`` steps of plan step ``step`` never worked on, in plan order.
 
@@ -201,7 +206,7 @@ class DependencyWatch:
         seen = self.worked_on(exclude=step)
         out = [k for k in self.required(step) if k not in seen and self.t >= self.held.get(k, 0.0)]
         if self.ready:
-            out = [k for k in out if all(a in seen for a in self.required(k))]
+            out = [k for k in out if self.doable(k, seen)]
         return out
 
     def observe(self, probs: np.ndarray) -> int | None:
@@ -258,7 +263,7 @@ class DependencyWatch:
             return None
         seen = self.worked_on(exclude=top)
         for k in self.safety:
-            due = all(a in seen for a in self.required(k))
+            due = self.doable(k, seen)
             if k < top and k not in seen and k not in self.warned and due:
                 self.warned.add(k)
                 return k

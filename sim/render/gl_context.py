@@ -27,12 +27,13 @@ INSTALL_HINT = (
 #: Environment variable naming the EGL device (GPU) index each process draws on.
 EGL_DEVICE_VAR = "PROASSIST_EGL_DEVICE"
 
-#: The OpenGL renderers of the contexts this process created that were not llvmpipe.
+#: The renderers this process drew on that were, or may have been, a GPU driver.
 _GPU_RENDERERS: set[str] = set()
 
 
 def gpu_context_made() -> bool:
-    """Whether this process created a context on a GPU driver (not Mesa's llvmpipe).
+    """Whether this process drew on a GPU driver (not Mesa's llvmpipe), or may have
+    (pybullet's EGL renderer plugin: :func:`note_gpu_context`).
 
     A process forked from such a one may hang in its own driver set-up (seen on an
     NVIDIA H200: fork-started vector envs in a process that had drawn did not finish in
