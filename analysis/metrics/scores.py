@@ -67,6 +67,7 @@ from proassist.analysis.metrics.oop import (
     recoveries,
     task_success,
 )
+from proassist.analysis.metrics.reception import RECEPTION_METRICS, reception_counts
 from proassist.analysis.metrics.stats import N_BOOT, bootstrap_counts, percentile_ci
 from proassist.analysis.metrics.text_similarity import TextSim
 from proassist.analysis.metrics.timing import match_messages, match_scores, sts_scores
@@ -341,7 +342,8 @@ def episode_stats(
     n_dev_visible, oop_detected`` (content-aware), ``oop_detected_any``, ``oop_correcting,
     oop_addressed``, ``latency_sum, n_latency, false_alarms``; balanced (PWR)
     ``pwr_tp, pwr_fp, pwr_tn, pwr_fn``; closed loop ``recovered,
-    assisted, ttr_sum, deadlines_missed``; ``success, task_time`` (s), ``minutes``,
+    assisted, ttr_sum, deadlines_missed``; reception ``rx_*`` (:mod:`.reception`);
+    ``success, task_time`` (s), ``minutes``,
     ``messages`` (assistant messages), ``episodes`` (1).
     """
     cfg = config or GoldConfig()
@@ -353,6 +355,7 @@ def episode_stats(
         _decision_stats(record, content, times, moments, cfg, text_sim)
         | _time_stats(record, moments, cfg, text_sim)
         | _oop_stats(record, moments, cfg)
+        | reception_counts(record)
         | {
             "success": float(task_success(record)),
             "task_time": 60.0 * minutes,
@@ -380,6 +383,8 @@ def _family_metric(prefix: str, name: str) -> MetricFn:
 for _prefix in ("", "point_", "chunk_", "pwr_"):
     for _name in ("if1", "sf1", "g_mean", "macro_f1", "precision", "recall"):
         register_metric(f"{_prefix}{_name}")(_family_metric(_prefix, _name))
+for _name, _count in RECEPTION_METRICS.items():  # reception.py: ratios over reactions
+    register_metric(_name)(lambda s, c=_count: _ratio(s[c], s["rx_n"]))
 
 
 @register_metric("pqs")

@@ -74,6 +74,8 @@ GUIDANCE: frozenset[str] = frozenset({"instruct_next", "answer_question"})
 CORRECTIONS: frozenset[str] = frozenset({"correct_deviation", "warn", "re_engage"})
 #: Verdicts that cost patience, trust and ``dispute_time``.
 USELESS: frozenset[str] = frozenset({"redundant", "wrong", "irrelevant"})
+#: The verdict of a message heard while the person tunes out (after "Please stop.").
+TUNED_OUT: str = "tuned_out"
 #: Words a message without text counts besides its step's instruction.
 TEMPLATE_WORDS: int = 3
 #: What the person says when they tune the assistant out.
@@ -206,7 +208,7 @@ class Reactions:
         target = self._plan_target(target)
         before = self.trust
         if tuned_out:
-            verdict, (response, said, action) = "tuned_out", ("ignore", None, None)
+            verdict, (response, said, action) = TUNED_OUT, ("ignore", None, None)
         else:
             verdict = self._verdict(intent, target, heard_t)
             response, said, action = self._respond(intent, target, t, comply)
