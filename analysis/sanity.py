@@ -153,6 +153,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("oop_precision", "OOP prec"),
     ("pwr_g_mean", "PWR G-Mean"),
     ("g_mean", "G-Mean"),
+    ("trust_at_message", "trust"),
 )
 
 
