@@ -20,12 +20,11 @@ that mechanism; each is a ratio over the reactions (NaN without any):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
-from proassist.sim.person.reactions import TUNED_OUT, USELESS
+from proassist.sim.person.reactions import HELPFUL, TUNED_OUT, USELESS
 
 __all__ = ["RECEPTION_METRICS", "reception_counts"]
 
@@ -33,15 +32,15 @@ __all__ = ["RECEPTION_METRICS", "reception_counts"]
 def reception_counts(record: Mapping[str, Any]) -> dict[str, float]:
     """Additive counts of one record's ``reaction`` events: ``rx_n`` (reactions),
     ``rx_helpful``, ``rx_useless``, ``rx_tuned_out`` and ``rx_trust_sum`` (summed trust
-    before each)."""
+    before each; NaN for a record whose reactions do not log ``trust_before``)."""
     rx = [e for e in record.get("events") or () if e.get("type") == "reaction"]
     verdicts = [str(e.get("verdict")) for e in rx]
     return {
         "rx_n": float(len(rx)),
-        "rx_helpful": float(verdicts.count("helpful")),
+        "rx_helpful": float(verdicts.count(HELPFUL)),
         "rx_useless": float(sum(v in USELESS for v in verdicts)),
         "rx_tuned_out": float(verdicts.count(TUNED_OUT)),
-        "rx_trust_sum": float(sum(float(e.get("trust_before", np.nan)) for e in rx)),
+        "rx_trust_sum": float(sum(float(e.get("trust_before", math.nan)) for e in rx)),
     }
 
 

@@ -74,6 +74,9 @@ GUIDANCE: frozenset[str] = frozenset({"instruct_next", "answer_question"})
 CORRECTIONS: frozenset[str] = frozenset({"correct_deviation", "warn", "re_engage"})
 #: Verdicts that cost patience, trust and ``dispute_time``.
 USELESS: frozenset[str] = frozenset({"redundant", "wrong", "irrelevant"})
+#: The verdict that adds trust (a message that addresses an active deviation, or
+#: guides a stuck person).
+HELPFUL: str = "helpful"
 #: The verdict of a message heard while the person tunes out (after "Please stop.").
 TUNED_OUT: str = "tuned_out"
 #: Words a message without text counts besides its step's instruction.
@@ -249,7 +252,7 @@ class Reactions:
     def _judge(self, verdict: str, t: float) -> tuple[float, bool]:
         """Update trust for ``verdict``; the dispute seconds lost and whether to stop."""
         prof = self.profile
-        if verdict == "helpful":
+        if verdict == HELPFUL:
             self.trust = min(1.0, self.trust + prof.trust_gain)
         if verdict not in USELESS:
             return 0.0, False
@@ -284,7 +287,7 @@ class Reactions:
         dev = self.sim.deviations.match(target)
         if dev is None:
             return "wrong"
-        return "helpful" if dev.status == "active" else "redundant"
+        return HELPFUL if dev.status == "active" else "redundant"
 
     def _guidance_verdict(self, target: str | None, heard_t: float) -> str:
         if target is None or target not in self.index.steps:
@@ -300,7 +303,7 @@ class Reactions:
         if not self._upcoming(target, act):
             return "wrong"
         if self.stuck() and target in self.available():
-            return "helpful"
+            return HELPFUL
         early = round(heard_t, 6) in self.premature
         self.premature.discard(round(heard_t, 6))
         return "redundant" if early else "neutral"
