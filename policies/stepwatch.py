@@ -209,15 +209,19 @@ class DependencyWatch:
             out = [k for k in out if self.doable(k, seen)]
         return out
 
-    def observe(self, probs: np.ndarray) -> int | None:
-        """Take this point's candidate probabilities; the plan index to name, or None."""
+    def observe(self, probs: np.ndarray, worked: np.ndarray | None = None) -> int | None:
+        """Take this point's candidate probabilities; the plan index to name, or None.
+        Time worked on accrues from ``worked`` where given (the recogniser's
+        probabilities before a bias of its decision), else from ``probs``."""
         probs = np.asarray(probs, dtype=np.float64)
         n = len(self.plan)
-        if probs.shape != (n + 1,):
+        accrue = probs if worked is None else np.asarray(worked, dtype=np.float64)
+        if probs.shape != (n + 1,) or accrue.shape != (n + 1,):
             raise ValueError(
                 f"expected {n + 1} probabilities (plan steps, then none), got {probs.shape}"
+                f" and {accrue.shape}"
             )
-        self.mass += self.dt * probs[:n]
+        self.mass += self.dt * accrue[:n]
         self.t += self.dt
         self.trace.push(probs, self.t)
         top = int(probs.argmax())
@@ -428,6 +432,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "regrasp": True,
     "grasp": True,
     "grasp_theta": 0.1,
+    "unseen_bias": 0.75,
     "gate": False,
 }
 
@@ -475,6 +480,9 @@ class StepWatchPolicy(PolicyBase):
             a step's own object in the hands before a step it needs, named before the
             recogniser switches to that step).
         grasp_theta: The grasp rule's ``theta``.
+        unseen_bias: The recogniser's ``unseen_bias`` (a step not recognised before
+            must show more evidence; its time worked on still accrues from the
+            probabilities without the bias).
         gate: Pass every dependency correction through the checkpoint's learned gate
             (its ``steps.json`` ``gate`` entry, :class:`~proassist.policies.gate.LogisticGate`;
             default: the checkpoint's ``deploy`` ``gate``, off for the committed one:
@@ -509,6 +517,7 @@ class StepWatchPolicy(PolicyBase):
         regrasp: bool | None = None,
         grasp: bool | None = None,
         grasp_theta: float | None = None,
+        unseen_bias: float | None = None,
         gate: bool | None = None,
         threshold: float | None = None,
     ) -> None:
@@ -537,6 +546,10 @@ class StepWatchPolicy(PolicyBase):
         self.grasp_theta = float(deploy["grasp_theta"] if grasp_theta is None else grasp_theta)
         if not 0.0 <= self.grasp_theta <= 1.0:
             raise ValueError(f"stepwatch: grasp_theta must be in [0, 1], got {self.grasp_theta}")
+        bias = float(deploy["unseen_bias"] if unseen_bias is None else unseen_bias)
+        if bias < 0:
+            raise ValueError(f"stepwatch: unseen_bias must be >= 0, got {bias}")
+        self.recognizer.unseen_bias = bias
         if gate is False and threshold is not None:
             raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
         use = bool(gate if gate is not None else threshold is not None or deploy["gate"])
@@ -573,4 +586,12 @@ class StepWatchPolicy(PolicyBase):
             )
         probs = self.recognizer.update(observation["segmentation"])
         grasp = None if self.grasps is None else (self.grasps, self.recognizer.counts)
-        return respond(self.watch, self.places, self.attention, probs, observation, grasp)
+        return respond(
+            self.watch,
+            self.places,
+            self.attention,
+            probs,
+            observation,
+            grasp,
+            worked=self.recognizer.raw,
+        )

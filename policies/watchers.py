@@ -122,6 +122,7 @@ def respond(
     probs: np.ndarray,
     observation: dict[str, Any],
     grasp: tuple[GraspWatch, Counts] | None = None,
+    worked: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """One decision point of a step watcher (module docstring): its action.
 
@@ -133,9 +134,11 @@ def respond(
         observation: This point's observation.
         grasp: The grasp rule and this frame's pixel counts (None: off); it speaks
             after the dependency rule, before the placement rule.
+        worked: The probabilities time worked on accrues from
+            (:meth:`DependencyWatch.observe`; None: ``probs``).
     """
     watch.hear(str(observation.get("utterance", "") or ""))
-    k = watch.observe(probs)
+    k = watch.observe(probs, worked)
     intent = watch.intent if k is not None else "correct_deviation"
     if grasp is not None:  # every point: its streaks count frames in a row
         named = grasp[0].observe(grasp[1], probs, watch, quiet=k is not None)

@@ -307,13 +307,26 @@ class StepRecognizer:
             ``PROASSIST_TORCH_THREADS`` says; :mod:`proassist.policies.learned.threads`).
             A decision is a tiny forward pass: profiled with other work on the 2 cores,
             torch's default threads made one ``update`` take 21 ms, one thread 4.3 ms.
+        unseen_bias: Subtracted from the scores of the plan steps it has not recognised
+            yet (not in the tracker's ``seen``) before it decides: a new step must show
+            more evidence than one under way (0: none). The probabilities without it
+            are kept in :attr:`raw`.
+
+    Raises:
+        ValueError: A negative ``unseen_bias``.
     """
 
-    def __init__(self, path: str | Path, num_threads: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, num_threads: int | None = None, unseen_bias: float = 0.0
+    ) -> None:
         from proassist.policies.learned.threads import apply_inference_threads
 
+        if unseen_bias < 0:
+            raise ValueError(f"step recogniser: unseen_bias must be >= 0, got {unseen_bias}")
         self.net, self.meta = load_recognizer(path)
         self.num_threads = apply_inference_threads(num_threads)
+        self.unseen_bias = float(unseen_bias)
+        self.raw = np.zeros(0)  # the last update's probabilities without unseen_bias
         self.tracker: StepTracker | None = None
         self.names: dict[int, str] = {}
         self.counts: Counts = {}  # the last frame's pixel counts (pixel_counts)
@@ -329,14 +342,20 @@ class StepRecognizer:
         )
 
     def update(self, segmentation: np.ndarray) -> np.ndarray:
-        """Candidate probabilities at this point (the last one: none); advances the
-        history with the most probable candidate."""
+        """Candidate probabilities at this point (the last one: none), with
+        ``unseen_bias`` applied (:attr:`raw`: without it); advances the history with
+        the most probable candidate."""
         torch = require_torch("the step recogniser")
         if self.tracker is None:
             raise RuntimeError("StepRecognizer: call reset() before update()")
         self.counts = pixel_counts(segmentation, self.names)
         f = self.tracker.features(self.counts)
         with torch.no_grad():
-            probs = torch.softmax(self.net(torch.from_numpy(f)).squeeze(-1), 0).numpy()
+            scores = self.net(torch.from_numpy(f)).squeeze(-1)
+            self.raw = probs = torch.softmax(scores, 0).numpy()
+            unseen = [i for i in range(len(scores) - 1) if i not in self.tracker.seen]
+            if self.unseen_bias and unseen:
+                scores[unseen] -= self.unseen_bias
+                probs = torch.softmax(scores, 0).numpy()
         self.tracker.advance(int(probs.argmax()))
         return probs

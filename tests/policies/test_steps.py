@@ -9,6 +9,7 @@ import pytest
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.analysis.cli import main
 from proassist.policies import make_policy
+from proassist.policies.base import silent_action
 from proassist.policies.learned.steps import (
     FEATURE_DIM,
     StepTracker,
@@ -16,6 +17,7 @@ from proassist.policies.learned.steps import (
     pixel_counts,
 )
 from proassist.policies.rollout import env_info
+from proassist.policies.stepwatch import WATCH_DEFAULTS
 
 pytest.importorskip("torch")
 
@@ -264,3 +266,51 @@ def test_deviation_weight_weighs_the_points_where_a_deviation_is_open() -> None:
     one, same, heavy = fit(1.0), fit(1.0), fit(20.0)
     assert all(torch.equal(a, b) for a, b in zip(one, same, strict=True))  # deterministic
     assert not all(torch.allclose(a, b) for a, b in zip(one, heavy, strict=True))
+
+
+def test_unseen_bias_holds_back_new_steps_and_keeps_the_raw_probabilities(tiny_checkpoint) -> None:
+    env = gym.make("ProAssist-Kitchen-v0", obs_modes=("segmentation",), width=64, height=64)
+    obs, _ = env.reset(seed=5)
+    plain, biased = (
+        StepRecognizer(tiny_checkpoint),
+        StepRecognizer(tiny_checkpoint, unseen_bias=3.0),
+    )
+    for r in (plain, biased):
+        r.reset(env_info(env))
+    n, differed = len(env_info(env)["plan"]), False
+    for _ in range(30):
+        p, q = plain.update(obs["segmentation"]), biased.update(obs["segmentation"])
+        np.testing.assert_array_equal(plain.raw, p)  # no bias: decided == raw
+        unseen = [i for i in range(n) if i not in biased.tracker.seen]
+        np.testing.assert_allclose(q.sum(), 1.0, rtol=1e-5)
+        if unseen and biased.raw is not q:
+            ratio = q[unseen] / biased.raw[unseen]  # every unseen step scaled alike
+            np.testing.assert_allclose(ratio, ratio[0], rtol=1e-4)
+            assert ratio[0] < 1.0
+            differed = True
+        obs, *_ = env.step(silent_action())
+    assert differed
+    env.close()
+    with pytest.raises(ValueError, match="unseen_bias"):
+        StepRecognizer(tiny_checkpoint, unseen_bias=-1.0)
+    with pytest.raises(ValueError, match="unseen_bias"):
+        make_policy("stepwatch", checkpoint=tiny_checkpoint, unseen_bias=-0.5)
+    default = make_policy("stepwatch", checkpoint=tiny_checkpoint).recognizer.unseen_bias
+    assert default == WATCH_DEFAULTS["unseen_bias"] > 0  # its deploy does not say
+    assert make_policy("stepwatch").recognizer.unseen_bias == 0.75  # the committed deploy
+    policy = make_policy("stepwatch", checkpoint=tiny_checkpoint, unseen_bias=0.5)
+    assert policy.recognizer.unseen_bias == 0.5
+
+
+def test_the_watch_accrues_time_worked_on_from_the_probabilities_it_is_given() -> None:
+    from proassist.policies.stepwatch import DependencyWatch
+
+    decided, raw = np.array([0.1, 0.8, 0.05, 0.05]), np.array([0.6, 0.3, 0.05, 0.05])
+    a, b = DependencyWatch(PLAN, 0.5), DependencyWatch(PLAN, 0.5)
+    a.observe(decided)
+    b.observe(decided, raw)
+    np.testing.assert_allclose(a.mass, 0.5 * decided[:3])
+    np.testing.assert_allclose(b.mass, 0.5 * raw[:3])
+    assert a.run == b.run == (1, 1)  # the decision is the decided probabilities'
+    with pytest.raises(ValueError, match="probabilities"):
+        b.observe(decided, raw[:3])
