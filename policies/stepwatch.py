@@ -216,11 +216,11 @@ class DependencyWatch:
         probs = np.asarray(probs, dtype=np.float64)
         n = len(self.plan)
         accrue = probs if worked is None else np.asarray(worked, dtype=np.float64)
-        if probs.shape != (n + 1,) or accrue.shape != (n + 1,):
-            raise ValueError(
-                f"expected {n + 1} probabilities (plan steps, then none), got {probs.shape}"
-                f" and {accrue.shape}"
-            )
+        for given in (probs, accrue):
+            if given.shape != (n + 1,):
+                raise ValueError(
+                    f"expected {n + 1} probabilities (plan steps, then none), got {given.shape}"
+                )
         self.mass += self.dt * accrue[:n]
         self.t += self.dt
         self.trace.push(probs, self.t)
