@@ -314,3 +314,28 @@ def test_the_watch_accrues_time_worked_on_from_the_probabilities_it_is_given() -
     assert a.run == b.run == (1, 1)  # the decision is the decided probabilities'
     with pytest.raises(ValueError, match="probabilities"):
         b.observe(decided, raw[:3])
+
+
+def test_stepwatch_accrues_worked_on_time_from_the_unbiased_probabilities(tiny_checkpoint) -> None:
+    policy = make_policy(
+        "stepwatch", checkpoint=tiny_checkpoint, unseen_bias=2.0, listen=False, repeat=0.0
+    )
+    env = gym.make("ProAssist-Kitchen-v0", obs_modes=policy.obs_modes, width=64, height=64)
+    obs, _ = env.reset(seed=6)
+    policy.reset(env_info=env_info(env), seed=6)
+    n = len(env_info(env)["plan"])
+    raw, decided, update = np.zeros(n), np.zeros(n), policy.recognizer.update
+
+    def recorded(segmentation: np.ndarray) -> np.ndarray:
+        probs = update(segmentation)
+        decided[:] += probs[:n]
+        return probs
+
+    policy.recognizer.update = recorded
+    for _ in range(40):
+        action = policy.act(obs, None)
+        raw += policy.recognizer.raw[:n]
+        obs, *_ = env.step(action)
+    np.testing.assert_allclose(policy.watch.mass, 0.5 * raw, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(decided, raw)  # the bias changed what it decided on
+    env.close()
