@@ -494,7 +494,8 @@ class StepWatchPolicy(PolicyBase):
         ImportError: Without torch (the ``[learn]`` extra).
         FileNotFoundError: When the checkpoint is missing.
         ValueError: The gate asked for (``gate=True`` or a ``threshold``) with a
-            checkpoint that has no gate, or ``threshold`` with ``gate=False``.
+            checkpoint that has no gate, or ``threshold`` with ``gate=False``; a
+            ``grasp_theta`` outside [0, 1]; a negative ``unseen_bias``.
     """
 
     needs_pixels = True
@@ -546,10 +547,8 @@ class StepWatchPolicy(PolicyBase):
         self.grasp_theta = float(deploy["grasp_theta"] if grasp_theta is None else grasp_theta)
         if not 0.0 <= self.grasp_theta <= 1.0:
             raise ValueError(f"stepwatch: grasp_theta must be in [0, 1], got {self.grasp_theta}")
-        bias = float(deploy["unseen_bias"] if unseen_bias is None else unseen_bias)
-        if bias < 0:
-            raise ValueError(f"stepwatch: unseen_bias must be >= 0, got {bias}")
-        self.recognizer.unseen_bias = bias
+        bias = deploy["unseen_bias"] if unseen_bias is None else unseen_bias
+        self.recognizer.unseen_bias = float(bias)  # raises on a negative bias
         if gate is False and threshold is not None:
             raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
         use = bool(gate if gate is not None else threshold is not None or deploy["gate"])

@@ -321,11 +321,9 @@ class StepRecognizer:
     ) -> None:
         from proassist.policies.learned.threads import apply_inference_threads
 
-        if unseen_bias < 0:
-            raise ValueError(f"step recogniser: unseen_bias must be >= 0, got {unseen_bias}")
+        self.unseen_bias = unseen_bias
         self.net, self.meta = load_recognizer(path)
         self.num_threads = apply_inference_threads(num_threads)
-        self.unseen_bias = float(unseen_bias)
         self.raw = np.zeros(0)  # the last update's probabilities without unseen_bias
         self.tracker: StepTracker | None = None
         self.names: dict[int, str] = {}
@@ -340,6 +338,17 @@ class StepRecognizer:
         self.tracker = StepTracker(
             env_info["plan"], task_fixtures(env_info), float(env_info.get("dt", 0.5))
         )
+
+    @property
+    def unseen_bias(self) -> float:
+        """The bias against steps not recognised before (class docstring)."""
+        return self._unseen_bias
+
+    @unseen_bias.setter
+    def unseen_bias(self, value: float) -> None:
+        if value < 0:
+            raise ValueError(f"step recogniser: unseen_bias must be >= 0, got {value}")
+        self._unseen_bias = float(value)
 
     def update(self, segmentation: np.ndarray) -> np.ndarray:
         """Candidate probabilities at this point (the last one: none), with
