@@ -437,8 +437,15 @@ WATCH_DEFAULTS: dict[str, float] = {
 }
 
 
-def _checkpoint_gate(meta: dict[str, Any], threshold: float | None) -> LogisticGate:
-    """The checkpoint's correction gate (its ``steps.json`` ``gate`` entry)."""
+def _checkpoint_gate(
+    meta: dict[str, Any], gate: bool | None, threshold: float | None, default: bool
+) -> LogisticGate | None:
+    """The checkpoint's correction gate (its ``steps.json`` ``gate`` entry) if asked for
+    (``gate``, else a ``threshold`` given, else ``default``), else None."""
+    if gate is False and threshold is not None:
+        raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
+    if not (gate if gate is not None else threshold is not None or default):
+        return None
     weights = meta.get("gate")
     if not weights:
         raise ValueError(
@@ -524,35 +531,19 @@ class StepWatchPolicy(PolicyBase):
     ) -> None:
         from proassist.policies.learned.steps_train import StepRecognizer
 
+        given = dict(locals())  # the arguments: None takes the checkpoint's deploy value
         super().__init__()
         self.recognizer = StepRecognizer(checkpoint or STEPS_CHECKPOINT)
-        given = {
-            "confidence": confidence,
-            "sustain": sustain,
-            "worked": worked,
-            "repeat": repeat,
-            "remind": remind,
-            "listen": listen,
-            "quiet": quiet,
-            "ready": ready,
-            "hold": hold,
-            "hazard": hazard,
-        }
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
-        self.settings = {k: (deploy[k] if v is None else v) for k, v in given.items()}
-        self.place = bool(deploy["place"] if place is None else place)
-        self.attend = bool(deploy["attend"] if attend is None else attend)
-        self.regrasp = bool(deploy["regrasp"] if regrasp is None else regrasp)
-        self.grasp = bool(deploy["grasp"] if grasp is None else grasp)
-        self.grasp_theta = float(deploy["grasp_theta"] if grasp_theta is None else grasp_theta)
+        chosen = {k: deploy[k] if given.get(k) is None else given[k] for k in deploy}
+        self.settings = {k: chosen[k] for k in WATCH_SETTINGS}
+        self.place, self.attend = bool(chosen["place"]), bool(chosen["attend"])
+        self.regrasp, self.grasp = bool(chosen["regrasp"]), bool(chosen["grasp"])
+        self.grasp_theta = float(chosen["grasp_theta"])
         if not 0.0 <= self.grasp_theta <= 1.0:
             raise ValueError(f"stepwatch: grasp_theta must be in [0, 1], got {self.grasp_theta}")
-        bias = deploy["unseen_bias"] if unseen_bias is None else unseen_bias
-        self.recognizer.unseen_bias = float(bias)  # raises on a negative bias
-        if gate is False and threshold is not None:
-            raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
-        use = bool(gate if gate is not None else threshold is not None or deploy["gate"])
-        self.gate = _checkpoint_gate(self.recognizer.meta, threshold) if use else None
+        self.recognizer.unseen_bias = float(chosen["unseen_bias"])  # raises if negative
+        self.gate = _checkpoint_gate(self.recognizer.meta, gate, threshold, deploy["gate"])
         self.obs_modes: tuple[str, ...] = (
             ("segmentation", "depth") if self.place else ("segmentation",)
         )
