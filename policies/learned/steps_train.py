@@ -362,8 +362,8 @@ class StepRecognizer:
         with torch.no_grad():
             scores = self.net(torch.from_numpy(f)).squeeze(-1)
             self.raw = probs = torch.softmax(scores, 0).numpy()
-            unseen = [i for i in range(len(scores) - 1) if i not in self.tracker.seen]
-            if self.unseen_bias and unseen:
+            if self.unseen_bias:  # plan steps (not the last, none) not yet recognised
+                unseen = [i for i in range(len(scores) - 1) if i not in self.tracker.seen]
                 scores[unseen] -= self.unseen_bias
                 probs = torch.softmax(scores, 0).numpy()
         self.tracker.advance(int(probs.argmax()))
