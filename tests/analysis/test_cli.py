@@ -9,6 +9,7 @@ from proassist.analysis.cli import build_parser, main
 SUBCOMMANDS = [
     "scenarios list",
     "scenarios validate",
+    "scenarios generate",
     "demo",
     "eval",
     "collect",

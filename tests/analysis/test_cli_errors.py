@@ -273,6 +273,30 @@ def test_scenarios_list_unknown_domain(capsys: pytest.CaptureFixture[str]) -> No
     assert "did you mean 'kitchen'" in line
 
 
+def test_scenarios_generate_bad_layout_and_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ["--out", str(tmp_path / "gen")]
+    line = one_error(["scenarios", "generate", "--layout", "kitchn", "--domain", "k", *out], capsys)
+    assert "did you mean 'kitchen'" in line
+    line = one_error(
+        ["scenarios", "generate", "--layout", "kitchen", "--domain", "K!", *out], capsys
+    )
+    assert "--domain" in line
+    assert not (tmp_path / "gen").exists()
+
+
+def test_scenarios_generate_writes_valid_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["scenarios", "generate", "--layout", "workbench", "--domain", "assembly"]
+    assert main([*argv, "--seeds", "3", "--seed", "5", "--out", str(tmp_path)]) == 0
+    paths = capsys.readouterr().out.split()
+    assert [Path(p).name for p in paths] == [f"assembly_gen_{s}.yaml" for s in (5, 6, 7)]
+    assert main(["scenarios", "validate", *paths]) == 0
+    assert capsys.readouterr().out.split() == [w for p in paths for w in ("ok", p)]
+
+
 def test_challenge_missing_files_and_bad_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
