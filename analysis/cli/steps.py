@@ -72,6 +72,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "validation on them too), e.g. a split, to test on the other tasks",
     )
     p.add_argument(
+        "--generated",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also train on N generated tasks per library layout (proassist scenarios "
+        "generate, task seeds 0..N-1, written to OUT/generated/), one silent episode each "
+        "(seeds from --seed); more varied procedures (default 0)",
+    )
+    p.add_argument(
         "--workers", type=int, default=1, help="processes recording episodes (default 1)"
     )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
@@ -94,8 +103,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UserError(
             "--episodes, --epochs, --hidden, --workers and --threads must be >= 1, --rounds >= 0"
         )
-    if args.val_episodes < 0 or args.deviation_weight <= 0:
-        raise UserError("--val-episodes must be >= 0 and --deviation-weight > 0")
+    if args.val_episodes < 0 or args.deviation_weight <= 0 or args.generated < 0:
+        raise UserError("--val-episodes and --generated must be >= 0 and --deviation-weight > 0")
     from proassist.analysis.cli.data import check_tasks
 
     check_tasks(args.tasks or [])
@@ -128,6 +137,7 @@ def run_train_steps(args: argparse.Namespace) -> int:
         train += record_streams(
             DOMAIN_ENV_IDS, seeds, args.workers, tasks=tasks, assistant=args.assistant
         )
+    train += _generated_streams(args)
     val = record_streams(
         DOMAIN_ENV_IDS,
         range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes),
@@ -158,6 +168,7 @@ def run_train_steps(args: argparse.Namespace) -> int:
                 "epochs",
                 "assistant",
                 "deviation_weight",
+                "generated",
             )
         },
         "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENV_IDS),
@@ -167,3 +178,23 @@ def run_train_steps(args: argparse.Namespace) -> int:
     path = save_recognizer(net, args.out, meta)
     print(f"wrote {path} and {path.with_suffix('.json')} ({meta['seconds']:.0f} s)")
     return 0
+
+
+def _generated_streams(args: argparse.Namespace) -> list:
+    """``--generated`` tasks per library layout, written to OUT/generated/, one stream each."""
+    if not args.generated:
+        return []
+    from pathlib import Path
+
+    from proassist.policies.learned.steps_train import record_streams
+    from proassist.scenarios import list_layouts, load_layout
+    from proassist.scenarios.generate import generate_tasks
+
+    folder, seeds = Path(args.out) / "generated", range(args.generated)
+    paths = [
+        str(p)
+        for name in list_layouts()
+        for p in generate_tasks(load_layout(name), seeds, folder, domain=name)
+    ]
+    episode_seeds = [args.seed + k for _ in list_layouts() for k in seeds]
+    return record_streams((), episode_seeds, args.workers, tasks=paths, paired=True)

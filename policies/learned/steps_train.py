@@ -113,13 +113,21 @@ def record_streams(
     size: int = 128,
     tasks: Sequence[str] = (),
     assistant: str | None = None,
+    paired: bool = False,
 ) -> list[Stream]:
     """Record one stream per (env id, seed) (module docstring), in that order; with
-    ``tasks``, one per (task, seed) in ``ProAssist-v0`` instead (``env_ids`` unused);
+    ``tasks``, one per (task, seed) in ``ProAssist-v0`` instead (``env_ids`` unused), or
+    with ``paired``, one per ``zip(tasks, seeds)`` (one seed each, e.g. generated tasks);
     with ``assistant`` (a registered policy name, privileged allowed), that assistant
     acts and the person reacts (closed-loop streams)."""
     jobs: list[Job]
-    if tasks:
+    if paired:
+        if len(tasks) != len(seeds):
+            raise ValueError(f"paired: {len(tasks)} tasks but {len(seeds)} seeds")
+        jobs = [
+            ("ProAssist-v0", int(s), size, t, assistant) for t, s in zip(tasks, seeds, strict=True)
+        ]
+    elif tasks:
         jobs = [("ProAssist-v0", int(s), size, t, assistant) for s in seeds for t in tasks]
     else:
         jobs = [(e, int(s), size, None, assistant) for s in seeds for e in env_ids]

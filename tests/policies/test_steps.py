@@ -156,6 +156,32 @@ def test_train_steps_cli_writes_a_checkpoint_and_checks_arguments(tmp_path, caps
     assert "--deviation-weight > 0" in capsys.readouterr().err
 
 
+def test_train_steps_cli_adds_generated_tasks(tmp_path, capsys) -> None:
+    from proassist.policies.learned.steps_train import record_streams
+
+    out = tmp_path / "rec"
+    argv = ["train-steps", "--out", str(out), "--episodes", "1", "--val-episodes", "0"]
+    tiny = ["--rounds", "0", "--epochs", "1", "--hidden", "8", "--generated", "1"]
+    assert main([*argv, *tiny]) == 0
+    made = sorted(p.name for p in (out / "generated").glob("*.yaml"))
+    assert made == ["kitchen_gen_0.yaml", "maintenance_bench_gen_0.yaml", "workbench_gen_0.yaml"]
+    meta = load_recognizer(out)[1]
+    assert meta["train"]["generated"] == 1
+    # every point of three library episodes (seed 1,000,000 of each domain env) and of
+    # the three generated tasks (one episode each)
+    from proassist.envs.registration import DOMAIN_ENV_IDS
+
+    tasks = [str(out / "generated" / name) for name in made]
+    streams = record_streams(DOMAIN_ENV_IDS, [1_000_000]) + record_streams(
+        (), [1_000_000] * 3, tasks=tasks, paired=True
+    )
+    assert meta["history"][0]["points"] == sum(len(s["rows"]) for s in streams)
+    with pytest.raises(ValueError, match="2 tasks but 1 seeds"):
+        record_streams((), [1], tasks=["kitchen_tea", "kitchen_salad"], paired=True)
+    assert main([*argv, "--generated", "-1"]) == 2
+    assert "--generated must be >= 0" in capsys.readouterr().err
+
+
 def test_closed_loop_streams_let_the_person_react() -> None:
     """With an acting assistant the episode differs from the silent one of the same seed."""
     from proassist.policies.learned.steps_train import record_streams
