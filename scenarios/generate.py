@@ -135,8 +135,11 @@ def _fixtures(layout: Layout) -> list[str]:
 
 
 def _new_object(d: _Draft, used: set[tuple[str, str]], noun: str | None = None) -> dict:
-    """A fresh object (colour + noun not yet used) starting on a fixture other than work."""
+    """A fresh object (colour + noun not yet used) starting on a fixture other than work;
+    ``noun`` when it has a colour left, else any noun."""
     nouns, colours = list(NOUNS), list(COLOURS)
+    if noun is not None and not _free(noun, used):
+        noun = None
     while True:
         n = noun or nouns[int(d.rng.integers(len(nouns)))]
         c = colours[int(d.rng.integers(len(colours)))]
@@ -158,6 +161,11 @@ def _new_object(d: _Draft, used: set[tuple[str, str]], noun: str | None = None) 
     d.objects.append(obj)
     d.where[obj["id"]] = obj["start"]
     return obj
+
+
+def _free(noun: str, used: set[tuple[str, str]]) -> bool:
+    """Whether some colour of ``noun`` is not used yet."""
+    return any((c, noun) not in used for c in COLOURS)
 
 
 def _move(d: _Draft, oid: str, to: str) -> list[str]:
@@ -278,9 +286,10 @@ def _finish(d: _Draft, into: str, dest: str, waits: list[str]) -> None:
 def _lookalikes(d: _Draft, mains: list[str], used: set[tuple[str, str]]) -> None:
     """Give some main objects a look-alike (same noun, other colour) on the same fixture."""
     for oid in mains:
-        if d.rng.random() < 0.4:
+        noun = oid.split("_", 1)[1]
+        if d.rng.random() < 0.4 and _free(noun, used):
             obj = next(o for o in d.objects if o["id"] == oid)
-            alt = _new_object(d, used, noun=oid.split("_", 1)[1])
+            alt = _new_object(d, used, noun=noun)
             alt["start"] = d.where[alt["id"]] = obj["start"]
             obj["alternatives"] = [alt["id"]]
 

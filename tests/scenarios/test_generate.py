@@ -81,3 +81,15 @@ def test_a_user_layout_file_by_path(tmp_path: Path) -> None:
     path = write_task(generate_task(layout, 3, domain="lab"), tmp_path)
     assert path.name == "lab_gen_3.yaml"
     assert load_scenario(path).procedure.domain == "lab"
+
+
+def test_a_noun_with_every_colour_taken_falls_back_to_another_noun() -> None:
+    import numpy as np
+
+    from proassist.scenarios.generate import COLOURS, _Draft, _new_object
+
+    draft = _Draft(np.random.default_rng(0), "counter", ["counter", "shelf", "table"])
+    used = {(c, "box") for c in COLOURS}
+    obj = _new_object(draft, used, noun="box")
+    assert not obj["id"].endswith("_box") and obj["start"] in ("shelf", "table")
+    assert len(used) == len(COLOURS) + 1
