@@ -32,6 +32,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -381,7 +382,22 @@ def write_task(doc: dict[str, Any], folder: str | Path) -> Path:
 
 
 def generate_tasks(
-    layout: Layout, seeds: range | list[int], folder: str | Path, *, domain: str
+    layout: Layout,
+    seeds: range | list[int],
+    folder: str | Path,
+    *,
+    domain: str,
+    layout_file: str | Path | None = None,
 ) -> list[Path]:
-    """Generate and write one task per seed; the paths, in seed order."""
-    return [write_task(generate_task(layout, int(s), domain=domain), folder) for s in seeds]
+    """Generate and write one task per seed; the paths, in seed order.
+
+    ``layout_file``: the file ``layout`` was loaded from, when it is not in the library;
+    the tasks then name it by its path relative to ``folder``, so they load anywhere.
+    """
+    paths = []
+    for s in seeds:
+        doc = generate_task(layout, int(s), domain=domain)
+        if layout_file is not None:
+            doc["layout"] = os.path.relpath(Path(layout_file).resolve(), Path(folder).resolve())
+        paths.append(write_task(doc, folder))
+    return paths

@@ -113,7 +113,10 @@ def run_generate(args: argparse.Namespace) -> int:
     with user_errors(ScenarioError, ValueError, FileNotFoundError):
         layout = load_layout(args.layout)
         seeds = range(args.seed, args.seed + args.seeds)
-        paths = generate_tasks(layout, seeds, args.out, domain=args.domain)
+        from proassist.scenarios.library import looks_like_path
+
+        given = args.layout if looks_like_path(args.layout) else None
+        paths = generate_tasks(layout, seeds, args.out, domain=args.domain, layout_file=given)
     for path in paths:
         print(path)
     return 0

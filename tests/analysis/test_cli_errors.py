@@ -295,6 +295,20 @@ def test_scenarios_generate_writes_valid_files(
     assert [Path(p).name for p in paths] == [f"assembly_gen_{s}.yaml" for s in (5, 6, 7)]
     assert main(["scenarios", "validate", *paths]) == 0
     assert capsys.readouterr().out.split() == [w for p in paths for w in ("ok", p)]
+    # a layout file outside the library: the tasks name it by a relative path
+    from proassist.scenarios.library import find
+
+    mine = tmp_path / "layouts_elsewhere" / "my_bench.yaml"
+    mine.parent.mkdir()
+    library = find("layout", "workbench")
+    assert library is not None
+    mine.write_text(library.read_text().replace("id: workbench", "id: my_bench"))
+    out = tmp_path / "mine"
+    argv = ["scenarios", "generate", "--layout", str(mine), "--domain", "lab", "--out", str(out)]
+    assert main([*argv, "--seeds", "1"]) == 0
+    made = capsys.readouterr().out.split()
+    assert "layout: ../layouts_elsewhere/my_bench.yaml" in Path(made[0]).read_text()
+    assert main(["scenarios", "validate", *made]) == 0
 
 
 def test_challenge_missing_files_and_bad_out(
