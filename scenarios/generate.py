@@ -88,7 +88,7 @@ PROCESSES: dict[str, str] = {
 SETTINGS: tuple[str, ...] = ("low", "medium", "high")
 #: Smallest top area (half-extent product, m²) of a fixture objects rest on.
 MIN_AREA = 0.035
-#: Rate of each deviation kind in a generated task (``deviations.rates``).
+#: Rate of each registered deviation kind (plugin kinds included) in a generated task.
 RATE = 0.04
 
 
