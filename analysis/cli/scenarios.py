@@ -106,16 +106,15 @@ def run_generate(args: argparse.Namespace) -> int:
     from proassist.analysis.cli.errors import UserError
     from proassist.scenarios import ScenarioError, load_layout
     from proassist.scenarios.generate import generate_tasks
+    from proassist.scenarios.library import looks_like_path
     from proassist.scenarios.model import DOMAIN_RE
 
     if args.seeds < 1 or not DOMAIN_RE.match(args.domain):
         raise UserError("--seeds must be >= 1 and --domain an identifier (a-z, 0-9, _)")
-    with user_errors(ScenarioError, ValueError, FileNotFoundError):
+    given = args.layout if looks_like_path(args.layout) else None
+    seeds = range(args.seed, args.seed + args.seeds)
+    with user_errors(ScenarioError, ValueError, OSError):  # OSError: an unwritable --out
         layout = load_layout(args.layout)
-        seeds = range(args.seed, args.seed + args.seeds)
-        from proassist.scenarios.library import looks_like_path
-
-        given = args.layout if looks_like_path(args.layout) else None
         paths = generate_tasks(layout, seeds, args.out, domain=args.domain, layout_file=given)
     for path in paths:
         print(path)

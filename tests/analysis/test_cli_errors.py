@@ -284,6 +284,12 @@ def test_scenarios_generate_bad_layout_and_arguments(
     )
     assert "--domain" in line
     assert not (tmp_path / "gen").exists()
+    (tmp_path / "file").write_text("")
+    bad = ["--out", str(tmp_path / "file" / "sub")]
+    line = one_error(
+        ["scenarios", "generate", "--layout", "kitchen", "--domain", "k", *bad], capsys
+    )
+    assert "file" in line
 
 
 def test_scenarios_generate_writes_valid_files(

@@ -7,7 +7,9 @@ contracts are checked on procedures nobody wrote by hand.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import shutil
 import tempfile
 
 import numpy as np
@@ -25,6 +27,7 @@ from proassist.sim.engine import Simulation
 LAYOUTS = {"kitchen": "kitchen", "workbench": "assembly", "maintenance_bench": "maintenance"}
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _FOLDER = tempfile.mkdtemp(prefix="proassist-gen-")
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)
 
 
 @functools.cache
