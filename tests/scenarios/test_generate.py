@@ -75,7 +75,11 @@ def test_a_layout_without_enough_surfaces_is_refused() -> None:
 
 def test_a_user_layout_file_by_path(tmp_path: Path) -> None:
     """A layout outside the package: the task names it, and resolves it beside itself."""
-    text = (Path(__file__).parents[2] / "scenarios" / "layouts" / "workbench.yaml").read_text()
+    from proassist.scenarios.library import find
+
+    library = find("layout", "workbench")
+    assert library is not None
+    text = library.read_text()
     (tmp_path / "my_bench.yaml").write_text(text.replace("id: workbench", "id: my_bench"))
     layout = load_layout(tmp_path / "my_bench.yaml")
     path = write_task(generate_task(layout, 3, domain="lab"), tmp_path)
