@@ -116,6 +116,19 @@ def _check(args: argparse.Namespace) -> None:
     output_dir(args.out)
 
 
+#: The arguments a checkpoint's ``steps.json`` keeps under ``train``.
+_TRAIN_ARGS = (
+    "episodes",
+    "seed",
+    "val_episodes",
+    "rounds",
+    "epochs",
+    "assistant",
+    "deviation_weight",
+    "generated",
+)
+
+
 def run_train_steps(args: argparse.Namespace) -> int:
     """Run ``proassist train-steps``."""
     _check(args)
@@ -158,19 +171,7 @@ def run_train_steps(args: argparse.Namespace) -> int:
     )
     meta = {
         "history": history,
-        "train": {
-            k: getattr(args, k)
-            for k in (
-                "episodes",
-                "seed",
-                "val_episodes",
-                "rounds",
-                "epochs",
-                "assistant",
-                "deviation_weight",
-                "generated",
-            )
-        },
+        "train": {k: getattr(args, k) for k in _TRAIN_ARGS},
         "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENV_IDS),
         "tasks": list(tasks),
         "seconds": round(time.perf_counter() - t0, 1),
