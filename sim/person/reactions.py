@@ -72,8 +72,17 @@ ATTENTION_KINDS: frozenset[str] = frozenset({"distraction", "hesitation"})
 #: Intents of guidance (what to do next) and of corrections.
 GUIDANCE: frozenset[str] = frozenset({"instruct_next", "answer_question"})
 CORRECTIONS: frozenset[str] = frozenset({"correct_deviation", "warn", "re_engage"})
+#: A correction that matches no deviation, or guidance to a step not coming up.
+WRONG: str = "wrong"
+#: A correction of a deviation no longer active, guidance to a step already done (or
+#: given late or early), or a neutral message repeated within ``redundancy_window``.
+REDUNDANT: str = "redundant"
+#: A message the person did not understand (no intent).
+IRRELEVANT: str = "irrelevant"
+#: A message that neither helps nor costs.
+NEUTRAL: str = "neutral"
 #: Verdicts that cost patience, trust and ``dispute_time``.
-USELESS: frozenset[str] = frozenset({"redundant", "wrong", "irrelevant"})
+USELESS: frozenset[str] = frozenset({REDUNDANT, WRONG, IRRELEVANT})
 #: The verdict that adds trust (a message that addresses an active deviation, or
 #: guides a stuck person).
 HELPFUL: str = "helpful"
@@ -256,7 +265,7 @@ class Reactions:
             self.trust = min(1.0, self.trust + prof.trust_gain)
         if verdict not in USELESS:
             return 0.0, False
-        weight = {"wrong": 1.0, "redundant": prof.redundant_cost}.get(verdict, prof.irrelevant_cost)
+        weight = {WRONG: 1.0, REDUNDANT: prof.redundant_cost}.get(verdict, prof.irrelevant_cost)
         loss = weight / max(1, prof.patience)
         self.trust = max(min(prof.trust_floor, self.trust), self.trust - loss)
         dispute = hold(self.activity, t, prof.dispute_time)
@@ -268,45 +277,45 @@ class Reactions:
     def _verdict(self, intent: str | None, target: str | None, heard_t: float) -> str:
         """The verdict of an understood message (see the module docstring)."""
         if intent is None:
-            return "irrelevant"
+            return IRRELEVANT
         if intent in CORRECTIONS:
             verdict = self._correction_verdict(target)
         elif intent in GUIDANCE:
             verdict = self._guidance_verdict(target, heard_t)
         else:
-            verdict = "neutral"
+            verdict = NEUTRAL
         key = (family(intent), target)
         last = self.recent.get(key)
         self.recent[key] = heard_t
         repeated = last is not None and heard_t - last < self.profile.redundancy_window
-        if repeated and verdict == "neutral":
-            return "redundant"
+        if repeated and verdict == NEUTRAL:
+            return REDUNDANT
         return verdict
 
     def _correction_verdict(self, target: str | None) -> str:
         dev = self.sim.deviations.match(target)
         if dev is None:
-            return "wrong"
-        return HELPFUL if dev.status == "active" else "redundant"
+            return WRONG
+        return HELPFUL if dev.status == "active" else REDUNDANT
 
     def _guidance_verdict(self, target: str | None, heard_t: float) -> str:
         if target is None or target not in self.index.steps:
-            return "neutral"
+            return NEUTRAL
         if self.sim.deviations.match(target) is not None:
-            return "neutral"
+            return NEUTRAL
         if target in self.believed:
-            return "redundant"
+            return REDUNDANT
         act = self.activity
         if act is not None and act.kind in ("step", "repeat") and act.step == target:
             late = heard_t - act.start > self.profile.guidance_window
-            return "redundant" if late else "neutral"
+            return REDUNDANT if late else NEUTRAL
         if not self._upcoming(target, act):
-            return "wrong"
+            return WRONG
         if self.stuck() and target in self.available():
             return HELPFUL
         early = round(heard_t, 6) in self.premature
         self.premature.discard(round(heard_t, 6))
-        return "redundant" if early else "neutral"
+        return REDUNDANT if early else NEUTRAL
 
     def _premature(self, target: str, act: Activity | None, heard_t: float) -> bool:
         """Whether ``target`` comes after the step under way when heard, and that step
