@@ -191,11 +191,11 @@ def _generated_streams(args: argparse.Namespace) -> list:
     from proassist.scenarios import list_layouts, load_layout
     from proassist.scenarios.generate import generate_tasks
 
-    folder, seeds = Path(args.out) / "generated", range(args.generated)
+    folder, seeds, layouts = Path(args.out) / "generated", range(args.generated), list_layouts()
     paths = [
         str(p)
-        for name in list_layouts()
+        for name in layouts
         for p in generate_tasks(load_layout(name), seeds, folder, domain=name)
     ]
-    episode_seeds = [args.seed + k for _ in list_layouts() for k in seeds]
+    episode_seeds = [args.seed + k for _ in layouts for k in seeds]
     return record_streams((), episode_seeds, args.workers, tasks=paths, paired=True)
