@@ -12,7 +12,8 @@ from proassist.policies import compose as _compose  # noqa: F401  (registers fir
 from proassist.policies import duplex as _duplex  # noqa: F401  (registers duplex, monolithic)
 from proassist.policies import oracle as _oracle  # noqa: F401  (registers the oracle)
 from proassist.policies import reference as _reference  # noqa: F401  (registers the sanity rows)
-from proassist.policies import stepwatch as _stepwatch  # noqa: F401  (registers step-oracle, stepwatch)
+from proassist.policies import step_oracle as _step_oracle  # noqa: F401  (registers step-oracle)
+from proassist.policies import stepwatch as _stepwatch  # noqa: F401  (registers stepwatch)
 from proassist.policies.base import (
     NO_STEP,
     Policy,

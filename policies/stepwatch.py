@@ -45,7 +45,7 @@ stream of recognised steps:
 It never reads the deviations. Its only inputs are the recognised step and what the
 person says (the observation's ``utterance``), so the policy
 that gets it from the privileged ``info["current_plan_step"]``, ``step-oracle``
-(:class:`StepOraclePolicy`), measures what *perfect step recognition* is worth to an
+(:class:`~proassist.policies.step_oracle.StepOraclePolicy`), measures what *perfect step recognition* is worth to an
 assistant: the rest of a learned assistant's gap to it is recognition, not decision.
 ``stepwatch`` (:class:`StepWatchPolicy`) feeds it a learned step recogniser that reads
 only the segmentation (:mod:`proassist.policies.learned.steps_train`; committed in
@@ -73,7 +73,6 @@ __all__ = [
     "WATCH_DEFAULTS",
     "WATCH_SETTINGS",
     "DependencyWatch",
-    "StepOraclePolicy",
     "StepWatchPolicy",
     "one_hot",
 ]
@@ -302,100 +301,6 @@ def one_hot(n: int, step: int | None) -> np.ndarray:
     out = np.zeros(n + 1)
     out[n if step is None else step] = 1.0
     return out
-
-
-@register_policy("step-oracle")
-class StepOraclePolicy(PolicyBase):
-    """:class:`DependencyWatch` fed the true plan step (privileged step recognition).
-
-    Its only privileged input is ``info["current_plan_step"]``: it never reads the
-    deviations, the completed steps or the outcome. Its score is what a perfect step
-    recogniser is worth with this rule; a learned recogniser behind the same rule
-    (or any assistant) can be read against it.
-
-    Args:
-        worked: :class:`DependencyWatch`'s fraction of a step's expected duration that
-            counts as worked on (0: one point).
-        repeat: :class:`DependencyWatch`'s repetition threshold (0: off).
-        remind: :class:`DependencyWatch`'s reminder delay in seconds (0: never).
-        listen: :class:`DependencyWatch` ``listen`` (a correction refused as done
-            counts as worked on; one called fine is held back).
-        quiet: :class:`DependencyWatch` ``quiet``.
-        ready: :class:`DependencyWatch` ``ready``.
-        hold: :class:`DependencyWatch` ``hold``.
-        hazard: :class:`DependencyWatch` ``hazard``.
-        place: Also correct misplaced objects and a step's object taken up again (a
-            repetition) (:class:`PlacementWatch`, which reads segmentation and depth
-            frames: the env renders them).
-        attend: Also re-engage a distracted person (:class:`AttentionWatch`, which reads
-            the segmentation).
-        regrasp: With ``place``, also the repetition rule (a step's object taken up
-            again, :meth:`PlacementWatch.regrasp`).
-
-    The defaults (``repeat=1.9``, ``remind=4``) were chosen on validation seeds
-    900000-900019 of the three domain envs (60 pairs): net assistance 0.304 with
-    neither, 0.367 with the repetition rule, 0.435 with both (a grid of 1.6-2.2 and
-    2-8 s in ``policies/checkpoints/steps/README.md``).
-    """
-
-    privileged = True
-    needs_pixels = False
-    obs_modes: tuple[str, ...] = ()
-
-    def __init__(
-        self,
-        worked: float = 0.0,
-        repeat: float = 1.9,
-        remind: float = 4.0,
-        listen: bool = True,
-        quiet: float = 0.0,
-        ready: bool = True,
-        hold: float = 10.0,
-        hazard: bool = True,
-        place: bool = True,
-        attend: bool = True,
-        regrasp: bool = True,
-    ) -> None:
-        super().__init__()
-        self.place, self.attend, self.regrasp = bool(place), bool(attend), bool(regrasp)
-        if self.place or self.attend:
-            self.needs_pixels = True
-            self.obs_modes = ("segmentation", "depth") if self.place else ("segmentation",)
-        self.places: PlacementWatch | None = None
-        self.attention: AttentionWatch | None = None
-        self.settings = {
-            "worked": float(worked),
-            "repeat": float(repeat),
-            "remind": float(remind),
-            "listen": bool(listen),
-            "quiet": float(quiet),
-            "ready": bool(ready),
-            "hold": float(hold),
-            "hazard": bool(hazard),
-        }
-        self.name = "step-oracle"
-        self.watch: DependencyWatch | None = None
-
-    def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
-        """Start a new watch over this episode's plan."""
-        super().reset(env_info=env_info, seed=seed)
-        dt = float(env_info.get("dt", 0.5))
-        self.watch = DependencyWatch(self.plan, dt, **self.settings)
-        self.places, self.attention = frame_rules(
-            self.plan, env_info, self.place, self.attend, self.regrasp
-        )
-
-    def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
-        """Correct when the person's true step needs a step never worked on (or, with
-        ``place``, an object rests where the plan does not put it; with ``attend``,
-        re-engage a person whose view settled away from the task)."""
-        if self.watch is None:
-            raise RuntimeError("step-oracle: call reset() before act()")
-        if not info or "current_plan_step" not in info:
-            raise ValueError("step-oracle needs a privileged env (info['current_plan_step'])")
-        step = self.watch.index.get(str(info["current_plan_step"]))
-        probs = one_hot(len(self.plan), step)
-        return respond(self.watch, self.places, self.attention, probs, observation)
 
 
 #: Where the committed step recogniser lives (``steps.pt`` + ``steps.json``).

@@ -20,6 +20,7 @@ ABLATIONS = (
     "duplex_vs_monolithic",
     "oracle_vs_predicted_plan",
     "planner_latency",
+    "recognition_yardstick",
     "speaking_threshold",
 )
 
@@ -67,3 +68,19 @@ def test_one_tiny_unit_of_an_ablation_runs() -> None:
 
     counts = {k: v for k, v in run_info([episode]).items() if k != "text_sim_backend"}
     assert row["scores"] == pytest.approx(episode_scores(episode) | counts, nan_ok=True)
+
+
+def test_a_degraded_step_oracle_unit_of_the_yardstick_runs() -> None:
+    """The yardstick's units reach ``step-oracle`` with their lag and noise, privileged
+    inside ``first-of``; one cut to 10 s of simulated time runs."""
+    units = expand_units(load_sweep(SWEEPS / "recognition_yardstick.yaml"))
+    inner = {
+        u["label"]: u["policy_kwargs"]["policies"][0] for u in units if u["policy"] != "silent"
+    }
+    assert inner["lag 2 s"] == {"policy": "step-oracle", "policy_kwargs": {"lag": 2.0}}
+    assert inner["5 % wrong, 1.5 s runs"]["policy_kwargs"] == {"noise": 0.05, "noise_run": 1.5}
+    unit = dict(next(u for u in units if u["label"] == "5 % wrong, 1.5 s runs"))
+    unit["env_kwargs"] = {**unit["env_kwargs"], "max_duration": 10.0, "width": 64, "height": 64}
+    row, episode, _ = execute_unit(unit, DEFAULT_UNIT)
+    assert row["status"] == "ok", row.get("traceback")
+    assert episode["policy"] == "first-of" and len(episode["decisions"]) == 20

@@ -9,7 +9,8 @@ import pytest
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.policies import make_policy
 from proassist.policies.rollout import env_info
-from proassist.policies.stepwatch import DependencyWatch, StepOraclePolicy, one_hot
+from proassist.policies.step_oracle import StepOraclePolicy
+from proassist.policies.stepwatch import DependencyWatch, one_hot
 from proassist.sim.deviations.base import addressable_steps
 from proassist.sim.messages import INTENTS
 from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT
