@@ -69,6 +69,8 @@ class StepOraclePolicy(PolicyBase):
         noise_run: Seconds of each error run (rounded to decision points, at least
             one). Runs start at a point outside a run with the probability that makes
             ``noise`` the long-run share of wrong points.
+        sustain: :class:`DependencyWatch`'s points in a row a step must be reported
+            before it is the current step (1: at once; ``stepwatch`` uses 2).
 
     Raises:
         ValueError: A negative ``lag`` or ``noise_run``, or ``noise`` outside [0, 1].
@@ -99,6 +101,7 @@ class StepOraclePolicy(PolicyBase):
         lag: float = 0.0,
         noise: float = 0.0,
         noise_run: float = 0.0,
+        sustain: int = 1,
     ) -> None:
         super().__init__()
         if min(lag, noise_run) < 0 or not 0.0 <= noise <= 1.0:
@@ -114,6 +117,7 @@ class StepOraclePolicy(PolicyBase):
         self.places: PlacementWatch | None = None
         self.attention: AttentionWatch | None = None
         self.settings = {
+            "sustain": int(sustain),
             "worked": float(worked),
             "repeat": float(repeat),
             "remind": float(remind),

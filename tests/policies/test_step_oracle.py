@@ -90,3 +90,15 @@ def test_a_late_report_delays_the_dependency_correction() -> None:
 def test_bad_lag_or_noise_is_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError, match="lag >= 0, noise_run >= 0 and 0 <= noise <= 1"):
         StepOraclePolicy(**kwargs)
+
+
+def test_sustain_ignores_a_single_wrong_report() -> None:
+    obs = {"time": np.zeros(1), "utterance": ""}
+    spoke = {}
+    for sustain in (1, 2):
+        policy = make_policy("step-oracle", place=False, attend=False, sustain=sustain)
+        policy.reset(env_info={"plan": PLAN, "dt": 0.5}, seed=0)
+        spoke[sustain] = [policy.act(obs, {"current_plan_step": s})["decision"] for s in "baa"]
+    assert spoke == {1: [1, 0, 0], 2: [0, 0, 0]}  # b (needs a) seen once: said only at once
+    with pytest.raises(ValueError, match="sustain >= 1"):
+        StepOraclePolicy(sustain=0).reset(env_info={"plan": PLAN, "dt": 0.5}, seed=0)
