@@ -43,10 +43,12 @@ stream of recognised steps:
   from the recogniser jumping to the next step early.
 
 It never reads the deviations. Its only inputs are the recognised step and what the
-person says (the observation's ``utterance``), so the policy
-that gets it from the privileged ``info["current_plan_step"]``, ``step-oracle``
-(:class:`~proassist.policies.step_oracle.StepOraclePolicy`), measures what *perfect step recognition* is worth to an
-assistant: the rest of a learned assistant's gap to it is recognition, not decision.
+person says (the observation's ``utterance``), so the policy that gets it from the
+privileged ``info["current_plan_step"]``, ``step-oracle``
+(:class:`~proassist.policies.step_oracle.StepOraclePolicy`), measures what *perfect
+step recognition* is worth to an assistant: the rest of a learned assistant's gap to it
+is recognition, not decision (degraded, it measures what each kind of recognition error
+costs).
 ``stepwatch`` (:class:`StepWatchPolicy`) feeds it a learned step recogniser that reads
 only the segmentation (:mod:`proassist.policies.learned.steps_train`; committed in
 ``policies/checkpoints/steps``, trained by ``proassist train-steps``; its gate by
