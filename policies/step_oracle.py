@@ -10,7 +10,14 @@ Degraded, it is a **yardstick for step recognisers**: ``lag`` reports the true s
 at that share of the decision points by another candidate drawn uniformly (a plan step
 or *none*: a recogniser wrong at that rate), in runs of ``noise_run`` seconds (one
 point: errors independent in time; longer: a recogniser that holds a wrong step for a
-while, as a learned one does). Reading a learned recogniser's score against this curve says which kind of
+while, as a learned one does). With ``during="deviations"`` both apply only while a
+deviation is open (``info["active_deviations"]``, privileged), the truth elsewhere:
+a recogniser that is late or wrong exactly where the person leaves the plan, as the
+learned one is (its errors cluster there). ``expect`` makes it **plan-biased**: for
+that many seconds after an omission or order error starts it reports the step the
+plan expected there (the skipped step; the predecessor skipped ahead of) instead of
+the one the person does, as a recogniser leaning on the plan does; the rules then
+count that step as worked on. Reading a learned recogniser's score against this curve says which kind of
 error it would have to lose (the measured curve is in
 ``policies/checkpoints/steps/README.md``, twenty-first round). The draws come from the
 policy's own generator, seeded by :meth:`StepOraclePolicy.reset`: same seed, same
@@ -30,7 +37,10 @@ from proassist.policies.placewatch import PlacementWatch
 from proassist.policies.stepwatch import DependencyWatch, one_hot
 from proassist.policies.watchers import frame_rules, respond
 
-__all__ = ["StepOraclePolicy"]
+__all__ = ["DURING", "StepOraclePolicy"]
+
+#: Where a degraded step-oracle's ``lag`` and ``noise`` apply.
+DURING: tuple[str, ...] = ("always", "deviations")
 
 
 @register_policy("step-oracle")
@@ -71,9 +81,15 @@ class StepOraclePolicy(PolicyBase):
             ``noise`` the long-run share of wrong points.
         sustain: :class:`DependencyWatch`'s points in a row a step must be reported
             before it is the current step (1: at once; ``stepwatch`` uses 2).
+        expect: Seconds after an omission's or order error's onset during which the
+            step the plan expected there is reported (privileged: the open
+            deviations; 0: never). Applied before ``lag`` and ``noise``.
+        during: Where ``lag`` and ``noise`` apply: ``"always"``, or ``"deviations"``
+            (only at points where a deviation is open; error runs start only there).
 
     Raises:
-        ValueError: A negative ``lag`` or ``noise_run``, or ``noise`` outside [0, 1].
+        ValueError: A negative ``lag`` or ``noise_run``, ``noise`` outside [0, 1], or
+            ``expect``, or ``during`` not one of :data:`DURING`.
 
     The defaults (``repeat=1.9``, ``remind=4``) were chosen on validation seeds
     900000-900019 of the three domain envs (60 pairs): net assistance 0.304 with
@@ -102,13 +118,16 @@ class StepOraclePolicy(PolicyBase):
         noise: float = 0.0,
         noise_run: float = 0.0,
         sustain: int = 1,
+        during: str = "always",
+        expect: float = 0.0,
     ) -> None:
         super().__init__()
-        if min(lag, noise_run) < 0 or not 0.0 <= noise <= 1.0:
+        if min(lag, noise_run, expect) < 0 or not 0.0 <= noise <= 1.0 or during not in DURING:
             raise ValueError(
-                "step-oracle: need lag >= 0, noise_run >= 0 and 0 <= noise <= 1, "
-                f"got {lag}, {noise_run}, {noise}"
+                "step-oracle: need lag >= 0, noise_run >= 0, expect >= 0, 0 <= noise <= 1 "
+                f"and during in {DURING}, got {lag}, {noise_run}, {expect}, {noise}, {during!r}"
             )
+        self.during, self.expect = during, float(expect)
         self.lag, self.noise, self.noise_run = float(lag), float(noise), float(noise_run)
         self.place, self.attend, self.regrasp = bool(place), bool(attend), bool(regrasp)
         if self.place or self.attend:
@@ -150,11 +169,15 @@ class StepOraclePolicy(PolicyBase):
         self.start_p = self.noise / (k * (1.0 - self.noise) + self.noise) if self.noise else 0.0
         self.error = (None, 0)
 
-    def reported(self, true_step: int | None) -> int | None:
+    def reported(self, true_step: int | None, degrade: bool = True) -> int | None:
         """The step reported at this point: the true one of ``lag`` seconds ago, or
         within an error run (``noise``, ``noise_run``) another candidate (``None``:
-        *none*)."""
+        *none*); with ``degrade`` False (``during="deviations"``, none open), the true
+        step (an error run neither starts nor goes on)."""
         self.past.append(true_step)
+        if not degrade:
+            self.error = (None, 0)
+            return true_step
         step = self.past[0]
         wrong, left = self.error
         if not left and self.start_p and self.rng.random() < self.start_p:
@@ -165,6 +188,19 @@ class StepOraclePolicy(PolicyBase):
         self.error = (wrong, left - 1)
         return wrong
 
+    def expected(self, info: dict[str, Any]) -> str | None:
+        """The step the plan expected where an omission or order error opened less than
+        ``expect`` seconds ago (the skipped step; the predecessor), or None."""
+        t = float(info.get("time", 0.0))
+        for dev in info.get("active_deviations") or ():
+            if t - float(dev.get("onset", -np.inf)) >= self.expect - 1e-9:
+                continue
+            if dev.get("kind") == "omission":
+                return str(dev.get("step"))
+            if dev.get("kind") == "order" and dev.get("related_steps"):
+                return str(dev["related_steps"][0])
+        return None
+
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Correct when the person's (reported) step needs a step never worked on (or,
         with ``place``, an object rests where the plan does not put it; with
@@ -173,6 +209,8 @@ class StepOraclePolicy(PolicyBase):
             raise RuntimeError("step-oracle: call reset() before act()")
         if not info or "current_plan_step" not in info:
             raise ValueError("step-oracle needs a privileged env (info['current_plan_step'])")
-        step = self.reported(self.watch.index.get(str(info["current_plan_step"])))
+        degrade = self.during == "always" or bool(info.get("active_deviations"))
+        true_step = (self.expect and self.expected(info)) or info["current_plan_step"]
+        step = self.reported(self.watch.index.get(str(true_step)), degrade)
         probs = one_hot(len(self.plan), step)
         return respond(self.watch, self.places, self.attention, probs, observation)

@@ -85,10 +85,18 @@ def test_a_late_report_delays_the_dependency_correction() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"lag": -1.0}, {"noise": 1.5}, {"noise": -0.1}, {"noise_run": -1.0}]
+    "kwargs",
+    [
+        {"lag": -1.0},
+        {"noise": 1.5},
+        {"noise": -0.1},
+        {"noise_run": -1.0},
+        {"during": "sometimes"},
+        {"expect": -1.0},
+    ],
 )
 def test_bad_lag_or_noise_is_refused(kwargs: dict) -> None:
-    with pytest.raises(ValueError, match="lag >= 0, noise_run >= 0 and 0 <= noise <= 1"):
+    with pytest.raises(ValueError, match="lag >= 0, noise_run >= 0, expect >= 0, 0 <= noise <= 1"):
         StepOraclePolicy(**kwargs)
 
 
@@ -102,3 +110,64 @@ def test_sustain_ignores_a_single_wrong_report() -> None:
     assert spoke == {1: [1, 0, 0], 2: [0, 0, 0]}  # b (needs a) seen once: said only at once
     with pytest.raises(ValueError, match="sustain >= 1"):
         StepOraclePolicy(sustain=0).reset(env_info={"plan": PLAN, "dt": 0.5}, seed=0)
+
+
+def test_during_deviations_degrades_only_while_one_is_open() -> None:
+    """``during="deviations"``: the true step wherever no deviation is open; there, the
+    step of ``lag`` seconds ago (or an error run) as with ``during="always"``."""
+    policy = StepOraclePolicy(place=False, attend=False, lag=1.0, during="deviations")
+    policy.reset(env_info={"plan": PLAN, "dt": 0.5}, seed=0)
+    opened = [False, False, False, True, True, False, True, True, False, False]
+    got = [policy.reported(s, degrade) for s, degrade in zip(TRUE, opened, strict=True)]
+    late = [None, None, *TRUE[:-2]]  # the true step of 1 s ago
+    assert got == [late[i] if o else TRUE[i] for i, o in enumerate(opened)]
+    noisy = StepOraclePolicy(place=False, attend=False, noise=1.0, during="deviations")
+    noisy.reset(env_info={"plan": PLAN, "dt": 0.5}, seed=0)
+    truth = TRUE * 20
+    shut = [noisy.reported(s, False) for s in truth]
+    assert shut == truth  # never wrong while none is open
+    assert all(noisy.reported(s, True) != s for s in truth)  # always wrong while one is
+
+
+def test_during_deviations_reads_the_open_deviations_in_act() -> None:
+    obs = {"time": np.zeros(1), "utterance": ""}
+    said = {}
+    for opened in (False, True):
+        policy = make_policy(
+            "step-oracle", place=False, attend=False, remind=0.0, lag=1.0, during="deviations"
+        )
+        policy.reset(env_info={"plan": PLAN, "dt": 0.5}, seed=0)
+        info = {"current_plan_step": "b", "active_deviations": [{"id": 1}] if opened else []}
+        decisions = [policy.act(obs, info)["decision"] for _ in range(5)]
+        said[opened] = decisions.index(1)  # b started before a: "do a first"
+    assert said == {False: 0, True: 2}  # late only where the person left the plan
+
+
+@pytest.mark.parametrize(
+    "dev, planned",
+    [
+        ({"kind": "omission", "step": "a", "related_steps": []}, "a"),  # a skipped
+        ({"kind": "order", "step": "b", "related_steps": ["a"]}, "a"),  # b before a
+        ({"kind": "distraction", "step": "b", "related_steps": []}, None),  # not plan order
+    ],
+)
+def test_expect_reports_the_planned_step_after_an_onset(dev: dict, planned: str | None) -> None:
+    """``expect``: a plan-biased recogniser names the step the plan expected for
+    ``expect`` seconds after an omission or order error opens, then the truth; the
+    rule hears no violation meanwhile and counts the expected step as worked on."""
+    obs = {"time": np.zeros(1), "utterance": ""}
+    policy = make_policy("step-oracle", place=False, attend=False, remind=0.0, expect=1.0)
+    policy.reset(env_info={"plan": PLAN, "dt": 0.5}, seed=0)
+    opened = [{**dev, "onset": 2.0}]
+    spoke, named = [], []
+    for i in range(8):
+        t = 2.0 + 0.5 * i
+        info = {"current_plan_step": "b", "time": t, "active_deviations": opened}
+        assert policy.expected(info) == (planned if i < 2 else None)
+        spoke.append(policy.act(obs, info)["decision"])
+        named.append(policy.watch.current)
+    if planned is None:
+        assert spoke[0] == 1  # b needs a, never worked on: at once
+    else:
+        assert spoke[:2] == [0, 0] and named[:2] == [0, 0] and named[2] == 1
+    assert StepOraclePolicy().expect == 0.0  # off by default
