@@ -17,11 +17,11 @@ learned one is (its errors cluster there). ``expect`` makes it **plan-biased**: 
 that many seconds after an omission or order error starts it reports the step the
 plan expected there (the skipped step; the predecessor skipped ahead of) instead of
 the one the person does, as a recogniser leaning on the plan does; the rules then
-count that step as worked on. Reading a learned recogniser's score against this curve says which kind of
-error it would have to lose (the measured curve is in
-``policies/checkpoints/steps/README.md``, twenty-first round). The draws come from the
-policy's own generator, seeded by :meth:`StepOraclePolicy.reset`: same seed, same
-reports.
+count that step as worked on. Reading a learned recogniser's score against this curve
+says which kind of error it would have to lose (the measured curve is in
+``policies/checkpoints/steps/README.md``, twenty-first and twenty-second rounds). The
+draws come from the policy's own generator, seeded by :meth:`StepOraclePolicy.reset`:
+same seed, same reports.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ class StepOraclePolicy(PolicyBase):
             (only at points where a deviation is open; error runs start only there).
 
     Raises:
-        ValueError: A negative ``lag`` or ``noise_run``, ``noise`` outside [0, 1], or
-            ``expect``, or ``during`` not one of :data:`DURING`.
+        ValueError: A negative ``lag``, ``noise_run`` or ``expect``, ``noise`` outside
+            [0, 1], or ``during`` not one of :data:`DURING`.
 
     The defaults (``repeat=1.9``, ``remind=4``) were chosen on validation seeds
     900000-900019 of the three domain envs (60 pairs): net assistance 0.304 with
