@@ -210,7 +210,8 @@ class StepOraclePolicy(PolicyBase):
         if not info or "current_plan_step" not in info:
             raise ValueError("step-oracle needs a privileged env (info['current_plan_step'])")
         degrade = self.during == "always" or bool(info.get("active_deviations"))
-        true_step = (self.expect and self.expected(info)) or info["current_plan_step"]
+        planned = self.expected(info) if self.expect else None
+        true_step = info["current_plan_step"] if planned is None else planned
         step = self.reported(self.watch.index.get(str(true_step)), degrade)
         probs = one_hot(len(self.plan), step)
         return respond(self.watch, self.places, self.attention, probs, observation)
