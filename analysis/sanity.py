@@ -73,17 +73,20 @@ class Row:
 
 
 _LEARNED = {"interaction": "learned", "checkpoint": DEFAULT_CHECKPOINT}
-#: stepwatch first, else the learned duplex (``first-of``), which heeds refusals (``heed``).
+#: stepwatch first, else the learned duplex (``first-of``), which heeds refusals (``heed``);
+#: the duplex's re-engagements name stepwatch's next step (``resume_from``).
 _STEPWATCH_LEARNED = {
     "policies": [
         {"policy": "stepwatch"},
         {"policy": "heed", "policy_kwargs": {"policy": "duplex", "policy_kwargs": _LEARNED}},
-    ]
+    ],
+    "resume_from": 0,
 }
 #: The same with perfect step recognition: ``step-oracle`` (privileged: the true plan
 #: step) in place of ``stepwatch``, i.e. how far a better recogniser can take it.
 _STEP_ORACLE_LEARNED = {
-    "policies": [{"policy": "step-oracle"}, *_STEPWATCH_LEARNED["policies"][1:]]
+    **_STEPWATCH_LEARNED,
+    "policies": [{"policy": "step-oracle"}, *_STEPWATCH_LEARNED["policies"][1:]],
 }
 
 #: The reference rows, in table order.

@@ -12,6 +12,14 @@ the learned duplex (what else it detects):
         {"policy": "duplex", "policy_kwargs": {"interaction": "learned"}},
     ])
 
+With ``resume_from=i`` the re-engagements (``re_engage``) the *other* assistants send
+name the step that step watcher ``i`` (``stepwatch`` or ``step-oracle``) would get
+back to (:func:`~proassist.policies.watchers.resume_step`: the first required step not
+worked on after the furthest one worked on): the learned duplex then says *when* the
+person needs a nudge and the recogniser says *to what*. The duplex's own step, read off
+its tracked plan, is often the step just finished (issue 11, twenty-third round). An
+inner ``heed`` still keys what the person refused on the step it sent itself.
+
 ``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
 refused ("I already did that.", "I think it's fine.", "Please stop.") is held back.
 
@@ -39,6 +47,7 @@ from proassist.policies.base import (
     silent_action,
 )
 from proassist.policies.learned.rl_env import REFUSED, reply_category
+from proassist.policies.watchers import naming, resume_step
 from proassist.sim.messages import INTENTS
 from proassist.sim.person.reactions import family
 
@@ -51,16 +60,21 @@ class FirstOfPolicy(PolicyBase):
 
     Args:
         policies: Inner assistants, each ``{"policy": name, "policy_kwargs": {...}}``.
+        resume_from: Index of a step watcher among ``policies`` (one with a ``watch``:
+            ``stepwatch``, ``step-oracle``) whose next step the others' re-engagements
+            name (module docstring); None: each names its own.
 
     Attributes:
         privileged: Whether an inner assistant is privileged (module docstring).
 
     Raises:
         ValueError: With fewer than two entries, or an entry without ``policy`` or with
-            other keys.
+            other keys; a ``resume_from`` that is not the index of a step watcher.
     """
 
-    def __init__(self, policies: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(
+        self, policies: Sequence[Mapping[str, Any]], resume_from: int | None = None
+    ) -> None:
         super().__init__()
         if len(policies) < 2:
             raise ValueError(
@@ -73,6 +87,20 @@ class FirstOfPolicy(PolicyBase):
         self.obs_modes = tuple(m for m in ("rgb", "depth", "segmentation") if m in modes)
         self.name = "first-of(" + ", ".join(str(getattr(p, "name", "?")) for p in self.inner) + ")"
         self.sent_by = [0] * len(self.inner)
+        self.resume_from = self._watcher(resume_from)
+
+    def _watcher(self, index: int | None) -> int | None:
+        """``index`` checked to be that of an inner step watcher (or None)."""
+        if index is None:
+            return None
+        if not (isinstance(index, int) and 0 <= index < len(self.inner)):
+            raise ValueError(f"first-of: resume_from must be an index of policies, got {index!r}")
+        if not hasattr(self.inner[index], "watch"):
+            raise ValueError(
+                f"first-of: resume_from={index} is {getattr(self.inner[index], 'name', '?')!r}, not a step "
+                "watcher (stepwatch, step-oracle)"
+            )
+        return index
 
     @staticmethod
     def _build(i: int, spec: Mapping[str, Any]) -> Any:
@@ -100,8 +128,19 @@ class FirstOfPolicy(PolicyBase):
         for i, action in enumerate(actions):
             if action["decision"]:
                 self.sent_by[i] += 1
-                return action
+                return self._resumed(i, action)
         return actions[0]
+
+    def _resumed(self, i: int, action: dict) -> dict:
+        """``action`` (sent by inner assistant ``i``), a re-engagement renamed with the
+        step watcher's next step when ``resume_from`` is set and another one sent it."""
+        if self.resume_from is None or i == self.resume_from:
+            return action
+        if action.get("intent") not in (INTENTS.index("re_engage"), "re_engage"):
+            return action
+        watch = self.inner[self.resume_from].watch
+        k = None if watch is None else resume_step(watch)
+        return action if k is None else naming(watch.plan, k, "re_engage")
 
     def episode_extras(self) -> dict[str, Any]:
         """The inner assistants' extras, and how many messages each sent."""

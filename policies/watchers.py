@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from proassist.policies.attendwatch import AttentionWatch
+from proassist.policies.attendwatch import AttentionWatch, next_step
 from proassist.policies.base import make_action, observation_time, silent_action
 from proassist.policies.duplex.components import utterance_for
 from proassist.policies.placewatch import PlacementWatch
@@ -36,7 +36,15 @@ if TYPE_CHECKING:
     from proassist.policies.learned.steps import Counts
     from proassist.policies.stepwatch import DependencyWatch
 
-__all__ = ["REPLY_S", "frame_rules", "naming", "respond", "watch_attention", "watch_places"]
+__all__ = [
+    "REPLY_S",
+    "frame_rules",
+    "naming",
+    "respond",
+    "resume_step",
+    "watch_attention",
+    "watch_places",
+]
 
 #: Seconds after a message in which the attention rule keeps quiet and a reply is
 #: taken to answer it (the person answers about 1 s after a message).
@@ -61,6 +69,12 @@ def naming(plan: list[dict[str, Any]], k: int, intent: str = "correct_deviation"
     instruction."""
     text = utterance_for(intent, str(plan[k].get("instruction", plan[k]["id"])))
     return make_action(intent, k, text)
+
+
+def resume_step(watch: DependencyWatch) -> int | None:
+    """The plan step to get a person back to by what ``watch`` counts as worked on
+    (:func:`~proassist.policies.attendwatch.next_step`); None when all were."""
+    return next_step(watch.plan, watch.worked_on())
 
 
 def watch_places(

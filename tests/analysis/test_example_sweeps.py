@@ -81,6 +81,8 @@ def test_a_degraded_step_oracle_unit_of_the_yardstick_runs() -> None:
     assert inner["5 % wrong, 1.5 s runs"]["policy_kwargs"] == {"noise": 0.05, "noise_run": 1.5}
     assert inner["2 s late at deviations"]["policy_kwargs"] == {"lag": 2.0, "during": "deviations"}
     assert inner["plan-biased 1.5 s"]["policy_kwargs"] == {"expect": 1.5}
+    # as in the sanity rows: the duplex's re-engagements name the watcher's next step
+    assert {u["policy_kwargs"]["resume_from"] for u in units if u["policy"] != "silent"} == {0}
     unit = dict(next(u for u in units if u["label"] == "5 % wrong, 1.5 s runs"))
     unit["env_kwargs"] = {**unit["env_kwargs"], "max_duration": 10.0, "width": 64, "height": 64}
     row, episode, _ = execute_unit(unit, DEFAULT_UNIT)

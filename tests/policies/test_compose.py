@@ -10,6 +10,7 @@ import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.policies import make_policy
 from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
 from proassist.policies.rollout import env_info, rollout
+from proassist.sim.messages import INTENTS
 from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT
 
 SPAM = {"policy": "spam-correct", "policy_kwargs": {"period": 2.0}}
@@ -150,3 +151,74 @@ def test_heed_never_repeats_refused_content_in_an_episode() -> None:
             and m.get("step") == r.get("target")
         ]
         assert not again, (r, again)
+
+
+@register_policy("test-watcher")
+class _Watcher(PolicyBase):
+    """A silent step watcher: its ``watch`` counts as worked on what a test sets."""
+
+    needs_pixels = False
+    obs_modes: tuple[str, ...] = ()
+    watch = None
+
+    def reset(self, *, env_info: dict, seed: int | None) -> None:
+        from proassist.policies.stepwatch import DependencyWatch
+
+        super().reset(env_info=env_info, seed=seed)
+        self.watch = DependencyWatch(self.plan)
+
+    def act(self, observation: dict, info: dict | None = None) -> dict:
+        return silent_action()
+
+
+@register_policy("test-always-reengage")
+class _AlwaysReengage(PolicyBase):
+    """Says "get back to step 0" at every point."""
+
+    needs_pixels = False
+    obs_modes: tuple[str, ...] = ()
+
+    def act(self, observation: dict, info: dict | None = None) -> dict:
+        return make_action("re_engage", 0, "Let's get back to it: step zero.")
+
+
+def _composed(second: str, resume_from: int | None) -> tuple[PolicyBase, list[dict]]:
+    env = gym.make("ProAssist-Kitchen-v0", render=False, max_duration=5.0)
+    env.reset(seed=0)
+    info = env_info(env)
+    env.close()
+    both = make_policy(
+        "first-of",
+        policies=[{"policy": "test-watcher"}, {"policy": second}],
+        resume_from=resume_from,
+    )
+    both.reset(env_info=info, seed=0)
+    return both, info["plan"]
+
+
+def test_first_of_resume_from_names_the_watchers_next_step_in_others_re_engagements() -> None:
+    """A re-engagement of another assistant names the first required step after the
+    furthest one the watcher counts as worked on; other intents are left alone."""
+    both, plan = _composed("test-always-reengage", resume_from=0)
+    watch = both.inner[0].watch
+    assert both.act(_obs(0.5), None)["step"] == 0  # nothing worked on: the first step
+    watch.mass[[0, 2]] = 1.0  # steps 0 and 2 worked on (1 passed over)
+    action = both.act(_obs(1.0), None)
+    k = next(i for i in range(3, len(plan)) if not plan[i].get("optional"))
+    assert action["step"] == k and action["intent"] == INTENTS.index("re_engage")
+    assert str(plan[k]["instruction"]).rstrip(".").lower()[:20] in action["text"].lower()
+    watch.mass[:] = 1.0  # all worked on: the assistant's own step stands
+    assert both.act(_obs(1.5), None)["step"] == 0
+    plain, _ = _composed("test-always-reengage", resume_from=None)
+    plain.inner[0].watch.mass[[0, 2]] = 1.0
+    assert plain.act(_obs(0.5), None)["step"] == 0
+    corrector, _ = _composed("test-always-correct", resume_from=0)
+    corrector.inner[0].watch.mass[[0, 2]] = 1.0
+    assert corrector.act(_obs(0.5), None)["step"] == 1
+
+
+def test_first_of_resume_from_must_name_a_step_watcher() -> None:
+    with pytest.raises(ValueError, match="not a step watcher"):
+        make_policy("first-of", policies=[SPAM, PERIODIC], resume_from=1)
+    with pytest.raises(ValueError, match="index of policies"):
+        make_policy("first-of", policies=[{"policy": "test-watcher"}, SPAM], resume_from=2)
