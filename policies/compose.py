@@ -93,7 +93,7 @@ class FirstOfPolicy(PolicyBase):
         """``index`` checked to be that of an inner step watcher (or None)."""
         if index is None:
             return None
-        if not (isinstance(index, int) and 0 <= index < len(self.inner)):
+        if isinstance(index, bool) or not (isinstance(index, int) and 0 <= index < len(self.inner)):
             raise ValueError(f"first-of: resume_from must be an index of policies, got {index!r}")
         if not hasattr(self.inner[index], "watch"):
             raise ValueError(

@@ -222,3 +222,5 @@ def test_first_of_resume_from_must_name_a_step_watcher() -> None:
         make_policy("first-of", policies=[SPAM, PERIODIC], resume_from=1)
     with pytest.raises(ValueError, match="index of policies"):
         make_policy("first-of", policies=[{"policy": "test-watcher"}, SPAM], resume_from=2)
+    with pytest.raises(ValueError, match="index of policies"):
+        make_policy("first-of", policies=[SPAM, {"policy": "test-watcher"}], resume_from=True)
