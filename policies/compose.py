@@ -87,17 +87,18 @@ class FirstOfPolicy(PolicyBase):
         self.obs_modes = tuple(m for m in ("rgb", "depth", "segmentation") if m in modes)
         self.name = "first-of(" + ", ".join(str(getattr(p, "name", "?")) for p in self.inner) + ")"
         self.sent_by = [0] * len(self.inner)
-        self.resume_from = self._watcher(resume_from)
+        self.resume_from = self._watcher(resume_from, [str(spec["policy"]) for spec in policies])
 
-    def _watcher(self, index: int | None) -> int | None:
-        """``index`` checked to be that of an inner step watcher (or None)."""
+    def _watcher(self, index: int | None, names: list[str]) -> int | None:
+        """``index`` checked to be that of an inner step watcher (or None); ``names``
+        are the inner assistants' registered names (for the error)."""
         if index is None:
             return None
         if isinstance(index, bool) or not (isinstance(index, int) and 0 <= index < len(self.inner)):
             raise ValueError(f"first-of: resume_from must be an index of policies, got {index!r}")
         if not hasattr(self.inner[index], "watch"):
             raise ValueError(
-                f"first-of: resume_from={index} is {getattr(self.inner[index], 'name', '?')!r}, not a step "
+                f"first-of: resume_from={index} is {names[index]!r}, not a step "
                 "watcher (stepwatch, step-oracle)"
             )
         return index

@@ -218,7 +218,7 @@ def test_first_of_resume_from_names_the_watchers_next_step_in_others_re_engageme
 
 
 def test_first_of_resume_from_must_name_a_step_watcher() -> None:
-    with pytest.raises(ValueError, match="not a step watcher"):
+    with pytest.raises(ValueError, match="'periodic', not a step watcher"):
         make_policy("first-of", policies=[SPAM, PERIODIC], resume_from=1)
     with pytest.raises(ValueError, match="index of policies"):
         make_policy("first-of", policies=[{"policy": "test-watcher"}, SPAM], resume_from=2)
