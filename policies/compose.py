@@ -137,7 +137,7 @@ class FirstOfPolicy(PolicyBase):
         step watcher's next step when ``resume_from`` is set and another one sent it."""
         if self.resume_from is None or i == self.resume_from:
             return action
-        if action.get("intent") not in (INTENTS.index("re_engage"), "re_engage"):
+        if INTENTS[int(action["intent"])] != "re_engage":  # as HeedPolicy reads it
             return action
         watch = self.inner[self.resume_from].watch
         k = None if watch is None else resume_step(watch)
