@@ -18,7 +18,10 @@ back to (:func:`~proassist.policies.watchers.resume_step`: the first required st
 worked on after the furthest one worked on): the learned duplex then says *when* the
 person needs a nudge and the recogniser says *to what*. The duplex's own step, read off
 its tracked plan, is often the step just finished (issue 11, twenty-third round). An
-inner ``heed`` still keys what the person refused on the step it sent itself.
+inner assistant with a ``sent(action) -> bool`` method (``heed``) is told the renamed
+action: it keys what the person refuses on the step actually said, and a renamed
+message whose content it holds back is dropped (the next assistant's message, if any,
+goes instead).
 
 ``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
 refused ("I already did that.", "I think it's fine.", "Please stop.") is held back.
@@ -127,9 +130,14 @@ class FirstOfPolicy(PolicyBase):
             for p in self.inner
         ]
         for i, action in enumerate(actions):
-            if action["decision"]:
-                self.sent_by[i] += 1
-                return self._resumed(i, action)
+            if not action["decision"]:
+                continue
+            out = self._resumed(i, action)
+            told = getattr(self.inner[i], "sent", None)
+            if out is not action and callable(told) and not told(out):
+                continue  # the renamed content is what that assistant's person refused
+            self.sent_by[i] += 1
+            return out
         return actions[0]
 
     def _resumed(self, i: int, action: dict) -> dict:
@@ -187,17 +195,19 @@ class HeedPolicy(PolicyBase):
         self.mute, self.name = float(mute), f"heed({getattr(self.inner, 'name', policy)})"
         self.last: tuple[str, int] | None = None
         self.muted: dict[tuple[str, int], float] = {}
-        self.held = 0
+        self.held, self.now = 0, 0.0
+        self.before: tuple[str, int] | None = None
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Reset the wrapped assistant and forget refused content."""
         super().reset(env_info=env_info, seed=seed)
         self.inner.reset(env_info=env_info, seed=seed)
-        self.last, self.muted, self.held = None, {}, 0
+        self.last, self.muted, self.held, self.now = None, {}, 0, 0.0
+        self.before = None
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """The wrapped assistant's action, unless it repeats refused content."""
-        now = observation_time(observation)
+        now = self.now = observation_time(observation)
         reply = reply_category(str(observation.get("utterance", "") or ""))
         if reply in REFUSED and self.last is not None:
             self.muted[self.last] = now + self.mute
@@ -206,12 +216,27 @@ class HeedPolicy(PolicyBase):
         action = self.inner.act(observation, None)
         if not action["decision"]:
             return action
+        self.before = self.last
+        if not self._heeds(action, now):
+            return silent_action()
+        return action
+
+    def sent(self, action: dict) -> bool:
+        """Told by ``first-of`` (``resume_from``) what it sends in place of this
+        assistant's last action (a renamed re-engagement): whether that content may be
+        said now; if so, a refusal is keyed on it from now on."""
+        self.last = self.before  # what was said before, until this is said
+        return self._heeds(action, self.now)
+
+    def _heeds(self, action: dict, now: float) -> bool:
+        """Whether ``action``'s (family, step) is not held back at ``now``; if not held
+        back, it becomes the content a refusal mutes."""
         key = (family(INTENTS[int(action["intent"])]), int(action["step"]))
         if now < self.muted.get(key, -np.inf):
             self.held += 1
-            return silent_action()
+            return False
         self.last = key
-        return action
+        return True
 
     def episode_extras(self) -> dict[str, Any]:
         """The wrapped assistant's extras, and how many messages were held back."""

@@ -11,7 +11,7 @@ from proassist.policies import make_policy
 from proassist.policies.base import PolicyBase, make_action, register_policy, silent_action
 from proassist.policies.rollout import env_info, rollout
 from proassist.sim.messages import INTENTS
-from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT
+from proassist.sim.person.reactions import DONE_TEXT, FINE_TEXT, STOP_TEXT, family
 
 SPAM = {"policy": "spam-correct", "policy_kwargs": {"period": 2.0}}
 PERIODIC = {"policy": "periodic", "policy_kwargs": {"period": 3.0}}
@@ -133,7 +133,6 @@ def test_heed_checks_its_arguments() -> None:
 
 def test_heed_never_repeats_refused_content_in_an_episode() -> None:
     from proassist.analysis.evaluation import evaluate
-    from proassist.sim.person.reactions import family
 
     policy = make_policy("heed", policy="spam-correct", mute=10.0)
     kw = {"render": False, "max_duration": 90.0}
@@ -182,15 +181,16 @@ class _AlwaysReengage(PolicyBase):
         return make_action("re_engage", 0, "Let's get back to it: step zero.")
 
 
-def _composed(second: str, resume_from: int | None) -> tuple[PolicyBase, list[dict]]:
+def _composed(
+    second: str | dict, resume_from: int | None, *more: dict
+) -> tuple[PolicyBase, list[dict]]:
     env = gym.make("ProAssist-Kitchen-v0", render=False, max_duration=5.0)
     env.reset(seed=0)
     info = env_info(env)
     env.close()
+    spec = {"policy": second} if isinstance(second, str) else second
     both = make_policy(
-        "first-of",
-        policies=[{"policy": "test-watcher"}, {"policy": second}],
-        resume_from=resume_from,
+        "first-of", policies=[{"policy": "test-watcher"}, spec, *more], resume_from=resume_from
     )
     both.reset(env_info=info, seed=0)
     return both, info["plan"]
@@ -215,6 +215,22 @@ def test_first_of_resume_from_names_the_watchers_next_step_in_others_re_engageme
     corrector, _ = _composed("test-always-correct", resume_from=0)
     corrector.inner[0].watch.mass[[0, 2]] = 1.0
     assert corrector.act(_obs(0.5), None)["step"] == 1
+
+
+def test_first_of_resume_from_tells_heed_what_was_said() -> None:
+    """An inner ``heed`` keys a refusal on the renamed step that was said, not on its
+    assistant's own step; a renamed message it holds back lets the next one through."""
+    heeding = {"policy": "heed", "policy_kwargs": {"policy": "test-always-reengage", "mute": 10}}
+    both, plan = _composed(heeding, 0, {"policy": "test-always-correct"})
+    watch, heed = both.inner[0].watch, both.inner[1]
+    watch.mass[[0, 2]] = 1.0
+    k = both.act(_obs(0.5), None)["step"]
+    assert k not in (0, 1) and heed.last == (family("re_engage"), k)
+    action = both.act(_obs(1.0, DONE_TEXT), None)  # "I already did that" to step k
+    assert (action["intent"], action["step"]) == (INTENTS.index("correct_deviation"), 1)
+    assert heed.episode_extras()["heed_held"] == 1 and both.sent_by == [0, 1, 1]
+    watch.mass[:] = 1.0  # no renaming: its own step 0 was never refused, so it is said
+    assert both.act(_obs(1.5), None)["step"] == 0 and both.sent_by == [0, 2, 1]
 
 
 def test_first_of_resume_from_must_name_a_step_watcher() -> None:
