@@ -18,10 +18,11 @@ back to (:func:`~proassist.policies.watchers.resume_step`: the first required st
 worked on after the furthest one worked on): the learned duplex then says *when* the
 person needs a nudge and the recogniser says *to what*. The duplex's own step, read off
 its tracked plan, is often the step just finished (issue 11, twenty-third round). An
-inner assistant with a ``sent(action) -> bool`` method (``heed``) is told the renamed
-action: it keys what the person refuses on the step actually said, and a renamed
-message whose content it holds back is dropped (the next assistant's message, if any,
-goes instead).
+inner assistant with a ``sent(action) -> bool`` method (``heed``) is told what was
+said in its place: the renamed action, so it keys what the person refuses on the step
+actually said (a renamed message whose content it holds back is dropped, and the next
+assistant's message, if any, goes instead), or ``None`` when another assistant spoke,
+so a refusal of that message does not mute content it never said.
 
 ``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
 refused ("I already did that.", "I think it's fine.", "Please stop.") is held back.
@@ -129,16 +130,27 @@ class FirstOfPolicy(PolicyBase):
             p.act(observation, info if getattr(p, "privileged", False) else None)
             for p in self.inner
         ]
+        chosen, out = None, actions[0]
         for i, action in enumerate(actions):
             if not action["decision"]:
                 continue
-            out = self._resumed(i, action)
+            renamed = self._resumed(i, action)
             told = getattr(self.inner[i], "sent", None)
-            if out is not action and callable(told) and not told(out):
+            if renamed is not action and callable(told) and not told(renamed):
                 continue  # the renamed content is what that assistant's person refused
+            chosen, out = i, renamed
             self.sent_by[i] += 1
-            return out
-        return actions[0]
+            break
+        self._tell_dropped(actions, chosen)
+        return out
+
+    def _tell_dropped(self, actions: list[dict], chosen: int | None) -> None:
+        """Tell every other interrupting inner assistant with a ``sent`` method that
+        nothing of its was said (``sent(None)``)."""
+        for i, action in enumerate(actions):
+            told = getattr(self.inner[i], "sent", None)
+            if i != chosen and action["decision"] and callable(told):
+                told(None)
 
     def _resumed(self, i: int, action: dict) -> dict:
         """``action`` (sent by inner assistant ``i``), a re-engagement renamed with the
@@ -221,12 +233,13 @@ class HeedPolicy(PolicyBase):
             return silent_action()
         return action
 
-    def sent(self, action: dict) -> bool:
-        """Told by ``first-of`` (``resume_from``) what it sends in place of this
-        assistant's last action (a renamed re-engagement): whether that content may be
-        said now; if so, a refusal is keyed on it from now on."""
+    def sent(self, action: dict | None) -> bool:
+        """Told by ``first-of`` what was said in place of this assistant's action at
+        this point: ``None`` when nothing of its was (another assistant spoke), else a
+        renamed action (``resume_from``). Returns whether that content may be said now;
+        if so, a refusal is keyed on it from now on."""
         self.last = self.before  # what was said before, until this is said
-        return self._heeds(action, self.now)
+        return action is not None and self._heeds(action, self.now)
 
     def _heeds(self, action: dict, now: float) -> bool:
         """Whether ``action``'s (family, step) is not held back at ``now``; if not held

@@ -233,6 +233,18 @@ def test_first_of_resume_from_tells_heed_what_was_said() -> None:
     assert both.act(_obs(1.5), None)["step"] == 0 and both.sent_by == [0, 2, 1]
 
 
+def test_first_of_tells_heed_when_another_assistant_spoke() -> None:
+    """A refusal of another assistant's message does not mute what ``heed`` proposed
+    at the same point and never said."""
+    heeding = {"policy": "heed", "policy_kwargs": {"policy": "test-always-reengage", "mute": 10}}
+    both = make_policy("first-of", policies=[{"policy": "test-always-correct"}, heeding])
+    both.reset(env_info={"plan": [{"id": "a"}, {"id": "b"}], "dt": 0.5}, seed=0)
+    heed = both.inner[1]
+    assert both.act(_obs(0.5))["step"] == 1 and heed.last is None  # "correct step 1" said
+    both.act(_obs(1.0, DONE_TEXT))  # refused: the corrector's message, not heed's
+    assert heed.muted == {} and both.sent_by == [2, 0]
+
+
 def test_first_of_resume_from_must_name_a_step_watcher() -> None:
     with pytest.raises(ValueError, match="'periodic', not a step watcher"):
         make_policy("first-of", policies=[SPAM, PERIODIC], resume_from=1)
