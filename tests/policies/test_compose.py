@@ -97,15 +97,20 @@ class _NoInfo(PolicyBase):
         return silent_action()
 
 
-@register_policy("test-always-correct")
-class _AlwaysCorrect(PolicyBase):
-    """Says "correct step 1" at every point (a policy that never listens)."""
+class _Always(PolicyBase):
+    """Says the same message at every point (a policy that never listens)."""
 
     needs_pixels = False
     obs_modes: tuple[str, ...] = ()
+    says: tuple[str, int, str] = ("correct_deviation", 1, "Wait: do step one.")
 
     def act(self, observation: dict, info: dict | None = None) -> dict:
-        return make_action("correct_deviation", 1, "Wait: do step one.")
+        return make_action(*self.says)
+
+
+@register_policy("test-always-correct")
+class _AlwaysCorrect(_Always):
+    """Says "correct step 1" at every point."""
 
 
 def _obs(t: float, said: str = "") -> dict:
@@ -171,14 +176,10 @@ class _Watcher(PolicyBase):
 
 
 @register_policy("test-always-reengage")
-class _AlwaysReengage(PolicyBase):
+class _AlwaysReengage(_Always):
     """Says "get back to step 0" at every point."""
 
-    needs_pixels = False
-    obs_modes: tuple[str, ...] = ()
-
-    def act(self, observation: dict, info: dict | None = None) -> dict:
-        return make_action("re_engage", 0, "Let's get back to it: step zero.")
+    says = ("re_engage", 0, "Let's get back to it: step zero.")
 
 
 def _composed(
