@@ -400,7 +400,7 @@ class ProAssistEnv(gym.Env):
     def _render_frames(self, modes: Sequence[str]) -> dict[str, np.ndarray]:
         if not self.render_pixels or self._scene is None:
             return _blank_frames(modes, self.width, self.height)
-        predicates = frozenset(self._sim.world.predicates)
+        predicates = self._sim.world.snapshot()  # with done(step): what a done step shows
         frames = self._scene.render(self._sim.body(), predicates)
         if self._noise is not None and "segmentation" in frames:
             from proassist.envs.perception import perturb_segmentation

@@ -37,6 +37,9 @@ class BodyState:
         primitive: The primitive being executed (one of :data:`PRIMITIVES`).
         object_rotations: Orientation of every task object now (an object missing from
             it is drawn unrotated; see :mod:`proassist.sim.person.orientation`).
+        working: The step being worked: from the start of its ``operate`` (else
+            ``wait``) phase to the end of the activity; ``None`` otherwise. An amount
+            step's content shows from then on, right or wrong alike.
     """
 
     head: Vec3
@@ -46,6 +49,7 @@ class BodyState:
     object_poses: dict[str, Vec3] = field(default_factory=dict, hash=False, compare=True)
     primitive: str = "idle"
     object_rotations: dict[str, Quat] = field(default_factory=dict, hash=False, compare=True)
+    working: str | None = None
 
 
 def quat_mul(a: Quat, b: Quat) -> Quat:

@@ -268,7 +268,17 @@ class Kinematics:
             object_poses={k: _f3(v) for k, v in poses.items()},
             primitive=ph.prim,
             object_rotations={k: _f4(q) for k, q in rots.items()},
+            working=self._working(t),
         )
+
+    def _working(self, t: float) -> str | None:
+        """The step whose operate (else wait) phase has started by ``t`` (see BodyState)."""
+        act = self.sim.person.activity
+        if act is None or act.step is None:
+            return None
+        when = act.phase_start("operate")
+        when = act.phase_start("wait") if when is None else when
+        return act.step if when is not None and t >= when else None
 
     def _phase(self, t: float) -> tuple[Phase, float, float]:
         """The phase running at ``t``, its linear progress and its eased progress."""

@@ -428,7 +428,7 @@ class GLRenderer:
                 self._set((oid, name), pos if name in shown else None, quat)
 
     def _place_indicators(self, body: BodyState) -> None:
-        on = self._state.indicators.on
+        on = self._state.groups_on(body)
         for g in self._groups:
             if g.key in on or g.look == "knob":
                 self._set(g.key, *self._state.group_pose(g, body))

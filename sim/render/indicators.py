@@ -13,7 +13,11 @@ as extra :class:`~proassist.sim.render.shapes.Part` groups:
                   the base). The content reads ``<object>_fill`` in segmentation, as does
                   its normal ``filled``/``steeped`` liquid; the inner wall reads the object.
                   ``fault_repetition`` of an amount step (e.g. sugar added twice) shows
-                  ``high``.
+                  ``high``. A *dry* target's right amount is drawn too (``fill_ok``, a
+                  full disc, also ``<object>_fill``) from the moment the person starts
+                  operating on it (:attr:`BodyState.working`), as a wrong one is, and
+                  once the step is done: the fill's presence never tells a fault, only
+                  its size does. A liquid's right amount is its ``liquid``.
 ``setting``       The step's *setting target* (what it switches on or adjusts) has a knob
                   (``<entity>_knob``) whose pointer angle shows the setting: off, the right
                   setting, or the wrong one (from the deviation's onset, when the person
@@ -21,10 +25,14 @@ as extra :class:`~proassist.sim.render.shapes.Part` groups:
                   fixtures (burner, stove, hob) also show a flame ring
                   (``<fixture>_flame``) whose size follows the setting.
 ``timing``        The step's finished state looks unfinished: one small wisp instead of the
-                  steam, pale instead of brewed tea, otherwise a small timer dial on top.
+                  steam, pale instead of brewed tea, otherwise a small timer dial on top
+                  (``timer``) whose hand stands a quarter turn from that of the dial a step
+                  done right shows (``timer_done``, from ``done(step)``).
 ================  ==========================================================================
 
-The direction of a wrong amount or setting is not in the predicates: a wrong amount is
+Until the twenty-fifth round a dry target's fill and the timer dial were drawn only
+under a fault, so their presence alone told it (a shortcut no judgement of an amount
+was needed for). The direction of a wrong amount or setting is not in the predicates: a wrong amount is
 drawn ``low`` and a wrong setting one notch up (a notch down at the top of the ladder).
 """
 
@@ -230,7 +238,8 @@ def _disc(obj: ObjectSpec, z: float, rgba: RGBA, k: float, thick: float = 0.002)
 
 
 def _fill_groups(obj: ObjectSpec, liquid: bool) -> list[Group]:
-    """``fill_wall`` and the ``fill_low``/``fill_high`` looks (and ``_tea`` ones if liquid)."""
+    """``fill_wall``, the ``fill_low``/``fill_high`` looks (and ``_tea`` ones if liquid)
+    and, for a dry target, ``fill_ok`` (a liquid's right amount is its ``liquid``)."""
     h, (hx, hy) = half_height(obj), half_width(obj)
     wall = Group(
         obj.id,
@@ -241,9 +250,11 @@ def _fill_groups(obj: ObjectSpec, liquid: bool) -> list[Group]:
         (0, 0, 0),
     )
     colors = {"": mix(PALETTE["water"], obj.color, 0.15), "_tea": PALETTE["tea"]}
-    if not liquid:
-        colors = {"": COLORS["grain"]}
     out, owner, rr = [wall], f"{obj.id}_fill", 0.84 * min(hx, hy)
+    if not liquid:  # the right amount is drawn too: only the size tells a wrong one
+        colors = {"": COLORS["grain"]}
+        ok = (_disc(obj, h + 0.006, COLORS["grain"], 0.84),)
+        out.append(Group(obj.id, "fill_ok", owner, ok, "object", (0, 0, 0)))
     for suffix, c in colors.items():
         low = (_disc(obj, h + 0.006, c, 0.5),)
         dome = Part("sphere", (rr, 0.0, 0.0), (0.0, 0.0, h - 0.45 * rr), c)
@@ -310,14 +321,15 @@ def _object_knob(obj: ObjectSpec) -> Group:
 
 
 def _timing_groups(obj: ObjectSpec, owner_fill: str) -> list[Group]:
-    """``wisp`` (steam that is not yet boiling), ``pale_tea`` and a ``timer`` dial."""
+    """``wisp`` (steam that is not yet boiling), ``pale_tea`` and a timer dial: ``timer``
+    (cut short: its hand a quarter turn from ``timer_done``'s, the wait run out)."""
     h, (hx, hy) = half_height(obj), half_width(obj)
     r = max(0.012, min(0.03, 0.35 * min(hx, hy)))
     wisp = Part("sphere", (0.018, 0.0, 0.0), (0.0, 0.0, h + 0.05), PALETTE["steam"])
-    timer = (
-        Part("cylinder", (r, 0.006, 0.0), (0.0, 0.0, h + 0.006), COLORS["timer"]),
-        Part("box", (0.4 * r, 0.12 * r, 0.002), (0.4 * r, 0.0, h + 0.013), COLORS["timer_hand"]),
-    )
+    dial = Part("cylinder", (r, 0.006, 0.0), (0.0, 0.0, h + 0.006), COLORS["timer"])
+    hand = COLORS["timer_hand"]
+    timer = (dial, Part("box", (0.4 * r, 0.12 * r, 0.002), (0.4 * r, 0.0, h + 0.013), hand))
+    done = (dial, Part("box", (0.12 * r, 0.4 * r, 0.002), (0.0, 0.4 * r, h + 0.013), hand))
     return [
         Group(obj.id, "wisp", "", (wisp,), "object", (0, 0, 0)),
         Group(
@@ -329,6 +341,7 @@ def _timing_groups(obj: ObjectSpec, owner_fill: str) -> list[Group]:
             (0, 0, 0),
         ),
         Group(obj.id, "timer", obj.id, timer, "object", (0, 0, 0)),
+        Group(obj.id, "timer_done", obj.id, done, "object", (0, 0, 0)),
     ]
 
 
@@ -386,6 +399,7 @@ class IndicatorView:
         self.base = {e: math.atan2(*reversed(fronts.get(e, (0.0, -1.0)))) for e in self.knobs}
         self.flames = {g for g in self.knobs if g in fronts}
         self.on: frozenset[tuple[str, str]] = frozenset()
+        self._fills: frozenset[str] = frozenset()
         self.angles: dict[str, float] = {}
 
     def update(
@@ -395,10 +409,8 @@ class IndicatorView:
         on: set[tuple[str, str]] = set()
         wrong: dict[str, float] = {}
         switched = {a[0] for n, a in parsed if n == "switched_on" and a}
-        for name, args in parsed:
-            if not name.startswith("fault_") or not args:
-                continue
-            kind, step = name[6:], args[0]
+        faults = {(n[6:], a[0]) for n, a in parsed if n.startswith("fault_") and a}
+        for kind, step in sorted(faults):
             if kind in ("measurement", "repetition") and step in self.targets.amount:
                 self._amount(step, kind == "repetition", shown, on)
             elif kind == "timing" and step in self.targets.timing:
@@ -406,6 +418,8 @@ class IndicatorView:
             elif kind == "setting" and step in self.targets.setting:
                 st = self.targets.setting[step]
                 wrong[st.entity] = st.wrong
+        done = {a[0] for n, a in parsed if n == "done" and a}
+        self._finished(done, faults, shown, on)
         self.angles = {}
         for entity, st in self.knobs.items():
             # a wrong setting means the person has operated it (the kind's onset): its
@@ -419,6 +433,38 @@ class IndicatorView:
                 size = "normal" if scale == st.right else ("high" if scale > st.right else "low")
                 on.add((entity, f"flame_{size}"))
         self.on = frozenset(on)
+        self._fills = frozenset(e for e, look in on if look.startswith("fill_"))
+
+    def looks(self, working: str | None) -> frozenset[tuple[str, str]]:
+        """The groups shown while the person works step ``working``: :attr:`on`, plus
+        the right amount of a dry target from the start of its operate phase (a wrong
+        amount's fault shows from then on too, so the two appear at the same moment)."""
+        obj = self.targets.amount.get(working) if working is not None else None
+        if obj is None or obj in self.targets.filled or obj in self._fills:
+            return self.on
+        return self.on | {(obj, "fill_ok")}
+
+    def _finished(
+        self,
+        done: set[str],
+        faults: set[tuple[str, str]],
+        shown: dict[str, set[str]],
+        on: set[tuple[str, str]],
+    ) -> None:
+        """What a step done right shows (its fault, else): a dry target's right amount
+        and a run-out timer where a cut-short wait shows a ``timer``."""
+        fills = {e for e, look in on if look.startswith("fill_")}
+        for step in sorted(done):
+            obj = self.targets.amount.get(step)
+            wrong = {("measurement", step), ("repetition", step)} & faults
+            if obj is not None and obj not in self.targets.filled and not wrong:
+                if obj not in fills:
+                    on.add((obj, "fill_ok"))
+            timed = self.targets.timing.get(step)
+            if timed is not None and ("timing", step) not in faults:
+                obj, deco = timed
+                if not deco or deco not in shown[obj]:
+                    on.add((obj, "timer_done"))
 
     def _amount(
         self, step: str, high: bool, shown: dict[str, set[str]], on: set[tuple[str, str]]

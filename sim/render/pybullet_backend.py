@@ -354,7 +354,7 @@ class PybulletRenderer:
                     self._move(key, duid, *pose)
 
     def _place_indicators(self, body: BodyState) -> None:
-        on = self._state.indicators.on
+        on = self._state.groups_on(body)
         for g, uid in self._groups:
             visible = g.key in on or (g.look == "knob")
             self._show(g.key, uid, visible)

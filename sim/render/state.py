@@ -137,6 +137,10 @@ class StateView:
         pos3 = (float(pos[0]), float(pos[1]), float(pos[2]))
         return pos3, (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
 
+    def groups_on(self, body: BodyState) -> frozenset[tuple[str, str]]:
+        """The ``(entity, look)`` keys of the indicator groups shown for ``body``."""
+        return self.indicators.looks(body.working)
+
     def group_pose(self, group: Group, body: BodyState) -> tuple[Vec3, Quat]:
         """Where indicator ``group`` is drawn for ``body``: position and orientation.
 
