@@ -272,13 +272,17 @@ class Kinematics:
         )
 
     def _working(self, t: float) -> str | None:
-        """The step whose operate (else wait) phase has started by ``t`` (see BodyState)."""
-        act = self.sim.person.activity
-        if act is None or act.step is None:
-            return None
-        when = act.phase_start("operate")
-        when = act.phase_start("wait") if when is None else when
-        return act.step if when is not None and t >= when else None
+        """The step whose operate (else wait) phase has started by ``t`` (see BodyState):
+        the running activity's, else that of an activity paused after it started (what
+        was poured stays while the person listens or recovers something else)."""
+        person = self.sim.person
+        running = [(person.activity, t)] if person.activity is not None else []
+        for act, now in [*running, *((a, a.paused_at) for a in reversed(person.paused))]:
+            when = act.phase_start("operate")
+            when = act.phase_start("wait") if when is None else when
+            if act.step is not None and when is not None and now is not None and now >= when:
+                return act.step
+        return None
 
     def _phase(self, t: float) -> tuple[Phase, float, float]:
         """The phase running at ``t``, its linear progress and its eased progress."""

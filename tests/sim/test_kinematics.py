@@ -174,3 +174,21 @@ def test_misplacing_person_walks_to_the_wrong_fixture_and_looks_at_it() -> None:
             seen += 1
         sim.step()
     assert seen
+
+
+def test_working_names_a_step_from_its_operate_phase_and_through_a_pause() -> None:
+    """``BodyState.working`` (what an amount target's content is drawn from) is set from
+    the start of the step's operate phase, and stays while the step is paused."""
+    sc = scenario("kitchen_tea")
+    sim = Simulation(sc, rng=np.random.default_rng(0), dt=0.5, deviation_rates={})
+    sim.reset()
+    seen: list[tuple[str | None, str]] = []
+    while not sim.done and sim.body().working != "fill_kettle":
+        body = sim.body()
+        seen.append((body.working, body.primitive))
+        sim.step(None)
+    assert sim.body().working == "fill_kettle"
+    assert all(w is None for w, _ in seen[:3])  # not from the episode's start...
+    assert any(p != "operate" and w is None for w, p in seen)  # ...nor before operating
+    sim.person.interrupt(sim.time)  # e.g. a recovery of something else pauses the step
+    assert sim.person.activity is None and sim.body().working == "fill_kettle"
