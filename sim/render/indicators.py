@@ -31,8 +31,9 @@ as extra :class:`~proassist.sim.render.shapes.Part` groups:
 ================  ==========================================================================
 
 Until the twenty-fifth round a dry target's fill and the timer dial were drawn only
-under a fault, so their presence alone told it (a shortcut no judgement of an amount
-was needed for). The direction of a wrong amount or setting is not in the predicates: a wrong amount is
+under a fault, so their presence alone told it (a shortcut that judged no amount).
+
+The direction of a wrong amount or setting is not in the predicates: a wrong amount is
 drawn ``low`` and a wrong setting one notch up (a notch down at the top of the ladder).
 """
 
@@ -451,8 +452,8 @@ class IndicatorView:
         shown: dict[str, set[str]],
         on: set[tuple[str, str]],
     ) -> None:
-        """What a step done right shows (its fault, else): a dry target's right amount
-        and a run-out timer where a cut-short wait shows a ``timer``."""
+        """What a step done without its fault shows: a dry target's right amount, and a
+        run-out timer where a cut-short wait would show a ``timer``."""
         fills = {e for e, look in on if look.startswith("fill_")}
         for step in sorted(done):
             obj = self.targets.amount.get(step)
