@@ -38,8 +38,9 @@ class BodyState:
         object_rotations: Orientation of every task object now (an object missing from
             it is drawn unrotated; see :mod:`proassist.sim.person.orientation`).
         working: The step being worked: from the start of its ``operate`` (else
-            ``wait``) phase to the end of the activity; ``None`` otherwise. An amount
-            step's content shows from then on, right or wrong alike.
+            ``wait``) phase to the end of the activity, also while it is paused;
+            ``None`` otherwise. An amount step's content shows from then on, right
+            or wrong alike.
     """
 
     head: Vec3
