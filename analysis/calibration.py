@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["VALIDATION_SEED_BASE", "calibrate", "calibrate_closed_loop"]
+__all__ = ["VALIDATION_SEED_BASE", "calibrate", "calibrate_closed_loop", "process_map"]
 
 
 def _logits(model_path: Path, data: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -185,8 +185,9 @@ def _loop_job(job: tuple[Path, tuple[str, ...], tuple[int, ...], dict[str, Any]]
     return _loop_scores(ckpt, envs, seeds, **env_kwargs)
 
 
-def _map(fn: Any, jobs: list, workers: int) -> list:
-    """``[fn(j) for j in jobs]``, in a spawn process pool when ``workers > 1``."""
+def process_map(fn: Any, jobs: list, workers: int) -> list:
+    """``[fn(j) for j in jobs]``, in a spawn process pool when ``workers > 1`` (``fn``
+    must be picklable: a module-level function)."""
     if workers <= 1 or len(jobs) <= 1:
         return [fn(j) for j in jobs]
     import concurrent.futures as cf
@@ -237,7 +238,7 @@ def calibrate_closed_loop(
     with tempfile.TemporaryDirectory(prefix="proassist-cal-") as tmp:
         ckpts = [_candidate(model_path, Path(tmp) / str(i), b, g) for i, (b, g) in enumerate(pairs)]
         jobs = [(c, tuple(envs), tuple(int(s) for s in seeds), env_kwargs) for c in ckpts]
-        scores = _map(_loop_job, jobs, workers)
+        scores = process_map(_loop_job, jobs, workers)
     grid = [{"bias": b, "gap": g} | s for (b, g), s in zip(pairs, scores, strict=True)]
     best = max(grid, key=lambda r: (r["net_assistance"], -r["interruptions_per_min"], r["gap"]))
     result = {"logit_bias": best["bias"], "min_gap_s": best["gap"], "val": best, "grid": grid}

@@ -42,6 +42,7 @@ __all__ = [
     "markdown",
     "resolve_kwargs",
     "run_sanity",
+    "stepwatch_learned",
     "table_lines",
 ]
 
@@ -73,15 +74,26 @@ class Row:
 
 
 _LEARNED = {"interaction": "learned", "checkpoint": DEFAULT_CHECKPOINT}
-#: stepwatch first, else the learned duplex (``first-of``), which heeds refusals (``heed``);
-#: the duplex's re-engagements name stepwatch's next step (``resume_from``).
-_STEPWATCH_LEARNED = {
-    "policies": [
-        {"policy": "stepwatch"},
-        {"policy": "heed", "policy_kwargs": {"policy": "duplex", "policy_kwargs": _LEARNED}},
-    ],
-    "resume_from": 0,
-}
+
+
+def stepwatch_learned(stepwatch_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``first-of`` kwargs of ``stepwatch+learned``: stepwatch first (with these
+    arguments), else the learned duplex, which heeds refusals (``heed``); the duplex's
+    re-engagements name stepwatch's next step (``resume_from``). Pass the result through
+    :func:`resolve_kwargs` to run it."""
+    watch: dict[str, Any] = {"policy": "stepwatch"}
+    if stepwatch_kwargs:
+        watch["policy_kwargs"] = dict(stepwatch_kwargs)
+    return {
+        "policies": [
+            watch,
+            {"policy": "heed", "policy_kwargs": {"policy": "duplex", "policy_kwargs": _LEARNED}},
+        ],
+        "resume_from": 0,
+    }
+
+
+_STEPWATCH_LEARNED = stepwatch_learned()
 #: The same with perfect step recognition: ``step-oracle`` (privileged: the true plan
 #: step) in place of ``stepwatch``, i.e. how far a better recogniser can take it.
 _STEP_ORACLE_LEARNED = {

@@ -29,6 +29,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "plot",
     "challenge",
     "steps",
+    "tune",
     "gate",
 )
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from proassist.analysis.calibration import VALIDATION_SEED_BASE
 from proassist.analysis.cli.errors import UserError, user_errors
-from proassist.analysis.cli.steps import add_seed_arguments
+from proassist.analysis.cli.steps import add_seed_arguments, check_unseen_seeds
 from proassist.envs.registration import DOMAIN_ENV_IDS
 
 __all__ = ["add_parser", "run_train_gate"]
@@ -60,15 +60,7 @@ def _check_source(args: argparse.Namespace, source: Path, meta: dict) -> None:
         raise UserError(
             f"--out {args.out} is the recogniser's folder: write the gated copy elsewhere"
         )
-    train = dict(meta.get("train") or {})
-    if "seed" in train and "episodes" in train:
-        lo, hi = int(train["seed"]), int(train["seed"]) + int(train["episodes"])
-        if args.seed < hi and lo < args.seed + args.episodes:
-            raise UserError(
-                f"--seed {args.seed} (+{args.episodes}) overlaps the recogniser's training "
-                f"seeds {lo}-{hi - 1}: on its own training streams it is overconfident; "
-                f"pass --seed {hi} or later"
-            )
+    check_unseen_seeds(meta, args.seed, args.episodes)
 
 
 def run_train_gate(args: argparse.Namespace) -> int:

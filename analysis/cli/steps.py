@@ -18,7 +18,7 @@ from proassist.analysis.cli.errors import UserError, user_errors
 from proassist.envs.registration import DOMAIN_ENV_IDS
 from proassist.policies.learned import TRAIN_SEED_BASE
 
-__all__ = ["add_parser", "add_seed_arguments", "run_train_steps"]
+__all__ = ["add_parser", "add_seed_arguments", "check_unseen_seeds", "run_train_steps"]
 
 
 def add_seed_arguments(p: argparse.ArgumentParser, episodes: int) -> None:
@@ -43,6 +43,20 @@ def add_seed_arguments(p: argparse.ArgumentParser, episodes: int) -> None:
         default=20,
         help=f"validation seeds per env, from {VALIDATION_SEED_BASE} (default 20)",
     )
+
+
+def check_unseen_seeds(meta: dict, seed: int, episodes: int) -> None:
+    """Raise a :class:`UserError` when seeds ``seed..seed+episodes-1`` overlap the training
+    seeds a recogniser's ``steps.json`` records (``train`` ``seed`` and ``episodes``)."""
+    train = dict(meta.get("train") or {})
+    if "seed" in train and "episodes" in train:
+        lo, hi = int(train["seed"]), int(train["seed"]) + int(train["episodes"])
+        if seed < hi and lo < seed + episodes:
+            raise UserError(
+                f"--seed {seed} (+{episodes}) overlaps the recogniser's training "
+                f"seeds {lo}-{hi - 1}: on its own training streams it is overconfident; "
+                f"pass --seed {hi} or later"
+            )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -21,6 +21,7 @@ SUBCOMMANDS = [
     "sanity",
     "train-steps",
     "train-gate",
+    "tune-steps",
 ]
 
 
