@@ -185,17 +185,30 @@ def _loop_job(job: tuple[Path, tuple[str, ...], tuple[int, ...], dict[str, Any]]
     return _loop_scores(ckpt, envs, seeds, **env_kwargs)
 
 
-def process_map(fn: Any, jobs: list, workers: int) -> list:
+def process_map(fn: Any, jobs: list, workers: int, progress: str | None = None) -> list:
     """``[fn(j) for j in jobs]``, in a spawn process pool when ``workers > 1`` (``fn``
-    must be picklable: a module-level function)."""
+    must be picklable: a module-level function); ``progress`` names a progress bar."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(jobs), desc=progress, disable=progress is None, leave=False)
     if workers <= 1 or len(jobs) <= 1:
-        return [fn(j) for j in jobs]
+        return [_tick(bar, fn(j)) for j in jobs]
     import concurrent.futures as cf
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
-        return list(pool.map(fn, jobs))
+        return [_tick(bar, r) for r in pool.map(fn, jobs, chunksize=_chunk(len(jobs), workers))]
+
+
+def _chunk(n_jobs: int, workers: int) -> int:
+    """Jobs sent to a worker at once: few round trips, still a balanced end."""
+    return max(1, n_jobs // (workers * 16))
+
+
+def _tick(bar: Any, result: Any) -> Any:
+    bar.update(1)
+    return result
 
 
 def calibrate_closed_loop(

@@ -171,6 +171,7 @@ def tune_watch(
     *,
     alone: bool = False,
     workers: int = 1,
+    progress: bool = False,
     **env_kwargs: Any,
 ) -> dict[str, Any]:
     """Choose a checkpoint's ``deploy`` settings by closed-loop net assistance.
@@ -183,6 +184,7 @@ def tune_watch(
             others keep the checkpoint's ``deploy`` values.
         alone: Tune ``stepwatch`` by itself instead of inside ``stepwatch+learned``.
         workers: Episodes run at once (spawned processes).
+        progress: Show a progress bar over the episodes.
         **env_kwargs: Passed to ``gym.make`` for every episode.
 
     Returns:
@@ -203,7 +205,7 @@ def tune_watch(
     pairs = [(env_id, int(s)) for env_id in envs for s in seeds]
     jobs = [("silent", {}, e, s, env_kwargs) for e, s in pairs]
     jobs += [(*_policy(c, path, alone), e, s, env_kwargs) for c in cands for e, s in pairs]
-    records = process_map(_episode_job, jobs, workers)
+    records = process_map(_episode_job, jobs, workers, "tune-steps" if progress else None)
     silent, n = records[: len(pairs)], len(pairs)
     per = [records[n * (i + 1) : n * (i + 2)] for i in range(len(cands))]
     rows = [_row(c, r, per[0], silent, list(grid)) for c, r in zip(cands, per, strict=True)]

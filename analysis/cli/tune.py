@@ -87,7 +87,9 @@ def run_tune_steps(args: argparse.Namespace) -> int:
     source, _ = _source(args)
     t0 = time.perf_counter()
     seeds = range(args.seed, args.seed + args.episodes)
-    result = tune_watch(source, DOMAIN_ENV_IDS, seeds, grid, alone=args.alone, workers=args.workers)
+    result = tune_watch(
+        source, DOMAIN_ENV_IDS, seeds, grid, alone=args.alone, workers=args.workers, progress=True
+    )
     for line in table_lines(result):
         print(line)
     path = write_tuned(source, args.out, result)
