@@ -15,6 +15,7 @@ from proassist.analysis.sanity import ROWS, stepwatch_learned
 from proassist.analysis.watch_tuning import (
     TUNING_SEED_BASE,
     candidate_settings,
+    choose,
     parse_grid,
     tune_watch,
     write_tuned,
@@ -63,6 +64,19 @@ def test_candidates_start_with_the_base_and_never_repeat() -> None:
     assert len(candidate_settings({"confidence": (0.9,)}, base)) == 2
 
 
+def test_choose_takes_the_best_net_and_strictly_only_a_clear_gain() -> None:
+    def row(net: float, ipm: float, lo: float) -> dict:
+        return {"net_assistance": net, "interruptions_per_min": ipm, "vs_base": [0.0, lo, 1.0]}
+
+    rows = [row(0.20, 2.0, 0.0), row(0.25, 2.0, -0.01), row(0.25, 1.5, -0.02)]
+    assert choose(rows, strict=False) == 2  # a tie on net: fewer interruptions
+    assert choose(rows) == 0  # its CI reaches zero: keep the base
+    rows[2]["vs_base"][1] = 0.01
+    assert choose(rows) == 2
+    assert choose([row(0.2, 2.0, 0.0), row(0.2, 2.0, 0.0)], strict=False) == 0  # base first
+    assert choose([row(0.3, 2.0, 0.0), row(0.2, 1.0, 0.05)]) == 0  # the best is the base
+
+
 def test_stepwatch_learned_is_the_sanity_row_and_takes_watch_arguments() -> None:
     row = next(r for r in ROWS if r.label == "stepwatch+learned")
     assert stepwatch_learned() == row.kwargs
@@ -77,7 +91,7 @@ def test_tune_watch_chooses_the_best_net_and_writes_a_deployable_copy(
     seeds = [TUNING_SEED_BASE]
     result = tune_watch(
         checkpoint, ["ProAssist-Kitchen-v0"], seeds, {"confidence": (0.6, 0.99)},
-        alone=True, width=64, height=64,
+        alone=True, strict=False, width=64, height=64,
     )  # fmt: skip
     grid = result["grid"]
     assert [r["settings"] for r in grid] == [{"confidence": 0.6}, {"confidence": 0.99}]
