@@ -115,8 +115,10 @@ def test_tune_steps_cli_tunes_in_place_and_explains_bad_arguments(checkpoint: Pa
     base = ["tune-steps", "--checkpoint", str(checkpoint), "--out", str(checkpoint)]
     assert main([*base, "--grid", "confidnce=0.5"]) == 2
     assert "did you mean 'confidence'" in capsys.readouterr().err
-    assert main([*base, "--seed", "2100"]) == 2  # the committed one trained on 2000-2149
-    assert "overlaps the recogniser's training seeds 2000-2149" in capsys.readouterr().err
+    train = json.loads((checkpoint / "steps.json").read_text())["train"]
+    lo, hi = train["seed"], train["seed"] + train["episodes"] - 1
+    assert main([*base, "--seed", str(lo + 100)]) == 2
+    assert f"overlaps the recogniser's training seeds {lo}-{hi}" in capsys.readouterr().err
     assert main([*base, "--episodes", "0"]) == 2
     assert main([*base, "--grid", "confidence=0.6", "--episodes", "1", "--alone"]) == 0
     out = capsys.readouterr().out

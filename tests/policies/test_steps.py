@@ -262,8 +262,10 @@ def test_train_gate_cli_writes_a_gated_checkpoint_and_checks_arguments(
     assert (out / "steps.pt").is_file() and "wrote" in capsys.readouterr().out
     assert main([*argv, "--checkpoint", tiny_checkpoint, "--threshold", "1.5"]) == 2
     assert "--threshold must be in [0, 1]" in capsys.readouterr().err
-    assert main(["train-gate", "--out", str(out), "--seed", "2100"]) == 2  # committed: 2000+150
-    assert "overlaps the recogniser's training seeds 2000-2149" in capsys.readouterr().err
+    train = load_recognizer(STEPS_CHECKPOINT)[1]["train"]  # the committed one's seeds
+    lo, hi = train["seed"], train["seed"] + train["episodes"] - 1
+    assert main(["train-gate", "--out", str(out), "--seed", str(lo + 100)]) == 2
+    assert f"overlaps the recogniser's training seeds {lo}-{hi}" in capsys.readouterr().err
     assert main(["train-gate", "--out", str(out), "--checkpoint", str(out)]) == 2
     assert "is the recogniser's folder" in capsys.readouterr().err
 
