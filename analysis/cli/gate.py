@@ -40,6 +40,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--threshold", type=float, default=0.5, help="the gate's threshold (default 0.5)"
     )
     p.add_argument("--l2", type=float, default=1.0, help="ridge penalty (default 1)")
+    p.add_argument(
+        "--off",
+        action="store_true",
+        help="store the gate but leave it off in deploy (stepwatch -k gate=true turns it on)",
+    )
     p.add_argument("--workers", type=int, default=1, help="processes recording (default 1)")
     p.set_defaults(func=run_train_gate)
 
@@ -104,7 +109,7 @@ def run_train_gate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / "steps.pt", out / "steps.pt")
-    deploy = {**dict(meta.get("deploy") or {}), "gate": True}  # a trained gate is used
+    deploy = {**dict(meta.get("deploy") or {}), "gate": not args.off}  # used unless --off
     (out / "steps.json").write_text(
         json.dumps({**meta, "deploy": deploy, "gate": weights}, indent=1)
     )

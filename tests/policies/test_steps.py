@@ -260,6 +260,10 @@ def test_train_gate_cli_writes_a_gated_checkpoint_and_checks_arguments(
     assert meta["gate"]["threshold"] == 0.3 and meta["gate"]["train"]["seed"] == 5
     assert meta["deploy"] == {**load_recognizer(STEPS_CHECKPOINT)[1]["deploy"], "gate": True}
     assert (out / "steps.pt").is_file() and "wrote" in capsys.readouterr().out
+    assert make_policy("stepwatch", checkpoint=str(out)).gate is not None
+    assert main([*argv, "--episodes", "2", "--off", "--out", str(tmp_path / "o")]) == 0
+    assert make_policy("stepwatch", checkpoint=str(tmp_path / "o")).gate is None  # stored, off
+    assert make_policy("stepwatch", checkpoint=str(tmp_path / "o"), gate=True).gate is not None
     assert main([*argv, "--checkpoint", tiny_checkpoint, "--threshold", "1.5"]) == 2
     assert "--threshold must be in [0, 1]" in capsys.readouterr().err
     train = load_recognizer(STEPS_CHECKPOINT)[1]["train"]  # the committed one's seeds
