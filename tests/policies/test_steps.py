@@ -17,7 +17,7 @@ from proassist.policies.learned.steps import (
     pixel_counts,
 )
 from proassist.policies.rollout import env_info
-from proassist.policies.stepwatch import WATCH_DEFAULTS
+from proassist.policies.stepwatch import STEPS_CHECKPOINT, WATCH_DEFAULTS
 
 pytest.importorskip("torch")
 
@@ -217,7 +217,8 @@ def test_a_trained_gate_is_saved_loaded_and_used_by_stepwatch(tiny_checkpoint, t
     assert x.shape[0] == len(y) > 0 and y.any()
     with pytest.raises(ValueError, match="record more episodes"):
         train_gate(net, streams[2:], streams[2:], settings, log=lambda s: None)
-    weights, rows = train_gate(net, streams[:2], streams[2:], settings, log=lambda s: None)
+    # validated on seed 5, where the rule corrects (asserted above): the mechanics, not quality
+    weights, rows = train_gate(net, streams[:2], streams[:1], settings, log=lambda s: None)
     assert rows[0]["threshold"] is None and [r["threshold"] for r in rows[1:]] == [
         0.2,
         0.3,
@@ -329,9 +330,10 @@ def test_unseen_bias_holds_back_new_steps_and_keeps_the_raw_probabilities(tiny_c
         make_policy("stepwatch", checkpoint=tiny_checkpoint, unseen_bias=-0.5)
     default = make_policy("stepwatch", checkpoint=tiny_checkpoint).recognizer.unseen_bias
     assert default == WATCH_DEFAULTS["unseen_bias"] > 0  # its deploy does not say
-    assert make_policy("stepwatch").recognizer.unseen_bias == 0.75  # the committed deploy
-    policy = make_policy("stepwatch", checkpoint=tiny_checkpoint, unseen_bias=0.5)
-    assert policy.recognizer.unseen_bias == 0.5
+    committed = load_recognizer(STEPS_CHECKPOINT)[1]["deploy"]["unseen_bias"]
+    assert make_policy("stepwatch").recognizer.unseen_bias == committed  # the committed deploy
+    policy = make_policy("stepwatch", checkpoint=tiny_checkpoint, unseen_bias=0.25)
+    assert policy.recognizer.unseen_bias == 0.25
 
 
 def test_the_watch_accrues_time_worked_on_from_the_probabilities_it_is_given() -> None:
