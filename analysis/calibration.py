@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["VALIDATION_SEED_BASE", "calibrate", "calibrate_closed_loop", "process_map"]
+__all__ = [
+    "VALIDATION_SEED_BASE",
+    "calibrate",
+    "calibrate_closed_loop",
+    "one_math_thread",
+    "process_map",
+]
 
 
 def _logits(model_path: Path, data: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -186,8 +192,9 @@ def _loop_job(job: tuple[Path, tuple[str, ...], tuple[int, ...], dict[str, Any]]
 
 
 def process_map(fn: Any, jobs: list, workers: int, progress: str | None = None) -> list:
-    """``[fn(j) for j in jobs]``, in a spawn process pool when ``workers > 1`` (``fn``
-    must be picklable: a module-level function); ``progress`` names a progress bar."""
+    """``[fn(j) for j in jobs]``, in a spawn process pool of :func:`one_math_thread`
+    workers when ``workers > 1`` (``fn`` must be picklable: a module-level function);
+    ``progress`` names a progress bar."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), desc=progress, disable=progress is None, leave=False)
@@ -197,8 +204,17 @@ def process_map(fn: Any, jobs: list, workers: int, progress: str | None = None) 
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+    n = min(workers, len(jobs))
+    with cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=one_math_thread) as pool:
         return [_tick(bar, r) for r in pool.map(fn, jobs, chunksize=_chunk(len(jobs), workers))]
+
+
+def one_math_thread() -> None:
+    """Pool initializer: one math thread per worker (``workers`` processes share the cores)."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
 
 
 def _chunk(n_jobs: int, workers: int) -> int:

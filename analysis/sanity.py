@@ -384,9 +384,11 @@ def _run_pool(
     import concurrent.futures as cf
     import multiprocessing
 
+    from proassist.analysis.calibration import one_math_thread
+
     ctx = multiprocessing.get_context("spawn")
     results: list[dict[str, Any]] = [{} for _ in cells]
-    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=one_math_thread) as pool:
         futures = {pool.submit(run, row, env_id): i for i, (row, env_id) in enumerate(cells)}
         try:
             for fut in cf.as_completed(futures):
@@ -400,14 +402,6 @@ def _run_pool(
             raise
     bar.close()
     return results
-
-
-def _worker_init() -> None:
-    """One math thread per worker: ``workers`` processes share the cores."""
-    import os
-
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
 
 
 @dataclass

@@ -127,11 +127,7 @@ def _policy(settings: Mapping[str, Any], checkpoint: str, alone: bool) -> tuple[
 
 
 def _episode_job(job: tuple[str, Mapping[str, Any], str, int, Mapping[str, Any]]) -> dict[str, Any]:
-    """One episode in a worker process, one math thread (the workers share the cores)."""
-    import os
-
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    """One episode (in a :func:`~proassist.analysis.calibration.process_map` worker)."""
     from proassist.analysis.evaluation import run_episode
 
     name, kwargs, env_id, seed, env_kwargs = job
