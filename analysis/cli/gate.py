@@ -94,7 +94,9 @@ def run_train_gate(args: argparse.Namespace) -> int:
     )
     settings = {**WATCH_DEFAULTS, **dict(meta.get("deploy") or {})}
     with user_errors(ValueError):
-        weights, rows = train_gate(net, train, val, settings, l2=args.l2)
+        weights, rows = train_gate(
+            net, train, val, settings, l2=args.l2, gaze=bool(meta.get("gaze"))
+        )
     weights |= {
         "threshold": args.threshold,
         "validation": rows,

@@ -99,6 +99,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument(
+        "--gaze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read the gaze window (a step's objects in the very centre of the view, "
+        "where the person looks before taking them); --no-gaze: the evidence of "
+        "recognisers before the twenty-eighth round (default: on)",
+    )
+    p.add_argument(
         "--assistant",
         default=None,
         help="also record every training seed with this assistant acting (closed-loop "
@@ -182,8 +190,10 @@ def run_train_steps(args: argparse.Namespace) -> int:
         args.hidden,
         seed=0,
         deviation_weight=args.deviation_weight,
+        gaze=args.gaze,
     )
     meta = {
+        "gaze": args.gaze,
         "history": history,
         "train": {k: getattr(args, k) for k in _TRAIN_ARGS},
         "envs": ["ProAssist-v0"] if tasks else list(DOMAIN_ENV_IDS),

@@ -42,10 +42,11 @@ class _Never:
         return False
 
 
-def replay(net: Any, stream: Stream, dt: float = 0.5) -> np.ndarray:
-    """The recogniser's probabilities at every point of ``stream``, on its own history."""
+def replay(net: Any, stream: Stream, dt: float = 0.5, gaze: bool = False) -> np.ndarray:
+    """The recogniser's probabilities at every point of ``stream``, on its own history
+    (``gaze``: the recogniser reads the gaze window, its ``steps.json`` ``gaze``)."""
     torch = require_torch("the correction gate")
-    tracker = StepTracker(stream["plan"], frozenset(stream["fixtures"]), dt)
+    tracker = StepTracker(stream["plan"], frozenset(stream["fixtures"]), dt, gaze)
     out = []
     with torch.no_grad():
         for px, _ in stream["rows"]:
@@ -118,6 +119,7 @@ def train_gate(
     thresholds: Sequence[float] = (0.2, 0.3, 0.4, 0.5, 0.6),
     l2: float = 1.0,
     log: Any = print,
+    gaze: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Fit the gate on ``streams``' candidates; report on ``val`` (module docstring).
 
@@ -129,12 +131,13 @@ def train_gate(
         thresholds: Thresholds to report on ``val``.
         l2: Ridge penalty of the logistic regression.
         log: Called with one line per result.
+        gaze: The recogniser reads the gaze window (its ``steps.json`` ``gaze``).
 
     Returns:
         The weights (:func:`~proassist.policies.gate.fit_logistic`, with ``val_auc``)
         and one ``{threshold, said, right}`` row per threshold (``threshold`` None: no gate).
     """
-    x, y = _candidates(streams, [replay(net, s) for s in streams], settings)
+    x, y = _candidates(streams, [replay(net, s, gaze=gaze) for s in streams], settings)
     if y.all() or not y.any():
         raise ValueError(
             f"the gate needs candidate corrections that address an open deviation and some "
@@ -143,7 +146,7 @@ def train_gate(
         )
     weights = fit_logistic(x, y, l2=l2)
     log(f"gate: {len(y)} training candidates, {int(y.sum())} address an open deviation")
-    vprobs = [replay(net, s) for s in val]
+    vprobs = [replay(net, s, gaze=gaze) for s in val]
     vx, vy = _candidates(val, vprobs, settings)
     gate = LogisticGate({**weights, "threshold": 0.5})
     auc = roc_auc(np.array([gate.probability(f) for f in vx]), vy)

@@ -4,10 +4,12 @@ The inputs of the learned step recogniser (:mod:`proassist.policies.learned.step
 are task-agnostic: every plan step (and a *none* candidate: idle, away, between steps)
 is scored from the same features, and a softmax over the candidates says which one the
 person works on. Per frame, :func:`pixel_counts` measures every segmented entity's
-pixels in the whole frame, in the central window and within reach of the hands;
-:func:`frame_evidence` turns that into per-candidate evidence (the step's fixture in
-view, its objects at the hands, in the centre, in the frame, how specific the hands'
-objects are to it); :func:`candidate_features` averages the evidence over the last
+pixels in the whole frame, in the central window, within reach of the hands and in
+the gaze window (the very centre, where a step's ``look`` phase puts the object it will
+take); :func:`frame_evidence` turns that into per-candidate evidence (the step's
+fixture in view, its objects at the hands, in the centre, in the frame, how specific
+the hands' objects are to it, and for a recogniser trained with it their share of the
+gaze window); :func:`candidate_features` averages the evidence over the last
 0.5, 2 and 5 s and adds what the plan says of the step (how many steps share its
 fixture, its expected duration, its place in the plan).
 :func:`context_features` adds the recogniser's own history: the step it recognised
@@ -50,8 +52,12 @@ CONTEXT_DIM: int = 12
 FEATURE_DIM: int = EVIDENCE_DIM * len(WINDOWS) + PLAN_DIM + CONTEXT_DIM
 #: Pixels around the hands (at 128 px) that count as within reach.
 REACH_PX: int = 4
+#: The gaze window is the central ``1 / GAZE_FRACTION`` of the frame each way.
+GAZE_FRACTION: int = 8
 
-Counts = dict[str, tuple[int, int, int]]
+#: ``entity -> (frame, central window, within reach of the hands, gaze window)`` pixels
+#: (:func:`pixel_counts`; counts made before the gaze window have three values).
+Counts = dict[str, tuple[int, ...]]
 
 
 def _near_hands(seg: np.ndarray, hand_ids: list[int]) -> np.ndarray:
@@ -73,19 +79,31 @@ def _near_hands(seg: np.ndarray, hand_ids: list[int]) -> np.ndarray:
 
 def pixel_counts(seg: np.ndarray, names: dict[int, str]) -> Counts:
     """``entity -> (pixels in the frame, in the central window, within reach of the
-    hands)`` of one segmentation frame; ``names`` maps segmentation ids to entities."""
+    hands, in the gaze window)`` of one segmentation frame; ``names`` maps
+    segmentation ids to entities."""
     seg = np.asarray(seg)
     h, w = seg.shape
     hand_ids = [i for i, n in names.items() if n in HANDS]
-    regions = (seg, seg[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4], seg[_near_hands(seg, hand_ids)])
+    r, q = max(1, h // (2 * GAZE_FRACTION)), max(1, w // (2 * GAZE_FRACTION))
+    regions = (
+        seg,
+        seg[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4],
+        seg[_near_hands(seg, hand_ids)],
+        seg[h // 2 - r : h // 2 + r, w // 2 - q : w // 2 + q],
+    )
     out: dict[str, list[int]] = {}
     for j, region in enumerate(regions):
         ids, counts = np.unique(region, return_counts=True)
         for i, c in zip(ids.tolist(), counts.tolist(), strict=True):
             name = names.get(int(i))
             if name is not None:
-                out.setdefault(name, [0, 0, 0])[j] += c
-    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+                out.setdefault(name, [0, 0, 0, 0])[j] += c
+    return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items()}
+
+
+def _gazed(v: tuple[int, ...]) -> int:
+    """The gaze-window pixels of one entity's counts (0 for counts without them)."""
+    return v[3] if len(v) > 3 else 0
 
 
 def _object_evidence(
@@ -105,10 +123,12 @@ def _object_evidence(
 
 
 def frame_evidence(
-    plan: Sequence[dict[str, Any]], px: Counts, fixtures: frozenset[str]
+    plan: Sequence[dict[str, Any]], px: Counts, fixtures: frozenset[str], gaze: bool = False
 ) -> np.ndarray:
     """Per-candidate evidence of one frame: ``(len(plan) + 1, EVIDENCE_DIM)``, the last
-    row the *none* candidate (looking away, hands out of view, nothing at the hands)."""
+    row the *none* candidate (looking away, hands out of view, nothing at the hands).
+    With ``gaze``, slot 8 is a step's objects' share of the gaze window (×4, at most 1;
+    0 without: the recognisers trained before it)."""
     n = len(plan)
     ev = np.zeros((n + 1, EVIDENCE_DIM), np.float32)
     full = sum(v[0] for v in px.values()) or 1
@@ -120,11 +140,22 @@ def frame_evidence(
         objects = [str(o) for o in step.get("objects") or ()]
         if objects:
             ev[i, 2:8] = _object_evidence(objects, px, near, centre)
+    if gaze:
+        _gaze_evidence(ev, plan, px)
     task = sum(v[1] for k, v in px.items() if k not in BACKGROUND) / centre
     ev[n, 0] = 1.0 - task
     ev[n, 1] = sum(px.get(h, (0, 0, 0))[1] for h in HANDS) / centre
     ev[n, 2] = not near
     return ev
+
+
+def _gaze_evidence(ev: np.ndarray, plan: Sequence[dict[str, Any]], px: Counts) -> None:
+    """Slot 8 of ``ev``: each step's objects' share of the gaze window (×4, at most 1)."""
+    window = sum(_gazed(v) for v in px.values()) or 1
+    for i, step in enumerate(plan):
+        objects = [str(o) for o in step.get("objects") or ()]
+        if objects:
+            ev[i, 8] = min(1.0, 4.0 * sum(_gazed(px.get(o, (0, 0, 0))) for o in objects) / window)
 
 
 def candidate_features(
@@ -183,14 +214,20 @@ class StepTracker:
         plan: The plan's step dicts.
         fixtures: Names of the layout's fixtures (not objects at the hands).
         dt: Seconds between decision points.
+        gaze: Fill the gaze-window evidence (:func:`frame_evidence`); as the
+            recogniser was trained (its ``steps.json`` ``gaze``).
     """
 
     seen_after: int = 2
 
     def __init__(
-        self, plan: Sequence[dict[str, Any]], fixtures: frozenset[str], dt: float = 0.5
+        self,
+        plan: Sequence[dict[str, Any]],
+        fixtures: frozenset[str],
+        dt: float = 0.5,
+        gaze: bool = False,
     ) -> None:
-        self.plan, self.fixtures, self.dt = list(plan), fixtures, dt
+        self.plan, self.fixtures, self.dt, self.gaze = list(plan), fixtures, dt, gaze
         self.evidence: list[np.ndarray] = []
         self.prev: int | None = None
         self.tau = 0.0
@@ -201,7 +238,7 @@ class StepTracker:
         """All inputs of every candidate at this point: ``(len(plan) + 1, FEATURE_DIM)``."""
         self.evidence = [
             *self.evidence[-(max(WINDOWS) - 1) :],
-            frame_evidence(self.plan, px, self.fixtures),
+            frame_evidence(self.plan, px, self.fixtures, self.gaze),
         ]
         return np.concatenate(
             [

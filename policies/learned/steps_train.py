@@ -156,7 +156,7 @@ def _logits(net: Any, feats: Any, mask: Any) -> Any:
 
 
 def _rollin(
-    net: Any, streams: Sequence[Stream]
+    net: Any, streams: Sequence[Stream], gaze: bool = False
 ) -> tuple[list[np.ndarray], list[int], float, list[bool], float]:
     """Features and true labels of every point, the history made by ``net`` (None:
     by the truth); ``net``'s accuracy; whether a deviation was open at each point;
@@ -164,7 +164,7 @@ def _rollin(
     torch = require_torch("the step recogniser")
     xs, ys, right, opened, right_open = [], [], 0, [], 0
     for s in streams:
-        tracker = StepTracker(s["plan"], frozenset(s["fixtures"]))
+        tracker = StepTracker(s["plan"], frozenset(s["fixtures"]), gaze=gaze)
         for i, (px, label) in enumerate(s["rows"]):
             f = tracker.features(px)
             xs.append(f)
@@ -221,6 +221,7 @@ def train_recognizer(
     seed: int = 0,
     log: Any = print,
     deviation_weight: float = 1.0,
+    gaze: bool = False,
 ) -> tuple[Any, list[dict[str, float]]]:
     """Train the recogniser with DAgger (module docstring).
 
@@ -237,6 +238,8 @@ def train_recognizer(
             (the streams' ``open`` steps; 1: every point alike). Such points are
             rare, and there the plan's order (which the history features carry)
             points at the wrong step.
+        gaze: Read the gaze-window evidence (:func:`~proassist.policies.learned.steps.frame_evidence`);
+            store it as the checkpoint's ``gaze`` so that it is read the same way.
 
     Returns:
         The last recogniser and one ``{round, points, train_acc, val_acc,
@@ -244,17 +247,17 @@ def train_recognizer(
         streams it replayed; None in round 0; ``val_acc`` None without ``val``;
         ``val_acc_open``: at the validation points where a deviation is open).
     """
-    xs, ys, _, opened, _ = _rollin(None, streams)
+    xs, ys, _, opened, _ = _rollin(None, streams, gaze)
     weigh = [deviation_weight if o else 1.0 for o in opened]
     net = _fit(xs, ys, epochs + 2, hidden, seed, weigh)
     history = []
     for r in range(rounds + 1):
         if r > 0:
-            more_x, more_y, train_acc, more_open, _ = _rollin(net, streams)
+            more_x, more_y, train_acc, more_open, _ = _rollin(net, streams, gaze)
             xs, ys = xs + more_x, ys + more_y
             weigh += [deviation_weight if o else 1.0 for o in more_open]
             net = _fit(xs, ys, epochs, hidden, seed, weigh)
-        vacc = _rollin(net, val) if val else None
+        vacc = _rollin(net, val, gaze) if val else None
         row = {
             "round": r,
             "points": len(ys),
@@ -344,7 +347,10 @@ class StepRecognizer:
         self.names = segment_owners(env_info.get("segmentation_ids") or {})
         self.counts = {}
         self.tracker = StepTracker(
-            env_info["plan"], task_fixtures(env_info), float(env_info.get("dt", 0.5))
+            env_info["plan"],
+            task_fixtures(env_info),
+            float(env_info.get("dt", 0.5)),
+            gaze=bool(self.meta.get("gaze", False)),
         )
 
     @property

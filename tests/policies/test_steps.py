@@ -43,12 +43,31 @@ def test_pixel_counts_whole_centre_and_hands() -> None:
     seg[31, 0:2] = 3  # the hand, bottom left
     seg[30, 0:2] = 2  # a cup just above it
     px = pixel_counts(seg, {0: "walls", 1: "sink", 2: "cup", 3: "hand_left"})
-    assert px["sink"] == (256, 256, 0)
-    assert px["cup"][0] == 2 and px["cup"][1] == 0 and px["cup"][2] == 2
+    assert px["sink"] == (256, 256, 0, 16)  # the gaze window: the central 4 x 4
+    assert px["cup"] == (2, 0, 2, 0)
     ev = frame_evidence(PLAN, px, FIXTURES)
     assert ev.shape == (4, 9)
     assert ev[0, 0] == 1.0 and ev[1, 0] == 0.0  # a's fixture fills the centre
     assert ev[0, 2] == 1.0 and ev[1, 2] == 0.0  # a's cup is at the hands
+    assert not ev[:, 8].any()  # the gaze evidence only where asked for
+
+
+def test_gaze_evidence_is_a_steps_objects_share_of_the_gaze_window() -> None:
+    seg = np.zeros((32, 32), np.int32)
+    seg[8:24, 8:24] = 1  # the sink
+    seg[15:17, 14:18] = 2  # the cup: half of the central 4 x 4
+    seg[14, 14] = 4  # a pan pixel there too
+    names = {0: "walls", 1: "sink", 2: "cup", 3: "hand_left", 4: "pan"}
+    px = pixel_counts(seg, names)
+    assert [px[k][3] for k in ("sink", "cup", "pan")] == [7, 8, 1]
+    ev = frame_evidence(PLAN, px, FIXTURES, gaze=True)
+    assert ev[0, 8] == 1.0  # 4 x 8/16, at most 1
+    assert ev[1, 8] == pytest.approx(4 / 16) and ev[2, 8] == 0.0 and ev[3, 8] == 0.0
+    assert np.array_equal(ev[:, :8], frame_evidence(PLAN, px, FIXTURES)[:, :8])
+    three = {k: v[:3] for k, v in px.items()}  # counts recorded before the gaze window
+    assert not frame_evidence(PLAN, three, FIXTURES, gaze=True)[:, 8].any()
+    on, off = StepTracker(PLAN, FIXTURES, gaze=True), StepTracker(PLAN, FIXTURES)
+    assert on.features(px)[0, 8] == 1.0 and off.features(px)[0, 8] == 0.0
 
 
 def _stream(order: list[int], rng: np.random.Generator) -> dict:
@@ -88,6 +107,18 @@ def test_recogniser_learns_a_separable_stream_and_round_trips(tmp_path) -> None:
 
     with torch.no_grad():
         assert torch.equal(net(torch.from_numpy(f)), again(torch.from_numpy(f)))
+
+
+def test_recogniser_reads_the_gaze_window_as_it_was_trained(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    streams = [_stream([0, 1, 2], rng) for _ in range(2)]
+    net = train_recognizer(streams, rounds=0, epochs=1, hidden=8, log=lambda s: None)[0]
+    info = {"plan": PLAN, "fixtures": sorted(FIXTURES), "segmentation_ids": {}}
+    for gaze in (False, True):
+        save_recognizer(net, tmp_path / str(gaze), {"gaze": gaze})
+        rec = StepRecognizer(tmp_path / str(gaze))
+        rec.reset(info)
+        assert rec.tracker is not None and rec.tracker.gaze is gaze
 
 
 def test_load_recogniser_errors(tmp_path) -> None:
@@ -150,6 +181,9 @@ def test_train_steps_cli_writes_a_checkpoint_and_checks_arguments(tmp_path, caps
     assert (out / "steps.pt").is_file() and "where a deviation is open" in capsys.readouterr().out
     meta = load_recognizer(out)[1]
     assert meta["train"]["deviation_weight"] == 3.0 and "val_acc_open" in meta["history"][0]
+    assert meta["gaze"] is True  # the default evidence reads the gaze window
+    assert main([*argv, *extra, "--no-gaze", "--out", str(tmp_path / "plain")]) == 0
+    assert load_recognizer(tmp_path / "plain")[1]["gaze"] is False
     assert main([*argv, "--rounds", "-1"]) == 2
     assert "--rounds >= 0" in capsys.readouterr().err
     assert main([*argv, "--deviation-weight", "0"]) == 2
