@@ -369,8 +369,8 @@ class StepWatchPolicy(PolicyBase):
     The recogniser (:class:`~proassist.policies.learned.steps_train.StepRecognizer`)
     reads only the segmentation and the plan. The watch's settings are the
     checkpoint's ``steps.json`` ``deploy`` entry (``proassist tune-steps`` chooses them
-    closed-loop; the committed one's differ from the defaults in ``unseen_bias``), else
-    :data:`WATCH_DEFAULTS`; arguments given here override them.
+    closed-loop; the committed one's are the defaults), else :data:`WATCH_DEFAULTS`;
+    arguments given here override them.
 
     Args:
         checkpoint: ``steps.pt`` or its folder (default: the committed one,
