@@ -238,8 +238,10 @@ def train_recognizer(
             (the streams' ``open`` steps; 1: every point alike). Such points are
             rare, and there the plan's order (which the history features carry)
             points at the wrong step.
-        gaze: Read the gaze-window evidence (:func:`~proassist.policies.learned.steps.frame_evidence`);
-            store it as the checkpoint's ``gaze`` so that it is read the same way.
+        gaze: Read the gaze-window evidence (:func:`~proassist.policies.learned.steps.frame_evidence`).
+            The caller stores it as the checkpoint's ``steps.json`` ``gaze`` (as
+            ``proassist train-steps`` does), so that :class:`StepRecognizer` reads
+            the frames the same way.
 
     Returns:
         The last recogniser and one ``{round, points, train_acc, val_acc,
