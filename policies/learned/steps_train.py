@@ -250,29 +250,38 @@ def train_recognizer(
         ``val_acc_open``: at the validation points where a deviation is open).
     """
     xs, ys, _, opened, _ = _rollin(None, streams, gaze)
-    weigh = [deviation_weight if o else 1.0 for o in opened]
+    weigh = _loss_weights(opened, deviation_weight)
     net = _fit(xs, ys, epochs + 2, hidden, seed, weigh)
     history = []
     for r in range(rounds + 1):
+        train_acc = None
         if r > 0:
             more_x, more_y, train_acc, more_open, _ = _rollin(net, streams, gaze)
             xs, ys = xs + more_x, ys + more_y
-            weigh += [deviation_weight if o else 1.0 for o in more_open]
+            weigh += _loss_weights(more_open, deviation_weight)
             net = _fit(xs, ys, epochs, hidden, seed, weigh)
-        vacc = _rollin(net, val, gaze) if val else None
-        row = {
-            "round": r,
-            "points": len(ys),
-            "val_acc": round(vacc[2], 4) if vacc else None,
-            "val_acc_open": round(vacc[4], 4) if vacc and vacc[4] == vacc[4] else None,
-        }
-        row["train_acc"] = round(train_acc, 4) if r > 0 else None
-        history.append(row)
+        history.append(_round_row(r, len(ys), _rollin(net, val, gaze) if val else None, train_acc))
         log(
-            f"round {r}: {len(ys)} points, own-history accuracy: validation {row['val_acc']} "
-            f"({row['val_acc_open']} where a deviation is open)"
+            f"round {r}: {len(ys)} points, own-history accuracy: validation "
+            f"{history[-1]['val_acc']} ({history[-1]['val_acc_open']} where a deviation is open)"
         )
     return net, history
+
+
+def _loss_weights(opened: Sequence[bool], deviation_weight: float) -> list[float]:
+    """Each point's loss weight: ``deviation_weight`` where a deviation is open, else 1."""
+    return [deviation_weight if o else 1.0 for o in opened]
+
+
+def _round_row(r: int, points: int, vacc: tuple | None, train_acc: float | None) -> dict[str, Any]:
+    """One DAgger round's history entry (:func:`train_recognizer`'s Returns)."""
+    return {
+        "round": r,
+        "points": points,
+        "val_acc": round(vacc[2], 4) if vacc else None,
+        "val_acc_open": round(vacc[4], 4) if vacc and vacc[4] == vacc[4] else None,
+        "train_acc": round(train_acc, 4) if train_acc is not None else None,
+    }
 
 
 def save_recognizer(net: Any, out: str | Path, meta: dict[str, Any]) -> Path:
