@@ -247,7 +247,13 @@ def test_a_trained_gate_is_saved_loaded_and_used_by_stepwatch(tiny_checkpoint, t
     assert any(o for s in streams for o in s["open"]), "open deviations are recorded"
     net, meta = load_recognizer(STEPS_CHECKPOINT)  # the committed recogniser
     settings = {**WATCH_DEFAULTS, **meta["deploy"]}
-    x, y = gate_candidates(streams[0], replay(net, streams[0]), settings)
+    probs = replay(net, streams[0], gaze=meta["gaze"])  # as train-gate replays it
+    assert meta["gaze"] is True and probs.shape == (
+        len(streams[0]["rows"]),
+        len(streams[0]["plan"]) + 1,
+    )
+    assert not np.allclose(probs, replay(net, streams[0]))  # the gaze window reaches the net
+    x, y = gate_candidates(streams[0], probs, settings)
     assert x.shape[0] == len(y) > 0 and y.any()
     with pytest.raises(ValueError, match="record more episodes"):
         train_gate(net, streams[2:], streams[2:], settings, log=lambda s: None)
@@ -282,15 +288,22 @@ def test_a_trained_gate_is_saved_loaded_and_used_by_stepwatch(tiny_checkpoint, t
 
 
 def test_train_gate_cli_writes_a_gated_checkpoint_and_checks_arguments(
-    tiny_checkpoint, tmp_path, capsys
+    tiny_checkpoint, tmp_path, capsys, monkeypatch
 ) -> None:
     import json
 
+    from proassist.policies.learned import gate_train
     from proassist.policies.stepwatch import STEPS_CHECKPOINT
 
+    seen: list[bool] = []  # the gaze flag train-gate replays the recogniser with
+    real = gate_train.train_gate
+    monkeypatch.setattr(
+        gate_train, "train_gate", lambda *a, **kw: seen.append(kw["gaze"]) or real(*a, **kw)
+    )
     out = tmp_path / "g"
     argv = ["train-gate", "--out", str(out), "--seed", "5", "--val-episodes", "1"]
     assert main([*argv, "--episodes", "2", "--threshold", "0.3"]) == 0  # the committed one
+    assert seen == [load_recognizer(STEPS_CHECKPOINT)[1]["gaze"]] == [True]  # its steps.json's
     meta = json.loads((out / "steps.json").read_text())
     assert meta["gate"]["threshold"] == 0.3 and meta["gate"]["train"]["seed"] == 5
     assert meta["deploy"] == {**load_recognizer(STEPS_CHECKPOINT)[1]["deploy"], "gate": True}
