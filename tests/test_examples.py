@@ -270,3 +270,38 @@ def test_heldout_layout_example_pairs_the_layouts_by_task_and_seed(tmp_path: Pat
     assert len(got["shipped"]) == len(got["held-out"]) == len(got["pairs"])
     diff = np.subtract(got["held-out"], got["shipped"])
     assert np.allclose(got["held-out minus shipped"], diff)
+
+
+def _example(name: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path: Path) -> None:
+    """``examples/heldout_tasks.py``: six training tasks, the other four held out; the
+    same recogniser twice pairs to a difference of exactly zero."""
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT
+    from proassist.scenarios.library import TASKS_DIR, library_names
+
+    held = _example("heldout_tasks")
+    assert not set(held.TRAIN) & set(held.HELD_OUT)
+    assert sorted(held.TRAIN + held.HELD_OUT) == library_names(TASKS_DIR)  # the built-in ten
+    argv = held.train_argv("split")
+    assert argv[0] == "train-steps" and argv[argv.index("--tasks") + 1 :] == list(held.TRAIN)
+    with pytest.raises(ValueError, match="row must be 'stepwatch' or"):
+        held.row_with("oracle", None)
+    assert held.row_with("stepwatch", "ck") == ("stepwatch", {"checkpoint": "ck"})
+    kwargs = held.row_with("stepwatch+learned", "ck")[1]
+    assert kwargs["policies"][0] == {"policy": "stepwatch", "policy_kwargs": {"checkpoint": "ck"}}
+    checkpoints = {"committed": None, "again": str(STEPS_CHECKPOINT)}
+    got = held.evaluate_tasks(checkpoints, range(1), "stepwatch", max_duration=30.0)
+    assert [r["task"] for r in got["again"]["records"]] == list(held.HELD_OUT)
+    assert got["again"]["vs_first"]["difference"] == 0.0
+    assert got["again"]["vs_first"]["n_pairs"] == 4
+    assert got["committed"]["net_assistance"] == got["again"]["net_assistance"]
+    with pytest.raises(FileNotFoundError, match="steps.json"):  # the checkpoint is read
+        held.evaluate_tasks({"empty folder": str(tmp_path)}, range(1), "stepwatch")
