@@ -73,6 +73,10 @@ def evaluate_tasks(
     from proassist.analysis.evaluation import evaluate
     from proassist.analysis.metrics.stats import assistance_effect, paired_difference
 
+    if "silent" in checkpoints:
+        raise ValueError(
+            "'silent' labels the paired silent episodes; name the recogniser otherwise"
+        )
     out: dict[str, dict[str, Any]] = {}
     for label, checkpoint in checkpoints.items():
         policy, kwargs = row_with(row, checkpoint)

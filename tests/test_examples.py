@@ -303,5 +303,7 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
     assert got["again"]["vs_first"]["difference"] == 0.0
     assert got["again"]["vs_first"]["n_pairs"] == 4
     assert got["committed"]["net_assistance"] == got["again"]["net_assistance"]
+    with pytest.raises(ValueError, match="'silent' labels the paired silent"):
+        held.evaluate_tasks({"silent": None}, range(1))
     with pytest.raises(FileNotFoundError, match="steps.json"):  # the checkpoint is read
         held.evaluate_tasks({"empty folder": str(tmp_path)}, range(1), "stepwatch")
