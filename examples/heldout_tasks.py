@@ -12,6 +12,10 @@ on all ten) with the same seeds::
         maintenance_bike_tyre
     python examples/heldout_tasks.py --checkpoint split --seeds 0 45
 
+``train_argv(out, generated=80)`` adds 80 generated tasks per library layout to the
+training (``--generated 80``); compare several recognisers at once with
+``--checkpoint six=split six+generated=split_gen``.
+
 It prints each recogniser's net assistance (paired with silence, 95 % CI over the
 pairs) behind a sanity row (``stepwatch+learned`` unless ``--row``) and each one's
 paired difference against the first (the committed recogniser).
@@ -39,13 +43,29 @@ HELD_OUT = (
 )
 
 
-def train_argv(out: str, episodes: int = 75, seed: int = 2000) -> list[str]:
-    """``proassist`` arguments that train a recogniser on :data:`TRAIN` only."""
+def train_argv(out: str, episodes: int = 75, seed: int = 2000, generated: int = 0) -> list[str]:
+    """``proassist`` arguments that train a recogniser on :data:`TRAIN` only (and, with
+    ``generated``, that many generated tasks per library layout besides)."""
+    more = ("--generated", str(generated)) if generated else ()
     return [
         *("train-steps", "--out", out, "--episodes", str(episodes), "--seed", str(seed)),
         *("--val-episodes", "10", "--rounds", "5", "--workers", "2", "--threads", "2"),
+        *more,
         *("--tasks", *TRAIN),
     ]
+
+
+def parse_checkpoints(specs: Sequence[str]) -> dict[str, str | None]:
+    """``{label: path}`` from ``LABEL=PATH`` or ``PATH`` (labelled by itself), after the
+    committed recogniser (label ``all ten tasks (committed)``, path None)."""
+    out: dict[str, str | None] = {"all ten tasks (committed)": None}
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        label, path = (label, path) if sep else (spec, spec)
+        if not path or not label or label in out:
+            raise ValueError(f"--checkpoint {spec!r}: need PATH or LABEL=PATH, labels unique")
+        out[label] = path
+    return out
 
 
 def row_with(row: str, checkpoint: str | None) -> tuple[str, dict[str, Any]]:
@@ -105,12 +125,17 @@ def evaluate_tasks(
 def main() -> None:
     """Evaluate the committed recogniser and ``--checkpoint`` on the held-out tasks."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", required=True, help="a recogniser trained on TRAIN")
+    parser.add_argument(
+        "--checkpoint",
+        required=True,
+        nargs="+",
+        metavar="[LABEL=]PATH",
+        help="recognisers trained on TRAIN (e.g. split=split gen=split_gen)",
+    )
     parser.add_argument("--seeds", type=int, nargs=2, default=(0, 45), metavar=("FROM", "TO"))
     parser.add_argument("--row", default="stepwatch+learned", help="stepwatch or stepwatch+learned")
     args = parser.parse_args()
-    checkpoints = {"all ten tasks (committed)": None, "six tasks": args.checkpoint}
-    evaluate_tasks(checkpoints, range(*args.seeds), args.row)
+    evaluate_tasks(parse_checkpoints(args.checkpoint), range(*args.seeds), args.row)
 
 
 if __name__ == "__main__":

@@ -292,6 +292,18 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
     assert sorted(held.TRAIN + held.HELD_OUT) == library_names(TASKS_DIR)  # the built-in ten
     argv = held.train_argv("split")
     assert argv[0] == "train-steps" and argv[argv.index("--tasks") + 1 :] == list(held.TRAIN)
+    assert "--generated" not in argv
+    argv = held.train_argv("split", generated=80)
+    assert argv[argv.index("--generated") + 1] == "80"
+    assert argv[argv.index("--tasks") + 1 :] == list(held.TRAIN)
+    assert held.parse_checkpoints(["a", "b=x=y"]) == {
+        "all ten tasks (committed)": None,
+        "a": "a",
+        "b": "x=y",
+    }
+    for bad in (["a", "a"], ["lab="], ["=p"]):
+        with pytest.raises(ValueError, match="LABEL=PATH"):
+            held.parse_checkpoints(bad)
     with pytest.raises(ValueError, match="row must be 'stepwatch' or"):
         held.row_with("oracle", None)
     assert held.row_with("stepwatch", "ck") == ("stepwatch", {"checkpoint": "ck"})
