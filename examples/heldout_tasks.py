@@ -62,8 +62,10 @@ def parse_checkpoints(specs: Sequence[str]) -> dict[str, str | None]:
     for spec in specs:
         label, sep, path = spec.partition("=")
         label, path = (label, path) if sep else (spec, spec)
-        if not path or not label or label in out:
-            raise ValueError(f"--checkpoint {spec!r}: need PATH or LABEL=PATH, labels unique")
+        if not path or not label or label in out or label == "silent":
+            raise ValueError(
+                f"--checkpoint {spec!r}: need PATH or LABEL=PATH, labels unique and not 'silent'"
+            )
         out[label] = path
     return out
 
@@ -135,7 +137,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs=2, default=(0, 45), metavar=("FROM", "TO"))
     parser.add_argument("--row", default="stepwatch+learned", help="stepwatch or stepwatch+learned")
     args = parser.parse_args()
-    evaluate_tasks(parse_checkpoints(args.checkpoint), range(*args.seeds), args.row)
+    try:
+        checkpoints = parse_checkpoints(args.checkpoint)
+    except ValueError as e:
+        parser.error(str(e))
+    evaluate_tasks(checkpoints, range(*args.seeds), args.row)
 
 
 if __name__ == "__main__":

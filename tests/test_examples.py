@@ -301,7 +301,7 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
         "a": "a",
         "b": "x=y",
     }
-    for bad in (["a", "a"], ["lab="], ["=p"]):
+    for bad in (["a", "a"], ["lab="], ["=p"], ["silent=p"]):
         with pytest.raises(ValueError, match="LABEL=PATH"):
             held.parse_checkpoints(bad)
     with pytest.raises(ValueError, match="row must be 'stepwatch' or"):
