@@ -35,6 +35,10 @@ TRAIN = (
     "assembly_stool",
     "maintenance_bike_tyre",
 )
+#: The key of the paired silent episodes in :func:`evaluate_tasks`' result (no
+#: recogniser may take it as its label).
+SILENT = "silent"
+
 HELD_OUT = (
     "kitchen_scrambled_eggs",
     "kitchen_tea",
@@ -62,9 +66,9 @@ def parse_checkpoints(specs: Sequence[str]) -> dict[str, str | None]:
     for spec in specs:
         label, sep, path = spec.partition("=")
         label, path = (label, path) if sep else (spec, spec)
-        if not path or not label or label in out or label == "silent":
+        if not path or not label or label in out or label == SILENT:
             raise ValueError(
-                f"--checkpoint {spec!r}: need PATH or LABEL=PATH, labels unique and not 'silent'"
+                f"--checkpoint {spec!r}: need PATH or LABEL=PATH, labels unique and not {SILENT!r}"
             )
         out[label] = path
     return out
@@ -95,9 +99,9 @@ def evaluate_tasks(
     from proassist.analysis.evaluation import evaluate
     from proassist.analysis.metrics.stats import assistance_effect, paired_difference
 
-    if "silent" in checkpoints:
+    if SILENT in checkpoints:
         raise ValueError(
-            "'silent' labels the paired silent episodes; name the recogniser otherwise"
+            f"{SILENT!r} labels the paired silent episodes; name the recogniser otherwise"
         )
     out: dict[str, dict[str, Any]] = {}
     for label, checkpoint in checkpoints.items():
@@ -107,13 +111,11 @@ def evaluate_tasks(
             for t in HELD_OUT
         ]
         records = [r for ev in runs for r in ev.records]
-        silent = out.setdefault(
-            "silent", {"records": [r for ev in runs for r in ev.silent_records]}
-        )
+        silent = out.setdefault(SILENT, {"records": [r for ev in runs for r in ev.silent_records]})
         out[label] = {"records": records, **assistance_effect(records, silent["records"])}
     first = next(iter(checkpoints))
     for label in checkpoints:
-        entry, silent = out[label], out["silent"]["records"]
+        entry, silent = out[label], out[SILENT]["records"]
         d = paired_difference(entry["records"], out[first]["records"], "net_assistance", silent)
         entry["vs_first"] = d
         print(
