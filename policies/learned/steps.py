@@ -8,10 +8,14 @@ pixels in the whole frame, in the central window, within reach of the hands and 
 the gaze window (the very centre, where a step's ``look`` phase puts the object it will
 take); :func:`frame_evidence` turns that into per-candidate evidence (the step's
 fixture in view, its objects at the hands, in the centre, in the frame, how specific
-the hands' objects are to it, and for a recogniser trained with it their share of the
-gaze window); :func:`candidate_features` averages the evidence over the last
+the hands' objects are to it, for a recogniser trained with it their share of the
+gaze window, and where the hands are (:func:`hand_layout`) filed under the motion the
+step's effects call for (:mod:`proassist.sim.person.motions`: a knob is turned low
+and close, food cut up and down beside it, water poured from above), so two steps at
+the same fixture with the same things are told apart by what the hands do);
+:func:`candidate_features` averages the evidence over the last
 0.5, 2 and 5 s and adds what the plan says of the step (how many steps share its
-fixture, its expected duration, its place in the plan).
+fixture, its expected duration, its place in the plan, its motion).
 :func:`context_features` adds the recogniser's own history: the step it recognised
 last and for how long, whether each step was recognised before, whether its
 ``after`` steps were, and its plan distance from the last step. Because that history
@@ -22,30 +26,40 @@ recorded streams; :func:`~proassist.policies.learned.steps_train.train_recognize
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from proassist.policies.duplex.cue_tracker import BACKGROUND, HANDS
+from proassist.sim.person.motions import MOTIONS, step_motion
 
 __all__ = [
     "CONTEXT_DIM",
     "EVIDENCE_DIM",
     "FEATURE_DIM",
+    "HAND_DIM",
+    "PLAN_DIM",
     "WINDOWS",
     "StepTracker",
     "candidate_features",
     "context_features",
     "frame_evidence",
+    "hand_layout",
+    "motion_evidence",
     "pixel_counts",
+    "plan_motions",
 ]
 
 #: Decision points averaged by the evidence windows (0.5, 2 and 5 s at 2 Hz).
 WINDOWS: tuple[int, ...] = (1, 4, 10)
-#: Evidence per candidate and frame (:func:`frame_evidence`).
-EVIDENCE_DIM: int = 9
-#: Plan facts per candidate (:func:`candidate_features`).
-PLAN_DIM: int = 5
+#: What the hands' pixels say of their pose (:func:`hand_layout`).
+HAND_DIM: int = 6
+#: Evidence per candidate and frame (:func:`frame_evidence`): 9 from the entities'
+#: pixel counts, then the hands' pose under each motion (:func:`motion_evidence`).
+EVIDENCE_DIM: int = 9 + len(MOTIONS) * HAND_DIM
+#: Plan facts per candidate (:func:`candidate_features`): 5, then its motion (one-hot).
+PLAN_DIM: int = 5 + len(MOTIONS)
 #: Context per candidate (:func:`context_features`).
 CONTEXT_DIM: int = 12
 #: All inputs of one candidate.
@@ -55,9 +69,13 @@ REACH_PX: int = 4
 #: The gaze window is the central ``1 / GAZE_FRACTION`` of the frame each way.
 GAZE_FRACTION: int = 8
 
-#: ``entity -> (frame, central window, within reach of the hands, gaze window)`` pixels
-#: (:func:`pixel_counts`; counts made before the gaze window have three values).
+#: ``entity -> (frame, central window, within reach of the hands, gaze window)`` pixels,
+#: then where it is: ``(x sum, y sum, top y, x at the top)`` of its pixels, in
+#: thousandths of the frame's width and height (:func:`pixel_counts`; counts made
+#: before the gaze window have three values, before the places four).
 Counts = dict[str, tuple[int, ...]]
+#: Coordinates in :data:`Counts` are in thousandths of the frame.
+PLACE_SCALE: int = 1000
 
 
 def _near_hands(seg: np.ndarray, hand_ids: list[int]) -> np.ndarray:
@@ -79,8 +97,8 @@ def _near_hands(seg: np.ndarray, hand_ids: list[int]) -> np.ndarray:
 
 def pixel_counts(seg: np.ndarray, names: dict[int, str]) -> Counts:
     """``entity -> (pixels in the frame, in the central window, within reach of the
-    hands, in the gaze window)`` of one segmentation frame; ``names`` maps
-    segmentation ids to entities."""
+    hands, in the gaze window, x sum, y sum, top y, x at the top)`` of one
+    segmentation frame (:data:`Counts`); ``names`` maps segmentation ids to entities."""
     seg = np.asarray(seg)
     h, w = seg.shape
     hand_ids = [i for i, n in names.items() if n in HANDS]
@@ -97,8 +115,69 @@ def pixel_counts(seg: np.ndarray, names: dict[int, str]) -> Counts:
         for i, c in zip(ids.tolist(), counts.tolist(), strict=True):
             name = names.get(int(i))
             if name is not None:
-                out.setdefault(name, [0, 0, 0, 0])[j] += c
-    return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items()}
+                out.setdefault(name, [0] * 8)[j] += c
+    _places(seg, names, out)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _places(seg: np.ndarray, names: dict[int, str], out: dict[str, list[int]]) -> None:
+    """Slots 4-7 of :func:`pixel_counts`: x and y sums, the top pixel (row-major first)."""
+    h, w = seg.shape
+    ids, first, inverse = np.unique(seg.ravel(), return_index=True, return_inverse=True)
+    cols = np.tile(np.arange(w) * PLACE_SCALE // w, h)
+    rows = np.repeat(np.arange(h) * PLACE_SCALE // h, w)
+    xs = np.bincount(inverse, weights=cols, minlength=len(ids))
+    ys = np.bincount(inverse, weights=rows, minlength=len(ids))
+    topped: set[str] = set()
+    for k, i in enumerate(ids.tolist()):
+        name = names.get(int(i), "")
+        v = out.get(name)
+        if v is None:
+            continue
+        v[4], v[5] = v[4] + int(xs[k]), v[5] + int(ys[k])
+        top = (int(rows[first[k]]), int(cols[first[k]]))
+        if name not in topped or top < (v[6], v[7]):
+            v[6], v[7] = top
+            topped.add(name)
+
+
+def hand_layout(px: Counts) -> np.ndarray:
+    """The hands' pose in the frame, :data:`HAND_DIM` values in [0, 1] (all 0 without a
+    hand or places in ``px``): the share of hands in view, the higher hand's top (its
+    row, 0 at the top of the frame) and how far it is off the centre sideways, the
+    hands' mean centroid row, the lower hand's top row, and how far apart the two
+    tops are sideways."""
+    pose = np.zeros(HAND_DIM, np.float32)
+    seen = [px[k] for k in HANDS if k in px and len(px[k]) > 7 and px[k][0] > 0]
+    if not seen:
+        return pose
+    tops = sorted((v[6] / PLACE_SCALE, v[7] / PLACE_SCALE) for v in seen)
+    pose[0] = len(seen) / len(HANDS)
+    pose[1], pose[2] = tops[0][0], 2 * abs(tops[0][1] - 0.5)
+    pose[3] = float(np.mean([v[5] / v[0] / PLACE_SCALE for v in seen]))
+    pose[4] = tops[-1][0]
+    pose[5] = abs(tops[0][1] - tops[-1][1])
+    return pose
+
+
+def motion_evidence(motions: Sequence[int], pose: np.ndarray) -> np.ndarray:
+    """``(len(motions) + 1, len(MOTIONS) * HAND_DIM)``: each candidate's hand pose in
+    the block of its motion (an index into :data:`MOTIONS`), zeros elsewhere and for
+    the last (*none*) candidate, so a scorer learns what each motion looks like."""
+    out = np.zeros((len(motions) + 1, len(MOTIONS) * HAND_DIM), np.float32)
+    for i, m in enumerate(motions):
+        out[i, m * HAND_DIM : (m + 1) * HAND_DIM] = pose
+    return out
+
+
+def plan_motions(plan: Sequence[dict[str, Any]]) -> list[int]:
+    """Each plan step's operate motion (its index in :data:`MOTIONS`), from its effects."""
+    return [_motion_index(tuple(s.get("effects") or ())) for s in plan]
+
+
+@lru_cache(maxsize=4096)
+def _motion_index(effects: tuple[str, ...]) -> int:
+    return MOTIONS.index(step_motion(effects))
 
 
 def _gazed(v: tuple[int, ...]) -> int:
@@ -128,7 +207,8 @@ def frame_evidence(
     """Per-candidate evidence of one frame: ``(len(plan) + 1, EVIDENCE_DIM)``, the last
     row the *none* candidate (looking away, hands out of view, nothing at the hands).
     With ``gaze``, slot 8 is a step's objects' share of the gaze window (×4, at most 1;
-    0 without: the recognisers trained before it)."""
+    0 without: the recognisers trained before it). Slots 9 on are the hands' pose in
+    the block of the step's motion (:func:`motion_evidence`)."""
     n = len(plan)
     ev = np.zeros((n + 1, EVIDENCE_DIM), np.float32)
     full = sum(v[0] for v in px.values()) or 1
@@ -142,6 +222,7 @@ def frame_evidence(
             ev[i, 2:8] = _object_evidence(objects, px, near, centre)
     if gaze:
         _gaze_evidence(ev, plan, px)
+    ev[:, 9:] = motion_evidence(plan_motions(plan), hand_layout(px))
     task = sum(v[1] for k, v in px.items() if k not in BACKGROUND) / centre
     ev[n, 0] = 1.0 - task
     ev[n, 1] = sum(px.get(h, (0, 0, 0))[1] for h in HANDS) / centre
@@ -175,6 +256,8 @@ def candidate_features(
         out[i, base + 2] = min(3.0, float(step.get("duration_mean") or 0.0) / 30.0)
         out[i, base + 3] = i / n
     out[n, base + 4] = 1.0
+    for i, m in enumerate(plan_motions(plan)):
+        out[i, base + 5 + m] = 1.0
     return out
 
 

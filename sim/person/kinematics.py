@@ -9,8 +9,11 @@ the camera pitch stays within :data:`HEAD_PITCH_MAX` and a worktop is seen with 
 behind it; gaze turns interpolate yaw and pitch. The hands rest in front of the body
 (left hand left); one hand (the right, or the left for an object on the left: no
 reaching across the body) reaches to an object's top, grasps, carries (the held object
-hangs below it) and places; both hands work at the target during ``operate``. The
-arms are kept out of the camera's near view (:func:`proassist.sim.person.reach.clear_view`).
+hangs below it) and places; during ``operate`` the hands work at the target as the
+step's effects call for (:mod:`proassist.sim.person.motions`: circling above it,
+turning a knob low and close, cutting up and down beside it, pouring from above,
+holding still on either side). The arms are kept out of the camera's near view
+(:func:`proassist.sim.person.reach.clear_view`).
 
 Object poses come from the world's location predicates: ``at(o,f)`` puts ``o`` on
 fixture ``f``'s top surface at a spot that is fixed per fixture (the objects that may
@@ -29,6 +32,7 @@ from typing import Any
 from proassist.scenarios.model import Fixture, Layout, Procedure, Step, parse_predicate
 from proassist.sim.body import BodyState, Quat, Vec3
 from proassist.sim.person.activity import HOLDING, Phase
+from proassist.sim.person.motions import hand_offsets, step_motion
 from proassist.sim.person.orientation import (
     fixture_yaw,
     footprint,
@@ -153,6 +157,8 @@ class Kinematics:
             for _ in range(3)
         ]
         self._cache: _Cache | None = None
+        #: Step id -> its operate motion (:func:`~proassist.sim.person.motions.step_motion`).
+        self.motions = {s.id: step_motion(s.effects) for s in proc.steps}
 
     # ------------------------------------------------------------------ objects
     def locs(self) -> dict[str, tuple[str, str]]:
@@ -376,12 +382,28 @@ class Kinematics:
             dest = self._dest_pose(ph.held, ph.dest, poses)
             w = _lerp(chest, self._grip(ph.held, {ph.held: dest}), u)
         elif ph.prim == "operate" and (ph.target in poses or ph.target in self.fixtures):
-            a = 2 * math.pi * 1.5 * u * max(1.0, ph.t1 - ph.t0 if not math.isinf(ph.t1) else 1.0)
-            w = (look[0] + 0.04 * math.cos(a), look[1] + 0.04 * math.sin(a), look[2] + 0.1)
-            k = -0.15 * sign
-            other = (look[0] + k * right[0], look[1] + k * right[1], look[2] + 0.05)
+            w, other = self._operate(ph, u, look, fwd, sign, other)
         held = ph.held if ph.prim in HOLDING or (ph.prim == "operate" and ph.held) else None
         return ((w, other) if side == 0 else (other, w)), held, rest, side
+
+    def _operate(
+        self, ph: Phase, u: float, look: Vec3, fwd: tuple[float, float], sign: float, rest: Vec3
+    ) -> tuple[Vec3, Vec3]:
+        """The working and the other hand during ``operate``, by the running step's
+        motion (:mod:`proassist.sim.person.motions`; ``rest``: the other hand at rest)."""
+        act = self.sim.person.activity
+        motion = self.motions.get(act.step if act is not None else None, "work")
+        span = max(1.0, ph.t1 - ph.t0 if not math.isinf(ph.t1) else 1.0)
+        right = (fwd[1] * sign, -fwd[0] * sign)
+        if motion == "work":  # circling above the target; the other hand holds it
+            a = 2 * math.pi * 1.5 * u * span
+            w = (look[0] + 0.04 * math.cos(a), look[1] + 0.04 * math.sin(a), look[2] + 0.1)
+            return w, _offset(look, fwd, right, 0.0, -0.15, 0.05)
+        (f, r, z), other = hand_offsets(motion, u * span)
+        if ph.held in self.objects:  # a held object hangs below the hand: lift it clear
+            z = max(z, 2 * rest_half_height(self.objects[ph.held]) + 0.02)
+        w = _offset(look, fwd, right, f, r, z)
+        return w, rest if other is None else _offset(look, fwd, right, *other)
 
     def _working_hand(self, obj: str | None) -> int:
         """The hand that handles ``obj``: 0 (the left) if it rests more than

@@ -11,13 +11,19 @@ from proassist.analysis.cli import main
 from proassist.policies import make_policy
 from proassist.policies.base import silent_action
 from proassist.policies.learned.steps import (
+    EVIDENCE_DIM,
     FEATURE_DIM,
+    HAND_DIM,
+    WINDOWS,
     StepTracker,
+    candidate_features,
     frame_evidence,
+    hand_layout,
     pixel_counts,
 )
 from proassist.policies.rollout import env_info
 from proassist.policies.stepwatch import STEPS_CHECKPOINT, WATCH_DEFAULTS
+from proassist.sim.person.motions import MOTIONS
 
 pytest.importorskip("torch")
 
@@ -43,10 +49,13 @@ def test_pixel_counts_whole_centre_and_hands() -> None:
     seg[31, 0:2] = 3  # the hand, bottom left
     seg[30, 0:2] = 2  # a cup just above it
     px = pixel_counts(seg, {0: "walls", 1: "sink", 2: "cup", 3: "hand_left"})
-    assert px["sink"] == (256, 256, 0, 16)  # the gaze window: the central 4 x 4
-    assert px["cup"] == (2, 0, 2, 0)
+    assert px["sink"][:4] == (256, 256, 0, 16)  # the gaze window: the central 4 x 4
+    assert px["cup"][:4] == (2, 0, 2, 0)
+    # places in thousandths of the frame: the sink's top-left pixel is (8, 8) of 32
+    assert px["sink"][6:] == (250, 250) and px["hand_left"][6:] == (968, 0)
+    assert px["sink"][4] / 256 / 1000 == pytest.approx(15.5 / 32, abs=0.02)
     ev = frame_evidence(PLAN, px, FIXTURES)
-    assert ev.shape == (4, 9)
+    assert ev.shape == (4, EVIDENCE_DIM)
     assert ev[0, 0] == 1.0 and ev[1, 0] == 0.0  # a's fixture fills the centre
     assert ev[0, 2] == 1.0 and ev[1, 2] == 0.0  # a's cup is at the hands
     assert not ev[:, 8].any()  # the gaze evidence only where asked for
@@ -63,11 +72,40 @@ def test_gaze_evidence_is_a_steps_objects_share_of_the_gaze_window() -> None:
     ev = frame_evidence(PLAN, px, FIXTURES, gaze=True)
     assert ev[0, 8] == 1.0  # 4 x 8/16, at most 1
     assert ev[1, 8] == pytest.approx(4 / 16) and ev[2, 8] == 0.0 and ev[3, 8] == 0.0
-    assert np.array_equal(ev[:, :8], frame_evidence(PLAN, px, FIXTURES)[:, :8])
+    plain = frame_evidence(PLAN, px, FIXTURES)
+    assert np.array_equal(ev[:, :8], plain[:, :8]) and np.array_equal(ev[:, 9:], plain[:, 9:])
     three = {k: v[:3] for k, v in px.items()}  # counts recorded before the gaze window
     assert not frame_evidence(PLAN, three, FIXTURES, gaze=True)[:, 8].any()
     on, off = StepTracker(PLAN, FIXTURES, gaze=True), StepTracker(PLAN, FIXTURES)
     assert on.features(px)[0, 8] == 1.0 and off.features(px)[0, 8] == 0.0
+
+
+def test_the_hands_pose_is_filed_under_each_steps_motion() -> None:
+    seg = np.zeros((32, 32), np.int32)
+    seg[20:, 4:8] = 3  # the left hand (and arm) from the bottom, its top at row 20
+    seg[12:, 24:28] = 4  # the right one reaches higher, right of the centre
+    px = pixel_counts(seg, {0: "walls", 3: "hand_left", 4: "hand_right"})
+    pose = hand_layout(px)
+    assert pose[0] == 1.0 and pose[1] == pytest.approx(12 / 32, abs=0.01)
+    assert pose[2] == pytest.approx(2 * (24 / 32 - 0.5), abs=0.01)
+    assert pose[3] == pytest.approx((25.5 + 21.5) / 2 / 32, abs=0.005)  # mean centroid row
+    assert pose[4] == pytest.approx(20 / 32, abs=0.01) and pose[5] == pytest.approx(20 / 32)
+    assert not hand_layout({"hand_left": (30, 0, 0, 0)}).any()  # counts made before places
+    plan = [
+        dict(PLAN[0], effects=["switched_on(stove)"]),
+        dict(PLAN[1], effects=["at(pan,stove)", "cut(pan)"]),
+        PLAN[2],  # no effects: work
+    ]
+    ev = frame_evidence(plan, px, FIXTURES)
+    for i, motion in enumerate(("twist", "chop", "work")):
+        block = 9 + MOTIONS.index(motion) * HAND_DIM
+        assert np.array_equal(ev[i, block : block + HAND_DIM], pose)
+        assert ev[i, 9:].sum() == pytest.approx(pose.sum())  # nothing in the other blocks
+    assert not ev[3, 9:].any()  # the none candidate has no motion
+    feats = candidate_features(plan, [ev])
+    motion = feats[:, EVIDENCE_DIM * len(WINDOWS) + 5 :]
+    assert motion.argmax(1)[:3].tolist() == [MOTIONS.index(m) for m in ("twist", "chop", "work")]
+    assert motion.sum(1).tolist() == [1, 1, 1, 0]
 
 
 def _stream(order: list[int], rng: np.random.Generator) -> dict:
