@@ -104,41 +104,50 @@ def pixel_counts(seg: np.ndarray, names: dict[int, str]) -> Counts:
     hand_ids = [i for i, n in names.items() if n in HANDS]
     r, q = max(1, h // (2 * GAZE_FRACTION)), max(1, w // (2 * GAZE_FRACTION))
     regions = (
-        seg,
         seg[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4],
         seg[_near_hands(seg, hand_ids)],
         seg[h // 2 - r : h // 2 + r, w // 2 - q : w // 2 + q],
     )
     out: dict[str, list[int]] = {}
-    for j, region in enumerate(regions):
+    _whole_frame(seg, names, out)
+    for j, region in enumerate(regions, start=1):
         ids, counts = np.unique(region, return_counts=True)
         for i, c in zip(ids.tolist(), counts.tolist(), strict=True):
             name = names.get(int(i))
             if name is not None:
-                out.setdefault(name, [0] * 8)[j] += c
-    _places(seg, names, out)
+                out[name][j] += c
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _places(seg: np.ndarray, names: dict[int, str], out: dict[str, list[int]]) -> None:
-    """Slots 4-7 of :func:`pixel_counts`: x and y sums, the top pixel (row-major first)."""
-    h, w = seg.shape
-    ids, first, inverse = np.unique(seg.ravel(), return_index=True, return_inverse=True)
-    cols = np.tile(np.arange(w) * PLACE_SCALE // w, h)
-    rows = np.repeat(np.arange(h) * PLACE_SCALE // h, w)
+def _whole_frame(seg: np.ndarray, names: dict[int, str], out: dict[str, list[int]]) -> None:
+    """Slots 0 and 4-7 of :func:`pixel_counts` (pixels, x and y sums, the top pixel:
+    row-major first) of every named entity in the frame, in one pass."""
+    ids, first, inverse, counts = np.unique(
+        seg.ravel(), return_index=True, return_inverse=True, return_counts=True
+    )
+    cols, rows = _place_grid(*seg.shape)
     xs = np.bincount(inverse, weights=cols, minlength=len(ids))
     ys = np.bincount(inverse, weights=rows, minlength=len(ids))
-    topped: set[str] = set()
     for k, i in enumerate(ids.tolist()):
-        name = names.get(int(i), "")
+        name = names.get(int(i))
+        if name is None:
+            continue
+        top = (int(rows[first[k]]), int(cols[first[k]]))
         v = out.get(name)
         if v is None:
+            out[name] = [int(counts[k]), 0, 0, 0, int(xs[k]), int(ys[k]), *top]
             continue
-        v[4], v[5] = v[4] + int(xs[k]), v[5] + int(ys[k])
-        top = (int(rows[first[k]]), int(cols[first[k]]))
-        if name not in topped or top < (v[6], v[7]):
-            v[6], v[7] = top
-            topped.add(name)
+        v[0], v[4], v[5] = v[0] + int(counts[k]), v[4] + int(xs[k]), v[5] + int(ys[k])
+        v[6], v[7] = min((v[6], v[7]), top)
+
+
+@lru_cache(maxsize=8)
+def _place_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's column and row (row-major) in thousandths of the frame."""
+    cols = np.tile(np.arange(w) * PLACE_SCALE // w, h)
+    rows = np.repeat(np.arange(h) * PLACE_SCALE // h, w)
+    cols.flags.writeable = rows.flags.writeable = False
+    return cols, rows
 
 
 def hand_layout(px: Counts) -> np.ndarray:

@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable
 
 from proassist.scenarios.model import parse_predicate
-from proassist.sim.world import LOCATION_PREDICATES, split_effects
+from proassist.sim.world import split_effects
 
 __all__ = ["EFFECT_MOTIONS", "MOTIONS", "hand_offsets", "step_motion"]
 
@@ -61,7 +61,7 @@ def step_motion(effects: Iterable[str]) -> str:
             name = parse_predicate(text)[0]
         except ValueError:
             continue
-        if name not in LOCATION_PREDICATES and name in EFFECT_MOTIONS:
+        if name in EFFECT_MOTIONS:  # it names no location predicate (tested)
             return EFFECT_MOTIONS[name]
     return "work"
 
