@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 from proassist.analysis.calibration import VALIDATION_SEED_BASE
 from proassist.analysis.cli.errors import UserError, user_errors
@@ -107,6 +108,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "recognisers before the twenty-eighth round (default: on)",
     )
     p.add_argument(
+        "-e",
+        "--env-kwarg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="env argument of the training episodes (repeatable; YAML values), e.g. "
+        "-e max_random_deviations=null for more deviations to learn from; the "
+        "validation episodes keep the defaults, so their accuracy stays comparable",
+    )
+    p.add_argument(
         "--assistant",
         default=None,
         help="also record every training seed with this assistant acting (closed-loop "
@@ -136,6 +147,31 @@ def _check(args: argparse.Namespace) -> None:
         if args.assistant not in POLICIES:
             raise UserError(f"--assistant: {POLICIES.unknown(args.assistant)}")
     output_dir(args.out)
+    args.env_kwargs = _env_kwargs(args.env_kwarg)
+
+
+#: Env arguments the recorded streams fix, and why (``-e`` cannot set them).
+_SET_HERE: dict[str, str] = {
+    "privileged": "the true step is the label",
+    "obs_modes": "the recogniser reads the segmentation",
+    "width": "the recogniser reads 128 px frames",
+    "height": "the recogniser reads 128 px frames",
+    "task": "use --tasks",
+}
+
+
+def _env_kwargs(items: list[str]) -> dict[str, Any]:
+    """The ``-e NAME=VALUE`` env arguments, checked (each problem names ``-e NAME``)."""
+    from proassist.analysis.cli.eval import parse_kv
+    from proassist.analysis.cli.preflight import check_env
+
+    kwargs = parse_kv(items, "-e")
+    fixed = sorted(set(kwargs) & set(_SET_HERE))
+    if fixed:
+        raise UserError(f"-e {fixed[0]}: set by train-steps ({_SET_HERE[fixed[0]]})")
+    if kwargs:
+        check_env(DOMAIN_ENV_IDS[0], kwargs)
+    return kwargs
 
 
 #: The arguments a checkpoint's ``steps.json`` keeps under ``train``.
@@ -148,6 +184,7 @@ _TRAIN_ARGS = (
     "assistant",
     "deviation_weight",
     "generated",
+    "env_kwargs",
 )
 
 
@@ -167,10 +204,11 @@ def run_train_steps(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     tasks = tuple(args.tasks or ())
     seeds = range(args.seed, args.seed + args.episodes)
-    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers, tasks=tasks)
+    extra = {"tasks": tasks, "env_kwargs": args.env_kwargs}
+    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers, **extra)
     if args.assistant:  # closed-loop streams: the same seeds with the assistant acting
         train += record_streams(
-            DOMAIN_ENV_IDS, seeds, args.workers, tasks=tasks, assistant=args.assistant
+            DOMAIN_ENV_IDS, seeds, args.workers, assistant=args.assistant, **extra
         )
     train += _generated_streams(args)
     val = record_streams(
@@ -222,4 +260,6 @@ def _generated_streams(args: argparse.Namespace) -> list:
         for p in generate_tasks(load_layout(name), seeds, folder, domain=name)
     ]
     episode_seeds = [args.seed + k for _ in layouts for k in seeds]
-    return record_streams((), episode_seeds, args.workers, tasks=paths, paired=True)
+    return record_streams(
+        (), episode_seeds, args.workers, tasks=paths, paired=True, env_kwargs=args.env_kwargs
+    )

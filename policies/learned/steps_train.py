@@ -54,7 +54,7 @@ def _open_steps(info: dict[str, Any], ids: list[str]) -> list[int]:
     return sorted(ids.index(k) for k in named if k in ids)
 
 
-Job = tuple[str, int, int, str | None, str | None]
+Job = tuple[str, int, int, str | None, str | None, dict[str, Any]]
 
 
 def _assistant(name: str | None) -> Any:
@@ -74,10 +74,10 @@ def _record_one(job: Job) -> Stream:
     from proassist.policies.rollout import env_info
     from proassist.sim.render.indicators import segment_owners
 
-    env_id, seed, size, task, assistant = job
+    env_id, seed, size, task, assistant, env_kwargs = job
     policy = _assistant(assistant)
     modes = ("segmentation", *(m for m in getattr(policy, "obs_modes", ()) if m != "segmentation"))
-    env = gym.make(env_id, privileged=True, obs_modes=modes, width=size, height=size)
+    env = gym.make(env_id, privileged=True, obs_modes=modes, width=size, height=size, **env_kwargs)
     obs, info = env.reset(seed=seed, options={"task": task} if task else None)
     einfo = env_info(env)
     if policy is not None:
@@ -114,23 +114,25 @@ def record_streams(
     tasks: Sequence[str] = (),
     assistant: str | None = None,
     paired: bool = False,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> list[Stream]:
     """Record one stream per (env id, seed) (module docstring), in that order; with
     ``tasks``, one per (task, seed) in ``ProAssist-v0`` instead (``env_ids`` unused), or
     with ``paired``, one per ``zip(tasks, seeds)`` (one seed each, e.g. generated tasks);
     with ``assistant`` (a registered policy name, privileged allowed), that assistant
-    acts and the person reacts (closed-loop streams)."""
+    acts and the person reacts (closed-loop streams); ``env_kwargs`` go to every env
+    (e.g. ``{"max_random_deviations": None}``: more deviations to learn from)."""
+    extra = dict(env_kwargs or {})
     jobs: list[Job]
     if paired:
         if len(tasks) != len(seeds):
             raise ValueError(f"paired: {len(tasks)} tasks but {len(seeds)} seeds")
-        jobs = [
-            ("ProAssist-v0", int(s), size, t, assistant) for t, s in zip(tasks, seeds, strict=True)
-        ]
+        pairs = [("ProAssist-v0", int(s), t) for t, s in zip(tasks, seeds, strict=True)]
     elif tasks:
-        jobs = [("ProAssist-v0", int(s), size, t, assistant) for s in seeds for t in tasks]
+        pairs = [("ProAssist-v0", int(s), t) for s in seeds for t in tasks]
     else:
-        jobs = [(e, int(s), size, None, assistant) for s in seeds for e in env_ids]
+        pairs = [(e, int(s), None) for s in seeds for e in env_ids]
+    jobs = [(e, s, size, t, assistant, extra) for e, s, t in pairs]
     if workers <= 1:
         return [_record_one(j) for j in jobs]
     import multiprocessing as mp

@@ -220,8 +220,17 @@ def test_train_steps_cli_writes_a_checkpoint_and_checks_arguments(tmp_path, caps
     meta = load_recognizer(out)[1]
     assert meta["train"]["deviation_weight"] == 3.0 and "val_acc_open" in meta["history"][0]
     assert meta["gaze"] is True  # the default evidence reads the gaze window
-    assert main([*argv, *extra, "--no-gaze", "--out", str(tmp_path / "plain")]) == 0
-    assert load_recognizer(tmp_path / "plain")[1]["gaze"] is False
+    assert meta["train"]["env_kwargs"] == {}
+    calm = ["-e", "max_random_deviations=0"]
+    assert main([*argv, *extra, *calm, "--no-gaze", "--out", str(tmp_path / "plain")]) == 0
+    meta = load_recognizer(tmp_path / "plain")[1]
+    assert meta["gaze"] is False and meta["train"]["env_kwargs"] == {"max_random_deviations": 0}
+    assert main([*argv, "-e", "max_random_deviation=0"]) == 2
+    assert "-e max_random_deviation: unknown env argument" in capsys.readouterr().err
+    assert main([*argv, "-e", "max_random_deviations"]) == 2
+    assert "expected NAME=VALUE" in capsys.readouterr().err
+    assert main([*argv, "-e", "width=64"]) == 2
+    assert "-e width: set by train-steps" in capsys.readouterr().err
     assert main([*argv, "--rounds", "-1"]) == 2
     assert "--rounds >= 0" in capsys.readouterr().err
     assert main([*argv, "--deviation-weight", "0"]) == 2
@@ -264,6 +273,18 @@ def test_closed_loop_streams_let_the_person_react() -> None:
     )
     assert silent["assistant"] is None and acted["assistant"] == "step-oracle"
     assert [r[1] for r in silent["rows"]] != [r[1] for r in acted["rows"]]
+
+
+def test_streams_take_env_arguments() -> None:
+    """``env_kwargs`` reach every recorded episode: without random deviations no point
+    of the same seed has one open."""
+    from proassist.policies.learned.steps_train import record_streams
+
+    plain, calm = (
+        record_streams(["ProAssist-Kitchen-v0"], [900001], size=32, env_kwargs=kw)[0]
+        for kw in (None, {"max_random_deviations": 0})
+    )
+    assert any(plain["open"]) and not any(calm["open"])
 
 
 def test_train_steps_cli_names_an_unknown_assistant(tmp_path, capsys) -> None:
