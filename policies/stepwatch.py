@@ -88,7 +88,8 @@ class DependencyWatch:
     probable candidate once it has been so for ``sustain`` points in a row with
     probability at least ``confidence``. A step counts as *worked on* once its
     accumulated probability times ``dt`` exceeds ``worked`` times its expected
-    duration (``worked=0``: any point at which it had some probability).
+    duration (``worked=0``: any point at which it had some probability); with
+    ``floor``, only points at which its probability reached ``floor`` add to it.
 
     Args:
         plan: The plan's step dicts (``id``, ``after``, ``optional``, ``duration_mean``).
@@ -96,6 +97,9 @@ class DependencyWatch:
         confidence: Lowest probability of the current step.
         sustain: Points in a row the current step must be the most probable.
         worked: Fraction of a step's expected duration that counts as worked on.
+        floor: Lowest probability at which a point adds to a step's time worked on
+            (0: every point adds its probability; a look-alike of the step under way
+            then accrues time too, and a skipped step can count as done).
         repeat: Multiple of a step's expected duration worked on that counts as a
             repetition (0: no repetition rule).
         remind: Seconds after which an unheeded dependency correction is said again
@@ -126,16 +130,19 @@ class DependencyWatch:
         hold: float = 10.0,
         hazard: bool = False,
         gate: LogisticGate | None = None,
+        floor: float = 0.0,
     ) -> None:
         if (
             sustain < 1
-            or not 0.0 <= confidence <= 1.0
+            or not 0.0 <= min(confidence, floor) <= max(confidence, floor) <= 1.0
             or min(worked, repeat, remind, quiet, hold) < 0
         ):
             raise ValueError(
-                "need sustain >= 1, 0 <= confidence <= 1, worked, repeat, remind, quiet, hold >= 0; "
-                f"got {sustain}, {confidence}, {worked}, {repeat}, {remind}, {quiet}, {hold}"
+                "need sustain >= 1, 0 <= confidence, floor <= 1, worked, repeat, remind, quiet, "
+                f"hold >= 0; got {sustain}, {confidence}, {floor}, {worked}, {repeat}, {remind}, "
+                f"{quiet}, {hold}"
             )
+        self.floor = float(floor)
         self.listen, self.quiet, self.ready = bool(listen), float(quiet), bool(ready)
         self.named: int | None = None  # the step of the last correction not yet answered
         self.mute_until, self.hold = 0.0, float(hold)
@@ -222,6 +229,8 @@ class DependencyWatch:
                 raise ValueError(
                     f"expected {n + 1} probabilities (plan steps, then none), got {given.shape}"
                 )
+        if self.floor > 0.0:
+            accrue = np.where(accrue >= self.floor, accrue, 0.0)
         self.mass += self.dt * accrue[:n]
         self.t += self.dt
         self.trace.push(probs, self.t)
@@ -320,6 +329,7 @@ WATCH_SETTINGS: tuple[str, ...] = (
     "ready",
     "hold",
     "hazard",
+    "floor",
 )
 
 #: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
@@ -334,6 +344,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "ready": True,
     "hold": 10.0,
     "hazard": True,
+    "floor": 0.0,
     "place": True,
     "attend": True,
     "regrasp": True,
@@ -385,6 +396,7 @@ class StepWatchPolicy(PolicyBase):
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
         hazard: :class:`DependencyWatch` ``hazard``.
+        floor: :class:`DependencyWatch` ``floor``.
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`; reads depth too).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
@@ -427,6 +439,7 @@ class StepWatchPolicy(PolicyBase):
         ready: bool | None = None,
         hold: float | None = None,
         hazard: bool | None = None,
+        floor: float | None = None,
         place: bool | None = None,
         attend: bool | None = None,
         regrasp: bool | None = None,

@@ -46,6 +46,22 @@ def test_watch_worked_is_a_share_of_the_expected_duration() -> None:
     assert watch.observe(one_hot(4, 2)) is None
 
 
+def test_watch_floor_keeps_a_look_alike_from_counting_as_done() -> None:
+    """c under way with a at 0.3 throughout (a look-alike, or the step the plan
+    expects): without a floor a accrues its 0.3 and counts as done, so the skipped a is
+    never named; with ``floor`` above 0.3 it accrues nothing and is named."""
+    plan = [dict(s, duration_mean=2.0) for s in PLAN]  # need 1 s of a (worked 0.5)
+    probs = np.array([0.3, 0.0, 0.7, 0.0, 0.0])
+    for floor, named in ((0.0, None), (0.5, 0)):
+        watch = DependencyWatch(plan, worked=0.5, sustain=10, floor=floor)
+        _ = [watch.observe(probs) for _ in range(9)]  # c not yet current: a accrues
+        assert watch.observe(probs) == named, floor
+    with pytest.raises(ValueError, match="floor"):
+        DependencyWatch(PLAN, floor=1.5)
+    assert make_policy("stepwatch", floor=0.5).watch is None  # built by reset
+    assert make_policy("stepwatch", floor=0.5).settings["floor"] == 0.5
+
+
 def test_watch_repetition_names_a_step_worked_on_too_long_once() -> None:
     plan = [dict(s, duration_mean=2.0) for s in PLAN]  # 2 s: 4 points at dt 0.5
     watch = DependencyWatch(plan, repeat=1.5)  # more than 3 s of a step: a repetition
