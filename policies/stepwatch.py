@@ -134,7 +134,7 @@ class DependencyWatch:
     ) -> None:
         if (
             sustain < 1
-            or not 0.0 <= min(confidence, floor) <= max(confidence, floor) <= 1.0
+            or not (0.0 <= confidence <= 1.0 and 0.0 <= floor <= 1.0)
             or min(worked, repeat, remind, quiet, hold) < 0
         ):
             raise ValueError(

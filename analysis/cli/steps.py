@@ -79,6 +79,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=1.0,
         help="loss weight of the points where a deviation is open (default 1)",
     )
+    _add_stream_arguments(p)
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes recording episodes (default 1)"
+    )
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument(
+        "--gaze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read the gaze window (a step's objects in the very centre of the view, "
+        "where the person looks before taking them); --no-gaze: the evidence of "
+        "recognisers before the twenty-eighth round (default: on)",
+    )
+    p.set_defaults(func=run_train_steps)
+
+
+def _add_stream_arguments(p: argparse.ArgumentParser) -> None:
+    """The options that say which training episodes are recorded."""
     p.add_argument(
         "--tasks",
         nargs="+",
@@ -96,18 +114,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(seeds from --seed); more varied procedures (default 0)",
     )
     p.add_argument(
-        "--workers", type=int, default=1, help="processes recording episodes (default 1)"
-    )
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    p.add_argument(
-        "--gaze",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="read the gaze window (a step's objects in the very centre of the view, "
-        "where the person looks before taking them); --no-gaze: the evidence of "
-        "recognisers before the twenty-eighth round (default: on)",
-    )
-    p.add_argument(
         "-e",
         "--env-kwarg",
         action="append",
@@ -123,7 +129,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="also record every training seed with this assistant acting (closed-loop "
         "streams: the person reacts), e.g. step-oracle; default: silent streams only",
     )
-    p.set_defaults(func=run_train_steps)
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -195,28 +200,11 @@ def run_train_steps(args: argparse.Namespace) -> int:
 
     with user_errors(ImportError):
         require_torch("proassist train-steps").set_num_threads(args.threads)
-    from proassist.policies.learned.steps_train import (
-        record_streams,
-        save_recognizer,
-        train_recognizer,
-    )
+    from proassist.policies.learned.steps_train import save_recognizer, train_recognizer
 
     t0 = time.perf_counter()
     tasks = tuple(args.tasks or ())
-    seeds = range(args.seed, args.seed + args.episodes)
-    extra = {"tasks": tasks, "env_kwargs": args.env_kwargs}
-    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers, **extra)
-    if args.assistant:  # closed-loop streams: the same seeds with the assistant acting
-        train += record_streams(
-            DOMAIN_ENV_IDS, seeds, args.workers, assistant=args.assistant, **extra
-        )
-    train += _generated_streams(args)
-    val = record_streams(
-        DOMAIN_ENV_IDS,
-        range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes),
-        args.workers,
-        tasks=tasks,
-    )
+    train, val = _record(args, tasks)
     print(
         f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
     )
@@ -241,6 +229,23 @@ def run_train_steps(args: argparse.Namespace) -> int:
     path = save_recognizer(net, args.out, meta)
     print(f"wrote {path} and {path.with_suffix('.json')} ({meta['seconds']:.0f} s)")
     return 0
+
+
+def _record(args: argparse.Namespace, tasks: tuple[str, ...]) -> tuple[list, list]:
+    """The training streams (with ``-e``, an ``--assistant``'s closed-loop ones and
+    ``--generated`` tasks') and the validation streams (default env arguments)."""
+    from proassist.policies.learned.steps_train import record_streams
+
+    seeds = range(args.seed, args.seed + args.episodes)
+    extra = {"tasks": tasks, "env_kwargs": args.env_kwargs}
+    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers, **extra)
+    if args.assistant:  # closed-loop streams: the same seeds with the assistant acting
+        train += record_streams(
+            DOMAIN_ENV_IDS, seeds, args.workers, assistant=args.assistant, **extra
+        )
+    train += _generated_streams(args)
+    val_seeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
+    return train, record_streams(DOMAIN_ENV_IDS, val_seeds, args.workers, tasks=tasks)
 
 
 def _generated_streams(args: argparse.Namespace) -> list:
