@@ -31,7 +31,10 @@ stream of recognised steps:
   worked on for more than ``repeat`` times its expected duration in all, say
   ``correct_deviation`` naming ``j`` ("stop, this was already done"), once per step.
   A step named as missing resets the time of the step that needed it (it is undone
-  and redone after the missing one);
+  and redone after the missing one); or (``again > 0``) when the recognised step was
+  recognised for ``again`` times its expected duration, let go for 1-3 s and taken up
+  again (:class:`~proassist.policies.returnwatch.ReturnWatch`: the shape a learned
+  recogniser's output has at a repetition);
 - optionally (``hazard``), a **passed-over safety step**: when the recognised step
   comes after a ``safety_critical`` step in plan order that was never worked on and
   that the person could do now (turning the burner off once the water is heated),
@@ -68,6 +71,7 @@ from proassist.policies.gate import LogisticGate, StepTrace, gate_features
 from proassist.policies.graspwatch import GraspWatch
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
+from proassist.policies.returnwatch import ReturnWatch
 from proassist.policies.watchers import frame_rules, respond
 
 __all__ = [
@@ -102,6 +106,9 @@ class DependencyWatch:
             then accrues time too, and a skipped step can count as done).
         repeat: Multiple of a step's expected duration worked on that counts as a
             repetition (0: no repetition rule).
+        again: Fraction of a step's expected duration it must have been recognised in
+            a row before a return to it (let go for 1-3 s, then recognised again)
+            counts as a repetition (0: off; :mod:`~proassist.policies.returnwatch`).
         remind: Seconds after which an unheeded dependency correction is said again
             (0: never).
         listen: Whether a refused correction marks its step as worked on, or (the
@@ -131,6 +138,7 @@ class DependencyWatch:
         hazard: bool = False,
         gate: LogisticGate | None = None,
         floor: float = 0.0,
+        again: float = 0.0,
     ) -> None:
         if (
             sustain < 1
@@ -154,6 +162,7 @@ class DependencyWatch:
         self.index = {str(s["id"]): i for i, s in enumerate(plan)}
         duration = np.array([float(s.get("duration_mean") or 0.0) for s in plan])
         self.need, self.too_long = self.worked * duration, self.repeat * duration
+        self.returns = ReturnWatch(duration, self.dt, again)  # raises if again < 0
         self.mass = np.zeros(len(plan))
         self.run: tuple[int, int] = (-1, 0)
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
@@ -234,12 +243,9 @@ class DependencyWatch:
         self.mass += self.dt * accrue[:n]
         self.t += self.dt
         self.trace.push(probs, self.t)
-        top = int(probs.argmax())
-        self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
-        if top == n or self.run[1] < self.sustain or probs[top] < self.confidence:
-            self.current = None
+        top = self._recognise(probs)
+        if top is None:
             return None
-        self.current = top
         if self.t < self.mute_until - 1e-9:
             return None
         self.intent = "correct_deviation"
@@ -254,6 +260,16 @@ class DependencyWatch:
         if step is not None:
             self.named = step
         return step
+
+    def _recognise(self, probs: np.ndarray) -> int | None:
+        """The current step after this point's ``probs`` (class docstring), also told to
+        the return rule."""
+        top = int(probs.argmax())
+        self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
+        sure = top < len(self.plan) and self.run[1] >= self.sustain
+        self.current = top if sure and probs[top] >= self.confidence else None
+        self.returns.push(self.current)
+        return self.current
 
     def claim(self, pair: tuple[int, int], gated: bool = True) -> bool:
         """Whether to say now that step ``pair[0]`` needs ``pair[1]`` first: due (never
@@ -298,10 +314,10 @@ class DependencyWatch:
         return self.remind > 0.0 and self.t - self.said[pair] >= self.remind - 1e-9
 
     def _repetition(self, step: int) -> int | None:
-        """``step`` if the repetition rule is on and ``step`` was worked on too long."""
-        if not self.repeat or step in self.repeated or self.too_long[step] <= 0.0:
-            return None
-        if self.mass[step] <= self.too_long[step]:
+        """``step`` if it was worked on too long (``repeat``) or taken up again right
+        after it ran its course (``again``), once per step; else None."""
+        long = self.repeat > 0.0 and 0.0 < self.too_long[step] < self.mass[step]
+        if step in self.repeated or not (long or self.returns.returned(step)):
             return None
         self.repeated.add(step)
         return step
@@ -330,6 +346,7 @@ WATCH_SETTINGS: tuple[str, ...] = (
     "hold",
     "hazard",
     "floor",
+    "again",
 )
 
 #: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
@@ -345,6 +362,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "hold": 10.0,
     "hazard": True,
     "floor": 0.0,
+    "again": 1.0,
     "place": True,
     "attend": True,
     "regrasp": True,
@@ -397,6 +415,7 @@ class StepWatchPolicy(PolicyBase):
         hold: :class:`DependencyWatch` ``hold``.
         hazard: :class:`DependencyWatch` ``hazard``.
         floor: :class:`DependencyWatch` ``floor``.
+        again: :class:`DependencyWatch` ``again``.
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`; reads depth too).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
@@ -440,6 +459,7 @@ class StepWatchPolicy(PolicyBase):
         hold: float | None = None,
         hazard: bool | None = None,
         floor: float | None = None,
+        again: float | None = None,
         place: bool | None = None,
         attend: bool | None = None,
         regrasp: bool | None = None,
