@@ -31,6 +31,7 @@ import numpy as np
 
 from proassist.policies.duplex.cue_tracker import task_fixtures
 from proassist.policies.learned import require_torch
+from proassist.policies.learned.ragged import RaggedPoints
 from proassist.policies.learned.steps import FEATURE_DIM, Counts, StepTracker, pixel_counts
 
 __all__ = [
@@ -184,7 +185,7 @@ def _rollin(
 
 
 def _fit(
-    xs: list[np.ndarray],
+    points: RaggedPoints,
     ys: list[int],
     epochs: int,
     hidden: int,
@@ -193,20 +194,16 @@ def _fit(
 ) -> Any:
     torch = require_torch("the step recogniser")
     torch.manual_seed(seed)
-    m = max(len(x) for x in xs)
-    feats = np.zeros((len(xs), m, FEATURE_DIM), np.float32)
-    mask = np.zeros((len(xs), m), bool)
-    for i, x in enumerate(xs):
-        feats[i, : len(x)], mask[i, : len(x)] = x, True
-    a, b, y = torch.from_numpy(feats), torch.from_numpy(mask), torch.tensor(ys)
+    m = points.widest()
+    y = torch.tensor(ys)
     w = torch.ones(len(ys)) if weights is None else torch.tensor(weights, dtype=torch.float32)
     net = _scorer(hidden)
     opt = torch.optim.Adam(net.parameters(), 2e-3)
     for _ in range(epochs):
         for idx in torch.randperm(len(y)).split(512):
-            each = torch.nn.functional.cross_entropy(
-                _logits(net, a[idx], b[idx]), y[idx], reduction="none"
-            )
+            feats, mask = points.batch(idx.numpy(), m)
+            logits = _logits(net, torch.from_numpy(feats), torch.from_numpy(mask))
+            each = torch.nn.functional.cross_entropy(logits, y[idx], reduction="none")
             loss = (each * w[idx]).sum() / w[idx].sum()
             opt.zero_grad()
             loss.backward()
@@ -252,16 +249,21 @@ def train_recognizer(
         ``val_acc_open``: at the validation points where a deviation is open).
     """
     xs, ys, _, opened, _ = _rollin(None, streams, gaze)
+    # every round replays the same streams: the same points, so the store is sized once
+    points = RaggedPoints(sum(map(len, xs)) * (rounds + 1), len(xs) * (rounds + 1), FEATURE_DIM)
+    points.extend(xs)
+    del xs
     weigh = _loss_weights(opened, deviation_weight)
-    net = _fit(xs, ys, epochs + 2, hidden, seed, weigh)
+    net = _fit(points, ys, epochs + 2, hidden, seed, weigh)
     history = []
     for r in range(rounds + 1):
         train_acc = None
         if r > 0:
             more_x, more_y, train_acc, more_open, _ = _rollin(net, streams, gaze)
-            xs, ys = xs + more_x, ys + more_y
+            points.extend(more_x)
+            ys = ys + more_y
             weigh += _loss_weights(more_open, deviation_weight)
-            net = _fit(xs, ys, epochs, hidden, seed, weigh)
+            net = _fit(points, ys, epochs, hidden, seed, weigh)
         history.append(_round_row(r, len(ys), _rollin(net, val, gaze) if val else None, train_acc))
         log(
             f"round {r}: {len(ys)} points, own-history accuracy: validation "
