@@ -140,16 +140,7 @@ class DependencyWatch:
         floor: float = 0.0,
         again: float = 0.0,
     ) -> None:
-        if (
-            sustain < 1
-            or not (0.0 <= confidence <= 1.0 and 0.0 <= floor <= 1.0)
-            or min(worked, repeat, remind, quiet, hold) < 0
-        ):
-            raise ValueError(
-                "need sustain >= 1, 0 <= confidence, floor <= 1, worked, repeat, remind, quiet, "
-                f"hold >= 0; got {sustain}, {confidence}, {floor}, {worked}, {repeat}, {remind}, "
-                f"{quiet}, {hold}"
-            )
+        _check_settings(sustain, confidence, floor, (worked, repeat, remind, quiet, hold))
         self.floor = float(floor)
         self.listen, self.quiet, self.ready = bool(listen), float(quiet), bool(ready)
         self.named: int | None = None  # the step of the last correction not yet answered
@@ -321,6 +312,18 @@ class DependencyWatch:
             return None
         self.repeated.add(step)
         return step
+
+
+def _check_settings(
+    sustain: int, confidence: float, floor: float, spans: tuple[float, ...]
+) -> None:
+    """Raise ``ValueError`` unless ``sustain >= 1``, ``confidence`` and ``floor`` are in
+    [0, 1] and ``spans`` (worked, repeat, remind, quiet, hold) are all >= 0."""
+    if sustain < 1 or not (0.0 <= confidence <= 1.0 and 0.0 <= floor <= 1.0) or min(spans) < 0:
+        raise ValueError(
+            "need sustain >= 1, 0 <= confidence, floor <= 1, worked, repeat, remind, quiet, "
+            f"hold >= 0; got {sustain}, {confidence}, {floor}, " + ", ".join(str(v) for v in spans)
+        )
 
 
 def one_hot(n: int, step: int | None) -> np.ndarray:
