@@ -157,7 +157,9 @@ class ProAssistEnv(gym.Env):
     default ``renderer`` became ``"auto"`` (gl where EGL works): the frames changed,
     the episodes did not. Later in issue 13, gl rgb frames changed slightly again (a 2-D
     noise slice for the textures; an unfiltered shadow tap at <= 160 px); segmentation,
-    depth and episodes did not.
+    depth and episodes did not. Issue 11 (thirty-fifth round): each ``plan`` entry also
+    gives the step's wait, ``min_time`` (0 for none), as a recipe says how long to wait;
+    the episodes did not change.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}

@@ -12,8 +12,9 @@ from proassist.sim.person.language import backend as language_backend
 
 
 def plan_entries(scenario: Scenario) -> list[dict[str, Any]]:
-    """The procedure's steps as plain dicts (id, instruction, order, flags, where, what
-    it handles, its effects, cues): the plan an assistant is given."""
+    """The procedure's steps as plain dicts (id, instruction, order, flags, how long,
+    how long to wait (``min_time``, 0: no wait), where, what it handles, its effects,
+    cues): the plan an assistant is given."""
     return [
         {
             "id": s.id,
@@ -22,6 +23,7 @@ def plan_entries(scenario: Scenario) -> list[dict[str, Any]]:
             "optional": bool(s.optional),
             "safety_critical": bool(s.safety_critical),
             "duration_mean": float(s.duration.mean),
+            "min_time": float(s.params.get("min_time", 0) or 0),
             "location": s.location,
             "objects": list(s.objects),
             "tools": list(s.tools),

@@ -11,8 +11,9 @@ A policy drives one ProAssist env episode (see CONTRACTS.md §4)::
 
 ``env_info`` describes the episode: ``task``, ``domain``, ``goal``, ``dt`` and ``plan``,
 a list of step dicts ``{id, instruction, after, optional, safety_critical,
-duration_mean, done_cue, todo_cue}`` in procedure order; the action's ``step`` field is
-an index into that list (``MAX_STEPS`` for none).
+duration_mean, min_time, location, objects, tools, effects, done_cue, todo_cue}`` in
+procedure order (``min_time``: seconds the step waits, 0 for none); the action's
+``step`` field is an index into that list (``MAX_STEPS`` for none).
 
 A policy with ``privileged = True`` reads ground truth from ``info`` (an env made with
 ``privileged=True``: ``events_new``, ``active_deviations``, ``current_step``,

@@ -63,6 +63,7 @@ class StepOraclePolicy(PolicyBase):
         ready: :class:`DependencyWatch` ``ready``.
         hold: :class:`DependencyWatch` ``hold``.
         hazard: :class:`DependencyWatch` ``hazard``.
+        insist: :class:`DependencyWatch` ``insist`` (3 s, as ``stepwatch`` deploys it).
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`, which reads segmentation and depth
             frames: the env renders them).
@@ -111,6 +112,7 @@ class StepOraclePolicy(PolicyBase):
         ready: bool = True,
         hold: float = 10.0,
         hazard: bool = True,
+        insist: float = 3.0,
         place: bool = True,
         attend: bool = True,
         regrasp: bool = True,
@@ -145,6 +147,7 @@ class StepOraclePolicy(PolicyBase):
             "ready": bool(ready),
             "hold": float(hold),
             "hazard": bool(hazard),
+            "insist": float(insist),
         }
         self.name = "step-oracle"
         self.watch: DependencyWatch | None = None

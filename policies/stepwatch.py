@@ -35,6 +35,15 @@ stream of recognised steps:
   recognised for ``again`` times its expected duration, let go for 1-3 s and taken up
   again (:class:`~proassist.policies.returnwatch.ReturnWatch`: the shape a learned
   recogniser's output has at a repetition);
+- optionally (``wait > 0``), a **wait cut short**: when the recognised step leaves a
+  timed step (the plan's ``min_time``) for the first time after less than ``wait``
+  times its ``min_time`` worked on, say ``correct_deviation`` naming it, once
+  (:class:`~proassist.policies.waitwatch.WaitWatch`);
+- optionally (``insist > 0``), an **unanswered correction** is said again after
+  ``insist`` seconds without a reply, whatever step is recognised then, while its step
+  was never worked on, at most :data:`INSISTS` times a step: a person answers a false
+  alarm ("I think it's fine.") and says nothing when they ignore a right correction
+  (``remind`` says it again only while the step that needs it is still recognised);
 - optionally (``hazard``), a **passed-over safety step**: when the recognised step
   comes after a ``safety_critical`` step in plan order that was never worked on and
   that the person could do now (turning the burner off once the water is heated),
@@ -72,10 +81,16 @@ from proassist.policies.graspwatch import GraspWatch
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
 from proassist.policies.returnwatch import ReturnWatch
+from proassist.policies.waitwatch import WaitWatch
 from proassist.policies.watchers import frame_rules, respond
+
+#: Most times :class:`DependencyWatch` says an unanswered correction again (``insist``),
+#: as the oracle repeats an ignored one (``max_repeats``).
+INSISTS = 2
 
 __all__ = [
     "STEPS_CHECKPOINT",
+    "INSISTS",
     "WATCH_DEFAULTS",
     "WATCH_SETTINGS",
     "DependencyWatch",
@@ -96,7 +111,8 @@ class DependencyWatch:
     ``floor``, only points at which its probability reached ``floor`` add to it.
 
     Args:
-        plan: The plan's step dicts (``id``, ``after``, ``optional``, ``duration_mean``).
+        plan: The plan's step dicts (``id``, ``after``, ``optional``, ``duration_mean``,
+            ``min_time``).
         dt: Seconds between points.
         confidence: Lowest probability of the current step.
         sustain: Points in a row the current step must be the most probable.
@@ -109,6 +125,12 @@ class DependencyWatch:
         again: Fraction of a step's expected duration it must have been recognised in
             a row before a return to it (let go for 1-3 s, then recognised again)
             counts as a repetition (0: off; :mod:`~proassist.policies.returnwatch`).
+        wait: Fraction of a timed step's ``min_time`` under which leaving it (the first
+            time) counts as a wait cut short (0: off; :mod:`~proassist.policies.waitwatch`).
+        insist: Seconds without a reply after which the last correction is said again,
+            whatever step is recognised, while its step was never worked on, at most
+            :data:`INSISTS` times a step (0: off; the person answers a false alarm, "I
+            think it's fine.", and says nothing when they ignore a right one).
         remind: Seconds after which an unheeded dependency correction is said again
             (0: never).
         listen: Whether a refused correction marks its step as worked on, or (the
@@ -139,11 +161,15 @@ class DependencyWatch:
         gate: LogisticGate | None = None,
         floor: float = 0.0,
         again: float = 0.0,
+        wait: float = 0.0,
+        insist: float = 0.0,
     ) -> None:
-        _check_settings(sustain, confidence, floor, (worked, repeat, remind, quiet, hold))
+        _check_settings(sustain, confidence, floor, (worked, repeat, remind, quiet, hold, insist))
         self.floor = float(floor)
         self.listen, self.quiet, self.ready = bool(listen), float(quiet), bool(ready)
         self.named: int | None = None  # the step of the last correction not yet answered
+        self.named_at, self.named_intent = 0.0, "correct_deviation"  # when, and how
+        self.insist, self.insisted = float(insist), dict[int, int]()  # step -> times again
         self.mute_until, self.hold = 0.0, float(hold)
         self.held: dict[int, float] = {}  # step called fine -> until when not named
         self.plan, self.dt = plan, float(dt)
@@ -154,6 +180,7 @@ class DependencyWatch:
         duration = np.array([float(s.get("duration_mean") or 0.0) for s in plan])
         self.need, self.too_long = self.worked * duration, self.repeat * duration
         self.returns = ReturnWatch(duration, self.dt, again)  # raises if again < 0
+        self.waits, self.cut = WaitWatch(plan, wait), None  # raises if wait < 0
         self.mass = np.zeros(len(plan))
         self.run: tuple[int, int] = (-1, 0)
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
@@ -221,6 +248,20 @@ class DependencyWatch:
         """Take this point's candidate probabilities; the plan index to name, or None.
         Time worked on accrues from ``worked`` where given (the recogniser's
         probabilities before a bias of its decision), else from ``probs``."""
+        probs = self._accrue(probs, worked)
+        self.trace.push(probs, self.t)
+        top = self._recognise(probs)
+        if self.t < self.mute_until - 1e-9:
+            return None
+        step = None if top is None else self._rules(top)
+        step = self._insisted() if step is None else step
+        if step is not None:
+            self._name(step)
+        return step
+
+    def _accrue(self, probs: np.ndarray, worked: np.ndarray | None) -> np.ndarray:
+        """Check the shapes, add this point's time worked on, advance the clock; the
+        probabilities as floats."""
         probs = np.asarray(probs, dtype=np.float64)
         n = len(self.plan)
         accrue = probs if worked is None else np.asarray(worked, dtype=np.float64)
@@ -233,12 +274,10 @@ class DependencyWatch:
             accrue = np.where(accrue >= self.floor, accrue, 0.0)
         self.mass += self.dt * accrue[:n]
         self.t += self.dt
-        self.trace.push(probs, self.t)
-        top = self._recognise(probs)
-        if top is None:
-            return None
-        if self.t < self.mute_until - 1e-9:
-            return None
+        return probs
+
+    def _rules(self, top: int) -> int | None:
+        """The step the rules name while ``top`` is recognised (sets ``intent``)."""
         self.intent = "correct_deviation"
         for k in self.missing(top):
             if self.claim((top, k)):
@@ -246,20 +285,37 @@ class DependencyWatch:
         step = self._passed_over(top)
         if step is not None:
             self.intent = "warn"
-        else:
-            step = self._repetition(top)
-        if step is not None:
-            self.named = step
-        return step
+            return step
+        step = self._repetition(top)
+        return self.cut if step is None else step
+
+    def _name(self, step: int) -> None:
+        """Record that ``step`` is named now, with ``intent``: a reply answers it."""
+        self.named, self.named_at, self.named_intent = step, self.t, self.intent
+
+    def _insisted(self) -> int | None:
+        """The last step named, again (``insist``): the person has not answered it for
+        ``insist`` seconds and it was never worked on; at most :data:`INSISTS` times a
+        step. Sets ``intent`` to that message's; a ``remind`` of it counts from now."""
+        k = self.named
+        if self.insist <= 0.0 or k is None or self.t - self.named_at < self.insist - 1e-9:
+            return None
+        if self.insisted.get(k, 0) >= INSISTS or k in self.worked_on():
+            return None
+        self.insisted[k] = self.insisted.get(k, 0) + 1
+        self.said.update({pair: self.t for pair in self.said if pair[1] == k})  # remind later
+        self.intent = self.named_intent
+        return k
 
     def _recognise(self, probs: np.ndarray) -> int | None:
         """The current step after this point's ``probs`` (class docstring), also told to
-        the return rule."""
+        the return and wait rules."""
         top = int(probs.argmax())
         self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
         sure = top < len(self.plan) and self.run[1] >= self.sustain
         self.current = top if sure and probs[top] >= self.confidence else None
         self.returns.push(self.current)
+        self.cut = self.waits.push(self.current, self.mass)
         return self.current
 
     def claim(self, pair: tuple[int, int], gated: bool = True) -> bool:
@@ -274,7 +330,8 @@ class DependencyWatch:
         self.said[pair] = self.t
         if self.repeat:
             self.mass[top] = 0.0
-        self.named = k
+        self.intent = "correct_deviation"
+        self._name(k)
         return True
 
     def _passed_over(self, top: int) -> int | None:
@@ -318,11 +375,12 @@ def _check_settings(
     sustain: int, confidence: float, floor: float, spans: tuple[float, ...]
 ) -> None:
     """Raise ``ValueError`` unless ``sustain >= 1``, ``confidence`` and ``floor`` are in
-    [0, 1] and ``spans`` (worked, repeat, remind, quiet, hold) are all >= 0."""
+    [0, 1] and ``spans`` (worked, repeat, remind, quiet, hold, insist) are all >= 0."""
     if sustain < 1 or not (0.0 <= confidence <= 1.0 and 0.0 <= floor <= 1.0) or min(spans) < 0:
         raise ValueError(
             "need sustain >= 1, 0 <= confidence, floor <= 1, worked, repeat, remind, quiet, "
-            f"hold >= 0; got {sustain}, {confidence}, {floor}, " + ", ".join(str(v) for v in spans)
+            f"hold, insist >= 0; got {sustain}, {confidence}, {floor}, "
+            + ", ".join(str(v) for v in spans)
         )
 
 
@@ -350,6 +408,8 @@ WATCH_SETTINGS: tuple[str, ...] = (
     "hazard",
     "floor",
     "again",
+    "wait",
+    "insist",
 )
 
 #: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
@@ -366,6 +426,8 @@ WATCH_DEFAULTS: dict[str, float] = {
     "hazard": True,
     "floor": 0.0,
     "again": 1.0,
+    "wait": 0.0,
+    "insist": 3.0,
     "place": True,
     "attend": True,
     "regrasp": True,
@@ -419,6 +481,8 @@ class StepWatchPolicy(PolicyBase):
         hazard: :class:`DependencyWatch` ``hazard``.
         floor: :class:`DependencyWatch` ``floor``.
         again: :class:`DependencyWatch` ``again``.
+        wait: :class:`DependencyWatch` ``wait``.
+        insist: :class:`DependencyWatch` ``insist``.
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`; reads depth too).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
@@ -463,6 +527,8 @@ class StepWatchPolicy(PolicyBase):
         hazard: bool | None = None,
         floor: float | None = None,
         again: float | None = None,
+        wait: float | None = None,
+        insist: float | None = None,
         place: bool | None = None,
         attend: bool | None = None,
         regrasp: bool | None = None,

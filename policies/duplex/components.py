@@ -95,7 +95,8 @@ class PlanContext:
     Attributes:
         goal: The task goal.
         procedure: The env_info plan: step dicts ``{id, instruction, after, optional,
-            safety_critical, duration_mean, done_cue, todo_cue}`` in procedure order.
+            safety_critical, duration_mean, min_time, location, objects, tools, effects,
+            done_cue, todo_cue}`` in procedure order.
         time: Simulated time of the request.
         completed: Step ids known to be completed (privileged or tracked), or
             ``None`` to let the planner infer them from the previous plan.

@@ -41,6 +41,32 @@ def make_info():
     return make_env_info
 
 
+def _ignored_episode(policy: object) -> dict:
+    """One privileged kitchen_tea episode (seed 0, no rendering) of a person who never
+    follows advice (``compliance`` 0) and skips ``fill_kettle``, ``policy`` acting."""
+    import gymnasium as gym
+
+    import proassist.envs  # noqa: F401  (registers the ids)
+    from proassist.policies.rollout import rollout
+
+    env = gym.make(
+        "ProAssist-Kitchen-v0",
+        task="kitchen_tea",
+        privileged=True,
+        render=False,
+        person={"compliance": 0.0},
+        deviation_rates={},
+        deviation_script=[{"kind": "omission", "step": "fill_kettle"}],
+    )
+    return rollout(env, policy, seed=0)
+
+
+@pytest.fixture(scope="session")
+def ignored_episode():
+    """:func:`_ignored_episode`: a skipped step and every correction of it ignored."""
+    return _ignored_episode
+
+
 def _scripted_episode(policy: str, kwargs: dict, script: list, obs_modes: tuple) -> dict:
     """One privileged kitchen_scrambled_eggs episode (seed 3) with only ``script``'s
     deviations, ``policy`` acting; its episode record."""

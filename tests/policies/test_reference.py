@@ -206,24 +206,11 @@ def test_timer_instruct_is_the_plan_timer(env_info: dict) -> None:
     assert {i for _, i, _ in _messages("timer-instruct", env_info)} == {"instruct_next"}
 
 
-def test_the_late_oracle_repeats_ignored_corrections_like_the_oracle() -> None:
+def test_the_late_oracle_repeats_ignored_corrections_like_the_oracle(ignored_episode) -> None:
     """Reactions answer the late message; the inner oracle must still see them as its own."""
-    import gymnasium as gym
-
-    import proassist.envs  # noqa: F401  (registers the ids)
-    from proassist.policies.rollout import rollout
 
     def corrections(name: str, **kwargs: float) -> int:
-        env = gym.make(
-            "ProAssist-Kitchen-v0",
-            task="kitchen_tea",
-            privileged=True,
-            render=False,
-            person={"compliance": 0.0},
-            deviation_rates={},
-            deviation_script=[{"kind": "omission", "step": "fill_kettle"}],
-        )
-        record = rollout(env, make_policy(name, **kwargs), seed=0)
+        record = ignored_episode(make_policy(name, **kwargs))
         return sum(d["intent"] == "correct_deviation" for d in record["decisions"])
 
     punctual = corrections("oracle")

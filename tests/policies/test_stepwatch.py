@@ -70,7 +70,7 @@ def test_watch_repetition_names_a_step_worked_on_too_long_once() -> None:
     assert watch.observe(one_hot(4, 0)) is None  # once per step
     off = DependencyWatch(plan)  # repeat 0: no repetition rule
     assert all(off.observe(one_hot(4, 0)) is None for _ in range(20))
-    with pytest.raises(ValueError, match="repeat, remind, quiet, hold >= 0"):
+    with pytest.raises(ValueError, match="repeat, remind, quiet, hold, insist >= 0"):
         DependencyWatch(plan, repeat=-1.0)
 
 
@@ -90,6 +90,43 @@ def test_watch_reminds_an_unheeded_correction_after_remind_seconds() -> None:
     assert all(_see(watch, 2) is None for _ in range(8))
     once = DependencyWatch(PLAN)  # remind 0: said once
     assert [_see(once, 2) for _ in range(9)] == [0] + [None] * 8
+
+
+def test_watch_insists_on_an_unanswered_correction_whatever_is_recognised() -> None:
+    watch = DependencyWatch(PLAN, insist=2.0)  # 4 points at dt 0.5
+    assert _see(watch, 2) == 0  # c started, a never worked on: "do a first"
+    said = [_see(watch, None) for _ in range(12)]  # nothing recognised, nothing heard
+    assert said == [None, None, None, 0] * 2 + [None] * 4  # INSISTS (2) times, 2 s apart
+    assert watch.intent == "correct_deviation"
+    off = DependencyWatch(PLAN)  # insist 0: once
+    assert [_see(off, s) for s in [2] + [None] * 8] == [0] + [None] * 8
+
+
+@pytest.mark.parametrize("reply", ["", "Oh, right, I forgot.", FINE_TEXT, "worked on"])
+def test_watch_insists_only_while_unanswered_and_not_worked_on(reply: str) -> None:
+    watch = DependencyWatch(PLAN, insist=2.0)
+    assert _see(watch, 2) == 0
+    if reply == "worked on":
+        assert _see(watch, 0) is None  # the person turns to a: worked on (worked 0)
+    else:
+        watch.hear(reply)
+    said = [_see(watch, None) for _ in range(8)]
+    assert said == ([None, None, None, 0, None, None, None, 0] if reply == "" else [None] * 8)
+
+
+def test_a_person_who_ignores_a_right_correction_hears_it_again(ignored_episode) -> None:
+    """The person says nothing when ignoring a correction that matches a deviation:
+    ``insist`` repeats it (INSISTS times) without reading the reaction."""
+
+    def corrections(insist: float) -> list[tuple[float, str | None]]:
+        policy = StepOraclePolicy(insist=insist, remind=0.0, place=False, attend=False)
+        record = ignored_episode(policy)
+        return [(d["t"], d["step"]) for d in record["decisions"] if d["decision"]]
+
+    once, insisted = corrections(0.0), corrections(3.0)
+    assert [s for _, s in once] == ["fill_kettle"]
+    kettle = [t for t, s in insisted if s == "fill_kettle"]
+    assert [t - kettle[0] for t in kettle] == [0.0, 3.0, 6.0] and kettle[0] == once[0][0]
 
 
 @pytest.mark.parametrize("reply", [DONE_TEXT, STOP_TEXT])
@@ -114,7 +151,7 @@ def test_watch_a_step_called_fine_is_held_back_not_worked_on() -> None:
     watch.hear(FINE_TEXT)
     assert 0 not in watch.worked_on()
     assert [watch.observe(one_hot(5, 4)) for _ in range(4)] == [None] * 3 + [0]
-    with pytest.raises(ValueError, match="hold >= 0"):
+    with pytest.raises(ValueError, match="hold, insist >= 0"):
         DependencyWatch(PLAN, hold=-1.0)
     assert StepOraclePolicy(hold=3.0).settings["hold"] == 3.0  # a policy argument too
 
@@ -140,7 +177,7 @@ def test_watch_keeps_quiet_after_please_stop() -> None:
     watch = DependencyWatch(PLAN, quiet=2.0)  # 4 points at dt 0.5
     watch.hear("Please stop.")
     assert [_see(watch, 2) for _ in range(4)] == [None] * 3 + [0]
-    with pytest.raises(ValueError, match="quiet, hold >= 0"):
+    with pytest.raises(ValueError, match="quiet, hold, insist >= 0"):
         DependencyWatch(PLAN, quiet=-1.0)
 
 
