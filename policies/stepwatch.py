@@ -169,7 +169,8 @@ class DependencyWatch:
         self.listen, self.quiet, self.ready = bool(listen), float(quiet), bool(ready)
         self.named: int | None = None  # the step of the last correction not yet answered
         self.named_at, self.named_intent = 0.0, "correct_deviation"  # when, and how
-        self.insist, self.insisted = float(insist), dict[int, int]()  # step -> times again
+        self.insist = float(insist)
+        self.insisted: dict[int, int] = {}  # step -> times said again (insist)
         self.mute_until, self.hold = 0.0, float(hold)
         self.held: dict[int, float] = {}  # step called fine -> until when not named
         self.plan, self.dt = plan, float(dt)
