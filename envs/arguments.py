@@ -35,6 +35,7 @@ PERSON_PROBS: tuple[str, ...] = (
     "trust_gain",
     "stop_trust",
     "prevention",
+    "refusal_reply",
 )
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -256,6 +256,12 @@ class PersonProfile:
             prevent the latent deviation planned there: just-in-time guidance, heard
             as the previous step finishes (the ``step_finishing`` cue), not a reminder
             recited while the person is busy with something else.
+        refusal_reply: Probability that the person says why they turn a message down
+            ("I think it's fine." to a false alarm, "I already did that." to a message
+            naming a step they believe done); otherwise they turn it down in silence,
+            as they do a correction they ignore. At 1 (every library profile) silence
+            after a correction means it was ignored, not disputed; lower values test an
+            assistant's reliance on that.
     """
 
     name: str = "default"
@@ -280,6 +286,7 @@ class PersonProfile:
     prevention: float = 0.7
     guidance_window: float = 4.0
     prevention_window: float = 1.0
+    refusal_reply: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ PROFILE_FIELDS: dict[str, Field] = {
     "prevention": Field(_PROB),
     "guidance_window": Field(_NONNEG),
     "prevention_window": Field(_NONNEG),
+    "refusal_reply": Field(_PROB),
 }
 
 PROFILE = Record("person profile", PROFILE_FIELDS)

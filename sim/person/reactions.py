@@ -54,7 +54,9 @@ Response: a matched message is followed with probability ``compliance * trust``
 (trust before the update; one draw per message, always made), otherwise ignored.
 ``confirm_done`` gets "Okay."; guidance naming a step believed done gets "I already
 did that."; a false alarm gets "I think it's fine." (response ``already_done``);
-free text with no intent gets "Sorry, what do you mean?".
+free text with no intent gets "Sorry, what do you mean?". The two refusals are said
+with probability ``refusal_reply`` (1 in every library profile; below 1 one draw of
+``react_rng`` per refusal), otherwise the message is turned down in silence.
 """
 
 from __future__ import annotations
@@ -350,7 +352,7 @@ class Reactions:
     def _react_instruct(self, target: str | None, t: float, comply: bool) -> _Outcome:
         self.asked = False
         if target is not None and target in self.believed:
-            return "already_done", (DONE_TEXT, "refuse"), None
+            return "already_done", self._refusal(DONE_TEXT), None
         if not comply:
             return "ignore", None, None
 
@@ -372,11 +374,7 @@ class Reactions:
         dev = self.sim.deviations.match(target)
         if dev is None:
             done = target is not None and target in self.believed
-            return (
-                "already_done",
-                (DONE_TEXT if done else FINE_TEXT, "refuse"),
-                None,
-            )
+            return "already_done", self._refusal(DONE_TEXT if done else FINE_TEXT), None
         if dev.status == "recovering":
             return "comply", ("I'm on it.", "ack"), None
         if not self.sim.deviations.recoverable(dev, t):
@@ -385,6 +383,17 @@ class Reactions:
             return "ignore", None, None
         said = (ACKS.get(dev.kind, "Oops, thanks."), "ack")
         return "comply", said, lambda: self.begin_recovery(dev, t, "assistant")
+
+    def _refusal(self, text: str) -> tuple[str, str] | None:
+        """``text`` said as a refusal, or ``None`` when the person refuses in silence.
+
+        ``react_rng`` is drawn only when ``refusal_reply`` < 1, so a person who always
+        replies draws exactly as before.
+        """
+        p = self.profile.refusal_reply
+        if p >= 1.0 or self.react_rng.random() < p:
+            return text, "refuse"
+        return None
 
     def ask(self, dev: Any, t: float) -> None:
         """Ask "what next?" if still hesitating on ``dev``."""

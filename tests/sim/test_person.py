@@ -43,6 +43,41 @@ def test_false_alarms_lower_trust_down_to_the_floor() -> None:
     assert sim.trust == pytest.approx(0.3) and sim.success
 
 
+@pytest.mark.parametrize("reply", [1.0, 0.0])
+def test_refusal_reply_says_or_withholds_the_refusal_only(reply: float) -> None:
+    """A false alarm and guidance to a done step: refused aloud, or in silence; same cost."""
+    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3, stop_ignore=0, refusal_reply=reply)
+
+    def policy(s, new):
+        if s.time in (1.0, 2.0, 3.0):
+            return Message("correct_deviation", "serve_tea")
+        done = [e["step"] for e in of_type(new, "step_end")]
+        return Message("instruct_next", done[0]) if done and s.time > 4 else None
+
+    events = run(sim, policy)
+    reactions = of_type(events, "reaction")
+    assert [r["verdict"] for r in reactions[:3]] == ["wrong"] * 3
+    assert [r["trust"] for r in reactions[:3]] == pytest.approx([0.75, 0.5, 0.3])
+    assert {r["response"] for r in reactions} == {"already_done"}
+    said = [e["text"] for e in of_type(events, "person_utterance")]
+    refusals = ["I think it's fine."] * 3 + ["I already did that."] * (len(reactions) - 3)
+    assert len(reactions) > 3 and said == (refusals if reply else [])
+
+
+def test_refusal_reply_in_between_draws_per_refusal() -> None:
+    sim = _silent(compliance=1.0, patience=100, refusal_reply=0.5)
+
+    def policy(s, new):
+        return (
+            Message("correct_deviation", "serve_tea") if s.time < 30 and s.time % 1 == 0 else None
+        )
+
+    events = run(sim, policy)
+    said = [e["text"] for e in of_type(events, "person_utterance")]
+    assert 0 < len(said) < len(of_type(events, "reaction")) == 30
+    assert set(said) == {"I think it's fine."}
+
+
 def test_low_trust_says_please_stop_and_tunes_out() -> None:
     sim = _silent(compliance=1.0, patience=4, trust_floor=0.1, stop_trust=0.4, stop_ignore=2)
 
@@ -201,6 +236,7 @@ TALKING_FIELDS = (
     "prevention",
     "guidance_window",
     "prevention_window",
+    "refusal_reply",
 )
 
 
@@ -226,3 +262,4 @@ def test_env_person_settings_check_the_new_probabilities() -> None:
     assert check_env_setting(("person", "prevention"), 0.5) == []
     assert check_env_setting(("person", "prevention"), 1.5)
     assert check_env_setting(("person", "stop_trust"), -0.1)
+    assert check_env_setting(("person", "refusal_reply"), 2.0)
