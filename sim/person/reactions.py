@@ -55,8 +55,9 @@ Response: a matched message is followed with probability ``compliance * trust``
 ``confirm_done`` gets "Okay."; guidance naming a step believed done gets "I already
 did that."; a false alarm gets "I think it's fine." (response ``already_done``);
 free text with no intent gets "Sorry, what do you mean?". The two refusals are said
-with probability ``refusal_reply`` (1 in every library profile; below 1 one draw of
-``react_rng`` per refusal), otherwise the message is turned down in silence.
+with probability ``refusal_reply`` (1 in every library profile; strictly between 0
+and 1, one draw of ``react_rng`` per refusal), otherwise the message is turned down in
+silence.
 """
 
 from __future__ import annotations
@@ -387,11 +388,12 @@ class Reactions:
     def _refusal(self, text: str) -> tuple[str, str] | None:
         """``text`` said as a refusal, or ``None`` when the person refuses in silence.
 
-        ``react_rng`` is drawn only when ``refusal_reply`` < 1, so a person who always
-        replies draws exactly as before.
+        ``react_rng`` is drawn only when 0 < ``refusal_reply`` < 1: a person who always
+        or never replies draws exactly as before, so their episodes differ only by the
+        replies.
         """
         p = self.profile.refusal_reply
-        if p >= 1.0 or self.react_rng.random() < p:
+        if p >= 1.0 or (p > 0.0 and self.react_rng.random() < p):
             return text, "refuse"
         return None
 

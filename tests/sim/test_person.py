@@ -43,9 +43,8 @@ def test_false_alarms_lower_trust_down_to_the_floor() -> None:
     assert sim.trust == pytest.approx(0.3) and sim.success
 
 
-@pytest.mark.parametrize("reply", [1.0, 0.0])
-def test_refusal_reply_says_or_withholds_the_refusal_only(reply: float) -> None:
-    """A false alarm and guidance to a done step: refused aloud, or in silence; same cost."""
+def _refusals(reply: float) -> list[dict]:
+    """A false alarm at 1, 2 and 3 s, then guidance naming each step as it ends."""
     sim = _silent(compliance=1.0, patience=4, trust_floor=0.3, stop_ignore=0, refusal_reply=reply)
 
     def policy(s, new):
@@ -54,14 +53,20 @@ def test_refusal_reply_says_or_withholds_the_refusal_only(reply: float) -> None:
         done = [e["step"] for e in of_type(new, "step_end")]
         return Message("instruct_next", done[0]) if done and s.time > 4 else None
 
-    events = run(sim, policy)
-    reactions = of_type(events, "reaction")
+    return run(sim, policy)
+
+
+def test_refusal_reply_says_or_withholds_the_refusal_only() -> None:
+    """Refused aloud or in silence: the same verdicts, trust and episode otherwise."""
+    aloud, silent = _refusals(1.0), _refusals(0.0)
+    reactions = of_type(aloud, "reaction")
     assert [r["verdict"] for r in reactions[:3]] == ["wrong"] * 3
     assert [r["trust"] for r in reactions[:3]] == pytest.approx([0.75, 0.5, 0.3])
-    assert {r["response"] for r in reactions} == {"already_done"}
-    said = [e["text"] for e in of_type(events, "person_utterance")]
-    refusals = ["I think it's fine."] * 3 + ["I already did that."] * (len(reactions) - 3)
-    assert len(reactions) > 3 and said == (refusals if reply else [])
+    assert {r["response"] for r in reactions} == {"already_done"} and len(reactions) > 3
+    said = [e["text"] for e in of_type(aloud, "person_utterance")]
+    assert said == ["I think it's fine."] * 3 + ["I already did that."] * (len(reactions) - 3)
+    assert of_type(silent, "person_utterance") == []
+    assert silent == [e for e in aloud if e["type"] != "person_utterance"]
 
 
 def test_refusal_reply_in_between_draws_per_refusal() -> None:
