@@ -149,21 +149,27 @@ def _person(v: Any) -> Problems:
     if v is None or isinstance(v, PersonProfile):
         return []
     if isinstance(v, str):
-        from proassist.scenarios.loader import list_profiles
-
-        names = list_profiles()
-        ok = v in names or v.endswith((".yaml", ".yml"))
-        return [] if ok else [((), f"unknown person profile {v!r}{did_you_mean(v, names)}")]
+        return _profile_name(v)
     if not isinstance(v, Mapping):
         return [((), f"must be a profile name or a mapping of profile fields, got {v!r}")]
-    known = [f.name for f in fields(PersonProfile)]
+    known = [f.name for f in fields(PersonProfile)] + ["base"]
     out: Problems = []
     for k, x in v.items():
         if k not in known:
             out.append(((k,), f"unknown person field {k!r}{did_you_mean(str(k), known)}"))
+        elif k == "base":
+            out += [(("base", *s), m) for s, m in _profile_name(x)]
         elif k in PERSON_PROBS:
             out += [((k, *s), m) for s, m in _number(x, 0.0, 1.0)]
     return out
+
+
+def _profile_name(v: Any) -> Problems:
+    from proassist.scenarios.loader import list_profiles
+
+    names = list_profiles()
+    ok = isinstance(v, str) and (v in names or v.endswith((".yaml", ".yml")))
+    return [] if ok else [((), f"unknown person profile {v!r}{did_you_mean(str(v), names)}")]
 
 
 def _renderer(v: Any) -> Problems:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, is_dataclass, replace
 from typing import Any
 
 import gymnasium as gym
@@ -106,7 +106,9 @@ class ProAssistEnv(gym.Env):
     ``max_random_deviations`` (cap on the random deviations of an episode: ``"scenario"``
     (default) keeps the task's ``deviations.max_random``, 2 in the library; ``None``
     removes the cap; an integer sets it), ``person``
-    (PersonProfile, a profile name or a dict of fields), ``privileged`` (put ground
+    (PersonProfile, a profile name, or a dict of fields changed on the task's own person;
+    with ``base``, a profile name, on that profile instead, as in a task file),
+    ``privileged`` (put ground
     truth in ``info``), ``max_duration``, ``render`` (False skips pixels for fast
     runs), ``reward_weights`` (success, recovery, false_alarm, interrupt), ``egl`` (pybullet's EGL
     plugin), ``renderer`` (``"auto"``, the default: gl when an EGL context can be
@@ -159,7 +161,10 @@ class ProAssistEnv(gym.Env):
     noise slice for the textures; an unfiltered shadow tap at <= 160 px); segmentation,
     depth and episodes did not. Issue 11 (thirty-fifth round): each ``plan`` entry also
     gives the step's wait, ``min_time`` (0 for none), as a recipe says how long to wait;
-    the episodes did not change.
+    the episodes did not change. Thirty-sixth round: a ``person`` dict changes the
+    task's own person (it started from the ``PersonProfile`` defaults; ``base`` names a
+    profile to start from instead), and profiles have ``refusal_reply`` (1 in every
+    library profile: episodes unchanged).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}
@@ -199,7 +204,7 @@ class ProAssistEnv(gym.Env):
         self.deviation_kinds = list(deviation_kinds) if deviation_kinds is not None else None
         self.deviation_script = _script(deviation_script)
         self.max_random_deviations = max_random_deviations
-        self.person = _profile(person)
+        self.person, self.person_changes = _profile(person)
         self.privileged, self.max_duration = bool(privileged), max_duration
         self.render_pixels, self.egl, self.renderer = bool(render), bool(egl), str(renderer)
         self.perception_noise = dict(perception_noise) if perception_noise else None
@@ -244,7 +249,7 @@ class ProAssistEnv(gym.Env):
             deviation_rates=self.deviation_rates,
             deviation_kinds=self.deviation_kinds,
             script=self.deviation_script,
-            profile=self.person,
+            profile=self.episode_person(),
             max_duration=self.max_duration,
             max_random=self.max_random_deviations,
         )
@@ -319,6 +324,13 @@ class ProAssistEnv(gym.Env):
             env_kwargs=self.env_kwargs(),
         )
 
+    def episode_person(self) -> PersonProfile | None:
+        """This episode's person: the ``person`` argument, its changes on the task's own
+        person, or None (the task's own)."""
+        if self.person is not None or not self.person_changes:
+            return self.person
+        return replace(self.scenario.person, **self.person_changes)
+
     def env_kwargs(self) -> dict[str, Any]:
         """The constructor arguments that change the episode (JSON-serialisable)."""
         return {
@@ -331,7 +343,7 @@ class ProAssistEnv(gym.Env):
                 vars(d) | {"params": dict(d.params)} for d in self.deviation_script or []
             ]
             or None,
-            "person": asdict(self.person) if self.person else None,
+            "person": _person_kwarg(self.person, self.person_changes),
             "max_duration": self.max_duration,
             "max_random_deviations": self.max_random_deviations,
             "perception_noise": self.perception_noise,
@@ -518,29 +530,50 @@ def _script(script: Sequence[Mapping[str, Any]] | None) -> list[ScriptedDeviatio
     return out
 
 
-def _profile(person: PersonProfile | str | Mapping[str, Any] | None) -> PersonProfile | None:
+def _profile(
+    person: PersonProfile | str | Mapping[str, Any] | None,
+) -> tuple[PersonProfile | None, dict[str, Any]]:
+    """``(fixed profile or None, field changes on the task's own person)``."""
     if person is None or isinstance(person, PersonProfile):
-        return person
+        return person, {}
     if isinstance(person, str):
         from proassist.scenarios import load_profile
 
-        return load_profile(person)
+        return load_profile(person), {}
     if isinstance(person, Mapping):
-        fields = set(PersonProfile.__dataclass_fields__)
-        unknown = set(person) - fields
-        if unknown:
-            raise ValueError(
-                f"unknown person profile field(s) {sorted(unknown)}; expected {sorted(fields)}"
-            )
-        from proassist.scenarios.build import build_duration
+        values = _person_values(person)
+        base = values.pop("base", None)
+        if base is None:
+            return None, values
+        from proassist.scenarios import load_profile
 
-        values = dict(person)
-        if isinstance(values.get("reaction_delay"), Mapping):
-            values["reaction_delay"] = build_duration(dict(values["reaction_delay"]))
-        return replace(PersonProfile(name="custom"), **values)
+        return replace(load_profile(str(base)), **values), {}
     raise TypeError(
         f"person must be a PersonProfile, a profile name or a dict; got {type(person).__name__}"
     )
+
+
+def _person_kwarg(person: PersonProfile | None, changes: dict[str, Any]) -> Any:
+    """The ``person`` argument as JSON-serialisable data (a record's ``env_kwargs``)."""
+    if person is not None:
+        return asdict(person)
+    return {k: asdict(v) if is_dataclass(v) else v for k, v in changes.items()} or None
+
+
+def _person_values(person: Mapping[str, Any]) -> dict[str, Any]:
+    """A person mapping's fields, checked, with ``reaction_delay`` built."""
+    fields = set(PersonProfile.__dataclass_fields__) | {"base"}
+    unknown = set(person) - fields
+    if unknown:
+        raise ValueError(
+            f"unknown person profile field(s) {sorted(unknown)}; expected {sorted(fields)}"
+        )
+    from proassist.scenarios.build import build_duration
+
+    values = dict(person)
+    if isinstance(values.get("reaction_delay"), Mapping):
+        values["reaction_delay"] = build_duration(dict(values["reaction_delay"]))
+    return values
 
 
 def _blank_frames(modes: Sequence[str], width: int, height: int) -> dict[str, np.ndarray]:

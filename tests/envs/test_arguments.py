@@ -30,6 +30,7 @@ def test_every_constructor_argument_has_a_check() -> None:
         ({"deviation_script": [{"kind": "omision", "step": "x"}]}, ("deviation_script", 0, "kind"), "'omission'"),
         ({"person": {"complience": 0.5}}, ("person", "complience"), "did you mean 'compliance'"),
         ({"person": "carefull"}, ("person",), "did you mean 'careful'"),
+        ({"person": {"base": "stubborn_"}}, ("person", "base"), "did you mean 'stubborn'"),
         ({"reward_weights": {"sucess": 1.0}}, ("reward_weights", "sucess"), "'success'"),
         ({"decision_dt": 0}, ("decision_dt",), "(0.0, inf]"),
         ({"widht": 64}, ("widht",), "did you mean 'width'"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 
 import gymnasium as gym
 import numpy as np
@@ -13,6 +14,7 @@ from gymnasium.utils.env_checker import check_env
 import proassist.envs  # noqa: F401
 from proassist.envs import ENV_IDS
 from proassist.envs.spaces import NO_STEP, ActionError
+from proassist.scenarios import load_profile
 
 SILENT = {"decision": 0, "intent": 0, "step": NO_STEP, "text": ""}
 
@@ -194,11 +196,31 @@ def test_person_profile_dict_round_trips_through_the_record() -> None:
     env.reset(seed=0)
     record = env.unwrapped.episode_record()
     saved = json.loads(json.dumps(record))["env_kwargs"]["person"]
-    assert saved["compliance"] == 1.0 and saved["reaction_delay"]["mean"] == 0.5
+    assert saved == person
     again = gym.make("ProAssist-Kitchen-v0", render=False, person=saved)
-    assert again.unwrapped.person == env.unwrapped.person
+    again.reset(seed=0)
+    assert again.unwrapped.episode_person() == env.unwrapped.episode_person()
+    fixed = gym.make("ProAssist-Kitchen-v0", render=False, person={"base": "careful", "speed": 2})
+    saved = json.loads(json.dumps(fixed.unwrapped.env_kwargs()))["person"]
+    again = gym.make("ProAssist-Kitchen-v0", render=False, person=saved)
+    again.reset(seed=0)
+    assert again.unwrapped.episode_person() == fixed.unwrapped.person  # every field given
     with pytest.raises(ValueError, match="unknown person field"):
         gym.make("ProAssist-Kitchen-v0", person={"patience_level": 3})
+
+
+@pytest.mark.parametrize("task", ["kitchen_tea", "kitchen_salad"])
+def test_person_dict_changes_the_tasks_own_person(task: str) -> None:
+    from proassist.scenarios import load_scenario
+
+    own = load_scenario(task).person
+    env = gym.make("ProAssist-Kitchen-v0", task=task, render=False, person={"refusal_reply": 0.0})
+    env.reset(seed=0)
+    person = env.unwrapped._sim.profile
+    assert person == replace(own, refusal_reply=0.0) and person.name == own.name
+    based = gym.make("ProAssist-Kitchen-v0", task=task, person={"base": "stubborn", "speed": 1.5})
+    based.reset(seed=0)
+    assert based.unwrapped._sim.profile == replace(load_profile("stubborn"), speed=1.5)
 
 
 def _reward_episode(privileged: bool, seed: int, **kwargs: object) -> tuple[list, list, dict]:
