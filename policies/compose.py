@@ -24,6 +24,14 @@ actually said (a renamed message whose content it holds back is dropped, and the
 assistant's message, if any, goes instead), or ``None`` when another assistant spoke,
 so a refusal of that message does not mute content it never said.
 
+The inner assistants do not see each other's messages, so one may repeat what another
+just said, or a correction the person has acknowledged and is acting on (a redundant
+verdict: trust and a second lost). ``ack_hold`` holds back the content (intent family,
+step) of a message the person acknowledged ("Oops, thanks.", "I'm on it.") for that
+many seconds, and ``gap`` any content sent in the last ``gap`` seconds, whoever sends it
+(:class:`RepeatHold`); a held message is dropped, not replaced. Both are off by
+default (measured in ``policies/checkpoints/steps/README.md``, thirty-sixth round).
+
 ``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
 refused ("I already did that.", "I think it's fine.", "Please stop.") is held back.
 
@@ -55,7 +63,7 @@ from proassist.policies.watchers import naming, resume_step
 from proassist.sim.messages import INTENTS
 from proassist.sim.person.reactions import family
 
-__all__ = ["FirstOfPolicy", "HeedPolicy"]
+__all__ = ["FirstOfPolicy", "HeedPolicy", "RepeatHold"]
 
 
 @register_policy("first-of")
@@ -67,19 +75,32 @@ class FirstOfPolicy(PolicyBase):
         resume_from: Index of a step watcher among ``policies`` (one with a ``watch``:
             ``stepwatch``, ``step-oracle``) whose next step the others' re-engagements
             name (module docstring); None: each names its own.
+        ack_hold: Seconds the content (intent family, step) of a message the person
+            acknowledged ("Oops, thanks.", "I'm on it.") is not sent again: they are
+            on it (0: off).
+        gap: Seconds the content of a sent message is not sent again, whoever says it
+            (before the person could answer it; 0: off).
 
     Attributes:
         privileged: Whether an inner assistant is privileged (module docstring).
 
     Raises:
         ValueError: With fewer than two entries, or an entry without ``policy`` or with
-            other keys; a ``resume_from`` that is not the index of a step watcher.
+            other keys; a ``resume_from`` that is not the index of a step watcher; a
+            negative ``ack_hold`` or ``gap``.
     """
 
     def __init__(
-        self, policies: Sequence[Mapping[str, Any]], resume_from: int | None = None
+        self,
+        policies: Sequence[Mapping[str, Any]],
+        resume_from: int | None = None,
+        ack_hold: float = 0.0,
+        gap: float = 0.0,
     ) -> None:
         super().__init__()
+        if not (ack_hold >= 0.0 and gap >= 0.0):
+            raise ValueError(f"first-of: ack_hold and gap must be >= 0, got {ack_hold}, {gap}")
+        self.repeats = RepeatHold(float(ack_hold), float(gap))
         if len(policies) < 2:
             raise ValueError(
                 "first-of needs at least two policies: [{'policy': name, 'policy_kwargs': {...}}, ...]"
@@ -122,10 +143,12 @@ class FirstOfPolicy(PolicyBase):
         for p in self.inner:
             p.reset(env_info=env_info, seed=seed)
         self.sent_by = [0] * len(self.inner)
+        self.repeats.reset()
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
         """Every inner assistant acts (a privileged one with ``info``); the first
-        interrupting action is sent."""
+        interrupting action is sent, unless ``ack_hold`` or ``gap`` holds its content."""
+        self.repeats.hear(observation)
         actions = [
             p.act(observation, info if getattr(p, "privileged", False) else None)
             for p in self.inner
@@ -142,7 +165,7 @@ class FirstOfPolicy(PolicyBase):
             self.sent_by[i] += 1
             break
         self._tell_dropped(actions, chosen)
-        return out
+        return out if self.repeats.passes(out) else silent_action()
 
     def _tell_dropped(self, actions: list[dict], chosen: int | None) -> None:
         """Tell every other interrupting inner assistant with a ``sent`` method that
@@ -169,7 +192,49 @@ class FirstOfPolicy(PolicyBase):
         for p in self.inner:
             extras = getattr(p, "episode_extras", None)
             out.update(dict(extras()) if callable(extras) else {})
-        return {**out, "first_of_sent": list(self.sent_by)}
+        return {**out, "first_of_sent": list(self.sent_by), "first_of_held": self.repeats.held}
+
+
+class RepeatHold:
+    """``first-of``'s ``ack_hold`` and ``gap``: content (intent family, step) not sent
+    again while the person is on it, or before they could answer it.
+
+    Args:
+        ack_hold: Seconds acknowledged content is held back.
+        gap: Seconds sent content is held back.
+    """
+
+    def __init__(self, ack_hold: float, gap: float) -> None:
+        self.ack_hold, self.gap = ack_hold, gap
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget what was said and held (a new episode)."""
+        self.now, self.held, self.last = 0.0, 0, None
+        self.until: dict[tuple[str, int], float] = {}
+
+    def hear(self, observation: dict[str, Any]) -> None:
+        """This point's time, and what the person said: an acknowledgement holds the
+        last sent content back for ``ack_hold`` s; any reply closes it."""
+        self.now = observation_time(observation)
+        reply = reply_category(str(observation.get("utterance", "") or ""))
+        if reply == "ack" and self.last is not None and self.ack_hold > 0:
+            self.until[self.last] = max(self.until.get(self.last, 0.0), self.now + self.ack_hold)
+        if reply != "none":
+            self.last = None
+
+    def passes(self, action: dict) -> bool:
+        """Whether ``action`` may be sent now; if so, it is the content a reply answers."""
+        if not action["decision"]:
+            return True
+        key = (family(INTENTS[int(action["intent"])]), int(action["step"]))
+        if self.now < self.until.get(key, -np.inf) - 1e-9:
+            self.held += 1
+            return False
+        self.last = key
+        if self.gap > 0:
+            self.until[key] = max(self.until.get(key, 0.0), self.now + self.gap)
+        return True
 
 
 @register_policy("heed")

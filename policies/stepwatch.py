@@ -43,7 +43,8 @@ stream of recognised steps:
   ``insist`` seconds without a reply, whatever step is recognised then, while its step
   was never worked on, at most :data:`INSISTS` times a step: a person answers a false
   alarm ("I think it's fine.") and says nothing when they ignore a right correction
-  (``remind`` says it again only while the step that needs it is still recognised);
+  (``remind`` says it again only while the step that needs it is still recognised;
+  with a person who refuses in silence, ``refusal_reply`` 0, it gains nothing);
 - optionally (``hazard``), a **passed-over safety step**: when the recognised step
   comes after a ``safety_critical`` step in plan order that was never worked on and
   that the person could do now (turning the burner off once the water is heated),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ import pytest
 
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.analysis.cli import main
+from proassist.analysis.metrics.scores import METRICS
 from proassist.analysis.plugins import PluginError, load_plugin, load_plugins
 from proassist.policies import make_policy
+from proassist.policies.base import POLICIES
 from proassist.policies.learned.assets import default_checkpoint
 from proassist.policies.rollout import rollout
 from proassist.scenarios.model import DEVIATION_KINDS
@@ -31,12 +34,17 @@ SHORT = {"max_duration": 12.0, "width": 32, "height": 32}
 
 
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A copy of ``examples/`` in a temporary folder, with both plugins loaded."""
     root = tmp_path_factory.mktemp("user") / "examples"
     shutil.copytree(EXAMPLES, root)
+    registries = (DEVIATION_KINDS, POLICIES, METRICS)
+    before = [set(r.names()) for r in registries]
     load_plugins([str(root / "plugins/my_kind.py"), str(root / "plugins/my_assistant.py")])
-    return root
+    yield root
+    for registry, names in zip(registries, before, strict=True):  # later tests see none
+        for name in set(registry.names()) - names:
+            registry.remove(name)
 
 
 def _policies() -> list[tuple[str, dict[str, Any]]]:

@@ -253,3 +253,64 @@ def test_first_of_resume_from_must_name_a_step_watcher() -> None:
         make_policy("first-of", policies=[{"policy": "test-watcher"}, SPAM], resume_from=2)
     with pytest.raises(ValueError, match="index of policies"):
         make_policy("first-of", policies=[SPAM, {"policy": "test-watcher"}], resume_from=True)
+
+
+def _obs(t: float, said: str = "") -> dict:
+    return {"time": np.array([t]), "utterance": said}
+
+
+def test_repeat_hold_holds_acknowledged_and_just_sent_content() -> None:
+    from proassist.policies.compose import RepeatHold
+
+    fix, other = make_action("correct_deviation", 2), make_action("correct_deviation", 3)
+    again = make_action("warn", 2)  # the same family ("correct") and step
+    hold = RepeatHold(ack_hold=10.0, gap=2.5)
+    hold.hear(_obs(1.0))
+    assert hold.passes(fix) and hold.passes(silent_action())
+    hold.hear(_obs(2.0))
+    assert not hold.passes(again) and hold.passes(other)  # within the gap; other content
+    hold.hear(_obs(3.5))
+    assert hold.passes(fix)  # the gap is over, nothing acknowledged yet
+    hold.hear(_obs(4.5, "Oops, thanks."))  # acknowledges the last sent: `fix` (step 2)
+    assert not hold.passes(fix)
+    hold.hear(_obs(14.0))
+    assert not hold.passes(again)
+    hold.hear(_obs(14.5))
+    assert hold.passes(fix) and hold.held == 3
+    off = RepeatHold(0.0, 0.0)
+    for t, said in ((1.0, ""), (1.5, "Oops, thanks."), (2.0, "")):
+        off.hear(_obs(t, said))
+        assert off.passes(fix)
+
+
+@pytest.mark.parametrize("reply", [DONE_TEXT, FINE_TEXT, "What should I do next?"])
+def test_repeat_hold_only_an_acknowledgement_holds(reply: str) -> None:
+    from proassist.policies.compose import RepeatHold
+
+    fix = make_action("correct_deviation", 2)
+    hold = RepeatHold(ack_hold=10.0, gap=0.0)
+    hold.hear(_obs(1.0))
+    assert hold.passes(fix)
+    hold.hear(_obs(2.0, reply))
+    hold.hear(_obs(2.5))
+    assert hold.passes(fix)
+
+
+def test_first_of_ack_hold_and_gap_only_drop_messages() -> None:
+    """With a gap, no content is sent twice within it, and fewer messages go out."""
+    kw = {"policies": [SPAM, PERIODIC]}
+    env = gym.make("ProAssist-Kitchen-v0", render=False, max_duration=40.0)
+    plain = rollout(env, make_policy("first-of", **kw), seed=1)
+    held = rollout(env, make_policy("first-of", ack_hold=10.0, gap=5.0, **kw), seed=1)
+    env.close()
+    sent = [(d["t"], d["intent"], d["step"]) for d in held["decisions"] if d.get("decision")]
+    assert held["first_of_held"] > 0 and len(sent) < len(
+        [1 for d in plain["decisions"] if d.get("decision")]
+    )
+    last: dict = {}
+    for t, intent, step in sent:
+        key = (family(intent), step)
+        assert t - last.get(key, -np.inf) >= 5.0
+        last[key] = t
+    with pytest.raises(ValueError, match="ack_hold and gap"):
+        make_policy("first-of", gap=-1.0, **kw)
