@@ -329,6 +329,8 @@ class ProAssistEnv(gym.Env):
         person, or None (the task's own)."""
         if self.person is not None or not self.person_changes:
             return self.person
+        if self.scenario is None:
+            raise RuntimeError("no episode yet: call reset() first")
         return replace(self.scenario.person, **self.person_changes)
 
     def env_kwargs(self) -> dict[str, Any]:
@@ -570,7 +572,7 @@ def _person_values(person: Mapping[str, Any]) -> dict[str, Any]:
         )
     from proassist.scenarios.build import build_duration
 
-    values = dict(person)
+    values = {k: v for k, v in person.items() if v is not None}  # null: keep, as task files
     if isinstance(values.get("reaction_delay"), Mapping):
         values["reaction_delay"] = build_duration(dict(values["reaction_delay"]))
     return values

@@ -27,9 +27,10 @@ so a refusal of that message does not mute content it never said.
 The inner assistants do not see each other's messages, so one may repeat what another
 just said, or a correction the person has acknowledged and is acting on (a redundant
 verdict: trust and a second lost). ``ack_hold`` holds back the content (intent family,
-step) of a message the person acknowledged ("Oops, thanks.", "I'm on it.") for that
-many seconds, and ``gap`` any content sent in the last ``gap`` seconds, whoever sends it
-(:class:`RepeatHold`); a held message is dropped, not replaced. Both are off by
+step) of the last message sent before the person acknowledged ("Oops, thanks.", "I'm
+on it.") for that many seconds, and ``gap`` any content sent in the last ``gap``
+seconds, whoever sends it (:class:`RepeatHold`); a held message is dropped, not
+replaced, and counts as not sent (``first_of_held`` in the record counts them). Both are off by
 default (measured in ``policies/checkpoints/steps/README.md``, thirty-sixth round).
 
 ``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
@@ -75,9 +76,9 @@ class FirstOfPolicy(PolicyBase):
         resume_from: Index of a step watcher among ``policies`` (one with a ``watch``:
             ``stepwatch``, ``step-oracle``) whose next step the others' re-engagements
             name (module docstring); None: each names its own.
-        ack_hold: Seconds the content (intent family, step) of a message the person
-            acknowledged ("Oops, thanks.", "I'm on it.") is not sent again: they are
-            on it (0: off).
+        ack_hold: Seconds the content (intent family, step) of the last message sent
+            before the person acknowledged ("Oops, thanks.", "I'm on it.") is not sent
+            again: they are on it (0: off).
         gap: Seconds the content of a sent message is not sent again, whoever says it
             (before the person could answer it; 0: off).
 
@@ -161,11 +162,14 @@ class FirstOfPolicy(PolicyBase):
             told = getattr(self.inner[i], "sent", None)
             if renamed is not action and callable(told) and not told(renamed):
                 continue  # the renamed content is what that assistant's person refused
+            if not self.repeats.passes(renamed):
+                out = silent_action()  # held back: dropped, not replaced
+                break
             chosen, out = i, renamed
             self.sent_by[i] += 1
             break
         self._tell_dropped(actions, chosen)
-        return out if self.repeats.passes(out) else silent_action()
+        return out
 
     def _tell_dropped(self, actions: list[dict], chosen: int | None) -> None:
         """Tell every other interrupting inner assistant with a ``sent`` method that

@@ -218,9 +218,15 @@ def test_person_dict_changes_the_tasks_own_person(task: str) -> None:
     env.reset(seed=0)
     person = env.unwrapped._sim.profile
     assert person == replace(own, refusal_reply=0.0) and person.name == own.name
-    based = gym.make("ProAssist-Kitchen-v0", task=task, person={"base": "stubborn", "speed": 1.5})
+    person = {"base": "stubborn", "speed": 1.5, "name": "slow", "patience": None}
+    based = gym.make("ProAssist-Kitchen-v0", task=task, render=False, person=person)
     based.reset(seed=0)
-    assert based.unwrapped._sim.profile == replace(load_profile("stubborn"), speed=1.5)
+    stubborn = load_profile("stubborn")
+    assert based.unwrapped._sim.profile == replace(stubborn, speed=1.5, name="slow")
+    env.close(), based.close()
+    fresh = gym.make("ProAssist-Kitchen-v0", task=task, render=False, person={"speed": 2.0})
+    with pytest.raises(RuntimeError, match="reset"):
+        fresh.unwrapped.episode_person()
 
 
 def _reward_episode(privileged: bool, seed: int, **kwargs: object) -> tuple[list, list, dict]:

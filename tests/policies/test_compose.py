@@ -304,6 +304,7 @@ def test_first_of_ack_hold_and_gap_only_drop_messages() -> None:
     held = rollout(env, make_policy("first-of", ack_hold=10.0, gap=5.0, **kw), seed=1)
     env.close()
     sent = [(d["t"], d["intent"], d["step"]) for d in held["decisions"] if d.get("decision")]
+    assert sum(held["first_of_sent"]) == len(sent)  # held messages count as not sent
     assert held["first_of_held"] > 0 and len(sent) < len(
         [1 for d in plain["decisions"] if d.get("decision")]
     )
