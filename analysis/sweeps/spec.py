@@ -29,7 +29,8 @@ Rules:
 
 - At least one of ``grid`` and ``variants``. ``grid`` maps *dotted paths* to non-empty
   lists of distinct values; a path is ``policy`` or starts with ``policy_kwargs.`` or
-  ``env_kwargs.`` followed by identifier components (``env_kwargs.person.compliance``).
+  ``env_kwargs.`` followed by identifier components (``env_kwargs.person.compliance``: a
+  change to each task's own person; ``env_kwargs.person.base`` names a profile instead).
   Two grid paths may not overlap (one a prefix of the other).
 - A variant is a mapping with optional ``label`` (string), ``policy`` (string),
   ``policy_kwargs`` / ``env_kwargs`` (mappings) and dotted paths as in ``grid``.
