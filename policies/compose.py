@@ -30,8 +30,9 @@ verdict: trust and a second lost). ``ack_hold`` holds back the content (intent f
 step) of the last message sent before the person acknowledged ("Oops, thanks.", "I'm
 on it.") for that many seconds, and ``gap`` any content sent in the last ``gap``
 seconds, whoever sends it (:class:`RepeatHold`); a held message is dropped, not
-replaced, and counts as not sent (``first_of_held`` in the record counts them). Both are off by
-default (measured in ``policies/checkpoints/steps/README.md``, thirty-sixth round).
+replaced, and counts as not sent (``first_of_held`` in the record counts them). Both
+are off by default (measured in ``policies/checkpoints/steps/README.md``,
+thirty-sixth round).
 
 ``heed`` (:class:`HeedPolicy`) wraps one assistant so it listens: content the person
 refused ("I already did that.", "I think it's fine.", "Please stop.") is held back.
@@ -64,7 +65,13 @@ from proassist.policies.watchers import naming, resume_step
 from proassist.sim.messages import INTENTS
 from proassist.sim.person.reactions import family
 
-__all__ = ["FirstOfPolicy", "HeedPolicy", "RepeatHold"]
+__all__ = ["FirstOfPolicy", "HeedPolicy", "RepeatHold", "content"]
+
+
+def content(action: Mapping[str, Any]) -> tuple[str, int]:
+    """What an interrupting action says, as the person judges repeats: its intent family
+    (:func:`~proassist.sim.person.reactions.family`) and step index."""
+    return family(INTENTS[int(action["intent"])]), int(action["step"])
 
 
 @register_policy("first-of")
@@ -231,7 +238,7 @@ class RepeatHold:
         """Whether ``action`` may be sent now; if so, it is the content a reply answers."""
         if not action["decision"]:
             return True
-        key = (family(INTENTS[int(action["intent"])]), int(action["step"]))
+        key = content(action)
         if self.now < self.until.get(key, -np.inf) - 1e-9:
             self.held += 1
             return False
@@ -313,7 +320,7 @@ class HeedPolicy(PolicyBase):
     def _heeds(self, action: dict, now: float) -> bool:
         """Whether ``action``'s (family, step) is not held back at ``now``; if not held
         back, it becomes the content a refusal mutes."""
-        key = (family(INTENTS[int(action["intent"])]), int(action["step"]))
+        key = content(action)
         if now < self.muted.get(key, -np.inf):
             self.held += 1
             return False
