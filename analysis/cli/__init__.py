@@ -31,6 +31,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "steps",
     "tune",
     "gate",
+    "sequence",
 )
 
 

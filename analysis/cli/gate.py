@@ -19,7 +19,11 @@ from pathlib import Path
 
 from proassist.analysis.calibration import VALIDATION_SEED_BASE
 from proassist.analysis.cli.errors import UserError, user_errors
-from proassist.analysis.cli.steps import add_seed_arguments, check_unseen_seeds
+from proassist.analysis.cli.steps import (
+    add_seed_arguments,
+    check_unseen_seeds,
+    checkpoint_folder,
+)
 from proassist.envs.registration import DOMAIN_ENV_IDS
 
 __all__ = ["add_parser", "run_train_gate"]
@@ -59,15 +63,6 @@ def _check(args: argparse.Namespace) -> None:
     output_dir(args.out)
 
 
-def _check_source(args: argparse.Namespace, source: Path, meta: dict) -> None:
-    """The gate's seeds must not be the recogniser's, nor ``--out`` its folder."""
-    if Path(args.out).resolve() == source.resolve():
-        raise UserError(
-            f"--out {args.out} is the recogniser's folder: write the gated copy elsewhere"
-        )
-    check_unseen_seeds(meta, args.seed, args.episodes)
-
-
 def run_train_gate(args: argparse.Namespace) -> int:
     """Run ``proassist train-gate``."""
     _check(args)
@@ -77,13 +72,12 @@ def run_train_gate(args: argparse.Namespace) -> int:
         require_torch("proassist train-gate").set_num_threads(1)
     from proassist.policies.learned.gate_train import train_gate
     from proassist.policies.learned.steps_train import load_recognizer, record_streams
-    from proassist.policies.stepwatch import STEPS_CHECKPOINT, WATCH_DEFAULTS
+    from proassist.policies.stepwatch import WATCH_DEFAULTS
 
-    source = Path(args.checkpoint or STEPS_CHECKPOINT)
-    source = source.parent if source.suffix == ".pt" else source
+    source = checkpoint_folder(args.checkpoint, args.out)
     with user_errors(FileNotFoundError, ValueError):
         net, meta = load_recognizer(source)
-    _check_source(args, source, meta)
+    check_unseen_seeds(meta, args.seed, args.episodes)  # the gate's seeds are not its
     t0 = time.perf_counter()
     seeds = range(args.seed, args.seed + args.episodes)
     train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)

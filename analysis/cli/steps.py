@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 from proassist.analysis.calibration import VALIDATION_SEED_BASE
@@ -19,7 +20,13 @@ from proassist.analysis.cli.errors import UserError, user_errors
 from proassist.envs.registration import DOMAIN_ENV_IDS
 from proassist.policies.learned import TRAIN_SEED_BASE
 
-__all__ = ["add_parser", "add_seed_arguments", "check_unseen_seeds", "run_train_steps"]
+__all__ = [
+    "add_parser",
+    "add_seed_arguments",
+    "check_unseen_seeds",
+    "checkpoint_folder",
+    "run_train_steps",
+]
 
 
 def add_seed_arguments(p: argparse.ArgumentParser, episodes: int) -> None:
@@ -58,6 +65,18 @@ def check_unseen_seeds(meta: dict, seed: int, episodes: int) -> None:
                 f"seeds {lo}-{hi - 1}: on its own training streams it is overconfident; "
                 f"pass --seed {hi} or later"
             )
+
+
+def checkpoint_folder(checkpoint: str | None, out: str) -> Path:
+    """The folder of a recogniser checkpoint (``None``: the committed one) that a
+    command copies to ``out``; a :class:`UserError` when ``out`` is that folder."""
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT
+
+    source = Path(checkpoint or STEPS_CHECKPOINT)
+    source = source.parent if source.suffix == ".pt" else source
+    if Path(out).resolve() == source.resolve():
+        raise UserError(f"--out {out} is the recogniser's folder: write the copy elsewhere")
+    return source
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

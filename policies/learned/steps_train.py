@@ -37,6 +37,7 @@ from proassist.policies.learned.steps import FEATURE_DIM, Counts, StepTracker, p
 __all__ = [
     "StepRecognizer",
     "load_recognizer",
+    "recogniser_accuracy",
     "record_streams",
     "save_recognizer",
     "train_recognizer",
@@ -338,17 +339,29 @@ class StepRecognizer:
             more evidence than one under way (0: none). The probabilities without it
             are kept in :attr:`raw`.
 
+    A checkpoint whose ``steps.json`` has ``sequence`` (``hidden``, ``weight``) also
+    runs its sequence companion (``steps_seq.pt``,
+    :mod:`proassist.policies.learned.steps_seq`) and mixes the two distributions:
+    ``log p = (1 - weight) log p_mlp + weight log p_seq``, renormalised
+    (``companion=False``: the MLP alone).
+
     Raises:
         ValueError: A negative ``unseen_bias``.
     """
 
     def __init__(
-        self, path: str | Path, num_threads: int | None = None, unseen_bias: float = 0.0
+        self,
+        path: str | Path,
+        num_threads: int | None = None,
+        unseen_bias: float = 0.0,
+        companion: bool = True,
     ) -> None:
         from proassist.policies.learned.threads import apply_inference_threads
 
         self.unseen_bias = unseen_bias
         self.net, self.meta = load_recognizer(path)
+        self.companion = _load_companion(path, self.meta) if companion else None
+        self.sequence: Any = None  # the companion's state over the episode (reset)
         self.num_threads = apply_inference_threads(num_threads)
         self.raw = np.zeros(0)  # the last update's probabilities without unseen_bias
         self.tracker: StepTracker | None = None
@@ -367,6 +380,10 @@ class StepRecognizer:
             float(env_info.get("dt", 0.5)),
             gaze=bool(self.meta.get("gaze", False)),
         )
+        if self.companion is not None:
+            from proassist.policies.learned.steps_seq import SequenceState
+
+            self.sequence = SequenceState(self.companion, env_info["plan"])
 
     @property
     def unseen_bias(self) -> float:
@@ -383,13 +400,17 @@ class StepRecognizer:
         """Candidate probabilities at this point (the last one: none), with
         ``unseen_bias`` applied (:attr:`raw`: without it); advances the history with
         the most probable candidate."""
+        return self.update_counts(pixel_counts(segmentation, self.names))
+
+    def update_counts(self, counts: Counts) -> np.ndarray:
+        """:meth:`update` from a frame's :func:`~proassist.policies.learned.steps.pixel_counts`."""
         torch = require_torch("the step recogniser")
         if self.tracker is None:
             raise RuntimeError("StepRecognizer: call reset() before update()")
-        self.counts = pixel_counts(segmentation, self.names)
-        f = self.tracker.features(self.counts)
+        self.counts = counts
+        f = self.tracker.features(counts)
         with torch.no_grad():
-            scores = self.net(torch.from_numpy(f)).squeeze(-1)
+            scores = self._scores(f)
             self.raw = probs = torch.softmax(scores, 0).numpy()
             if self.unseen_bias:  # plan steps (not the last, none) not yet recognised
                 unseen = [i for i in range(len(scores) - 1) if i not in self.tracker.seen]
@@ -397,3 +418,41 @@ class StepRecognizer:
                 probs = torch.softmax(scores, 0).numpy()
         self.tracker.advance(int(probs.argmax()))
         return probs
+
+    def _scores(self, features: np.ndarray) -> Any:
+        """The candidates' scores: the MLP's, or its log-probabilities mixed with the
+        sequence companion's (class docstring)."""
+        torch = require_torch("the step recogniser")
+        scores = self.net(torch.from_numpy(features)).squeeze(-1)
+        if self.sequence is None:
+            return scores
+        w = float(self.meta["sequence"]["weight"])
+        mlp = torch.log_softmax(scores, 0)
+        return (1.0 - w) * mlp + w * self.sequence.log_probs(features)
+
+
+def _load_companion(path: str | Path, meta: dict[str, Any]) -> Any:
+    """The checkpoint's sequence companion (``steps.json`` ``sequence``), or None."""
+    if not meta.get("sequence"):
+        return None
+    from proassist.policies.learned.steps_seq import load_sequence
+
+    path = Path(path)
+    return load_sequence(
+        path.parent if path.suffix == ".pt" else path, int(meta["sequence"]["hidden"])
+    )
+
+
+def recogniser_accuracy(
+    path: str | Path, streams: Sequence[Stream], companion: bool = True
+) -> float:
+    """Share of the recorded ``streams``' points at which the checkpoint's recogniser,
+    run on its own history (no ``unseen_bias``), names the true candidate."""
+    rec = StepRecognizer(path, companion=companion)
+    right = total = 0
+    for s in streams:
+        rec.reset({"plan": s["plan"], "fixtures": s["fixtures"]})
+        for counts, label in s["rows"]:
+            right += int(rec.update_counts(counts).argmax()) == int(label)
+            total += 1
+    return right / max(1, total)

@@ -479,3 +479,85 @@ def test_stepwatch_accrues_worked_on_time_from_the_unbiased_probabilities(tiny_c
     np.testing.assert_allclose(policy.watch.mass, 0.5 * raw, rtol=1e-5, atol=1e-6)
     assert not np.allclose(decided, raw)  # the bias changed what it decided on
     env.close()
+
+
+def test_the_sequence_companion_learns_from_evidence_alone_and_runs_as_trained() -> None:
+    import torch
+
+    from proassist.policies.learned.steps_seq import (
+        SequenceState,
+        _batch,
+        sequence_accuracy,
+        stream_arrays,
+        train_sequence,
+    )
+
+    rng = np.random.default_rng(3)
+    train = [_stream([0, 1, 2], rng) for _ in range(6)] + [_stream([1, 0, 2], rng)]
+    val = [_stream([0, 2, 1], rng) for _ in range(2)]
+    logs: list[str] = []
+    net, history = train_sequence(train, val, epochs=100, hidden=16, log=logs.append)
+    assert [h["epoch"] for h in history] == list(range(100)) and len(logs) == 100
+    arrays = [stream_arrays(s, gaze=True) for s in val]
+    best = max(h["val_acc"] for h in history)
+    assert sequence_accuracy(net, arrays) == pytest.approx(best, abs=1e-4) and best > 0.9
+    x, _, after, mask = _batch(arrays, [0])
+    with torch.no_grad():
+        whole = torch.log_softmax(net(x, after, mask)[0][0], -1)
+    state = SequenceState(net, PLAN)
+    tracker = StepTracker(PLAN, FIXTURES, gaze=True)
+    for t, (px, _) in enumerate(val[0]["rows"]):  # point by point, as deployed
+        assert torch.allclose(state.log_probs(tracker.features(px)), whole[t], atol=1e-5)
+
+
+def test_a_checkpoint_with_a_companion_mixes_the_two_distributions(tmp_path) -> None:
+    import json
+
+    import torch
+
+    from proassist.policies.learned.steps_seq import SEQUENCE_FILE, SequenceState, train_sequence
+    from proassist.policies.learned.steps_train import recogniser_accuracy
+
+    rng = np.random.default_rng(4)
+    streams = [_stream([0, 1, 2], rng) for _ in range(3)]
+    net = train_recognizer(streams, rounds=0, epochs=2, hidden=8, log=lambda s: None)[0]
+    seq = train_sequence(streams, (), epochs=2, hidden=8, log=lambda s: None)[0]
+    save_recognizer(net, tmp_path, {"gaze": True, "sequence": {"hidden": 8, "weight": 0.25}})
+    with pytest.raises(FileNotFoundError, match=SEQUENCE_FILE):
+        StepRecognizer(tmp_path)
+    torch.save(seq.state_dict(), tmp_path / SEQUENCE_FILE)
+    assert json.loads((tmp_path / "steps.json").read_text())["sequence"]["weight"] == 0.25
+    mixed = StepRecognizer(tmp_path)
+    mixed.reset({"plan": PLAN, "fixtures": sorted(FIXTURES)})
+    tracker, ref = StepTracker(PLAN, FIXTURES, gaze=True), SequenceState(seq, PLAN)
+    for px, _ in streams[0]["rows"]:
+        f = tracker.features(px)
+        with torch.no_grad():
+            mlp = torch.log_softmax(net(torch.from_numpy(f)).squeeze(-1), 0)
+            want = torch.softmax(0.75 * mlp + 0.25 * ref.log_probs(f), 0).numpy()
+        got = mixed.update_counts(px)
+        assert np.allclose(got, want, atol=1e-6)
+        tracker.advance(int(got.argmax()))  # the MLP's history follows the mixture
+    alone = recogniser_accuracy(tmp_path, streams, companion=False)
+    assert StepRecognizer(tmp_path, companion=False).companion is None
+    assert 0.0 <= alone <= 1.0 and 0.0 <= recogniser_accuracy(tmp_path, streams) <= 1.0
+
+
+def test_train_sequence_cli_adds_a_companion_to_a_checkpoint(
+    tiny_checkpoint, tmp_path, capsys
+) -> None:
+    import json
+
+    out = tmp_path / "s"
+    argv = ["train-sequence", "--out", str(out), "--checkpoint", tiny_checkpoint, "--seed", "5"]
+    small = ["--episodes", "1", "--val-episodes", "1", "--epochs", "1", "--hidden", "8"]
+    assert main([*argv, *small, "--weight", "0.4"]) == 0
+    assert "with the companion" in capsys.readouterr().out
+    meta = json.loads((out / "steps.json").read_text())
+    assert meta["sequence"]["weight"] == 0.4 and meta["sequence"]["train"]["seed"] == 5
+    assert meta["deploy"] == load_recognizer(tiny_checkpoint)[1]["deploy"]
+    assert make_policy("stepwatch", checkpoint=str(out)).recognizer.companion is not None
+    assert main([*argv, *small, "--weight", "0"]) == 2
+    assert "--weight in (0, 1]" in capsys.readouterr().err
+    assert main(["train-sequence", "--out", tiny_checkpoint, "--checkpoint", tiny_checkpoint]) == 2
+    assert "is the recogniser's folder" in capsys.readouterr().err

@@ -1,0 +1,126 @@
+"""``proassist train-sequence``: add a sequence companion to a step recogniser checkpoint.
+
+Records silent, privileged episodes of the three domain envs
+(:func:`proassist.policies.learned.steps_train.record_streams`), trains the
+candidate-wise GRU (:func:`proassist.policies.learned.steps_seq.train_sequence`) and
+writes a copy of the checkpoint with it (``steps_seq.pt``, ``steps.json``
+``sequence``) to ``--out``; the recogniser then mixes the two
+(:class:`~proassist.policies.learned.steps_train.StepRecognizer`). Evaluate it with
+``proassist eval --policy stepwatch -k checkpoint=OUT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from proassist.analysis.calibration import VALIDATION_SEED_BASE
+from proassist.analysis.cli.errors import UserError, user_errors
+from proassist.analysis.cli.steps import add_seed_arguments, checkpoint_folder
+from proassist.envs.registration import DOMAIN_ENV_IDS
+
+__all__ = ["add_parser", "run_train_sequence"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train-sequence`` subcommand."""
+    p = sub.add_parser(
+        "train-sequence",
+        help="add a sequence companion (a GRU) to a stepwatch step recogniser",
+        description="Record silent episodes of the three domain envs, train a "
+        "candidate-wise GRU step recogniser on the frames' evidence (no own history, no "
+        "DAgger) and write the checkpoint with it to --out; the recogniser then mixes "
+        "the two distributions.",
+    )
+    add_seed_arguments(p, episodes=150)
+    p.add_argument("--checkpoint", default=None, help="the recogniser (default: the committed one)")
+    p.add_argument("--epochs", type=int, default=60, help="training epochs (default 60)")
+    p.add_argument("--hidden", type=int, default=64, help="GRU width (default 64)")
+    p.add_argument(
+        "--weight",
+        type=float,
+        default=0.5,
+        help="the companion's weight in the mixture of log-probabilities (default 0.5)",
+    )
+    p.add_argument("--workers", type=int, default=1, help="processes recording (default 1)")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.set_defaults(func=run_train_sequence)
+
+
+def _check(args: argparse.Namespace) -> Path:
+    """Check the arguments; the source checkpoint's folder."""
+    from proassist.analysis.cli.preflight import output_dir
+
+    if min(args.episodes, args.epochs, args.hidden, args.workers, args.threads) < 1:
+        raise UserError("--episodes, --epochs, --hidden, --workers and --threads must be >= 1")
+    if args.val_episodes < 0 or not 0.0 < args.weight <= 1.0:
+        raise UserError("--val-episodes must be >= 0 and --weight in (0, 1]")
+    output_dir(args.out)
+    return checkpoint_folder(args.checkpoint, args.out)
+
+
+def run_train_sequence(args: argparse.Namespace) -> int:
+    """Run ``proassist train-sequence``."""
+    source = _check(args)
+    from proassist.policies.learned import require_torch
+
+    with user_errors(ImportError):
+        torch = require_torch("proassist train-sequence")
+    torch.set_num_threads(args.threads)
+    from proassist.policies.learned.steps_seq import SEQUENCE_FILE, train_sequence
+    from proassist.policies.learned.steps_train import load_recognizer, record_streams
+
+    with user_errors(FileNotFoundError, ValueError):
+        _, meta = load_recognizer(source)
+    t0 = time.perf_counter()
+    train = record_streams(
+        DOMAIN_ENV_IDS, range(args.seed, args.seed + args.episodes), args.workers
+    )
+    vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
+    val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers)
+    print(
+        f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
+    )
+    gaze = bool(meta.get("gaze"))
+    net, history = train_sequence(train, val, args.epochs, args.hidden, gaze=gaze)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), out / SEQUENCE_FILE)
+    shutil.copyfile(source / "steps.pt", out / "steps.pt")
+    seq = _sequence_meta(args, history, time.perf_counter() - t0)
+    (out / "steps.json").write_text(json.dumps({**meta, "sequence": seq}, indent=1))
+    _report(out, val)
+    return 0
+
+
+def _sequence_meta(args: argparse.Namespace, history: list, seconds: float) -> dict[str, Any]:
+    """``steps.json`` ``sequence``: the companion's config, training and history."""
+    return {
+        "hidden": args.hidden,
+        "weight": args.weight,
+        "history": history,
+        "train": {
+            "episodes": args.episodes,
+            "seed": args.seed,
+            "val_episodes": args.val_episodes,
+            "epochs": args.epochs,
+        },
+        "seconds": round(seconds, 1),
+    }
+
+
+def _report(out: Path, val: list) -> None:
+    """Print the written files and the recogniser's validation accuracy with and
+    without its companion (own history, as deployed without ``unseen_bias``)."""
+    from proassist.policies.learned.steps_train import recogniser_accuracy
+
+    print(f"wrote {out / 'steps_seq.pt'}, {out / 'steps.pt'} and {out / 'steps.json'}")
+    if val:
+        alone, mixed = recogniser_accuracy(out, val, companion=False), recogniser_accuracy(out, val)
+        print(
+            f"validation accuracy (own history): {alone:.4f} alone, {mixed:.4f} with the companion"
+        )
