@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GATE_FEATURES", "LogisticGate", "StepTrace", "fit_logistic", "gate_features"]
+__all__ = [
+    "GATE_FEATURES",
+    "LogisticGate",
+    "StepTrace",
+    "checkpoint_gate",
+    "fit_logistic",
+    "gate_features",
+]
 
 #: What :func:`gate_features` returns, in order (``k``: the named step; ``top``: the
 #: recognised current step; durations are the plan's expected ones).
@@ -213,3 +220,21 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50)
         "points": int(len(y)),
         "positives": int(y.sum()),
     }
+
+
+def checkpoint_gate(
+    meta: dict[str, Any], gate: bool | None, threshold: float | None, default: bool
+) -> LogisticGate | None:
+    """The checkpoint's correction gate (its ``steps.json`` ``gate`` entry) if asked for
+    (``gate``, else a ``threshold`` given, else ``default``), else None."""
+    if gate is False and threshold is not None:
+        raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
+    if not (gate if gate is not None else threshold is not None or default):
+        return None
+    weights = meta.get("gate")
+    if not weights:
+        raise ValueError(
+            "stepwatch: gate=True but this checkpoint has no gate (train one with "
+            "proassist train-gate)"
+        )
+    return LogisticGate(weights, threshold)

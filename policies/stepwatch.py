@@ -77,7 +77,7 @@ import numpy as np
 
 from proassist.policies.attendwatch import AttentionWatch
 from proassist.policies.base import PolicyBase, register_policy
-from proassist.policies.gate import LogisticGate, StepTrace, gate_features
+from proassist.policies.gate import LogisticGate, StepTrace, checkpoint_gate, gate_features
 from proassist.policies.graspwatch import GraspWatch
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
@@ -437,25 +437,8 @@ WATCH_DEFAULTS: dict[str, float] = {
     "grasp_theta": 0.1,
     "unseen_bias": 0.75,
     "gate": False,
+    "companion": False,
 }
-
-
-def _checkpoint_gate(
-    meta: dict[str, Any], gate: bool | None, threshold: float | None, default: bool
-) -> LogisticGate | None:
-    """The checkpoint's correction gate (its ``steps.json`` ``gate`` entry) if asked for
-    (``gate``, else a ``threshold`` given, else ``default``), else None."""
-    if gate is False and threshold is not None:
-        raise ValueError("stepwatch: threshold is the gate's; it needs gate=True (or unset)")
-    if not (gate if gate is not None else threshold is not None or default):
-        return None
-    weights = meta.get("gate")
-    if not weights:
-        raise ValueError(
-            "stepwatch: gate=True but this checkpoint has no gate (train one with "
-            "proassist train-gate)"
-        )
-    return LogisticGate(weights, threshold)
 
 
 @register_policy("stepwatch")
@@ -503,12 +486,16 @@ class StepWatchPolicy(PolicyBase):
             it says a quarter of the false alarms but rescues less).
         threshold: The gate's threshold (default: the checkpoint's); giving one turns
             the gate on unless ``gate=False``, which rejects it.
+        companion: Mix the checkpoint's sequence companion into the recogniser
+            (:mod:`proassist.policies.learned.steps_seq`; default: the checkpoint's
+            ``deploy`` ``companion``, off for the committed one).
 
     Raises:
         ImportError: Without torch (the ``[learn]`` extra).
         FileNotFoundError: When the checkpoint is missing.
         ValueError: The gate asked for (``gate=True`` or a ``threshold``) with a
-            checkpoint that has no gate, or ``threshold`` with ``gate=False``; a
+            checkpoint that has no gate, or ``threshold`` with ``gate=False``;
+            ``companion=True`` with a checkpoint that has none; a
             ``grasp_theta`` outside [0, 1]; a negative ``unseen_bias``.
     """
 
@@ -539,12 +526,13 @@ class StepWatchPolicy(PolicyBase):
         unseen_bias: float | None = None,
         gate: bool | None = None,
         threshold: float | None = None,
+        companion: bool | None = None,
     ) -> None:
         from proassist.policies.learned.steps_train import StepRecognizer
 
         given = dict(locals())  # the arguments: None takes the checkpoint's deploy value
         super().__init__()
-        self.recognizer = StepRecognizer(checkpoint or STEPS_CHECKPOINT)
+        self.recognizer = StepRecognizer(checkpoint or STEPS_CHECKPOINT, companion=False)
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         chosen = {k: deploy[k] if given.get(k) is None else given[k] for k in deploy}
         self.settings = {k: chosen[k] for k in WATCH_SETTINGS}
@@ -554,7 +542,8 @@ class StepWatchPolicy(PolicyBase):
         if not 0.0 <= self.grasp_theta <= 1.0:
             raise ValueError(f"stepwatch: grasp_theta must be in [0, 1], got {self.grasp_theta}")
         self.recognizer.unseen_bias = float(chosen["unseen_bias"])  # raises if negative
-        self.gate = _checkpoint_gate(self.recognizer.meta, gate, threshold, deploy["gate"])
+        self.recognizer.use_companion(bool(chosen["companion"]))
+        self.gate = checkpoint_gate(self.recognizer.meta, gate, threshold, deploy["gate"])
         self.obs_modes: tuple[str, ...] = (
             ("segmentation", "depth") if self.place else ("segmentation",)
         )

@@ -46,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=0.5,
         help="the companion's weight in the mixture of log-probabilities (default 0.5)",
     )
+    p.add_argument(
+        "--off",
+        action="store_true",
+        help="store the companion but leave it off in deploy (stepwatch -k companion=true "
+        "turns it on)",
+    )
     p.add_argument("--workers", type=int, default=1, help="processes recording (default 1)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.set_defaults(func=run_train_sequence)
@@ -92,7 +98,10 @@ def run_train_sequence(args: argparse.Namespace) -> int:
     torch.save(net.state_dict(), out / SEQUENCE_FILE)
     shutil.copyfile(source / "steps.pt", out / "steps.pt")
     seq = _sequence_meta(args, history, time.perf_counter() - t0)
-    (out / "steps.json").write_text(json.dumps({**meta, "sequence": seq}, indent=1))
+    deploy = {**dict(meta.get("deploy") or {}), "companion": not args.off}
+    (out / "steps.json").write_text(
+        json.dumps({**meta, "deploy": deploy, "sequence": seq}, indent=1)
+    )
     _report(out, val)
     return 0
 

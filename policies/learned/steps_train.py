@@ -342,11 +342,11 @@ class StepRecognizer:
     A checkpoint whose ``steps.json`` has ``sequence`` (``hidden``, ``weight``) also
     runs its sequence companion (``steps_seq.pt``,
     :mod:`proassist.policies.learned.steps_seq`) and mixes the two distributions:
-    ``log p = (1 - weight) log p_mlp + weight log p_seq``, renormalised
-    (``companion=False``: the MLP alone).
+    ``log p = (1 - weight) log p_mlp + weight log p_seq``, renormalised, when
+    ``companion`` (default: its ``deploy`` ``companion``; :meth:`use_companion`).
 
     Raises:
-        ValueError: A negative ``unseen_bias``.
+        ValueError: A negative ``unseen_bias``; ``companion=True`` without one.
     """
 
     def __init__(
@@ -354,14 +354,16 @@ class StepRecognizer:
         path: str | Path,
         num_threads: int | None = None,
         unseen_bias: float = 0.0,
-        companion: bool = True,
+        companion: bool | None = None,
     ) -> None:
         from proassist.policies.learned.threads import apply_inference_threads
 
         self.unseen_bias = unseen_bias
         self.net, self.meta = load_recognizer(path)
-        self.companion = _load_companion(path, self.meta) if companion else None
+        self.path = Path(path)
         self.sequence: Any = None  # the companion's state over the episode (reset)
+        deployed = bool(dict(self.meta.get("deploy") or {}).get("companion", False))
+        self.use_companion(deployed if companion is None else companion)
         self.num_threads = apply_inference_threads(num_threads)
         self.raw = np.zeros(0)  # the last update's probabilities without unseen_bias
         self.tracker: StepTracker | None = None
@@ -380,10 +382,24 @@ class StepRecognizer:
             float(env_info.get("dt", 0.5)),
             gaze=bool(self.meta.get("gaze", False)),
         )
+        self.sequence = None
         if self.companion is not None:
             from proassist.policies.learned.steps_seq import SequenceState
 
             self.sequence = SequenceState(self.companion, env_info["plan"])
+
+    def use_companion(self, on: bool) -> None:
+        """Mix the checkpoint's sequence companion in from the next :meth:`reset` (or not).
+
+        Raises:
+            ValueError: ``on`` with a checkpoint that has no companion.
+        """
+        if on and not self.meta.get("sequence"):
+            raise ValueError(
+                f"{self.path}: companion=True but this checkpoint has no sequence companion "
+                "(train one with proassist train-sequence)"
+            )
+        self.companion = _load_companion(self.path, self.meta) if on else None
 
     @property
     def unseen_bias(self) -> float:
@@ -431,10 +447,8 @@ class StepRecognizer:
         return (1.0 - w) * mlp + w * self.sequence.log_probs(features)
 
 
-def _load_companion(path: str | Path, meta: dict[str, Any]) -> Any:
-    """The checkpoint's sequence companion (``steps.json`` ``sequence``), or None."""
-    if not meta.get("sequence"):
-        return None
+def _load_companion(path: Path, meta: dict[str, Any]) -> Any:
+    """The checkpoint's sequence companion (``steps.json`` ``sequence``)."""
     from proassist.policies.learned.steps_seq import load_sequence
 
     path = Path(path)

@@ -524,10 +524,11 @@ def test_a_checkpoint_with_a_companion_mixes_the_two_distributions(tmp_path) -> 
     seq = train_sequence(streams, (), epochs=2, hidden=8, log=lambda s: None)[0]
     save_recognizer(net, tmp_path, {"gaze": True, "sequence": {"hidden": 8, "weight": 0.25}})
     with pytest.raises(FileNotFoundError, match=SEQUENCE_FILE):
-        StepRecognizer(tmp_path)
+        StepRecognizer(tmp_path, companion=True)
     torch.save(seq.state_dict(), tmp_path / SEQUENCE_FILE)
     assert json.loads((tmp_path / "steps.json").read_text())["sequence"]["weight"] == 0.25
-    mixed = StepRecognizer(tmp_path)
+    assert StepRecognizer(tmp_path).companion is None  # its deploy does not turn it on
+    mixed = StepRecognizer(tmp_path, companion=True)
     mixed.reset({"plan": PLAN, "fixtures": sorted(FIXTURES)})
     tracker, ref = StepTracker(PLAN, FIXTURES, gaze=True), SequenceState(seq, PLAN)
     for px, _ in streams[0]["rows"]:
@@ -539,7 +540,9 @@ def test_a_checkpoint_with_a_companion_mixes_the_two_distributions(tmp_path) -> 
         assert np.allclose(got, want, atol=1e-6)
         tracker.advance(int(got.argmax()))  # the MLP's history follows the mixture
     alone = recogniser_accuracy(tmp_path, streams, companion=False)
-    assert StepRecognizer(tmp_path, companion=False).companion is None
+    save_recognizer(net, tmp_path / "plain", {"gaze": True})
+    with pytest.raises(ValueError, match="no sequence companion"):
+        StepRecognizer(tmp_path / "plain", companion=True)
     assert 0.0 <= alone <= 1.0 and 0.0 <= recogniser_accuracy(tmp_path, streams) <= 1.0
 
 
@@ -555,8 +558,14 @@ def test_train_sequence_cli_adds_a_companion_to_a_checkpoint(
     assert "with the companion" in capsys.readouterr().out
     meta = json.loads((out / "steps.json").read_text())
     assert meta["sequence"]["weight"] == 0.4 and meta["sequence"]["train"]["seed"] == 5
-    assert meta["deploy"] == load_recognizer(tiny_checkpoint)[1]["deploy"]
+    assert meta["deploy"] == {**load_recognizer(tiny_checkpoint)[1]["deploy"], "companion": True}
     assert make_policy("stepwatch", checkpoint=str(out)).recognizer.companion is not None
+    off = make_policy("stepwatch", checkpoint=str(out), companion=False)
+    assert off.recognizer.companion is None
+    assert main([*argv, *small, "--off", "--out", str(tmp_path / "o")]) == 0
+    assert make_policy("stepwatch", checkpoint=str(tmp_path / "o")).recognizer.companion is None
+    with pytest.raises(ValueError, match="no sequence companion"):
+        make_policy("stepwatch", checkpoint=tiny_checkpoint, companion=True)
     assert main([*argv, *small, "--weight", "0"]) == 2
     assert "--weight in (0, 1]" in capsys.readouterr().err
     assert main(["train-sequence", "--out", tiny_checkpoint, "--checkpoint", tiny_checkpoint]) == 2
