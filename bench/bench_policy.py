@@ -1,7 +1,7 @@
 """Per-decision latency of the learned assistants on one CPU core.
 
 Runs ``stepwatch`` (the step recogniser and its rule; also with its correction gate
-on), ``first-of`` stepwatch and the
+on, and with its sequence companion on), ``first-of`` stepwatch and the
 learned duplex, and the ``duplex`` policy with ``interaction="learned"`` and the committed checkpoint
 (:func:`proassist.policies.learned.assets.default_checkpoint`) in closed loop on a
 kitchen and an assembly episode rendered at the default 128x128 (with the observation
@@ -77,6 +77,7 @@ def _policies() -> list[tuple[str, object]]:
         ("learned duplex", make_policy("duplex", **learned)),
         ("stepwatch", make_policy("stepwatch")),
         ("stepwatch, correction gate on", make_policy("stepwatch", gate=True)),
+        ("stepwatch, sequence companion on", make_policy("stepwatch", companion=True)),
         ("stepwatch + learned duplex (first-of)", make_policy("first-of", policies=both)),
     ]
 

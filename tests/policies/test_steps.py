@@ -390,6 +390,15 @@ def test_the_committed_checkpoint_has_a_gate_that_is_off_by_default() -> None:
     assert len(gate.coef) == len(GATE_FEATURES)
 
 
+def test_the_committed_checkpoint_has_a_sequence_companion_that_is_off_by_default() -> None:
+    from proassist.policies.learned.steps_seq import SequenceScorer
+
+    assert make_policy("stepwatch").recognizer.companion is None
+    on = make_policy("stepwatch", companion=True).recognizer
+    assert isinstance(on.companion, SequenceScorer) and on.meta["sequence"]["weight"] == 0.5
+    assert max(h["val_acc"] for h in on.meta["sequence"]["history"]) > 0.85
+
+
 def test_deviation_weight_weighs_the_points_where_a_deviation_is_open() -> None:
     import torch
 
