@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -239,12 +238,12 @@ def write_tuned(source: str | Path, out: str | Path, result: Mapping[str, Any]) 
     ``result["deploy"]`` and the whole tuning (objective, assistant, envs, seeds, grid)
     under ``tuning``. Returns the new ``steps.json``.
     """
-    source = Path(source)
-    source = source.parent if source.suffix == ".pt" else source
-    out = Path(out)
+    from proassist.policies.learned.steps_train import checkpoint_dir, copy_weights
+
+    source, out = checkpoint_dir(source), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if out.resolve() != source.resolve():  # else: tuned in place
-        shutil.copyfile(source / "steps.pt", out / "steps.pt")
+        copy_weights(source, out)
     meta = json.loads((source / "steps.json").read_text())
     objective = "closed-loop net assistance vs silent (ties: fewer interruptions a minute)"
     meta["deploy"] = dict(result["deploy"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -71,13 +70,22 @@ def run_train_gate(args: argparse.Namespace) -> int:
     with user_errors(ImportError):
         require_torch("proassist train-gate").set_num_threads(1)
     from proassist.policies.learned.gate_train import train_gate
-    from proassist.policies.learned.steps_train import load_recognizer, record_streams
+    from proassist.policies.learned.steps_train import (
+        copy_weights,
+        load_recognizer,
+        record_streams,
+    )
     from proassist.policies.stepwatch import WATCH_DEFAULTS
 
     source = checkpoint_folder(args.checkpoint, args.out)
     with user_errors(FileNotFoundError, ValueError):
         net, meta = load_recognizer(source)
     check_unseen_seeds(meta, args.seed, args.episodes)  # the gate's seeds are not its
+    if dict(meta.get("deploy") or {}).get("companion"):
+        raise UserError(
+            f"{source}: its deploy mixes in the sequence companion, but the gate replays the "
+            "recogniser's MLP alone; gate a copy made with train-sequence --off"
+        )
     t0 = time.perf_counter()
     seeds = range(args.seed, args.seed + args.episodes)
     train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)
@@ -103,8 +111,7 @@ def run_train_gate(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - t0, 1),
     }
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source / "steps.pt", out / "steps.pt")
+    copy_weights(source, out)
     deploy = {**dict(meta.get("deploy") or {}), "gate": not args.off}  # used unless --off
     (out / "steps.json").write_text(
         json.dumps({**meta, "deploy": deploy, "gate": weights}, indent=1)

@@ -4,16 +4,16 @@ Records silent, privileged episodes of the three domain envs
 (:func:`proassist.policies.learned.steps_train.record_streams`), trains the
 candidate-wise GRU (:func:`proassist.policies.learned.steps_seq.train_sequence`) and
 writes a copy of the checkpoint with it (``steps_seq.pt``, ``steps.json``
-``sequence``) to ``--out``; the recogniser then mixes the two
-(:class:`~proassist.policies.learned.steps_train.StepRecognizer`). Evaluate it with
-``proassist eval --policy stepwatch -k checkpoint=OUT``.
+``sequence``, ``deploy`` ``companion: true``) to ``--out``; the recogniser then mixes the
+two (:class:`~proassist.policies.learned.steps_train.StepRecognizer`). Evaluate it with
+``proassist eval --policy stepwatch -k checkpoint=OUT``; with ``--off`` the companion is
+stored but off (``-k companion=true`` turns it on), as in the committed checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Record silent episodes of the three domain envs, train a "
         "candidate-wise GRU step recogniser on the frames' evidence (no own history, no "
         "DAgger) and write the checkpoint with it to --out; the recogniser then mixes "
-        "the two distributions.",
+        "the two distributions (unless --off: then stepwatch -k companion=true).",
     )
     add_seed_arguments(p, episodes=150)
     p.add_argument("--checkpoint", default=None, help="the recogniser (default: the committed one)")
@@ -63,8 +63,10 @@ def _check(args: argparse.Namespace) -> Path:
 
     if min(args.episodes, args.epochs, args.hidden, args.workers, args.threads) < 1:
         raise UserError("--episodes, --epochs, --hidden, --workers and --threads must be >= 1")
-    if args.val_episodes < 0 or not 0.0 < args.weight <= 1.0:
-        raise UserError("--val-episodes must be >= 0 and --weight in (0, 1]")
+    if args.val_episodes < 0:
+        raise UserError(f"--val-episodes must be >= 0, got {args.val_episodes}")
+    if not 0.0 < args.weight <= 1.0:
+        raise UserError(f"--weight must be in (0, 1], got {args.weight}")
     output_dir(args.out)
     return checkpoint_folder(args.checkpoint, args.out)
 
@@ -78,25 +80,16 @@ def run_train_sequence(args: argparse.Namespace) -> int:
         torch = require_torch("proassist train-sequence")
     torch.set_num_threads(args.threads)
     from proassist.policies.learned.steps_seq import SEQUENCE_FILE, train_sequence
-    from proassist.policies.learned.steps_train import load_recognizer, record_streams
+    from proassist.policies.learned.steps_train import copy_weights, load_recognizer
 
     with user_errors(FileNotFoundError, ValueError):
         _, meta = load_recognizer(source)
     t0 = time.perf_counter()
-    train = record_streams(
-        DOMAIN_ENV_IDS, range(args.seed, args.seed + args.episodes), args.workers
-    )
-    vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
-    val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers)
-    print(
-        f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
-    )
-    gaze = bool(meta.get("gaze"))
-    net, history = train_sequence(train, val, args.epochs, args.hidden, gaze=gaze)
+    train, val = _streams(args)
+    net, history = train_sequence(train, val, args.epochs, args.hidden, gaze=bool(meta.get("gaze")))
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    copy_weights(source, out)
     torch.save(net.state_dict(), out / SEQUENCE_FILE)
-    shutil.copyfile(source / "steps.pt", out / "steps.pt")
     seq = _sequence_meta(args, history, time.perf_counter() - t0)
     deploy = {**dict(meta.get("deploy") or {}), "companion": not args.off}
     (out / "steps.json").write_text(
@@ -104,6 +97,22 @@ def run_train_sequence(args: argparse.Namespace) -> int:
     )
     _report(out, val)
     return 0
+
+
+def _streams(args: argparse.Namespace) -> tuple[list, list]:
+    """The training and validation streams (silent, the three domain envs)."""
+    from proassist.policies.learned.steps_train import record_streams
+
+    t0 = time.perf_counter()
+    seeds = range(args.seed, args.seed + args.episodes)
+    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)
+    vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
+    val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers)
+    print(
+        f"recorded {len(train)} training and {len(val)} validation episodes "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
+    return train, val
 
 
 def _sequence_meta(args: argparse.Namespace, history: list, seconds: float) -> dict[str, Any]:
@@ -125,9 +134,10 @@ def _sequence_meta(args: argparse.Namespace, history: list, seconds: float) -> d
 def _report(out: Path, val: list) -> None:
     """Print the written files and the recogniser's validation accuracy with and
     without its companion (own history, as deployed without ``unseen_bias``)."""
+    from proassist.policies.learned.steps import SEQUENCE_FILE
     from proassist.policies.learned.steps_train import recogniser_accuracy
 
-    print(f"wrote {out / 'steps_seq.pt'}, {out / 'steps.pt'} and {out / 'steps.json'}")
+    print(f"wrote {out / SEQUENCE_FILE}, {out / 'steps.pt'} and {out / 'steps.json'}")
     if val:
         alone, mixed = recogniser_accuracy(out, val, companion=False), recogniser_accuracy(out, val)
         print(

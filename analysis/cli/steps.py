@@ -70,10 +70,10 @@ def check_unseen_seeds(meta: dict, seed: int, episodes: int) -> None:
 def checkpoint_folder(checkpoint: str | None, out: str) -> Path:
     """The folder of a recogniser checkpoint (``None``: the committed one) that a
     command copies to ``out``; a :class:`UserError` when ``out`` is that folder."""
+    from proassist.policies.learned.steps_train import checkpoint_dir
     from proassist.policies.stepwatch import STEPS_CHECKPOINT
 
-    source = Path(checkpoint or STEPS_CHECKPOINT)
-    source = source.parent if source.suffix == ".pt" else source
+    source = checkpoint_dir(checkpoint or STEPS_CHECKPOINT)
     if Path(out).resolve() == source.resolve():
         raise UserError(f"--out {out} is the recogniser's folder: write the copy elsewhere")
     return source

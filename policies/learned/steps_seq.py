@@ -34,6 +34,7 @@ from proassist.policies.learned import require_torch
 from proassist.policies.learned.steps import (
     CONTEXT_DIM,
     FEATURE_DIM,
+    SEQUENCE_FILE,
     WINDOWS,
     candidate_features,
     frame_evidence,
@@ -52,9 +53,6 @@ __all__ = [
 
 torch = require_torch("the step recogniser's sequence companion")
 nn = torch.nn
-
-#: The companion's weights, next to ``steps.pt``.
-SEQUENCE_FILE = "steps_seq.pt"
 
 #: Input width: the MLP's features without its own-history block.
 INPUT_DIM = FEATURE_DIM - CONTEXT_DIM
@@ -175,7 +173,7 @@ def train_sequence(
     Adam (2e-3, cosine decay to 0 over ``epochs``), cross-entropy over every point,
     batches of :data:`BATCH` episodes of similar length in a seeded order, gradient
     norm clipped at 1. Keeps the epoch with the best validation accuracy (the last
-    one without ``val``).
+    one without ``val``, whose ``val_acc`` are None).
 
     Returns:
         The network and one ``{epoch, loss, val_acc}`` per epoch.
@@ -193,11 +191,12 @@ def train_sequence(
         rng.shuffle(chunks)
         loss = _epoch(net, opt, train, chunks)
         sched.step()
-        acc = sequence_accuracy(net.eval(), held) if held else float("nan")
+        acc = sequence_accuracy(net.eval(), held) if held else None
         net.train()
-        history.append({"epoch": epoch, "loss": round(loss, 4), "val_acc": round(acc, 4)})
-        log(f"epoch {epoch}: loss {loss:.3f}, validation accuracy {acc:.4f}")
-        if not held or acc > best[0]:
+        shown = None if acc is None else round(acc, 4)
+        history.append({"epoch": epoch, "loss": round(loss, 4), "val_acc": shown})
+        log(f"epoch {epoch}: loss {loss:.3f}, validation accuracy {shown}")
+        if acc is None or acc > best[0]:
             best = (acc, {k: v.clone() for k, v in net.state_dict().items()})
     net.load_state_dict(best[1])
     return net.eval(), history
@@ -228,7 +227,10 @@ def load_sequence(folder: str | Path, hidden: int) -> SequenceScorer:
     """
     path = Path(folder) / SEQUENCE_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"step recogniser: steps.json names a sequence model, need {path}")
+        raise FileNotFoundError(
+            f"step recogniser: steps.json has a sequence companion, need {path} (copy it "
+            "with steps.pt and steps.json)"
+        )
     net = SequenceScorer(hidden)
     net.load_state_dict(torch.load(path, map_location="cpu"))
     return net.eval()

@@ -36,6 +36,8 @@ from proassist.policies.learned.steps import FEATURE_DIM, Counts, StepTracker, p
 
 __all__ = [
     "StepRecognizer",
+    "checkpoint_dir",
+    "copy_weights",
     "load_recognizer",
     "recogniser_accuracy",
     "record_streams",
@@ -302,6 +304,27 @@ def save_recognizer(net: Any, out: str | Path, meta: dict[str, Any]) -> Path:
     return out / "steps.pt"
 
 
+def checkpoint_dir(path: str | Path) -> Path:
+    """The folder of a checkpoint given as its folder or its ``steps.pt``."""
+    path = Path(path)
+    return path.parent if path.suffix == ".pt" else path
+
+
+def copy_weights(source: str | Path, out: str | Path) -> None:
+    """Copy a checkpoint's weight files (``steps.pt``, and its sequence companion's
+    ``steps_seq.pt`` when it has one) from folder ``source`` to folder ``out``; its
+    ``steps.json`` is the caller's to write."""
+    import shutil
+
+    from proassist.policies.learned.steps import SEQUENCE_FILE
+
+    source, out = checkpoint_dir(source), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("steps.pt", SEQUENCE_FILE):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, out / name)
+
+
 def load_recognizer(path: str | Path) -> tuple[Any, dict[str, Any]]:
     """Load ``steps.pt`` (or the folder holding it) and its ``steps.json``.
 
@@ -389,7 +412,8 @@ class StepRecognizer:
             self.sequence = SequenceState(self.companion, env_info["plan"])
 
     def use_companion(self, on: bool) -> None:
-        """Mix the checkpoint's sequence companion in from the next :meth:`reset` (or not).
+        """Mix the checkpoint's sequence companion in from the next :meth:`reset`, or stop
+        mixing it now.
 
         Raises:
             ValueError: ``on`` with a checkpoint that has no companion.
@@ -400,6 +424,8 @@ class StepRecognizer:
                 "(train one with proassist train-sequence)"
             )
         self.companion = _load_companion(self.path, self.meta) if on else None
+        if not on:
+            self.sequence = None  # off at once; on from the next reset
 
     @property
     def unseen_bias(self) -> float:
@@ -451,10 +477,7 @@ def _load_companion(path: Path, meta: dict[str, Any]) -> Any:
     """The checkpoint's sequence companion (``steps.json`` ``sequence``)."""
     from proassist.policies.learned.steps_seq import load_sequence
 
-    path = Path(path)
-    return load_sequence(
-        path.parent if path.suffix == ".pt" else path, int(meta["sequence"]["hidden"])
-    )
+    return load_sequence(checkpoint_dir(path), int(meta["sequence"]["hidden"]))
 
 
 def recogniser_accuracy(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from step_streams import FIXTURES, PLAN
+from step_streams import synthetic_stream as _stream
 
 import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.analysis.cli import main
@@ -34,13 +36,6 @@ from proassist.policies.learned.steps_train import (  # noqa: E402
     save_recognizer,
     train_recognizer,
 )
-
-PLAN = [
-    {"id": "a", "location": "sink", "objects": ["cup"], "after": [], "duration_mean": 3.0},
-    {"id": "b", "location": "stove", "objects": ["pan"], "after": ["a"], "duration_mean": 3.0},
-    {"id": "c", "location": "table", "objects": ["plate"], "after": ["b"], "duration_mean": 3.0},
-]
-FIXTURES = frozenset({"sink", "stove", "table"})
 
 
 def test_pixel_counts_whole_centre_and_hands() -> None:
@@ -106,22 +101,6 @@ def test_the_hands_pose_is_filed_under_each_steps_motion() -> None:
     motion = feats[:, EVIDENCE_DIM * len(WINDOWS) + 5 :]
     assert motion.argmax(1)[:3].tolist() == [MOTIONS.index(m) for m in ("twist", "chop", "work")]
     assert motion.sum(1).tolist() == [1, 1, 1, 0]
-
-
-def _stream(order: list[int], rng: np.random.Generator) -> dict:
-    """A synthetic stream: the person works at each step's fixture with its object."""
-    rows = []
-    for step in order:
-        for _ in range(int(rng.integers(4, 9))):
-            s = PLAN[step]
-            px = {
-                s["location"]: (400, 200, 0),
-                s["objects"][0]: (30, 10, 5),
-                "hand_left": (50, 20, 0),
-            }
-            rows.append((px, step))
-        rows.append(({"walls": (1000, 256, 0)}, len(PLAN)))  # between steps: none
-    return {"plan": PLAN, "fixtures": sorted(FIXTURES), "rows": rows}
 
 
 def test_recogniser_learns_a_separable_stream_and_round_trips(tmp_path) -> None:
@@ -390,15 +369,6 @@ def test_the_committed_checkpoint_has_a_gate_that_is_off_by_default() -> None:
     assert len(gate.coef) == len(GATE_FEATURES)
 
 
-def test_the_committed_checkpoint_has_a_sequence_companion_that_is_off_by_default() -> None:
-    from proassist.policies.learned.steps_seq import SequenceScorer
-
-    assert make_policy("stepwatch").recognizer.companion is None
-    on = make_policy("stepwatch", companion=True).recognizer
-    assert isinstance(on.companion, SequenceScorer) and on.meta["sequence"]["weight"] == 0.5
-    assert max(h["val_acc"] for h in on.meta["sequence"]["history"]) > 0.85
-
-
 def test_deviation_weight_weighs_the_points_where_a_deviation_is_open() -> None:
     import torch
 
@@ -488,94 +458,3 @@ def test_stepwatch_accrues_worked_on_time_from_the_unbiased_probabilities(tiny_c
     np.testing.assert_allclose(policy.watch.mass, 0.5 * raw, rtol=1e-5, atol=1e-6)
     assert not np.allclose(decided, raw)  # the bias changed what it decided on
     env.close()
-
-
-def test_the_sequence_companion_learns_from_evidence_alone_and_runs_as_trained() -> None:
-    import torch
-
-    from proassist.policies.learned.steps_seq import (
-        SequenceState,
-        _batch,
-        sequence_accuracy,
-        stream_arrays,
-        train_sequence,
-    )
-
-    rng = np.random.default_rng(3)
-    train = [_stream([0, 1, 2], rng) for _ in range(6)] + [_stream([1, 0, 2], rng)]
-    val = [_stream([0, 2, 1], rng) for _ in range(2)]
-    logs: list[str] = []
-    net, history = train_sequence(train, val, epochs=100, hidden=16, log=logs.append)
-    assert [h["epoch"] for h in history] == list(range(100)) and len(logs) == 100
-    arrays = [stream_arrays(s, gaze=True) for s in val]
-    best = max(h["val_acc"] for h in history)
-    assert sequence_accuracy(net, arrays) == pytest.approx(best, abs=1e-4) and best > 0.9
-    x, _, after, mask = _batch(arrays, [0])
-    with torch.no_grad():
-        whole = torch.log_softmax(net(x, after, mask)[0][0], -1)
-    state = SequenceState(net, PLAN)
-    tracker = StepTracker(PLAN, FIXTURES, gaze=True)
-    for t, (px, _) in enumerate(val[0]["rows"]):  # point by point, as deployed
-        assert torch.allclose(state.log_probs(tracker.features(px)), whole[t], atol=1e-5)
-
-
-def test_a_checkpoint_with_a_companion_mixes_the_two_distributions(tmp_path) -> None:
-    import json
-
-    import torch
-
-    from proassist.policies.learned.steps_seq import SEQUENCE_FILE, SequenceState, train_sequence
-    from proassist.policies.learned.steps_train import recogniser_accuracy
-
-    rng = np.random.default_rng(4)
-    streams = [_stream([0, 1, 2], rng) for _ in range(3)]
-    net = train_recognizer(streams, rounds=0, epochs=2, hidden=8, log=lambda s: None)[0]
-    seq = train_sequence(streams, (), epochs=2, hidden=8, log=lambda s: None)[0]
-    save_recognizer(net, tmp_path, {"gaze": True, "sequence": {"hidden": 8, "weight": 0.25}})
-    with pytest.raises(FileNotFoundError, match=SEQUENCE_FILE):
-        StepRecognizer(tmp_path, companion=True)
-    torch.save(seq.state_dict(), tmp_path / SEQUENCE_FILE)
-    assert json.loads((tmp_path / "steps.json").read_text())["sequence"]["weight"] == 0.25
-    assert StepRecognizer(tmp_path).companion is None  # its deploy does not turn it on
-    mixed = StepRecognizer(tmp_path, companion=True)
-    mixed.reset({"plan": PLAN, "fixtures": sorted(FIXTURES)})
-    tracker, ref = StepTracker(PLAN, FIXTURES, gaze=True), SequenceState(seq, PLAN)
-    for px, _ in streams[0]["rows"]:
-        f = tracker.features(px)
-        with torch.no_grad():
-            mlp = torch.log_softmax(net(torch.from_numpy(f)).squeeze(-1), 0)
-            want = torch.softmax(0.75 * mlp + 0.25 * ref.log_probs(f), 0).numpy()
-        got = mixed.update_counts(px)
-        assert np.allclose(got, want, atol=1e-6)
-        tracker.advance(int(got.argmax()))  # the MLP's history follows the mixture
-    alone = recogniser_accuracy(tmp_path, streams, companion=False)
-    save_recognizer(net, tmp_path / "plain", {"gaze": True})
-    with pytest.raises(ValueError, match="no sequence companion"):
-        StepRecognizer(tmp_path / "plain", companion=True)
-    assert 0.0 <= alone <= 1.0 and 0.0 <= recogniser_accuracy(tmp_path, streams) <= 1.0
-
-
-def test_train_sequence_cli_adds_a_companion_to_a_checkpoint(
-    tiny_checkpoint, tmp_path, capsys
-) -> None:
-    import json
-
-    out = tmp_path / "s"
-    argv = ["train-sequence", "--out", str(out), "--checkpoint", tiny_checkpoint, "--seed", "5"]
-    small = ["--episodes", "1", "--val-episodes", "1", "--epochs", "1", "--hidden", "8"]
-    assert main([*argv, *small, "--weight", "0.4"]) == 0
-    assert "with the companion" in capsys.readouterr().out
-    meta = json.loads((out / "steps.json").read_text())
-    assert meta["sequence"]["weight"] == 0.4 and meta["sequence"]["train"]["seed"] == 5
-    assert meta["deploy"] == {**load_recognizer(tiny_checkpoint)[1]["deploy"], "companion": True}
-    assert make_policy("stepwatch", checkpoint=str(out)).recognizer.companion is not None
-    off = make_policy("stepwatch", checkpoint=str(out), companion=False)
-    assert off.recognizer.companion is None
-    assert main([*argv, *small, "--off", "--out", str(tmp_path / "o")]) == 0
-    assert make_policy("stepwatch", checkpoint=str(tmp_path / "o")).recognizer.companion is None
-    with pytest.raises(ValueError, match="no sequence companion"):
-        make_policy("stepwatch", checkpoint=tiny_checkpoint, companion=True)
-    assert main([*argv, *small, "--weight", "0"]) == 2
-    assert "--weight in (0, 1]" in capsys.readouterr().err
-    assert main(["train-sequence", "--out", tiny_checkpoint, "--checkpoint", tiny_checkpoint]) == 2
-    assert "is the recogniser's folder" in capsys.readouterr().err
