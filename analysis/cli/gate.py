@@ -62,6 +62,17 @@ def _check(args: argparse.Namespace) -> None:
     output_dir(args.out)
 
 
+def _check_source(args: argparse.Namespace, source: Path, meta: dict) -> None:
+    """The gate's seeds must not be the recogniser's, and the recogniser it replays (the
+    MLP alone) must be the one deployed."""
+    check_unseen_seeds(meta, args.seed, args.episodes)
+    if dict(meta.get("deploy") or {}).get("companion"):
+        raise UserError(
+            f"{source}: its deploy mixes in the sequence companion, but the gate replays the "
+            "recogniser's MLP alone; gate a copy made with train-sequence --off"
+        )
+
+
 def run_train_gate(args: argparse.Namespace) -> int:
     """Run ``proassist train-gate``."""
     _check(args)
@@ -80,12 +91,7 @@ def run_train_gate(args: argparse.Namespace) -> int:
     source = checkpoint_folder(args.checkpoint, args.out)
     with user_errors(FileNotFoundError, ValueError):
         net, meta = load_recognizer(source)
-    check_unseen_seeds(meta, args.seed, args.episodes)  # the gate's seeds are not its
-    if dict(meta.get("deploy") or {}).get("companion"):
-        raise UserError(
-            f"{source}: its deploy mixes in the sequence companion, but the gate replays the "
-            "recogniser's MLP alone; gate a copy made with train-sequence --off"
-        )
+    _check_source(args, source, meta)
     t0 = time.perf_counter()
     seeds = range(args.seed, args.seed + args.episodes)
     train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)
