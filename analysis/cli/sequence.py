@@ -79,7 +79,8 @@ def run_train_sequence(args: argparse.Namespace) -> int:
     with user_errors(ImportError):
         torch = require_torch("proassist train-sequence")
     torch.set_num_threads(args.threads)
-    from proassist.policies.learned.steps_seq import SEQUENCE_FILE, train_sequence
+    from proassist.policies.learned.steps import SEQUENCE_FILE
+    from proassist.policies.learned.steps_seq import train_sequence
     from proassist.policies.learned.steps_train import copy_weights, load_recognizer
 
     with user_errors(FileNotFoundError, ValueError):

@@ -63,12 +63,11 @@ EVIDENCE_DIM: int = 9 + len(MOTIONS) * HAND_DIM
 PLAN_DIM: int = 5 + len(MOTIONS)
 #: Context per candidate (:func:`context_features`).
 CONTEXT_DIM: int = 12
-
+#: All inputs of one candidate.
+FEATURE_DIM: int = EVIDENCE_DIM * len(WINDOWS) + PLAN_DIM + CONTEXT_DIM
 #: The step recogniser's sequence companion's weights, next to ``steps.pt``
 #: (:mod:`proassist.policies.learned.steps_seq`).
 SEQUENCE_FILE = "steps_seq.pt"
-#: All inputs of one candidate.
-FEATURE_DIM: int = EVIDENCE_DIM * len(WINDOWS) + PLAN_DIM + CONTEXT_DIM
 #: Pixels around the hands (at 128 px) that count as within reach.
 REACH_PX: int = 4
 #: The gaze window is the central ``1 / GAZE_FRACTION`` of the frame each way.

@@ -35,9 +35,7 @@ from proassist.policies.learned.steps import (
     CONTEXT_DIM,
     FEATURE_DIM,
     SEQUENCE_FILE,
-    WINDOWS,
-    candidate_features,
-    frame_evidence,
+    StepTracker,
 )
 
 __all__ = [
@@ -72,7 +70,6 @@ class SequenceScorer(nn.Module):
 
     def __init__(self, hidden: int = 64) -> None:
         super().__init__()
-        self.hidden = hidden
         self.inp = nn.Sequential(nn.Linear(INPUT_DIM, hidden), nn.ReLU())
         self.gru = nn.GRU(hidden, hidden, batch_first=True)
         self.head = nn.Sequential(
@@ -121,14 +118,10 @@ def dependency_matrix(plan: Sequence[dict[str, Any]]) -> np.ndarray:
 def stream_arrays(stream: dict[str, Any], gaze: bool) -> Arrays:
     """A recorded stream's inputs ``(T, C, INPUT_DIM)``, labels ``(T,)`` and
     :func:`dependency_matrix` (``gaze``: as the recogniser reads the frames)."""
-    plan, fixtures = stream["plan"], frozenset(stream["fixtures"])
-    evidence: list[np.ndarray] = []
-    xs = []
-    for px, _ in stream["rows"]:
-        evidence = [*evidence[-(max(WINDOWS) - 1) :], frame_evidence(plan, px, fixtures, gaze)]
-        xs.append(candidate_features(plan, evidence))
+    tracker = StepTracker(stream["plan"], frozenset(stream["fixtures"]), gaze=gaze)
+    xs = [tracker.features(px)[:, :INPUT_DIM] for px, _ in stream["rows"]]  # no history
     labels = np.array([int(label) for _, label in stream["rows"]], np.int64)
-    return np.stack(xs).astype(np.float32), labels, dependency_matrix(plan)
+    return np.stack(xs).astype(np.float32), labels, dependency_matrix(stream["plan"])
 
 
 def _batch(arrays: Sequence[Arrays], ids: Sequence[int]) -> tuple[torch.Tensor, ...]:
