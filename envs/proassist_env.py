@@ -322,6 +322,7 @@ class ProAssistEnv(gym.Env):
             success=bool(self._sim.success),
             duration=float(self._sim.time),
             env_kwargs=self.env_kwargs(),
+            person=asdict(self._sim.profile),
         )
 
     def episode_person(self) -> PersonProfile | None:

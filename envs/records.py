@@ -61,8 +61,10 @@ def build_record(
     success: bool,
     duration: float,
     env_kwargs: dict[str, Any],
+    person: dict[str, Any],
 ) -> dict[str, Any]:
-    """Assemble one JSON-serialisable episode record."""
+    """Assemble one JSON-serialisable episode record (``person``: the episode's person
+    profile, resolved: the task's own with the ``person`` argument applied)."""
     return {
         "env_id": env_id,
         "task": scenario.name,
@@ -78,6 +80,7 @@ def build_record(
         "success": success,
         "duration": round(duration, 6),
         "env_kwargs": env_kwargs,
+        "person": person,
         # How the person understood free text ("minilm", or "keywords" without the
         # [hf] extra): runs with different backends are not comparable.
         "person_language": language_backend(),

@@ -229,6 +229,18 @@ def test_person_dict_changes_the_tasks_own_person(task: str) -> None:
         fresh.unwrapped.episode_person()
 
 
+@pytest.mark.parametrize("person", [None, "stubborn", {"base": "careful", "speed": 1.5}])
+def test_record_carries_the_resolved_person(person: object) -> None:
+    env = gym.make("ProAssist-Kitchen-v0", task="kitchen_salad", render=False, person=person)
+    env.reset(seed=3)
+    saved = json.loads(json.dumps(env.unwrapped.episode_record()))["person"]
+    assert saved["name"] == env.unwrapped._sim.profile.name
+    again = gym.make("ProAssist-Kitchen-v0", task="kitchen_tea", render=False, person=saved)
+    again.reset(seed=3)  # another task: every field given, so its own person is overridden
+    assert again.unwrapped._sim.profile == env.unwrapped._sim.profile
+    env.close(), again.close()
+
+
 def _reward_episode(privileged: bool, seed: int, **kwargs: object) -> tuple[list, list, dict]:
     """Rewards, breakdowns and the record of one episode of mixed actions."""
     env = gym.make(
