@@ -15,15 +15,15 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
-from proassist.analysis.calibration import VALIDATION_SEED_BASE
 from proassist.analysis.cli.errors import UserError, user_errors
 from proassist.analysis.cli.steps import (
     add_seed_arguments,
     check_unseen_seeds,
     checkpoint_folder,
+    silent_streams,
 )
-from proassist.envs.registration import DOMAIN_ENV_IDS
 
 __all__ = ["add_parser", "run_train_gate"]
 
@@ -81,11 +81,7 @@ def run_train_gate(args: argparse.Namespace) -> int:
     with user_errors(ImportError):
         require_torch("proassist train-gate").set_num_threads(1)
     from proassist.policies.learned.gate_train import train_gate
-    from proassist.policies.learned.steps_train import (
-        copy_weights,
-        load_recognizer,
-        record_streams,
-    )
+    from proassist.policies.learned.steps_train import load_recognizer
     from proassist.policies.stepwatch import WATCH_DEFAULTS
 
     source = checkpoint_folder(args.checkpoint, args.out)
@@ -93,19 +89,20 @@ def run_train_gate(args: argparse.Namespace) -> int:
         net, meta = load_recognizer(source)
     _check_source(args, source, meta)
     t0 = time.perf_counter()
-    seeds = range(args.seed, args.seed + args.episodes)
-    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)
-    vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
-    val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers)
-    print(
-        f"recorded {len(train)} training and {len(val)} validation episodes ({time.perf_counter() - t0:.0f} s)"
-    )
+    train, val = silent_streams(args)
     settings = {**WATCH_DEFAULTS, **dict(meta.get("deploy") or {})}
     with user_errors(ValueError):
         weights, rows = train_gate(
             net, train, val, settings, l2=args.l2, gaze=bool(meta.get("gaze"))
         )
-    weights |= {
+    weights |= _gate_meta(args, rows, time.perf_counter() - t0)
+    _write(source, Path(args.out), meta, weights, args.off)
+    return 0
+
+
+def _gate_meta(args: argparse.Namespace, rows: list, seconds: float) -> dict[str, Any]:
+    """``steps.json`` ``gate`` beside the weights: threshold, validation rows, training."""
+    return {
         "threshold": args.threshold,
         "validation": rows,
         "train": {
@@ -114,13 +111,18 @@ def run_train_gate(args: argparse.Namespace) -> int:
             "val_episodes": args.val_episodes,
             "l2": args.l2,
         },
-        "seconds": round(time.perf_counter() - t0, 1),
+        "seconds": round(seconds, 1),
     }
-    out = Path(args.out)
+
+
+def _write(source: Path, out: Path, meta: dict, weights: dict, off: bool) -> None:
+    """Copy the checkpoint at ``source`` to ``out`` with the gate in its ``steps.json``
+    (deployed unless ``off``)."""
+    from proassist.policies.learned.steps_train import copy_weights
+
     copy_weights(source, out)
-    deploy = {**dict(meta.get("deploy") or {}), "gate": not args.off}  # used unless --off
+    deploy = {**dict(meta.get("deploy") or {}), "gate": not off}
     (out / "steps.json").write_text(
         json.dumps({**meta, "deploy": deploy, "gate": weights}, indent=1)
     )
     print(f"wrote {out / 'steps.pt'} and {out / 'steps.json'} ({weights['seconds']:.0f} s)")
-    return 0

@@ -18,10 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from proassist.analysis.calibration import VALIDATION_SEED_BASE
 from proassist.analysis.cli.errors import UserError, user_errors
-from proassist.analysis.cli.steps import add_seed_arguments, checkpoint_folder
-from proassist.envs.registration import DOMAIN_ENV_IDS
+from proassist.analysis.cli.steps import add_seed_arguments, checkpoint_folder, silent_streams
 
 __all__ = ["add_parser", "run_train_sequence"]
 
@@ -86,7 +84,7 @@ def run_train_sequence(args: argparse.Namespace) -> int:
     with user_errors(FileNotFoundError, ValueError):
         _, meta = load_recognizer(source)
     t0 = time.perf_counter()
-    train, val = _streams(args)
+    train, val = silent_streams(args)
     net, history = train_sequence(train, val, args.epochs, args.hidden, gaze=bool(meta.get("gaze")))
     out = Path(args.out)
     copy_weights(source, out)
@@ -98,22 +96,6 @@ def run_train_sequence(args: argparse.Namespace) -> int:
     )
     _report(out, val)
     return 0
-
-
-def _streams(args: argparse.Namespace) -> tuple[list, list]:
-    """The training and validation streams (silent, the three domain envs)."""
-    from proassist.policies.learned.steps_train import record_streams
-
-    t0 = time.perf_counter()
-    seeds = range(args.seed, args.seed + args.episodes)
-    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)
-    vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
-    val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers)
-    print(
-        f"recorded {len(train)} training and {len(val)} validation episodes "
-        f"({time.perf_counter() - t0:.0f} s)"
-    )
-    return train, val
 
 
 def _sequence_meta(args: argparse.Namespace, history: list, seconds: float) -> dict[str, Any]:

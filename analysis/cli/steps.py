@@ -79,6 +79,23 @@ def checkpoint_folder(checkpoint: str | None, out: str) -> Path:
     return source
 
 
+def silent_streams(args: argparse.Namespace) -> tuple[list, list]:
+    """Silent training (``--seed``, ``--episodes``) and validation (``--val-episodes``)
+    streams of the three domain envs, with the time they took printed."""
+    from proassist.policies.learned.steps_train import record_streams
+
+    t0 = time.perf_counter()
+    seeds = range(args.seed, args.seed + args.episodes)
+    train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers)
+    vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
+    val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers)
+    print(
+        f"recorded {len(train)} training and {len(val)} validation episodes "
+        f"({time.perf_counter() - t0:.0f} s)"
+    )
+    return train, val
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``train-steps`` subcommand."""
     p = sub.add_parser(
