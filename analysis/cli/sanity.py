@@ -63,14 +63,7 @@ def _select_rows(spec: str | None) -> tuple[Any, ...] | None:
 def run(args: argparse.Namespace) -> int:
     """Run ``proassist sanity``."""
     from proassist.analysis.cli.eval import bad_env_kwargs, parse_kv
-    from proassist.analysis.sanity import (
-        DEFAULT_ENVS,
-        check_lines,
-        error_lines,
-        markdown,
-        run_sanity,
-        table_lines,
-    )
+    from proassist.analysis.sanity import DEFAULT_ENVS, run_sanity
 
     env_kwargs = parse_kv(args.env_kwarg)
     rows = _select_rows(args.rows)
@@ -92,7 +85,14 @@ def run(args: argparse.Namespace) -> int:
         plugins=tuple(args.plugin),
         progress=True,
     )
-    out = Path(args.out)
+    _report(result, Path(args.out))
+    return 0 if result["all_hold"] else 1
+
+
+def _report(result: dict, out: Path) -> None:
+    """Write ``sanity.json`` and ``sanity.md`` to ``out``; print the table and checks."""
+    from proassist.analysis.sanity import check_lines, error_lines, markdown, table_lines
+
     out.mkdir(parents=True, exist_ok=True)
     (out / "sanity.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     (out / "sanity.md").write_text(markdown(result), encoding="utf-8")
@@ -100,4 +100,3 @@ def run(args: argparse.Namespace) -> int:
     print()
     print("\n".join([*check_lines(result), *error_lines(result)]))
     print(f"wrote {out / 'sanity.json'} and {out / 'sanity.md'}")
-    return 0 if result["all_hold"] else 1

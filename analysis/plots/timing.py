@@ -241,35 +241,37 @@ def recovery_by_kind(
 
     rng = rng if rng is not None else np.random.default_rng(0)
     per_label = {lab: [recoveries(r) for r in recs] for lab, recs in groups.items()}
-    kinds = _kinds(groups, GoldConfig())
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for kind in kinds:
+    for kind in _kinds(groups, GoldConfig()):
         for label, eps in per_label.items():
-            mat = np.array(
-                [
-                    [
-                        sum(d["recovered"] for d in ep if d["kind"] == kind),
-                        sum(d["assisted"] for d in ep if d["kind"] == kind),
-                        sum(d["kind"] == kind for d in ep),
-                    ]
-                    for ep in eps
-                ],
-                dtype=float,
-            )
-            rec, assisted, n = mat.sum(axis=0)
-            if n == 0:
-                continue
-            boot = bootstrap_counts(len(eps), rng, n_boot) @ mat
-            ratio = np.where(boot[:, 2] > 0, boot[:, 0] / np.maximum(boot[:, 2], 1), np.nan)
-            lo, hi = percentile_ci(ratio)
-            out.setdefault(kind, {})[label] = {
-                "rate": rec / n,
-                "lo": lo,
-                "hi": hi,
-                "assisted": assisted / n,
-                "n": float(n),
-            }
+            mat = _kind_counts(eps, kind)
+            if mat[:, 2].sum() > 0:
+                out.setdefault(kind, {})[label] = _recovery_rate(mat, rng, n_boot)
     return out
+
+
+def _kind_counts(eps: list[list[dict[str, Any]]], kind: str) -> np.ndarray:
+    """Per episode ``(recovered, assisted, deviations)`` of ``kind``, as floats."""
+    return np.array(
+        [
+            [
+                sum(d["recovered"] for d in ep if d["kind"] == kind),
+                sum(d["assisted"] for d in ep if d["kind"] == kind),
+                sum(d["kind"] == kind for d in ep),
+            ]
+            for ep in eps
+        ],
+        dtype=float,
+    ).reshape(-1, 3)
+
+
+def _recovery_rate(mat: np.ndarray, rng: np.random.Generator, n_boot: int) -> dict[str, float]:
+    """Pooled recovery rate of :func:`_kind_counts` rows with its episode-bootstrap CI."""
+    rec, assisted, n = mat.sum(axis=0)
+    boot = bootstrap_counts(len(mat), rng, n_boot) @ mat
+    ratio = np.where(boot[:, 2] > 0, boot[:, 0] / np.maximum(boot[:, 2], 1), np.nan)
+    lo, hi = percentile_ci(ratio)
+    return {"rate": rec / n, "lo": lo, "hi": hi, "assisted": assisted / n, "n": float(n)}
 
 
 def plot_recovery_by_kind(

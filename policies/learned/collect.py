@@ -322,44 +322,51 @@ def run_episode(spec: EpisodeSpec, opts: CollectOptions) -> tuple[dict[str, Any]
         ``(samples, record)``: samples as arrays (``clips, feats, decision, intent,
         offset, fix, t, text``) and the episode record.
     """
-    from proassist.policies import make_policy
-    from proassist.policies.rollout import env_info
-
     if opts.labels == "deviations":
         from proassist.policies.learned.truth import run_truth_episode
 
         return run_truth_episode(spec, opts)
     env = _make_env(spec, opts)
-    keep_rng = np.random.default_rng([spec.seed, 1])
-    rows: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []
     try:
-        obs, info = env.reset(seed=spec.seed)
-        oracle = make_policy("oracle", **opts.oracle_kwargs)
-        info_ep = env_info(env)
-        oracle.reset(env_info=info_ep, seed=spec.seed)
-        driver = _driver(spec, opts, info_ep)
-        shadow = ShadowDuplex(
-            info_ep, opts.clip_len, opts.frame_size, opts.planner_latency_s, opts.percepts
-        )
-        done = False
-        while not done:
-            label = oracle.act(obs, info)
-            clip, feats = shadow.inputs(obs)
-            decision, labels = oracle_labels(label, shadow.procedure, shadow.plan)
-            if labels["decision"] == 1 or keep_rng.random() < opts.silent_keep:
-                rows.append((clip, feats, labels | {"t": observation_time(obs)}))
-            action = label if driver is None else driver.act(obs, None)  # as rollout: no info
-            if driver is not None:
-                decision = oracle_labels(action, shadow.procedure, shadow.plan)[0]
-            shadow.commit(obs, decision)
-            obs, _, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
-        name = "oracle" if driver is None else "duplex-learned (DAgger driver)"
+        rows, driven = _oracle_rollout(env, spec, opts)
+        name = "duplex-learned (DAgger driver)" if driven else "oracle"
         record = env.unwrapped.episode_record(policy=name)
     finally:
         env.close()
-    record["collect"] = vars(spec) | {"n_samples": len(rows), "driver": driver is not None}
+    record["collect"] = vars(spec) | {"n_samples": len(rows), "driver": driven}
     return _stack(rows, opts), record
+
+
+def _oracle_rollout(env: Any, spec: EpisodeSpec, opts: CollectOptions) -> tuple[list, bool]:
+    """One episode of ``env``, the oracle labelling every decision point (a driver, if
+    any, acting): the kept ``(clip, feats, labels)`` rows and whether a driver acted."""
+    from proassist.policies import make_policy
+    from proassist.policies.rollout import env_info
+
+    keep_rng = np.random.default_rng([spec.seed, 1])
+    rows: list[tuple[np.ndarray, np.ndarray, dict[str, Any]]] = []
+    obs, info = env.reset(seed=spec.seed)
+    oracle = make_policy("oracle", **opts.oracle_kwargs)
+    info_ep = env_info(env)
+    oracle.reset(env_info=info_ep, seed=spec.seed)
+    driver = _driver(spec, opts, info_ep)
+    shadow = ShadowDuplex(
+        info_ep, opts.clip_len, opts.frame_size, opts.planner_latency_s, opts.percepts
+    )
+    done = False
+    while not done:
+        label = oracle.act(obs, info)
+        clip, feats = shadow.inputs(obs)
+        decision, labels = oracle_labels(label, shadow.procedure, shadow.plan)
+        if labels["decision"] == 1 or keep_rng.random() < opts.silent_keep:
+            rows.append((clip, feats, labels | {"t": observation_time(obs)}))
+        action = label if driver is None else driver.act(obs, None)  # as rollout: no info
+        if driver is not None:
+            decision = oracle_labels(action, shadow.procedure, shadow.plan)[0]
+        shadow.commit(obs, decision)
+        obs, _, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+    return rows, driver is not None
 
 
 def _driver(spec: EpisodeSpec, opts: CollectOptions, info_ep: dict[str, Any]) -> Any:
