@@ -1,7 +1,8 @@
 """Step recognisers on tasks they were not trained on: the generalisation table.
 
 The split (``TRAIN``: six tasks, ``HELD_OUT``: the other four of the library) is the
-one every generalisation table in the README uses. Train a recogniser on the six with
+one every generalisation table uses (the README's, and those in
+``docs/learned-assistants.md``). Train a recogniser on the six with
 the command :func:`train_argv` gives (``proassist train-steps ... --tasks ...``; about
 22 minutes on 2 cores), then evaluate it on the four against the committed one (trained
 on all ten) with the same seeds::

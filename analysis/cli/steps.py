@@ -26,6 +26,7 @@ __all__ = [
     "check_unseen_seeds",
     "checkpoint_folder",
     "run_train_steps",
+    "silent_streams",
 ]
 
 
