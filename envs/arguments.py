@@ -21,6 +21,7 @@ from proassist.envs.rewards import DEFAULT_REWARD_WEIGHTS
 from proassist.envs.spaces import OBS_MODES
 from proassist.scenarios.model import DEVIATION_KINDS, PersonProfile, ScriptedDeviation
 from proassist.scenarios.registry import did_you_mean
+from proassist.scenarios.validation.file_formats import PROFILE
 
 #: The smallest and largest frame side an env renders.
 MIN_SIZE, MAX_SIZE = 16, 4096
@@ -155,7 +156,9 @@ def _person(v: Any) -> Problems:
     known = [f.name for f in fields(PersonProfile)] + ["base"]
     out: Problems = []
     for k, x in v.items():
-        if k not in known:
+        if k in PROFILE.retired:
+            out.append(((k,), f"{k!r} was retired: {PROFILE.retired[k]}"))
+        elif k not in known:
             out.append(((k,), f"unknown person field {k!r}{did_you_mean(str(k), known)}"))
         elif k == "base":
             out += [(("base", *s), m) for s, m in _profile_name(x)]

@@ -164,7 +164,8 @@ class ProAssistEnv(gym.Env):
     the episodes did not change. Thirty-sixth round: a ``person`` dict changes the
     task's own person (it started from the ``PersonProfile`` defaults; ``base`` names a
     profile to start from instead), and profiles have ``refusal_reply`` (1 in every
-    library profile: episodes unchanged).
+    library profile: episodes unchanged). Thirty-ninth round: after "Please stop." the
+    person tunes out for ``tune_out`` seconds, not the next ``stop_ignore`` messages.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}

@@ -246,7 +246,9 @@ class PersonProfile:
         irrelevant_cost: Trust lost by an irrelevant message, in false alarms.
         stop_trust: Below this trust a useless message makes the person say
             "Please stop." and tune out.
-        stop_ignore: Messages ignored unheard after "Please stop.".
+        tune_out: Seconds after "Please stop." during which messages are ignored
+            unheard (0: the person never tunes out). Before the thirty-ninth round
+            this was ``stop_ignore``, a number of messages, whenever they came.
         prevention: Probability (times trust) that a timely instruction for the step
             the person is about to start prevents the latent deviation planned there.
         guidance_window: Seconds after a step starts within which an instruction naming
@@ -282,7 +284,7 @@ class PersonProfile:
     redundant_cost: float = 0.5
     irrelevant_cost: float = 0.5
     stop_trust: float = 0.4
-    stop_ignore: int = 4
+    tune_out: float = 30.0
     prevention: float = 0.7
     guidance_window: float = 4.0
     prevention_window: float = 1.0

@@ -95,14 +95,18 @@ PROFILE_FIELDS: dict[str, Field] = {
     "redundant_cost": Field(_NONNEG),
     "irrelevant_cost": Field(_NONNEG),
     "stop_trust": Field(_PROB),
-    "stop_ignore": Field(integer(0)),
+    "tune_out": Field(_NONNEG),
     "prevention": Field(_PROB),
     "guidance_window": Field(_NONNEG),
     "prevention_window": Field(_NONNEG),
     "refusal_reply": Field(_PROB),
 }
 
-PROFILE = Record("person profile", PROFILE_FIELDS)
+PROFILE = Record(
+    "person profile",
+    PROFILE_FIELDS,
+    retired={"stop_ignore": "the person now tunes out for `tune_out` seconds, not messages"},
+)
 
 PERSON = one_of((str, ident), (dict, PROFILE), expected="a profile name or a profile mapping")
 

@@ -215,12 +215,16 @@ class Record:
 
     name: str
     fields: dict[str, Field]
+    #: Keys an earlier version had: ``key -> what replaced it`` (named in the error).
+    retired: dict[str, str] = field(default_factory=dict)
 
     def __call__(self, value: Any, path: KeyPath, ctx: Ctx) -> Any:
         if not isinstance(value, dict):
             return _wrong(ctx, path, f"a mapping ({self.name})", value)
         for key in value:
-            if key not in self.fields:
+            if key in self.retired:
+                ctx.report(path + (key,), f"{key!r} was retired: {self.retired[key]}", at_key=True)
+            elif key not in self.fields:
                 hint = did_you_mean(str(key), list(self.fields))
                 allowed = ", ".join(self.fields)
                 msg = f"unknown key {key!r} in {self.name}{hint}; allowed: {allowed}"

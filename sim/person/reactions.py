@@ -8,8 +8,10 @@ Profile fields are those of :class:`~proassist.scenarios.model.PersonProfile`.
   seconds at the end of the running motion (:func:`hold`); nothing is lost while they
   wait (a timed step's ``wait``) or idle (distraction, hesitation). A message without
   text counts as :data:`TEMPLATE_WORDS` words plus the named step's instruction.
-- After "Please stop." the next ``stop_ignore`` messages are *tuned out*: they cost
-  ``listen_base`` only, change nothing and get the response ``ignore``.
+- For ``tune_out`` seconds after "Please stop." messages are *tuned out*: they cost
+  ``listen_base`` only, change nothing and get the response ``ignore``. The person
+  tunes out for a time, not for a number of messages: an assistant that talks on
+  loses every message of that time, and a quiet one is heard again when it is over.
 - Guidance (``instruct_next`` / ``answer_question`` naming plan step ``s``) is noted.
   If the person chooses ``s`` at most ``prevention_window`` seconds after they finished
   listening to it (just in time: as the previous step finishes, which an assistant can
@@ -48,7 +50,7 @@ Trust: ``helpful`` adds ``trust_gain`` (up to 1); ``wrong`` takes ``1/patience``
 ``redundant`` ``redundant_cost/patience`` and ``irrelevant`` ``irrelevant_cost/patience``
 (not below ``trust_floor``). A useless verdict (the last three) also costs
 ``dispute_time`` seconds, and when trust is then below ``stop_trust`` the person says
-"Please stop." and tunes out the next ``stop_ignore`` messages.
+"Please stop." and tunes out for ``tune_out`` seconds.
 
 Response: a matched message is followed with probability ``compliance * trust``
 (trust before the update; one draw per message, always made), otherwise ignored.
@@ -168,7 +170,7 @@ class Reactions:
 
     def init_reactions(self) -> None:
         """Reset the hearing state (called by ``Person.__init__``)."""
-        self.tuned_out_left = 0
+        self.tuned_out_until = -math.inf
         self.heard: dict[float, tuple[float, bool, tuple[str | None, str | None]]] = {}
         self.recent: dict[tuple[str, str | None], float] = {}
         self.guided: dict[str, tuple[float, float]] = {}
@@ -182,9 +184,8 @@ class Reactions:
         The understanding (intent, step) made now is the one the reaction uses.
         """
         prof = self.profile
-        tuned_out = self.tuned_out_left > 0
+        tuned_out = t < self.tuned_out_until
         if tuned_out:
-            self.tuned_out_left -= 1
             need = prof.listen_base
         else:
             need = prof.listen_base + prof.listen_per_word * message_words(
@@ -272,9 +273,9 @@ class Reactions:
         loss = weight / max(1, prof.patience)
         self.trust = max(min(prof.trust_floor, self.trust), self.trust - loss)
         dispute = hold(self.activity, t, prof.dispute_time)
-        stop = self.trust < prof.stop_trust and prof.stop_ignore > 0
+        stop = self.trust < prof.stop_trust and prof.tune_out > 0
         if stop:
-            self.tuned_out_left = int(prof.stop_ignore)
+            self.tuned_out_until = t + prof.tune_out
         return dispute, stop
 
     def _verdict(self, intent: str | None, target: str | None, heard_t: float) -> str:

@@ -30,7 +30,7 @@ def _at_onset(message: Message):
 
 
 def test_false_alarms_lower_trust_down_to_the_floor() -> None:
-    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3, stop_ignore=0)
+    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3, tune_out=0.0)
 
     def policy(s, new):
         return Message("correct_deviation", "serve_tea") if s.time < 6 and s.time % 1 == 0 else None
@@ -45,7 +45,7 @@ def test_false_alarms_lower_trust_down_to_the_floor() -> None:
 
 def _refusals(reply: float) -> list[dict]:
     """A false alarm at 1, 2 and 3 s, then guidance naming each step as it ends."""
-    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3, stop_ignore=0, refusal_reply=reply)
+    sim = _silent(compliance=1.0, patience=4, trust_floor=0.3, tune_out=0.0, refusal_reply=reply)
 
     def policy(s, new):
         if s.time in (1.0, 2.0, 3.0):
@@ -83,21 +83,43 @@ def test_refusal_reply_in_between_draws_per_refusal() -> None:
     assert set(said) == {"I think it's fine."}
 
 
-def test_low_trust_says_please_stop_and_tunes_out() -> None:
-    sim = _silent(compliance=1.0, patience=4, trust_floor=0.1, stop_trust=0.4, stop_ignore=2)
+def test_low_trust_says_please_stop_and_tunes_out_for_a_time() -> None:
+    sim = _silent(compliance=1.0, patience=4, trust_floor=0.1, stop_trust=0.4, tune_out=3.0)
 
     def policy(s, new):
-        return Message("correct_deviation", "serve_tea") if s.time < 8 and s.time % 1 == 0 else None
+        talks = (s.time < 8 and s.time % 1 == 0) or s.time == 20
+        return Message("correct_deviation", "serve_tea") if talks else None
 
     events = run(sim, policy)
     reactions = of_type(events, "reaction")
     verdicts = [r["verdict"] for r in reactions]
-    assert verdicts == ["wrong"] * 3 + ["tuned_out"] * 2 + ["wrong"] + ["tuned_out"] * 2
-    assert [r["stop"] for r in reactions] == [False, False, True, False, False, True, False, False]
+    # "Please stop." at the third reaction (t = 3): heard before t = 6, tuned out; the
+    # message at 20 s is heard, however many were tuned out before it.
+    assert verdicts == ["wrong"] * 3 + ["tuned_out"] * 3 + ["wrong"] + ["tuned_out", "wrong"]
+    assert [r["stop"] for r in reactions] == [False, False, True] + [False] * 3 + [
+        True,
+        False,
+        True,
+    ]
+    stops = [r["t"] for r in reactions if r["stop"]]
+    for r in reactions:
+        inside = any(s <= r["message_t"] < s + 3.0 for s in stops)
+        assert (r["verdict"] == "tuned_out") == inside
     said = [e["text"] for e in of_type(events, "person_utterance")]
-    assert said.count("Please stop.") == 2
+    assert said.count("Please stop.") == 3
     tuned = [r for r in reactions if r["verdict"] == "tuned_out"]
     assert all(r["response"] == "ignore" and r["trust"] == r["trust_before"] for r in tuned)
+
+
+def test_a_profile_with_the_retired_stop_ignore_is_told_what_replaced_it(tmp_path) -> None:
+    from proassist.scenarios.validation.validate import validate_file
+
+    (tmp_path / "profiles").mkdir()
+    old = tmp_path / "profiles" / "old.yaml"
+    old.write_text("name: old\nstop_ignore: 4\n")
+    problems = validate_file(old)
+    assert [p.field for p in problems] == ["stop_ignore"]
+    assert "tune_out" in problems[0].message and "seconds" in problems[0].message
 
 
 def test_lower_trust_means_lower_compliance() -> None:
@@ -237,7 +259,7 @@ TALKING_FIELDS = (
     "redundant_cost",
     "irrelevant_cost",
     "stop_trust",
-    "stop_ignore",
+    "tune_out",
     "prevention",
     "guidance_window",
     "prevention_window",
@@ -256,9 +278,9 @@ def test_library_profiles_set_and_validate_the_talking_fields(tmp_path) -> None:
         assert validate_file(path) == [], path
         assert all(f"\n{name}:" in text for name in TALKING_FIELDS), path
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: bad\nprevention: 1.5\nstop_ignore: -1\nlisten_base: -0.1\n")
+    bad.write_text("name: bad\nprevention: 1.5\ntune_out: -1\nlisten_base: -0.1\n")
     fields = {p.field.split(".")[0] for p in validate_file(bad)}
-    assert {"prevention", "stop_ignore", "listen_base"} <= fields
+    assert {"prevention", "tune_out", "listen_base"} <= fields
 
 
 def test_env_person_settings_check_the_new_probabilities() -> None:

@@ -136,7 +136,7 @@ def test_a_helpful_correction_raises_trust() -> None:
         self_correction=0.0,
         patience=5,
         trust_gain=0.15,
-        stop_ignore=0,
+        tune_out=0.0,
     )
 
     def policy(s: Simulation, new: list[dict[str, Any]]) -> Message | None:
@@ -162,7 +162,7 @@ def test_low_trust_tunes_out_even_the_right_correction() -> None:
         self_correction=0.0,
         patience=2,
         stop_trust=0.4,
-        stop_ignore=3,
+        tune_out=30.0,
     )
 
     def policy(s: Simulation, new: list[dict[str, Any]]) -> Message | None:
