@@ -25,7 +25,7 @@ stream of recognised steps:
   only held back for ``hold`` seconds and can still be named for an omission later;
   either way one misrecognised step does not bring a false alarm for every step that
   needs it; after "Please stop." it can keep quiet for ``quiet``
-  seconds (the person tunes out the next messages anyway);
+  seconds (the person tunes out for their ``tune_out`` seconds anyway);
 - optionally (``repeat > 0``), a **repetition** (the person does a step again right
   after finishing it, e.g. sugar added twice): when the recognised step ``j`` has been
   worked on for more than ``repeat`` times its expected duration in all, say

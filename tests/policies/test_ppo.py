@@ -175,7 +175,8 @@ def test_rewards_reveal_no_deviation_before_the_end() -> None:
     control: over a privileged inner env the same probe sees the false alarms."""
     env = ProAssistSpeakEnv(ENV, time_cost=0.0, deviation_rates=RATES, max_duration=20.0)
     assert _probe_rewards(env) == {DEFAULT_REWARD_WEIGHTS["interrupt"]}
-    env.env = gym.make(ENV, render=False, privileged=True, deviation_rates=RATES, max_duration=20.0)
+    # seed 0's order error stays open for 15 s (the person, tuned out, fixes it at 15.9 s)
+    env.env = gym.make(ENV, render=False, privileged=True, deviation_rates=RATES, max_duration=15.0)
     assert min(_probe_rewards(env)) == DEFAULT_REWARD_WEIGHTS["interrupt"]  # right each time
     calm = {kind: 0.0 for kind in RATES}  # no deviation: every correction is a false alarm
     env.env = gym.make(ENV, render=False, privileged=True, deviation_rates=calm, max_duration=20.0)
