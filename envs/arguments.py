@@ -38,6 +38,8 @@ PERSON_PROBS: tuple[str, ...] = (
     "prevention",
     "refusal_reply",
 )
+#: ``PersonProfile`` fields that are durations (seconds, >= 0) checked here too.
+PERSON_SECONDS: tuple[str, ...] = ("tune_out",)
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 Problems = list[tuple[tuple[Any, ...], str]]
@@ -164,6 +166,8 @@ def _person(v: Any) -> Problems:
             out += [(("base", *s), m) for s, m in _profile_name(x)]
         elif k in PERSON_PROBS:
             out += [((k, *s), m) for s, m in _number(x, 0.0, 1.0)]
+        elif k in PERSON_SECONDS:
+            out += [((k, *s), m) for s, m in _number(x, 0.0)]
     return out
 
 

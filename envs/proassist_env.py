@@ -165,7 +165,8 @@ class ProAssistEnv(gym.Env):
     task's own person (it started from the ``PersonProfile`` defaults; ``base`` names a
     profile to start from instead), and profiles have ``refusal_reply`` (1 in every
     library profile: episodes unchanged). Thirty-ninth round: after "Please stop." the
-    person tunes out for ``tune_out`` seconds, not the next ``stop_ignore`` messages.
+    person tunes out for ``tune_out`` seconds, not the next ``stop_ignore`` messages
+    (episodes of every id changed where the person says "Please stop.").
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}

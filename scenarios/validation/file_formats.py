@@ -105,7 +105,10 @@ PROFILE_FIELDS: dict[str, Field] = {
 PROFILE = Record(
     "person profile",
     PROFILE_FIELDS,
-    retired={"stop_ignore": "the person now tunes out for `tune_out` seconds, not messages"},
+    retired={
+        "stop_ignore": "the person now tunes out for a time, not for a number of messages: "
+        "use `tune_out` (seconds; 30 in the typical profile)"
+    },
 )
 
 PERSON = one_of((str, ident), (dict, PROFILE), expected="a profile name or a profile mapping")

@@ -207,8 +207,10 @@ def test_person_profile_dict_round_trips_through_the_record() -> None:
     assert again.unwrapped.episode_person() == fixed.unwrapped.person  # every field given
     with pytest.raises(ValueError, match="unknown person field"):
         gym.make("ProAssist-Kitchen-v0", person={"patience_level": 3})
-    with pytest.raises(ValueError, match="'stop_ignore' was retired: .*tune_out.* seconds"):
+    with pytest.raises(ValueError, match="'stop_ignore' was retired: .*`tune_out` \\(seconds"):
         gym.make("ProAssist-Kitchen-v0", person={"stop_ignore": 4})
+    with pytest.raises(ValueError, match=r"person.tune_out: must be in \[0.0, inf\]"):
+        gym.make("ProAssist-Kitchen-v0", person={"tune_out": -5})
 
 
 @pytest.mark.parametrize("task", ["kitchen_tea", "kitchen_salad"])
