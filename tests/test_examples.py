@@ -327,3 +327,20 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
         held.evaluate_tasks({"silent": None}, range(1))
     with pytest.raises(FileNotFoundError, match="steps.json"):  # the checkpoint is read
         held.evaluate_tasks({"empty folder": str(tmp_path)}, range(1), "stepwatch")
+
+
+def test_onset_lookahead_example_prints_one_row_per_lookahead(capsys) -> None:
+    """``examples/onset_lookahead.py`` end to end on two short episodes per env."""
+    look = _example("onset_lookahead")
+    argv = ["--episodes", "1", "--val-episodes", "1", "--epochs", "1", "--hidden", "8"]
+    assert look.main([*argv, "--lookahead", "0", "2", "--max-duration", "20"]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("|")]
+    assert lines[0] == "| lookahead | all | first 3 s | 0-1 s | 1-2 s | 2-3 s | 3-5 s |"
+    assert [x.split(" | ")[0] for x in lines[2:]] == ["| 0.0 s", "| 1.0 s"]
+    overall = [float(x.split(" | ")[1]) for x in lines[2:]]
+    assert all(0.0 <= v <= 1.0 for v in overall)
+    assert look.table({0: {"all": 0.5, "x": 0.25}}) == [
+        "| lookahead | all | x |",
+        "|---|---|---|",
+        "| 0.0 s | 0.500 | 0.250 |",
+    ]

@@ -42,8 +42,11 @@ __all__ = [
     "SEQUENCE_FILE",
     "SequenceScorer",
     "SequenceState",
+    "ONSET_BINS",
     "dependency_matrix",
     "load_sequence",
+    "onset_accuracy",
+    "onset_points",
     "sequence_accuracy",
     "stream_arrays",
     "train_sequence",
@@ -59,6 +62,10 @@ INPUT_DIM = FEATURE_DIM - CONTEXT_DIM
 BATCH = 16
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+#: Bins of the points since a deviation opened (2 Hz: 0-1 s, 1-2 s, 2-3 s, 3-5 s), for
+#: :func:`onset_accuracy`; the first three make its ``first 3 s``.
+ONSET_BINS: tuple[tuple[int, int], ...] = ((0, 1), (2, 3), (4, 5), (6, 9))
 
 
 class SequenceScorer(nn.Module):
@@ -115,12 +122,21 @@ def dependency_matrix(plan: Sequence[dict[str, Any]]) -> np.ndarray:
     return out
 
 
-def stream_arrays(stream: dict[str, Any], gaze: bool) -> Arrays:
+def stream_arrays(stream: dict[str, Any], gaze: bool, lookahead: int = 0) -> Arrays:
     """A recorded stream's inputs ``(T, C, INPUT_DIM)``, labels ``(T,)`` and
-    :func:`dependency_matrix` (``gaze``: as the recogniser reads the frames)."""
+    :func:`dependency_matrix` (``gaze``: as the recogniser reads the frames).
+
+    With ``lookahead`` (a diagnostic, never deployed) point ``t`` is labelled with the
+    step of point ``t - lookahead``: a companion trained on it names each point's step
+    from the frames up to ``lookahead`` points after it; the first points are not
+    scored (label -100)."""
     tracker = StepTracker(stream["plan"], frozenset(stream["fixtures"]), gaze=gaze)
     xs = [tracker.features(px)[:, :INPUT_DIM] for px, _ in stream["rows"]]  # no history
     labels = np.array([int(label) for _, label in stream["rows"]], np.int64)
+    if lookahead:
+        shifted = np.full_like(labels, -100)
+        shifted[lookahead:] = labels[: max(0, len(labels) - lookahead)]
+        labels = shifted
     return np.stack(xs).astype(np.float32), labels, dependency_matrix(stream["plan"])
 
 
@@ -142,13 +158,15 @@ def _batch(arrays: Sequence[Arrays], ids: Sequence[int]) -> tuple[torch.Tensor, 
 
 
 def sequence_accuracy(net: SequenceScorer, arrays: Sequence[Arrays]) -> float:
-    """Share of the points at which the most probable candidate is the true one."""
+    """Share of the scored points (label >= 0) at which the most probable candidate is
+    the true one."""
     right = total = 0
     with torch.no_grad():
         for i in range(len(arrays)):
             x, y, after, mask = _batch(arrays, [i])
-            right += int((net(x, after, mask)[0].argmax(-1) == y).sum())
-            total += int(y.numel())
+            scored = y >= 0
+            right += int(((net(x, after, mask)[0].argmax(-1) == y) & scored).sum())
+            total += int(scored.sum())
     return right / max(1, total)
 
 
@@ -160,20 +178,22 @@ def train_sequence(
     seed: int = 0,
     gaze: bool = True,
     log: Callable[[str], Any] = print,
+    lookahead: int = 0,
 ) -> tuple[SequenceScorer, list[dict[str, float]]]:
     """Train the companion on recorded streams (module docstring).
 
     Adam (2e-3, cosine decay to 0 over ``epochs``), cross-entropy over every point,
     batches of :data:`BATCH` episodes of similar length in a seeded order, gradient
     norm clipped at 1. Keeps the epoch with the best validation accuracy (the last
-    one without ``val``, whose ``val_acc`` are None).
+    one without ``val``, whose ``val_acc`` are None). ``lookahead``: the diagnostic of
+    :func:`stream_arrays` (0 for a companion to deploy).
 
     Returns:
         The network and one ``{epoch, loss, val_acc}`` per epoch.
     """
     torch.manual_seed(seed)
-    train = [stream_arrays(s, gaze) for s in streams]
-    held = [stream_arrays(s, gaze) for s in val]
+    train = [stream_arrays(s, gaze, lookahead) for s in streams]
+    held = [stream_arrays(s, gaze, lookahead) for s in val]
     net = SequenceScorer(hidden)
     opt = torch.optim.Adam(net.parameters(), 2e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
@@ -210,6 +230,54 @@ def _epoch(net: SequenceScorer, opt: Any, arrays: Sequence[Arrays], chunks: list
         opt.step()
         total += loss.item()
     return total / max(1, len(chunks))
+
+
+def onset_points(opened: Sequence[Sequence[int]], width: int) -> dict[int, int]:
+    """``point -> points since the latest deviation opened`` for the points less than
+    ``width`` after one (``opened``: a recorded stream's ``open``, the plan steps that
+    could address a deviation open at each point; an onset is a point where one is
+    added)."""
+    out: dict[int, int] = {}
+    before: set[int] = set()
+    for t, now in enumerate(opened):
+        if set(now) - before:
+            out.update({t + k: k for k in range(min(width, len(opened) - t))})
+        before = set(now)
+    return out
+
+
+def _predictions(net: SequenceScorer, stream: dict[str, Any], gaze: bool) -> np.ndarray:
+    """The companion's most probable candidate at every point of a recorded stream."""
+    x, _, after = stream_arrays(stream, gaze)
+    mask = torch.ones(1, x.shape[1], dtype=torch.bool)
+    with torch.no_grad():
+        scores = net(torch.from_numpy(x)[None], torch.from_numpy(after)[None], mask)[0]
+    return scores[0].argmax(-1).numpy()
+
+
+def onset_accuracy(
+    net: SequenceScorer,
+    streams: Sequence[dict[str, Any]],
+    gaze: bool = True,
+    lookahead: int = 0,
+) -> dict[str, float]:
+    """Share of points named right: ``all``, ``first 3 s`` after a deviation opened, and
+    per :data:`ONSET_BINS` bin (``"0-1 s"``...); point ``t`` is read from the output at
+    ``t + lookahead`` (a companion trained with that ``lookahead``)."""
+    names = [f"{a // 2}-{(b + 1) // 2} s" for a, b in ONSET_BINS]
+    tally = {k: [0, 0] for k in ("all", "first 3 s", *names)}
+    for stream in streams:
+        pred = _predictions(net, stream, gaze)
+        truth = [label for _, label in stream["rows"]]
+        since = onset_points(stream.get("open") or [], ONSET_BINS[-1][1] + 1)
+        for t in range(len(truth) - lookahead):
+            k = since.get(t, -1)
+            keys = ["all"] + ["first 3 s"] * (0 <= k <= ONSET_BINS[2][1])
+            keys += [n for n, (a, b) in zip(names, ONSET_BINS, strict=True) if a <= k <= b]
+            for key in keys:
+                tally[key][0] += int(pred[t + lookahead] == truth[t])
+                tally[key][1] += 1
+    return {k: (right / n if n else float("nan")) for k, (right, n) in tally.items()}
 
 
 def load_sequence(folder: str | Path, hidden: int) -> SequenceScorer:

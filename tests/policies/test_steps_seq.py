@@ -175,3 +175,39 @@ def test_the_committed_checkpoint_has_a_sequence_companion_that_is_off_by_defaul
     on = make_policy("stepwatch", companion=True).recognizer
     assert isinstance(on.companion, SequenceScorer) and on.meta["sequence"]["weight"] == 0.5
     assert max(h["val_acc"] for h in on.meta["sequence"]["history"]) > 0.85
+
+
+def test_lookahead_labels_each_point_with_the_step_some_points_before() -> None:
+    stream = _stream([0, 1, 2], np.random.default_rng(5))
+    x0, y0, a0 = stream_arrays(stream, gaze=True)
+    x2, y2, a2 = stream_arrays(stream, gaze=True, lookahead=2)
+    assert np.array_equal(x0, x2) and np.array_equal(a0, a2)
+    assert list(y2[:2]) == [-100, -100] and np.array_equal(y2[2:], y0[:-2])
+
+
+def test_onset_points_count_from_the_latest_deviation_that_opened() -> None:
+    from proassist.policies.learned.steps_seq import onset_points
+
+    opened = [[], [], [1], [1], [1], [], [2, 3], [2], [2, 4], [2, 4]]
+    assert onset_points(opened, 3) == {2: 0, 3: 1, 4: 2, 6: 0, 7: 1, 8: 0, 9: 1}
+    assert onset_points(opened[:3], 3) == {2: 0}  # cut at the stream's end
+    assert onset_points([[], []], 3) == {}
+
+
+def test_onset_accuracy_reads_each_point_at_its_lookahead() -> None:
+    from proassist.policies.learned.steps_seq import ONSET_BINS, onset_accuracy
+
+    rng = np.random.default_rng(4)
+    train = [_stream([0, 1, 2], rng) for _ in range(4)]
+    val = [_stream([0, 2, 1], rng) for _ in range(2)]
+    for stream in val:  # a deviation opens where the person takes step c early
+        labels = [label for _, label in stream["rows"]]
+        first_c = labels.index(2)
+        stream["open"] = [[1] if t >= first_c else [] for t in range(len(labels))]
+    for d in (0, 2):
+        net = train_sequence(train, (), epochs=3, hidden=8, log=lambda s: None, lookahead=d)[0]
+        acc = onset_accuracy(net, val, lookahead=d)
+        assert len(acc) == 2 + len(ONSET_BINS) and set(acc) >= {"all", "first 3 s", "0-1 s"}
+        arrays = [stream_arrays(s, gaze=True, lookahead=d) for s in val]
+        assert acc["all"] == pytest.approx(sequence_accuracy(net, arrays))
+        assert all(0.0 <= v <= 1.0 for v in acc.values())
