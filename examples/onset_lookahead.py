@@ -31,9 +31,10 @@ def measure(
     lookahead: int,
     epochs: int,
     hidden: int = 64,
-) -> dict[str, float]:
+) -> dict[str, tuple[float, int]]:
     """Train the companion with ``lookahead`` on ``train`` (the best epoch on ``val``)
-    and return its :func:`onset_accuracy` on ``val``."""
+    and return its :func:`onset_accuracy` on ``val`` (the epoch is chosen on ``val``
+    too: a measurement of what these features allow, not a held-out score)."""
     from proassist.policies.learned.steps_seq import onset_accuracy, train_sequence
 
     net, _ = train_sequence(
@@ -42,12 +43,14 @@ def measure(
     return onset_accuracy(net, val, lookahead=lookahead)
 
 
-def table(rows: dict[int, dict[str, float]]) -> list[str]:
-    """The results as a markdown table, one row per lookahead."""
+def table(rows: dict[int, dict[str, tuple[float, int]]]) -> list[str]:
+    """The results as a markdown table, one row per lookahead (each cell: the share
+    named right and, in brackets, the points it is over)."""
     keys = list(next(iter(rows.values())))
     lines = ["| lookahead | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for d, acc in rows.items():
-        lines.append(f"| {d / 2:.1f} s | " + " | ".join(f"{acc[k]:.3f}" for k in keys) + " |")
+        cells = " | ".join(f"{acc[k][0]:.3f} ({acc[k][1]})" for k in keys)
+        lines.append(f"| {d / 2:.1f} s | {cells} |")
     return lines
 
 

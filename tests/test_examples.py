@@ -337,10 +337,10 @@ def test_onset_lookahead_example_prints_one_row_per_lookahead(capsys) -> None:
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("|")]
     assert lines[0] == "| lookahead | all | first 3 s | 0-1 s | 1-2 s | 2-3 s | 3-5 s |"
     assert [x.split(" | ")[0] for x in lines[2:]] == ["| 0.0 s", "| 1.0 s"]
-    overall = [float(x.split(" | ")[1]) for x in lines[2:]]
-    assert all(0.0 <= v <= 1.0 for v in overall)
-    assert look.table({0: {"all": 0.5, "x": 0.25}}) == [
+    overall = [x.split(" | ")[1].split(" (") for x in lines[2:]]
+    assert all(0.0 <= float(v) <= 1.0 and int(n.rstrip(")")) > 0 for v, n in overall)
+    assert look.table({0: {"all": (0.5, 40), "x": (0.25, 8)}}) == [
         "| lookahead | all | x |",
         "|---|---|---|",
-        "| 0.0 s | 0.500 | 0.250 |",
+        "| 0.0 s | 0.500 (40) | 0.250 (8) |",
     ]

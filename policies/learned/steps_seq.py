@@ -39,10 +39,11 @@ from proassist.policies.learned.steps import (
 )
 
 __all__ = [
+    "ONSET_BINS",
+    "ONSET_FIRST",
     "SEQUENCE_FILE",
     "SequenceScorer",
     "SequenceState",
-    "ONSET_BINS",
     "dependency_matrix",
     "load_sequence",
     "onset_accuracy",
@@ -64,8 +65,12 @@ BATCH = 16
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 #: Bins of the points since a deviation opened (2 Hz: 0-1 s, 1-2 s, 2-3 s, 3-5 s), for
-#: :func:`onset_accuracy`; the first three make its ``first 3 s``.
+#: :func:`onset_accuracy`.
 ONSET_BINS: tuple[tuple[int, int], ...] = ((0, 1), (2, 3), (4, 5), (6, 9))
+#: Points after an onset that make :func:`onset_accuracy`'s ``first 3 s``.
+ONSET_FIRST: int = 6
+#: :func:`onset_accuracy`'s key of each :data:`ONSET_BINS` bin (``"0-1 s"``...).
+_BIN_NAMES: tuple[str, ...] = tuple(f"{a // 2}-{(b + 1) // 2} s" for a, b in ONSET_BINS)
 
 
 class SequenceScorer(nn.Module):
@@ -129,7 +134,13 @@ def stream_arrays(stream: dict[str, Any], gaze: bool, lookahead: int = 0) -> Arr
     With ``lookahead`` (a diagnostic, never deployed) point ``t`` is labelled with the
     step of point ``t - lookahead``: a companion trained on it names each point's step
     from the frames up to ``lookahead`` points after it; the first points are not
-    scored (label -100)."""
+    scored (label -100).
+
+    Raises:
+        ValueError: If ``lookahead`` is negative.
+    """
+    if lookahead < 0:
+        raise ValueError(f"lookahead must be >= 0 points, got {lookahead}")
     tracker = StepTracker(stream["plan"], frozenset(stream["fixtures"]), gaze=gaze)
     xs = [tracker.features(px)[:, :INPUT_DIM] for px, _ in stream["rows"]]  # no history
     labels = np.array([int(label) for _, label in stream["rows"]], np.int64)
@@ -233,10 +244,19 @@ def _epoch(net: SequenceScorer, opt: Any, arrays: Sequence[Arrays], chunks: list
 
 
 def onset_points(opened: Sequence[Sequence[int]], width: int) -> dict[int, int]:
-    """``point -> points since the latest deviation opened`` for the points less than
-    ``width`` after one (``opened``: a recorded stream's ``open``, the plan steps that
-    could address a deviation open at each point; an onset is a point where one is
-    added)."""
+    """Points since the latest onset, for the points less than ``width`` after one.
+
+    An onset is a point where a plan step joins the steps a correction could name
+    (``opened``: a recorded stream's ``open``), so a deviation that opens while another
+    with the same steps is open is not one; a step that leaves and comes back is.
+
+    Args:
+        opened: Per point, the plan steps that could address an open deviation.
+        width: Points counted after each onset.
+
+    Returns:
+        ``point -> points since the latest onset``.
+    """
     out: dict[int, int] = {}
     before: set[int] = set()
     for t, now in enumerate(opened):
@@ -246,7 +266,7 @@ def onset_points(opened: Sequence[Sequence[int]], width: int) -> dict[int, int]:
     return out
 
 
-def _predictions(net: SequenceScorer, stream: dict[str, Any], gaze: bool) -> np.ndarray:
+def _predictions(net: Any, stream: dict[str, Any], gaze: bool) -> np.ndarray:
     """The companion's most probable candidate at every point of a recorded stream."""
     x, _, after = stream_arrays(stream, gaze)
     mask = torch.ones(1, x.shape[1], dtype=torch.bool)
@@ -255,29 +275,42 @@ def _predictions(net: SequenceScorer, stream: dict[str, Any], gaze: bool) -> np.
     return scores[0].argmax(-1).numpy()
 
 
+def _buckets(k: int) -> list[str]:
+    """The :func:`onset_accuracy` keys of a point ``k`` points after an onset (-1: none)."""
+    keys = ["all"] + ["first 3 s"] * (0 <= k < ONSET_FIRST)
+    return keys + [n for n, (a, b) in zip(_BIN_NAMES, ONSET_BINS, strict=True) if a <= k <= b]
+
+
 def onset_accuracy(
-    net: SequenceScorer,
+    net: Any,
     streams: Sequence[dict[str, Any]],
     gaze: bool = True,
     lookahead: int = 0,
-) -> dict[str, float]:
-    """Share of points named right: ``all``, ``first 3 s`` after a deviation opened, and
-    per :data:`ONSET_BINS` bin (``"0-1 s"``...); point ``t`` is read from the output at
-    ``t + lookahead`` (a companion trained with that ``lookahead``)."""
-    names = [f"{a // 2}-{(b + 1) // 2} s" for a, b in ONSET_BINS]
-    tally = {k: [0, 0] for k in ("all", "first 3 s", *names)}
+) -> dict[str, tuple[float, int]]:
+    """How often a companion names the step the person works on, by time since an onset.
+
+    Args:
+        net: A trained :class:`SequenceScorer` (any callable with its signature).
+        streams: Recorded streams with their ``open`` lists (all deviation kinds).
+        gaze: As the companion reads the frames.
+        lookahead: The companion's training lookahead: point ``t`` is read from its
+            output at ``t + lookahead``.
+
+    Returns:
+        ``key -> (share of points named right, points)`` for ``all``, ``first 3 s``
+        (:data:`ONSET_FIRST` points after an onset) and each :data:`ONSET_BINS` bin
+        (``"0-1 s"``...); the share is NaN where there are no points.
+    """
+    tally = {k: [0, 0] for k in ("all", "first 3 s", *_BIN_NAMES)}
     for stream in streams:
         pred = _predictions(net, stream, gaze)
         truth = [label for _, label in stream["rows"]]
         since = onset_points(stream.get("open") or [], ONSET_BINS[-1][1] + 1)
         for t in range(len(truth) - lookahead):
-            k = since.get(t, -1)
-            keys = ["all"] + ["first 3 s"] * (0 <= k <= ONSET_BINS[2][1])
-            keys += [n for n, (a, b) in zip(names, ONSET_BINS, strict=True) if a <= k <= b]
-            for key in keys:
+            for key in _buckets(since.get(t, -1)):
                 tally[key][0] += int(pred[t + lookahead] == truth[t])
                 tally[key][1] += 1
-    return {k: (right / n if n else float("nan")) for k, (right, n) in tally.items()}
+    return {k: (right / n if n else float("nan"), n) for k, (right, n) in tally.items()}
 
 
 def load_sequence(folder: str | Path, hidden: int) -> SequenceScorer:

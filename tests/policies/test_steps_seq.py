@@ -192,6 +192,36 @@ def test_onset_points_count_from_the_latest_deviation_that_opened() -> None:
     assert onset_points(opened, 3) == {2: 0, 3: 1, 4: 2, 6: 0, 7: 1, 8: 0, 9: 1}
     assert onset_points(opened[:3], 3) == {2: 0}  # cut at the stream's end
     assert onset_points([[], []], 3) == {}
+    assert onset_points([[1], [], [1]], 2) == {0: 0, 1: 1, 2: 0}  # gone, then back
+
+
+class _FixedNet:
+    """Stands in for a companion: scores that put the given candidate first."""
+
+    def __init__(self, named: list[int], candidates: int) -> None:
+        self.scores = torch.nn.functional.one_hot(torch.tensor(named), candidates).float()
+
+    def __call__(self, x, after, mask):
+        return self.scores[None], None
+
+
+def test_onset_accuracy_counts_each_point_in_its_bins_at_its_lookahead() -> None:
+    from proassist.policies.learned.steps_seq import onset_accuracy
+
+    stream = _stream([0, 1, 2], np.random.default_rng(5))
+    truth = [label for _, label in stream["rows"]]
+    n = len(truth)
+    stream["open"] = [[1] if t >= 1 else [] for t in range(n)]  # an onset at point 1
+    for d in (0, 2):
+        named = [(truth[t - d] if t >= d else 0) for t in range(n)]  # right at t + d ...
+        wrong = {1, 2, 5, 7}  # ... but for these points (1 s in, 2 s in, 3 s in)
+        for t in wrong:
+            named[t + d] = (truth[t] + 1) % (len(PLAN) + 1)
+        acc = onset_accuracy(_FixedNet(named, len(PLAN) + 1), [stream], lookahead=d)
+        assert acc["all"] == (pytest.approx((n - d - 4) / (n - d)), n - d)
+        assert acc["first 3 s"] == (pytest.approx(3 / 6), 6)  # points 1-6: 1, 2, 5 wrong
+        assert acc["0-1 s"] == (0.0, 2) and acc["1-2 s"] == (1.0, 2)
+        assert acc["2-3 s"] == (0.5, 2) and acc["3-5 s"] == (0.75, 4)  # points 7-10
 
 
 def test_onset_accuracy_reads_each_point_at_its_lookahead() -> None:
@@ -209,5 +239,7 @@ def test_onset_accuracy_reads_each_point_at_its_lookahead() -> None:
         acc = onset_accuracy(net, val, lookahead=d)
         assert len(acc) == 2 + len(ONSET_BINS) and set(acc) >= {"all", "first 3 s", "0-1 s"}
         arrays = [stream_arrays(s, gaze=True, lookahead=d) for s in val]
-        assert acc["all"] == pytest.approx(sequence_accuracy(net, arrays))
-        assert all(0.0 <= v <= 1.0 for v in acc.values())
+        assert acc["all"][0] == pytest.approx(sequence_accuracy(net, arrays))
+        assert all(0.0 <= v <= 1.0 for v, _ in acc.values())
+    with pytest.raises(ValueError, match="lookahead must be >= 0"):
+        stream_arrays(val[0], gaze=True, lookahead=-1)
