@@ -172,13 +172,19 @@ def sequence_accuracy(net: SequenceScorer, arrays: Sequence[Arrays]) -> float:
     """Share of the scored points (label >= 0) at which the most probable candidate is
     the true one."""
     right = total = 0
-    with torch.no_grad():
-        for i in range(len(arrays)):
-            x, y, after, mask = _batch(arrays, [i])
-            scored = y >= 0
-            right += int(((net(x, after, mask)[0].argmax(-1) == y) & scored).sum())
-            total += int(scored.sum())
+    for one in arrays:
+        y = torch.from_numpy(one[1])
+        scored = y >= 0
+        right += int(((_argmax(net, one) == y) & scored).sum())
+        total += int(scored.sum())
     return right / max(1, total)
+
+
+def _argmax(net: Any, arrays: Arrays) -> torch.Tensor:
+    """The most probable candidate at every point of one stream's arrays ``(T,)``."""
+    x, _, after, mask = _batch([arrays], [0])
+    with torch.no_grad():
+        return net(x, after, mask)[0][0].argmax(-1)
 
 
 def train_sequence(
@@ -266,15 +272,6 @@ def onset_points(opened: Sequence[Sequence[int]], width: int) -> dict[int, int]:
     return out
 
 
-def _predictions(net: Any, stream: dict[str, Any], gaze: bool) -> np.ndarray:
-    """The companion's most probable candidate at every point of a recorded stream."""
-    x, _, after = stream_arrays(stream, gaze)
-    mask = torch.ones(1, x.shape[1], dtype=torch.bool)
-    with torch.no_grad():
-        scores = net(torch.from_numpy(x)[None], torch.from_numpy(after)[None], mask)[0]
-    return scores[0].argmax(-1).numpy()
-
-
 def _buckets(k: int) -> list[str]:
     """The :func:`onset_accuracy` keys of a point ``k`` points after an onset (-1: none)."""
     keys = ["all"] + ["first 3 s"] * (0 <= k < ONSET_FIRST)
@@ -303,7 +300,7 @@ def onset_accuracy(
     """
     tally = {k: [0, 0] for k in ("all", "first 3 s", *_BIN_NAMES)}
     for stream in streams:
-        pred = _predictions(net, stream, gaze)
+        pred = _argmax(net, stream_arrays(stream, gaze)).numpy()
         truth = [label for _, label in stream["rows"]]
         since = onset_points(stream.get("open") or [], ONSET_BINS[-1][1] + 1)
         for t in range(len(truth) - lookahead):
