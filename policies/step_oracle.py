@@ -64,6 +64,8 @@ class StepOraclePolicy(PolicyBase):
         hold: :class:`DependencyWatch` ``hold``.
         hazard: :class:`DependencyWatch` ``hazard``.
         insist: :class:`DependencyWatch` ``insist`` (3 s, as ``stepwatch`` deploys it).
+        skip: :class:`DependencyWatch` ``skip`` (a step passed over; the true step gives
+            a step never begun no time worked on, so any value > 0 acts alike).
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`, which reads segmentation and depth
             frames: the env renders them).
@@ -113,6 +115,7 @@ class StepOraclePolicy(PolicyBase):
         hold: float = 10.0,
         hazard: bool = True,
         insist: float = 3.0,
+        skip: float = 0.0,
         place: bool = True,
         attend: bool = True,
         regrasp: bool = True,
@@ -148,6 +151,7 @@ class StepOraclePolicy(PolicyBase):
             "hold": float(hold),
             "hazard": bool(hazard),
             "insist": float(insist),
+            "skip": float(skip),
         }
         self.name = "step-oracle"
         self.watch: DependencyWatch | None = None

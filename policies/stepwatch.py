@@ -21,11 +21,9 @@ stream of recognised steps:
   likely a misrecognition than an order error or an omission;
 - it **listens** (``listen=True``): when the person refuses a correction ("I already
   did that." or "Please stop."), the step it named counts as worked on from then on;
-  "I think it's fine." says the step is not due yet, not that it was done, so it is
-  only held back for ``hold`` seconds and can still be named for an omission later;
-  either way one misrecognised step does not bring a false alarm for every step that
-  needs it; after "Please stop." it can keep quiet for ``quiet``
-  seconds (the person tunes out for their ``tune_out`` seconds anyway);
+  "I think it's fine." (not due yet) only holds it back for ``hold`` seconds; so one
+  misrecognised step does not bring a false alarm for every step that needs it; after
+  "Please stop." it can keep quiet for ``quiet`` seconds;
 - optionally (``repeat > 0``), a **repetition** (the person does a step again right
   after finishing it, e.g. sugar added twice): when the recognised step ``j`` has been
   worked on for more than ``repeat`` times its expected duration in all, say
@@ -41,19 +39,19 @@ stream of recognised steps:
   (:class:`~proassist.policies.waitwatch.WaitWatch`);
 - optionally (``insist > 0``), an **unanswered correction** is said again after
   ``insist`` seconds without a reply, whatever step is recognised then, while its step
-  was never worked on, at most :data:`INSISTS` times a step: a person answers a false
-  alarm ("I think it's fine.") and says nothing when they ignore a right correction
-  (``remind`` says it again only while the step that needs it is still recognised;
-  with a person who refuses in silence, ``refusal_reply`` 0, it gains nothing);
+  was never worked on, at most :data:`INSISTS` times a step (a person answers a false
+  alarm and says nothing when they ignore a right correction; ``remind`` says it again
+  only while the step that needs it is still recognised);
 - optionally (``hazard``), a **passed-over safety step**: when the recognised step
   comes after a ``safety_critical`` step in plan order that was never worked on and
   that the person could do now (turning the burner off once the water is heated),
   say ``warn`` naming it, once: a hazard left ends the episode;
+- optionally (``skip > 0``), a **passed-over step**: the recognised step is the next
+  required one after a step never begun (:class:`~proassist.policies.skipwatch.SkipWatch`):
+  say ``correct_deviation`` naming it, once, when no dependency says so yet;
 - optionally (``gate``), a learned **gate** (:mod:`proassist.policies.gate`) scores
   each candidate correction from the recogniser's recent history and lets through only
-  those likely to address a real deviation: with a learned recogniser most candidates
-  come from a short step whose summed probability fell just short of ``worked``, or
-  from the recogniser jumping to the next step early.
+  those likely to address a real deviation.
 
 It never reads the deviations. Its only inputs are the recognised step and what the
 person says (the observation's ``utterance``), so the policy that gets it from the
@@ -82,6 +80,7 @@ from proassist.policies.graspwatch import GraspWatch
 from proassist.policies.learned.rl_env import REFUSED, reply_category
 from proassist.policies.placewatch import PlacementWatch
 from proassist.policies.returnwatch import ReturnWatch
+from proassist.policies.skipwatch import SkipWatch
 from proassist.policies.waitwatch import WaitWatch
 from proassist.policies.watchers import frame_rules, respond
 
@@ -130,14 +129,15 @@ class DependencyWatch:
             time) counts as a wait cut short (0: off; :mod:`~proassist.policies.waitwatch`).
         insist: Seconds without a reply after which the last correction is said again,
             whatever step is recognised, while its step was never worked on, at most
-            :data:`INSISTS` times a step (0: off; the person answers a false alarm, "I
-            think it's fine.", and says nothing when they ignore a right one).
+            :data:`INSISTS` times a step (0: off).
         remind: Seconds after which an unheeded dependency correction is said again
             (0: never).
         listen: Whether a refused correction marks its step as worked on, or (the
             person thinks it is fine) holds it back (:meth:`hear`).
         hold: Seconds a step the person called fine is not named again.
         hazard: Whether to warn of a passed-over safety-critical step (module docstring).
+        skip: Fraction of a step's expected duration under which a step passed over
+            counts as never begun, and is named (0: off; :mod:`~.skipwatch`).
         quiet: Seconds of silence after the person says "Please stop." (0: none).
         ready: Whether to name only missing steps the person could do now
             (:meth:`missing`).
@@ -164,6 +164,7 @@ class DependencyWatch:
         again: float = 0.0,
         wait: float = 0.0,
         insist: float = 0.0,
+        skip: float = 0.0,
     ) -> None:
         _check_settings(sustain, confidence, floor, (worked, repeat, remind, quiet, hold, insist))
         self.floor = float(floor)
@@ -183,6 +184,7 @@ class DependencyWatch:
         self.need, self.too_long = self.worked * duration, self.repeat * duration
         self.returns = ReturnWatch(duration, self.dt, again)  # raises if again < 0
         self.waits, self.cut = WaitWatch(plan, wait), None  # raises if wait < 0
+        self.skips = SkipWatch(plan, skip)  # raises if skip < 0
         self.mass = np.zeros(len(plan))
         self.run: tuple[int, int] = (-1, 0)
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
@@ -289,7 +291,15 @@ class DependencyWatch:
             self.intent = "warn"
             return step
         step = self._repetition(top)
-        return self.cut if step is None else step
+        step = self.cut if step is None else step
+        return self._skipped(top) if step is None else step
+
+    def _skipped(self, top: int) -> int | None:
+        """The step passed over while ``top`` is recognised (``skip``), else None: one
+        the person could do now, not warned of, not held back."""
+        seen = self.worked_on(exclude=top)
+        due = lambda k: self.t >= self.held.get(k, 0.0) - 1e-9 and self.doable(k, seen)  # noqa: E731
+        return self.skips.push(top, self.mass, seen, lambda k: k not in self.warned and due(k))
 
     def _name(self, step: int) -> None:
         """Record that ``step`` is named now, with ``intent``: a reply answers it."""
@@ -359,9 +369,8 @@ class DependencyWatch:
 
     def _due(self, pair: tuple[int, int]) -> bool:
         """Whether ``pair`` was never said, or (``remind``) said long enough ago."""
-        if pair not in self.said:
-            return True
-        return self.remind > 0.0 and self.t - self.said[pair] >= self.remind - 1e-9
+        last = self.said.get(pair)
+        return last is None or (self.remind > 0.0 and self.t - last >= self.remind - 1e-9)
 
     def _repetition(self, step: int) -> int | None:
         """``step`` if it was worked on too long (``repeat``) or taken up again right
@@ -412,6 +421,7 @@ WATCH_SETTINGS: tuple[str, ...] = (
     "again",
     "wait",
     "insist",
+    "skip",
 )
 
 #: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
@@ -430,6 +440,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "again": 1.0,
     "wait": 0.0,
     "insist": 3.0,
+    "skip": 0.0,
     "place": True,
     "attend": True,
     "regrasp": True,
@@ -468,6 +479,7 @@ class StepWatchPolicy(PolicyBase):
         again: :class:`DependencyWatch` ``again``.
         wait: :class:`DependencyWatch` ``wait``.
         insist: :class:`DependencyWatch` ``insist``.
+        skip: :class:`DependencyWatch` ``skip``.
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`; reads depth too).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
@@ -518,6 +530,7 @@ class StepWatchPolicy(PolicyBase):
         again: float | None = None,
         wait: float | None = None,
         insist: float | None = None,
+        skip: float | None = None,
         place: bool | None = None,
         attend: bool | None = None,
         regrasp: bool | None = None,

@@ -233,21 +233,10 @@ class Reactions:
             said = (STOP_TEXT, "refuse")
         if said is not None:
             self.say(said[0], said[1], t)
-        self.sim.log(
-            "reaction",
-            t,
-            message_t=heard_t,
-            response=response,
-            delay=delay,
-            trust=self.trust,
-            target=target,
-            intent=intent,
-            verdict=verdict,
-            trust_before=before,
-            listen=listened,
-            dispute=dispute,
-            stop=stop,
-        )
+        fields = {"message_t": heard_t, "response": response, "delay": delay}
+        fields |= {"trust": self.trust, "target": target, "intent": intent, "verdict": verdict}
+        fields |= {"trust_before": before, "listen": listened, "dispute": dispute, "stop": stop}
+        self.sim.log("reaction", t, **fields)
         if action is not None:
             action()
         return response

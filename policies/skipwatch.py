@@ -1,0 +1,72 @@
+"""A plan step passed over: the person starts the next step without ever beginning it.
+
+An omission whose step the next one does not need (the person skips taking the bowl
+and tears the lettuce) breaks no dependency when it happens. The dependency rule of
+:class:`~proassist.policies.stepwatch.DependencyWatch` hears it only when a step that
+needs the skipped one starts, often tens of seconds later: past the 2 s of
+content-aware OOP recall and sometimes past the deviation's deadline. :class:`SkipWatch`
+reads it at once, from the same stream of recognised steps: when the recognised step
+is the next required (non-optional) step after the first required step not worked on,
+and that step
+
+- could be done now (its own required steps were worked on),
+- was barely recognised at all (no time worked on, or under ``skip`` times its
+  expected duration: a step the person did but the recogniser under-counted has more),
+- is not a safety-critical step already warned of, nor one the person called fine
+  less than ``hold`` seconds ago,
+
+name it, once. A step recognised further ahead is more likely a misrecognition than a
+skip, so it names nothing then. The person's own benign reorderings (steps with no
+order between them taken the other way round, logged as ``variation`` events) look the
+same and cost a false alarm each. :class:`~proassist.policies.stepwatch.DependencyWatch`
+consults it (``skip > 0``) after its other rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SkipWatch"]
+
+
+class SkipWatch:
+    """Which step, if any, the person just passed over (module docstring).
+
+    Args:
+        plan: The plan's step dicts (``optional``, ``duration_mean``).
+        skip: Fraction of a step's expected duration under which the time worked on
+            it counts as never begun (0: off, never).
+    """
+
+    def __init__(self, plan: Sequence[dict[str, Any]], skip: float):
+        if skip < 0:
+            raise ValueError(f"need skip >= 0; got {skip}")
+        self.required = [i for i, s in enumerate(plan) if not s.get("optional")]
+        self.begun = float(skip) * np.array([float(s.get("duration_mean") or 0.0) for s in plan])
+        self.on = skip > 0
+        self.named: set[int] = set()
+
+    def push(
+        self, top: int, mass: np.ndarray, seen: set[int], allowed: Callable[[int], bool]
+    ) -> int | None:
+        """The step passed over while ``top`` is recognised, else None.
+
+        Args:
+            top: The recognised plan step.
+            mass: Seconds worked on every plan step (probability times ``dt``).
+            seen: The steps that count as worked on (``top`` excluded).
+            allowed: Whether a step may be named now (doable, not held, not warned).
+        """
+        if not self.on:
+            return None
+        first = next((i for i in self.required if i < top and i not in seen), None)
+        if first is None or first in self.named or not allowed(first):
+            return None
+        begun = mass[first] > 0.0 and mass[first] >= self.begun[first]
+        if begun or any(first < i < top for i in self.required):
+            return None
+        self.named.add(first)
+        return first
