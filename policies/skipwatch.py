@@ -12,22 +12,28 @@ and that step
 - could be done now (its own required steps were worked on),
 - was barely recognised at all (no time worked on, or under ``skip`` times its
   expected duration: a step the person did but the recogniser under-counted has more),
-- is not a safety-critical step already warned of, nor one the person called fine
-  less than ``hold`` seconds ago,
+- was never named, by this rule or another (a safety-critical step warned of, a step a
+  dependency correction named), and the person did not call it fine less than ``hold``
+  seconds ago,
 
-name it, once. A step recognised further ahead is more likely a misrecognition than a
+name it. A step recognised further ahead is more likely a misrecognition than a
 skip, so it names nothing then. The person's own benign reorderings (steps with no
 order between them taken the other way round, logged as ``variation`` events) look the
 same and cost a false alarm each. :class:`~proassist.policies.stepwatch.DependencyWatch`
-consults it (``skip > 0``) after its other rules.
+consults it (``skip > 0``) after its dependency, safety, repetition and wait rules;
+``insist`` may say its correction again, as any other; the learned gate does not
+filter it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from proassist.policies.stepwatch import DependencyWatch
 
 __all__ = ["SkipWatch"]
 
@@ -49,24 +55,25 @@ class SkipWatch:
         self.on = skip > 0
         self.named: set[int] = set()
 
-    def push(
-        self, top: int, mass: np.ndarray, seen: set[int], allowed: Callable[[int], bool]
-    ) -> int | None:
-        """The step passed over while ``top`` is recognised, else None.
-
-        Args:
-            top: The recognised plan step.
-            mass: Seconds worked on every plan step (probability times ``dt``).
-            seen: The steps that count as worked on (``top`` excluded).
-            allowed: Whether a step may be named now (doable, not held, not warned).
-        """
-        if not self.on:
+    def push(self, watch: DependencyWatch, top: int) -> int | None:
+        """The step passed over while ``watch`` recognises plan step ``top``, else None
+        (module docstring); a step it returns is not returned again."""
+        if not self.on or top not in self.required:
             return None
+        seen = watch.worked_on(exclude=top)
         first = next((i for i in self.required if i < top and i not in seen), None)
-        if first is None or first in self.named or not allowed(first):
+        if first is None or not self._may_name(watch, first, seen):
             return None
-        begun = mass[first] > 0.0 and mass[first] >= self.begun[first]
-        if begun or any(first < i < top for i in self.required):
+        mass = float(watch.mass[first])
+        if (mass > 0.0 and mass >= self.begun[first]) or any(
+            first < i < top for i in self.required
+        ):
             return None
         self.named.add(first)
         return first
+
+    def _may_name(self, watch: DependencyWatch, k: int, seen: set[int]) -> bool:
+        """Whether ``k`` may be named now: never named (by any rule), not a safety step
+        warned of, not held back, and doable (its required steps in ``seen``)."""
+        told = k in self.named or k in watch.warned or any(p[1] == k for p in watch.said)
+        return not told and watch.t >= watch.held.get(k, 0.0) and watch.doable(k, seen)

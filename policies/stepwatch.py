@@ -21,9 +21,10 @@ stream of recognised steps:
   likely a misrecognition than an order error or an omission;
 - it **listens** (``listen=True``): when the person refuses a correction ("I already
   did that." or "Please stop."), the step it named counts as worked on from then on;
-  "I think it's fine." (not due yet) only holds it back for ``hold`` seconds; so one
-  misrecognised step does not bring a false alarm for every step that needs it; after
-  "Please stop." it can keep quiet for ``quiet`` seconds;
+  "I think it's fine." (not due yet) only holds it back for ``hold`` seconds, and it can
+  still be named for an omission later; so one misrecognised step does not bring a false
+  alarm for every step that needs it; after "Please stop." it can keep quiet for
+  ``quiet`` seconds (the person tunes out for their ``tune_out`` seconds anyway);
 - optionally (``repeat > 0``), a **repetition** (the person does a step again right
   after finishing it, e.g. sugar added twice): when the recognised step ``j`` has been
   worked on for more than ``repeat`` times its expected duration in all, say
@@ -47,8 +48,8 @@ stream of recognised steps:
   that the person could do now (turning the burner off once the water is heated),
   say ``warn`` naming it, once: a hazard left ends the episode;
 - optionally (``skip > 0``), a **passed-over step**: the recognised step is the next
-  required one after a step never begun (:class:`~proassist.policies.skipwatch.SkipWatch`):
-  say ``correct_deviation`` naming it, once, when no dependency says so yet;
+  required one after a step never begun and never named
+  (:class:`~proassist.policies.skipwatch.SkipWatch`): say ``correct_deviation`` naming it;
 - optionally (``gate``), a learned **gate** (:mod:`proassist.policies.gate`) scores
   each candidate correction from the recogniser's recent history and lets through only
   those likely to address a real deviation.
@@ -292,14 +293,7 @@ class DependencyWatch:
             return step
         step = self._repetition(top)
         step = self.cut if step is None else step
-        return self._skipped(top) if step is None else step
-
-    def _skipped(self, top: int) -> int | None:
-        """The step passed over while ``top`` is recognised (``skip``), else None: one
-        the person could do now, not warned of, not held back."""
-        seen = self.worked_on(exclude=top)
-        due = lambda k: self.t >= self.held.get(k, 0.0) - 1e-9 and self.doable(k, seen)  # noqa: E731
-        return self.skips.push(top, self.mass, seen, lambda k: k not in self.warned and due(k))
+        return self.skips.push(self, top) if step is None else step
 
     def _name(self, step: int) -> None:
         """Record that ``step`` is named now, with ``intent``: a reply answers it."""
