@@ -12,17 +12,18 @@ and that step
 - could be done now (its own required steps were worked on),
 - was barely recognised at all (no time worked on, or under ``skip`` times its
   expected duration: a step the person did but the recogniser under-counted has more),
-- was never named, by this rule or another (a safety-critical step warned of, a step a
-  dependency correction named), and the person did not call it fine less than ``hold``
-  seconds ago,
+- was never named by any of the watch's rules (a dependency correction, a safety
+  warning, a repetition, a wait cut short, the grasp rule, this rule), and the person
+  did not call it fine less than ``hold`` seconds ago,
 
 name it. A step recognised further ahead is more likely a misrecognition than a
 skip, so it names nothing then. The person's own benign reorderings (steps with no
 order between them taken the other way round, logged as ``variation`` events) look the
 same and cost a false alarm each. :class:`~proassist.policies.stepwatch.DependencyWatch`
 consults it (``skip > 0``) after its dependency, safety, repetition and wait rules;
-``insist`` may say its correction again, as any other; the learned gate does not
-filter it.
+``insist`` may say its correction again, as any other. The learned gate does not
+filter it: with both on, a step whose dependency correction the gate held back can
+still be named by this rule.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class SkipWatch:
         return first
 
     def _may_name(self, watch: DependencyWatch, k: int, seen: set[int]) -> bool:
-        """Whether ``k`` may be named now: never named (by any rule), not a safety step
-        warned of, not held back, and doable (its required steps in ``seen``)."""
-        told = k in self.named or k in watch.warned or any(p[1] == k for p in watch.said)
+        """Whether ``k`` may be named now: never named by the watch's rules (nor held
+        back: called fine less than ``hold`` s ago), and doable (its required steps in
+        ``seen``)."""
+        told = k in self.named or k in watch.told
         return not told and watch.t >= watch.held.get(k, 0.0) and watch.doable(k, seen)

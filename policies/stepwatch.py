@@ -171,6 +171,7 @@ class DependencyWatch:
         self.floor = float(floor)
         self.listen, self.quiet, self.ready = bool(listen), float(quiet), bool(ready)
         self.named: int | None = None  # the step of the last correction not yet answered
+        self.told: set[int] = set()  # every step any of these rules named
         self.named_at, self.named_intent = 0.0, "correct_deviation"  # when, and how
         self.insist = float(insist)
         self.insisted: dict[int, int] = {}  # step -> times said again (insist)
@@ -298,6 +299,7 @@ class DependencyWatch:
     def _name(self, step: int) -> None:
         """Record that ``step`` is named now, with ``intent``: a reply answers it."""
         self.named, self.named_at, self.named_intent = step, self.t, self.intent
+        self.told.add(step)
 
     def _insisted(self) -> int | None:
         """The last step named, again (``insist``): the person has not answered it for

@@ -64,6 +64,18 @@ def test_a_step_another_rule_named_is_not_named_again() -> None:
     assert _walk(watch, [2, 2], hazard) == [None, None]
 
 
+def test_a_wait_cut_short_is_not_named_again_as_passed_over() -> None:
+    plan = _plan(b={"min_time": 10.0, "duration_mean": 20.0})
+    watch = DependencyWatch(plan, worked=0.5, wait=0.9, skip=0.5)
+    said = _walk(watch, [0] * 4 + [1] * 7 + [2] * 4, plan)  # b left after 3.5 s of 10
+    assert said == [None] * 11 + [1, None, None, None]
+
+
+def test_a_step_with_no_expected_duration_counts_as_begun_once_seen() -> None:
+    plan = [{k: v for k, v in s.items() if k != "duration_mean"} for s in PLAN]
+    assert _walk(DependencyWatch(plan, skip=0.2), [0, 2], plan) == [None, 1]
+
+
 def test_a_step_held_back_is_not_named() -> None:
     watch = DependencyWatch(PLAN, skip=0.2)
     watch.held[1] = 2.0  # the person called b fine: held back until 2 s
