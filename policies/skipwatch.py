@@ -54,11 +54,11 @@ class SkipWatch:
         self.required = [i for i, s in enumerate(plan) if not s.get("optional")]
         self.begun = float(skip) * np.array([float(s.get("duration_mean") or 0.0) for s in plan])
         self.on = skip > 0
-        self.named: set[int] = set()
 
     def push(self, watch: DependencyWatch, top: int) -> int | None:
         """The step passed over while ``watch`` recognises plan step ``top``, else None
-        (module docstring); a step it returns is not returned again."""
+        (module docstring); the watch records a step it returns as named
+        (``DependencyWatch.told``), so it is not returned again."""
         if not self.on or top not in self.required:
             return None
         seen = watch.worked_on(exclude=top)
@@ -66,16 +66,13 @@ class SkipWatch:
         if first is None or not self._may_name(watch, first, seen):
             return None
         mass = float(watch.mass[first])
-        if (mass > 0.0 and mass >= self.begun[first]) or any(
-            first < i < top for i in self.required
-        ):
-            return None
-        self.named.add(first)
-        return first
+        begun = mass > 0.0 and mass >= self.begun[first]
+        further = any(first < i < top for i in self.required)  # top is not the next one
+        return None if begun or further else first
 
     def _may_name(self, watch: DependencyWatch, k: int, seen: set[int]) -> bool:
         """Whether ``k`` may be named now: never named by the watch's rules (nor held
         back: called fine less than ``hold`` s ago), and doable (its required steps in
         ``seen``)."""
-        told = k in self.named or k in watch.told
-        return not told and watch.t >= watch.held.get(k, 0.0) and watch.doable(k, seen)
+        held = watch.t < watch.held.get(k, 0.0)
+        return k not in watch.told and not held and watch.doable(k, seen)

@@ -57,7 +57,7 @@ def test_a_step_another_rule_named_is_not_named_again() -> None:
     plan = _plan(c={"after": ["b"]})  # c needs b: "do b first" from the dependency rule
     watch = DependencyWatch(plan, skip=0.2)
     assert _walk(watch, [0, 2, 2, 2], plan) == [None, 1, None, None]
-    assert watch.skips.named == set()
+    assert watch.told == {1} and watch.said == {(2, 1): 1.0}  # named once, by the dependency rule
     hazard = _plan(b={"safety_critical": True})  # warned of as a safety step, once
     watch = DependencyWatch(hazard, skip=0.2, hazard=True)
     assert _walk(watch, [0, 2], hazard) == [None, 1] and watch.intent == "warn"
@@ -99,7 +99,7 @@ def test_skipwatch_names_each_step_at_most_once_and_only_never_begun_ones(seq: l
         if k is not None:
             assert k not in named and before[k] < 0.2 * 2.0 and k == s - 1
             named.append(k)
-    assert set(named) == watch.skips.named
+    assert set(named) == watch.told
 
 
 def test_step_oracle_names_a_step_passed_over() -> None:
