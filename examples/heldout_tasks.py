@@ -19,7 +19,9 @@ training (``--generated 80``); compare several recognisers at once with
 
 It prints each recogniser's net assistance (paired with silence, 95 % CI over the
 pairs) behind a sanity row (``stepwatch+learned`` unless ``--row``) and each one's
-paired difference against the first (the committed recogniser).
+paired difference against the first (the committed recogniser); ``--reference
+step-oracle+learned`` also runs that sanity row (it needs no recogniser: the true
+step) on the same episodes and pairs each recogniser against it.
 """
 
 from __future__ import annotations
@@ -88,43 +90,81 @@ def row_with(row: str, checkpoint: str | None) -> tuple[str, dict[str, Any]]:
     raise ValueError(f"row must be 'stepwatch' or 'stepwatch+learned', got {row!r}")
 
 
+def _held_out(
+    policy: str, kwargs: dict[str, Any], seeds: Sequence[int], **env_kwargs: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The records of ``policy`` on :data:`HELD_OUT` × ``seeds`` and their paired silent
+    episodes."""
+    from proassist.analysis.evaluation import evaluate
+
+    runs = [
+        evaluate(policy, "ProAssist-v0", seeds, policy_kwargs=kwargs, task=t, **env_kwargs)
+        for t in HELD_OUT
+    ]
+    return [r for ev in runs for r in ev.records], [r for ev in runs for r in ev.silent_records]
+
+
+def reference_row(label: str) -> tuple[str, dict[str, Any]]:
+    """The sanity row ``label`` (e.g. ``step-oracle+learned``) as ``(policy, kwargs)``."""
+    from proassist.analysis.sanity import ROWS, resolve_kwargs
+
+    rows = {r.label: r for r in ROWS}
+    if label not in rows:
+        raise ValueError(f"--reference {label!r} is not a sanity row; one of {sorted(rows)}")
+    return rows[label].policy, resolve_kwargs(rows[label].kwargs)
+
+
 def evaluate_tasks(
     checkpoints: Mapping[str, str | None],
     seeds: Sequence[int],
     row: str = "stepwatch+learned",
+    reference: str | None = None,
     **env_kwargs: Any,
 ) -> dict[str, dict[str, Any]]:
     """Net assistance of ``row`` with each recogniser on :data:`HELD_OUT` × ``seeds``,
-    and its paired difference against the first; printed and returned (with the
-    episodes under ``records``, the silent ones under the key ``silent``)."""
-    from proassist.analysis.evaluation import evaluate
-    from proassist.analysis.metrics.stats import assistance_effect, paired_difference
+    and its paired difference against the first (``vs_first``) and, with ``reference``
+    (a sanity row that needs no recogniser, e.g. ``step-oracle+learned``: the true
+    step), against that row on the same episodes (``vs_reference``); printed and
+    returned (with the episodes under ``records``, the silent ones under ``silent``)."""
+    from proassist.analysis.metrics.stats import assistance_effect
 
-    if SILENT in checkpoints:
+    if SILENT in checkpoints or (reference is not None and reference in checkpoints):
         raise ValueError(
-            f"{SILENT!r} labels the paired silent episodes; name the recogniser otherwise"
+            f"{SILENT!r} labels the paired silent episodes and {reference!r} the reference;"
+            " name the recogniser otherwise"
         )
-    out: dict[str, dict[str, Any]] = {}
-    for label, checkpoint in checkpoints.items():
-        policy, kwargs = row_with(row, checkpoint)
-        runs = [
-            evaluate(policy, "ProAssist-v0", seeds, policy_kwargs=kwargs, task=t, **env_kwargs)
-            for t in HELD_OUT
-        ]
-        records = [r for ev in runs for r in ev.records]
-        silent = out.setdefault(SILENT, {"records": [r for ev in runs for r in ev.silent_records]})
-        out[label] = {"records": records, **assistance_effect(records, silent["records"])}
-    first = next(iter(checkpoints))
-    for label in checkpoints:
-        entry, silent = out[label], out[SILENT]["records"]
-        d = paired_difference(entry["records"], out[first]["records"], "net_assistance", silent)
-        entry["vs_first"] = d
-        print(
-            f"{label:24s} net {entry['net_assistance']:+.3f} [{entry['net_assistance_ci_low']:+.3f},"
-            f" {entry['net_assistance_ci_high']:+.3f}]  minus {first}: {d['difference']:+.3f}"
-            f" [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
-        )
+    runs = {
+        label: _held_out(*row_with(row, ck), seeds, **env_kwargs)
+        for label, ck in checkpoints.items()
+    }
+    if reference is not None:
+        runs[reference] = _held_out(*reference_row(reference), seeds, **env_kwargs)
+    silent = next(iter(runs.values()))[1]
+    out: dict[str, dict[str, Any]] = {SILENT: {"records": silent}}
+    for label, (records, _) in runs.items():
+        out[label] = {"records": records, **assistance_effect(records, silent)}
+    _pair(out, list(checkpoints), reference)
     return out
+
+
+def _pair(out: dict[str, dict[str, Any]], labels: list[str], reference: str | None) -> None:
+    """Add ``vs_first`` (and ``vs_reference``) to each recogniser's entry and print."""
+    from proassist.analysis.metrics.stats import paired_difference
+
+    silent = out[SILENT]["records"]
+    for label in labels + ([reference] if reference else []):
+        entry = out[label]
+        lo, hi = entry["net_assistance_ci_low"], entry["net_assistance_ci_high"]
+        text = f"{label:24s} net {entry['net_assistance']:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+        for key, other in (("vs_first", labels[0]), ("vs_reference", reference)):
+            if other is None or label == reference:
+                continue
+            d = paired_difference(entry["records"], out[other]["records"], "net_assistance", silent)
+            entry[key] = d
+            text += (
+                f"  minus {other}: {d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+            )
+        print(text)
 
 
 def main() -> None:
@@ -139,12 +179,18 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, nargs=2, default=(0, 45), metavar=("FROM", "TO"))
     parser.add_argument("--row", default="stepwatch+learned", help="stepwatch or stepwatch+learned")
+    parser.add_argument(
+        "--reference",
+        default=None,
+        help="a sanity row without a recogniser to pair each one against "
+        "(e.g. step-oracle+learned: the true step)",
+    )
     args = parser.parse_args()
     try:
         checkpoints = parse_checkpoints(args.checkpoint)
     except ValueError as e:
         parser.error(str(e))
-    evaluate_tasks(checkpoints, range(*args.seeds), args.row)
+    evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference)
 
 
 if __name__ == "__main__":

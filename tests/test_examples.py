@@ -323,8 +323,22 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
     assert got["again"]["vs_first"]["difference"] == 0.0
     assert got["again"]["vs_first"]["n_pairs"] == 4
     assert got["committed"]["net_assistance"] == got["again"]["net_assistance"]
+    got = held.evaluate_tasks(
+        {"committed": None}, range(1), "stepwatch", "oracle", max_duration=30.0
+    )
+    assert got["committed"]["vs_reference"]["n_pairs"] == 4
+    assert "vs_first" not in got["oracle"] and "vs_reference" not in got["oracle"]
+    assert [r["task"] for r in got["oracle"]["records"]] == list(held.HELD_OUT)
+    assert got["committed"]["vs_reference"]["difference"] == pytest.approx(
+        got["committed"]["net_assistance"] - got["oracle"]["net_assistance"]
+    )
     with pytest.raises(ValueError, match="'silent' labels the paired silent"):
         held.evaluate_tasks({"silent": None}, range(1))
+    with pytest.raises(ValueError, match="'oracle' the reference"):
+        held.evaluate_tasks({"oracle": None}, range(1), reference="oracle")
+    with pytest.raises(ValueError, match="not a sanity row; one of"):
+        held.reference_row("step-orcale")
+    assert held.reference_row("step-oracle+learned")[0] == "first-of"
     with pytest.raises(FileNotFoundError, match="steps.json"):  # the checkpoint is read
         held.evaluate_tasks({"empty folder": str(tmp_path)}, range(1), "stepwatch")
 
