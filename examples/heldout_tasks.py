@@ -2,20 +2,23 @@
 
 The split (``TRAIN``: six tasks, ``HELD_OUT``: the other four of the library) is the
 one every generalisation table uses (the README's, and those in
-``docs/learned-assistants.md``). Train a recogniser on the six with
-the command :func:`train_argv` gives (``proassist train-steps ... --tasks ...``; about
-22 minutes on 2 cores), then evaluate it on the four against the committed one (trained
-on all ten) with the same seeds::
+``docs/learned-assistants.md``). Train a recogniser on the six with the command
+:func:`train_argv` gives (``proassist train-steps ... --tasks ...``: the committed
+recogniser's recipe, 80 generated tasks per library layout included, with as many
+library episodes: 75 per task, 450 in all; about 33 minutes on 2 cores), then evaluate
+it on the four against the committed one (trained on all ten) with the same seeds::
 
     proassist train-steps --out split --episodes 75 --seed 2000 --val-episodes 10 \\
-        --rounds 5 --workers 2 --threads 2 --tasks kitchen_pour_over_coffee \\
-        kitchen_salad kitchen_sandwich assembly_desk_lamp assembly_stool \\
-        maintenance_bike_tyre
-    python examples/heldout_tasks.py --checkpoint split --seeds 0 45
+        --rounds 5 --workers 2 --threads 2 --generated 80 --tasks \\
+        kitchen_pour_over_coffee kitchen_salad kitchen_sandwich assembly_desk_lamp \\
+        assembly_stool maintenance_bike_tyre
+    python examples/heldout_tasks.py --checkpoint split --seeds 0 45 \\
+        --reference step-oracle+learned
 
-``train_argv(out, generated=80)`` adds 80 generated tasks per library layout to the
-training (``--generated 80``); compare several recognisers at once with
-``--checkpoint six=split six+generated=split_gen``.
+``train_argv(out, generated=0)`` leaves the generated tasks out (the recipe before the
+thirty-eighth round); one training moves a row by up to ±0.05, so compare recognisers
+over two trainings (``train_argv(out, seed=3000)``; ``--checkpoint a=split
+b=split3``).
 
 It prints each recogniser's net assistance (paired with silence, 95 % CI over the
 pairs) behind a sanity row (``stepwatch+learned`` unless ``--row``) and each one's
@@ -50,9 +53,9 @@ HELD_OUT = (
 )
 
 
-def train_argv(out: str, episodes: int = 75, seed: int = 2000, generated: int = 0) -> list[str]:
-    """``proassist`` arguments that train a recogniser on :data:`TRAIN` only (and, with
-    ``generated``, that many generated tasks per library layout besides)."""
+def train_argv(out: str, episodes: int = 75, seed: int = 2000, generated: int = 80) -> list[str]:
+    """``proassist`` arguments that train a recogniser on :data:`TRAIN` only, with
+    ``generated`` generated tasks per library layout besides (0: none)."""
     more = ("--generated", str(generated)) if generated else ()
     return [
         *("train-steps", "--out", out, "--episodes", str(episodes), "--seed", str(seed)),

@@ -298,11 +298,11 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
     held = _example("heldout_tasks")
     assert not set(held.TRAIN) & set(held.HELD_OUT)
     assert sorted(held.TRAIN + held.HELD_OUT) == library_names(TASKS_DIR)  # the built-in ten
-    argv = held.train_argv("split")
+    argv = held.train_argv("split", generated=0)
     assert argv[0] == "train-steps" and argv[argv.index("--tasks") + 1 :] == list(held.TRAIN)
     assert "--generated" not in argv
-    argv = held.train_argv("split", generated=80)
-    assert argv[argv.index("--generated") + 1] == "80"
+    argv = held.train_argv("split", seed=3000)  # the committed recipe: generated tasks too
+    assert argv[argv.index("--generated") + 1] == "80" and argv[argv.index("--seed") + 1] == "3000"
     assert argv[argv.index("--tasks") + 1 :] == list(held.TRAIN)
     assert held.parse_checkpoints(["a", "b=x=y"]) == {
         "all ten tasks (committed)": None,
