@@ -172,12 +172,23 @@ def choose(rows: Sequence[Mapping[str, Any]], strict: bool = True) -> int:
     return best
 
 
+def tuning_episodes(
+    envs: Sequence[str], seeds: Sequence[int], tasks: Sequence[str] = ()
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """``(env id, seed, env kwargs)`` of every tuning episode: each env × seed, or with
+    ``tasks`` (library names or task files) each task × seed in ``ProAssist-v0``."""
+    if tasks:
+        return [("ProAssist-v0", int(s), {"task": str(t)}) for t in tasks for s in seeds]
+    return [(str(e), int(s), {}) for e in envs for s in seeds]
+
+
 def tune_watch(
     checkpoint: str | Path,
     envs: Sequence[str],
     seeds: Sequence[int],
     grid: Mapping[str, Sequence[Any]] | None = None,
     *,
+    tasks: Sequence[str] = (),
     alone: bool = False,
     workers: int = 1,
     progress: bool = False,
@@ -190,6 +201,8 @@ def tune_watch(
         checkpoint: A ``stepwatch`` checkpoint (``steps.pt`` or its folder).
         envs: Env ids.
         seeds: Tuning seeds (the same for every env and candidate).
+        tasks: Tune on these tasks (library names or task files, each in
+            ``ProAssist-v0``) instead of ``envs``: a user's own tasks.
         grid: Settings to vary and their values (default :data:`DEFAULT_GRID`); the
             others keep the checkpoint's ``deploy`` values.
         alone: Tune ``stepwatch`` by itself instead of inside ``stepwatch+learned``.
@@ -201,7 +214,8 @@ def tune_watch(
 
     Returns:
         ``{"deploy": the chosen full settings, "chosen": its row, "base": the
-        checkpoint's row, "grid": every row, "assistant", "envs", "seeds", "strict"}``; a row has
+        checkpoint's row, "grid": every row, "assistant", "envs", "tasks", "seeds",
+        "strict"}``; a row has
         the varied settings, net assistance, interruptions and false alarms a minute,
         OOP recall and ``vs_base`` (paired net difference with the checkpoint's own
         settings and its 95 % CI).
@@ -214,9 +228,9 @@ def tune_watch(
     path = str(Path(checkpoint))
     base = {**WATCH_DEFAULTS, **dict(load_recognizer(path)[1].get("deploy") or {})}
     cands = candidate_settings(grid, base)
-    pairs = [(env_id, int(s)) for env_id in envs for s in seeds]
-    jobs = [("silent", {}, e, s, env_kwargs) for e, s in pairs]
-    jobs += [(*_policy(c, path, alone), e, s, env_kwargs) for c in cands for e, s in pairs]
+    pairs = [(e, s, {**env_kwargs, **kw}) for e, s, kw in tuning_episodes(envs, seeds, tasks)]
+    jobs = [("silent", {}, e, s, kw) for e, s, kw in pairs]
+    jobs += [(*_policy(c, path, alone), e, s, kw) for c in cands for e, s, kw in pairs]
     records = process_map(_episode_job, jobs, workers, "tune-steps" if progress else None)
     silent, n = records[: len(pairs)], len(pairs)
     per = [records[n * (i + 1) : n * (i + 2)] for i in range(len(cands))]
@@ -225,7 +239,8 @@ def tune_watch(
     assistant = "stepwatch" if alone else "stepwatch+learned"
     return {"deploy": cands[best], "chosen": rows[best], "base": rows[0], "grid": rows} | {
         "assistant": assistant,
-        "envs": list(envs),
+        "envs": ["ProAssist-v0"] if tasks else list(envs),
+        "tasks": [str(t) for t in tasks],
         "seeds": [int(s) for s in seeds],
         "strict": strict,
     }

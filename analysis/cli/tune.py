@@ -1,7 +1,8 @@
 """``proassist tune-steps``: choose a ``stepwatch`` checkpoint's deployment settings.
 
 Runs every candidate of a grid of the watch's settings closed-loop on held-out tuning
-seeds of the three domain envs, paired with the silent assistant, and writes a copy of
+seeds of the three domain envs (or of ``--tasks``: your own task files), paired with
+the silent assistant, and writes a copy of
 the checkpoint whose ``steps.json`` ``deploy`` holds the candidate with the best net
 assistance (:func:`proassist.analysis.watch_tuning.tune_watch`); the whole grid, with
 each row's paired difference from the checkpoint's own settings, goes under
@@ -31,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "tune-steps",
         help="choose a stepwatch checkpoint's deployment settings closed-loop",
         description="Deploy every candidate of a grid of stepwatch's settings on tuning "
-        "seeds of the three domain envs, paired with silence, and write a copy of the "
+        "seeds of the three domain envs (or --tasks), paired with silence, and write a copy of the "
         "checkpoint deploying the one with the best net assistance.",
     )
     p.add_argument("--checkpoint", default=None, help="the recogniser (default: the committed one)")
@@ -43,7 +44,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="NAME=V1,V2",
         help=f"settings to vary (default: {default}); the others keep the checkpoint's",
     )
-    p.add_argument("--episodes", type=int, default=20, help="tuning seeds per env (default 20)")
+    p.add_argument(
+        "--episodes", type=int, default=20, help="tuning seeds per env or task (default 20)"
+    )
+    p.add_argument(
+        "--tasks",
+        nargs="+",
+        default=None,
+        metavar="TASK",
+        help="tune on these tasks (library names or task files, in ProAssist-v0) instead of "
+        "the three domain envs: your own tasks",
+    )
     p.add_argument(
         "--seed",
         type=int,
@@ -68,12 +79,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _source(args: argparse.Namespace) -> tuple[Path, dict]:
     """The checkpoint folder and its ``steps.json``, checked."""
+    from proassist.analysis.cli.data import check_tasks
     from proassist.analysis.cli.preflight import output_dir
     from proassist.policies.learned.steps_train import load_recognizer
     from proassist.policies.stepwatch import STEPS_CHECKPOINT
 
     if min(args.episodes, args.workers) < 1:
         raise UserError("--episodes and --workers must be >= 1")
+    check_tasks(args.tasks or [])
     source = Path(args.checkpoint or STEPS_CHECKPOINT)
     source = source.parent if source.suffix == ".pt" else source
     with user_errors(FileNotFoundError, ValueError):
@@ -98,6 +111,7 @@ def run_tune_steps(args: argparse.Namespace) -> int:
         DOMAIN_ENV_IDS,
         seeds,
         grid,
+        tasks=tuple(args.tasks or ()),
         alone=args.alone,
         workers=args.workers,
         progress=True,
@@ -113,8 +127,10 @@ def run_tune_steps(args: argparse.Namespace) -> int:
 def table_lines(result: dict) -> list[str]:
     """The grid as a markdown table, the chosen row marked."""
     rule = "best row" if not result.get("strict", True) else "best row if its CI clears zero"
+    tasks = result.get("tasks") or []
+    where = f"{len(tasks)} tasks" if tasks else f"{len(result['envs'])} envs"
     lines = [
-        f"{result['assistant']} on {len(result['seeds'])} seeds x {len(result['envs'])} envs "
+        f"{result['assistant']} on {len(result['seeds'])} seeds x {where} "
         f"(chosen: the {rule}, else the base)",
         "| settings | net | vs base [95 % CI] | int/min | FA/min | OOP rec |",
         "|---|---|---|---|---|---|",

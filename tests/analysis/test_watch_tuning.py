@@ -18,6 +18,7 @@ from proassist.analysis.watch_tuning import (
     choose,
     parse_grid,
     tune_watch,
+    tuning_episodes,
     write_tuned,
 )
 from proassist.policies import make_policy
@@ -121,6 +122,36 @@ def test_tune_watch_chooses_the_best_net_and_writes_a_deployable_copy(
     assert (path.parent / "steps.pt").read_bytes() == (checkpoint / "steps.pt").read_bytes()
 
 
+MY_TASK = Path(__file__).resolve().parents[2] / "examples/my_lab/tasks/my_lab_pipetting.yaml"
+
+
+def test_tuning_episodes_are_env_seeds_or_task_seeds() -> None:
+    envs = ["ProAssist-Kitchen-v0", "ProAssist-Assembly-v0"]
+    assert tuning_episodes(envs, [5, 6]) == [
+        ("ProAssist-Kitchen-v0", 5, {}), ("ProAssist-Kitchen-v0", 6, {}),
+        ("ProAssist-Assembly-v0", 5, {}), ("ProAssist-Assembly-v0", 6, {}),
+    ]  # fmt: skip
+    got = tuning_episodes(envs, [5], tasks=["kitchen_tea", str(MY_TASK)])
+    assert got == [
+        ("ProAssist-v0", 5, {"task": "kitchen_tea"}),
+        ("ProAssist-v0", 5, {"task": str(MY_TASK)}),
+    ]
+
+
+def test_tune_watch_on_a_users_own_task_file(checkpoint: Path) -> None:
+    """A task file from outside the package (``examples/my_lab``, its own domain and
+    layout) is a tuning task: each row's episodes run on it."""
+    result = tune_watch(
+        checkpoint, [], [TUNING_SEED_BASE], {"confidence": (0.6, 0.99)}, tasks=[str(MY_TASK)],
+        alone=True, width=64, height=64, max_duration=30.0,
+    )  # fmt: skip
+    assert result["envs"] == ["ProAssist-v0"] and result["tasks"] == [str(MY_TASK)]
+    assert [r["settings"] for r in result["grid"]] == [{"confidence": 0.6}, {"confidence": 0.99}]
+    from proassist.analysis.cli.tune import table_lines
+
+    assert table_lines(result)[0].startswith("stepwatch on 1 seeds x 1 tasks")
+
+
 def test_tune_steps_cli_tunes_in_place_and_explains_bad_arguments(checkpoint: Path, capsys) -> None:
     base = ["tune-steps", "--checkpoint", str(checkpoint), "--out", str(checkpoint)]
     assert main([*base, "--grid", "confidnce=0.5"]) == 2
@@ -130,6 +161,8 @@ def test_tune_steps_cli_tunes_in_place_and_explains_bad_arguments(checkpoint: Pa
     assert main([*base, "--seed", str(lo + 100)]) == 2
     assert f"overlaps the recogniser's training seeds {lo}-{hi}" in capsys.readouterr().err
     assert main([*base, "--episodes", "0"]) == 2
+    assert main([*base, "--tasks", "kitchen_tae"]) == 2
+    assert "--tasks:" in capsys.readouterr().err
     assert main([*base, "--grid", "confidence=0.6", "--episodes", "1", "--alone"]) == 0
     out = capsys.readouterr().out
     assert "| confidence=0.6 (base) **chosen** |" in out and "wrote" in out
