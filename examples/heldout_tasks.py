@@ -5,8 +5,9 @@ one every generalisation table uses (the README's, and those in
 ``docs/learned-assistants.md``). Train a recogniser on the six with the command
 :func:`train_argv` gives (``proassist train-steps ... --tasks ...``: the committed
 recogniser's recipe, 80 generated tasks per library layout included, with as many
-library episodes: 75 per task, 450 in all; about 33 minutes on 2 cores), then evaluate
-it on the four against the committed one (trained on all ten) with the same seeds::
+library episodes: 75 per task, 450 in all; 44 minutes on 2 cores beside evaluation
+runs), then evaluate it on the four against the committed one (trained on all ten)
+with the same seeds::
 
     proassist train-steps --out split --episodes 75 --seed 2000 --val-episodes 10 \\
         --rounds 5 --workers 2 --threads 2 --generated 80 --tasks \\
