@@ -31,6 +31,7 @@ step) on the same episodes and pairs each recogniser against it.
 from __future__ import annotations
 
 import argparse
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -114,7 +115,9 @@ def reference_row(label: str) -> tuple[str, dict[str, Any]]:
 
     rows = {r.label: r for r in ROWS}
     if label not in rows:
-        raise ValueError(f"--reference {label!r} is not a sanity row; one of {sorted(rows)}")
+        near = difflib.get_close_matches(label, list(rows), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"--reference {label!r} is not a sanity row{hint}; one of {sorted(rows)}")
     return rows[label].policy, resolve_kwargs(rows[label].kwargs)
 
 
@@ -137,12 +140,10 @@ def evaluate_tasks(
             f"{SILENT!r} labels the paired silent episodes and {reference!r} the reference;"
             " name the recogniser otherwise"
         )
-    runs = {
-        label: _held_out(*row_with(row, ck), seeds, **env_kwargs)
-        for label, ck in checkpoints.items()
-    }
-    if reference is not None:
-        runs[reference] = _held_out(*reference_row(reference), seeds, **env_kwargs)
+    rows = {label: row_with(row, ck) for label, ck in checkpoints.items()}
+    if reference is not None:  # checked before any episode runs
+        rows[reference] = reference_row(reference)
+    runs = {label: _held_out(*rows[label], seeds, **env_kwargs) for label in rows}
     silent = next(iter(runs.values()))[1]
     out: dict[str, dict[str, Any]] = {SILENT: {"records": silent}}
     for label, (records, _) in runs.items():
@@ -192,6 +193,8 @@ def main() -> None:
     args = parser.parse_args()
     try:
         checkpoints = parse_checkpoints(args.checkpoint)
+        if args.reference is not None:
+            reference_row(args.reference)
     except ValueError as e:
         parser.error(str(e))
     evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference)

@@ -336,8 +336,10 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
         held.evaluate_tasks({"silent": None}, range(1))
     with pytest.raises(ValueError, match="'oracle' the reference"):
         held.evaluate_tasks({"oracle": None}, range(1), reference="oracle")
-    with pytest.raises(ValueError, match="not a sanity row; one of"):
+    with pytest.raises(ValueError, match="did you mean 'step-oracle'"):
         held.reference_row("step-orcale")
+    with pytest.raises(ValueError, match="not a sanity row"):  # before any episode runs
+        held.evaluate_tasks({"c": "no/such/folder"}, range(1), "stepwatch", "step-orcale")
     assert held.reference_row("step-oracle+learned")[0] == "first-of"
     with pytest.raises(FileNotFoundError, match="steps.json"):  # the checkpoint is read
         held.evaluate_tasks({"empty folder": str(tmp_path)}, range(1), "stepwatch")
