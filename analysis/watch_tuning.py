@@ -41,6 +41,7 @@ __all__ = [
     "choose",
     "parse_grid",
     "tune_watch",
+    "tuning_episodes",
     "write_tuned",
 ]
 
@@ -202,7 +203,8 @@ def tune_watch(
         envs: Env ids.
         seeds: Tuning seeds (the same for every env and candidate).
         tasks: Tune on these tasks (library names or task files, each in
-            ``ProAssist-v0``) instead of ``envs``: a user's own tasks.
+            ``ProAssist-v0``) instead of ``envs``: a user's own tasks (a ``task`` in
+            ``env_kwargs`` gives way to them).
         grid: Settings to vary and their values (default :data:`DEFAULT_GRID`); the
             others keep the checkpoint's ``deploy`` values.
         alone: Tune ``stepwatch`` by itself instead of inside ``stepwatch+learned``.

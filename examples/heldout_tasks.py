@@ -5,9 +5,9 @@ one every generalisation table uses (the README's, and those in
 ``docs/learned-assistants.md``). Train a recogniser on the six with the command
 :func:`train_argv` gives (``proassist train-steps ... --tasks ...``: the committed
 recogniser's recipe, 80 generated tasks per library layout included, with as many
-library episodes: 75 per task, 450 in all; 44 minutes on 2 cores beside evaluation
-runs), then evaluate it on the four against the committed one (trained on all ten)
-with the same seeds::
+library episodes as it has: 75 per task, 450 in all; 44 minutes on 2 cores beside
+evaluation runs), then evaluate it on the four against the committed one (trained on
+all ten) with the same seeds::
 
     proassist train-steps --out split --episodes 75 --seed 2000 --val-episodes 10 \\
         --rounds 5 --workers 2 --threads 2 --generated 80 --tasks \\
@@ -18,8 +18,8 @@ with the same seeds::
 
 ``train_argv(out, generated=0)`` leaves the generated tasks out (the recipe before the
 thirty-eighth round); one training moves a row by up to ±0.05, so compare recognisers
-over two trainings (``train_argv(out, seed=3000)``; ``--checkpoint a=split
-b=split3``).
+over two trainings (``train_argv(out, seed=3000)``; ``--checkpoint s2000=split_gen
+s3000=split_gen3``).
 
 It prints each recogniser's net assistance (paired with silence, 95 % CI over the
 pairs) behind a sanity row (``stepwatch+learned`` unless ``--row``) and each one's
@@ -114,11 +114,23 @@ def reference_row(label: str) -> tuple[str, dict[str, Any]]:
     from proassist.analysis.sanity import ROWS, resolve_kwargs
 
     rows = {r.label: r for r in ROWS}
+    if label == SILENT or label.startswith("stepwatch"):
+        raise ValueError(
+            f"--reference {label!r}: the reference is a row without a step recogniser "
+            "(silence is already paired; a stepwatch row takes --checkpoint instead)"
+        )
     if label not in rows:
         near = difflib.get_close_matches(label, list(rows), n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise ValueError(f"--reference {label!r} is not a sanity row{hint}; one of {sorted(rows)}")
     return rows[label].policy, resolve_kwargs(rows[label].kwargs)
+
+
+def _check_labels(checkpoints: Mapping[str, str | None], reference: str | None) -> None:
+    """No recogniser may be labelled ``silent`` or like the reference row."""
+    for taken, what in ((SILENT, "the paired silent episodes"), (reference, "the reference")):
+        if taken is not None and taken in checkpoints:
+            raise ValueError(f"{taken!r} labels {what}; name the recogniser otherwise")
 
 
 def evaluate_tasks(
@@ -135,11 +147,7 @@ def evaluate_tasks(
     returned (with the episodes under ``records``, the silent ones under ``silent``)."""
     from proassist.analysis.metrics.stats import assistance_effect
 
-    if SILENT in checkpoints or (reference is not None and reference in checkpoints):
-        raise ValueError(
-            f"{SILENT!r} labels the paired silent episodes and {reference!r} the reference;"
-            " name the recogniser otherwise"
-        )
+    _check_labels(checkpoints, reference)
     rows = {label: row_with(row, ck) for label, ck in checkpoints.items()}
     if reference is not None:  # checked before any episode runs
         rows[reference] = reference_row(reference)
@@ -195,6 +203,7 @@ def main() -> None:
         checkpoints = parse_checkpoints(args.checkpoint)
         if args.reference is not None:
             reference_row(args.reference)
+        _check_labels(checkpoints, args.reference)
     except ValueError as e:
         parser.error(str(e))
     evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference)

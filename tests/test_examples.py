@@ -334,8 +334,11 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
     )
     with pytest.raises(ValueError, match="'silent' labels the paired silent"):
         held.evaluate_tasks({"silent": None}, range(1))
-    with pytest.raises(ValueError, match="'oracle' the reference"):
+    with pytest.raises(ValueError, match="'oracle' labels the reference"):
         held.evaluate_tasks({"oracle": None}, range(1), reference="oracle")
+    for bad in ("silent", "stepwatch", "stepwatch+learned"):
+        with pytest.raises(ValueError, match="without a step recogniser"):
+            held.reference_row(bad)
     with pytest.raises(ValueError, match="did you mean 'step-oracle'"):
         held.reference_row("step-orcale")
     with pytest.raises(ValueError, match="not a sanity row"):  # before any episode runs

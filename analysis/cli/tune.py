@@ -87,6 +87,9 @@ def _source(args: argparse.Namespace) -> tuple[Path, dict]:
     if min(args.episodes, args.workers) < 1:
         raise UserError("--episodes and --workers must be >= 1")
     check_tasks(args.tasks or [])
+    twice = sorted({t for t in args.tasks or [] if args.tasks.count(t) > 1})
+    if twice:  # the same episodes twice would narrow the CIs for nothing
+        raise UserError(f"--tasks: {', '.join(twice)} given twice")
     source = Path(args.checkpoint or STEPS_CHECKPOINT)
     source = source.parent if source.suffix == ".pt" else source
     with user_errors(FileNotFoundError, ValueError):

@@ -138,13 +138,25 @@ def test_tuning_episodes_are_env_seeds_or_task_seeds() -> None:
     ]
 
 
-def test_tune_watch_on_a_users_own_task_file(checkpoint: Path) -> None:
+def test_tune_watch_on_a_users_own_task_file(checkpoint: Path, monkeypatch) -> None:
     """A task file from outside the package (``examples/my_lab``, its own domain and
-    layout) is a tuning task: each row's episodes run on it."""
+    layout) is a tuning task: each row's episodes run on it, with the env arguments."""
+    import proassist.analysis.watch_tuning as wt
+
+    ran, job = [], wt._episode_job
+    monkeypatch.setattr(wt, "_episode_job", lambda j: ran.append(j) or job(j))
     result = tune_watch(
         checkpoint, [], [TUNING_SEED_BASE], {"confidence": (0.6, 0.99)}, tasks=[str(MY_TASK)],
         alone=True, width=64, height=64, max_duration=30.0,
     )  # fmt: skip
+    assert [(name, env, kw) for name, _, env, _, kw in ran] == [
+        (
+            name,
+            "ProAssist-v0",
+            {"width": 64, "height": 64, "max_duration": 30.0, "task": str(MY_TASK)},
+        )
+        for name in ("silent", "stepwatch", "stepwatch")
+    ]
     assert result["envs"] == ["ProAssist-v0"] and result["tasks"] == [str(MY_TASK)]
     assert [r["settings"] for r in result["grid"]] == [{"confidence": 0.6}, {"confidence": 0.99}]
     from proassist.analysis.cli.tune import table_lines
@@ -163,9 +175,16 @@ def test_tune_steps_cli_tunes_in_place_and_explains_bad_arguments(checkpoint: Pa
     assert main([*base, "--episodes", "0"]) == 2
     assert main([*base, "--tasks", "kitchen_tae"]) == 2
     assert "--tasks:" in capsys.readouterr().err
+    assert main([*base, "--tasks", "kitchen_tea", "kitchen_tea"]) == 2
+    assert "--tasks: kitchen_tea given twice" in capsys.readouterr().err
     assert main([*base, "--grid", "confidence=0.6", "--episodes", "1", "--alone"]) == 0
     out = capsys.readouterr().out
     assert "| confidence=0.6 (base) **chosen** |" in out and "wrote" in out
     meta = json.loads((checkpoint / "steps.json").read_text())
     assert meta["tuning"]["seeds"] == [TUNING_SEED_BASE] and meta["deploy"]["confidence"] == 0.6
-    assert len(meta["tuning"]["envs"]) == 3
+    assert len(meta["tuning"]["envs"]) == 3 and meta["tuning"]["tasks"] == []
+    small = ["--grid", "confidence=0.6", "--episodes", "1", "--alone", "--tasks", "kitchen_tea"]
+    assert main([*base, *small]) == 0
+    assert "stepwatch on 1 seeds x 1 tasks" in capsys.readouterr().out
+    meta = json.loads((checkpoint / "steps.json").read_text())
+    assert meta["tuning"]["tasks"] == ["kitchen_tea"] and meta["tuning"]["envs"] == ["ProAssist-v0"]
