@@ -183,6 +183,24 @@ def tuning_episodes(
     return [(str(e), int(s), {}) for e in envs for s in seeds]
 
 
+def _run_candidates(
+    cands: Sequence[Mapping[str, Any]],
+    path: str,
+    alone: bool,
+    pairs: Sequence[tuple[str, int, dict[str, Any]]],
+    workers: int,
+    progress: bool,
+) -> tuple[list[dict], list[list[dict]]]:
+    """The silent episodes of ``pairs`` and each candidate's, in one process pool."""
+    from proassist.analysis.calibration import process_map
+
+    jobs = [("silent", {}, e, s, kw) for e, s, kw in pairs]
+    jobs += [(*_policy(c, path, alone), e, s, kw) for c in cands for e, s, kw in pairs]
+    records = process_map(_episode_job, jobs, workers, "tune-steps" if progress else None)
+    n = len(pairs)
+    return records[:n], [records[n * (i + 1) : n * (i + 2)] for i in range(len(cands))]
+
+
 def tune_watch(
     checkpoint: str | Path,
     envs: Sequence[str],
@@ -217,12 +235,10 @@ def tune_watch(
     Returns:
         ``{"deploy": the chosen full settings, "chosen": its row, "base": the
         checkpoint's row, "grid": every row, "assistant", "envs", "tasks", "seeds",
-        "strict"}``; a row has
-        the varied settings, net assistance, interruptions and false alarms a minute,
-        OOP recall and ``vs_base`` (paired net difference with the checkpoint's own
-        settings and its 95 % CI).
+        "strict"}``; a row has the varied settings, net assistance, interruptions and
+        false alarms a minute, OOP recall and ``vs_base`` (paired net difference with
+        the checkpoint's own settings and its 95 % CI).
     """
-    from proassist.analysis.calibration import process_map
     from proassist.policies.learned.steps_train import load_recognizer
     from proassist.policies.stepwatch import WATCH_DEFAULTS
 
@@ -231,11 +247,7 @@ def tune_watch(
     base = {**WATCH_DEFAULTS, **dict(load_recognizer(path)[1].get("deploy") or {})}
     cands = candidate_settings(grid, base)
     pairs = [(e, s, {**env_kwargs, **kw}) for e, s, kw in tuning_episodes(envs, seeds, tasks)]
-    jobs = [("silent", {}, e, s, kw) for e, s, kw in pairs]
-    jobs += [(*_policy(c, path, alone), e, s, kw) for c in cands for e, s, kw in pairs]
-    records = process_map(_episode_job, jobs, workers, "tune-steps" if progress else None)
-    silent, n = records[: len(pairs)], len(pairs)
-    per = [records[n * (i + 1) : n * (i + 2)] for i in range(len(cands))]
+    silent, per = _run_candidates(cands, path, alone, pairs, workers, progress)
     rows = [_row(c, r, per[0], silent, list(grid)) for c, r in zip(cands, per, strict=True)]
     best = choose(rows, strict)
     assistant = "stepwatch" if alone else "stepwatch+learned"

@@ -31,7 +31,6 @@ step) on the same episodes and pairs each recogniser against it.
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -96,22 +95,26 @@ def row_with(row: str, checkpoint: str | None) -> tuple[str, dict[str, Any]]:
 
 
 def _held_out(
-    policy: str, kwargs: dict[str, Any], seeds: Sequence[int], **env_kwargs: Any
+    policy: str, kwargs: dict[str, Any], seeds: Sequence[int], silent: bool, **env_kwargs: Any
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The records of ``policy`` on :data:`HELD_OUT` × ``seeds`` and their paired silent
-    episodes."""
+    """The records of ``policy`` on :data:`HELD_OUT` × ``seeds`` and, with ``silent``,
+    their paired silent episodes (else [])."""
     from proassist.analysis.evaluation import evaluate
 
     runs = [
-        evaluate(policy, "ProAssist-v0", seeds, policy_kwargs=kwargs, task=t, **env_kwargs)
+        evaluate(
+            policy, "ProAssist-v0", seeds, paired_silent=silent, policy_kwargs=kwargs, task=t,
+            **env_kwargs,
+        )
         for t in HELD_OUT
-    ]
+    ]  # fmt: skip
     return [r for ev in runs for r in ev.records], [r for ev in runs for r in ev.silent_records]
 
 
 def reference_row(label: str) -> tuple[str, dict[str, Any]]:
     """The sanity row ``label`` (e.g. ``step-oracle+learned``) as ``(policy, kwargs)``."""
     from proassist.analysis.sanity import ROWS, resolve_kwargs
+    from proassist.scenarios.registry import did_you_mean
 
     rows = {r.label: r for r in ROWS}
     if label == SILENT or label.startswith("stepwatch"):
@@ -120,8 +123,7 @@ def reference_row(label: str) -> tuple[str, dict[str, Any]]:
             "(silence is already paired; a stepwatch row takes --checkpoint instead)"
         )
     if label not in rows:
-        near = difflib.get_close_matches(label, list(rows), n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        hint = did_you_mean(label, list(rows))
         raise ValueError(f"--reference {label!r} is not a sanity row{hint}; one of {sorted(rows)}")
     return rows[label].policy, resolve_kwargs(rows[label].kwargs)
 
@@ -151,8 +153,9 @@ def evaluate_tasks(
     rows = {label: row_with(row, ck) for label, ck in checkpoints.items()}
     if reference is not None:  # checked before any episode runs
         rows[reference] = reference_row(reference)
-    runs = {label: _held_out(*rows[label], seeds, **env_kwargs) for label in rows}
-    silent = next(iter(runs.values()))[1]
+    first = next(iter(rows))  # the silent episodes are run once, with the first row
+    runs = {k: _held_out(*rows[k], seeds, k == first, **env_kwargs) for k in rows}
+    silent = runs[first][1]
     out: dict[str, dict[str, Any]] = {SILENT: {"records": silent}}
     for label, (records, _) in runs.items():
         out[label] = {"records": records, **assistance_effect(records, silent)}
