@@ -28,6 +28,7 @@ __all__ = [
     "calibrate_closed_loop",
     "one_math_thread",
     "process_map",
+    "take_inference",
 ]
 
 
@@ -279,3 +280,33 @@ def calibrate_closed_loop(
         meta["calibration"] |= {"seeds": [int(s) for s in seeds], "val": best, "grid": grid}
         model_path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
     return result
+
+
+def take_inference(model_path: str | Path, source: str | Path) -> dict[str, float]:
+    """Store ``source``'s inference settings in ``model_path``'s ``model.json``, not tuned.
+
+    A model trained like another one on a subset of the tasks (a held-out split) keeps
+    that model's ``logit_bias`` and ``min_gap_s`` instead of calibrating on episodes of
+    tasks it must not see (``proassist train --inference-from``).
+
+    Args:
+        model_path: The new ``model.pt`` (its ``model.json`` is rewritten).
+        source: The model whose settings are taken over (``model.pt`` or its ``model.json``).
+
+    Returns:
+        The settings taken over.
+
+    Raises:
+        ValueError: When ``source``'s ``model.json`` has no inference settings.
+    """
+    source_json = Path(source).with_suffix(".json")
+    settings = json.loads(source_json.read_text()).get("inference")
+    if not isinstance(settings, dict) or not {"logit_bias", "min_gap_s"} <= settings.keys():
+        raise ValueError(f"{source_json}: no inference settings (logit_bias, min_gap_s) to take")
+    taken = {k: float(settings[k]) for k in ("logit_bias", "min_gap_s")}
+    meta_path = Path(model_path).with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta["inference"] = taken
+    meta["calibration"] = {"taken_from": str(source_json)}
+    meta_path.write_text(json.dumps(meta, indent=1))
+    return taken

@@ -311,12 +311,15 @@ def check_orderings(
     return [check_ordering(o, scores) for o in orderings]
 
 
-def resolve_kwargs(kwargs: Any) -> Any:
-    """Row kwargs with :data:`DEFAULT_CHECKPOINT` replaced by the shipped checkpoint."""
+def resolve_kwargs(kwargs: Any, checkpoint: str | None = None) -> Any:
+    """Row kwargs with :data:`DEFAULT_CHECKPOINT` replaced by ``checkpoint`` (a learned
+    interaction model's ``model.pt``; None: the shipped one)."""
     if isinstance(kwargs, Mapping):
-        return {k: resolve_kwargs(v) for k, v in kwargs.items()}
+        return {k: resolve_kwargs(v, checkpoint) for k, v in kwargs.items()}
     if isinstance(kwargs, list | tuple):
-        return [resolve_kwargs(v) for v in kwargs]
+        return [resolve_kwargs(v, checkpoint) for v in kwargs]
+    if kwargs == DEFAULT_CHECKPOINT and checkpoint is not None:
+        return str(checkpoint)
     if kwargs == DEFAULT_CHECKPOINT:
         from proassist.policies.learned.assets import default_checkpoint
 

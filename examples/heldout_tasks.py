@@ -26,12 +26,22 @@ pairs) behind a sanity row (``stepwatch+learned`` unless ``--row``) and each one
 paired difference against the first (the committed recogniser); ``--reference
 step-oracle+learned`` also runs that sanity row (it needs no recogniser: the true
 step) on the same episodes and pairs each recogniser against it.
+
+The learned duplex behind ``stepwatch+learned`` is the committed one (trained on all
+ten tasks) unless ``--detector`` names one trained on the six as well
+(:func:`detector_argv` gives the commands: the committed two-round recipe with
+``--tasks``); then both halves of every recogniser's row are held out, and the
+reference runs with either detector::
+
+    python examples/heldout_tasks.py --checkpoint s2000=split_gen s3000=split_gen3 \
+        --seeds 0 45 --reference step-oracle+learned --detector d6/model/model.pt
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 TRAIN = (
@@ -81,16 +91,47 @@ def parse_checkpoints(specs: Sequence[str]) -> dict[str, str | None]:
     return out
 
 
-def row_with(row: str, checkpoint: str | None) -> tuple[str, dict[str, Any]]:
+def detector_argv(out: str, source: str | None = None) -> list[list[str]]:
+    """``proassist`` commands, in order, that train the learned duplex's deviation
+    detector on :data:`TRAIN` only with the committed two-round DAgger recipe
+    (``policies/checkpoints/README.md``; 14 minutes on 2 cores), into ``out/model``.
+
+    The inference settings (logit bias, silence after speaking) are taken over from
+    ``source`` (default: the committed detector), not tuned: the closed-loop calibration
+    runs the domain envs, whose tasks include the held-out ones.
+    """
+    from proassist.policies.learned.assets import default_checkpoint
+
+    source = str(source or default_checkpoint())
+    tasks = ("--workers", "2", "--tasks", *TRAIN)
+    data = ("--labels", "deviations", "--label-horizon", "6")
+    fit = ("--epochs", "12", "--seed", "0", "--threads", "2", "--inference-from", source)
+    return [
+        ["collect", "--out", f"{out}/r0h", "--episodes", "400", "--seed", "11", *data, *tasks],
+        ["train", f"{out}/r0h", "--out", f"{out}/m4", *fit],
+        [
+            *("collect", "--out", f"{out}/r1h", "--episodes", "400", "--seed", "21", *data),
+            *("--driver", f"{out}/m4/model.pt", *tasks),
+        ],
+        ["train", f"{out}/r0h", f"{out}/r1h", "--out", f"{out}/model", *fit],
+    ]
+
+
+def row_with(
+    row: str, checkpoint: str | None, detector: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """The sanity row ``row`` (``stepwatch`` or ``stepwatch+learned``) with its step
-    recogniser read from ``checkpoint`` (None: the committed one)."""
+    recogniser read from ``checkpoint`` and, for ``stepwatch+learned``, its learned
+    duplex's detector from ``detector`` (None: the committed ones)."""
     from proassist.analysis.sanity import resolve_kwargs, stepwatch_learned
 
     watch = {} if checkpoint is None else {"checkpoint": str(checkpoint)}
-    if row == "stepwatch":
+    if row == "stepwatch" and detector is None:
         return "stepwatch", watch
     if row == "stepwatch+learned":
-        return "first-of", resolve_kwargs(stepwatch_learned(watch))
+        return "first-of", resolve_kwargs(stepwatch_learned(watch), detector)
+    if row == "stepwatch":
+        raise ValueError("--detector needs a row with the learned duplex (stepwatch+learned)")
     raise ValueError(f"row must be 'stepwatch' or 'stepwatch+learned', got {row!r}")
 
 
@@ -111,8 +152,9 @@ def _held_out(
     return [r for ev in runs for r in ev.records], [r for ev in runs for r in ev.silent_records]
 
 
-def reference_row(label: str) -> tuple[str, dict[str, Any]]:
-    """The sanity row ``label`` (e.g. ``step-oracle+learned``) as ``(policy, kwargs)``."""
+def reference_row(label: str, detector: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The sanity row ``label`` (e.g. ``step-oracle+learned``) as ``(policy, kwargs)``,
+    its learned duplex's detector read from ``detector`` (None: the committed one)."""
     from proassist.analysis.sanity import ROWS, resolve_kwargs
     from proassist.scenarios.registry import did_you_mean
 
@@ -125,14 +167,62 @@ def reference_row(label: str) -> tuple[str, dict[str, Any]]:
     if label not in rows:
         hint = did_you_mean(label, list(rows))
         raise ValueError(f"--reference {label!r} is not a sanity row{hint}; one of {sorted(rows)}")
-    return rows[label].policy, resolve_kwargs(rows[label].kwargs)
+    return rows[label].policy, resolve_kwargs(rows[label].kwargs, detector)
 
 
 def _check_labels(checkpoints: Mapping[str, str | None], reference: str | None) -> None:
     """No recogniser may be labelled ``silent`` or like the reference row."""
-    for taken, what in ((SILENT, "the paired silent episodes"), (reference, "the reference")):
+    held = held_reference(reference) if reference is not None else None
+    for taken, what in (
+        (SILENT, "the paired silent episodes"),
+        (reference, "the reference"),
+        (held, "the reference with the held-out detector"),
+    ):
         if taken is not None and taken in checkpoints:
             raise ValueError(f"{taken!r} labels {what}; name the recogniser otherwise")
+
+
+def held_reference(reference: str) -> str:
+    """The label of ``reference`` run with the held-out detector (``--detector``)."""
+    return f"{reference}, held-out detector"
+
+
+def _rows(
+    checkpoints: Mapping[str, str | None], row: str, reference: str | None, detector: str | None
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{label: (policy, kwargs)}``: each recogniser's row (with ``detector``, except
+    the committed recogniser's), then the reference, also with ``detector``."""
+    if detector is not None and not Path(detector).is_file():
+        raise FileNotFoundError(f"--detector {detector}: no such file (a model.pt)")
+    rows = {
+        label: row_with(row, ck, detector if ck is not None else None)
+        for label, ck in checkpoints.items()
+    }
+    if reference is not None:  # checked before any episode runs
+        rows[reference] = reference_row(reference)
+        if detector is not None:
+            rows[held_reference(reference)] = reference_row(reference, detector)
+    return rows
+
+
+def _pairings(
+    checkpoints: Mapping[str, str | None], reference: str | None, detector: str | None
+) -> dict[str, dict[str, str]]:
+    """``{label: {key: other label}}``: every recogniser against the first
+    (``vs_first``) and against the reference with the same detector
+    (``vs_reference``); the reference with the held-out detector against the reference."""
+    first = next(iter(checkpoints))
+    held = held_reference(reference) if reference and detector else None
+    out: dict[str, dict[str, str]] = {}
+    for label, ck in checkpoints.items():
+        out[label] = {"vs_first": first}
+        if reference is not None:
+            out[label]["vs_reference"] = held if held and ck is not None else reference
+    if reference is not None:
+        out[reference] = {}
+    if held is not None:
+        out[held] = {"vs_reference": reference}
+    return out
 
 
 def evaluate_tasks(
@@ -140,41 +230,45 @@ def evaluate_tasks(
     seeds: Sequence[int],
     row: str = "stepwatch+learned",
     reference: str | None = None,
+    detector: str | None = None,
     **env_kwargs: Any,
 ) -> dict[str, dict[str, Any]]:
     """Net assistance of ``row`` with each recogniser on :data:`HELD_OUT` × ``seeds``,
     and its paired difference against the first (``vs_first``) and, with ``reference``
     (a sanity row that needs no recogniser, e.g. ``step-oracle+learned``: the true
     step), against that row on the same episodes (``vs_reference``); printed and
-    returned (with the episodes under ``records``, the silent ones under ``silent``)."""
+    returned (with the episodes under ``records``, the silent ones under ``silent``).
+
+    With ``detector`` (a learned duplex trained on :data:`TRAIN`: :func:`detector_argv`)
+    every row but the committed recogniser's reads its detector from there, so a
+    recogniser's ``vs_first`` is the whole cost of holding the tasks out; the
+    reference runs with both detectors, each recogniser is paired with the one it
+    shares, and :func:`held_reference` is paired with the reference: the detector's
+    cost with the true step."""
     from proassist.analysis.metrics.stats import assistance_effect
 
     _check_labels(checkpoints, reference)
-    rows = {label: row_with(row, ck) for label, ck in checkpoints.items()}
-    if reference is not None:  # checked before any episode runs
-        rows[reference] = reference_row(reference)
+    rows = _rows(checkpoints, row, reference, detector)
     first = next(iter(rows))  # the silent episodes are run once, with the first row
     runs = {k: _held_out(*rows[k], seeds, k == first, **env_kwargs) for k in rows}
     silent = runs[first][1]
     out: dict[str, dict[str, Any]] = {SILENT: {"records": silent}}
     for label, (records, _) in runs.items():
         out[label] = {"records": records, **assistance_effect(records, silent)}
-    _pair(out, list(checkpoints), reference)
+    _pair(out, _pairings(checkpoints, reference, detector))
     return out
 
 
-def _pair(out: dict[str, dict[str, Any]], labels: list[str], reference: str | None) -> None:
-    """Add ``vs_first`` (and ``vs_reference``) to each recogniser's entry and print."""
+def _pair(out: dict[str, dict[str, Any]], pairings: Mapping[str, Mapping[str, str]]) -> None:
+    """Add each row's paired differences (``pairings``: :func:`_pairings`) and print."""
     from proassist.analysis.metrics.stats import paired_difference
 
     silent = out[SILENT]["records"]
-    for label in labels + ([reference] if reference else []):
+    for label, against in pairings.items():
         entry = out[label]
         lo, hi = entry["net_assistance_ci_low"], entry["net_assistance_ci_high"]
         text = f"{label:24s} net {entry['net_assistance']:+.3f} [{lo:+.3f}, {hi:+.3f}]"
-        for key, other in (("vs_first", labels[0]), ("vs_reference", reference)):
-            if other is None or label == reference:
-                continue
+        for key, other in against.items():
             d = paired_difference(entry["records"], out[other]["records"], "net_assistance", silent)
             entry[key] = d
             text += (
@@ -201,15 +295,21 @@ def main() -> None:
         help="a sanity row without a recogniser to pair each one against "
         "(e.g. step-oracle+learned: the true step)",
     )
+    parser.add_argument(
+        "--detector",
+        default=None,
+        metavar="MODEL.pt",
+        help="the learned duplex trained on TRAIN (detector_argv) behind every row but the "
+        "committed recogniser's: both halves held out",
+    )
     args = parser.parse_args()
     try:
         checkpoints = parse_checkpoints(args.checkpoint)
-        if args.reference is not None:
-            reference_row(args.reference)
         _check_labels(checkpoints, args.reference)
-    except ValueError as e:
+        _rows(checkpoints, args.row, args.reference, args.detector)  # reads no checkpoint
+    except (ValueError, FileNotFoundError) as e:
         parser.error(str(e))
-    evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference)
+    evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference, args.detector)
 
 
 if __name__ == "__main__":

@@ -348,6 +348,51 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
         held.evaluate_tasks({"empty folder": str(tmp_path)}, range(1), "stepwatch")
 
 
+def test_heldout_tasks_example_holds_the_detector_out_too(tmp_path: Path) -> None:
+    """``--detector``: the committed recogniser's row keeps the committed detector, every
+    other row (the reference too, a second time) reads the given one, and each
+    recogniser is paired with the reference that shares its detector."""
+    from proassist.policies.learned.assets import default_checkpoint
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT
+
+    held = _example("heldout_tasks")
+    argvs = held.detector_argv("d6")
+    assert [a[0] for a in argvs] == ["collect", "train", "collect", "train"]
+    for collect in argvs[0], argvs[2]:
+        assert collect[collect.index("--tasks") + 1 :] == list(held.TRAIN)
+        assert collect[collect.index("--labels") + 1] == "deviations"
+    assert argvs[2][argvs[2].index("--driver") + 1] == "d6/m4/model.pt"
+    assert argvs[3][1:3] == ["d6/r0h", "d6/r1h"] and argvs[3][-2:] == [
+        "--inference-from",
+        str(default_checkpoint()),
+    ]
+    with pytest.raises(ValueError, match="needs a row with the learned duplex"):
+        held.row_with("stepwatch", None, "d.pt")
+    detector = tmp_path / "model.pt"
+    detector.write_bytes(default_checkpoint().read_bytes())  # the same model, elsewhere
+    (tmp_path / "model.json").write_text(default_checkpoint().with_suffix(".json").read_text())
+    checkpoints = {"committed": None, "again": str(STEPS_CHECKPOINT)}
+    ref, held_ref = "step-oracle+learned", held.held_reference("step-oracle+learned")
+    rows = held._rows(checkpoints, "stepwatch+learned", ref, str(detector))
+    assert str(detector) not in repr(rows["committed"]) and str(detector) in repr(rows["again"])
+    assert str(detector) not in repr(rows[ref]) and str(detector) in repr(rows[held_ref])
+    got = held.evaluate_tasks(
+        checkpoints, range(1), "stepwatch+learned", ref, str(detector), max_duration=20.0
+    )
+    assert got["again"]["vs_reference"]["difference"] == pytest.approx(
+        got["again"]["net_assistance"] - got[held_ref]["net_assistance"]
+    )
+    assert got["committed"]["vs_reference"]["difference"] == pytest.approx(
+        got["committed"]["net_assistance"] - got[ref]["net_assistance"]
+    )
+    assert got[held_ref]["vs_reference"]["difference"] == 0.0  # the same model
+    assert got["again"]["vs_first"]["difference"] == 0.0
+    with pytest.raises(FileNotFoundError, match="--detector"):
+        held.evaluate_tasks(checkpoints, range(1), "stepwatch+learned", ref, "no/such.pt")
+    with pytest.raises(ValueError, match="labels the reference with the held-out detector"):
+        held.evaluate_tasks({held_ref: None}, range(1), reference=ref)
+
+
 def test_onset_lookahead_example_prints_one_row_per_lookahead(capsys) -> None:
     """``examples/onset_lookahead.py`` end to end on two short episodes per env."""
     look = _example("onset_lookahead")

@@ -209,6 +209,13 @@ def _add_train_recipe(p: argparse.ArgumentParser) -> None:
         help="--calibrate-loop: candidate silences after speaking, seconds (default 4 8 16)",
     )
     p.add_argument(
+        "--inference-from",
+        default=None,
+        metavar="MODEL",
+        help="instead: store MODEL's inference settings (its model.json) without tuning, "
+        "e.g. a held-out split trained like a committed model",
+    )
+    p.add_argument(
         "--boost-corrections",
         type=int,
         default=1,
@@ -346,8 +353,12 @@ def _check_train(args: argparse.Namespace) -> None:
 
     for path in args.data:
         dataset_dir(path, "DATA")
-    if args.calibrate_loop < 0 or (args.calibrate_loop and args.calibrate):
-        raise UserError("--calibrate-loop must be >= 0 and cannot be combined with --calibrate")
+    if args.calibrate_loop < 0:
+        raise UserError("--calibrate-loop must be >= 0")
+    if sum(map(bool, (args.calibrate, args.calibrate_loop, args.inference_from))) > 1:
+        raise UserError("choose one of --calibrate, --calibrate-loop and --inference-from")
+    if args.inference_from:
+        _check_inference_source(args.inference_from)
     if any(g < 0 for g in args.calibrate_gaps):
         raise UserError(f"--calibrate-gaps must be >= 0 seconds, got {args.calibrate_gaps}")
     for flag, path in (("--val", args.val), ("--calibrate", args.calibrate)):
@@ -356,6 +367,19 @@ def _check_train(args: argparse.Namespace) -> None:
     if min(args.epochs, args.batch_size, args.boost_corrections) < 1 or not args.lr > 0:
         raise UserError("--epochs, --batch-size and --boost-corrections must be >= 1, --lr > 0")
     output_dir(args.out)
+
+
+def _check_inference_source(path: str) -> None:
+    """``--inference-from``: a model whose ``model.json`` has inference settings."""
+    from proassist.analysis.cli.preflight import input_path
+
+    meta_path = input_path(Path(path).with_suffix(".json"), "--inference-from")
+    try:
+        inference = json.loads(meta_path.read_text()).get("inference")
+    except (json.JSONDecodeError, AttributeError) as e:
+        raise UserError(f"--inference-from {meta_path}: not a model.json ({e})") from e
+    if not isinstance(inference, dict) or not {"logit_bias", "min_gap_s"} <= inference.keys():
+        raise UserError(f"--inference-from {meta_path}: has no inference settings to take")
 
 
 def _calibrate_loop(model_path: str, n: int, args: argparse.Namespace) -> None:
@@ -420,3 +444,8 @@ def _after_training(args: argparse.Namespace, model_path: str) -> None:
         print("calibrated " + json.dumps(best))
     if args.calibrate_loop:
         _calibrate_loop(model_path, args.calibrate_loop, args)
+    if args.inference_from:
+        from proassist.analysis.calibration import take_inference
+
+        taken = take_inference(model_path, args.inference_from)
+        print(f"inference settings from {args.inference_from}: " + json.dumps(taken))

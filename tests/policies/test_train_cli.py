@@ -85,6 +85,38 @@ def test_calibration_is_stored_and_used(tiny_data: Path, tmp_path: Path, capsys)
     assert LearnedInteractionModel(out / "model.pt", min_gap_s=1.0).min_gap_s == 1.0
 
 
+def test_inference_settings_taken_from_another_model(
+    tiny_data: Path, tmp_path: Path, capsys
+) -> None:
+    from proassist.policies.learned.assets import default_checkpoint
+    from proassist.policies.learned.interaction import LearnedInteractionModel
+
+    source = default_checkpoint()
+    committed = json.loads(source.with_suffix(".json").read_text())["inference"]
+    out = tmp_path / "split"
+    argv = ["train", str(tiny_data), "--out", str(out), "--quiet", "--threads", "1"]
+    assert main([*argv, "--epochs", "1", "--inference-from", str(source)]) == 0
+    assert "inference settings from" in capsys.readouterr().out
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["inference"] == committed
+    assert meta["calibration"] == {"taken_from": str(source.with_suffix(".json"))}
+    model = LearnedInteractionModel(out / "model.pt")
+    assert (model.logit_bias, model.min_gap_s) == (committed["logit_bias"], committed["min_gap_s"])
+
+
+def test_inference_from_is_checked_before_training(tiny_data: Path, tmp_path: Path, capsys) -> None:
+    base = ["train", str(tiny_data), "--out", str(tmp_path / "o"), "--epochs", "1"]
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"config": {}}))
+    assert main([*base, "--inference-from", str(bare)]) == 2
+    assert "has no inference settings" in capsys.readouterr().err
+    assert main([*base, "--inference-from", str(tmp_path / "nope.pt")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main([*base, "--inference-from", str(bare), "--calibrate", str(tiny_data)]) == 2
+    assert "choose one of" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "model.pt").exists()
+
+
 def test_train_cli_rejects_a_folder_without_index(tmp_path: Path, capsys) -> None:
     assert main(["train", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "has no index.json" in capsys.readouterr().err
