@@ -22,25 +22,35 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from proassist.policies.learned.steps_seq import Arrays
 
 
 def measure(
-    train: Sequence[dict[str, Any]],
+    train: Sequence[Arrays],
     val: Sequence[dict[str, Any]],
+    val_arrays: Sequence[Arrays],
     lookahead: int,
     epochs: int,
     hidden: int = 64,
 ) -> dict[str, tuple[float, int]]:
-    """Train the companion with ``lookahead`` on ``train`` (the best epoch on ``val``)
-    and return its :func:`onset_accuracy` on ``val`` (the epoch is chosen on ``val``
-    too: a measurement of what these features allow, not a held-out score)."""
-    from proassist.policies.learned.steps_seq import onset_accuracy, train_sequence
+    """Train the companion with ``lookahead`` on the training streams' arrays (the best
+    epoch on ``val``) and return its :func:`onset_accuracy` on ``val`` (the epoch is
+    chosen on ``val`` too: a measurement of what these features allow, not a held-out
+    score). ``train`` and ``val_arrays`` are :func:`stream_arrays` without lookahead,
+    computed once for every lookahead (only the labels differ)."""
+    from proassist.policies.learned.steps_seq import fit_sequence, onset_accuracy, with_lookahead
 
-    net, _ = train_sequence(
-        train, val, epochs=epochs, hidden=hidden, log=lambda s: None, lookahead=lookahead
+    net, _ = fit_sequence(
+        [with_lookahead(a, lookahead) for a in train],
+        [with_lookahead(a, lookahead) for a in val_arrays],
+        epochs=epochs,
+        hidden=hidden,
+        log=lambda s: None,
     )
-    return onset_accuracy(net, val, lookahead=lookahead)
+    return onset_accuracy(net, val, lookahead=lookahead, arrays=val_arrays)
 
 
 def table(rows: dict[int, dict[str, tuple[float, int]]]) -> list[str]:
@@ -75,7 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers, env_kwargs=extra)
     vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
     val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers, env_kwargs=extra)
-    rows = {d: measure(train, val, d, args.epochs, args.hidden) for d in args.lookahead}
+    from proassist.policies.learned.steps_seq import stream_arrays
+
+    train_arrays = [stream_arrays(s, gaze=True) for s in train]
+    val_arrays = [stream_arrays(s, gaze=True) for s in val]
+    rows = {
+        d: measure(train_arrays, val, val_arrays, d, args.epochs, args.hidden)
+        for d in args.lookahead
+    }
     print("\n".join(table(rows)))
     return 0
 

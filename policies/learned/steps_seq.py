@@ -45,12 +45,14 @@ __all__ = [
     "SequenceScorer",
     "SequenceState",
     "dependency_matrix",
+    "fit_sequence",
     "load_sequence",
     "onset_accuracy",
     "onset_points",
     "sequence_accuracy",
     "stream_arrays",
     "train_sequence",
+    "with_lookahead",
 ]
 
 torch = require_torch("the step recogniser's sequence companion")
@@ -144,11 +146,25 @@ def stream_arrays(stream: dict[str, Any], gaze: bool, lookahead: int = 0) -> Arr
     tracker = StepTracker(stream["plan"], frozenset(stream["fixtures"]), gaze=gaze)
     xs = [tracker.features(px)[:, :INPUT_DIM] for px, _ in stream["rows"]]  # no history
     labels = np.array([int(label) for _, label in stream["rows"]], np.int64)
-    if lookahead:
-        shifted = np.full_like(labels, -100)
-        shifted[lookahead:] = labels[: max(0, len(labels) - lookahead)]
-        labels = shifted
-    return np.stack(xs).astype(np.float32), labels, dependency_matrix(stream["plan"])
+    x = np.stack(xs).astype(np.float32)
+    return with_lookahead((x, labels, dependency_matrix(stream["plan"])), lookahead)
+
+
+def with_lookahead(arrays: Arrays, lookahead: int) -> Arrays:
+    """:func:`stream_arrays` with no lookahead relabelled for ``lookahead`` (the inputs
+    are the same for every lookahead, so they are computed once).
+
+    Raises:
+        ValueError: If ``lookahead`` is negative.
+    """
+    if lookahead < 0:
+        raise ValueError(f"lookahead must be >= 0 points, got {lookahead}")
+    x, labels, after = arrays
+    if not lookahead:
+        return arrays
+    shifted = np.full_like(labels, -100)
+    shifted[lookahead:] = labels[: max(0, len(labels) - lookahead)]
+    return x, shifted, after
 
 
 def _batch(arrays: Sequence[Arrays], ids: Sequence[int]) -> tuple[torch.Tensor, ...]:
@@ -208,9 +224,21 @@ def train_sequence(
     Returns:
         The network and one ``{epoch, loss, val_acc}`` per epoch.
     """
-    torch.manual_seed(seed)
     train = [stream_arrays(s, gaze, lookahead) for s in streams]
     held = [stream_arrays(s, gaze, lookahead) for s in val]
+    return fit_sequence(train, held, epochs, hidden, seed, log)
+
+
+def fit_sequence(
+    train: Sequence[Arrays],
+    held: Sequence[Arrays],
+    epochs: int = 60,
+    hidden: int = 64,
+    seed: int = 0,
+    log: Callable[[str], Any] = print,
+) -> tuple[SequenceScorer, list[dict[str, float]]]:
+    """:func:`train_sequence` on streams' :func:`stream_arrays` (``held``: validation)."""
+    torch.manual_seed(seed)
     net = SequenceScorer(hidden)
     opt = torch.optim.Adam(net.parameters(), 2e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
@@ -283,6 +311,7 @@ def onset_accuracy(
     streams: Sequence[dict[str, Any]],
     gaze: bool = True,
     lookahead: int = 0,
+    arrays: Sequence[Arrays] | None = None,
 ) -> dict[str, tuple[float, int]]:
     """How often a companion names the step the person works on, by time since an onset.
 
@@ -292,6 +321,8 @@ def onset_accuracy(
         gaze: As the companion reads the frames.
         lookahead: The companion's training lookahead: point ``t`` is read from its
             output at ``t + lookahead``.
+        arrays: The streams' :func:`stream_arrays` if already computed (only their
+            inputs are read, so any lookahead's); None: computed here.
 
     Returns:
         ``key -> (share of points named right, points)`` for ``all``, ``first 3 s``
@@ -299,8 +330,9 @@ def onset_accuracy(
         (``"0-1 s"``...); the share is NaN where there are no points.
     """
     tally = {k: [0, 0] for k in ("all", "first 3 s", *_BIN_NAMES)}
-    for stream in streams:
-        pred = _argmax(net, stream_arrays(stream, gaze)).numpy()
+    arrays = arrays if arrays is not None else [stream_arrays(s, gaze) for s in streams]
+    for stream, inputs in zip(streams, arrays, strict=True):
+        pred = _argmax(net, inputs).numpy()
         truth = [label for _, label in stream["rows"]]
         since = onset_points(stream.get("open") or [], ONSET_BINS[-1][1] + 1)
         for t in range(len(truth) - lookahead):

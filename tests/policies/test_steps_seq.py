@@ -243,3 +243,28 @@ def test_onset_accuracy_reads_each_point_at_its_lookahead() -> None:
         assert all(0.0 <= v <= 1.0 for v, _ in acc.values())
     with pytest.raises(ValueError, match="lookahead must be >= 0"):
         stream_arrays(val[0], gaze=True, lookahead=-1)
+
+
+def test_arrays_computed_once_train_and_score_as_from_the_streams() -> None:
+    """``fit_sequence`` on ``with_lookahead`` arrays trains the network ``train_sequence``
+    trains from the streams, and ``onset_accuracy`` scores the same from given arrays."""
+    from proassist.policies.learned.steps_seq import fit_sequence, onset_accuracy, with_lookahead
+
+    rng = np.random.default_rng(6)
+    train = [_stream([0, 1, 2], rng) for _ in range(3)]
+    val = [_stream([0, 2, 1], rng) for _ in range(2)]
+    for stream in val:
+        stream["open"] = [[1] if t >= 4 else [] for t in range(len(stream["rows"]))]
+    base = [stream_arrays(s, gaze=True) for s in train], [stream_arrays(s, gaze=True) for s in val]
+    quiet = {"epochs": 2, "hidden": 8, "log": lambda s: None}
+    for d in (0, 3):
+        ours, hist = fit_sequence(*([with_lookahead(a, d) for a in part] for part in base), **quiet)
+        theirs, hist2 = train_sequence(train, val, lookahead=d, **quiet)
+        assert hist == hist2
+        for name, value in ours.state_dict().items():
+            assert torch.equal(value, theirs.state_dict()[name])
+        assert onset_accuracy(ours, val, lookahead=d, arrays=base[1]) == onset_accuracy(
+            theirs, val, lookahead=d
+        )
+    with pytest.raises(ValueError, match="lookahead must be >= 0"):
+        with_lookahead(base[0][0], -1)
