@@ -26,6 +26,7 @@ __all__ = [
     "VALIDATION_SEED_BASE",
     "calibrate",
     "calibrate_closed_loop",
+    "inference_of",
     "one_math_thread",
     "process_map",
     "take_inference",
@@ -282,8 +283,28 @@ def calibrate_closed_loop(
     return result
 
 
+def inference_of(model: str | Path) -> dict[str, float]:
+    """A model's stored inference settings (``logit_bias``, ``min_gap_s``).
+
+    Args:
+        model: Its ``model.pt`` or ``model.json``.
+
+    Raises:
+        ValueError: When its ``model.json`` is unreadable or has no inference settings.
+    """
+    source_json = Path(model).with_suffix(".json")
+    try:
+        settings = json.loads(source_json.read_text()).get("inference")
+    except (OSError, json.JSONDecodeError, AttributeError) as e:
+        raise ValueError(f"{source_json}: not a readable model.json ({e})") from e
+    if not isinstance(settings, dict) or not {"logit_bias", "min_gap_s"} <= settings.keys():
+        raise ValueError(f"{source_json}: has no inference settings (logit_bias, min_gap_s)")
+    return {k: float(settings[k]) for k in ("logit_bias", "min_gap_s")}
+
+
 def take_inference(model_path: str | Path, source: str | Path) -> dict[str, float]:
-    """Store ``source``'s inference settings in ``model_path``'s ``model.json``, not tuned.
+    """Store ``source``'s inference settings (:func:`inference_of`) in ``model_path``'s
+    ``model.json``, not tuned.
 
     A model trained like another one on a subset of the tasks (a held-out split) keeps
     that model's ``logit_bias`` and ``min_gap_s`` instead of calibrating on episodes of
@@ -295,18 +316,11 @@ def take_inference(model_path: str | Path, source: str | Path) -> dict[str, floa
 
     Returns:
         The settings taken over.
-
-    Raises:
-        ValueError: When ``source``'s ``model.json`` has no inference settings.
     """
-    source_json = Path(source).with_suffix(".json")
-    settings = json.loads(source_json.read_text()).get("inference")
-    if not isinstance(settings, dict) or not {"logit_bias", "min_gap_s"} <= settings.keys():
-        raise ValueError(f"{source_json}: no inference settings (logit_bias, min_gap_s) to take")
-    taken = {k: float(settings[k]) for k in ("logit_bias", "min_gap_s")}
+    taken = inference_of(source)
     meta_path = Path(model_path).with_suffix(".json")
     meta = json.loads(meta_path.read_text())
     meta["inference"] = taken
-    meta["calibration"] = {"taken_from": str(source_json)}
+    meta["calibration"] = {"taken_from": str(Path(source).with_suffix(".json"))}
     meta_path.write_text(json.dumps(meta, indent=1))
     return taken

@@ -371,15 +371,14 @@ def _check_train(args: argparse.Namespace) -> None:
 
 def _check_inference_source(path: str) -> None:
     """``--inference-from``: a model whose ``model.json`` has inference settings."""
+    from proassist.analysis.calibration import inference_of
     from proassist.analysis.cli.preflight import input_path
 
-    meta_path = input_path(Path(path).with_suffix(".json"), "--inference-from")
+    input_path(Path(path).with_suffix(".json"), "--inference-from")
     try:
-        inference = json.loads(meta_path.read_text()).get("inference")
-    except (json.JSONDecodeError, AttributeError) as e:
-        raise UserError(f"--inference-from {meta_path}: not a model.json ({e})") from e
-    if not isinstance(inference, dict) or not {"logit_bias", "min_gap_s"} <= inference.keys():
-        raise UserError(f"--inference-from {meta_path}: has no inference settings to take")
+        inference_of(path)
+    except ValueError as e:
+        raise UserError(f"--inference-from {e}") from e
 
 
 def _calibrate_loop(model_path: str, n: int, args: argparse.Namespace) -> None:

@@ -110,6 +110,9 @@ def test_inference_from_is_checked_before_training(tiny_data: Path, tmp_path: Pa
     bare.write_text(json.dumps({"config": {}}))
     assert main([*base, "--inference-from", str(bare)]) == 2
     assert "has no inference settings" in capsys.readouterr().err
+    (tmp_path / "torn.json").write_text("{")
+    assert main([*base, "--inference-from", str(tmp_path / "torn.pt")]) == 2
+    assert "not a readable model.json" in capsys.readouterr().err
     assert main([*base, "--inference-from", str(tmp_path / "nope.pt")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert main([*base, "--inference-from", str(bare), "--calibrate", str(tiny_data)]) == 2
