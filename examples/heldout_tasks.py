@@ -94,7 +94,7 @@ def parse_checkpoints(specs: Sequence[str]) -> dict[str, str | None]:
 def detector_argv(out: str, source: str | None = None) -> list[list[str]]:
     """``proassist`` commands, in order, that train the learned duplex's deviation
     detector on :data:`TRAIN` only with the committed two-round DAgger recipe
-    (``policies/checkpoints/README.md``; 14 minutes on 2 cores), into ``out/model``.
+    (``policies/checkpoints/README.md``; 13 minutes on 2 cores), into ``out/model``.
 
     The inference settings (logit bias, silence after speaking) are taken over from
     ``source`` (default: the committed detector), not tuned: the closed-loop calibration
