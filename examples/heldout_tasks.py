@@ -238,13 +238,9 @@ def evaluate_tasks(
     (a sanity row that needs no recogniser, e.g. ``step-oracle+learned``: the true
     step), against that row on the same episodes (``vs_reference``); printed and
     returned (with the episodes under ``records``, the silent ones under ``silent``).
-
-    With ``detector`` (a learned duplex trained on :data:`TRAIN`: :func:`detector_argv`)
-    every row but the committed recogniser's reads its detector from there, so a
-    recogniser's ``vs_first`` is the whole cost of holding the tasks out; the
-    reference runs with both detectors, each recogniser is paired with the one it
-    shares, and :func:`held_reference` is paired with the reference: the detector's
-    cost with the true step."""
+    With ``detector`` (a learned duplex trained on :data:`TRAIN`) every row but the
+    committed recogniser's reads its detector from there (:func:`_rows`); for the
+    pairs see :func:`_pairings`."""
     from proassist.analysis.metrics.stats import assistance_effect
 
     _check_labels(checkpoints, reference)
@@ -279,6 +275,19 @@ def _pair(out: dict[str, dict[str, Any]], pairings: Mapping[str, Mapping[str, st
 
 def main() -> None:
     """Evaluate the committed recogniser and ``--checkpoint`` on the held-out tasks."""
+    parser = _parser()
+    args = parser.parse_args()
+    try:
+        checkpoints = parse_checkpoints(args.checkpoint)
+        _check_labels(checkpoints, args.reference)
+        _rows(checkpoints, args.row, args.reference, args.detector)  # reads no checkpoint
+    except (ValueError, FileNotFoundError) as e:
+        parser.error(str(e))
+    evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference, args.detector)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line of :func:`main`."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--checkpoint",
@@ -302,14 +311,7 @@ def main() -> None:
         help="the learned duplex trained on TRAIN (detector_argv) behind every row but the "
         "committed recogniser's: both halves held out",
     )
-    args = parser.parse_args()
-    try:
-        checkpoints = parse_checkpoints(args.checkpoint)
-        _check_labels(checkpoints, args.reference)
-        _rows(checkpoints, args.row, args.reference, args.detector)  # reads no checkpoint
-    except (ValueError, FileNotFoundError) as e:
-        parser.error(str(e))
-    evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference, args.detector)
+    return parser
 
 
 if __name__ == "__main__":

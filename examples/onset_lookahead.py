@@ -53,6 +53,13 @@ def measure(
     return onset_accuracy(net, val, lookahead=lookahead, arrays=val_arrays)
 
 
+def _arrays(streams: Sequence[dict[str, Any]]) -> list[Arrays]:
+    """Each stream's inputs and labels without lookahead, as the recogniser reads them."""
+    from proassist.policies.learned.steps_seq import stream_arrays
+
+    return [stream_arrays(s, gaze=True) for s in streams]
+
+
 def table(rows: dict[int, dict[str, tuple[float, int]]]) -> list[str]:
     """The results as a markdown table, one row per lookahead (each cell: the share
     named right and, in brackets, the points it is over)."""
@@ -85,10 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     train = record_streams(DOMAIN_ENV_IDS, seeds, args.workers, env_kwargs=extra)
     vseeds = range(VALIDATION_SEED_BASE, VALIDATION_SEED_BASE + args.val_episodes)
     val = record_streams(DOMAIN_ENV_IDS, vseeds, args.workers, env_kwargs=extra)
-    from proassist.policies.learned.steps_seq import stream_arrays
-
-    train_arrays = [stream_arrays(s, gaze=True) for s in train]
-    val_arrays = [stream_arrays(s, gaze=True) for s in val]
+    train_arrays, val_arrays = _arrays(train), _arrays(val)
     rows = {
         d: measure(train_arrays, val, val_arrays, d, args.epochs, args.hidden)
         for d in args.lookahead

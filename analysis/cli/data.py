@@ -177,6 +177,19 @@ def _add_train_recipe(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temporal", choices=("gru", "transformer"), default="gru")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
     p.add_argument("--val", default=None, help="a dataset to report decision scores on")
+    _add_train_calibration(p)
+    p.add_argument(
+        "--boost-corrections",
+        type=int,
+        default=1,
+        metavar="K",
+        help="each correcting sample (correct, warn, re-engage) appears K times per epoch "
+        "(default 1: PWR's recipe)",
+    )
+
+
+def _add_train_calibration(p: argparse.ArgumentParser) -> None:
+    """``train``'s options for the inference settings stored in ``model.json``."""
     p.add_argument(
         "--calibrate",
         default=None,
@@ -192,6 +205,18 @@ def _add_train_recipe(p: argparse.ArgumentParser) -> None:
         help="instead: choose them by closed-loop net assistance on N validation seeds "
         "per domain env (seeds 900000+; charges for talking)",
     )
+    _add_calibration_grid(p)
+    p.add_argument(
+        "--inference-from",
+        default=None,
+        metavar="MODEL",
+        help="instead: store MODEL's inference settings (its model.json) without tuning, "
+        "e.g. a held-out split trained like a committed model",
+    )
+
+
+def _add_calibration_grid(p: argparse.ArgumentParser) -> None:
+    """``train --calibrate-loop``'s candidate settings."""
     p.add_argument(
         "--calibrate-biases",
         type=float,
@@ -207,21 +232,6 @@ def _add_train_recipe(p: argparse.ArgumentParser) -> None:
         default=[4.0, 8.0, 16.0],
         metavar="S",
         help="--calibrate-loop: candidate silences after speaking, seconds (default 4 8 16)",
-    )
-    p.add_argument(
-        "--inference-from",
-        default=None,
-        metavar="MODEL",
-        help="instead: store MODEL's inference settings (its model.json) without tuning, "
-        "e.g. a held-out split trained like a committed model",
-    )
-    p.add_argument(
-        "--boost-corrections",
-        type=int,
-        default=1,
-        metavar="K",
-        help="each correcting sample (correct, warn, re-engage) appears K times per epoch "
-        "(default 1: PWR's recipe)",
     )
 
 
