@@ -148,12 +148,22 @@ def calibrate(
     best = max(grid, key=_objective)
     result = {"logit_bias": best["bias"], "min_gap_s": best["gap"], "val": best, "grid": grid}
     if write:
-        meta_path = Path(model_path).with_suffix(".json")
-        meta = json.loads(meta_path.read_text())
-        meta["inference"] = {"logit_bias": best["bias"], "min_gap_s": best["gap"]}
-        meta["calibration"] = {"val_dir": str(val_dir), "val": best}
-        meta_path.write_text(json.dumps(meta, indent=1))
+        settings = {"logit_bias": best["bias"], "min_gap_s": best["gap"]}
+        note = {"val_dir": str(val_dir), "val": best}
+        _store_inference(Path(model_path).with_suffix(".json"), settings, note)
     return result
+
+
+def _store_inference(
+    meta_path: Path, inference: dict[str, Any], note: dict[str, Any] | None, out: Path | None = None
+) -> None:
+    """Write ``meta_path``'s ``model.json`` (to ``out``, default in place) with these
+    inference settings and, unless None, this ``calibration`` note."""
+    meta = json.loads(meta_path.read_text())
+    meta["inference"] = inference
+    if note is not None:
+        meta["calibration"] = note
+    (out or meta_path).write_text(json.dumps(meta, indent=1))
 
 
 # ---------------------------------------------------------------- closed loop
@@ -169,9 +179,8 @@ def _candidate(model_path: Path, where: Path, bias: float, gap: float) -> Path:
 
     where.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(model_path, where / "model.pt")
-    meta = json.loads(model_path.with_suffix(".json").read_text())
-    meta["inference"] = {"logit_bias": bias, "min_gap_s": gap}
-    (where / "model.json").write_text(json.dumps(meta, indent=1))
+    settings = {"logit_bias": bias, "min_gap_s": gap}
+    _store_inference(model_path.with_suffix(".json"), settings, None, where / "model.json")
     return where / "model.pt"
 
 
@@ -274,23 +283,26 @@ def calibrate_closed_loop(
     best = max(grid, key=lambda r: (r["net_assistance"], -r["interruptions_per_min"], r["gap"]))
     result = {"logit_bias": best["bias"], "min_gap_s": best["gap"], "val": best, "grid": grid}
     if write:
-        meta = json.loads(model_path.with_suffix(".json").read_text())
-        meta["inference"] = {"logit_bias": best["bias"], "min_gap_s": best["gap"]}
+        settings = {"logit_bias": best["bias"], "min_gap_s": best["gap"]}
         objective = "closed-loop net assistance vs silent (issue 11)"
-        meta["calibration"] = {"objective": objective, "envs": list(envs)}
-        meta["calibration"] |= {"seeds": [int(s) for s in seeds], "val": best, "grid": grid}
-        model_path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+        note = {"objective": objective, "envs": list(envs), "seeds": [int(s) for s in seeds]}
+        _store_inference(
+            model_path.with_suffix(".json"), settings, note | {"val": best, "grid": grid}
+        )
     return result
 
 
-def inference_of(model: str | Path) -> dict[str, float]:
-    """A model's stored inference settings (``logit_bias``, ``min_gap_s``).
+def inference_of(model: str | Path) -> dict[str, Any]:
+    """A model's stored inference settings (``logit_bias``, ``min_gap_s`` and any other,
+    e.g. ``persist``), as :class:`~proassist.policies.learned.interaction.LearnedInteractionModel`
+    reads them.
 
     Args:
         model: Its ``model.pt`` or ``model.json``.
 
     Raises:
-        ValueError: When its ``model.json`` is unreadable or has no inference settings.
+        ValueError: When its ``model.json`` is unreadable, or has no numeric
+            ``logit_bias`` and ``min_gap_s``.
     """
     source_json = Path(model).with_suffix(".json")
     try:
@@ -299,16 +311,21 @@ def inference_of(model: str | Path) -> dict[str, float]:
         raise ValueError(f"{source_json}: not a readable model.json ({e})") from e
     if not isinstance(settings, dict) or not {"logit_bias", "min_gap_s"} <= settings.keys():
         raise ValueError(f"{source_json}: has no inference settings (logit_bias, min_gap_s)")
-    return {k: float(settings[k]) for k in ("logit_bias", "min_gap_s")}
+    try:
+        return settings | {k: float(settings[k]) for k in ("logit_bias", "min_gap_s")}
+    except (TypeError, ValueError) as e:
+        raise ValueError(
+            f"{source_json}: inference logit_bias and min_gap_s must be numbers"
+        ) from e
 
 
-def take_inference(model_path: str | Path, source: str | Path) -> dict[str, float]:
+def take_inference(model_path: str | Path, source: str | Path) -> dict[str, Any]:
     """Store ``source``'s inference settings (:func:`inference_of`) in ``model_path``'s
     ``model.json``, not tuned.
 
     A model trained like another one on a subset of the tasks (a held-out split) keeps
-    that model's ``logit_bias`` and ``min_gap_s`` instead of calibrating on episodes of
-    tasks it must not see (``proassist train --inference-from``).
+    that model's settings instead of calibrating on episodes of tasks it must not see
+    (``proassist train --inference-from``).
 
     Args:
         model_path: The new ``model.pt`` (its ``model.json`` is rewritten).
@@ -318,9 +335,6 @@ def take_inference(model_path: str | Path, source: str | Path) -> dict[str, floa
         The settings taken over.
     """
     taken = inference_of(source)
-    meta_path = Path(model_path).with_suffix(".json")
-    meta = json.loads(meta_path.read_text())
-    meta["inference"] = taken
-    meta["calibration"] = {"taken_from": str(Path(source).with_suffix(".json"))}
-    meta_path.write_text(json.dumps(meta, indent=1))
+    note = {"taken_from": str(Path(source).with_suffix(".json"))}
+    _store_inference(Path(model_path).with_suffix(".json"), taken, note)
     return taken

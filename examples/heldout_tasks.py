@@ -30,10 +30,11 @@ step) on the same episodes and pairs each recogniser against it.
 The learned duplex behind ``stepwatch+learned`` is the committed one (trained on all
 ten tasks) unless ``--detector`` names one trained on the six as well
 (:func:`detector_argv` gives the commands: the committed two-round recipe with
-``--tasks``); then both halves of every recogniser's row are held out, and the
-reference runs with either detector::
+``--tasks``); then both halves of every ``--checkpoint`` row are held out (the
+committed recogniser's row keeps the committed detector), and the reference runs
+with either detector::
 
-    python examples/heldout_tasks.py --checkpoint s2000=split_gen s3000=split_gen3 \
+    python examples/heldout_tasks.py --checkpoint s2000=split_gen s3000=split_gen3 \\
         --seeds 0 45 --reference step-oracle+learned --detector d6/model/model.pt
 """
 
@@ -102,7 +103,10 @@ def detector_argv(out: str, source: str | None = None) -> list[list[str]]:
     """
     from proassist.policies.learned.assets import default_checkpoint
 
-    source = str(source or default_checkpoint())
+    source = source or default_checkpoint()
+    if source is None:
+        raise FileNotFoundError("no shipped detector (policies/checkpoints/model.pt) to take from")
+    source = str(source)
     tasks = ("--workers", "2", "--tasks", *TRAIN)
     data = ("--labels", "deviations", "--label-horizon", "6")
     fit = ("--epochs", "12", "--seed", "0", "--threads", "2", "--inference-from", source)
@@ -171,7 +175,8 @@ def reference_row(label: str, detector: str | None = None) -> tuple[str, dict[st
 
 
 def _check_labels(checkpoints: Mapping[str, str | None], reference: str | None) -> None:
-    """No recogniser may be labelled ``silent`` or like the reference row."""
+    """No recogniser may be labelled ``silent``, like the reference row or like the
+    reference with the held-out detector (:func:`held_reference`)."""
     held = held_reference(reference) if reference is not None else None
     for taken, what in (
         (SILENT, "the paired silent episodes"),
@@ -187,6 +192,21 @@ def held_reference(reference: str) -> str:
     return f"{reference}, held-out detector"
 
 
+def _detector_for(recogniser: str | None, detector: Any) -> Any:
+    """What a recogniser's row takes of ``detector``: nothing for the committed
+    recogniser (``recogniser`` None), which keeps the committed detector."""
+    return detector if recogniser is not None else None
+
+
+def _built(rows: Mapping[str, tuple[str, dict[str, Any]]]) -> None:
+    """Build every row's policy once, so that a checkpoint that does not load fails
+    before any episode runs."""
+    from proassist.policies import make_policy
+
+    for policy, kwargs in rows.values():
+        make_policy(policy, **kwargs)
+
+
 def _rows(
     checkpoints: Mapping[str, str | None], row: str, reference: str | None, detector: str | None
 ) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -195,8 +215,7 @@ def _rows(
     if detector is not None and not Path(detector).is_file():
         raise FileNotFoundError(f"--detector {detector}: no such file (a model.pt)")
     rows = {
-        label: row_with(row, ck, detector if ck is not None else None)
-        for label, ck in checkpoints.items()
+        label: row_with(row, ck, _detector_for(ck, detector)) for label, ck in checkpoints.items()
     }
     if reference is not None:  # checked before any episode runs
         rows[reference] = reference_row(reference)
@@ -217,7 +236,7 @@ def _pairings(
     for label, ck in checkpoints.items():
         out[label] = {"vs_first": first}
         if reference is not None:
-            out[label]["vs_reference"] = held if held and ck is not None else reference
+            out[label]["vs_reference"] = _detector_for(ck, held) or reference
     if reference is not None:
         out[reference] = {}
     if held is not None:
@@ -245,6 +264,7 @@ def evaluate_tasks(
 
     _check_labels(checkpoints, reference)
     rows = _rows(checkpoints, row, reference, detector)
+    _built(rows)
     first = next(iter(rows))  # the silent episodes are run once, with the first row
     runs = {k: _held_out(*rows[k], seeds, k == first, **env_kwargs) for k in rows}
     silent = runs[first][1]
@@ -280,8 +300,8 @@ def main() -> None:
     try:
         checkpoints = parse_checkpoints(args.checkpoint)
         _check_labels(checkpoints, args.reference)
-        _rows(checkpoints, args.row, args.reference, args.detector)  # reads no checkpoint
-    except (ValueError, FileNotFoundError) as e:
+        _built(_rows(checkpoints, args.row, args.reference, args.detector))
+    except (ValueError, OSError) as e:
         parser.error(str(e))
     evaluate_tasks(checkpoints, range(*args.seeds), args.row, args.reference, args.detector)
 

@@ -348,12 +348,10 @@ def test_heldout_tasks_example_splits_the_library_and_pairs_recognisers(tmp_path
         held.evaluate_tasks({"empty folder": str(tmp_path)}, range(1), "stepwatch")
 
 
-def test_heldout_tasks_example_holds_the_detector_out_too(tmp_path: Path) -> None:
-    """``--detector``: the committed recogniser's row keeps the committed detector, every
-    other row (the reference too, a second time) reads the given one, and each
-    recogniser is paired with the reference that shares its detector."""
+def test_heldout_tasks_example_trains_and_pairs_a_held_out_detector() -> None:
+    """``detector_argv``: the committed two-round recipe on the six tasks; with
+    ``--detector`` each recogniser is paired with the reference sharing its detector."""
     from proassist.policies.learned.assets import default_checkpoint
-    from proassist.policies.stepwatch import STEPS_CHECKPOINT
 
     held = _example("heldout_tasks")
     argvs = held.detector_argv("d6")
@@ -362,15 +360,39 @@ def test_heldout_tasks_example_holds_the_detector_out_too(tmp_path: Path) -> Non
         assert collect[collect.index("--tasks") + 1 :] == list(held.TRAIN)
         assert collect[collect.index("--labels") + 1] == "deviations"
     assert argvs[2][argvs[2].index("--driver") + 1] == "d6/m4/model.pt"
-    assert argvs[3][1:3] == ["d6/r0h", "d6/r1h"] and argvs[3][-2:] == [
-        "--inference-from",
-        str(default_checkpoint()),
-    ]
+    assert argvs[3][1:3] == ["d6/r0h", "d6/r1h"]
+    assert argvs[3][-2:] == ["--inference-from", str(default_checkpoint())]
     with pytest.raises(ValueError, match="needs a row with the learned duplex"):
         held.row_with("stepwatch", None, "d.pt")
+    ref, held_ref = "step-oracle+learned", held.held_reference("step-oracle+learned")
+    checkpoints = {"committed": None, "split": "split"}
+    assert held._pairings(checkpoints, ref, "d.pt") == {
+        "committed": {"vs_first": "committed", "vs_reference": ref},
+        "split": {"vs_first": "committed", "vs_reference": held_ref},
+        ref: {},
+        held_ref: {"vs_reference": ref},
+    }
+    assert held._pairings(checkpoints, ref, None) == {
+        "committed": {"vs_first": "committed", "vs_reference": ref},
+        "split": {"vs_first": "committed", "vs_reference": ref},
+        ref: {},
+    }
+    with pytest.raises(ValueError, match="labels the reference with the held-out detector"):
+        held.evaluate_tasks({held_ref: None}, range(1), reference=ref)
+
+
+def test_heldout_tasks_example_runs_every_row_with_its_detector(tmp_path: Path) -> None:
+    """The committed recogniser's row keeps the committed detector, the others and the
+    second reference read ``--detector`` (here: the committed weights, talking more);
+    a detector that does not load fails before any episode runs."""
+    from proassist.policies.learned.assets import default_checkpoint
+    from proassist.policies.stepwatch import STEPS_CHECKPOINT
+
+    held = _example("heldout_tasks")
     detector = tmp_path / "model.pt"
-    detector.write_bytes(default_checkpoint().read_bytes())  # the same model, elsewhere
-    (tmp_path / "model.json").write_text(default_checkpoint().with_suffix(".json").read_text())
+    detector.write_bytes(default_checkpoint().read_bytes())
+    meta = json.loads(default_checkpoint().with_suffix(".json").read_text())
+    (tmp_path / "model.json").write_text(json.dumps(meta | {"inference": {"logit_bias": 4.0}}))
     checkpoints = {"committed": None, "again": str(STEPS_CHECKPOINT)}
     ref, held_ref = "step-oracle+learned", held.held_reference("step-oracle+learned")
     rows = held._rows(checkpoints, "stepwatch+learned", ref, str(detector))
@@ -379,25 +401,40 @@ def test_heldout_tasks_example_holds_the_detector_out_too(tmp_path: Path) -> Non
     got = held.evaluate_tasks(
         checkpoints, range(1), "stepwatch+learned", ref, str(detector), max_duration=20.0
     )
-    assert got["again"]["vs_reference"]["difference"] == pytest.approx(
-        got["again"]["net_assistance"] - got[held_ref]["net_assistance"]
-    )
-    assert got["committed"]["vs_reference"]["difference"] == pytest.approx(
-        got["committed"]["net_assistance"] - got[ref]["net_assistance"]
-    )
-    assert got[held_ref]["vs_reference"]["difference"] == 0.0  # the same model
-    assert got["again"]["vs_first"]["difference"] == 0.0
+
+    def said(label: str) -> int:
+        return sum(
+            e["type"] == "assistant_message" for r in got[label]["records"] for e in r["events"]
+        )
+
+    assert said(held_ref) > said(ref) and said("again") > said("committed")  # its detector speaks
+    for label, other in (("again", held_ref), ("committed", ref), (held_ref, ref)):
+        assert got[label]["vs_reference"]["difference"] == pytest.approx(
+            got[label]["net_assistance"] - got[other]["net_assistance"]
+        )
     with pytest.raises(FileNotFoundError, match="--detector"):
         held.evaluate_tasks(checkpoints, range(1), "stepwatch+learned", ref, "no/such.pt")
-    with pytest.raises(ValueError, match="labels the reference with the held-out detector"):
-        held.evaluate_tasks({held_ref: None}, range(1), reference=ref)
+    (tmp_path / "model.json").unlink()  # a model.pt without its model.json does not load
+    with pytest.raises(FileNotFoundError, match="model.json"):
+        held.evaluate_tasks(checkpoints, range(1), "stepwatch+learned", ref, str(detector))
 
 
-def test_onset_lookahead_example_prints_one_row_per_lookahead(capsys) -> None:
-    """``examples/onset_lookahead.py`` end to end on two short episodes per env."""
+def test_onset_lookahead_example_prints_one_row_per_lookahead(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``examples/onset_lookahead.py`` end to end on two short episodes per env; each
+    stream's features are computed once, whatever the number of lookaheads."""
+    from proassist.policies.learned import steps_seq
+
     look = _example("onset_lookahead")
+    calls: list[int] = []
+    real = steps_seq.stream_arrays
+    monkeypatch.setattr(
+        steps_seq, "stream_arrays", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
     argv = ["--episodes", "1", "--val-episodes", "1", "--epochs", "1", "--hidden", "8"]
     assert look.main([*argv, "--lookahead", "0", "2", "--max-duration", "20"]) == 0
+    assert len(calls) == 6  # 3 envs x (1 training + 1 validation) streams
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("|")]
     assert lines[0] == "| lookahead | all | first 3 s | 0-1 s | 1-2 s | 2-3 s | 3-5 s |"
     assert [x.split(" | ")[0] for x in lines[2:]] == ["| 0.0 s", "| 1.0 s"]

@@ -210,8 +210,8 @@ def _add_train_calibration(p: argparse.ArgumentParser) -> None:
         "--inference-from",
         default=None,
         metavar="MODEL",
-        help="instead: store MODEL's inference settings (its model.json) without tuning, "
-        "e.g. a held-out split trained like a committed model",
+        help="instead of --calibrate or --calibrate-loop: store MODEL's inference settings "
+        "(its model.json) without tuning, e.g. a held-out split trained like a committed model",
     )
 
 
@@ -439,7 +439,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _after_training(args: argparse.Namespace, model_path: str) -> None:
-    """``--val`` scores, then the ``--calibrate`` or ``--calibrate-loop`` calibration."""
+    """``--val`` scores, then the ``--calibrate`` or ``--calibrate-loop`` calibration, or
+    the ``--inference-from`` settings."""
     from proassist.policies.learned.train import evaluate_model, load_model
 
     if args.val:

@@ -332,14 +332,18 @@ def onset_accuracy(
     tally = {k: [0, 0] for k in ("all", "first 3 s", *_BIN_NAMES)}
     arrays = arrays if arrays is not None else [stream_arrays(s, gaze) for s in streams]
     for stream, inputs in zip(streams, arrays, strict=True):
-        pred = _argmax(net, inputs).numpy()
-        truth = [label for _, label in stream["rows"]]
-        since = onset_points(stream.get("open") or [], ONSET_BINS[-1][1] + 1)
-        for t in range(len(truth) - lookahead):
-            for key in _buckets(since.get(t, -1)):
-                tally[key][0] += int(pred[t + lookahead] == truth[t])
-                tally[key][1] += 1
+        _count(tally, stream, _argmax(net, inputs).numpy(), lookahead)
     return {k: (right / n if n else float("nan"), n) for k, (right, n) in tally.items()}
+
+
+def _count(tally: dict[str, list[int]], stream: dict[str, Any], pred: Any, lookahead: int) -> None:
+    """Add one stream's points to :func:`onset_accuracy`'s ``[right, points]`` tally."""
+    truth = [label for _, label in stream["rows"]]
+    since = onset_points(stream.get("open") or [], ONSET_BINS[-1][1] + 1)
+    for t in range(len(truth) - lookahead):
+        for key in _buckets(since.get(t, -1)):
+            tally[key][0] += int(pred[t + lookahead] == truth[t])
+            tally[key][1] += 1
 
 
 def load_sequence(folder: str | Path, hidden: int) -> SequenceScorer:

@@ -88,6 +88,7 @@ def test_calibration_is_stored_and_used(tiny_data: Path, tmp_path: Path, capsys)
 def test_inference_settings_taken_from_another_model(
     tiny_data: Path, tmp_path: Path, capsys
 ) -> None:
+    from proassist.analysis.calibration import take_inference
     from proassist.policies.learned.assets import default_checkpoint
     from proassist.policies.learned.interaction import LearnedInteractionModel
 
@@ -102,6 +103,12 @@ def test_inference_settings_taken_from_another_model(
     assert meta["calibration"] == {"taken_from": str(source.with_suffix(".json"))}
     model = LearnedInteractionModel(out / "model.pt")
     assert (model.logit_bias, model.min_gap_s) == (committed["logit_bias"], committed["min_gap_s"])
+    persisting = tmp_path / "persisting.json"  # every setting is taken, persist too
+    persisting.write_text(
+        json.dumps({"inference": {"logit_bias": -1, "min_gap_s": 2, "persist": 3}})
+    )
+    take_inference(out / "model.pt", persisting)
+    assert LearnedInteractionModel(out / "model.pt").persist == 3
 
 
 def test_inference_from_is_checked_before_training(tiny_data: Path, tmp_path: Path, capsys) -> None:
@@ -110,6 +117,11 @@ def test_inference_from_is_checked_before_training(tiny_data: Path, tmp_path: Pa
     bare.write_text(json.dumps({"config": {}}))
     assert main([*base, "--inference-from", str(bare)]) == 2
     assert "has no inference settings" in capsys.readouterr().err
+    (tmp_path / "null.json").write_text(
+        json.dumps({"inference": {"logit_bias": None, "min_gap_s": 8}})
+    )
+    assert main([*base, "--inference-from", str(tmp_path / "null.pt")]) == 2
+    assert "must be numbers" in capsys.readouterr().err
     (tmp_path / "torn.json").write_text("{")
     assert main([*base, "--inference-from", str(tmp_path / "torn.pt")]) == 2
     assert "not a readable model.json" in capsys.readouterr().err
