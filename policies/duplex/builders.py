@@ -63,6 +63,7 @@ def _learned(
     logit_bias: float | None = None,
     intents: list[str] | None = None,
     persist: int | None = None,
+    intent_bias: dict[str, float] | None = None,
     **_: Any,
 ) -> Any:
     from proassist.policies.learned import require_torch
@@ -80,7 +81,7 @@ def _learned(
     if not Path(path).is_file() or not Path(path).with_suffix(".json").is_file():
         raise FileNotFoundError(f"checkpoint {str(path)!r}: no such model.pt with model.json")
     settings = {"min_gap_s": min_gap_s, "logit_bias": logit_bias, "intents": intents}
-    settings |= {"persist": persist}
+    settings |= {"persist": persist, "intent_bias": intent_bias}
     return LearnedInteractionModel(
         path, threshold=threshold, device=resolve_device(device), **settings
     )

@@ -27,7 +27,7 @@ assistant last spoke, except that a correction may follow a non-correcting messa
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,9 @@ class LearnedInteractionModel:
             many consecutive decision points (1: at once); ``None`` takes
             ``model.json``'s ``inference.persist`` (1 when absent). A detection must
             last, so a one-point spike stays silent.
+        intent_bias: Added to the interrupt logit when the intent head picks that intent
+            (e.g. ``{"re_engage": 2.0}``: speak sooner to re-engage); ``None`` takes
+            ``model.json``'s ``inference.intent_bias`` (none when absent).
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class LearnedInteractionModel:
         logit_bias: float | None = None,
         intents: Sequence[str] | None = None,
         persist: int | None = None,
+        intent_bias: Mapping[str, float] | None = None,
     ) -> None:
         import json
 
@@ -128,6 +132,9 @@ class LearnedInteractionModel:
         gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
         self.min_gap_s = float(gap)
         self.persist = int(inference.get("persist", 1) if persist is None else persist)
+        biases = (inference.get("intent_bias") or {}) if intent_bias is None else intent_bias
+        _check_intents(list(biases))
+        self.intent_bias = {k: float(v) for k, v in biases.items()}
         if self.persist < 1:
             raise ValueError(f"persist must be >= 1 decision point, got {self.persist}")
         self._streak = 0
@@ -188,9 +195,10 @@ class LearnedInteractionModel:
         feats = torch.from_numpy(feats)[None].to(self.device)
         with torch.no_grad():
             out = self.net.forward_embeddings(self._embeddings(obs_history), feats)
-        logit = float(out["decision"][0, 1] - out["decision"][0, 0]) + self.logit_bias
-        p_interrupt = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         intent = INTENTS[int(out["intent"].argmax(-1)[0])]
+        logit = float(out["decision"][0, 1] - out["decision"][0, 0]) + self.logit_bias
+        logit += self.intent_bias.get(intent, 0.0)
+        p_interrupt = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         self._streak = self._streak + 1 if p_interrupt >= self.threshold else 0
         if self._streak < self.persist or self._quiet(dialogue, state.since_interrupt, intent):
             return Decision(False, confidence=p_interrupt)

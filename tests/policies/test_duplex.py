@@ -303,6 +303,46 @@ def test_learned_intents_filter_and_bias_override() -> None:
     assert len(said["quiet"]) == sum(i in CORRECTING for i in said["loud"])
 
 
+def test_learned_intent_bias_moves_only_that_intents_decisions() -> None:
+    """``intent_bias``: +50 on one intent speaks at every point the intent head picks it
+    and nowhere else (the base bias -50 silences the rest); unknown intents are refused."""
+    pytest.importorskip("torch")
+    from proassist.policies.learned.assets import default_checkpoint
+    from proassist.policies.learned.interaction import INTENTS, LearnedInteractionModel
+    from proassist.policies.rollout import env_info as info_of
+
+    path = default_checkpoint()
+    if path is None:
+        pytest.skip("no shipped checkpoint")
+    with pytest.raises(ValueError, match="unknown intents"):
+        LearnedInteractionModel(path, intent_bias={"shout": 1.0})
+    every = LearnedInteractionModel(path, logit_bias=50.0, min_gap_s=0.0, intents=list(INTENTS))
+    env = gym.make("ProAssist-Kitchen-v0", width=64, height=64, obs_modes=every.obs_modes)
+    obs, _ = env.reset(seed=0)
+    picked = []
+    every.reset(info_of(env))
+    for _ in range(20):
+        picked.append(every.decide([obs], None, []).intent)
+        obs, *_ = env.step(silent_action())
+    favourite = max(set(picked), key=picked.count)
+    one = LearnedInteractionModel(
+        path, logit_bias=-50.0, min_gap_s=0.0, intents=list(INTENTS), intent_bias={favourite: 100.0}
+    )
+    obs, _ = env.reset(seed=0)
+    one.reset(info_of(env))
+    said = []
+    for _ in range(20):
+        d = one.decide([obs], None, [])
+        said.append(d.intent if d.interrupt else None)
+        obs, *_ = env.step(silent_action())
+    env.close()
+    assert said == [i if i == favourite else None for i in picked]
+    duplex = make_policy(
+        "duplex", interaction="learned", interaction_kwargs={"intent_bias": {"re_engage": 2.0}}
+    )
+    assert duplex.interaction.intent_bias == {"re_engage": 2.0}
+
+
 def test_interaction_kwargs_a_model_would_drop_are_rejected() -> None:
     with pytest.raises(ValueError, match="did you mean 'persist'"):
         make_policy("duplex", interaction="learned", interaction_kwargs={"persit": 2})
