@@ -122,21 +122,7 @@ class LearnedInteractionModel:
         self.num_threads = apply_inference_threads(num_threads)
         self.net = load_model(model_path).to(device)
         meta = json.loads(Path(model_path).with_suffix(".json").read_text())
-        inference = meta.get("inference") or {}
-        bias = inference.get("logit_bias", 0.0) if logit_bias is None else logit_bias
-        self.logit_bias = float(bias)
-        deploy = meta.get("deploy") or {}
-        self.intents = _check_intents(deploy.get("intents") if intents is None else intents)
-        #: The plan mode the model was trained on (``model.json["deploy"]``), if any.
-        self.plan_mode: str | None = deploy.get("plan_mode")
-        gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
-        self.min_gap_s = float(gap)
-        self.persist = int(inference.get("persist", 1) if persist is None else persist)
-        biases = (inference.get("intent_bias") or {}) if intent_bias is None else intent_bias
-        _check_intents(list(biases))
-        self.intent_bias = {k: float(v) for k, v in biases.items()}
-        if self.persist < 1:
-            raise ValueError(f"persist must be >= 1 decision point, got {self.persist}")
+        self._settings(meta, logit_bias, intents, min_gap_s, persist, intent_bias)
         self._streak = 0
         self.device = device
         self.threshold = threshold
@@ -153,6 +139,32 @@ class LearnedInteractionModel:
         )
         self._cache: OrderedDict[float, Any] = OrderedDict()
         self.stats: dict[str, int] = {"calls": 0, "interrupts": 0}
+
+    def _settings(
+        self,
+        meta: dict[str, Any],
+        logit_bias: float | None,
+        intents: Sequence[str] | None,
+        min_gap_s: float | None,
+        persist: int | None,
+        intent_bias: Mapping[str, float] | None,
+    ) -> None:
+        """The inference and deploy settings: the arguments, else ``model.json``'s."""
+        inference = meta.get("inference") or {}
+        bias = inference.get("logit_bias", 0.0) if logit_bias is None else logit_bias
+        self.logit_bias = float(bias)
+        deploy = meta.get("deploy") or {}
+        self.intents = _check_intents(deploy.get("intents") if intents is None else intents)
+        #: The plan mode the model was trained on (``model.json["deploy"]``), if any.
+        self.plan_mode: str | None = deploy.get("plan_mode")
+        gap = inference.get("min_gap_s", 0.0) if min_gap_s is None else min_gap_s
+        self.min_gap_s = float(gap)
+        self.persist = int(inference.get("persist", 1) if persist is None else persist)
+        biases = (inference.get("intent_bias") or {}) if intent_bias is None else intent_bias
+        _check_intents(list(biases))
+        self.intent_bias = {k: float(v) for k, v in biases.items()}
+        if self.persist < 1:
+            raise ValueError(f"persist must be >= 1 decision point, got {self.persist}")
 
     def reset(self, env_info: dict[str, Any]) -> None:
         """Start an episode: new plan-state tracker, empty frame cache."""
