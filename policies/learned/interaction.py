@@ -217,7 +217,7 @@ class LearnedInteractionModel:
         if self.intents is not None and intent not in self.intents:
             return Decision(False, confidence=p_interrupt)
         self.stats["interrupts"] += 1
-        return self._structured(out, plan, p_interrupt)
+        return self._structured(out, plan, p_interrupt, intent)
 
     def _quiet(self, dialogue: Sequence[DialogueTurn], since: float | None, intent: str) -> bool:
         """Within ``min_gap_s`` of the last message, unless this one is a correction and
@@ -228,10 +228,11 @@ class LearnedInteractionModel:
         last = said[-1].intent if said else None
         return not (intent in CORRECTING and last not in CORRECTING)
 
-    def _structured(self, out: dict[str, Any], plan: Plan | None, p: float) -> Decision:
+    def _structured(
+        self, out: dict[str, Any], plan: Plan | None, p: float, intent: str
+    ) -> Decision:
         from proassist.policies.learned.net import MAX_OFFSET
 
-        intent = INTENTS[int(out["intent"].argmax(-1)[0])]
         fix = bool(out["fix"].argmax(-1)[0])
         steps, current = offset_steps(plan, self.offsets)
         if current is None:
