@@ -88,6 +88,10 @@ class FirstOfPolicy(PolicyBase):
             again: they are on it (0: off).
         gap: Seconds the content of a sent message is not sent again, whoever says it
             (before the person could answer it; 0: off).
+        done_veto: Drop another assistant's correction (``correct_deviation``) naming a
+            plan step that step watcher ``resume_from`` counts as worked on (it saw the
+            step done; the next assistant's message, if any, goes instead); needs
+            ``resume_from``.
 
     Attributes:
         privileged: Whether an inner assistant is privileged (module docstring).
@@ -95,7 +99,7 @@ class FirstOfPolicy(PolicyBase):
     Raises:
         ValueError: With fewer than two entries, or an entry without ``policy`` or with
             other keys; a ``resume_from`` that is not the index of a step watcher; a
-            negative ``ack_hold`` or ``gap``.
+            negative ``ack_hold`` or ``gap``; ``done_veto`` without ``resume_from``.
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class FirstOfPolicy(PolicyBase):
         resume_from: int | None = None,
         ack_hold: float = 0.0,
         gap: float = 0.0,
+        done_veto: bool = False,
     ) -> None:
         super().__init__()
         if not (ack_hold >= 0.0 and gap >= 0.0):
@@ -121,6 +126,9 @@ class FirstOfPolicy(PolicyBase):
         self.name = "first-of(" + ", ".join(str(getattr(p, "name", "?")) for p in self.inner) + ")"
         self.sent_by = [0] * len(self.inner)
         self.resume_from = self._watcher(resume_from, [str(spec["policy"]) for spec in policies])
+        if done_veto and self.resume_from is None:
+            raise ValueError("first-of: done_veto reads a step watcher's steps: set resume_from")
+        self.done_veto, self.vetoed = bool(done_veto), 0
 
     def _watcher(self, index: int | None, names: list[str]) -> int | None:
         """``index`` checked to be that of an inner step watcher (or None); ``names``
@@ -150,7 +158,7 @@ class FirstOfPolicy(PolicyBase):
         super().reset(env_info=env_info, seed=seed)
         for p in self.inner:
             p.reset(env_info=env_info, seed=seed)
-        self.sent_by = [0] * len(self.inner)
+        self.sent_by, self.vetoed = [0] * len(self.inner), 0
         self.repeats.reset()
 
     def act(self, observation: dict[str, Any], info: dict[str, Any] | None = None) -> dict:
@@ -166,6 +174,8 @@ class FirstOfPolicy(PolicyBase):
             if not action["decision"]:
                 continue
             renamed = self._resumed(i, action)
+            if self._vetoed(i, renamed):
+                continue
             told = getattr(self.inner[i], "sent", None)
             if renamed is not action and callable(told) and not told(renamed):
                 continue  # the renamed content is what that assistant's person refused
@@ -197,13 +207,27 @@ class FirstOfPolicy(PolicyBase):
         k = None if watch is None else resume_step(watch)
         return action if k is None else naming(watch.plan, k, "re_engage")
 
+    def _vetoed(self, i: int, action: dict) -> bool:
+        """Whether ``done_veto`` drops ``action`` of inner assistant ``i``: another
+        assistant's correction naming a step the step watcher counts as worked on."""
+        if not self.done_veto or i == self.resume_from:
+            return False
+        if INTENTS[int(action["intent"])] != "correct_deviation":
+            return False
+        watch = self.inner[self.resume_from].watch
+        done = watch is not None and int(action["step"]) in watch.worked_on()
+        self.vetoed += done
+        return done
+
     def episode_extras(self) -> dict[str, Any]:
-        """The inner assistants' extras, and how many messages each sent."""
+        """The inner assistants' extras, how many messages each sent, and how many
+        ``done_veto`` dropped."""
         out: dict[str, Any] = {}
         for p in self.inner:
             extras = getattr(p, "episode_extras", None)
             out.update(dict(extras()) if callable(extras) else {})
-        return {**out, "first_of_sent": list(self.sent_by), "first_of_held": self.repeats.held}
+        held = {"first_of_held": self.repeats.held, "first_of_vetoed": self.vetoed}
+        return {**out, "first_of_sent": list(self.sent_by), **held}
 
 
 class RepeatHold:

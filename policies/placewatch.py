@@ -35,6 +35,13 @@ per step (:meth:`PlacementWatch.regrasp`). The watch never reads the deviations;
 needs the plan's effects, the fixtures' stand points and the objects' start fixtures
 (:func:`~proassist.policies.rollout.env_info`), and which plan steps were worked on
 (from a :class:`~proassist.policies.stepwatch.DependencyWatch`).
+
+With ``credit``, the same reading tells which plan steps were done
+(:meth:`PlacementWatch.credits`): a step whose effect puts an object at a fixture that
+no other step puts it at (not where it starts) is done once the object is seen resting
+there, or anywhere worked at from that fixture's stand point when the start is not, for
+``credit_points`` points in a row. A step recogniser that misses a step on a task
+it never saw then does not name it as missing when the next step starts.
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ from proassist.sim.world import LOCATION_PREDICATES, split_effects
 __all__ = ["PlacementWatch", "handled", "resting_on"]
 
 Station = tuple[float, ...]
+#: Where an effect puts an object: a fixture, or the stand point it is worked at from.
+Place = str | Station
 
 
 def resting_on(
@@ -104,6 +113,8 @@ class PlacementWatch:
         regrasp: Also the repetition rule (:meth:`regrasp`).
         rest_points: Points the carried object must be seen resting, no hand at it, since
             the last touch to count as put down (:meth:`regrasp`).
+        credit: Also tell the steps whose effect is seen (:meth:`credits`).
+        credit_points: Points in a row an effect must be seen.
     """
 
     def __init__(
@@ -116,11 +127,13 @@ class PlacementWatch:
         sustain: int = 1,
         regrasp: bool = True,
         rest_points: int = 2,
+        credit: bool = False,
+        credit_points: int = 2,
     ) -> None:
-        if delta <= 0 or min(contact, min_px, sustain, rest_points) < 1:
+        if delta <= 0 or min(contact, min_px, sustain, rest_points, credit_points) < 1:
             raise ValueError(
-                f"need delta > 0, contact, min_px, sustain, rest_points >= 1; got {delta}, "
-                f"{contact}, {min_px}, {sustain}, {rest_points}"
+                f"need delta > 0, contact, min_px, sustain, rest_points, credit_points >= 1; "
+                f"got {delta}, {contact}, {min_px}, {sustain}, {rest_points}, {credit_points}"
             )
         self.delta, self.contact, self.min_px = float(delta), int(contact), int(min_px)
         self.sustain = int(sustain)
@@ -151,6 +164,23 @@ class PlacementWatch:
         self._run: list[Any] = [None, 0, None, 0]  # step, pick-ups, held?, resting points
         self.strikes: dict[str, int] = {}
         self.flagged: set[str] = set()
+        self.effects = _effect_places(self.dest, self.starts, self.station) if credit else {}
+        self.credit_points, self.seen_at = int(credit_points), Counter()  # (obj, step) -> run
+        self._frame: tuple[Any, dict[str, str | None]] = (None, {})  # this depth frame's rests
+
+    def credits(self, seg: np.ndarray, depth: np.ndarray) -> list[int]:
+        """Plan steps whose own effect has been seen for ``credit_points`` points in a row
+        as of this point (module docstring); none without ``credit``."""
+        out = []
+        for obj, places in self.effects.items():
+            where = self._rest_now(np.asarray(seg), depth, obj)
+            keys = [] if where is None else [where, self.station.get(where)]
+            step = next((places[p] for p in keys if p in places), None)
+            for k in set(places.values()):
+                self.seen_at[(obj, k)] = self.seen_at[(obj, k)] + 1 if k == step else 0
+                if k == step and self.seen_at[(obj, k)] == self.credit_points:
+                    out.append(k)
+        return sorted(out)
 
     def allowed(self, obj: str, current: int | None, worked: set[int]) -> set[Station] | None:
         """Where ``obj`` may rest now (stand points); ``None``: inside/on another object."""
@@ -205,7 +235,7 @@ class PlacementWatch:
             if obj in self.flagged or seen < self.min_px:
                 self.strikes[obj] = 0
                 continue
-            where = self._resting(seg, depth, obj)
+            where = self._rest_now(seg, depth, obj)
             ok = None if where is None else self.allowed(obj, current, worked)
             if ok is None or self.station.get(where) in ok:
                 self.strikes[obj] = 0
@@ -248,10 +278,20 @@ class PlacementWatch:
             run[2], run[3] = True, 0
             if run[1] >= 2:
                 return step
-        elif self._resting(seg, depth, obj) is not None:
+        elif self._rest_now(seg, depth, obj) is not None:
             run[3] += 1
             run[2] = False if run[3] >= self.rest_points else run[2]
         return None
+
+    def _rest_now(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
+        """:meth:`_resting`, read once per object and depth frame (the credit and the
+        placement rule see the same frame)."""
+        if self._frame[0] is not depth:
+            self._frame = (depth, {})
+        rests = self._frame[1]
+        if obj not in rests:
+            rests[obj] = self._resting(seg, depth, obj) if obj in self.parts else None
+        return rests[obj]
 
     def _resting(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
         touch = resting_on(seg, depth, self.parts[obj], self.names, self.delta)
@@ -301,4 +341,25 @@ def _destinations(plan: list[dict[str, Any]]) -> dict[tuple[int, str], str]:
             name, args = parse_predicate(str(effect))
             if name in LOCATION_PREDICATES and len(args) == 2:
                 out[(i, args[0])] = args[1]
+    return out
+
+
+def _effect_places(
+    dest: dict[tuple[int, str], str], starts: dict[str, str], station: dict[str, Station]
+) -> dict[str, dict[Place, int]]:
+    """``object -> {place: plan step}`` for the places that one step only puts an object
+    at (:meth:`PlacementWatch.credits`): a fixture other than where it starts, and that
+    fixture's stand point when it is not the start's."""
+    steps: dict[tuple[str, Place], set[int]] = {}
+    for (k, obj), fixture in dest.items():
+        start = starts.get(obj, "")
+        if fixture not in station or fixture == start:
+            continue
+        steps.setdefault((obj, fixture), set()).add(k)
+        if station[fixture] != station.get(start):
+            steps.setdefault((obj, station[fixture]), set()).add(k)
+    out: dict[str, dict[Place, int]] = {}
+    for (obj, place), ks in sorted(steps.items(), key=str):
+        if len(ks) == 1:
+            out.setdefault(obj, {})[place] = ks.pop()
     return out

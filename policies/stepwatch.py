@@ -50,6 +50,8 @@ stream of recognised steps:
 - optionally (``skip > 0``), a **passed-over step**: the recognised step is the next
   required one after a step never begun and never named
   (:class:`~proassist.policies.skipwatch.SkipWatch`): say ``correct_deviation`` naming it;
+- a step also counts as worked on once its effect is seen (``effects``, in
+  ``stepwatch``: :meth:`~proassist.policies.placewatch.PlacementWatch.credits`);
 - optionally (``gate``), a learned **gate** (:mod:`proassist.policies.gate`) scores
   each candidate correction from the recogniser's recent history and lets through only
   those likely to address a real deviation.
@@ -83,6 +85,7 @@ from proassist.policies.placewatch import PlacementWatch
 from proassist.policies.returnwatch import ReturnWatch
 from proassist.policies.skipwatch import SkipWatch
 from proassist.policies.waitwatch import WaitWatch
+from proassist.policies.watch_settings import WATCH_DEFAULTS, WATCH_SETTINGS
 from proassist.policies.watchers import frame_rules, respond
 
 #: Most times :class:`DependencyWatch` says an unanswered correction again (``insist``),
@@ -220,8 +223,13 @@ class DependencyWatch:
             if reply == "fine":
                 self.held[k] = self.t + self.hold
             else:
-                self.mass[k] = max(self.mass[k], self.need[k] + self.dt)
+                self.credit(k)
         self.named = None
+
+    def credit(self, step: int) -> None:
+        """Count plan step ``step`` as worked on from now (the person said so, or its
+        effect was seen)."""
+        self.mass[step] = max(self.mass[step], self.need[step] + self.dt)
 
     def worked_on(self, exclude: int | None = None) -> set[int]:
         """Plan indices that count as worked on (but ``exclude``)."""
@@ -401,52 +409,6 @@ def one_hot(n: int, step: int | None) -> np.ndarray:
 #: Where the committed step recogniser lives (``steps.pt`` + ``steps.json``).
 STEPS_CHECKPOINT: Path = Path(__file__).resolve().parent / "checkpoints" / "steps"
 
-#: The settings of a :class:`DependencyWatch` (its keyword arguments but ``gate``).
-WATCH_SETTINGS: tuple[str, ...] = (
-    "confidence",
-    "sustain",
-    "worked",
-    "repeat",
-    "remind",
-    "listen",
-    "quiet",
-    "ready",
-    "hold",
-    "hazard",
-    "floor",
-    "again",
-    "wait",
-    "insist",
-    "skip",
-)
-
-#: :class:`DependencyWatch` settings of ``stepwatch`` when its checkpoint names none.
-WATCH_DEFAULTS: dict[str, float] = {
-    "confidence": 0.6,
-    "sustain": 2,
-    "worked": 0.5,
-    "repeat": 0.0,
-    "remind": 4.0,
-    "listen": True,
-    "quiet": 0.0,
-    "ready": True,
-    "hold": 10.0,
-    "hazard": True,
-    "floor": 0.0,
-    "again": 1.0,
-    "wait": 0.0,
-    "insist": 3.0,
-    "skip": 0.0,
-    "place": True,
-    "attend": True,
-    "regrasp": True,
-    "grasp": True,
-    "grasp_theta": 0.1,
-    "unseen_bias": 0.75,
-    "gate": False,
-    "companion": False,
-}
-
 
 @register_policy("stepwatch")
 class StepWatchPolicy(PolicyBase):
@@ -478,6 +440,8 @@ class StepWatchPolicy(PolicyBase):
         skip: :class:`DependencyWatch` ``skip``.
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`; reads depth too).
+        effects: With ``place``, count a step as worked on once its effect is seen: an
+            object resting where only that step puts it (:meth:`PlacementWatch.credits`).
         attend: Also re-engage a distracted person (:class:`AttentionWatch`).
         regrasp: With ``place``, also the repetition rule
             (:meth:`PlacementWatch.regrasp`).
@@ -504,7 +468,8 @@ class StepWatchPolicy(PolicyBase):
         ValueError: The gate asked for (``gate=True`` or a ``threshold``) with a
             checkpoint that has no gate, or ``threshold`` with ``gate=False``;
             ``companion=True`` with a checkpoint that has none; a
-            ``grasp_theta`` outside [0, 1]; a negative ``unseen_bias``.
+            ``grasp_theta`` outside [0, 1]; a negative ``unseen_bias``; ``effects``
+            without ``place``.
     """
 
     needs_pixels = True
@@ -528,6 +493,7 @@ class StepWatchPolicy(PolicyBase):
         insist: float | None = None,
         skip: float | None = None,
         place: bool | None = None,
+        effects: bool | None = None,
         attend: bool | None = None,
         regrasp: bool | None = None,
         grasp: bool | None = None,
@@ -546,6 +512,11 @@ class StepWatchPolicy(PolicyBase):
         chosen = {k: deploy[k] if given.get(k) is None else given[k] for k in deploy}
         self.settings = {k: chosen[k] for k in WATCH_SETTINGS}
         self.place, self.attend = bool(chosen["place"]), bool(chosen["attend"])
+        self.effects = bool(chosen["effects"])
+        if self.effects and not self.place:
+            raise ValueError(
+                "stepwatch: effects=true reads the placement rule's frames: needs place=true"
+            )
         self.regrasp, self.grasp = bool(chosen["regrasp"]), bool(chosen["grasp"])
         self.grasp_theta = float(chosen["grasp_theta"])
         if not 0.0 <= self.grasp_theta <= 1.0:
@@ -569,7 +540,7 @@ class StepWatchPolicy(PolicyBase):
         dt = float(env_info.get("dt", 0.5))
         self.watch = DependencyWatch(self.plan, dt, gate=self.gate, **self.settings)
         self.places, self.attention = frame_rules(
-            self.plan, env_info, self.place, self.attend, self.regrasp
+            self.plan, env_info, self.place, self.attend, self.regrasp, self.effects
         )
         self.grasps = GraspWatch(self.plan, self.grasp_theta) if self.grasp else None
 

@@ -5,7 +5,9 @@ rules over a :class:`~proassist.policies.stepwatch.DependencyWatch`, which holds
 they share (the steps worked on, the step recognised as under way, the last step
 named, what the person said). :func:`respond` is one decision point:
 
-1. the person's reply is heard (:meth:`DependencyWatch.hear`);
+1. the person's reply is heard (:meth:`DependencyWatch.hear`), and the steps whose
+   effect :class:`~proassist.policies.placewatch.PlacementWatch` sees (its ``credit``)
+   count as worked on;
 2. the dependency rule (a missing ``after`` step, a passed-over safety step, a
    repetition) speaks first; then, if on, the grasp rule
    (:class:`~proassist.policies.graspwatch.GraspWatch`: a step's own object in the
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REPLY_S",
+    "credit_effects",
     "frame_rules",
     "naming",
     "respond",
@@ -57,10 +60,11 @@ def frame_rules(
     place: bool,
     attend: bool,
     regrasp: bool = True,
+    credit: bool = False,
 ) -> tuple[PlacementWatch | None, AttentionWatch | None]:
-    """A new episode's placement (with ``regrasp``, its repetition rule) and attention
-    rules (None where off)."""
-    places = PlacementWatch(plan, env_info, regrasp=regrasp) if place else None
+    """A new episode's placement (with ``regrasp``, its repetition rule; with ``credit``,
+    the steps whose effect is seen) and attention rules (None where off)."""
+    places = PlacementWatch(plan, env_info, regrasp=regrasp, credit=credit) if place else None
     return places, AttentionWatch(env_info) if attend else None
 
 
@@ -83,16 +87,31 @@ def watch_places(
     """The plan step to name for a misplaced object (:class:`PlacementWatch`), or None."""
     if places is None:
         return None
+    seg, depth = _frames(observation)
+    k = places.observe(seg, depth, watch.current, watch.worked_on())
+    if k is not None:
+        watch.named = None  # a reply to it is not about a missing step
+    return k
+
+
+def credit_effects(
+    places: PlacementWatch | None, watch: DependencyWatch, observation: dict
+) -> None:
+    """Count as worked on the plan steps whose effect :class:`PlacementWatch` sees now
+    (its ``credit``; nothing when off)."""
+    if places is not None and places.effects:
+        for k in places.credits(*_frames(observation)):
+            watch.credit(k)
+
+
+def _frames(observation: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The segmentation and depth frames the placement rule reads."""
     if "segmentation" not in observation or "depth" not in observation:
         raise ValueError(
             "the placement rule reads segmentation and depth: make the env with obs_modes "
             "including 'segmentation' and 'depth'"
         )
-    seg, depth = observation["segmentation"], observation["depth"]
-    k = places.observe(seg, depth, watch.current, watch.worked_on())
-    if k is not None:
-        watch.named = None  # a reply to it is not about a missing step
-    return k
+    return observation["segmentation"], observation["depth"]
 
 
 def watch_attention(
@@ -152,6 +171,7 @@ def respond(
             (:meth:`DependencyWatch.observe`; None: ``probs``).
     """
     watch.hear(str(observation.get("utterance", "") or ""))
+    credit_effects(places, watch, observation)
     k = watch.observe(probs, worked)
     intent = watch.intent if k is not None else "correct_deviation"
     if grasp is not None:  # every point: its streaks count frames in a row

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -183,7 +185,7 @@ class _AlwaysReengage(_Always):
 
 
 def _composed(
-    second: str | dict, resume_from: int | None, *more: dict
+    second: str | dict, resume_from: int | None, *more: dict, **kwargs: Any
 ) -> tuple[PolicyBase, list[dict]]:
     env = gym.make("ProAssist-Kitchen-v0", render=False, max_duration=5.0)
     env.reset(seed=0)
@@ -191,7 +193,10 @@ def _composed(
     env.close()
     spec = {"policy": second} if isinstance(second, str) else second
     both = make_policy(
-        "first-of", policies=[{"policy": "test-watcher"}, spec, *more], resume_from=resume_from
+        "first-of",
+        policies=[{"policy": "test-watcher"}, spec, *more],
+        resume_from=resume_from,
+        **kwargs,
     )
     both.reset(env_info=info, seed=0)
     return both, info["plan"]
@@ -244,6 +249,25 @@ def test_first_of_tells_heed_when_another_assistant_spoke() -> None:
     assert both.act(_obs(0.5))["step"] == 1 and heed.last is None  # "correct step 1" said
     both.act(_obs(1.0, DONE_TEXT))  # refused: the corrector's message, not heed's
     assert heed.muted == {} and both.sent_by == [2, 0]
+
+
+@pytest.mark.parametrize("veto", [True, False])
+def test_first_of_done_veto_drops_corrections_naming_a_step_the_watcher_saw_done(
+    veto: bool,
+) -> None:
+    """With ``done_veto``, a correction naming a step the watcher counts as worked on is
+    dropped and the next assistant speaks instead; other steps and intents go through."""
+    both, _ = _composed(
+        "test-always-correct", 0, {"policy": "test-always-reengage"}, done_veto=veto
+    )
+    assert both.act(_obs(0.5))["step"] == 1  # step 1 not worked on: said
+    both.inner[0].watch.mass[1] = 1.0  # now it is
+    intent = both.act(_obs(1.0))["intent"]
+    assert INTENTS[intent] == ("re_engage" if veto else "correct_deviation")
+    assert both.episode_extras()["first_of_vetoed"] == int(veto)
+    assert both.sent_by == ([0, 1, 1] if veto else [0, 2, 0])
+    with pytest.raises(ValueError, match="set resume_from"):
+        make_policy("first-of", policies=[SPAM, {"policy": "test-watcher"}], done_veto=True)
 
 
 def test_first_of_resume_from_must_name_a_step_watcher() -> None:

@@ -62,6 +62,19 @@ def test_watch_floor_keeps_a_look_alike_from_counting_as_done() -> None:
     assert make_policy("stepwatch", floor=0.5).settings["floor"] == 0.5
 
 
+def test_stepwatch_effects_reach_its_placement_watch_and_need_it() -> None:
+    env = gym.make("ProAssist-Kitchen-v0", obs_modes=("segmentation", "depth"), render=False)
+    env.reset(seed=0)
+    for effects in (True, False):
+        policy = make_policy("stepwatch", effects=effects)
+        policy.reset(env_info=env_info(env), seed=0)
+        assert bool(policy.places.effects) == effects
+    env.close()
+    assert make_policy("stepwatch").effects is False  # the committed checkpoint's: off
+    with pytest.raises(ValueError, match="needs place=true"):
+        make_policy("stepwatch", effects=True, place=False)
+
+
 def test_watch_repetition_names_a_step_worked_on_too_long_once() -> None:
     plan = [dict(s, duration_mean=2.0) for s in PLAN]  # 2 s: 4 points at dt 0.5
     watch = DependencyWatch(plan, repeat=1.5)  # more than 3 s of a step: a repetition
