@@ -1,7 +1,7 @@
 """Closed-loop tuning of a step recogniser's deployment settings (app layer).
 
 A ``stepwatch`` checkpoint's ``steps.json`` ``deploy`` entry holds the settings its
-rules run with (:data:`~proassist.policies.stepwatch.WATCH_DEFAULTS` names them). They
+rules run with (:data:`~proassist.policies.watch_settings.WATCH_DEFAULTS` names them). They
 fit one recogniser's probabilities: a retrained recogniser run with another's settings
 is not judged fairly (issue 11, twenty-sixth round: the retrains talked more with the
 committed thresholds). :func:`tune_watch` chooses them for any checkpoint, the way
@@ -77,7 +77,7 @@ def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         ValueError: A malformed item, an unknown setting (with "did you mean"), a
             repeated setting or a value of the wrong type.
     """
-    from proassist.policies.stepwatch import WATCH_DEFAULTS
+    from proassist.policies.watch_settings import WATCH_DEFAULTS
 
     grid: dict[str, tuple[Any, ...]] = {}
     for spec in specs:
@@ -240,7 +240,7 @@ def tune_watch(
         the checkpoint's own settings and its 95 % CI).
     """
     from proassist.policies.learned.steps_train import load_recognizer
-    from proassist.policies.stepwatch import WATCH_DEFAULTS
+    from proassist.policies.watch_settings import WATCH_DEFAULTS
 
     grid = dict(grid or DEFAULT_GRID)
     path = str(Path(checkpoint))

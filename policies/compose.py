@@ -89,9 +89,11 @@ class FirstOfPolicy(PolicyBase):
         gap: Seconds the content of a sent message is not sent again, whoever says it
             (before the person could answer it; 0: off).
         done_veto: Drop another assistant's correction (``correct_deviation``) naming a
-            plan step that step watcher ``resume_from`` counts as worked on (it saw the
-            step done; the next assistant's message, if any, goes instead); needs
-            ``resume_from``.
+            plan step that step watcher ``resume_from`` counts as worked on (the next
+            assistant's message, if any, goes instead); needs ``resume_from``. A
+            correction naming a step the person did is mostly a false alarm on a task
+            the watcher's recogniser reads well, but also drops right ones (a
+            repetition, a substitution, a wrong setting name a step the person did).
 
     Attributes:
         privileged: Whether an inner assistant is privileged (module docstring).
@@ -175,6 +177,7 @@ class FirstOfPolicy(PolicyBase):
                 continue
             renamed = self._resumed(i, action)
             if self._vetoed(i, renamed):
+                self.vetoed += 1
                 continue
             told = getattr(self.inner[i], "sent", None)
             if renamed is not action and callable(told) and not told(renamed):
@@ -199,9 +202,7 @@ class FirstOfPolicy(PolicyBase):
     def _resumed(self, i: int, action: dict) -> dict:
         """``action`` (sent by inner assistant ``i``), a re-engagement renamed with the
         step watcher's next step when ``resume_from`` is set and another one sent it."""
-        if self.resume_from is None or i == self.resume_from:
-            return action
-        if INTENTS[int(action["intent"])] != "re_engage":  # as HeedPolicy reads it
+        if not self._others(i, action, "re_engage"):
             return action
         watch = self.inner[self.resume_from].watch
         k = None if watch is None else resume_step(watch)
@@ -209,15 +210,20 @@ class FirstOfPolicy(PolicyBase):
 
     def _vetoed(self, i: int, action: dict) -> bool:
         """Whether ``done_veto`` drops ``action`` of inner assistant ``i``: another
-        assistant's correction naming a step the step watcher counts as worked on."""
-        if not self.done_veto or i == self.resume_from:
-            return False
-        if INTENTS[int(action["intent"])] != "correct_deviation":
+        assistant's correction naming a step the step watcher counts as worked on (also
+        a right one: a repetition, a substitution or a wrong setting is named by a step
+        the person did)."""
+        if not self.done_veto or not self._others(i, action, "correct_deviation"):
             return False
         watch = self.inner[self.resume_from].watch
-        done = watch is not None and int(action["step"]) in watch.worked_on()
-        self.vetoed += done
-        return done
+        return watch is not None and int(action["step"]) in watch.worked_on()
+
+    def _others(self, i: int, action: dict, intent: str) -> bool:
+        """Whether ``action`` of inner assistant ``i`` is an ``intent`` of an assistant
+        other than the step watcher ``resume_from`` (set)."""
+        if self.resume_from is None or i == self.resume_from:
+            return False
+        return INTENTS[int(action["intent"])] == intent  # as HeedPolicy reads it
 
     def episode_extras(self) -> dict[str, Any]:
         """The inner assistants' extras, how many messages each sent, and how many

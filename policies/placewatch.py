@@ -37,10 +37,15 @@ needs the plan's effects, the fixtures' stand points and the objects' start fixt
 (from a :class:`~proassist.policies.stepwatch.DependencyWatch`).
 
 With ``credit``, the same reading tells which plan steps were done
-(:meth:`PlacementWatch.credits`): a step whose effect puts an object at a fixture that
-no other step puts it at (not where it starts) is done once the object is seen resting
-there, or anywhere worked at from that fixture's stand point when the start is not, for
-``credit_points`` points in a row. A step recogniser that misses a step on a task
+(:meth:`PlacementWatch.credits`): a step whose effect puts an object at a fixture
+(``at/in/on(obj,fixture)``) is done once the object is seen resting there for
+``credit_points`` points in a row, if no other step puts it at that fixture and it does
+not start there; or resting anywhere worked at from that fixture's stand point, if no
+other step puts it at that stand point and it does not start at it. The fixture itself
+is told apart even where its stand point is shared (a bowl seen on the counter has
+left its shelf), which the placement rule does not risk (a false alarm costs more than
+a missed credit). Known limit: an object misplaced onto a later step's place credits
+that step. A step recogniser that misses a step on a task
 it never saw then does not name it as missing when the next step starts.
 """
 
@@ -164,23 +169,35 @@ class PlacementWatch:
         self._run: list[Any] = [None, 0, None, 0]  # step, pick-ups, held?, resting points
         self.strikes: dict[str, int] = {}
         self.flagged: set[str] = set()
+        self._start_credit(credit, credit_points)
+
+    def _start_credit(self, credit: bool, points: int) -> None:
+        """The credit's places (:func:`_effect_places`; none when off) and runs."""
         self.effects = _effect_places(self.dest, self.starts, self.station) if credit else {}
-        self.credit_points, self.seen_at = int(credit_points), Counter()  # (obj, step) -> run
-        self._frame: tuple[Any, dict[str, str | None]] = (None, {})  # this depth frame's rests
+        self.credit_points, self.seen_at = int(points), Counter()  # (obj, step) -> run
 
     def credits(self, seg: np.ndarray, depth: np.ndarray) -> list[int]:
-        """Plan steps whose own effect has been seen for ``credit_points`` points in a row
-        as of this point (module docstring); none without ``credit``."""
-        out = []
+        """Plan steps whose effect has *just* been seen for ``credit_points`` points in a
+        row (module docstring): each once a run, so call it at every point; none
+        without ``credit``."""
+        seg = np.asarray(seg).astype(np.int64, copy=False)
+        pixels = _pixel_counts(seg) if self.effects else np.zeros(0, np.int64)
+        out = set()
         for obj, places in self.effects.items():
-            where = self._rest_now(np.asarray(seg), depth, obj)
+            where = self._resting(seg, depth, obj) if self._in_view(pixels, obj) else None
             keys = [] if where is None else [where, self.station.get(where)]
             step = next((places[p] for p in keys if p in places), None)
             for k in set(places.values()):
                 self.seen_at[(obj, k)] = self.seen_at[(obj, k)] + 1 if k == step else 0
                 if k == step and self.seen_at[(obj, k)] == self.credit_points:
-                    out.append(k)
+                    out.add(k)
         return sorted(out)
+
+    def _in_view(self, pixels: np.ndarray, obj: str) -> bool:
+        """Whether at least ``min_px`` pixels of ``obj`` are in view (``pixels``:
+        :func:`_pixel_counts` of the frame)."""
+        parts = self.parts.get(obj, ())
+        return sum(int(pixels[v + 1]) for v in parts if v + 1 < len(pixels)) >= self.min_px
 
     def allowed(self, obj: str, current: int | None, worked: set[int]) -> set[Station] | None:
         """Where ``obj`` may rest now (stand points); ``None``: inside/on another object."""
@@ -228,14 +245,13 @@ class PlacementWatch:
         speaks when the placement rule does not (else at its next touch).
         """
         seg = np.asarray(seg).astype(np.int64, copy=False)
-        pixels = np.bincount(np.clip(seg.ravel(), -1, None) + 1)
+        pixels = _pixel_counts(seg)
         named = None
         for obj in self.objects:
-            seen = sum(int(pixels[v + 1]) for v in self.parts[obj] if v + 1 < len(pixels))
-            if obj in self.flagged or seen < self.min_px:
+            if obj in self.flagged or not self._in_view(pixels, obj):
                 self.strikes[obj] = 0
                 continue
-            where = self._rest_now(seg, depth, obj)
+            where = self._resting(seg, depth, obj)
             ok = None if where is None else self.allowed(obj, current, worked)
             if ok is None or self.station.get(where) in ok:
                 self.strikes[obj] = 0
@@ -278,20 +294,10 @@ class PlacementWatch:
             run[2], run[3] = True, 0
             if run[1] >= 2:
                 return step
-        elif self._rest_now(seg, depth, obj) is not None:
+        elif self._resting(seg, depth, obj) is not None:
             run[3] += 1
             run[2] = False if run[3] >= self.rest_points else run[2]
         return None
-
-    def _rest_now(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
-        """:meth:`_resting`, read once per object and depth frame (the credit and the
-        placement rule see the same frame)."""
-        if self._frame[0] is not depth:
-            self._frame = (depth, {})
-        rests = self._frame[1]
-        if obj not in rests:
-            rests[obj] = self._resting(seg, depth, obj) if obj in self.parts else None
-        return rests[obj]
 
     def _resting(self, seg: np.ndarray, depth: np.ndarray, obj: str) -> str | None:
         touch = resting_on(seg, depth, self.parts[obj], self.names, self.delta)
@@ -299,6 +305,11 @@ class PlacementWatch:
         if sum(on.values()) < self.contact:
             return None
         return on.most_common(1)[0][0]
+
+
+def _pixel_counts(seg: np.ndarray) -> np.ndarray:
+    """Pixels of each segmentation value ``v`` (at index ``v + 1``; -1: nothing)."""
+    return np.bincount(np.clip(seg.ravel(), -1, None) + 1)
 
 
 def _carried(step: dict[str, Any]) -> str | None:
@@ -347,7 +358,7 @@ def _destinations(plan: list[dict[str, Any]]) -> dict[tuple[int, str], str]:
 def _effect_places(
     dest: dict[tuple[int, str], str], starts: dict[str, str], station: dict[str, Station]
 ) -> dict[str, dict[Place, int]]:
-    """``object -> {place: plan step}`` for the places that one step only puts an object
+    """``object -> {place: plan step}`` for the places that only one step puts an object
     at (:meth:`PlacementWatch.credits`): a fixture other than where it starts, and that
     fixture's stand point when it is not the start's."""
     steps: dict[tuple[str, Place], set[int]] = {}

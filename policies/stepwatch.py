@@ -50,14 +50,16 @@ stream of recognised steps:
 - optionally (``skip > 0``), a **passed-over step**: the recognised step is the next
   required one after a step never begun and never named
   (:class:`~proassist.policies.skipwatch.SkipWatch`): say ``correct_deviation`` naming it;
-- a step also counts as worked on once its effect is seen (``effects``, in
-  ``stepwatch``: :meth:`~proassist.policies.placewatch.PlacementWatch.credits`);
+- optionally, a step also counts as worked on once its effect is seen
+  (:meth:`DependencyWatch.credit`, told by ``stepwatch`` with ``effects``:
+  :meth:`~proassist.policies.placewatch.PlacementWatch.credits`);
 - optionally (``gate``), a learned **gate** (:mod:`proassist.policies.gate`) scores
   each candidate correction from the recogniser's recent history and lets through only
   those likely to address a real deviation.
 
-It never reads the deviations. Its only inputs are the recognised step and what the
-person says (the observation's ``utterance``), so the policy that gets it from the
+It never reads the deviations. Its only inputs are the recognised step, what the
+person says (the observation's ``utterance``) and, if told, the steps whose effect was
+seen, so the policy that gets it from the
 privileged ``info["current_plan_step"]``, ``step-oracle``
 (:class:`~proassist.policies.step_oracle.StepOraclePolicy`), measures what *perfect
 step recognition* is worth to an assistant: the rest of a learned assistant's gap to it
@@ -191,6 +193,7 @@ class DependencyWatch:
         self.waits, self.cut = WaitWatch(plan, wait), None  # raises if wait < 0
         self.skips = SkipWatch(plan, skip)  # raises if skip < 0
         self.mass = np.zeros(len(plan))
+        self.seen_done: set[int] = set()  # steps credited from a seen effect (credit)
         self.run: tuple[int, int] = (-1, 0)
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
         self.repeated: set[int] = set()
@@ -223,17 +226,19 @@ class DependencyWatch:
             if reply == "fine":
                 self.held[k] = self.t + self.hold
             else:
-                self.credit(k)
+                self.mass[k] = max(self.mass[k], self.need[k] + self.dt)
         self.named = None
 
     def credit(self, step: int) -> None:
-        """Count plan step ``step`` as worked on from now (the person said so, or its
-        effect was seen)."""
-        self.mass[step] = max(self.mass[step], self.need[step] + self.dt)
+        """Count plan step ``step`` as worked on from now: its effect was seen
+        (:meth:`~proassist.policies.placewatch.PlacementWatch.credits`). Its time worked
+        on is left as it is (the repetition rule reads that)."""
+        self.seen_done.add(int(step))
 
     def worked_on(self, exclude: int | None = None) -> set[int]:
         """Plan indices that count as worked on (but ``exclude``)."""
-        return {int(k) for k in np.nonzero(self.mass > self.need)[0] if k != exclude}
+        done = {int(k) for k in np.nonzero(self.mass > self.need)[0]} | self.seen_done
+        return done - {exclude}
 
     def required(self, step: int) -> list[int]:
         """Plan indices of the required (non-optional) ``after`` steps of ``step``."""
@@ -511,16 +516,7 @@ class StepWatchPolicy(PolicyBase):
         deploy = {**WATCH_DEFAULTS, **dict(self.recognizer.meta.get("deploy") or {})}
         chosen = {k: deploy[k] if given.get(k) is None else given[k] for k in deploy}
         self.settings = {k: chosen[k] for k in WATCH_SETTINGS}
-        self.place, self.attend = bool(chosen["place"]), bool(chosen["attend"])
-        self.effects = bool(chosen["effects"])
-        if self.effects and not self.place:
-            raise ValueError(
-                "stepwatch: effects=true reads the placement rule's frames: needs place=true"
-            )
-        self.regrasp, self.grasp = bool(chosen["regrasp"]), bool(chosen["grasp"])
-        self.grasp_theta = float(chosen["grasp_theta"])
-        if not 0.0 <= self.grasp_theta <= 1.0:
-            raise ValueError(f"stepwatch: grasp_theta must be in [0, 1], got {self.grasp_theta}")
+        self._frame_rules(chosen)
         self.recognizer.unseen_bias = float(chosen["unseen_bias"])  # raises if negative
         self.recognizer.use_companion(bool(chosen["companion"]))
         self.gate = checkpoint_gate(self.recognizer.meta, gate, threshold, deploy["gate"])
@@ -532,6 +528,19 @@ class StepWatchPolicy(PolicyBase):
         self.places: PlacementWatch | None = None
         self.attention: AttentionWatch | None = None
         self.grasps: GraspWatch | None = None
+
+    def _frame_rules(self, chosen: dict[str, Any]) -> None:
+        """Take the frame rules' switches and the grasp rule's floor from ``chosen``."""
+        self.place, self.attend = bool(chosen["place"]), bool(chosen["attend"])
+        self.effects = bool(chosen["effects"])
+        if self.effects and not self.place:
+            raise ValueError(
+                "stepwatch: effects=true reads the placement rule's frames: needs place=true"
+            )
+        self.regrasp, self.grasp = bool(chosen["regrasp"]), bool(chosen["grasp"])
+        self.grasp_theta = float(chosen["grasp_theta"])
+        if not 0.0 <= self.grasp_theta <= 1.0:
+            raise ValueError(f"stepwatch: grasp_theta must be in [0, 1], got {self.grasp_theta}")
 
     def reset(self, *, env_info: dict[str, Any], seed: int | None) -> None:
         """Start the recogniser and a new watch over this episode's plan."""

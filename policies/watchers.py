@@ -95,7 +95,7 @@ def watch_places(
 
 
 def credit_effects(
-    places: PlacementWatch | None, watch: DependencyWatch, observation: dict
+    places: PlacementWatch | None, watch: DependencyWatch, observation: dict[str, Any]
 ) -> None:
     """Count as worked on the plan steps whose effect :class:`PlacementWatch` sees now
     (its ``credit``; nothing when off)."""

@@ -82,7 +82,7 @@ def run_train_gate(args: argparse.Namespace) -> int:
         require_torch("proassist train-gate").set_num_threads(1)
     from proassist.policies.learned.gate_train import train_gate
     from proassist.policies.learned.steps_train import load_recognizer
-    from proassist.policies.stepwatch import WATCH_DEFAULTS
+    from proassist.policies.watch_settings import WATCH_DEFAULTS
 
     source = checkpoint_folder(args.checkpoint, args.out)
     with user_errors(FileNotFoundError, ValueError):

@@ -27,7 +27,8 @@ import numpy as np
 from proassist.policies.gate import GATE_FEATURES, LogisticGate, fit_logistic
 from proassist.policies.learned import require_torch
 from proassist.policies.learned.steps import StepTracker
-from proassist.policies.stepwatch import WATCH_SETTINGS, DependencyWatch
+from proassist.policies.stepwatch import DependencyWatch
+from proassist.policies.watch_settings import WATCH_SETTINGS
 
 __all__ = ["gate_candidates", "offline_watch", "replay", "roc_auc", "train_gate"]
 

@@ -251,21 +251,45 @@ def test_first_of_tells_heed_when_another_assistant_spoke() -> None:
     assert heed.muted == {} and both.sent_by == [2, 0]
 
 
+@register_policy("test-correcting-watcher")
+class _CorrectingWatcher(_Watcher):
+    """A step watcher that says "correct step 1" at every point."""
+
+    def act(self, observation: dict, info: dict | None = None) -> dict:
+        return make_action("correct_deviation", 1, "Wait: do step one.")
+
+
 @pytest.mark.parametrize("veto", [True, False])
 def test_first_of_done_veto_drops_corrections_naming_a_step_the_watcher_saw_done(
     veto: bool,
 ) -> None:
-    """With ``done_veto``, a correction naming a step the watcher counts as worked on is
-    dropped and the next assistant speaks instead; other steps and intents go through."""
-    both, _ = _composed(
-        "test-always-correct", 0, {"policy": "test-always-reengage"}, done_veto=veto
-    )
+    """With ``done_veto``, another assistant's correction naming a step the watcher
+    counts as worked on is dropped and the next assistant speaks instead; its inner
+    ``heed`` is told nothing of it was said, so a refusal of what was said does not
+    mute it."""
+    corrector = {"policy": "heed", "policy_kwargs": {"policy": "test-always-correct"}}
+    both, _ = _composed(corrector, 0, {"policy": "test-always-reengage"}, done_veto=veto)
+    heed = both.inner[1]
     assert both.act(_obs(0.5))["step"] == 1  # step 1 not worked on: said
-    both.inner[0].watch.mass[1] = 1.0  # now it is
-    intent = both.act(_obs(1.0))["intent"]
+    both.inner[0].watch.mass[1] = 1.0  # now it is worked on
+    intent = both.act(_obs(1.0, "Oops, thanks."))["intent"]  # the 0.5 s one answered
     assert INTENTS[intent] == ("re_engage" if veto else "correct_deviation")
     assert both.episode_extras()["first_of_vetoed"] == int(veto)
     assert both.sent_by == ([0, 1, 1] if veto else [0, 2, 0])
+    both.act(_obs(1.5, DONE_TEXT))  # the person refuses what was said at 1.0
+    assert ((family("correct_deviation"), 1) in heed.muted) == (not veto)
+
+
+def test_first_of_done_veto_spares_the_watchers_own_corrections_and_needs_it() -> None:
+    own = make_policy(
+        "first-of",
+        policies=[{"policy": "test-correcting-watcher"}, {"policy": "test-always-correct"}],
+        resume_from=0,
+        done_veto=True,
+    )
+    own.reset(env_info={"plan": [{"id": "a"}, {"id": "b"}], "dt": 0.5}, seed=0)
+    own.inner[0].watch.mass[1] = 1.0
+    assert own.act(_obs(0.5))["step"] == 1 and own.sent_by == [1, 0] and own.vetoed == 0
     with pytest.raises(ValueError, match="set resume_from"):
         make_policy("first-of", policies=[SPAM, {"policy": "test-watcher"}], done_veto=True)
 

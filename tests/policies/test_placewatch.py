@@ -226,7 +226,11 @@ def test_step_oracle_with_place_catches_a_bowl_put_on_the_stove(scripted_episode
     assert not any(d["decision"] and d["step"] == "get_bowl" for d in without["decisions"])
 
 
-EFFECT_INFO = {**INFO, "stands": {**INFO["stands"], "table": [0.0, -1.0]}}
+EFFECT_INFO = {
+    **INFO,
+    "stands": {**INFO["stands"], "table": [0.0, -1.0], "burner": [1.0, 0.5]},
+    "segmentation_ids": {**IDS, "table": 4, "burner": 5},
+}
 EFFECT_PLAN = [
     # the counter shares the shelf's stand point (where the bowl starts): only the counter
     {"id": "get", "objects": ["bowl"], "location": "shelf", "effects": ["at(bowl,counter)"]},
@@ -234,19 +238,19 @@ EFFECT_PLAN = [
     # two steps put the tube on the stove: its resting there credits neither
     {"id": "warm", "objects": ["tube"], "location": "stove", "effects": ["at(tube,stove)"]},
     {"id": "rewarm", "objects": ["tube"], "location": "stove", "effects": ["at(tube,stove)"]},
+    # the burner shares the stove's stand point: only the burner itself credits this one
+    {"id": "heat", "objects": ["tube"], "location": "stove", "effects": ["at(tube,burner)"]},
 ]
 
 
 def test_effects_credit_only_a_place_one_step_puts_an_object_away_from_its_start() -> None:
-    info = {**EFFECT_INFO, "segmentation_ids": {**IDS, "table": 4}}
-    effects = {"bowl": {"counter": 0, "table": 1, (0.0, -1.0): 1}}  # none for the tube
-    assert PlacementWatch(EFFECT_PLAN, info, credit=True).effects == effects
+    effects = {"bowl": {"counter": 0, "table": 1, (0.0, -1.0): 1}, "tube": {"burner": 4}}
+    assert PlacementWatch(EFFECT_PLAN, EFFECT_INFO, credit=True).effects == effects
     assert PlacementWatch(EFFECT_PLAN, EFFECT_INFO).effects == {}  # credit off
 
 
 def test_effects_credit_a_step_once_its_effect_is_seen_for_credit_points_in_a_row() -> None:
-    ids = {**IDS, "table": 4}
-    watch = PlacementWatch(EFFECT_PLAN, {**EFFECT_INFO, "segmentation_ids": ids}, credit=True)
+    watch = PlacementWatch(EFFECT_PLAN, EFFECT_INFO, credit=True)
     assert watch.credits(*_frame(10, 4)) == []  # one point on the table
     assert watch.credits(*_frame(10, 4, gap=0.5)) == []  # held in front of it: run broken
     assert watch.credits(*_frame(10, 4)) == []
@@ -255,55 +259,64 @@ def test_effects_credit_a_step_once_its_effect_is_seen_for_credit_points_in_a_ro
     assert watch.credits(*_frame(10, 2)) == [] and watch.credits(*_frame(10, 2)) == []  # shelf
     assert watch.credits(*_frame(10, 1)) == [] and watch.credits(*_frame(10, 1)) == [0]  # counter
     assert watch.credits(*_frame(11, 3)) == [] and watch.credits(*_frame(11, 3)) == []  # ambiguous
+    assert watch.credits(*_frame(11, 5)) == [] and watch.credits(*_frame(11, 5)) == [4]  # burner
     with pytest.raises(ValueError, match="credit_points"):
         PlacementWatch(EFFECT_PLAN, EFFECT_INFO, credit=True, credit_points=0)
 
 
 def test_a_credited_step_counts_as_worked_on_before_the_rules_speak() -> None:
-    """The bowl is seen on the table (serve's effect) while no step is recognised, then
-    wash (after serve) is: with the credit nothing is said; without it serve is named
-    as missing, since the recogniser never gave it any time."""
+    """The bowl is seen on the table (serve's effect), first while no step is
+    recognised, then while wash (after serve) is, at the point the credit is due: with
+    the credit nothing is said (it counts before the rules speak); without it serve is
+    named as missing, since the recogniser never gave it any time."""
     from proassist.policies.stepwatch import DependencyWatch, one_hot
     from proassist.policies.watchers import respond
 
     plan = [{**EFFECT_PLAN[1], "after": [], "duration_mean": 4.0}]
     plan.append({"id": "wash", "objects": ["bowl"], "after": ["serve"], "duration_mean": 4.0})
-    info = {**EFFECT_INFO, "segmentation_ids": {**IDS, "table": 4}}
     seg, depth = _frame(10, 4)
     frames = {"segmentation": seg, "depth": depth}
     said = {}
     for credit in (True, False):
         watch = DependencyWatch(plan, worked=0.5)
-        places = PlacementWatch(plan, info, credit=credit)
-        acts = [respond(watch, places, None, one_hot(2, k), frames) for k in (None, None, 1)]
+        places = PlacementWatch(plan, EFFECT_INFO, credit=credit)
+        acts = [respond(watch, places, None, one_hot(2, k), frames) for k in (None, 1)]
         said[credit] = [a["step"] for a in acts if a["decision"]]
         assert (0 in watch.worked_on()) == credit
     assert said == {True: [], False: [0]}
 
 
-@pytest.mark.parametrize("env_id", ["ProAssist-Kitchen-v0", "ProAssist-Maintenance-v0"])
-def test_effects_credit_steps_the_person_really_did(env_id: str) -> None:
-    """End to end, no deviations: reading the rendered frames, the credit tells steps
-    (several), each only after the person started it."""
+def _credits_and_steps(env_id: str, seed: int) -> tuple[list, dict, dict]:
+    """A silent episode without deviations: every credit (time, step), and each plan
+    step's start and end times."""
     import gymnasium as gym
 
     from proassist.policies.base import observation_time, silent_action
     from proassist.policies.rollout import env_info
 
     env = gym.make(env_id, obs_modes=("segmentation", "depth"), deviation_rates={})
-    obs, _ = env.reset(seed=4)
+    obs, _ = env.reset(seed=seed)
     info = env_info(env)
     watch, told, done = PlacementWatch(info["plan"], info, credit=True), [], False
     while not done:
-        told += [
-            (observation_time(obs), k) for k in watch.credits(obs["segmentation"], obs["depth"])
-        ]
+        now = observation_time(obs)
+        told += [(now, k) for k in watch.credits(obs["segmentation"], obs["depth"])]
         obs, _, term, trunc, _ = env.step(silent_action())
         done = term or trunc
-    started = {}
-    for e in env.unwrapped.episode_record(policy="silent")["events"]:
-        if e["type"] == "step_start":
-            started.setdefault(e["index"], e["t"])
+    events = env.unwrapped.episode_record(policy="silent")["events"]
     env.close()
+    start = {e["index"]: e["t"] for e in events if e["type"] == "step_start"}
+    end = {e["index"]: e["t"] for e in events if e["type"] == "step_end"}
+    return told, start, end
+
+
+@pytest.mark.parametrize(
+    "env_id", ["ProAssist-Kitchen-v0", "ProAssist-Assembly-v0", "ProAssist-Maintenance-v0"]
+)
+def test_effects_credit_steps_the_person_really_did(env_id: str) -> None:
+    """End to end, no deviations: reading the rendered frames, the credit tells steps
+    (several), each once the person put its object down: after the step started and
+    at most 3 s before it ended (its last motion), never mid-way."""
+    told, start, end = _credits_and_steps(env_id, seed=4)
     assert len({k for _, k in told}) >= 2
-    assert all(k in started and started[k] <= t for t, k in told), (told, started)
+    assert all(start[k] <= t and t >= end[k] - 3.0 for t, k in told), (told, start, end)

@@ -70,7 +70,7 @@ def test_stepwatch_effects_reach_its_placement_watch_and_need_it() -> None:
         policy.reset(env_info=env_info(env), seed=0)
         assert bool(policy.places.effects) == effects
     env.close()
-    assert make_policy("stepwatch").effects is False  # the committed checkpoint's: off
+    assert make_policy("stepwatch").effects is False  # WATCH_DEFAULTS: off
     with pytest.raises(ValueError, match="needs place=true"):
         make_policy("stepwatch", effects=True, place=False)
 
