@@ -44,8 +44,8 @@ not start there; or resting anywhere worked at from that fixture's stand point, 
 other step puts it at that stand point and it does not start at it. The fixture itself
 is told apart even where its stand point is shared (a bowl seen on the counter has
 left its shelf), which the placement rule does not risk (a false alarm costs more than
-a missed credit). Known limit: an object misplaced onto a later step's place credits
-that step. A step recogniser that misses a step on a task
+a missed credit). Known limits: an object misplaced onto a later step's place credits
+that step, and so does an object a later step carries to an omitted step's place. A step recogniser that misses a step on a task
 it never saw then does not name it as missing when the next step starts.
 """
 
@@ -156,11 +156,7 @@ class PlacementWatch:
         self.starts = dict(env_info.get("starts") or {})
         self.plan = plan
         self.dest = _destinations(plan)
-        used = set().union(*(handled(step) for step in plan)) if plan else set()
-        movers = sorted({o for _, o in self.dest if o in self.ids})
-        # objects no step uses (a similar-looking alternative): they never leave their start
-        strays = sorted(o for o in self.starts if o in self.ids and o not in used)
-        self.objects = movers + [o for o in strays if o not in movers]
+        self.objects = self._watched()
         self.taken_in: dict[str, int] = {}  # stray -> step recognised when last seen at home
         self.regrasp_on, self.rest_points = bool(regrasp), int(rest_points)
         self.hands = [v for k, v in self.ids.items() if k.startswith("hand")]
@@ -170,6 +166,14 @@ class PlacementWatch:
         self.strikes: dict[str, int] = {}
         self.flagged: set[str] = set()
         self._start_credit(credit, credit_points)
+
+    def _watched(self) -> list[str]:
+        """The objects the rule judges: those a step moves, then those no step uses (a
+        similar-looking alternative: they never leave their start)."""
+        used = set().union(*(handled(step) for step in self.plan)) if self.plan else set()
+        movers = sorted({o for _, o in self.dest if o in self.ids})
+        strays = sorted(o for o in self.starts if o in self.ids and o not in used)
+        return movers + [o for o in strays if o not in movers]
 
     def _start_credit(self, credit: bool, points: int) -> None:
         """The credit's places (:func:`_effect_places`; none when off) and runs."""
