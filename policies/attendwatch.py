@@ -45,18 +45,21 @@ from proassist.sim.render.indicators import segment_owners
 __all__ = ["AttentionWatch", "next_step"]
 
 
-def next_step(plan: list[dict[str, Any]], worked: set[int]) -> int | None:
+def next_step(plan: list[dict[str, Any]], worked: set[int], after: int | None = None) -> int | None:
     """The step to get back to: the first non-optional plan step after the furthest one
-    worked on (plan order) that was not worked on; else the first non-optional step not
-    worked on, else the first step not worked on; None when all were.
+    worked on (plan order; or after step ``after`` when given) that was not worked on;
+    else the first non-optional step not worked on, else the first step not worked on;
+    None when all were.
 
     Counting from the furthest step worked on skips a short step far behind that a
     learned recogniser never counted as worked on (turning a burner on), which the
-    first step not worked on would name.
+    first step not worked on would name. Counting from the step recognised last
+    (``after``) also gets past a step far ahead that a recogniser counted as worked on
+    by mistake.
     """
     left = [i for i in range(len(plan)) if i not in worked]
     required = [i for i in left if not plan[i].get("optional")]
-    furthest = max(worked, default=-1)
+    furthest = max(worked, default=-1) if after is None else after
     ahead = [i for i in required if i > furthest]
     return (ahead or required or left or [None])[0]
 
@@ -141,6 +144,7 @@ class AttentionWatch:
         plan: list[dict[str, Any]],
         current: int | None = None,
         quiet: bool = False,
+        after: int | None = None,
     ) -> int | None:
         """Take this point's segmentation; the plan index to re-engage with, or None.
 
@@ -154,6 +158,8 @@ class AttentionWatch:
                 (some steps are done looking at a fixture with the hands down).
             quiet: Only see the frame (another rule speaks, or it is too soon after a
                 message): the idle run goes on unsaid.
+            after: Count the step to get back to from this plan step (:func:`next_step`;
+                None: from the furthest one worked on).
         """
         p = self.idle(segmentation, t)
         if p is None:
@@ -165,7 +171,7 @@ class AttentionWatch:
             self.remind > 0 and t - self.said_at >= self.remind - 1e-9
         ):
             return None
-        k = next_step(plan, worked)
+        k = next_step(plan, worked, after)
         if k is not None:
             self.said_at = t
         return k

@@ -145,6 +145,8 @@ class DependencyWatch:
         skip: Fraction of a step's expected duration under which a step passed over
             counts as never begun, and is named (0: off; :mod:`~.skipwatch`).
         quiet: Seconds of silence after the person says "Please stop." (0: none).
+        recent: Count the step to get a person back to (:meth:`resume_after`) from the
+            step recognised last, not from the furthest one worked on.
         ready: Whether to name only missing steps the person could do now
             (:meth:`missing`).
         gate: Say a candidate correction only if this gate passes its
@@ -171,6 +173,7 @@ class DependencyWatch:
         wait: float = 0.0,
         insist: float = 0.0,
         skip: float = 0.0,
+        recent: bool = False,
     ) -> None:
         _check_settings(sustain, confidence, floor, (worked, repeat, remind, quiet, hold, insist))
         self.floor = float(floor)
@@ -198,6 +201,7 @@ class DependencyWatch:
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
         self.repeated: set[int] = set()
         self.current: int | None = None  # the recognised step (sustained, confident)
+        self.recent, self.last_step = bool(recent), None  # the last step recognised
         self.gate, self.trace = gate, StepTrace(plan, dt)
         self.hazard = bool(hazard)
         self.safety = [i for i, step in enumerate(plan) if step.get("safety_critical")]
@@ -234,6 +238,12 @@ class DependencyWatch:
         (:meth:`~proassist.policies.placewatch.PlacementWatch.credits`). Its time worked
         on is left as it is (the repetition rule reads that)."""
         self.seen_done.add(int(step))
+
+    def resume_after(self) -> int | None:
+        """The plan step to count the step to get back to from
+        (:func:`~proassist.policies.attendwatch.next_step`): with ``recent``, the step
+        recognised last (None before any); else None (the furthest one worked on)."""
+        return self.last_step if self.recent else None
 
     def worked_on(self, exclude: int | None = None) -> set[int]:
         """Plan indices that count as worked on (but ``exclude``)."""
@@ -335,6 +345,7 @@ class DependencyWatch:
         self.run = (top, self.run[1] + 1) if self.run[0] == top else (top, 1)
         sure = top < len(self.plan) and self.run[1] >= self.sustain
         self.current = top if sure and probs[top] >= self.confidence else None
+        self.last_step = self.last_step if self.current is None else self.current
         self.returns.push(self.current)
         self.cut = self.waits.push(self.current, self.mass)
         return self.current
@@ -443,6 +454,7 @@ class StepWatchPolicy(PolicyBase):
         wait: :class:`DependencyWatch` ``wait``.
         insist: :class:`DependencyWatch` ``insist``.
         skip: :class:`DependencyWatch` ``skip``.
+        recent: :class:`DependencyWatch` ``recent``.
         place: Also correct misplaced objects and a step's object taken up again (a
             repetition) (:class:`PlacementWatch`; reads depth too).
         effects: With ``place``, count a step as worked on once its effect is seen: an
@@ -497,6 +509,7 @@ class StepWatchPolicy(PolicyBase):
         wait: float | None = None,
         insist: float | None = None,
         skip: float | None = None,
+        recent: bool | None = None,
         place: bool | None = None,
         effects: bool | None = None,
         attend: bool | None = None,

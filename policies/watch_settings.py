@@ -23,6 +23,7 @@ WATCH_SETTINGS: tuple[str, ...] = (
     "wait",
     "insist",
     "skip",
+    "recent",
 )
 
 #: :class:`~proassist.policies.stepwatch.DependencyWatch` settings of ``stepwatch`` when its
@@ -43,6 +44,7 @@ WATCH_DEFAULTS: dict[str, float] = {
     "wait": 0.0,
     "insist": 3.0,
     "skip": 0.0,
+    "recent": False,
     "place": True,
     "effects": False,
     "attend": True,

@@ -78,7 +78,7 @@ def naming(plan: list[dict[str, Any]], k: int, intent: str = "correct_deviation"
 def resume_step(watch: DependencyWatch) -> int | None:
     """The plan step to get a person back to by what ``watch`` counts as worked on
     (:func:`~proassist.policies.attendwatch.next_step`); None when all were."""
-    return next_step(watch.plan, watch.worked_on())
+    return next_step(watch.plan, watch.worked_on(), watch.resume_after())
 
 
 def watch_places(
@@ -141,7 +141,8 @@ def watch_attention(
     now = watch.t
     quiet = quiet or now < watch.mute_until - 1e-9 or now - watch.spoke_at < REPLY_S - 1e-9
     seg, t = observation["segmentation"], observation_time(observation)
-    k = attention.observe(seg, t, watch.worked_on(), watch.plan, watch.current, quiet=quiet)
+    worked, after = watch.worked_on(), watch.resume_after()
+    k = attention.observe(seg, t, worked, watch.plan, watch.current, quiet=quiet, after=after)
     if k is not None:
         watch.named = None  # a reply to it is not about a missing step
         watch.deaf_until = now + REPLY_S

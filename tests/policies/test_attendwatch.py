@@ -48,6 +48,14 @@ def test_next_step_is_the_first_required_one_after_the_furthest_worked_on() -> N
     assert next_step(PLAN, {0, 1, 2, 3}) is None
 
 
+def test_next_step_after_counts_from_a_given_step() -> None:
+    """From the step recognised last: past a step far ahead counted by mistake (put_away
+    while the person got the bowl), and past the step recognised last, counted or not."""
+    assert next_step(PLAN, {3}) == 0 and next_step(PLAN, {3}, after=0) == 2
+    assert next_step(PLAN, set(), after=2) == 3 and next_step(PLAN, {0}, after=-1) == 2
+    assert next_step(PLAN, {0, 2}, after=3) == next_step(PLAN, {0, 2}) == 3  # none ahead
+
+
 def test_a_still_view_without_hands_or_task_objects_re_engages_once_per_run() -> None:
     still = [_frame(top=20)] * 5
     said = _run(AttentionWatch(INFO), still, worked={0})

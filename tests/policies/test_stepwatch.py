@@ -62,6 +62,21 @@ def test_watch_floor_keeps_a_look_alike_from_counting_as_done() -> None:
     assert make_policy("stepwatch", floor=0.5).settings["floor"] == 0.5
 
 
+def test_watch_recent_resumes_after_the_step_recognised_last() -> None:
+    """With ``recent`` the step to get back to counts from the step recognised last (kept
+    while none is), so a step ahead counted by mistake is passed over."""
+    from proassist.policies.watchers import resume_step
+
+    plan = [{"id": x, "after": [], "duration_mean": 1.0} for x in "abcd"]
+    for recent, last, resume in ((False, None, 3), (True, 0, 1)):
+        watch = DependencyWatch(plan, worked=0.5, recent=recent)
+        for step in (2, 2, 0, 0, None, None):  # c (a mistake), then a, then none
+            _see(watch, step)
+        assert watch.worked_on() == {0, 2} and watch.resume_after() == last
+        assert resume_step(watch) == resume, recent
+    assert make_policy("stepwatch", recent=True).settings["recent"] is True
+
+
 def test_stepwatch_effects_reach_its_placement_watch_and_need_it() -> None:
     env = gym.make("ProAssist-Kitchen-v0", obs_modes=("segmentation", "depth"), render=False)
     env.reset(seed=0)
