@@ -37,16 +37,17 @@ needs the plan's effects, the fixtures' stand points and the objects' start fixt
 (from a :class:`~proassist.policies.stepwatch.DependencyWatch`).
 
 With ``credit``, the same reading tells which plan steps were done
-(:meth:`PlacementWatch.credits`): a step whose effect puts an object at a fixture
-(``at/in/on(obj,fixture)``) is done once the object is seen resting there for
-``credit_points`` points in a row, if no other step puts it at that fixture and it does
-not start there; or resting anywhere worked at from that fixture's stand point, if no
-other step puts it at that stand point and it does not start at it. The fixture itself
-is told apart even where its stand point is shared (a bowl seen on the counter has
-left its shelf), which the placement rule does not risk (a false alarm costs more than
-a missed credit). Known limits: an object misplaced onto a later step's place credits
-that step, and so does an object a later step carries to an omitted step's place. A step recogniser that misses a step on a task
-it never saw then does not name it as missing when the next step starts.
+(:meth:`PlacementWatch.credits`), so that a step recogniser that missed a step on a
+task it never saw does not name it as missing when the next step starts: a step whose
+effect puts an object at a fixture (``at/in/on(obj,fixture)``) is done once the object
+is seen resting there for ``credit_points`` points in a row, if no other step puts it
+at that fixture and it does not start there; or resting anywhere worked at from that
+fixture's stand point, if no other step puts it at that stand point and it does not
+start at it. The fixture itself is told apart even where its stand point is shared (a
+bowl seen on the counter has left its shelf), which the placement rule does not risk
+(a false alarm costs more than a missed credit). Known limits: an object misplaced
+onto a later step's place credits that step, and so does an object a later step
+carries to an omitted step's place.
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ def naming(plan: list[dict[str, Any]], k: int, intent: str = "correct_deviation"
 
 
 def resume_step(watch: DependencyWatch) -> int | None:
-    """The plan step to get a person back to by what ``watch`` counts as worked on
+    """The plan step to get a person back to by what ``watch`` counts as worked on,
+    counted from :meth:`DependencyWatch.resume_after`
     (:func:`~proassist.policies.attendwatch.next_step`); None when all were."""
     return next_step(watch.plan, watch.worked_on(), watch.resume_after())
 
