@@ -46,8 +46,8 @@ fixture's stand point, if no other step puts it at that stand point and it does 
 start at it. The fixture itself is told apart even where its stand point is shared (a
 bowl seen on the counter has left its shelf), which the placement rule does not risk
 (a false alarm costs more than a missed credit). Known limits: an object misplaced
-onto a later step's place credits that step, and so does an object a later step
-carries to an omitted step's place.
+onto a later step's place credits that later step, and an omitted step is credited when
+a later step carries its object to its place.
 """
 
 from __future__ import annotations

@@ -201,7 +201,8 @@ class DependencyWatch:
         self.said: dict[tuple[int, int], float] = {}  # pair -> when last said
         self.repeated: set[int] = set()
         self.current: int | None = None  # the recognised step (sustained, confident)
-        self.recent, self.last_step = bool(recent), None  # the last step recognised
+        self.recent = bool(recent)
+        self.last_step: int | None = None  # the step recognised last (kept while none is)
         self.gate, self.trace = gate, StepTrace(plan, dt)
         self.hazard = bool(hazard)
         self.safety = [i for i, step in enumerate(plan) if step.get("safety_critical")]
@@ -242,7 +243,8 @@ class DependencyWatch:
     def resume_after(self) -> int | None:
         """The plan step to count the step to get back to from
         (:func:`~proassist.policies.attendwatch.next_step`): with ``recent``, the step
-        recognised last (None before any); else None (the furthest one worked on)."""
+        recognised last (None before any), counted or not, so a step begun and not
+        finished is passed over; else None (the furthest one worked on)."""
         return self.last_step if self.recent else None
 
     def worked_on(self, exclude: int | None = None) -> set[int]:

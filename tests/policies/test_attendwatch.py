@@ -52,8 +52,9 @@ def test_next_step_after_counts_from_a_given_step() -> None:
     """From the step recognised last: past a step far ahead counted by mistake (put_away
     while the person got the bowl), and past the step recognised last, counted or not."""
     assert next_step(PLAN, {3}) == 0 and next_step(PLAN, {3}, after=0) == 2
-    assert next_step(PLAN, set(), after=2) == 3 and next_step(PLAN, {0}, after=-1) == 2
-    assert next_step(PLAN, {0, 2}, after=3) == next_step(PLAN, {0, 2}) == 3  # none ahead
+    assert next_step(PLAN, set(), after=2) == 3 and next_step(PLAN, {2}, after=-1) == 0
+    assert next_step(PLAN, {2}, after=3) == 0 and next_step(PLAN, {2}) == 3  # none ahead
+    assert next_step(PLAN, {0, 2, 3}, after=0) == 1  # only the optional one is left
 
 
 def test_a_still_view_without_hands_or_task_objects_re_engages_once_per_run() -> None:
@@ -192,3 +193,22 @@ def test_attention_waits_after_a_message_and_its_reply_is_not_taken_for_a_correc
     assert said[4] == (INTENTS.index("re_engage"), 2)  # c: the step after the furthest worked on
     assert said[5] == (INTENTS.index("correct_deviation"), 0)  # c needs a
     assert 0 not in watch.worked_on()  # "I already did that." answered the re-engagement
+
+
+def test_watch_attention_counts_from_the_step_recognised_last_with_recent() -> None:
+    """Through the step watchers' path (``watch_attention``): put_away counted by
+    mistake, get_bowl recognised last; ``recent`` names serve, not get_bowl again."""
+    from proassist.policies.stepwatch import DependencyWatch
+    from proassist.policies.watchers import watch_attention
+
+    said = {}
+    for recent in (False, True):
+        watch = DependencyWatch(PLAN, recent=recent)
+        watch.mass[3], watch.last_step = 1.0, 0
+        attention, got = AttentionWatch(INFO), []
+        for i in range(3):
+            watch.t = 5.0 + 0.5 * i
+            seen = {"segmentation": _frame(top=20), "time": np.array([0.5 * i])}
+            got.append(watch_attention(attention, watch, seen))
+        said[recent] = got
+    assert said == {False: [None, 0, None], True: [None, 2, None]}

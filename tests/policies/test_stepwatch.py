@@ -70,8 +70,9 @@ def test_watch_recent_resumes_after_the_step_recognised_last() -> None:
     plan = [{"id": x, "after": [], "duration_mean": 1.0} for x in "abcd"]
     for recent, last, resume in ((False, None, 3), (True, 0, 1)):
         watch = DependencyWatch(plan, worked=0.5, recent=recent)
+        assert watch.resume_after() is None  # nothing recognised yet
         for step in (2, 2, 0, 0, None, None):  # c (a mistake), then a, then none
-            _see(watch, step)
+            watch.observe(one_hot(len(plan), step))
         assert watch.worked_on() == {0, 2} and watch.resume_after() == last
         assert resume_step(watch) == resume, recent
     assert make_policy("stepwatch", recent=True).settings["recent"] is True
