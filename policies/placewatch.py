@@ -185,9 +185,10 @@ class PlacementWatch:
         """Plan steps whose effect has *just* been seen for ``credit_points`` points in a
         row (module docstring): each once a run, so call it at every point; none
         without ``credit``."""
+        if not self.effects:
+            return []
         seg = np.asarray(seg).astype(np.int64, copy=False)
-        pixels = _pixel_counts(seg) if self.effects else np.zeros(0, np.int64)
-        out = set()
+        pixels, out = _pixel_counts(seg), set()
         for obj, places in self.effects.items():
             where = self._resting(seg, depth, obj) if self._in_view(pixels, obj) else None
             keys = [] if where is None else [where, self.station.get(where)]
