@@ -8,7 +8,7 @@ required orderings between their scores (issue 10, item 12), also as data.
 Every row is evaluated with :func:`proassist.analysis.evaluation.evaluate` (paired
 silent runs) on the same seeds of each env; a row's value of a metric is the mean over
 the envs of its per-env value (each env has the same number of seeds), NaN values
-left out. An ordering whose metric is missing (``None`` or NaN) for a row it involves
+left out, and its 95 % CI that of this mean (:func:`mean_ci_bound`). An ordering whose metric is missing (``None`` or NaN) for a row it involves
 is not met ("n/a"); rows not run (``--rows``) are left out of the orderings, and an
 ordering none of whose rows ran is skipped.
 """
@@ -40,6 +40,7 @@ __all__ = [
     "evaluate_row",
     "format_value",
     "markdown",
+    "mean_ci_bound",
     "resolve_kwargs",
     "run_sanity",
     "stepwatch_learned",
@@ -48,6 +49,9 @@ __all__ = [
 
 #: Key of a crashed cell's result: the error, in place of the scores.
 ERROR_KEY = "error"
+
+#: Suffixes of a score's 95 % CI bounds (:func:`mean_ci_bound` aggregates them).
+CI_SUFFIXES: tuple[str, str] = ("_ci_low", "_ci_high")
 
 #: The three domain envs (the default of ``proassist sanity``).
 DEFAULT_ENVS: tuple[str, ...] = DOMAIN_ENV_IDS
@@ -350,14 +354,47 @@ def evaluate_row(
 
 
 def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
-    """Mean over envs of every numeric score (NaN and None left out; None if none left)."""
+    """Mean over envs of every numeric score (NaN and None left out; None if none left).
+
+    A 95 % CI bound (``<key>_ci_low``, ``<key>_ci_high``) is not averaged: it is the
+    bound of the mean over envs (:func:`mean_ci_bound`)."""
     keys = sorted({k for scores in per_env.values() for k in scores})
     out: dict[str, float | None] = {}
     for key in keys:
+        if key.endswith(CI_SUFFIXES):
+            out[key] = mean_ci_bound(per_env, key)
+            continue
         values = [_number(s.get(key)) for s in per_env.values()]
         kept = [v for v in values if v is not None]
         out[key] = sum(kept) / len(kept) if kept else None
     return out
+
+
+def mean_ci_bound(per_env: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
+    """The bound ``key`` (``<metric>_ci_low`` or ``_ci_high``) of the mean over envs.
+
+    The envs' estimates are independent (different episodes), so the mean's standard
+    error is ``sqrt(sum(se_i ** 2)) / n``; each side of each env's interval stands for
+    its ``1.96 se_i``: low = m - sqrt(sum((m_i - low_i) ** 2)) / n, high likewise. (The
+    mean of the bounds would be up to sqrt(n) times too wide.) None unless every env
+    that has the metric has this bound.
+    """
+    low = key.endswith(CI_SUFFIXES[0])
+    metric = key[: -len(CI_SUFFIXES[0 if low else 1])]
+    means: list[float] = []
+    spans: list[float] = []
+    for scores in per_env.values():
+        m, b = _number(scores.get(metric)), _number(scores.get(key))
+        if m is None:
+            continue
+        if b is None:
+            return None
+        means.append(m)
+        spans.append(m - b)
+    if not means:
+        return None
+    mean, half = sum(means) / len(means), math.hypot(*spans) / len(means)
+    return mean - half if low else mean + half
 
 
 def _run_cells(
