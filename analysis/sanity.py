@@ -8,18 +8,25 @@ required orderings between their scores (issue 10, item 12), also as data.
 Every row is evaluated with :func:`proassist.analysis.evaluation.evaluate` (paired
 silent runs) on the same seeds of each env; a row's value of a metric is the mean over
 the envs of its per-env value (each env has the same number of seeds), NaN values
-left out, and its 95 % CI that of this mean (:func:`mean_ci_bound`). An ordering whose metric is missing (``None`` or NaN) for a row it involves
+left out, and its 95 % CI that of this mean (:mod:`proassist.analysis.sanity_ci`). An ordering whose metric is missing (``None`` or NaN) for a row it involves
 is not met ("n/a"); rows not run (``--rows``) are left out of the orderings, and an
 ordering none of whose rows ran is skipped.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from proassist.analysis.sanity_ci import (
+    CI_SUFFIXES,
+    PER_SEED_KEY,
+    mean_ci_bound,
+    per_seed_net,
+    seed_block_ci,
+)
+from proassist.analysis.sanity_ci import as_number as _number
 from proassist.envs.registration import DOMAIN_ENV_IDS
 
 __all__ = [
@@ -40,7 +47,6 @@ __all__ = [
     "evaluate_row",
     "format_value",
     "markdown",
-    "mean_ci_bound",
     "resolve_kwargs",
     "run_sanity",
     "stepwatch_learned",
@@ -49,9 +55,6 @@ __all__ = [
 
 #: Key of a crashed cell's result: the error, in place of the scores.
 ERROR_KEY = "error"
-
-#: Suffixes of a score's 95 % CI bounds (:func:`mean_ci_bound` aggregates them).
-CI_SUFFIXES: tuple[str, str] = ("_ci_low", "_ci_high")
 
 #: The three domain envs (the default of ``proassist sanity``).
 DEFAULT_ENVS: tuple[str, ...] = DOMAIN_ENV_IDS
@@ -279,17 +282,6 @@ class Check:
         return self.status in ("held", "skipped")
 
 
-def _number(value: Any) -> float | None:
-    """``value`` as a float, None when missing or NaN."""
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
-
-
 def check_ordering(ordering: Ordering, scores: Mapping[str, Mapping[str, Any]]) -> Check:
     """Check ``ordering`` on ``{label: scores}`` (see the module doc for missing values)."""
     labels = [lb for lb in ordering.labels if lb in scores]
@@ -350,15 +342,18 @@ def evaluate_row(
     result = evaluate(
         row.policy, env_id, list(seeds), policy_kwargs=resolve_kwargs(row.kwargs), **kwargs
     )
-    return {k: _number(v) if isinstance(v, float) else v for k, v in result.scores.items()}
+    scores = {k: _number(v) if isinstance(v, float) else v for k, v in result.scores.items()}
+    return {**scores, PER_SEED_KEY: per_seed_net(result.records, result.silent_records)}
 
 
 def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
     """Mean over envs of every numeric score (NaN and None left out; None if none left).
 
-    A 95 % CI bound (``<key>_ci_low``, ``<key>_ci_high``) is not averaged: it is the
-    bound of the mean over envs (:func:`mean_ci_bound`)."""
-    keys = sorted({k for scores in per_env.values() for k in scores})
+    A 95 % CI bound (``<metric>_ci_low``, ``_ci_high``) is not averaged: it is the bound
+    of the mean over envs, from the seeds for ``net_assistance`` (:func:`seed_block_ci`),
+    else from the envs' bounds (:func:`mean_ci_bound`).
+    """
+    keys = sorted({k for scores in per_env.values() for k in scores} - {PER_SEED_KEY})
     out: dict[str, float | None] = {}
     for key in keys:
         if key.endswith(CI_SUFFIXES):
@@ -367,34 +362,10 @@ def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | Non
         values = [_number(s.get(key)) for s in per_env.values()]
         kept = [v for v in values if v is not None]
         out[key] = sum(kept) / len(kept) if kept else None
+    by_seeds = seed_block_ci(per_env)
+    if by_seeds is not None:
+        out["net_assistance_ci_low"], out["net_assistance_ci_high"] = by_seeds
     return out
-
-
-def mean_ci_bound(per_env: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
-    """The bound ``key`` (``<metric>_ci_low`` or ``_ci_high``) of the mean over envs.
-
-    The envs' estimates are independent (different episodes), so the mean's standard
-    error is ``sqrt(sum(se_i ** 2)) / n``; each side of each env's interval stands for
-    its ``1.96 se_i``: low = m - sqrt(sum((m_i - low_i) ** 2)) / n, high likewise. (The
-    mean of the bounds would be up to sqrt(n) times too wide.) None unless every env
-    that has the metric has this bound.
-    """
-    low = key.endswith(CI_SUFFIXES[0])
-    metric = key[: -len(CI_SUFFIXES[0 if low else 1])]
-    means: list[float] = []
-    spans: list[float] = []
-    for scores in per_env.values():
-        m, b = _number(scores.get(metric)), _number(scores.get(key))
-        if m is None:
-            continue
-        if b is None:
-            return None
-        means.append(m)
-        spans.append(m - b)
-    if not means:
-        return None
-    mean, half = sum(means) / len(means), math.hypot(*spans) / len(means)
-    return mean - half if low else mean + half
 
 
 def _run_cells(

@@ -1,7 +1,8 @@
-"""``proassist sanity``'s CI of a row's mean over envs (:func:`mean_ci_bound`).
+"""``proassist sanity``'s CI of a row's mean over envs (``analysis/sanity_ci.py``).
 
 A row's value is the mean of its per-env values; its 95 % CI must be that of this mean,
-not the mean of the per-env bounds (up to sqrt(n) times too wide).
+not the mean of the per-env bounds (up to sqrt(n) times too wide): from the seeds for
+net assistance, from the envs' bounds for the other metrics.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proassist.analysis.metrics.stats import bootstrap_ci
-from proassist.analysis.sanity import aggregate, mean_ci_bound
+from proassist.analysis.sanity import ROWS, aggregate, evaluate_row
+from proassist.analysis.sanity_ci import PER_SEED_KEY, mean_ci_bound, seed_block_ci
 
 
 def _env(mean: float, low: float, high: float) -> dict[str, float]:
@@ -75,3 +77,61 @@ def test_the_mean_lies_inside_and_the_interval_is_no_wider_than_the_averaged_one
     n = len(envs)
     assert out["m"] - out["m_ci_low"] <= sum(lo for _, lo, _ in envs) / n + 1e-12
     assert out["m_ci_high"] - out["m"] <= sum(hi for _, _, hi in envs) / n + 1e-12
+
+
+def test_a_bound_on_the_wrong_side_counts_as_zero_and_keys_are_checked() -> None:
+    assert mean_ci_bound({"a": _env(0.5, 0.6, 0.7)}, "m_ci_low") == pytest.approx(0.5)
+    assert mean_ci_bound({"a": _env(0.5, 0.4, 0.7)}, "m_ci_low") == pytest.approx(0.4)
+    two = {"a": _env(0.5, 0.6, 0.7), "b": _env(0.3, 0.2, 0.4)}
+    assert mean_ci_bound(two, "m_ci_low") == pytest.approx(0.4 - 0.1 / 2)
+    with_underscores = {"a": {"a_b_c": 1.0, "a_b_c_ci_high": 1.5}}
+    assert mean_ci_bound(with_underscores, "a_b_c_ci_high") == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="not a CI bound"):
+        mean_ci_bound(two, "m")
+
+
+def _seeded(columns: np.ndarray) -> dict[str, dict[str, object]]:
+    """``{env: scores}`` with the per-seed net values of each column (seeds 0..n-1)."""
+    return {
+        f"env{j}": {
+            "net_assistance": float(col.mean()),
+            PER_SEED_KEY: [[s, float(v)] for s, v in enumerate(col)],
+        }
+        for j, col in enumerate(columns.T)
+    }
+
+
+def test_seed_blocks_keep_the_envs_correlation() -> None:
+    """Envs that move together by seed: resampling seeds keeps that (the CI of one env);
+    combining the envs' CIs as if independent would be about sqrt(3) too narrow."""
+    rng = np.random.default_rng(5)
+    base = rng.choice([-1.0, 0.0, 1.0], size=150, p=[0.1, 0.5, 0.4])
+    together = np.stack([base, base, base], axis=1)
+    low, high = seed_block_ci(_seeded(together))
+    one_low, one_high = bootstrap_ci(list(base))
+    assert abs((high - low) - (one_high - one_low)) < 0.1 * (one_high - one_low)
+    apart = np.stack([base, rng.permutation(base), rng.permutation(base)], axis=1)
+    a_low, a_high = seed_block_ci(_seeded(apart))
+    assert (high - low) > 1.4 * (a_high - a_low)
+    assert low < together.mean() < high and a_low < apart.mean() < a_high
+
+
+def test_aggregate_takes_the_headline_ci_from_the_seeds() -> None:
+    rng = np.random.default_rng(6)
+    per_env = _seeded(rng.normal(0.2, 0.5, size=(80, 3)))
+    for env in per_env.values():
+        env["net_assistance_ci_low"], env["net_assistance_ci_high"] = -9.0, 9.0
+    out = aggregate(per_env)
+    assert PER_SEED_KEY not in out
+    assert (out["net_assistance_ci_low"], out["net_assistance_ci_high"]) == seed_block_ci(per_env)
+    del per_env["env2"][PER_SEED_KEY]  # one env without seeds: the envs' bounds instead
+    assert aggregate(per_env)["net_assistance_ci_low"] < -5.0
+    assert seed_block_ci({"a": {PER_SEED_KEY: [[0, 1.0]]}, "b": {PER_SEED_KEY: [[1, 1.0]]}}) is None
+
+
+def test_evaluate_row_gives_each_seeds_net_assistance() -> None:
+    row = {r.label: r for r in ROWS}["periodic-5s"]
+    scores = evaluate_row(row, "ProAssist-Kitchen-v0", [0, 1, 2])
+    pairs = scores[PER_SEED_KEY]
+    assert [s for s, _ in pairs] == [0, 1, 2]
+    assert np.mean([v for _, v in pairs]) == pytest.approx(scores["net_assistance"])

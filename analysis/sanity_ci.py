@@ -1,0 +1,125 @@
+"""95 % CIs of the sanity suite's means over envs (:mod:`proassist.analysis.sanity`).
+
+A row's value of a metric is the mean of its per-env values, each env run on the same
+seeds. Its CI is not the mean of the envs' CI bounds (the CI of an average env, up to
+sqrt(n) times too wide). The headline (``net_assistance``) has its episodes' values
+(:func:`per_seed_net`), so its CI is a bootstrap that resamples **seeds**, each with
+its episodes in every env (:func:`seed_block_ci`): a seed drives the same random
+stream in every env, so its episodes are not independent across envs (on 300 fresh
+seeds the envs' net values correlate by seed at -0.06 to +0.30). Every other metric
+has only its per-env bounds; :func:`mean_ci_bound` combines them as standard errors,
+which assumes the envs independent and so may be somewhat narrow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CI_SUFFIXES",
+    "PER_SEED_KEY",
+    "as_number",
+    "mean_ci_bound",
+    "per_seed_net",
+    "seed_block_ci",
+]
+
+#: Suffixes of a score's 95 % CI bounds.
+CI_SUFFIXES: tuple[str, str] = ("_ci_low", "_ci_high")
+#: Per-env key of a row's ``[seed, net assistance]`` pairs (in ``sanity.json``).
+PER_SEED_KEY = "net_assistance_per_seed"
+
+
+def per_seed_net(
+    records: Sequence[Mapping[str, Any]], silent: Sequence[Mapping[str, Any]]
+) -> list[list[float]]:
+    """``[seed, net assistance]`` of every seed both the policy and silent ran, by seed."""
+    from proassist.analysis.metrics.closed_loop import net_assistance_value
+
+    by_seed = {int(r["seed"]): r for r in silent}
+    return [
+        [int(r["seed"]), float(net_assistance_value(r, by_seed[int(r["seed"])]))]
+        for r in sorted(records, key=lambda r: int(r["seed"]))
+        if int(r["seed"]) in by_seed
+    ]
+
+
+def seed_block_ci(
+    per_env: Mapping[str, Mapping[str, Any]], n_boot: int = 2000, level: float = 0.95
+) -> tuple[float, float] | None:
+    """Percentile bootstrap CI of the mean over envs of net assistance, resampling seeds.
+
+    Args:
+        per_env: ``{env: scores}``, each with :data:`PER_SEED_KEY`.
+        n_boot: Resamples (generator seeded with 0: deterministic).
+        level: Confidence level.
+
+    Returns:
+        ``(low, high)`` over the seeds every env ran; None when an env has no per-seed
+        values or no seed is common to all.
+    """
+    tables = [
+        dict((int(s), float(v)) for s, v in e.get(PER_SEED_KEY) or []) for e in per_env.values()
+    ]
+    common = sorted(set.intersection(*(set(t) for t in tables))) if tables else []
+    if not common or any(not t for t in tables):
+        return None
+    values = np.array([[t[s] for t in tables] for s in common])  # seeds x envs
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(common), size=(n_boot, len(common)))
+    means = values[picks].mean(axis=(1, 2))
+    tail = 100.0 * (1.0 - level) / 2.0
+    return float(np.percentile(means, tail)), float(np.percentile(means, 100.0 - tail))
+
+
+def mean_ci_bound(per_env: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
+    """The CI bound ``key`` (``<metric>_ci_low`` or ``_ci_high``) of the mean over envs.
+
+    Each env's distance from its value to its bound stands for a multiple of its
+    standard error, and the mean's is ``sqrt(sum(se_i ** 2)) / n`` if the envs are
+    independent (see the module doc), so low = m - sqrt(sum((m_i - low_i) ** 2)) / n
+    and high likewise; a bound on the wrong side of its value counts as 0.
+
+    Args:
+        per_env: ``{env: scores}``.
+        key: A CI bound's key.
+
+    Returns:
+        The bound; None unless some env has the metric and every env that has it has
+        this bound.
+
+    Raises:
+        ValueError: If ``key`` is not a CI bound's key.
+    """
+    if not key.endswith(CI_SUFFIXES):
+        raise ValueError(f"{key!r} is not a CI bound (ends in neither of {CI_SUFFIXES})")
+    low = key.endswith(CI_SUFFIXES[0])
+    metric = key[: -len(CI_SUFFIXES[0 if low else 1])]
+    means, spans = [], []
+    for scores in per_env.values():
+        m, b = as_number(scores.get(metric)), as_number(scores.get(key))
+        if m is None:
+            continue
+        if b is None:
+            return None
+        means.append(m)
+        spans.append(max(0.0, m - b if low else b - m))
+    if not means:
+        return None
+    mean, half = sum(means) / len(means), math.hypot(*spans) / len(means)
+    return mean - half if low else mean + half
+
+
+def as_number(value: Any) -> float | None:
+    """``value`` as a float; None when missing, not a number or NaN."""
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
