@@ -8,9 +8,10 @@ required orderings between their scores (issue 10, item 12), also as data.
 Every row is evaluated with :func:`proassist.analysis.evaluation.evaluate` (paired
 silent runs) on the same seeds of each env; a row's value of a metric is the mean over
 the envs of its per-env value (each env has the same number of seeds), NaN values
-left out, and its 95 % CI that of this mean (:mod:`proassist.analysis.sanity_ci`). An ordering whose metric is missing (``None`` or NaN) for a row it involves
-is not met ("n/a"); rows not run (``--rows``) are left out of the orderings, and an
-ordering none of whose rows ran is skipped.
+left out, and its 95 % CI that of this mean (:mod:`proassist.analysis.sanity_ci`).
+An ordering whose metric is missing (``None`` or NaN) for a row it involves is not met
+("n/a"); rows not run (``--rows``) are left out of the orderings, and an ordering none
+of whose rows ran is skipped.
 """
 
 from __future__ import annotations
