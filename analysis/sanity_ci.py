@@ -77,20 +77,12 @@ def seed_block_ci(
 
 
 def mean_ci_bound(per_env: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
-    """The CI bound ``key`` (``<metric>_ci_low`` or ``_ci_high``) of the mean over envs.
+    """The CI bound ``key`` (``<metric>_ci_low``/``_high``) of the mean over ``n`` envs.
 
-    Each env's distance from its value to its bound stands for a multiple of its
-    standard error, and the mean's is ``sqrt(sum(se_i ** 2)) / n`` if the envs are
-    independent (see the module doc), so low = m - sqrt(sum((m_i - low_i) ** 2)) / n
-    and high likewise; a bound on the wrong side of its value counts as 0.
-
-    Args:
-        per_env: ``{env: scores}``.
-        key: A CI bound's key.
-
-    Returns:
-        The bound; None unless some env has the metric and every env that has it has
-        this bound.
+    The envs' distances to their bounds add as independent standard errors (module
+    doc): low = m - sqrt(sum((m_i - low_i) ** 2)) / n, high likewise; a bound on the
+    wrong side of its value counts as 0. Returns None unless some env has the metric
+    and every env that has it has this bound.
 
     Raises:
         ValueError: If ``key`` is not a CI bound's key.
