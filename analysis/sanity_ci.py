@@ -48,32 +48,30 @@ def per_seed_net(
     ]
 
 
-def seed_block_ci(
-    per_env: Mapping[str, Mapping[str, Any]], n_boot: int = 2000, level: float = 0.95
-) -> tuple[float, float] | None:
-    """Percentile bootstrap CI of the mean over envs of net assistance, resampling seeds.
+def seed_block_ci(per_env: Mapping[str, Mapping[str, Any]]) -> tuple[float, float] | None:
+    """Bootstrap 95 % CI of the mean over envs of net assistance, resampling seeds.
+
+    Each seed's envs are averaged first, so a resample keeps a seed's episodes in every
+    env together (:func:`~proassist.analysis.metrics.stats.bootstrap_ci` over those
+    per-seed means; deterministic).
 
     Args:
         per_env: ``{env: scores}``, each with :data:`PER_SEED_KEY`.
-        n_boot: Resamples (generator seeded with 0: deterministic).
-        level: Confidence level.
 
     Returns:
         ``(low, high)`` over the seeds every env ran; None when an env has no per-seed
         values or no seed is common to all.
     """
+    from proassist.analysis.metrics.stats import bootstrap_ci
+
     tables = [
         dict((int(s), float(v)) for s, v in e.get(PER_SEED_KEY) or []) for e in per_env.values()
     ]
     common = sorted(set.intersection(*(set(t) for t in tables))) if tables else []
     if not common or any(not t for t in tables):
         return None
-    values = np.array([[t[s] for t in tables] for s in common])  # seeds x envs
-    rng = np.random.default_rng(0)
-    picks = rng.integers(0, len(common), size=(n_boot, len(common)))
-    means = values[picks].mean(axis=(1, 2))
-    tail = 100.0 * (1.0 - level) / 2.0
-    return float(np.percentile(means, tail)), float(np.percentile(means, 100.0 - tail))
+    low, high = bootstrap_ci([float(np.mean([t[s] for t in tables])) for s in common])
+    return float(low), float(high)
 
 
 def mean_ci_bound(per_env: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
