@@ -50,6 +50,7 @@ __all__ = [
     "markdown",
     "resolve_kwargs",
     "run_sanity",
+    "seed_text",
     "stepwatch_learned",
     "table_lines",
 ]
@@ -355,18 +356,18 @@ def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | Non
     else from the envs' bounds (:func:`mean_ci_bound`).
     """
     keys = sorted({k for scores in per_env.values() for k in scores} - {PER_SEED_KEY})
+    by_seeds = seed_block_ci(per_env)
     out: dict[str, float | None] = {}
-    for key in keys:
+    if by_seeds is not None:
+        out["net_assistance_ci_low"], out["net_assistance_ci_high"] = by_seeds
+    for key in (k for k in keys if k not in out):
         if key.endswith(CI_SUFFIXES):
             out[key] = mean_ci_bound(per_env, key)
             continue
         values = [_number(s.get(key)) for s in per_env.values()]
         kept = [v for v in values if v is not None]
         out[key] = sum(kept) / len(kept) if kept else None
-    by_seeds = seed_block_ci(per_env)
-    if by_seeds is not None:
-        out["net_assistance_ci_low"], out["net_assistance_ci_high"] = by_seeds
-    return out
+    return dict(sorted(out.items()))
 
 
 def _run_cells(
@@ -547,7 +548,7 @@ def markdown(result: Mapping[str, Any]) -> str:
     head = [
         "# ProAssist sanity suite",
         "",
-        f"Envs: {', '.join(result['envs'])}; seeds: {_seed_text(result['seeds'])}; "
+        f"Envs: {', '.join(result['envs'])}; seeds: {seed_text(result['seeds'])}; "
         f"env kwargs: {result['env_kwargs'] or '{}'}. Values are means over the envs.",
         "",
     ]
@@ -556,7 +557,8 @@ def markdown(result: Mapping[str, Any]) -> str:
     return "\n".join([*head, *table_lines(result, markdown=True), "", *checks, "", verdict, ""])
 
 
-def _seed_text(seeds: Sequence[int]) -> str:
+def seed_text(seeds: Sequence[int]) -> str:
+    """``first..last (n)`` for consecutive seeds, else the seeds listed."""
     if seeds and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
         return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
     return ", ".join(map(str, seeds))

@@ -26,6 +26,7 @@ __all__ = [
     "mean_ci_bound",
     "per_seed_net",
     "seed_block_ci",
+    "seed_means",
 ]
 
 #: Suffixes of a score's 95 % CI bounds.
@@ -48,39 +49,55 @@ def per_seed_net(
     ]
 
 
-def seed_block_ci(per_env: Mapping[str, Mapping[str, Any]]) -> tuple[float, float] | None:
-    """Bootstrap 95 % CI of the mean over envs of net assistance, resampling seeds.
-
-    Each seed's envs are averaged first, so a resample keeps a seed's episodes in every
-    env together (:func:`~proassist.analysis.metrics.stats.bootstrap_ci` over those
-    per-seed means; deterministic).
+def seed_means(per_env: Mapping[str, Mapping[str, Any]]) -> dict[int, float] | None:
+    """``{seed: mean over envs of net assistance}`` over the seeds every env ran.
 
     Args:
         per_env: ``{env: scores}``, each with :data:`PER_SEED_KEY`.
 
     Returns:
-        ``(low, high)`` over the seeds every env ran; None when an env has no per-seed
-        values or no seed is common to all.
+        The per-seed means, by seed; None when an env has no per-seed values or no seed
+        is common to all.
     """
-    from proassist.analysis.metrics.stats import bootstrap_ci
-
     tables = [
         dict((int(s), float(v)) for s, v in e.get(PER_SEED_KEY) or []) for e in per_env.values()
     ]
     common = sorted(set.intersection(*(set(t) for t in tables))) if tables else []
     if not common or any(not t for t in tables):
         return None
-    low, high = bootstrap_ci([float(np.mean([t[s] for t in tables])) for s in common])
+    return {s: float(np.mean([t[s] for t in tables])) for s in common}
+
+
+def seed_block_ci(per_env: Mapping[str, Mapping[str, Any]]) -> tuple[float, float] | None:
+    """Bootstrap 95 % CI of the mean over envs of net assistance, resampling seeds.
+
+    Each seed's envs are averaged first (:func:`seed_means`), so a resample keeps a
+    seed's episodes in every env together (:func:`~proassist.analysis.metrics.stats.
+    bootstrap_ci` over those per-seed means; deterministic). None when
+    :func:`seed_means` is.
+    """
+    from proassist.analysis.metrics.stats import bootstrap_ci
+
+    means = seed_means(per_env)
+    if means is None:
+        return None
+    low, high = bootstrap_ci(list(means.values()))
     return float(low), float(high)
 
 
-def mean_ci_bound(per_env: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
-    """The CI bound ``key`` (``<metric>_ci_low``/``_high``) of the mean over ``n`` envs.
+def mean_ci_bound(
+    per_env: Mapping[str, Mapping[str, Any]],
+    key: str,
+    weights: Mapping[str, float] | None = None,
+) -> float | None:
+    """The CI bound ``key`` (``<metric>_ci_low``/``_high``) of the mean over envs.
 
     The envs' distances to their bounds add as independent standard errors (module
-    doc): low = m - sqrt(sum((m_i - low_i) ** 2)) / n, high likewise; a bound on the
-    wrong side of its value counts as 0. Returns None unless some env has the metric
-    and every env that has it has this bound.
+    doc): with weights ``w_i`` (default 1), low = m - sqrt(sum((w_i (m_i - low_i)) ** 2))
+    / sum(w_i), high likewise, m the weighted mean; a bound on the wrong side of its
+    value counts as 0. Returns None unless some env has the metric and every env that
+    has it has this bound. (Weights pool seed sets of different sizes,
+    :mod:`~proassist.analysis.goals`.)
 
     Raises:
         ValueError: If ``key`` is not a CI bound's key.
@@ -88,20 +105,32 @@ def mean_ci_bound(per_env: Mapping[str, Mapping[str, Any]], key: str) -> float |
     if not key.endswith(CI_SUFFIXES):
         raise ValueError(f"{key!r} is not a CI bound (ends in neither of {CI_SUFFIXES})")
     low = key.endswith(CI_SUFFIXES[0])
-    metric = key[: -len(CI_SUFFIXES[0 if low else 1])]
-    means, spans = [], []
-    for scores in per_env.values():
+    terms = _terms(per_env, key[: -len(CI_SUFFIXES[0 if low else 1])], key, weights)
+    if not terms:
+        return None
+    total = sum(w for w, _, _ in terms)
+    mean = sum(w * m for w, m, _ in terms) / total
+    spans = [w * max(0.0, m - b if low else b - m) for w, m, b in terms]
+    half = math.hypot(*spans) / total
+    return mean - half if low else mean + half
+
+
+def _terms(
+    per_env: Mapping[str, Mapping[str, Any]],
+    metric: str,
+    key: str,
+    weights: Mapping[str, float] | None,
+) -> list[tuple[float, float, float]] | None:
+    """``(weight, value, bound)`` of every env with ``metric``; None if one lacks ``key``."""
+    out = []
+    for name, scores in per_env.items():
         m, b = as_number(scores.get(metric)), as_number(scores.get(key))
         if m is None:
             continue
         if b is None:
             return None
-        means.append(m)
-        spans.append(max(0.0, m - b if low else b - m))
-    if not means:
-        return None
-    mean, half = sum(means) / len(means), math.hypot(*spans) / len(means)
-    return mean - half if low else mean + half
+        out.append((1.0 if weights is None else float(weights[name]), m, b))
+    return out
 
 
 def as_number(value: Any) -> float | None:

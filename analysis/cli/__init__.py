@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "eval",
     "sanity",
+    "goals",
     "data",
     "sweep",
     "plot",

@@ -90,13 +90,32 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(result: dict, out: Path) -> None:
-    """Write ``sanity.json`` and ``sanity.md`` to ``out``; print the table and checks."""
+    """Write ``sanity.json`` and ``sanity.md`` to ``out`` (with issue 11's goals when their
+    row ran); print the table, checks and goals."""
     from proassist.analysis.sanity import check_lines, error_lines, markdown, table_lines
 
+    goals = _goal_lines(result)
     out.mkdir(parents=True, exist_ok=True)
     (out / "sanity.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    (out / "sanity.md").write_text(markdown(result), encoding="utf-8")
+    text = markdown(result)
+    if goals:
+        text += "\n".join(["", "Issue 11's goals (`proassist goals`):", "", *goals, ""])
+    (out / "sanity.md").write_text(text, encoding="utf-8")
     print("\n".join(table_lines(result)))
     print()
-    print("\n".join([*check_lines(result), *error_lines(result)]))
+    print("\n".join([*check_lines(result), *error_lines(result), *goals]))
     print(f"wrote {out / 'sanity.json'} and {out / 'sanity.md'}")
+
+
+def _goal_lines(result: dict) -> list[str]:
+    """Markdown lines of :func:`~proassist.analysis.goals.check_goals` on ``result``, also
+    stored in it as ``goals``; none when the goal row did not run."""
+    from dataclasses import asdict
+
+    from proassist.analysis.goals import GOAL_ROW, check_goals, goal_lines
+
+    if not any(r["label"] == GOAL_ROW and not r["errors"] for r in result["rows"]):
+        return []
+    checks = check_goals([result])
+    result["goals"] = {"row": GOAL_ROW, "checks": [asdict(c) for c in checks]}
+    return [f"- {line}" for line in goal_lines(checks)]

@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     "export-challenge",
     "score-challenge",
     "sanity",
+    "goals",
     "train-steps",
     "train-gate",
     "tune-steps",

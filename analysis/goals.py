@@ -1,0 +1,303 @@
+"""Issue 11's goals for a learned assistant, read from ``proassist sanity`` results.
+
+:data:`GOALS` are the targets (as data) that a row of the sanity table (by default
+:data:`GOAL_ROW`, the best non-privileged assistant) is held to, checked with 95 % CIs
+on one or more ``sanity.json`` results (``proassist goals``; ``proassist sanity``
+writes them for its own run):
+
+- a **paired** goal compares per-seed net assistance with other rows run on the same
+  seeds: the per-seed differences ``row - fraction * other`` (each seed's value the
+  mean over its envs) with a bootstrap CI over seeds, each seed with its episodes in
+  every env (:func:`~proassist.analysis.sanity_ci.seed_means`); with several other
+  rows the worst decides; ``apart`` also asks the two rows' own CIs not to overlap;
+- any other goal compares the row's value of a metric (the mean over envs) with a
+  threshold, with the CI that ``sanity.json`` holds for it.
+
+A goal is **met** when its whole CI is on the goal's side of the threshold, **unmet**
+when it is all on the other side, **undecided** when it straddles it, and n/a when a
+value is missing (a row not run, or a ``sanity.json`` written before it kept per-seed
+values). Several results are pooled as one larger seed set: their seeds must differ and
+their envs agree; per-seed values are joined, other metrics are seed-weighted means of
+the results' values with their CIs combined as standard errors
+(:func:`~proassist.analysis.sanity_ci.mean_ci_bound`). The per-decision latency goal
+is measured by ``make bench``, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from proassist.analysis.metrics.stats import bootstrap_ci
+from proassist.analysis.sanity import CONTENT_BLIND, ERROR_KEY, format_value
+from proassist.analysis.sanity_ci import CI_SUFFIXES, as_number, mean_ci_bound, seed_means
+
+__all__ = [
+    "GOALS",
+    "GOAL_ROW",
+    "Goal",
+    "GoalCheck",
+    "RowView",
+    "check_goals",
+    "goal_lines",
+    "row_views",
+]
+
+#: The row held to :data:`GOALS` unless another is named.
+GOAL_ROW = "stepwatch+learned"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal of the assistant row (module docstring).
+
+    Attributes:
+        name: Short id.
+        text: What is required, in words.
+        metric: Score key (a paired goal: ``net_assistance``, per seed).
+        op: ``">="``, ``">"`` or ``"<="``: how the value must compare with ``target``.
+        target: The threshold.
+        versus: Rows a paired goal compares with (empty: not paired).
+        fraction: A paired goal's value is ``row - fraction * other`` per seed.
+        apart: A paired goal is met only if the row's CI also lies above the other's.
+    """
+
+    name: str
+    text: str
+    metric: str
+    op: str
+    target: float
+    versus: tuple[str, ...] = ()
+    fraction: float = 1.0
+    apart: bool = False
+
+
+#: Issue 11's goals (measured on held-out seeds, all three envs, 95 % CIs).
+GOALS: tuple[Goal, ...] = (
+    Goal(
+        "half-oracle",
+        "net assistance >= half the oracle's (paired: row - 0.5 x oracle >= 0)",
+        "net_assistance",
+        ">=",
+        0.0,
+        ("oracle",),
+        0.5,
+    ),
+    Goal(
+        "above-blind",
+        "net assistance above every content-blind row, CIs apart",
+        "net_assistance",
+        ">",
+        0.0,
+        CONTENT_BLIND,
+        apart=True,
+    ),
+    Goal("interruptions", "<= 6 interruptions a minute", "interruptions_per_min", "<=", 6.0),
+    Goal("oop-recall", "content-aware OOP recall >= 0.6", "oop_recall", ">=", 0.6),
+)
+
+
+@dataclass
+class RowView:
+    """One row over the pooled results.
+
+    Attributes:
+        seeds: ``{seed: net assistance, mean over envs}``; None without per-seed values.
+        scores: Metric values and their CI bounds (pooled: seed-weighted).
+    """
+
+    seeds: dict[int, float] | None
+    scores: dict[str, float | None]
+
+
+@dataclass
+class GoalCheck:
+    """The outcome of one :class:`Goal`.
+
+    Attributes:
+        goal: What was checked.
+        status: ``"met"``, ``"unmet"``, ``"undecided"`` or ``"n/a"``.
+        value: The goal's value (a paired goal: the mean difference that decides).
+        low: Its 95 % CI's lower bound.
+        high: Its upper bound.
+        versus: The other row that decides a paired goal (None otherwise).
+        detail: The numbers behind it, in words.
+    """
+
+    goal: Goal
+    status: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    versus: str | None = None
+    detail: str = ""
+
+
+def row_views(results: Sequence[Mapping[str, Any]]) -> dict[str, RowView]:
+    """Every row that ran without errors in all of ``results``, pooled (module doc).
+
+    Raises:
+        ValueError: If ``results`` is empty, their envs differ or their seeds overlap.
+    """
+    _check_poolable(results)
+    weights = {str(i): float(len(r["seeds"])) for i, r in enumerate(results)}
+    tables = [{row["label"]: row for row in r["rows"] if not row.get("errors")} for r in results]
+    labels = [lb for lb in tables[0] if all(lb in t for t in tables[1:])]
+    out = {}
+    for label in labels:
+        rows = [t[label] for t in tables]
+        out[label] = RowView(_joined_seeds(rows), _pooled_scores(rows, weights))
+    return out
+
+
+def _check_poolable(results: Sequence[Mapping[str, Any]]) -> None:
+    """Raise ``ValueError`` unless ``results`` can be pooled (see :func:`row_views`)."""
+    if not results:
+        raise ValueError("no sanity results to read")
+    envs = [sorted(r["envs"]) for r in results]
+    if any(e != envs[0] for e in envs[1:]):
+        raise ValueError(f"sanity results on different envs: {envs}")
+    seen: set[int] = set()
+    for r in results:
+        both = seen & {int(s) for s in r["seeds"]}
+        if both:
+            raise ValueError(f"sanity results share seeds {sorted(both)[:5]}: pool disjoint sets")
+        seen |= {int(s) for s in r["seeds"]}
+
+
+def _joined_seeds(rows: Sequence[Mapping[str, Any]]) -> dict[int, float] | None:
+    """The rows' per-seed net assistance joined (None if one has none)."""
+    out: dict[int, float] = {}
+    for row in rows:
+        per_env = {e: s for e, s in row["per_env"].items() if ERROR_KEY not in s}
+        means = seed_means(per_env)
+        if means is None:
+            return None
+        out.update(means)
+    return out
+
+
+def _pooled_scores(
+    rows: Sequence[Mapping[str, Any]], weights: Mapping[str, float]
+) -> dict[str, float | None]:
+    """The goals' metrics and CI bounds over ``rows``, seed-weighted (module doc)."""
+    if len(rows) == 1:
+        return dict(rows[0]["scores"])
+    scores = {str(i): row["scores"] for i, row in enumerate(rows)}
+    out: dict[str, float | None] = {}
+    for metric in {g.metric for g in GOALS}:
+        values = [as_number(s.get(metric)) for s in scores.values()]
+        if any(v is None for v in values):
+            out[metric] = None
+            continue
+        out[metric] = float(np.average(values, weights=list(weights.values())))
+        for suffix in CI_SUFFIXES:
+            out[metric + suffix] = mean_ci_bound(scores, metric + suffix, weights)
+    return out
+
+
+def check_goals(
+    results: Sequence[Mapping[str, Any]], row: str = GOAL_ROW, goals: Sequence[Goal] = GOALS
+) -> list[GoalCheck]:
+    """Check ``goals`` for ``row`` on ``results`` (one or more ``sanity.json``), pooled.
+
+    Raises:
+        ValueError: As :func:`row_views`.
+    """
+    views = row_views(results)
+    if row not in views:
+        return [GoalCheck(g, "n/a", detail=f"{row} did not run") for g in goals]
+    return [_paired(g, row, views) if g.versus else _plain(g, views[row]) for g in goals]
+
+
+def _status(op: str, target: float, low: float, high: float) -> str:
+    """met / unmet / undecided: where the CI ``[low, high]`` lies against ``target``."""
+    if op == "<=":
+        return "met" if high <= target else "unmet" if low > target else "undecided"
+    above = low > target if op == ">" else low >= target
+    below = high <= target if op == ">" else high < target
+    return "met" if above else "unmet" if below else "undecided"
+
+
+def _plain(goal: Goal, view: RowView) -> GoalCheck:
+    """A goal on the row's own value of ``goal.metric``."""
+    value = as_number(view.scores.get(goal.metric))
+    low, high = (as_number(view.scores.get(goal.metric + s)) for s in CI_SUFFIXES)
+    if value is None or low is None or high is None:
+        return GoalCheck(goal, "n/a", value, detail=f"no {goal.metric} or its CI")
+    status = _status(goal.op, goal.target, low, high)
+    detail = f"{format_value(value)} [{format_value(low)}, {format_value(high)}]"
+    return GoalCheck(goal, status, value, low, high, None, detail)
+
+
+def _paired(goal: Goal, row: str, views: Mapping[str, RowView]) -> GoalCheck:
+    """A paired goal: the per-seed differences to each of ``goal.versus``; worst decides."""
+    mine = views[row].seeds
+    if mine is None:
+        return GoalCheck(goal, "n/a", detail=f"{row}: no per-seed values")
+    checks = []
+    for other in goal.versus:
+        theirs = views[other].seeds if other in views else None
+        if theirs is None:
+            return GoalCheck(
+                goal, "n/a", versus=other, detail=f"{other}: not run or no per-seed values"
+            )
+        checks.append(_pair(goal, row, mine, other, theirs))
+    order = {"unmet": 0, "n/a": 1, "undecided": 2, "met": 3}
+    return min(checks, key=lambda c: (order[c.status], c.value))
+
+
+def _pair(
+    goal: Goal, row: str, mine: Mapping[int, float], other: str, theirs: Mapping[int, float]
+) -> GoalCheck:
+    """:func:`_paired` against one other row, on the seeds both ran."""
+    common = sorted(set(mine) & set(theirs))
+    if not common:
+        return GoalCheck(goal, "n/a", versus=other, detail=f"no seed common to {row} and {other}")
+    a, b = np.array([mine[s] for s in common]), np.array([theirs[s] for s in common])
+    diffs = a - goal.fraction * b
+    low, high = bootstrap_ci(list(diffs))
+    status = _status(goal.op, goal.target, low, high)
+    (alow, ahigh), (blow, bhigh) = bootstrap_ci(list(a)), bootstrap_ci(list(b))
+    detail = (
+        f"{row} {_number(a.mean())} [{_number(alow)}, {_number(ahigh)}] - "
+        f"{goal.fraction:g} x {other} {_number(b.mean())} [{_number(blow)}, {_number(bhigh)}]"
+        f" = {_number(diffs.mean())} [{_number(low)}, {_number(high)}] over {len(common)} seeds"
+    )
+    if goal.fraction != 1.0:
+        detail += f"; {row} / {other} {_ratio(a, b)}"
+    if goal.apart:
+        apart = alow > bhigh
+        status = "undecided" if status == "met" and not apart else status
+        detail += "; CIs apart" if apart else "; CIs overlap"
+    return GoalCheck(goal, status, float(diffs.mean()), low, high, other, detail)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> str:
+    """``mean(a) / mean(b)`` with a bootstrap CI over the paired seeds."""
+    if b.mean() == 0.0:
+        return "n/a"
+
+    def ratio(idx: np.ndarray) -> float:
+        i = idx.astype(int)
+        return float(a[i].mean() / b[i].mean()) if b[i].mean() != 0.0 else float("nan")
+
+    low, high = bootstrap_ci(list(range(len(a))), statistic=ratio)
+    return f"{a.mean() / b.mean():.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _number(value: float) -> str:
+    return format_value(value, signed=True)
+
+
+_MARK = {"met": "✔", "unmet": "✖", "undecided": "~", "n/a": "?"}
+
+
+def goal_lines(checks: Sequence[GoalCheck], row: str = GOAL_ROW) -> list[str]:
+    """One line per goal: mark, what it requires, its status and the numbers."""
+    return [
+        f"{_MARK[c.status]} {row}: {c.goal.text}: {c.status.upper()} ({c.detail})" for c in checks
+    ]
