@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from proassist.analysis.metrics.stats import bootstrap_ci
-from proassist.analysis.sanity import CONTENT_BLIND, ERROR_KEY, format_value
+from proassist.analysis.sanity import CONTENT_BLIND, format_value
+from proassist.analysis.sanity_cells import ERROR_KEY
 from proassist.analysis.sanity_ci import CI_SUFFIXES, as_number, mean_ci_bound, seed_means
 
 __all__ = [

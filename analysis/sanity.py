@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from proassist.analysis.sanity_cells import ERROR_KEY, CellStore, cell_key, run_cells
 from proassist.analysis.sanity_ci import (
     CI_SUFFIXES,
     PER_SEED_KEY,
@@ -55,8 +56,6 @@ __all__ = [
     "table_lines",
 ]
 
-#: Key of a crashed cell's result: the error, in place of the scores.
-ERROR_KEY = "error"
 
 #: The three domain envs (the default of ``proassist sanity``).
 DEFAULT_ENVS: tuple[str, ...] = DOMAIN_ENV_IDS
@@ -370,53 +369,6 @@ def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | Non
     return dict(sorted(out.items()))
 
 
-def _run_cells(
-    cells: list[tuple[Row, str]],
-    run: Callable[[Row, str], dict[str, Any]],
-    workers: int,
-    progress: bool,
-) -> list[dict[str, Any]]:
-    """Run every (row, env) cell, in a spawn process pool when ``workers > 1``."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(cells), desc="sanity", unit="cell", disable=not progress, leave=False)
-    if workers <= 1:
-        out = []
-        for row, env_id in cells:
-            bar.set_postfix_str(f"{row.label} {env_id}")
-            out.append(run(row, env_id))
-            bar.update(1)
-        bar.close()
-        return out
-    return _run_pool(cells, run, workers, bar)
-
-
-def _run_pool(
-    cells: list[tuple[Row, str]], run: Callable[..., dict], workers: int, bar: Any
-) -> list[dict[str, Any]]:
-    import concurrent.futures as cf
-    import multiprocessing
-
-    from proassist.analysis.calibration import one_math_thread
-
-    ctx = multiprocessing.get_context("spawn")
-    results: list[dict[str, Any]] = [{} for _ in cells]
-    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=one_math_thread) as pool:
-        futures = {pool.submit(run, row, env_id): i for i, (row, env_id) in enumerate(cells)}
-        try:
-            for fut in cf.as_completed(futures):
-                try:
-                    results[futures[fut]] = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a dead worker: record, go on
-                    results[futures[fut]] = {ERROR_KEY: f"{type(exc).__name__}: {exc}"}
-                bar.update(1)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    bar.close()
-    return results
-
-
 @dataclass
 class _Cell:
     """A picklable ``(row, env) -> scores`` for the process pool."""
@@ -432,6 +384,10 @@ class _Cell:
         except Exception as exc:  # noqa: BLE001 - a crashed cell is recorded, not fatal
             return {ERROR_KEY: f"{type(exc).__name__}: {exc}"}
 
+    def key(self, row: Row, env_id: str) -> str:
+        """The cell's :func:`~proassist.analysis.sanity_cells.cell_key`."""
+        return cell_key(row, env_id, self.seeds, self.env_kwargs, self.plugins)
+
 
 def run_sanity(
     envs: Sequence[str] = DEFAULT_ENVS,
@@ -442,8 +398,10 @@ def run_sanity(
     workers: int = 1,
     plugins: Sequence[str] = (),
     progress: bool = False,
+    store: CellStore | None = None,
 ) -> dict[str, Any]:
-    """Evaluate every row on every env and check :data:`ORDERINGS`.
+    """Evaluate every row on every env and check :data:`ORDERINGS`; with ``store``, take
+    the cells recorded there (matching key) and record the others as they finish.
 
     Returns:
         ``{"envs", "seeds", "env_kwargs", "rows": [{label, policy, kwargs, scores,
@@ -453,14 +411,8 @@ def run_sanity(
     seeds = tuple(int(s) for s in seeds)
     cells = [(row, env_id) for row in rows for env_id in envs]
     run = _Cell(seeds, dict(env_kwargs or {}), tuple(plugins))
-    results = iter(_run_cells(cells, run, workers, progress))
-    out_rows = []
-    for row in rows:
-        per_env = {env_id: next(results) for env_id in envs}
-        errors = {e: s[ERROR_KEY] for e, s in per_env.items() if ERROR_KEY in s}
-        ok = {e: s for e, s in per_env.items() if ERROR_KEY not in s}
-        scores = aggregate(ok) if not errors else {}
-        out_rows.append({**asdict(row), "scores": scores, "per_env": per_env, "errors": errors})
+    results = iter(run_cells(cells, run, workers, progress, store))
+    out_rows = [_row_result(row, {env_id: next(results) for env_id in envs}) for row in rows]
     checks = check_orderings({r["label"]: r["scores"] for r in out_rows})
     return {
         "envs": list(envs),
@@ -470,6 +422,14 @@ def run_sanity(
         "checks": [_check_dict(c) for c in checks],
         "all_hold": all(c.held for c in checks) and not any(r["errors"] for r in out_rows),
     }
+
+
+def _row_result(row: Row, per_env: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One row of :func:`run_sanity`'s result from its cells' scores by env."""
+    errors = {e: s[ERROR_KEY] for e, s in per_env.items() if ERROR_KEY in s}
+    ok = {e: s for e, s in per_env.items() if ERROR_KEY not in s}
+    scores = aggregate(ok) if not errors else {}
+    return {**asdict(row), "scores": scores, "per_env": per_env, "errors": errors}
 
 
 def _check_dict(check: Check) -> dict[str, Any]:

@@ -15,11 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sanity",
         help="run the reference rows and check their required orderings (✔/✖)",
-        description="Evaluate every reference assistant (silent, coin, periodic, "
-        "content-blind spammers, the oracle with wrong content or late, the oracle, "
-        "zero-frame duplex) on the same seeds of each env, print one table and every "
-        "required ordering; write sanity.json and sanity.md. Exit 0 when every "
-        "ordering holds, 1 otherwise.",
+        description="Evaluate every reference assistant (the floors, the oracle, the learned "
+        "rows) on the same seeds of each env; print the table and every required ordering; "
+        "write sanity.json and sanity.md. Exit 0 when every ordering holds, 1 otherwise.",
     )
     p.add_argument(
         "--env",
@@ -39,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run only these rows (comma-separated labels; orderings on other rows are skipped)",
     )
     p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
+    resume = "resume a killed run: reuse the cells in OUT/cells of the same settings and code"
+    p.add_argument("--resume", action="store_true", help=resume)
     add_plugin_option(p)
     p.set_defaults(func=run)
 
@@ -63,7 +63,7 @@ def _select_rows(spec: str | None) -> tuple[Any, ...] | None:
 def run(args: argparse.Namespace) -> int:
     """Run ``proassist sanity``."""
     from proassist.analysis.cli.eval import bad_env_kwargs, parse_kv
-    from proassist.analysis.sanity import DEFAULT_ENVS, run_sanity
+    from proassist.analysis.sanity import DEFAULT_ENVS
 
     env_kwargs = parse_kv(args.env_kwarg)
     rows = _select_rows(args.rows)
@@ -76,17 +76,39 @@ def run(args: argparse.Namespace) -> int:
     for env_id in args.env or DEFAULT_ENVS:
         check_env(env_id, env_kwargs)
     output_dir(args.out)
-    result = run_sanity(
-        tuple(args.env or DEFAULT_ENVS),
-        range(args.seed, args.seed + args.seeds),
-        rows=rows,
-        env_kwargs=env_kwargs,
-        workers=args.workers,
-        plugins=tuple(args.plugin),
-        progress=True,
-    )
+    result = _run_recorded(args, rows, env_kwargs)
     _report(result, Path(args.out))
     return 0 if result["all_hold"] else 1
+
+
+def _run_recorded(args: argparse.Namespace, rows: Any, env_kwargs: dict) -> dict:
+    """:func:`~proassist.analysis.sanity.run_sanity`, its cells recorded in ``--out``
+    (:mod:`~proassist.analysis.sanity_cells`; ``--resume`` reuses them)."""
+    from proassist.analysis.cli.errors import UserError
+    from proassist.analysis.sanity import DEFAULT_ENVS, run_sanity
+    from proassist.analysis.sanity_cells import CellStore
+    from proassist.analysis.sweeps.store import SweepLockedError
+
+    try:
+        store = CellStore(args.out, resume=args.resume)
+    except SweepLockedError as exc:
+        raise UserError(f"{exc} (a sanity run records its cells there)") from exc
+    try:
+        result = run_sanity(
+            tuple(args.env or DEFAULT_ENVS),
+            range(args.seed, args.seed + args.seeds),
+            rows=rows,
+            env_kwargs=env_kwargs,
+            workers=args.workers,
+            plugins=tuple(args.plugin),
+            progress=True,
+            store=store,
+        )
+    finally:
+        store.close()
+    if args.resume:
+        print(store.summary())
+    return result
 
 
 def _report(result: dict, out: Path) -> None:
