@@ -25,7 +25,7 @@ is measured by ``make bench``, not here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,6 @@ import numpy as np
 
 from proassist.analysis.metrics.stats import bootstrap_ci
 from proassist.analysis.sanity import CONTENT_BLIND, format_value
-from proassist.analysis.sanity_cells import ERROR_KEY
 from proassist.analysis.sanity_ci import CI_SUFFIXES, as_number, mean_ci_bound, seed_means
 
 __all__ = [
@@ -74,6 +73,10 @@ class Goal:
     versus: tuple[str, ...] = ()
     fraction: float = 1.0
     apart: bool = False
+
+    def __post_init__(self) -> None:
+        if self.op not in (">=", ">", "<="):
+            raise ValueError(f"goal {self.name!r}: op must be '>=', '>' or '<=', got {self.op!r}")
 
 
 #: Issue 11's goals (measured on held-out seeds, all three envs, 95 % CIs).
@@ -137,20 +140,31 @@ class GoalCheck:
     detail: str = ""
 
 
-def row_views(results: Sequence[Mapping[str, Any]]) -> dict[str, RowView]:
+def row_views(
+    results: Sequence[Mapping[str, Any]], metrics: Iterable[str] = (g.metric for g in GOALS)
+) -> dict[str, RowView]:
     """Every row that ran without errors in all of ``results``, pooled (module doc).
 
+    Args:
+        results: ``sanity.json`` results (:func:`~proassist.analysis.sanity.run_sanity`).
+        metrics: The metrics whose values and CIs are pooled (one result: all of them).
+
+    Returns:
+        ``{label: RowView}``.
+
     Raises:
-        ValueError: If ``results`` is empty, their envs differ or their seeds overlap.
+        ValueError: If ``results`` is empty, their envs or env kwargs differ or their
+            seeds overlap.
     """
     _check_poolable(results)
+    metrics = sorted(set(metrics))
     weights = {str(i): float(len(r["seeds"])) for i, r in enumerate(results)}
     tables = [{row["label"]: row for row in r["rows"] if not row.get("errors")} for r in results]
     labels = [lb for lb in tables[0] if all(lb in t for t in tables[1:])]
     out = {}
     for label in labels:
         rows = [t[label] for t in tables]
-        out[label] = RowView(_joined_seeds(rows), _pooled_scores(rows, weights))
+        out[label] = RowView(_joined_seeds(rows), _pooled_scores(rows, weights, metrics))
     return out
 
 
@@ -161,6 +175,9 @@ def _check_poolable(results: Sequence[Mapping[str, Any]]) -> None:
     envs = [sorted(r["envs"]) for r in results]
     if any(e != envs[0] for e in envs[1:]):
         raise ValueError(f"sanity results on different envs: {envs}")
+    settings = [r.get("env_kwargs") or {} for r in results]
+    if any(k != settings[0] for k in settings[1:]):
+        raise ValueError(f"sanity results with different env kwargs: {settings}")
     seen: set[int] = set()
     for r in results:
         both = seen & {int(s) for s in r["seeds"]}
@@ -173,8 +190,7 @@ def _joined_seeds(rows: Sequence[Mapping[str, Any]]) -> dict[int, float] | None:
     """The rows' per-seed net assistance joined (None if one has none)."""
     out: dict[int, float] = {}
     for row in rows:
-        per_env = {e: s for e, s in row["per_env"].items() if ERROR_KEY not in s}
-        means = seed_means(per_env)
+        means = seed_means(row["per_env"])
         if means is None:
             return None
         out.update(means)
@@ -182,14 +198,14 @@ def _joined_seeds(rows: Sequence[Mapping[str, Any]]) -> dict[int, float] | None:
 
 
 def _pooled_scores(
-    rows: Sequence[Mapping[str, Any]], weights: Mapping[str, float]
+    rows: Sequence[Mapping[str, Any]], weights: Mapping[str, float], metrics: Sequence[str]
 ) -> dict[str, float | None]:
-    """The goals' metrics and CI bounds over ``rows``, seed-weighted (module doc)."""
+    """``metrics`` and their CI bounds over ``rows``, seed-weighted (module doc)."""
     if len(rows) == 1:
         return dict(rows[0]["scores"])
     scores = {str(i): row["scores"] for i, row in enumerate(rows)}
     out: dict[str, float | None] = {}
-    for metric in {g.metric for g in GOALS}:
+    for metric in metrics:
         values = [as_number(s.get(metric)) for s in scores.values()]
         if any(v is None for v in values):
             out[metric] = None
@@ -205,13 +221,39 @@ def check_goals(
 ) -> list[GoalCheck]:
     """Check ``goals`` for ``row`` on ``results`` (one or more ``sanity.json``), pooled.
 
+    Args:
+        results: ``sanity.json`` results; several are pooled (:func:`row_views`).
+        row: The row held to the goals.
+        goals: The goals.
+
+    Returns:
+        One :class:`GoalCheck` per goal, in order.
+
     Raises:
         ValueError: As :func:`row_views`.
     """
-    views = row_views(results)
+    views = row_views(results, (g.metric for g in goals))
     if row not in views:
-        return [GoalCheck(g, "n/a", detail=f"{row} did not run") for g in goals]
-    return [_paired(g, row, views) if g.versus else _plain(g, views[row]) for g in goals]
+        return [GoalCheck(g, "n/a", detail=_absent(results, row)) for g in goals]
+    out = []
+    for goal in goals:
+        if not goal.versus:
+            out.append(_plain(goal, views[row]))
+            continue
+        missing = {o: _absent(results, o) for o in goal.versus if o not in views}
+        out.append(_paired(goal, row, views, missing))
+    return out
+
+
+def _absent(results: Sequence[Mapping[str, Any]], label: str) -> str:
+    """Why row ``label`` is not in :func:`row_views`: not run, or errored where."""
+    for result in results:
+        row = next((r for r in result["rows"] if r["label"] == label), None)
+        if row is None:
+            return f"{label} did not run"
+        if row.get("errors"):
+            return f"{label} errored in {', '.join(sorted(row['errors']))}"
+    return f"{label} is missing"
 
 
 def _status(op: str, target: float, low: float, high: float) -> str:
@@ -234,39 +276,44 @@ def _plain(goal: Goal, view: RowView) -> GoalCheck:
     return GoalCheck(goal, status, value, low, high, None, detail)
 
 
-def _paired(goal: Goal, row: str, views: Mapping[str, RowView]) -> GoalCheck:
-    """A paired goal: the per-seed differences to each of ``goal.versus``; worst decides."""
+def _paired(
+    goal: Goal, row: str, views: Mapping[str, RowView], missing: Mapping[str, str]
+) -> GoalCheck:
+    """A paired goal: the per-seed differences to each of ``goal.versus`` (``missing``:
+    those not in ``views``, with why); the worst decides, an unmet one before n/a."""
     mine = views[row].seeds
     if mine is None:
         return GoalCheck(goal, "n/a", detail=f"{row}: no per-seed values")
-    checks = []
-    for other in goal.versus:
-        theirs = views[other].seeds if other in views else None
+    checks = [GoalCheck(goal, "n/a", versus=o, detail=why) for o, why in missing.items()]
+    for other in (o for o in goal.versus if o not in missing):
+        theirs = views[other].seeds
         if theirs is None:
-            return GoalCheck(
-                goal, "n/a", versus=other, detail=f"{other}: not run or no per-seed values"
+            checks.append(
+                GoalCheck(goal, "n/a", versus=other, detail=f"{other}: no per-seed values")
             )
+            continue
         checks.append(_pair(goal, row, mine, other, theirs))
     order = {"unmet": 0, "n/a": 1, "undecided": 2, "met": 3}
-    return min(checks, key=lambda c: (order[c.status], c.value))
+    return min(checks, key=lambda c: (order[c.status], c.value if c.value is not None else 0.0))
 
 
 def _pair(
     goal: Goal, row: str, mine: Mapping[int, float], other: str, theirs: Mapping[int, float]
 ) -> GoalCheck:
     """:func:`_paired` against one other row, on the seeds both ran."""
-    common = sorted(set(mine) & set(theirs))
+    common = [s for s in sorted(set(mine) & set(theirs)) if np.isfinite(mine[s] + theirs[s])]
     if not common:
-        return GoalCheck(goal, "n/a", versus=other, detail=f"no seed common to {row} and {other}")
+        detail = f"no seed with values of both {row} and {other}"
+        return GoalCheck(goal, "n/a", versus=other, detail=detail)
     a, b = np.array([mine[s] for s in common]), np.array([theirs[s] for s in common])
     diffs = a - goal.fraction * b
     low, high = bootstrap_ci(list(diffs))
     status = _status(goal.op, goal.target, low, high)
     (alow, ahigh), (blow, bhigh) = bootstrap_ci(list(a)), bootstrap_ci(list(b))
     detail = (
-        f"{row} {_number(a.mean())} [{_number(alow)}, {_number(ahigh)}] - "
-        f"{goal.fraction:g} x {other} {_number(b.mean())} [{_number(blow)}, {_number(bhigh)}]"
-        f" = {_number(diffs.mean())} [{_number(low)}, {_number(high)}] over {len(common)} seeds"
+        f"{row} {_signed(a.mean())} [{_signed(alow)}, {_signed(ahigh)}] - "
+        f"{goal.fraction:g} x {other} {_signed(b.mean())} [{_signed(blow)}, {_signed(bhigh)}]"
+        f" = {_signed(diffs.mean())} [{_signed(low)}, {_signed(high)}] over {len(common)} seeds"
     )
     if goal.fraction != 1.0:
         detail += f"; {row} / {other} {_ratio(a, b)}"
@@ -290,7 +337,7 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> str:
     return f"{a.mean() / b.mean():.2f} [{low:.2f}, {high:.2f}]"
 
 
-def _number(value: float) -> str:
+def _signed(value: float) -> str:
     return format_value(value, signed=True)
 
 
@@ -298,7 +345,15 @@ _MARK = {"met": "✔", "unmet": "✖", "undecided": "~", "n/a": "?"}
 
 
 def goal_lines(checks: Sequence[GoalCheck], row: str = GOAL_ROW) -> list[str]:
-    """One line per goal: mark, what it requires, its status and the numbers."""
+    """One line per goal: mark, what it requires, its status and the numbers.
+
+    Args:
+        checks: :func:`check_goals`' outcomes.
+        row: The row they are of.
+
+    Returns:
+        The lines (plain text; ``proassist sanity`` prefixes ``- `` for Markdown).
+    """
     return [
         f"{_MARK[c.status]} {row}: {c.goal.text}: {c.status.upper()} ({c.detail})" for c in checks
     ]

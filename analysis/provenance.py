@@ -113,11 +113,20 @@ def provenance(config: Mapping[str, Any] | str, seeds: Iterable[int]) -> dict[st
     }
 
 
-@functools.cache
-def source_fingerprint() -> str:
+def source_fingerprint(fresh: bool = False) -> str:
     """A hash of every file of the package's :data:`SUBPACKAGES` (code, task files,
     checkpoints; committed or not, ``__pycache__`` left out): equal fingerprints ran the
-    same code on the same data. About 15 ms; computed once per process."""
+    same code on the same data. About 10 ms; the first one of the process is kept and
+    returned again unless ``fresh`` (hash the files as they are now)."""
+    return _hash_sources() if fresh else _first_fingerprint()
+
+
+@functools.cache
+def _first_fingerprint() -> str:
+    return _hash_sources()
+
+
+def _hash_sources() -> str:
     import importlib.util
 
     folders = []

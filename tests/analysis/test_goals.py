@@ -128,6 +128,38 @@ def test_pooling_refuses_shared_seeds_and_other_envs() -> None:
     b["envs"] = ["a", "c"]
     with pytest.raises(ValueError, match="different envs"):
         check_goals([a, b])
+    b["envs"], b["env_kwargs"] = list(ENVS), {"difficulty": "hard"}
+    with pytest.raises(ValueError, match="different env kwargs"):
+        check_goals([a, b])
+
+
+def test_a_missing_or_errored_row_does_not_hide_an_unmet_goal() -> None:
+    rng = np.random.default_rng(8)
+    rows = {GOAL_ROW: _nets(rng, 40, 0.1, 0.05), **_blind(rng, 40)}
+    rows["coin"] = _nets(rng, 40, 0.5, 0.05)  # far above the row
+    result = _result(list(range(40)), rows)
+    result["rows"] = [r for r in result["rows"] if r["label"] != "timer-instruct"]
+    result["rows"][2]["errors"] = {"a": "ValueError: boom"}
+    check = check_goals([result], goals=[BLIND])[0]
+    assert (check.status, check.versus) == ("unmet", "coin")
+    rows["coin"] = _nets(rng, 40, -0.1, 0.05)
+    result = _result(list(range(40)), rows)
+    result["rows"][1]["errors"] = {"b": "ValueError: boom"}
+    check = check_goals([result], goals=[BLIND])[0]
+    assert (check.status, check.detail) == ("n/a", "coin errored in b")
+    result["rows"][0]["errors"] = {"a": "x"}
+    assert check_goals([result])[0].detail == f"{GOAL_ROW} errored in a"
+
+
+def test_nan_values_and_bad_goals() -> None:
+    rows = {
+        GOAL_ROW: {e: [float("nan")] * 5 for e in ENVS},
+        "oracle": _nets(np.random.default_rng(9), 5, 0.5),
+    }
+    check = check_goals([_result(list(range(5)), rows)], goals=[HALF])[0]
+    assert check.status == "n/a" and "no seed with values" in check.detail
+    with pytest.raises(ValueError, match="op must be"):
+        Goal("x", "x", "oop_recall", "==", 0.5)
 
 
 def test_missing_rows_or_per_seed_values_are_not_applicable() -> None:

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import proassist.analysis.provenance as provenance
 import proassist.analysis.sanity as sanity
 from proassist.analysis.cli import main
 from proassist.analysis.provenance import files_fingerprint
 from proassist.analysis.sanity import ROWS, run_sanity
-from proassist.analysis.sanity_cells import CellStore
+from proassist.analysis.sanity_cells import CellStore, cell_key
 from proassist.analysis.sweeps.store import SweepLockedError
 
 ENVS = ("ProAssist-Kitchen-v0", "ProAssist-Assembly-v0")
@@ -69,12 +70,56 @@ def test_cells_of_other_seeds_or_code_run_again(
     calls = _counting(monkeypatch)
     _, store = _run(tmp_path, resume=True, seeds=range(1, 3))
     assert (store.reused, store.stale, len(calls)) == (0, N_CELLS, N_CELLS)
-    monkeypatch.setattr("proassist.analysis.provenance.source_fingerprint", lambda: "edited")
+    monkeypatch.setattr(
+        "proassist.analysis.provenance.source_fingerprint", lambda fresh=False: "edited"
+    )
     calls = _counting(monkeypatch)
     _, store = _run(tmp_path, resume=True, seeds=range(1, 3))
     assert (store.reused, store.stale, len(calls)) == (0, N_CELLS, N_CELLS)
     _, store = _run(tmp_path, resume=False)  # without --resume nothing is reused
     assert store.reused == 0
+
+
+def test_a_cell_that_ends_after_the_code_changed_is_not_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = provenance.source_fingerprint()
+    monkeypatch.setattr(
+        provenance, "source_fingerprint", lambda fresh=False: "edited" if fresh else first
+    )
+    _, store = _run(tmp_path, resume=False)
+    assert store.changed == N_CELLS and "changed during 6 cells" in store.summary()
+    monkeypatch.undo()
+    calls = _counting(monkeypatch)
+    _, store = _run(tmp_path, resume=True)
+    assert (store.reused, len(calls)) == (0, N_CELLS)
+
+
+def test_the_key_sees_named_files_plugins_and_proassist_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = tmp_path / "task.yaml"
+    task.write_text("a: 1\n")
+    plugin = tmp_path / "plug.py"
+    plugin.write_text("X = 1\n")
+    row = ROWS_RUN[0]
+
+    def key() -> str:
+        return cell_key(row, ENVS[0], range(2), {"task": str(task)}, [str(plugin), "json"])
+
+    first = key()
+    assert key() == first
+    task.write_text("a: 2\n")
+    assert key() != first
+    task.write_text("a: 1\n")
+    plugin.write_text("X = 2\n")
+    assert key() != first
+    plugin.write_text("X = 1\n")
+    monkeypatch.setenv("PROASSIST_TEST_KEY_VARIABLE", "tfidf")
+    assert key() != first
+    monkeypatch.delenv("PROASSIST_TEST_KEY_VARIABLE")
+    assert key() == first
+    assert cell_key(row, ENVS[0], range(3), {"task": str(task)}, [str(plugin), "json"]) != first
 
 
 def test_a_crashed_cell_is_recorded_and_runs_again(
@@ -104,7 +149,7 @@ def test_one_run_per_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
             CellStore(tmp_path, resume=True)
         code = main(["sanity", "--rows", "silent", "--seeds", "1", "--out", str(tmp_path)])
         assert code == 2
-        assert "another sweep is running" in capsys.readouterr().err
+        assert "another sanity run is recording cells in" in capsys.readouterr().err
     finally:
         held.close()
 
