@@ -121,7 +121,8 @@ def _report(result: dict, out: Path) -> None:
     (out / "sanity.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     text = markdown(result)
     if goals:
-        text += "\n".join(["", "Issue 11's goals (`proassist goals`):", "", *goals, ""])
+        listed = [f"- {line}" for line in goals]
+        text += "\n".join(["", "Issue 11's goals (`proassist goals`):", "", *listed, ""])
     (out / "sanity.md").write_text(text, encoding="utf-8")
     print("\n".join(table_lines(result)))
     print()
@@ -130,7 +131,7 @@ def _report(result: dict, out: Path) -> None:
 
 
 def _goal_lines(result: dict) -> list[str]:
-    """Markdown lines of :func:`~proassist.analysis.goals.check_goals` on ``result``, also
+    """The lines of :func:`~proassist.analysis.goals.check_goals` on ``result``, also
     stored in it as ``goals``; none when the goal row did not run."""
     from dataclasses import asdict
 
@@ -140,4 +141,4 @@ def _goal_lines(result: dict) -> list[str]:
         return []
     checks = check_goals([result])
     result["goals"] = {"row": GOAL_ROW, "checks": [asdict(c) for c in checks]}
-    return [f"- {line}" for line in goal_lines(checks)]
+    return goal_lines(checks)
