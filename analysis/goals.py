@@ -11,14 +11,17 @@ writes them for its own run):
   every env (:func:`~proassist.analysis.sanity_ci.seed_means`); with several other
   rows the worst decides; ``apart`` also asks the two rows' own CIs not to overlap;
 - any other goal compares the row's value of a metric (the mean over envs) with a
-  threshold, with the CI that ``sanity.json`` holds for it.
+  threshold, with the CI that ``sanity.json`` holds for it (a bootstrap over seeds,
+  :func:`~proassist.analysis.sanity_ci.seed_block_metric`, where the run kept each
+  seed's episode statistics).
 
 A goal is **met** when its whole CI is on the goal's side of the threshold, **unmet**
 when it is all on the other side, **undecided** when it straddles it, and n/a when a
 value is missing (a row not run, or a ``sanity.json`` written before it kept per-seed
 values). Several results are pooled as one larger seed set: their seeds must differ and
-their envs agree; per-seed values are joined, other metrics are seed-weighted means of
-the results' values with their CIs combined as standard errors
+their envs agree; per-seed values and episode statistics are joined (a metric is then
+computed on the joined seeds as on one run); results without per-seed statistics give
+seed-weighted means of their values with the CIs combined as standard errors
 (:func:`~proassist.analysis.sanity_ci.mean_ci_bound`). The per-decision latency goal
 is measured by ``make bench``, not here.
 """
@@ -33,7 +36,14 @@ import numpy as np
 
 from proassist.analysis.metrics.stats import bootstrap_ci
 from proassist.analysis.sanity import CONTENT_BLIND, format_value
-from proassist.analysis.sanity_ci import CI_SUFFIXES, as_number, mean_ci_bound, seed_means
+from proassist.analysis.sanity_ci import (
+    CI_SUFFIXES,
+    STATS_KEY,
+    as_number,
+    mean_ci_bound,
+    seed_block_metric,
+    seed_means,
+)
 
 __all__ = [
     "GOALS",
@@ -203,9 +213,14 @@ def _pooled_scores(
     """``metrics`` and their CI bounds over ``rows``, seed-weighted (module doc)."""
     if len(rows) == 1:
         return dict(rows[0]["scores"])
+    merged = _merged_stats(rows)
     scores = {str(i): row["scores"] for i, row in enumerate(rows)}
     out: dict[str, float | None] = {}
     for metric in metrics:
+        block = seed_block_metric(merged, metric) if merged else None
+        if block is not None:
+            out[metric], out[metric + CI_SUFFIXES[0]], out[metric + CI_SUFFIXES[1]] = block
+            continue
         values = [as_number(s.get(metric)) for s in scores.values()]
         if any(v is None for v in values):
             out[metric] = None
@@ -214,6 +229,24 @@ def _pooled_scores(
         for suffix in CI_SUFFIXES:
             out[metric + suffix] = mean_ci_bound(scores, metric + suffix, weights)
     return out
+
+
+def _merged_stats(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]] | None:
+    """The rows' per-seed episode statistics joined per env (one larger seed set); None
+    unless every row has them, with the same statistics, in every env."""
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for env, scores in row["per_env"].items():
+            stats = scores.get(STATS_KEY)
+            if not stats or merged.get(env, stats)["keys"] != stats["keys"]:
+                return None
+            into = merged.setdefault(env, {"keys": stats["keys"], "seeds": [], "values": []})
+            into["seeds"] = into["seeds"] + list(stats["seeds"])
+            into["values"] = into["values"] + list(stats["values"])
+    envs = [set(row["per_env"]) for row in rows]
+    return (
+        {e: {STATS_KEY: v} for e, v in merged.items()} if all(x == envs[0] for x in envs) else None
+    )
 
 
 def check_goals(

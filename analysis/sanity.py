@@ -24,9 +24,12 @@ from proassist.analysis.sanity_cells import ERROR_KEY, CellStore, cell_key, run_
 from proassist.analysis.sanity_ci import (
     CI_SUFFIXES,
     PER_SEED_KEY,
+    STATS_KEY,
     mean_ci_bound,
     per_seed_net,
+    per_seed_stats,
     seed_block_ci,
+    seed_block_metric,
 )
 from proassist.analysis.sanity_ci import as_number as _number
 from proassist.envs.registration import DOMAIN_ENV_IDS
@@ -344,19 +347,25 @@ def evaluate_row(
         row.policy, env_id, list(seeds), policy_kwargs=resolve_kwargs(row.kwargs), **kwargs
     )
     scores = {k: _number(v) if isinstance(v, float) else v for k, v in result.scores.items()}
-    return {**scores, PER_SEED_KEY: per_seed_net(result.records, result.silent_records)}
+    net = per_seed_net(result.records, result.silent_records)
+    return {**scores, PER_SEED_KEY: net, STATS_KEY: per_seed_stats(result.records)}
 
 
 def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
     """Mean over envs of every numeric score (NaN and None left out; None if none left).
 
     A 95 % CI bound (``<metric>_ci_low``, ``_ci_high``) is not averaged: it is the bound
-    of the mean over envs, from the seeds for ``net_assistance`` (:func:`seed_block_ci`),
-    else from the envs' bounds (:func:`mean_ci_bound`).
+    of the mean over envs, a bootstrap over seeds where the envs hold per-seed values
+    (:func:`seed_block_ci`, :func:`seed_block_metric`), else from the envs' bounds
+    (:func:`mean_ci_bound`).
     """
-    keys = sorted({k for scores in per_env.values() for k in scores} - {PER_SEED_KEY})
-    by_seeds = seed_block_ci(per_env)
+    keys = sorted({k for scores in per_env.values() for k in scores} - {PER_SEED_KEY, STATS_KEY})
     out: dict[str, float | None] = {}
+    for metric in (k[: -len(CI_SUFFIXES[0])] for k in keys if k.endswith(CI_SUFFIXES[0])):
+        block = seed_block_metric(per_env, metric)
+        if block is not None:
+            out[metric + CI_SUFFIXES[0]], out[metric + CI_SUFFIXES[1]] = block[1:]
+    by_seeds = seed_block_ci(per_env)
     if by_seeds is not None:
         out["net_assistance_ci_low"], out["net_assistance_ci_high"] = by_seeds
     for key in (k for k in keys if k not in out):

@@ -2,18 +2,27 @@
 
 A row's value of a metric is the mean of its per-env values, each env run on the same
 seeds. Its CI is not the mean of the envs' CI bounds (the CI of an average env, up to
-sqrt(n) times too wide). The headline (``net_assistance``) has its episodes' values
-(:func:`per_seed_net`), so its CI is a bootstrap that resamples **seeds**, each with
-its episodes in every env (:func:`seed_block_ci`): a seed drives the same random
-stream in every env, so its episodes are not independent across envs (on 300 fresh
-seeds the envs' net values correlate by seed at -0.06 to +0.30). Every other metric
-has only its per-env bounds; :func:`mean_ci_bound` combines them as standard errors,
-which assumes the envs independent and so may be somewhat narrow.
+sqrt(n) times too wide), and a seed drives the same random stream in every env, so its
+episodes are not independent across envs (on 300 fresh seeds the envs' net values
+correlate by seed at -0.06 to +0.30). So the CIs are bootstraps that resample
+**seeds**, each with its episodes in every env:
+
+- net assistance (paired with silent) from each seed's value (:func:`per_seed_net`,
+  :func:`seed_block_ci`);
+- every registered episode metric (:mod:`proassist.analysis.metrics.scores`: a function
+  of summed additive statistics) from each seed's episode statistics
+  (:func:`per_seed_stats`, :func:`seed_block_metric`): a resample sums the statistics of
+  its seeds per env, applies the metric, and averages the envs, exactly as the value
+  itself is made;
+- anything else (the paired ``assistance_effect_*``, per-kind breakdowns, or results
+  written before the per-seed statistics were kept) combines the envs' bounds as
+  standard errors (:func:`mean_ci_bound`), which assumes the envs independent.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,10 +31,13 @@ import numpy as np
 __all__ = [
     "CI_SUFFIXES",
     "PER_SEED_KEY",
+    "STATS_KEY",
     "as_number",
     "mean_ci_bound",
     "per_seed_net",
+    "per_seed_stats",
     "seed_block_ci",
+    "seed_block_metric",
     "seed_means",
 ]
 
@@ -33,6 +45,9 @@ __all__ = [
 CI_SUFFIXES: tuple[str, str] = ("_ci_low", "_ci_high")
 #: Per-env key of a row's ``[seed, net assistance]`` pairs (in ``sanity.json``).
 PER_SEED_KEY = "net_assistance_per_seed"
+#: Per-env key of a row's episode statistics by seed: ``{"keys", "seeds", "values"}``
+#: (``values[i][j]``: seed ``seeds[i]``'s statistic ``keys[j]``).
+STATS_KEY = "episode_stats_per_seed"
 
 
 def per_seed_net(
@@ -47,6 +62,70 @@ def per_seed_net(
         for r in sorted(records, key=lambda r: int(r["seed"]))
         if int(r["seed"]) in by_seed
     ]
+
+
+def per_seed_stats(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """:data:`STATS_KEY`'s value: each episode's
+    :func:`~proassist.analysis.metrics.scores.episode_stats`, by seed (as
+    :func:`~proassist.analysis.metrics.scores.score_episodes` computes them)."""
+    from proassist.analysis.metrics.scores import default_text_sim, episode_stats
+
+    ordered = sorted(records, key=lambda r: int(r["seed"]))
+    stats = [episode_stats(r, None, default_text_sim()) for r in ordered]
+    keys = sorted(stats[0]) if stats else []
+    return {
+        "keys": keys,
+        "seeds": [int(r["seed"]) for r in ordered],
+        "values": [[float(st[k]) for k in keys] for st in stats],
+    }
+
+
+def seed_block_metric(
+    per_env: Mapping[str, Mapping[str, Any]], metric: str
+) -> tuple[float, float, float] | None:
+    """``(value, low, high)`` of a registered episode metric's mean over envs, its 95 %
+    CI a bootstrap over the seeds every env ran (module docstring; deterministic).
+
+    Returns:
+        None when ``metric`` is not registered, an env has no :data:`STATS_KEY` or no
+        seed is common to all envs.
+    """
+    from proassist.analysis.metrics.scores import METRICS
+    from proassist.analysis.metrics.stats import N_BOOT, bootstrap_counts, percentile_ci
+
+    tables = _stat_tables(per_env)
+    if tables is None or metric not in METRICS.names():
+        return None
+    fn = METRICS.get(metric)
+    counts = bootstrap_counts(len(tables[0][1]), np.random.default_rng(0), N_BOOT)
+    values, boots = [], []
+    for keys, mat in tables:
+        values.append(float(fn(dict(zip(keys, mat.sum(axis=0), strict=True)))))
+        boots.append(np.asarray(fn(dict(zip(keys, (counts @ mat).T, strict=True))), float))
+    kept = [i for i, v in enumerate(values) if not math.isnan(v)]
+    if not kept:
+        return None
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = percentile_ci(np.nanmean(np.array([boots[i] for i in kept]), axis=0))
+    return float(np.mean([values[i] for i in kept])), float(low), float(high)
+
+
+def _stat_tables(
+    per_env: Mapping[str, Mapping[str, Any]],
+) -> list[tuple[list[str], np.ndarray]] | None:
+    """Each env's ``(keys, seeds x keys matrix)`` over the seeds common to all envs."""
+    given = [e.get(STATS_KEY) for e in per_env.values()]
+    if not given or any(not g or not g.get("seeds") for g in given):
+        return None
+    common = sorted(set.intersection(*(set(map(int, g["seeds"])) for g in given)))
+    if not common:
+        return None
+    out = []
+    for g in given:
+        rows = dict(zip(map(int, g["seeds"]), g["values"], strict=True))
+        out.append((list(g["keys"]), np.array([rows[s] for s in common], dtype=float)))
+    return out
 
 
 def seed_means(per_env: Mapping[str, Mapping[str, Any]]) -> dict[int, float] | None:

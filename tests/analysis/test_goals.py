@@ -20,7 +20,7 @@ from proassist.analysis.cli.sanity import _report
 from proassist.analysis.goals import GOAL_ROW, GOALS, Goal, check_goals, goal_lines
 from proassist.analysis.metrics.stats import bootstrap_ci
 from proassist.analysis.sanity import CONTENT_BLIND, aggregate
-from proassist.analysis.sanity_ci import PER_SEED_KEY
+from proassist.analysis.sanity_ci import PER_SEED_KEY, STATS_KEY
 
 ENVS = ("a", "b")
 HALF = GOALS[0]
@@ -116,6 +116,52 @@ def test_pooled_results_are_one_larger_seed_set(split: int) -> None:
     recall = pooled[3]
     assert recall.value == pytest.approx((0.4 * split + 0.7 * (40 - split)) / 40)
     assert recall.low == pytest.approx(recall.value - 0.1 * np.hypot(split, 40 - split) / 40)
+
+
+def _with_stats(result: dict, rng: np.random.Generator) -> dict:
+    """Give every row per-seed episode statistics (deviations detected, minutes...)."""
+    keys = ["messages", "minutes", "n_dev_visible", "oop_detected"]
+    for row in result["rows"]:
+        for scores in row["per_env"].values():
+            n = rng.integers(1, 4, size=len(result["seeds"]))
+            values = np.stack(
+                [rng.poisson(4, n.size), rng.uniform(1, 3, n.size), n, rng.binomial(n, 0.5)], 1
+            )
+            scores[STATS_KEY] = {"keys": keys, "seeds": result["seeds"], "values": values.tolist()}
+            sums = values.sum(axis=0)
+            for metric, value in (
+                ("interruptions_per_min", sums[0] / sums[1]),
+                ("oop_recall", sums[3] / sums[2]),
+            ):
+                scores.update({metric: value, f"{metric}_ci_low": 0.0, f"{metric}_ci_high": 9.0})
+    return result
+
+
+def test_pooled_statistics_give_the_whole_runs_plain_goals() -> None:
+    rng = np.random.default_rng(10)
+    rows = {GOAL_ROW: _nets(rng, 30, 0.3), "oracle": _nets(rng, 30, 0.6)}
+    whole = _with_stats(_result(list(range(30)), rows), rng)
+    parts = []
+    for a, b in ((0, 12), (12, 30)):
+        part = _result(
+            list(range(a, b)), {k: {e: v[e][a:b] for e in ENVS} for k, v in rows.items()}
+        )
+        for prow, wrow in zip(part["rows"], whole["rows"], strict=True):
+            for env, scores in prow["per_env"].items():
+                full = wrow["per_env"][env][STATS_KEY]
+                scores[STATS_KEY] = {
+                    **full,
+                    "seeds": full["seeds"][a:b],
+                    "values": full["values"][a:b],
+                }
+        parts.append(part)
+    for row in whole["rows"]:
+        row["scores"] = aggregate(row["per_env"])
+    goals = [g for g in GOALS if g.name in ("interruptions", "oop-recall")]
+    pooled, one = check_goals(parts, goals=goals), check_goals([whole], goals=goals)
+    for a, b in zip(pooled, one, strict=True):
+        assert (a.status, a.value, a.low, a.high) == (b.status, b.value, b.low, b.high)
+        assert a.value is not None
 
 
 def test_pooling_refuses_shared_seeds_and_other_envs() -> None:

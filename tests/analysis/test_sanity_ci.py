@@ -14,9 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proassist.analysis.metrics.stats import bootstrap_ci
+from proassist.analysis.metrics.stats import N_BOOT, bootstrap_ci, bootstrap_counts
 from proassist.analysis.sanity import ROWS, aggregate, evaluate_row
-from proassist.analysis.sanity_ci import PER_SEED_KEY, mean_ci_bound, seed_block_ci
+from proassist.analysis.sanity_ci import (
+    PER_SEED_KEY,
+    STATS_KEY,
+    mean_ci_bound,
+    seed_block_ci,
+    seed_block_metric,
+)
 
 
 def _env(mean: float, low: float, high: float) -> dict[str, float]:
@@ -135,3 +141,33 @@ def test_evaluate_row_gives_each_seeds_net_assistance() -> None:
     pairs = scores[PER_SEED_KEY]
     assert [s for s, _ in pairs] == [0, 1, 2]
     assert np.mean([v for _, v in pairs]) == pytest.approx(scores["net_assistance"])
+    assert scores[STATS_KEY]["seeds"] == [0, 1, 2]
+    for metric in ("interruptions_per_min", "pwr_g_mean", "trust_at_message", "task_success"):
+        value, low, high = seed_block_metric({"e": scores}, metric)
+        assert value == pytest.approx(scores[metric]) and low <= value <= high
+
+
+def _stats_env(rng: np.random.Generator, seeds: list[int], rate: float) -> dict:
+    minutes = rng.uniform(1.0, 3.0, size=len(seeds))
+    messages = rng.poisson(rate * minutes)
+    values = [[float(a), float(b)] for a, b in zip(messages, minutes, strict=True)]
+    return {STATS_KEY: {"keys": ["messages", "minutes"], "seeds": seeds, "values": values}}
+
+
+def test_seed_blocks_of_a_metric_resample_seeds_in_every_env_together() -> None:
+    rng = np.random.default_rng(11)
+    seeds = list(range(40))
+    per_env = {"a": _stats_env(rng, seeds, 2.0), "b": _stats_env(rng, seeds, 6.0)}
+    value, low, high = seed_block_metric(per_env, "interruptions_per_min")
+    mats = [np.array(e[STATS_KEY]["values"]) for e in per_env.values()]
+    assert value == pytest.approx(np.mean([m[:, 0].sum() / m[:, 1].sum() for m in mats]))
+    counts = bootstrap_counts(40, np.random.default_rng(0), N_BOOT)
+    boots = np.mean([(counts @ m[:, 0]) / (counts @ m[:, 1]) for m in mats], axis=0)
+    assert (low, high) == pytest.approx(tuple(np.percentile(boots, [2.5, 97.5])))
+    shuffled = {"a": per_env["a"], "b": {STATS_KEY: {**per_env["b"][STATS_KEY]}}}
+    shuffled["b"][STATS_KEY]["seeds"] = seeds[::-1]  # pairs other seeds: another CI
+    assert seed_block_metric(shuffled, "interruptions_per_min")[1:] != (low, high)
+    assert seed_block_metric(per_env, "net_assistance") is None  # not an episode metric
+    assert seed_block_metric({"a": per_env["a"], "b": {}}, "interruptions_per_min") is None
+    out = aggregate({e: {**v, "interruptions_per_min_ci_low": 0.0} for e, v in per_env.items()})
+    assert out["interruptions_per_min_ci_low"] == pytest.approx(low)
