@@ -12,7 +12,7 @@ writes them for its own run):
   rows the worst decides; ``apart`` also asks the two rows' own CIs not to overlap;
 - any other goal compares the row's value of a metric (the mean over envs) with a
   threshold, with the CI that ``sanity.json`` holds for it (a bootstrap over seeds,
-  :func:`~proassist.analysis.sanity_ci.seed_block_metric`, where the run kept each
+  :func:`~proassist.analysis.sanity_ci.seed_block_metrics`, where the run kept each
   seed's episode statistics).
 
 A goal is **met** when its whole CI is on the goal's side of the threshold, **unmet**
@@ -41,7 +41,7 @@ from proassist.analysis.sanity_ci import (
     STATS_KEY,
     as_number,
     mean_ci_bound,
-    seed_block_metric,
+    seed_block_metrics,
     seed_means,
 )
 
@@ -188,12 +188,21 @@ def _check_poolable(results: Sequence[Mapping[str, Any]]) -> None:
     settings = [r.get("env_kwargs") or {} for r in results]
     if any(k != settings[0] for k in settings[1:]):
         raise ValueError(f"sanity results with different env kwargs: {settings}")
+    backends = sorted({b for r in results for b in _backends(r)})
+    if len(backends) > 1:
+        raise ValueError(f"sanity results scored with different text similarities: {backends}")
     seen: set[int] = set()
     for r in results:
         both = seen & {int(s) for s in r["seeds"]}
         if both:
             raise ValueError(f"sanity results share seeds {sorted(both)[:5]}: pool disjoint sets")
         seen |= {int(s) for s in r["seeds"]}
+
+
+def _backends(result: Mapping[str, Any]) -> set[str]:
+    """The text-similarity backends a result's cells were scored with."""
+    cells = (s for row in result["rows"] for s in (row.get("per_env") or {}).values())
+    return {str(s["text_sim_backend"]) for s in cells if s.get("text_sim_backend")}
 
 
 def _joined_seeds(rows: Sequence[Mapping[str, Any]]) -> dict[int, float] | None:
@@ -216,8 +225,9 @@ def _pooled_scores(
     merged = _merged_stats(rows)
     scores = {str(i): row["scores"] for i, row in enumerate(rows)}
     out: dict[str, float | None] = {}
+    blocks = seed_block_metrics(merged, metrics) if merged else {}
     for metric in metrics:
-        block = seed_block_metric(merged, metric) if merged else None
+        block = blocks.get(metric)
         if block is not None:
             out[metric], out[metric + CI_SUFFIXES[0]], out[metric + CI_SUFFIXES[1]] = block
             continue

@@ -29,7 +29,7 @@ from proassist.analysis.sanity_ci import (
     per_seed_net,
     per_seed_stats,
     seed_block_ci,
-    seed_block_metric,
+    seed_block_metrics,
 )
 from proassist.analysis.sanity_ci import as_number as _number
 from proassist.envs.registration import DOMAIN_ENV_IDS
@@ -48,6 +48,7 @@ __all__ = [
     "check_lines",
     "check_ordering",
     "check_orderings",
+    "compact_json",
     "error_lines",
     "evaluate_row",
     "format_value",
@@ -356,15 +357,14 @@ def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | Non
 
     A 95 % CI bound (``<metric>_ci_low``, ``_ci_high``) is not averaged: it is the bound
     of the mean over envs, a bootstrap over seeds where the envs hold per-seed values
-    (:func:`seed_block_ci`, :func:`seed_block_metric`), else from the envs' bounds
+    (:func:`seed_block_ci`, :func:`seed_block_metrics`), else from the envs' bounds
     (:func:`mean_ci_bound`).
     """
     keys = sorted({k for scores in per_env.values() for k in scores} - {PER_SEED_KEY, STATS_KEY})
     out: dict[str, float | None] = {}
-    for metric in (k[: -len(CI_SUFFIXES[0])] for k in keys if k.endswith(CI_SUFFIXES[0])):
-        block = seed_block_metric(per_env, metric)
-        if block is not None:
-            out[metric + CI_SUFFIXES[0]], out[metric + CI_SUFFIXES[1]] = block[1:]
+    metrics = [k[: -len(CI_SUFFIXES[0])] for k in keys if k.endswith(CI_SUFFIXES[0])]
+    for metric, (_, low, high) in seed_block_metrics(per_env, metrics).items():
+        out[metric + CI_SUFFIXES[0]], out[metric + CI_SUFFIXES[1]] = low, high
     by_seeds = seed_block_ci(per_env)
     if by_seeds is not None:
         out["net_assistance_ci_low"], out["net_assistance_ci_high"] = by_seeds
@@ -523,6 +523,18 @@ def markdown(result: Mapping[str, Any]) -> str:
     checks = [f"- {line}" for line in [*check_lines(result), *error_lines(result)]]
     verdict = "All orderings hold." if result["all_hold"] else "Some orderings do not hold."
     return "\n".join([*head, *table_lines(result, markdown=True), "", *checks, "", verdict, ""])
+
+
+def compact_json(result: Mapping[str, Any]) -> str:
+    """``sanity.json``'s text: indented JSON with every list of numbers on one line (the
+    per-seed values and statistics: one seed a line)."""
+    import json
+    import re
+
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    number = r"-?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|NaN|Infinity)"
+    flat = re.compile(rf"\[\s*({number}(?:,\s*{number})*)\s*\]")
+    return flat.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
 
 
 def seed_text(seeds: Sequence[int]) -> str:

@@ -11,7 +11,7 @@ correlate by seed at -0.06 to +0.30). So the CIs are bootstraps that resample
   :func:`seed_block_ci`);
 - every registered episode metric (:mod:`proassist.analysis.metrics.scores`: a function
   of summed additive statistics) from each seed's episode statistics
-  (:func:`per_seed_stats`, :func:`seed_block_metric`): a resample sums the statistics of
+  (:func:`per_seed_stats`, :func:`seed_block_metrics`): a resample sums the statistics of
   its seeds per env, applies the metric, and averages the envs, exactly as the value
   itself is made;
 - anything else (the paired ``assistance_effect_*``, per-kind breakdowns, or results
@@ -22,7 +22,6 @@ correlate by seed at -0.06 to +0.30). So the CIs are bootstraps that resample
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,7 +36,7 @@ __all__ = [
     "per_seed_net",
     "per_seed_stats",
     "seed_block_ci",
-    "seed_block_metric",
+    "seed_block_metrics",
     "seed_means",
 ]
 
@@ -66,49 +65,46 @@ def per_seed_net(
 
 def per_seed_stats(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """:data:`STATS_KEY`'s value: each episode's
-    :func:`~proassist.analysis.metrics.scores.episode_stats`, by seed (as
-    :func:`~proassist.analysis.metrics.scores.score_episodes` computes them)."""
-    from proassist.analysis.metrics.scores import default_text_sim, episode_stats
+    :func:`~proassist.analysis.metrics.scores.episode_stats` (as
+    :func:`~proassist.analysis.metrics.scores.score_episodes` computes them), by seed."""
+    from proassist.analysis.metrics.scores import stats_matrix
 
     ordered = sorted(records, key=lambda r: int(r["seed"]))
-    stats = [episode_stats(r, None, default_text_sim()) for r in ordered]
-    keys = sorted(stats[0]) if stats else []
-    return {
-        "keys": keys,
-        "seeds": [int(r["seed"]) for r in ordered],
-        "values": [[float(st[k]) for k in keys] for st in stats],
-    }
+    keys, mat = stats_matrix(ordered)
+    seeds = [int(r["seed"]) for r in ordered]
+    return {"keys": keys, "seeds": seeds, "values": mat.tolist()}
 
 
-def seed_block_metric(
-    per_env: Mapping[str, Mapping[str, Any]], metric: str
-) -> tuple[float, float, float] | None:
-    """``(value, low, high)`` of a registered episode metric's mean over envs, its 95 %
-    CI a bootstrap over the seeds every env ran (module docstring; deterministic).
-
-    Returns:
-        None when ``metric`` is not registered, an env has no :data:`STATS_KEY` or no
-        seed is common to all envs.
-    """
-    from proassist.analysis.metrics.scores import METRICS
-    from proassist.analysis.metrics.stats import N_BOOT, bootstrap_counts, percentile_ci
+def seed_block_metrics(
+    per_env: Mapping[str, Mapping[str, Any]], metrics: Sequence[str]
+) -> dict[str, tuple[float, float, float]]:
+    """``{metric: (value, low, high)}``: each registered episode metric's mean over envs
+    and its 95 % CI, a bootstrap over the seeds every env ran (module docstring; one
+    resample for all envs, resamples where an env's value is NaN dropped;
+    deterministic). Left out: metrics not registered, needing a statistic the envs do
+    not hold, or NaN in every env; all of them when an env has no :data:`STATS_KEY`,
+    a seed twice, or no seed in common with the others."""
+    from proassist.analysis.metrics.scores import METRICS, metric_of_sums
+    from proassist.analysis.metrics.stats import bootstrap_counts, percentile_ci
 
     tables = _stat_tables(per_env)
-    if tables is None or metric not in METRICS.names():
-        return None
-    fn = METRICS.get(metric)
-    counts = bootstrap_counts(len(tables[0][1]), np.random.default_rng(0), N_BOOT)
-    values, boots = [], []
-    for keys, mat in tables:
-        values.append(float(fn(dict(zip(keys, mat.sum(axis=0), strict=True)))))
-        boots.append(np.asarray(fn(dict(zip(keys, (counts @ mat).T, strict=True))), float))
-    kept = [i for i, v in enumerate(values) if not math.isnan(v)]
-    if not kept:
-        return None
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low, high = percentile_ci(np.nanmean(np.array([boots[i] for i in kept]), axis=0))
-    return float(np.mean([values[i] for i in kept])), float(low), float(high)
+    if tables is None:
+        return {}
+    counts = bootstrap_counts(len(tables[0][1]), np.random.default_rng(0))
+    sums = [(keys, mat.sum(axis=0), counts @ mat) for keys, mat in tables]
+    out = {}
+    for metric in (m for m in metrics if m in METRICS.names()):
+        try:
+            parts = [
+                (metric_of_sums(metric, k, t), metric_of_sums(metric, k, b)) for k, t, b in sums
+            ]
+        except KeyError:
+            continue
+        kept = [(float(v), np.asarray(b, float)) for v, b in parts if not math.isnan(float(v))]
+        if kept:
+            low, high = percentile_ci(np.mean([b for _, b in kept], axis=0))
+            out[metric] = (float(np.mean([v for v, _ in kept])), low, high)
+    return out
 
 
 def _stat_tables(
@@ -118,12 +114,15 @@ def _stat_tables(
     given = [e.get(STATS_KEY) for e in per_env.values()]
     if not given or any(not g or not g.get("seeds") for g in given):
         return None
-    common = sorted(set.intersection(*(set(map(int, g["seeds"])) for g in given)))
+    seeds = [list(map(int, g["seeds"])) for g in given]
+    if any(len(set(x)) != len(x) for x in seeds):
+        return None
+    common = sorted(set.intersection(*map(set, seeds)))
     if not common:
         return None
     out = []
-    for g in given:
-        rows = dict(zip(map(int, g["seeds"]), g["values"], strict=True))
+    for g, xs in zip(given, seeds, strict=True):
+        rows = dict(zip(xs, g["values"], strict=True))
         out.append((list(g["keys"]), np.array([rows[s] for s in common], dtype=float)))
     return out
 

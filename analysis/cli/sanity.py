@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +113,17 @@ def _run_recorded(args: argparse.Namespace, rows: Any, env_kwargs: dict) -> dict
 def _report(result: dict, out: Path) -> None:
     """Write ``sanity.json`` and ``sanity.md`` to ``out`` (with issue 11's goals when their
     row ran); print the table, checks and goals."""
-    from proassist.analysis.sanity import check_lines, error_lines, markdown, table_lines
+    from proassist.analysis.sanity import (
+        check_lines,
+        compact_json,
+        error_lines,
+        markdown,
+        table_lines,
+    )
 
     goals = _goal_lines(result)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "sanity.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    (out / "sanity.json").write_text(compact_json(result))
     text = markdown(result)
     if goals:
         listed = [f"- {line}" for line in goals]

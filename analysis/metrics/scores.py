@@ -59,6 +59,15 @@ from proassist.analysis.metrics.content import (
     messages_of,
     run_info,
 )
+from proassist.analysis.metrics.decisions import (
+    chunk_labels,
+    chunked_decision_scores,
+    decision_counts,
+    decision_scores,
+    f1_family,
+    ratio,
+    scores_from_counts,
+)
 from proassist.analysis.metrics.oop import (
     false_alarms,
     latency_distribution,
@@ -93,12 +102,14 @@ __all__ = [
     "METRICS",
     "match_messages",
     "match_scores",
+    "metric_of_sums",
     "oop_detections",
     "pqs_values",
     "recoveries",
     "register_metric",
     "score_episodes",
     "scores_from_counts",
+    "stats_matrix",
     "sts_scores",
 ]
 
@@ -130,88 +141,6 @@ def get_metric(name: str) -> MetricFn:
 def list_metrics() -> list[str]:
     """Names of the registered metrics, sorted."""
     return sorted(METRICS.names())
-
-
-def _ratio(num: Any, den: Any, zero: float = math.nan) -> Any:
-    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    safe = np.where(den > 0, den, 1.0)
-    return np.where(den > 0, num / safe, zero)
-
-
-def _f1_family(tp: Any, fp: Any, tn: Any, fn: Any) -> dict[str, Any]:
-    if1 = _ratio(2 * np.asarray(tp), 2 * np.asarray(tp) + fp + fn, 0.0)
-    sf1 = _ratio(2 * np.asarray(tn), 2 * np.asarray(tn) + fp + fn, 0.0)
-    return {
-        "if1": if1,
-        "sf1": sf1,
-        "g_mean": np.sqrt(if1 * sf1),
-        "macro_f1": (if1 + sf1) / 2.0,
-        "precision": _ratio(tp, np.asarray(tp) + fp, 0.0),
-        "recall": _ratio(tp, np.asarray(tp) + fn, 0.0),
-    }
-
-
-def decision_counts(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, int]:
-    """TP/FP/TN/FN with interrupt (True) as the positive class.
-
-    Raises:
-        ValueError: If the sequences differ in length.
-    """
-    if len(gold) != len(pred):
-        raise ValueError(f"gold and pred must have the same length, got {len(gold)}, {len(pred)}")
-    pairs = [(bool(g), bool(p)) for g, p in zip(gold, pred, strict=True)]
-    return {
-        "tp": sum(g and p for g, p in pairs),
-        "fp": sum(p and not g for g, p in pairs),
-        "tn": sum(not g and not p for g, p in pairs),
-        "fn": sum(g and not p for g, p in pairs),
-    }
-
-
-def decision_scores(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
-    """IF1, SF1, G-Mean, Macro-F1, precision, recall and the counts (module docstring).
-
-    Args:
-        gold: Per decision point, True where interrupting is correct.
-        pred: Per decision point, True where the policy interrupted.
-    """
-    c = decision_counts(gold, pred)
-    return scores_from_counts(c["tp"], c["fp"], c["tn"], c["fn"])
-
-
-def scores_from_counts(tp: int, fp: int, tn: int, fn: int) -> dict[str, float]:
-    """IF1, SF1, G-Mean, Macro-F1, precision, recall (and the counts) from TP/FP/TN/FN."""
-    out = {k: float(v) for k, v in _f1_family(tp, fp, tn, fn).items()}
-    return out | {"tp": float(tp), "fp": float(fp), "tn": float(tn), "fn": float(fn)}
-
-
-def chunk_labels(
-    times: Sequence[float], labels: Sequence[bool], chunk_s: float = 8.0
-) -> list[bool]:
-    """Per chunk ``[i·chunk_s, (i+1)·chunk_s)`` containing a decision point, whether any
-    of its labels is True; chunks in time order (empty chunks are left out)."""
-    chunks: dict[int, bool] = {}
-    for t, lab in zip(times, labels, strict=True):
-        i = int(math.floor(float(t) / chunk_s + 1e-9))
-        chunks[i] = chunks.get(i, False) or bool(lab)
-    return [chunks[i] for i in sorted(chunks)]
-
-
-def chunked_decision_scores(
-    episodes: Sequence[tuple[Sequence[float], Sequence[bool], Sequence[bool]]],
-    chunk_s: float = 8.0,
-) -> dict[str, float]:
-    """Decision scores over chunks pooled across episodes.
-
-    Args:
-        episodes: Per episode ``(times, gold, pred)`` of its decision points.
-        chunk_s: Chunk length in seconds.
-    """
-    gold, pred = [], []
-    for times, g, p in episodes:
-        gold += chunk_labels(times, g, chunk_s)
-        pred += chunk_labels(times, p, chunk_s)
-    return decision_scores(gold, pred)
 
 
 def predicted_decisions(record: Mapping[str, Any]) -> list[bool]:
@@ -375,7 +304,7 @@ def _moment_at(moments: Sequence[GoldMoment], t: float) -> GoldMoment | None:
 def _family_metric(prefix: str, name: str) -> MetricFn:
     def metric(s: Mapping[str, Any]) -> Any:
         counts = (s[f"{prefix}{c}"] for c in ("tp", "fp", "tn", "fn"))
-        return _f1_family(*counts)[name]
+        return f1_family(*counts)[name]
 
     return metric
 
@@ -384,139 +313,139 @@ for _prefix in ("", "point_", "chunk_", "pwr_"):
     for _name in ("if1", "sf1", "g_mean", "macro_f1", "precision", "recall"):
         register_metric(f"{_prefix}{_name}")(_family_metric(_prefix, _name))
 for _name, _count in RECEPTION_METRICS.items():  # reception.py: ratios over reactions
-    register_metric(_name)(lambda s, c=_count: _ratio(s[c], s["rx_n"]))
+    register_metric(_name)(lambda s, c=_count: ratio(s[c], s["rx_n"]))
 
 
 @register_metric("pqs")
 def _pqs(s: Mapping[str, Any]) -> Any:
     """PQS = Σ per-decision terms / decision points (PWR)."""
-    return _ratio(s["pqs_sum"], s["n_decisions"])
+    return ratio(s["pqs_sum"], s["n_decisions"])
 
 
 @register_metric("match_precision")
 def _match_precision(s: Mapping[str, Any]) -> Any:
     """Matched messages / messages (ProAssist)."""
-    return _ratio(s["match_m"], s["match_p"], 0.0)
+    return ratio(s["match_m"], s["match_p"], 0.0)
 
 
 @register_metric("match_recall")
 def _match_recall(s: Mapping[str, Any]) -> Any:
     """Matched moments / gold moments (ProAssist)."""
-    return _ratio(s["match_m"], s["match_g"], 0.0)
+    return ratio(s["match_m"], s["match_g"], 0.0)
 
 
 @register_metric("match_f1")
 def _match_f1(s: Mapping[str, Any]) -> Any:
     """2·matched / (messages + moments) (ProAssist)."""
-    return _ratio(2 * np.asarray(s["match_m"]), np.asarray(s["match_p"]) + s["match_g"], 0.0)
+    return ratio(2 * np.asarray(s["match_m"]), np.asarray(s["match_p"]) + s["match_g"], 0.0)
 
 
 @register_metric("match_redundant_rate")
 def _match_redundant(s: Mapping[str, Any]) -> Any:
     """Unmatched messages / messages (ProAssist)."""
-    return _ratio(np.asarray(s["match_p"]) - s["match_m"], s["match_p"], 0.0)
+    return ratio(np.asarray(s["match_p"]) - s["match_m"], s["match_p"], 0.0)
 
 
 @register_metric("match_missed_rate")
 def _match_missed(s: Mapping[str, Any]) -> Any:
     """Unmatched gold moments / gold moments (ProAssist)."""
-    return _ratio(np.asarray(s["match_g"]) - s["match_m"], s["match_g"], 0.0)
+    return ratio(np.asarray(s["match_g"]) - s["match_m"], s["match_g"], 0.0)
 
 
 @register_metric("match_time_diff")
 def _match_time_diff(s: Mapping[str, Any]) -> Any:
     """Mean signed t_message - t_moment over matched pairs (negative = early)."""
-    return _ratio(s["match_dt_sum"], s["match_m"])
+    return ratio(s["match_dt_sum"], s["match_m"])
 
 
 @register_metric("match_abs_time_diff")
 def _match_abs_time_diff(s: Mapping[str, Any]) -> Any:
     """Mean |t_message - t_moment| over matched pairs."""
-    return _ratio(s["match_absdt_sum"], s["match_m"])
+    return ratio(s["match_absdt_sum"], s["match_m"])
 
 
 @register_metric("sts")
 def _sts(s: Mapping[str, Any]) -> Any:
     """Mean STS over gold moments (Pro²Assist)."""
-    return _ratio(s["sts_sum"], s["n_moments"])
+    return ratio(s["sts_sum"], s["n_moments"])
 
 
 @register_metric("oop_recall")
 def _oop_recall(s: Mapping[str, Any]) -> Any:
     """Deviations addressed (right step, correcting) within ±tol of onset / deviations."""
-    return _ratio(s["oop_detected"], s["n_dev_visible"])
+    return ratio(s["oop_detected"], s["n_dev_visible"])
 
 
 @register_metric("oop_recall_any")
 def _oop_recall_any(s: Mapping[str, Any]) -> Any:
     """Deviations with any correcting message within ±tol of onset / deviations (PWR)."""
-    return _ratio(s["oop_detected_any"], s["n_dev_visible"])
+    return ratio(s["oop_detected_any"], s["n_dev_visible"])
 
 
 @register_metric("oop_precision")
 def _oop_precision(s: Mapping[str, Any]) -> Any:
     """Correcting messages addressing an active deviation / correcting messages."""
-    return _ratio(s["oop_addressed"], s["oop_correcting"])
+    return ratio(s["oop_addressed"], s["oop_correcting"])
 
 
 @register_metric("oop_latency_mean")
 def _oop_latency(s: Mapping[str, Any]) -> Any:
     """Mean first-detection latency (s) over detected-in-span deviations."""
-    return _ratio(s["latency_sum"], s["n_latency"])
+    return ratio(s["latency_sum"], s["n_latency"])
 
 
 @register_metric("false_alarms_per_min")
 def _fa_rate(s: Mapping[str, Any]) -> Any:
     """Correcting messages outside every deviation span / minutes."""
-    return _ratio(s["false_alarms"], s["minutes"])
+    return ratio(s["false_alarms"], s["minutes"])
 
 
 @register_metric("recovery_rate")
 def _recovery_rate(s: Mapping[str, Any]) -> Any:
     """Recovered deviations / deviations."""
-    return _ratio(s["recovered"], s["n_dev"])
+    return ratio(s["recovered"], s["n_dev"])
 
 
 @register_metric("assisted_recovery_rate")
 def _assisted_rate(s: Mapping[str, Any]) -> Any:
     """Deviations recovered with the assistant's help / deviations."""
-    return _ratio(s["assisted"], s["n_dev"])
+    return ratio(s["assisted"], s["n_dev"])
 
 
 @register_metric("self_recovery_rate")
 def _self_rate(s: Mapping[str, Any]) -> Any:
     """Deviations the person recovered alone / deviations."""
-    return _ratio(np.asarray(s["recovered"]) - s["assisted"], s["n_dev"])
+    return ratio(np.asarray(s["recovered"]) - s["assisted"], s["n_dev"])
 
 
 @register_metric("time_to_recovery")
 def _ttr(s: Mapping[str, Any]) -> Any:
     """Mean resolution time - onset (s) over recovered deviations."""
-    return _ratio(s["ttr_sum"], s["recovered"])
+    return ratio(s["ttr_sum"], s["recovered"])
 
 
 @register_metric("deadline_miss_rate")
 def _deadline_rate(s: Mapping[str, Any]) -> Any:
     """Deviations whose deadline was missed / deviations."""
-    return _ratio(s["deadlines_missed"], s["n_dev"])
+    return ratio(s["deadlines_missed"], s["n_dev"])
 
 
 @register_metric("task_success")
 def _task_success(s: Mapping[str, Any]) -> Any:
     """Successful episodes / episodes."""
-    return _ratio(s["success"], s["episodes"])
+    return ratio(s["success"], s["episodes"])
 
 
 @register_metric("task_time")
 def _task_time(s: Mapping[str, Any]) -> Any:
     """Mean episode duration (s)."""
-    return _ratio(s["task_time"], s["episodes"])
+    return ratio(s["task_time"], s["episodes"])
 
 
 @register_metric("interruptions_per_min")
 def _interruptions(s: Mapping[str, Any]) -> Any:
     """Assistant messages / minutes."""
-    return _ratio(s["messages"], s["minutes"])
+    return ratio(s["messages"], s["minutes"])
 
 
 def episode_scores(
@@ -573,19 +502,16 @@ def score_episodes(
         raise ValueError("score_episodes needs at least one episode record")
     cfg = config or GoldConfig()
     info = run_info(records, text_sim)
-    per = [episode_stats(r, cfg, text_sim or default_text_sim()) for r in records]
-    keys = sorted(per[0])
-    mat = np.array([[p[k] for k in keys] for p in per], dtype=float)
+    keys, mat = stats_matrix(records, cfg, text_sim)
     total = dict(zip(keys, mat.sum(axis=0), strict=True))
     boot = None
     if n_boot > 0:
-        counts = bootstrap_counts(len(per), rng or np.random.default_rng(0), n_boot)
-        boot = dict(zip(keys, (counts @ mat).T, strict=True))
+        boot = bootstrap_counts(len(mat), rng or np.random.default_rng(0), n_boot) @ mat
     scores: dict[str, float] = {}
     for name in list_metrics():
         scores[name] = float(METRICS.get(name)(total))
         if boot is not None:
-            lo, hi = percentile_ci(np.asarray(METRICS.get(name)(boot)))
+            lo, hi = percentile_ci(np.asarray(metric_of_sums(name, keys, boot)))
             scores[f"{name}_ci_low"], scores[f"{name}_ci_high"] = lo, hi
     scores |= {k: float(total[k]) for k in ("tp", "fp", "tn", "fn")}
     scores |= {
@@ -594,3 +520,26 @@ def score_episodes(
         "n_deviations": float(total["n_dev"]),
     }
     return scores | _breakdowns(records, cfg) | info
+
+
+def stats_matrix(
+    records: Sequence[Mapping[str, Any]],
+    config: GoldConfig | None = None,
+    text_sim: TextSim | None = None,
+) -> tuple[list[str], np.ndarray]:
+    """Every episode's :func:`episode_stats`: their sorted keys and an ``(episodes, keys)``
+    matrix (a metric of a pool of episodes is the metric of its rows' sum)."""
+    per = [episode_stats(r, config, text_sim or default_text_sim()) for r in records]
+    keys = sorted(per[0]) if per else []
+    return keys, np.array([[p[k] for k in keys] for p in per], dtype=float)
+
+
+def metric_of_sums(name: str, keys: Sequence[str], sums: np.ndarray) -> Any:
+    """Registered metric ``name`` of summed statistics ``sums`` (last axis: ``keys``;
+    leading axes, e.g. bootstrap resamples, are kept).
+
+    Raises:
+        KeyError: If the metric needs a statistic not in ``keys``.
+    """
+    columns = np.moveaxis(np.asarray(sums, dtype=float), -1, 0)
+    return METRICS.get(name)(dict(zip(keys, columns, strict=True)))

@@ -177,6 +177,11 @@ def test_pooling_refuses_shared_seeds_and_other_envs() -> None:
     b["envs"], b["env_kwargs"] = list(ENVS), {"difficulty": "hard"}
     with pytest.raises(ValueError, match="different env kwargs"):
         check_goals([a, b])
+    b["env_kwargs"] = {}
+    for result, backend in ((a, "minilm"), (b, "tokens")):
+        result["rows"][0]["per_env"]["a"]["text_sim_backend"] = backend
+    with pytest.raises(ValueError, match="different text similarities"):
+        check_goals([a, b])
 
 
 def test_a_missing_or_errored_row_does_not_hide_an_unmet_goal() -> None:

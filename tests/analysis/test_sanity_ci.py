@@ -21,7 +21,7 @@ from proassist.analysis.sanity_ci import (
     STATS_KEY,
     mean_ci_bound,
     seed_block_ci,
-    seed_block_metric,
+    seed_block_metrics,
 )
 
 
@@ -143,7 +143,7 @@ def test_evaluate_row_gives_each_seeds_net_assistance() -> None:
     assert np.mean([v for _, v in pairs]) == pytest.approx(scores["net_assistance"])
     assert scores[STATS_KEY]["seeds"] == [0, 1, 2]
     for metric in ("interruptions_per_min", "pwr_g_mean", "trust_at_message", "task_success"):
-        value, low, high = seed_block_metric({"e": scores}, metric)
+        value, low, high = seed_block_metrics({"e": scores}, [metric])[metric]
         assert value == pytest.approx(scores[metric]) and low <= value <= high
 
 
@@ -154,11 +154,28 @@ def _stats_env(rng: np.random.Generator, seeds: list[int], rate: float) -> dict:
     return {STATS_KEY: {"keys": ["messages", "minutes"], "seeds": seeds, "values": values}}
 
 
+def test_resamples_where_an_env_has_no_value_are_dropped() -> None:
+    """Env a has deviations at 2 of 40 seeds (none detected), env b at every seed (90 %
+    detected): recall 0.45; a resample missing a's 2 seeds has no value, and must not
+    count as b's alone (0.9)."""
+    keys = ["n_dev_visible", "oop_detected"]
+    a = [[1.0, 0.0] if s in (3, 17) else [0.0, 0.0] for s in range(40)]
+    b = [[10.0, 9.0] for _ in range(40)]
+    per_env = {
+        e: {STATS_KEY: {"keys": keys, "seeds": list(range(40)), "values": v}}
+        for e, v in (("a", a), ("b", b))
+    }
+    value, low, high = seed_block_metrics(per_env, ["oop_recall"])["oop_recall"]
+    assert (value, low, high) == pytest.approx((0.45, 0.45, 0.45))
+
+
 def test_seed_blocks_of_a_metric_resample_seeds_in_every_env_together() -> None:
     rng = np.random.default_rng(11)
     seeds = list(range(40))
     per_env = {"a": _stats_env(rng, seeds, 2.0), "b": _stats_env(rng, seeds, 6.0)}
-    value, low, high = seed_block_metric(per_env, "interruptions_per_min")
+    value, low, high = seed_block_metrics(per_env, ["interruptions_per_min"])[
+        "interruptions_per_min"
+    ]
     mats = [np.array(e[STATS_KEY]["values"]) for e in per_env.values()]
     assert value == pytest.approx(np.mean([m[:, 0].sum() / m[:, 1].sum() for m in mats]))
     counts = bootstrap_counts(40, np.random.default_rng(0), N_BOOT)
@@ -166,8 +183,9 @@ def test_seed_blocks_of_a_metric_resample_seeds_in_every_env_together() -> None:
     assert (low, high) == pytest.approx(tuple(np.percentile(boots, [2.5, 97.5])))
     shuffled = {"a": per_env["a"], "b": {STATS_KEY: {**per_env["b"][STATS_KEY]}}}
     shuffled["b"][STATS_KEY]["seeds"] = seeds[::-1]  # pairs other seeds: another CI
-    assert seed_block_metric(shuffled, "interruptions_per_min")[1:] != (low, high)
-    assert seed_block_metric(per_env, "net_assistance") is None  # not an episode metric
-    assert seed_block_metric({"a": per_env["a"], "b": {}}, "interruptions_per_min") is None
+    rate = ["interruptions_per_min"]
+    assert seed_block_metrics(shuffled, rate)["interruptions_per_min"][1:] != (low, high)
+    assert seed_block_metrics(per_env, ["net_assistance", "oop_recall"]) == {}  # not held
+    assert seed_block_metrics({"a": per_env["a"], "b": {}}, rate) == {}
     out = aggregate({e: {**v, "interruptions_per_min_ci_low": 0.0} for e, v in per_env.items()})
     assert out["interruptions_per_min_ci_low"] == pytest.approx(low)
