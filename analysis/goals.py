@@ -219,7 +219,8 @@ def _joined_seeds(rows: Sequence[Mapping[str, Any]]) -> dict[int, float] | None:
 def _pooled_scores(
     rows: Sequence[Mapping[str, Any]], weights: Mapping[str, float], metrics: Sequence[str]
 ) -> dict[str, float | None]:
-    """``metrics`` and their CI bounds over ``rows``, seed-weighted (module doc)."""
+    """``metrics`` and their CI bounds over ``rows``: from the joined per-seed statistics,
+    else seed-weighted (module doc)."""
     if len(rows) == 1:
         return dict(rows[0]["scores"])
     merged = _merged_stats(rows)
