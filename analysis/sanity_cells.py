@@ -211,7 +211,7 @@ def run_cells(
     more than 1 (with a progress bar if ``progress``), recorded there as each ends."""
     from tqdm import tqdm
 
-    keys = [run.key(row, env_id) for row, env_id in cells]
+    keys = [run.key(row, env_id) if store else "" for row, env_id in cells]  # store only
     units = [CellStore.unit(row.label, env_id) for row, env_id in cells]
     results = [store.get(u, k) if store else None for u, k in zip(units, keys, strict=True)]
     todo = [i for i, r in enumerate(results) if r is None]
@@ -222,7 +222,10 @@ def run_cells(
             store.put(units[todo[j]], keys[todo[j]], scores, ERROR_KEY in scores)
 
     bar = tqdm(total=len(todo), desc="sanity", unit="cell", disable=not progress, leave=False)
-    (_run_pool if workers > 1 else _run_serial)([cells[i] for i in todo], run, workers, bar, finish)
+    if workers > 1:
+        _run_pool([cells[i] for i in todo], run, workers, bar, finish)
+    else:
+        _run_serial([cells[i] for i in todo], run, bar, finish)
     bar.close()
     return [r if r is not None else {} for r in results]
 
@@ -230,12 +233,10 @@ def run_cells(
 def _run_serial(
     cells: list[tuple[Row, str]],
     run: CellRunner,
-    workers: int,
     bar: Any,
     finish: Callable[[int, dict[str, Any]], None],
 ) -> None:
-    """Run ``cells`` here, one after another (``workers`` unused: :func:`_run_pool`'s
-    signature); ``finish(index, scores)`` as each ends."""
+    """Run ``cells`` here, one after another; ``finish(index, scores)`` as each ends."""
     for j, (row, env_id) in enumerate(cells):
         bar.set_postfix_str(f"{row.label} {env_id}")
         finish(j, run(row, env_id))
