@@ -2,7 +2,7 @@
 
 Gold intervention moments and windows: :mod:`proassist.sim.gold` (defaults in
 :class:`~proassist.sim.gold.GoldConfig`). Split modules, re-exported here:
-:mod:`.content` (content score g), :mod:`.timing` (matching, STS), :mod:`.oop`
+:mod:`.decisions` (TP/FP/TN/FN, the F1 family, chunks), :mod:`.content` (content score g), :mod:`.timing` (matching, STS), :mod:`.oop`
 (OOP detection, recovery), :mod:`.balanced` (PWR-comparable instances), :mod:`.stats`
 and :mod:`.closed_loop` (bootstrap, assistance effect, net assistance).
 
