@@ -45,11 +45,15 @@ class Evaluation:
         scores: The flat scores dict.
         silent_records: The silent assistant's records on the same seeds (the paired
             run behind ``assistance_effect_*``; empty without ``paired_silent``).
+        stats: The records' episode statistics the scores were made of,
+            :func:`~proassist.analysis.metrics.scores.stats_matrix`'s ``(keys, matrix)``
+            (a row per record, in order); None when not computed.
     """
 
     records: list[dict[str, Any]]
     scores: dict[str, Any]
     silent_records: list[dict[str, Any]] = field(default_factory=list)
+    stats: tuple[list[str], np.ndarray] | None = None
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.records, self.scores))
@@ -242,13 +246,13 @@ def evaluate(
             ``render`` says which); the paired silent run never renders.
 
     Returns:
-        ``Evaluation(records, scores)``; with a served model the scores add
-        :func:`model_server_scores`.
+        ``Evaluation(records, scores, silent_records, stats)``; with a served model the
+        scores add :func:`model_server_scores`.
 
     Raises:
         ValueError: When ``concurrency < 1``.
     """
-    from proassist.analysis.metrics.scores import score_episodes
+    from proassist.analysis.metrics.scores import score_episodes, stats_matrix
     from proassist.analysis.metrics.stats import assistance_effect
     from proassist.analysis.metrics.text_similarity import text_backend
     from proassist.policies import make_policy
@@ -263,14 +267,15 @@ def evaluate(
     records = _run_many(policy, env_id, seeds, env_kwargs, progress, name, concurrency)
     for record in records:
         record["policy_kwargs"] = dict(policy_kwargs or {})
-    scores = dict(score_episodes(records)) | model_server_scores(records)
+    stats = stats_matrix(records) if records else None
+    scores = dict(score_episodes(records, stats=stats)) | model_server_scores(records)
     silent: list[dict[str, Any]] = []
     if paired_silent:
         silent_kwargs = {**env_kwargs, "render": False}
         silent = _run_many(make_policy("silent"), env_id, seeds, silent_kwargs, progress, "silent")
         scores.update(assistance_effect(records, silent))
     scores["n_episodes"] = len(records)
-    return Evaluation(records, _plain(scores), silent)
+    return Evaluation(records, _plain(scores), silent, stats)
 
 
 def model_server_scores(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from proassist.analysis.metrics.stats import bootstrap_ci
-from proassist.analysis.sanity import CONTENT_BLIND, format_value
+from proassist.analysis.sanity import CONTENT_BLIND
 from proassist.analysis.sanity_ci import (
     CI_SUFFIXES,
     STATS_KEY,
@@ -44,6 +44,7 @@ from proassist.analysis.sanity_ci import (
     seed_block_metrics,
     seed_means,
 )
+from proassist.analysis.sanity_report import format_value
 
 __all__ = [
     "GOALS",

@@ -23,12 +23,18 @@ from typing import Any
 from proassist.analysis.sanity_cells import ERROR_KEY, CellStore, cell_key, run_cells
 from proassist.analysis.sanity_ci import (
     CI_SUFFIXES,
+    KINDS_KEY,
+    PAIRED_KEY,
     PER_SEED_KEY,
+    SEED_KEYS,
     STATS_KEY,
     mean_ci_bound,
+    per_seed_kinds,
     per_seed_net,
+    per_seed_paired,
     per_seed_stats,
     seed_block_ci,
+    seed_block_means,
     seed_block_metrics,
 )
 from proassist.analysis.sanity_ci import as_number as _number
@@ -45,19 +51,12 @@ __all__ = [
     "Ordering",
     "Row",
     "aggregate",
-    "check_lines",
     "check_ordering",
     "check_orderings",
-    "compact_json",
-    "error_lines",
     "evaluate_row",
-    "format_value",
-    "markdown",
     "resolve_kwargs",
     "run_sanity",
-    "seed_text",
     "stepwatch_learned",
-    "table_lines",
 ]
 
 
@@ -348,8 +347,14 @@ def evaluate_row(
         row.policy, env_id, list(seeds), policy_kwargs=resolve_kwargs(row.kwargs), **kwargs
     )
     scores = {k: _number(v) if isinstance(v, float) else v for k, v in result.scores.items()}
-    net = per_seed_net(result.records, result.silent_records)
-    return {**scores, PER_SEED_KEY: net, STATS_KEY: per_seed_stats(result.records)}
+    records, silent = result.records, result.silent_records
+    return {
+        **scores,
+        PER_SEED_KEY: per_seed_net(records, silent),
+        STATS_KEY: per_seed_stats(records, result.stats),
+        PAIRED_KEY: per_seed_paired(records, silent),
+        KINDS_KEY: per_seed_kinds(records),
+    }
 
 
 def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:
@@ -357,13 +362,14 @@ def aggregate(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, float | Non
 
     A 95 % CI bound (``<metric>_ci_low``, ``_ci_high``) is not averaged: it is the bound
     of the mean over envs, a bootstrap over seeds where the envs hold per-seed values
-    (:func:`seed_block_ci`, :func:`seed_block_metrics`), else from the envs' bounds
-    (:func:`mean_ci_bound`).
+    (:func:`seed_block_ci`, :func:`seed_block_metrics`, :func:`seed_block_means`), else
+    from the envs' bounds (:func:`mean_ci_bound`).
     """
-    keys = sorted({k for scores in per_env.values() for k in scores} - {PER_SEED_KEY, STATS_KEY})
+    keys = sorted({k for scores in per_env.values() for k in scores} - set(SEED_KEYS))
     out: dict[str, float | None] = {}
     metrics = [k[: -len(CI_SUFFIXES[0])] for k in keys if k.endswith(CI_SUFFIXES[0])]
-    for metric, (_, low, high) in seed_block_metrics(per_env, metrics).items():
+    bounds = {m: (lo, hi) for m, (_, lo, hi) in seed_block_metrics(per_env, metrics).items()}
+    for metric, (low, high) in (bounds | seed_block_means(per_env)).items():
         out[metric + CI_SUFFIXES[0]], out[metric + CI_SUFFIXES[1]] = low, high
     by_seeds = seed_block_ci(per_env)
     if by_seeds is not None:
@@ -448,97 +454,3 @@ def _check_dict(check: Check) -> dict[str, Any]:
         "values": check.values,
         "failing": check.failing,
     }
-
-
-def format_value(value: Any, signed: bool = False) -> str:
-    """A score for the table: 3 decimals (``+`` sign when ``signed``), ``n/a`` if missing."""
-    number = _number(value)
-    if number is None:
-        return "n/a"
-    return f"{number:+.3f}" if signed else f"{number:.3f}"
-
-
-_MARK = {"held": "✔", "failed": "✖", "n/a": "✖", "skipped": "-"}
-
-
-def table_lines(result: Mapping[str, Any], markdown: bool = False) -> list[str]:
-    """The table of :func:`run_sanity`'s result: one line per row (plain or Markdown)."""
-    heads = ["row", *(head for _, head in COLUMNS)]
-    body = [
-        [row["label"], *(format_value(row["scores"].get(k), _signed(k)) for k, _ in COLUMNS)]
-        for row in result["rows"]
-    ]
-    if markdown:
-        lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-        return lines + ["| " + " | ".join(cells) + " |" for cells in body]
-    width = max(len(h) for h in heads[1:])
-    first = max(len(heads[0]), *(len(b[0]) for b in body))
-    fmt = [f"{{:<{first}}}", *[f"{{:>{width}}}"] * len(COLUMNS)]
-    return [
-        " ".join(f.format(c) for f, c in zip(fmt, cells, strict=True)) for cells in [heads, *body]
-    ]
-
-
-def _signed(key: str) -> bool:
-    return key in ("net_assistance", "assistance_effect_task_success")
-
-
-def check_lines(result: Mapping[str, Any]) -> list[str]:
-    """One line per required ordering: mark, what it requires, the numbers involved."""
-    lines = []
-    for check in result["checks"]:
-        values = ", ".join(
-            f"{label} {format_value(v, _signed(check['metric']))}"
-            for label, v in check["values"].items()
-        )
-        line = f"{_MARK[check['status']]} {check['text']} [{check['metric']}: {values}]"
-        if check["status"] == "n/a":
-            line += f" n/a for {', '.join(check['failing'])}"
-        elif check["status"] == "failed":
-            line += f" fails: {', '.join(check['failing'])}"
-        elif check["status"] == "skipped":
-            line += " skipped (rows not run)"
-        lines.append(line)
-    return lines
-
-
-def error_lines(result: Mapping[str, Any]) -> list[str]:
-    """One line per crashed cell (its row shows ``n/a``; orderings on it are not met)."""
-    return [
-        f"✖ crashed: {row['label']} on {env_id}: {message}"
-        for row in result["rows"]
-        for env_id, message in (row.get("errors") or {}).items()
-    ]
-
-
-def markdown(result: Mapping[str, Any]) -> str:
-    """``sanity.md``: the settings, the table and the checked orderings."""
-    head = [
-        "# ProAssist sanity suite",
-        "",
-        f"Envs: {', '.join(result['envs'])}; seeds: {seed_text(result['seeds'])}; "
-        f"env kwargs: {result['env_kwargs'] or '{}'}. Values are means over the envs.",
-        "",
-    ]
-    checks = [f"- {line}" for line in [*check_lines(result), *error_lines(result)]]
-    verdict = "All orderings hold." if result["all_hold"] else "Some orderings do not hold."
-    return "\n".join([*head, *table_lines(result, markdown=True), "", *checks, "", verdict, ""])
-
-
-def compact_json(result: Mapping[str, Any]) -> str:
-    """``sanity.json``'s text: indented JSON with every list of numbers on one line (the
-    per-seed values and statistics: one seed a line)."""
-    import json
-    import re
-
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    number = r"-?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|NaN|Infinity)"
-    flat = re.compile(rf"\[\s*({number}(?:,\s*{number})*)\s*\]")
-    return flat.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
-
-
-def seed_text(seeds: Sequence[int]) -> str:
-    """``first..last (n)`` for consecutive seeds, else the seeds listed."""
-    if seeds and list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
-    return ", ".join(map(str, seeds))

@@ -14,30 +14,41 @@ correlate by seed at -0.06 to +0.30). So the CIs are bootstraps that resample
   (:func:`per_seed_stats`, :func:`seed_block_metrics`): a resample sums the statistics of
   its seeds per env, applies the metric, and averages the envs, exactly as the value
   itself is made;
-- anything else (the paired ``assistance_effect_*``, per-kind breakdowns, or results
-  written before the per-seed statistics were kept) combines the envs' bounds as
-  standard errors (:func:`mean_ci_bound`), which assumes the envs independent.
+- the paired ``assistance_effect_*`` (Δ success, recovery rate, task time) from each
+  seed's differences with silent (:func:`per_seed_paired`), and the per-kind OOP
+  recalls ``oop_recall_<kind>``, ``oop_recall_any_<kind>`` from each seed's detections
+  by kind (:func:`per_seed_kinds`), both in :func:`seed_block_means`;
+- anything else (results written before the per-seed values were kept) combines the
+  envs' bounds as standard errors (:func:`mean_ci_bound`), which assumes the envs
+  independent.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "CI_SUFFIXES",
+    "KINDS_KEY",
+    "PAIRED_KEY",
     "PER_SEED_KEY",
+    "SEED_KEYS",
     "STATS_KEY",
     "as_number",
     "mean_ci_bound",
+    "per_seed_kinds",
     "per_seed_net",
+    "per_seed_paired",
     "per_seed_stats",
     "seed_block_ci",
+    "seed_block_means",
     "seed_block_metrics",
     "seed_means",
+    "seed_table",
 ]
 
 #: Suffixes of a score's 95 % CI bounds.
@@ -47,6 +58,15 @@ PER_SEED_KEY = "net_assistance_per_seed"
 #: Per-env key of a row's episode statistics by seed: ``{"keys", "seeds", "values"}``
 #: (``values[i][j]``: seed ``seeds[i]``'s statistic ``keys[j]``).
 STATS_KEY = "episode_stats_per_seed"
+#: Per-env key of each seed's policy-minus-silent differences of the paired outcomes
+#: (:data:`~proassist.analysis.metrics.stats.PAIRED_OUTCOMES`; null where NaN), a
+#: :func:`seed_table`.
+PAIRED_KEY = "paired_per_seed"
+#: Per-env key of each seed's OOP detections by kind
+#: (:func:`~proassist.analysis.metrics.oop.kind_counts`), a :func:`seed_table`.
+KINDS_KEY = "oop_kinds_per_seed"
+#: The per-env keys holding per-seed values rather than scores.
+SEED_KEYS: tuple[str, ...] = (PER_SEED_KEY, STATS_KEY, PAIRED_KEY, KINDS_KEY)
 
 
 def per_seed_net(
@@ -63,16 +83,103 @@ def per_seed_net(
     ]
 
 
-def per_seed_stats(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def per_seed_stats(
+    records: Sequence[Mapping[str, Any]],
+    stats: tuple[Sequence[str], np.ndarray] | None = None,
+) -> dict[str, Any]:
     """:data:`STATS_KEY`'s value: each episode's
     :func:`~proassist.analysis.metrics.scores.episode_stats` (as
-    :func:`~proassist.analysis.metrics.scores.score_episodes` computes them), by seed."""
+    :func:`~proassist.analysis.metrics.scores.score_episodes` computes them), by seed;
+    ``stats``: the records' ``stats_matrix`` when already computed
+    (:attr:`~proassist.analysis.evaluation.Evaluation.stats`)."""
     from proassist.analysis.metrics.scores import stats_matrix
 
-    ordered = sorted(records, key=lambda r: int(r["seed"]))
-    keys, mat = stats_matrix(ordered)
-    seeds = [int(r["seed"]) for r in ordered]
-    return {"keys": keys, "seeds": seeds, "values": mat.tolist()}
+    keys, mat = stats if stats is not None else stats_matrix(records)
+    order = sorted(range(len(records)), key=lambda i: int(records[i]["seed"]))
+    seeds = [int(records[i]["seed"]) for i in order]
+    return {"keys": list(keys), "seeds": seeds, "values": np.asarray(mat)[order].tolist()}
+
+
+def seed_table(seeds: Sequence[int], rows: Sequence[Mapping[str, float]]) -> dict[str, Any]:
+    """``{"keys", "seeds", "values"}``: a row of values per seed, in seed order (``keys``:
+    every row's keys, sorted; a key a row lacks is 0; NaN written as None)."""
+    keys = sorted({k for r in rows for k in r})
+    order = sorted(range(len(seeds)), key=lambda i: int(seeds[i]))
+    values = [[as_number(rows[i].get(k, 0.0)) for k in keys] for i in order]
+    return {"keys": keys, "seeds": [int(seeds[i]) for i in order], "values": values}
+
+
+def per_seed_paired(
+    records: Sequence[Mapping[str, Any]], silent: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """:data:`PAIRED_KEY`'s value: each seed's policy-minus-silent differences."""
+    from proassist.analysis.metrics.stats import paired_outcome_differences
+
+    pairs = paired_outcome_differences(records, silent)
+    return seed_table([int(p["seed"]) for p, _ in pairs], [d for _, d in pairs])
+
+
+def per_seed_kinds(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """:data:`KINDS_KEY`'s value: each seed's OOP detection counts by kind."""
+    from proassist.analysis.metrics.oop import kind_counts
+
+    return seed_table([int(r["seed"]) for r in records], [kind_counts(r) for r in records])
+
+
+def seed_block_means(per_env: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
+    """``{score: (low, high)}``: 95 % CIs, a bootstrap over the seeds every env ran, of
+    the mean over envs of ``assistance_effect_<outcome>`` (from :data:`PAIRED_KEY`: a
+    resample's per-env mean of its seeds' differences, NaN left out) and of
+    ``oop_recall_<kind>``, ``oop_recall_any_<kind>`` (from :data:`KINDS_KEY`: a
+    resample's per-env ratio of its seeds' summed counts). As each value is made, an
+    env without the outcome or kind on all the seeds is left out of the mean over envs;
+    a resample where another env has none is dropped (as in :func:`seed_block_metrics`);
+    deterministic. Empty for a key an env lacks (:func:`_stat_tables`)."""
+    out: dict[str, tuple[float, float]] = {}
+    for key, fn in ((PAIRED_KEY, _paired_means), (KINDS_KEY, _kind_ratios)):
+        tables = _stat_tables(per_env, key)
+        if tables is not None:
+            out |= _env_mean_cis(tables, fn)
+    return out
+
+
+def _paired_means(
+    keys: Sequence[str], boot_sum: np.ndarray, boot_n: np.ndarray
+) -> dict[str, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = boot_sum / boot_n
+    return {f"assistance_effect_{k}": means[:, j] for j, k in enumerate(keys)}
+
+
+def _kind_ratios(
+    keys: Sequence[str], boot_sum: np.ndarray, boot_n: np.ndarray
+) -> dict[str, np.ndarray]:
+    from proassist.analysis.metrics.oop import kind_recalls
+
+    return kind_recalls(dict(zip(keys, boot_sum.T, strict=True)))
+
+
+def _env_mean_cis(
+    tables: Sequence[tuple[list[str], np.ndarray]], fn: Callable[..., dict[str, np.ndarray]]
+) -> dict[str, tuple[float, float]]:
+    """CIs of the mean over envs of ``fn(keys, resampled sums, resampled counts)``: the
+    envs with a value on all the seeds, resamples where one of them has none dropped."""
+    from proassist.analysis.metrics.stats import bootstrap_counts, percentile_ci
+
+    n_seeds = len(tables[0][1])
+    boot = bootstrap_counts(n_seeds, np.random.default_rng(0))
+    counts = np.vstack([np.ones((1, n_seeds), dtype=boot.dtype), boot])  # row 0: all seeds
+    per_env = []
+    for keys, mat in tables:
+        finite = ~np.isnan(mat)
+        per_env.append(fn(keys, counts @ np.where(finite, mat, 0.0), counts @ finite))
+    out = {}
+    for name in sorted({n for e in per_env for n in e}):
+        rows = [np.asarray(e[name], dtype=float) for e in per_env if name in e]
+        kept = [r for r in rows if not math.isnan(r[0])]
+        if kept:
+            out[name] = percentile_ci(np.mean(kept, axis=0)[1:])
+    return out
 
 
 def seed_block_metrics(
@@ -108,10 +215,12 @@ def seed_block_metrics(
 
 
 def _stat_tables(
-    per_env: Mapping[str, Mapping[str, Any]],
+    per_env: Mapping[str, Mapping[str, Any]], key: str = STATS_KEY
 ) -> list[tuple[list[str], np.ndarray]] | None:
-    """Each env's ``(keys, seeds x keys matrix)`` over the seeds common to all envs."""
-    given = [e.get(STATS_KEY) for e in per_env.values()]
+    """Each env's ``(keys, seeds x keys matrix)`` of its :func:`seed_table` ``key`` over
+    the seeds common to all envs (None, NaN); None when an env lacks it, has no seed, a
+    seed twice, or no seed in common with the others."""
+    given = [e.get(key) for e in per_env.values()]
     if not given or any(not g or not g.get("seeds") for g in given):
         return None
     seeds = [list(map(int, g["seeds"])) for g in given]

@@ -83,7 +83,7 @@ def _check_row(paths: list[str], results: list[dict[str, Any]], row: str) -> Non
 
 def _seed_text(results: list[dict[str, Any]]) -> str:
     """``seeds A..B (N)`` of each result, and their envs."""
-    from proassist.analysis.sanity import seed_text
+    from proassist.analysis.sanity_report import seed_text
 
     seeds = "; ".join(seed_text(r["seeds"]) for r in results)
     return f"seeds {seeds}; envs {', '.join(results[0]['envs'])}"

@@ -113,7 +113,7 @@ def _run_recorded(args: argparse.Namespace, rows: Any, env_kwargs: dict) -> dict
 def _report(result: dict, out: Path) -> None:
     """Write ``sanity.json`` and ``sanity.md`` to ``out`` (with issue 11's goals when their
     row ran); print the table, checks and goals."""
-    from proassist.analysis.sanity import (
+    from proassist.analysis.sanity_report import (
         check_lines,
         compact_json,
         error_lines,
@@ -124,10 +124,7 @@ def _report(result: dict, out: Path) -> None:
     goals = _goal_lines(result)
     out.mkdir(parents=True, exist_ok=True)
     (out / "sanity.json").write_text(compact_json(result))
-    text = markdown(result)
-    if goals:
-        listed = [f"- {line}" for line in goals]
-        text += "\n".join(["", "Issue 11's goals (`proassist goals`):", "", *listed, ""])
+    text = markdown(result, goals)
     (out / "sanity.md").write_text(text, encoding="utf-8")
     print("\n".join(table_lines(result)))
     print()

@@ -144,6 +144,36 @@ def oop_detections(
     return out
 
 
+#: The parts of :func:`kind_counts`' keys (``"<kind>/<part>"``).
+KIND_PARTS: tuple[str, str, str] = ("visible", "detected", "detected_any")
+
+
+def kind_counts(record: Mapping[str, Any], config: GoldConfig | None = None) -> dict[str, int]:
+    """``{"<kind>/visible" | "<kind>/detected" | "<kind>/detected_any": count}`` of the
+    record's visible deviations (:func:`oop_detections`), for each kind it has."""
+    out: dict[str, int] = {}
+    for d in oop_detections(record, config):
+        for part, hit in zip(KIND_PARTS, (True, d["detected"], d["detected_any"]), strict=True):
+            key = f"{d['kind']}/{part}"
+            out[key] = out.get(key, 0) + int(bool(hit))
+    return out
+
+
+def kind_recalls(sums: Mapping[str, Any]) -> dict[str, Any]:
+    """``oop_recall_<kind>`` (content-aware) and ``oop_recall_any_<kind>`` of summed
+    :func:`kind_counts` (arrays of resamples allowed; NaN where nothing is visible)."""
+    import numpy as np
+
+    out: dict[str, Any] = {}
+    for kind in sorted({k.rpartition("/")[0] for k in sums}):
+        visible = np.asarray(sums.get(f"{kind}/visible", 0), dtype=float)
+        for name, part in (("oop_recall", "detected"), ("oop_recall_any", "detected_any")):
+            hits = np.asarray(sums.get(f"{kind}/{part}", 0), dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[f"{name}_{kind}"] = np.where(visible > 0, hits / visible, np.nan)
+    return {k: float(v) if np.ndim(v) == 0 else v for k, v in out.items()}
+
+
 def oop_precision_counts(
     record: Mapping[str, Any], config: GoldConfig | None = None
 ) -> tuple[int, int]:

@@ -45,6 +45,7 @@ each with a bootstrap 95 % CI over episodes (``<name>_ci_low`` / ``<name>_ci_hig
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -70,6 +71,8 @@ from proassist.analysis.metrics.decisions import (
 )
 from proassist.analysis.metrics.oop import (
     false_alarms,
+    kind_counts,
+    kind_recalls,
     latency_distribution,
     oop_detections,
     oop_precision_counts,
@@ -457,15 +460,10 @@ def episode_scores(
 
 
 def _breakdowns(records: Sequence[Mapping[str, Any]], config: GoldConfig) -> dict[str, float]:
-    out: dict[str, float] = {}
-    per_kind: dict[str, list[tuple[bool, bool]]] = {}
+    totals: Counter[str] = Counter()
     for rec in records:
-        for d in oop_detections(rec, config):
-            hit = (bool(d["detected"]), bool(d["detected_any"]))
-            per_kind.setdefault(str(d["kind"]), []).append(hit)
-    for kind, hits in sorted(per_kind.items()):
-        out[f"oop_recall_{kind}"] = sum(h for h, _ in hits) / len(hits)
-        out[f"oop_recall_any_{kind}"] = sum(h for _, h in hits) / len(hits)
+        totals.update(kind_counts(rec, config))
+    out: dict[str, float] = kind_recalls(totals)
     lat = [x for xs in latency_distribution(records, config).values() for x in xs]
     out["oop_latency_median"] = float(np.median(lat)) if lat else math.nan
     return out
@@ -477,6 +475,7 @@ def score_episodes(
     rng: np.random.Generator | None = None,
     n_boot: int = N_BOOT,
     text_sim: TextSim | None = None,
+    stats: tuple[Sequence[str], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """The flat ``scores`` dict of a set of episodes.
 
@@ -494,15 +493,19 @@ def score_episodes(
         n_boot: Bootstrap resamples (0 disables the CIs).
         text_sim: Free-text similarity; when None MiniLM (only loaded if needed), or
             the token-overlap fallback without the ``[hf]`` extra.
+        stats: The records' :func:`stats_matrix` when already computed (with the same
+            ``config`` and ``text_sim``), so it is not computed again.
 
     Raises:
-        ValueError: If ``records`` is empty.
+        ValueError: If ``records`` is empty, or ``stats`` has not a row per record.
     """
     if not records:
         raise ValueError("score_episodes needs at least one episode record")
     cfg = config or GoldConfig()
     info = run_info(records, text_sim)
-    keys, mat = stats_matrix(records, cfg, text_sim)
+    keys, mat = stats if stats is not None else stats_matrix(records, cfg, text_sim)
+    if len(mat) != len(records):
+        raise ValueError(f"stats has {len(mat)} rows for {len(records)} records")
     total = dict(zip(keys, mat.sum(axis=0), strict=True))
     boot = None
     if n_boot > 0:

@@ -39,6 +39,8 @@ import numpy as np
 
 #: Default number of bootstrap resamples.
 N_BOOT: int = 2000
+#: The episode outcomes the assistance effect pairs with silent (module docstring).
+PAIRED_OUTCOMES: tuple[str, ...] = ("task_success", "recovery_rate", "task_time")
 
 
 def _rng(rng: np.random.Generator | None) -> np.random.Generator:
@@ -143,6 +145,18 @@ def _episode_values(record: Mapping[str, Any]) -> dict[str, float]:
     }
 
 
+def paired_outcome_differences(
+    records_policy: Sequence[Mapping[str, Any]], records_silent: Sequence[Mapping[str, Any]]
+) -> list[tuple[Mapping[str, Any], dict[str, float]]]:
+    """``(policy record, {outcome: policy - silent})`` of every :func:`pair_records`
+    pair, for each of :data:`PAIRED_OUTCOMES` (NaN where an episode has none)."""
+    out = []
+    for p, s in pair_records(records_policy, records_silent):
+        vp, vs = _episode_values(p), _episode_values(s)
+        out.append((p, {name: vp[name] - vs[name] for name in PAIRED_OUTCOMES}))
+    return out
+
+
 def assistance_effect(
     records_policy: Sequence[Mapping[str, Any]],
     records_silent: Sequence[Mapping[str, Any]],
@@ -162,9 +176,9 @@ def assistance_effect(
         raise ValueError("assistance_effect needs at least one (task, seed) pair")
     gen = _rng(rng)
     out: dict[str, float] = {"n_pairs": float(len(pairs))}
-    diffs = [(_episode_values(p), _episode_values(s)) for p, s in pairs]
-    for name in ("task_success", "recovery_rate", "task_time"):
-        d = [p[name] - s[name] for p, s in diffs if not math.isnan(p[name] - s[name])]
+    diffs = [d for _, d in paired_outcome_differences(records_policy, records_silent)]
+    for name in PAIRED_OUTCOMES:
+        d = [x[name] for x in diffs if not math.isnan(x[name])]
         out |= _mean_ci(f"assistance_effect_{name}", d, gen, n_boot)
     net = [net_assistance_value(p, s) for p, s in pairs]
     return out | _mean_ci("net_assistance", net, gen, n_boot)
@@ -179,7 +193,7 @@ def _mean_ci(
 
 
 def _value_fn(key: str) -> Callable[[Mapping[str, Any]], float]:
-    if key in ("task_success", "recovery_rate", "task_time"):
+    if key in PAIRED_OUTCOMES:
         return lambda r: _episode_values(r)[key]
     from proassist.analysis.metrics.scores import episode_scores, get_metric
 

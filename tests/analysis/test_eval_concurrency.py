@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from proassist.analysis.evaluation import evaluate, model_server_scores
+from proassist.analysis.metrics.scores import stats_matrix
 from proassist.policies import make_policy
 from proassist.policies.baselines import SilentPolicy
 
@@ -36,6 +37,9 @@ def test_the_policy_object_is_copied_per_thread() -> None:
     result = evaluate(policy, "ProAssist-Assembly-v0", range(3), concurrency=8, **SHORT)
     assert [r["seed"] for r in result.records] == [0, 1, 2]
     assert len(result.silent_records) == 3
+    keys, matrix = stats_matrix(result.records)  # the statistics behind the scores
+    assert result.stats is not None and result.stats[0] == keys
+    assert (result.stats[1] == matrix).all()
 
 
 class _Fails(SilentPolicy):

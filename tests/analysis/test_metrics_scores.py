@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_metrics_records import deviation, ev, make_record, msg
 
-from proassist.analysis.metrics.scores import episode_scores, score_episodes
+from proassist.analysis.metrics.oop import kind_counts, kind_recalls
+from proassist.analysis.metrics.scores import episode_scores, score_episodes, stats_matrix
 
 REQUIRED = (
     "if1 sf1 g_mean macro_f1 pqs match_precision match_recall match_f1 sts oop_recall "
@@ -85,3 +86,30 @@ def test_minilm_similarity_ranks_paraphrase_above_unrelated() -> None:
     para = text_score("Put water in the kettle", "Fill the kettle with water")
     other = text_score("Tighten the four bolts", "Fill the kettle with water")
     assert 0.0 <= other < 0.5 < para <= 1.0
+
+
+def test_precomputed_statistics_give_the_same_scores_and_must_fit() -> None:
+    recs = [_episode(i % 2 == 0, i, i < 2) for i in range(3)]
+    stats = stats_matrix(recs, text_sim=_sim)
+    given_stats = score_episodes(recs, n_boot=50, text_sim=_sim, stats=stats)
+    computed = score_episodes(recs, n_boot=50, text_sim=_sim)
+    assert given_stats.keys() == computed.keys()
+    for key, value in computed.items():
+        assert given_stats[key] == pytest.approx(value, nan_ok=True)
+    with pytest.raises(ValueError, match="2 rows for 3 records"):
+        score_episodes(recs, n_boot=0, text_sim=_sim, stats=(stats[0], stats[1][:2]))
+
+
+def test_kind_counts_sum_to_the_per_kind_recalls() -> None:
+    recs = [_episode(True, 0, True), _episode(False, 1, False), _episode(True, 2, True)]
+    counts = [kind_counts(r) for r in recs]
+    keys = ("omission/visible", "omission/detected", "omission/detected_any")
+    assert counts[0] == dict(zip(keys, (1, 1, 1), strict=True))
+    assert counts[1] == dict(zip(keys, (1, 0, 0), strict=True))
+    totals = {k: sum(c[k] for c in counts) for k in keys}
+    scores = score_episodes(recs, n_boot=0, text_sim=_sim)
+    recalls = kind_recalls(totals)
+    assert recalls["oop_recall_omission"] == scores["oop_recall_omission"] == pytest.approx(2 / 3)
+    assert recalls["oop_recall_any_omission"] == scores["oop_recall_any_omission"]
+    boot = kind_recalls({"omission/visible": np.array([2.0, 0.0]), "omission/detected": 1})
+    assert boot["oop_recall_omission"][0] == 0.5 and np.isnan(boot["oop_recall_omission"][1])

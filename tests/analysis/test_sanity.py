@@ -23,8 +23,9 @@ from proassist.analysis.sanity import (
     Ordering,
     check_ordering,
     check_orderings,
-    format_value,
 )
+from proassist.analysis.sanity_ci import seed_block_means
+from proassist.analysis.sanity_report import format_value
 
 ENVS = ("ProAssist-Kitchen-v0", "ProAssist-Assembly-v0", "ProAssist-Maintenance-v0")
 SEEDS = 10
@@ -105,6 +106,22 @@ def test_cli_writes_table_json_and_markdown(small_run: dict[str, Any]) -> None:
     silent = result["rows"][0]
     assert silent["scores"]["interruptions_per_min"] == 0.0
     assert set(silent["per_env"]) == set(ENVS)
+    kinds = md[md.index("Content-aware OOP recall by kind") :].splitlines()
+    table = {line.split(" | ")[0][2:]: line for line in kinds if line.startswith("| ")}
+    assert "oracle" in table and "silent" not in table and "periodic-5s" not in table
+    cells = table["oracle"].strip("| ").split(" | ")[1:]  # a kind it never met: "–"
+    assert set(cells) == {"1.00 [1.00, 1.00]", "–"} and len(cells) == table["row"].count(" | ")
+
+
+def test_paired_and_per_kind_cis_come_from_the_seed_blocks(small_run: dict[str, Any]) -> None:
+    rows = {r["label"]: r for r in small_run["result"]["rows"]}
+    for label in ("oracle-late-3s", "spam-correct"):
+        scores, bounds = rows[label]["scores"], seed_block_means(rows[label]["per_env"])
+        assert any(k.startswith("oop_recall_any_") for k in bounds)
+        for name, (low, high) in bounds.items():
+            assert (scores[name + "_ci_low"], scores[name + "_ci_high"]) == (low, high)
+            assert low <= scores[name] <= high
+        assert "assistance_effect_task_success" in bounds
 
 
 def test_cli_rejects_unknown_rows(tmp_path: Path) -> None:
@@ -159,7 +176,8 @@ def test_sanity_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_crashed_cell_is_recorded_and_the_run_goes_on() -> None:
-    from proassist.analysis.sanity import Row, error_lines, markdown, run_sanity
+    from proassist.analysis.sanity import Row, run_sanity
+    from proassist.analysis.sanity_report import error_lines, markdown
     from proassist.policies.base import POLICIES, PolicyBase, register_policy
 
     if "test-crash" not in POLICIES:

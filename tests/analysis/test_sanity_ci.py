@@ -17,11 +17,15 @@ from hypothesis import strategies as st
 from proassist.analysis.metrics.stats import N_BOOT, bootstrap_ci, bootstrap_counts
 from proassist.analysis.sanity import ROWS, aggregate, evaluate_row
 from proassist.analysis.sanity_ci import (
+    KINDS_KEY,
+    PAIRED_KEY,
     PER_SEED_KEY,
     STATS_KEY,
     mean_ci_bound,
     seed_block_ci,
+    seed_block_means,
     seed_block_metrics,
+    seed_table,
 )
 
 
@@ -145,6 +149,18 @@ def test_evaluate_row_gives_each_seeds_net_assistance() -> None:
     for metric in ("interruptions_per_min", "pwr_g_mean", "trust_at_message", "task_success"):
         value, low, high = seed_block_metrics({"e": scores}, [metric])[metric]
         assert value == pytest.approx(scores[metric]) and low <= value <= high
+    paired = scores[PAIRED_KEY]
+    assert paired["seeds"] == [0, 1, 2]
+    for j, outcome in enumerate(paired["keys"]):
+        column = [np.nan if row[j] is None else row[j] for row in paired["values"]]
+        assert np.nanmean(column) == pytest.approx(scores[f"assistance_effect_{outcome}"])
+    kinds = scores[KINDS_KEY]
+    totals = dict(zip(kinds["keys"], np.sum(kinds["values"], axis=0), strict=True))
+    for kind in {k.rpartition("/")[0] for k in kinds["keys"]}:
+        hits = totals[f"{kind}/detected"] / totals[f"{kind}/visible"]
+        assert hits == pytest.approx(scores[f"oop_recall_{kind}"])
+    bounds = seed_block_means({"e": scores})
+    assert "assistance_effect_task_success" in bounds and len(bounds) > 3
 
 
 def _stats_env(rng: np.random.Generator, seeds: list[int], rate: float) -> dict:
@@ -189,3 +205,49 @@ def test_seed_blocks_of_a_metric_resample_seeds_in_every_env_together() -> None:
     assert seed_block_metrics({"a": per_env["a"], "b": {}}, rate) == {}
     out = aggregate({e: {**v, "interruptions_per_min_ci_low": 0.0} for e, v in per_env.items()})
     assert out["interruptions_per_min_ci_low"] == pytest.approx(low)
+
+
+def test_paired_and_kind_cis_resample_seeds_in_every_env_together() -> None:
+    """By hand: one bootstrap over seeds; per env a resample's mean of its paired
+    differences (NaN left out) or ratio of its summed counts; the mean over envs."""
+    rng = np.random.default_rng(12)
+    seeds = list(range(30))
+    diffs = {e: rng.choice([-1.0, 0.0, 1.0, np.nan], size=30) for e in ("a", "b")}
+    hits = {e: rng.integers(0, 2, size=30).astype(float) for e in ("a", "b")}
+    per_env = {}
+    for e in ("a", "b"):
+        rows = [
+            {"task_success": float(d), "omission/visible": 1.0, "omission/detected": float(h)}
+            for d, h in zip(diffs[e], hits[e], strict=True)
+        ]
+        paired = [{"task_success": r["task_success"]} for r in rows]
+        kinds = [{k: v for k, v in r.items() if "/" in k} for r in rows]
+        per_env[e] = {PAIRED_KEY: seed_table(seeds, paired), KINDS_KEY: seed_table(seeds, kinds)}
+    out = seed_block_means(per_env)
+    counts = bootstrap_counts(30, np.random.default_rng(0), N_BOOT)
+    means = [(counts @ np.nan_to_num(d)) / (counts @ ~np.isnan(d)) for d in diffs.values()]
+    want = tuple(np.percentile(np.mean(means, axis=0), [2.5, 97.5]))
+    assert out["assistance_effect_task_success"] == pytest.approx(want)
+    ratios = [(counts @ h) / 30.0 for h in hits.values()]
+    want = tuple(np.percentile(np.mean(ratios, axis=0), [2.5, 97.5]))
+    assert out["oop_recall_omission"] == pytest.approx(want)
+    assert "oop_recall_any_omission" in out  # no detected_any given: counted as 0
+    assert aggregate(per_env)["oop_recall_omission_ci_low"] == pytest.approx(want[0])
+
+
+def test_a_kind_one_env_lacks_is_its_envs_alone_and_rare_resamples_drop() -> None:
+    """Env b never has the kind: a's alone. Env a has it at 2 of 40 seeds: resamples
+    without them have no value for a and are dropped, not counted as b's alone."""
+    seeds = list(range(40))
+    rare = [{"x/visible": 1.0, "x/detected": 1.0} if s in (3, 17) else {} for s in seeds]
+    often = [{"x/visible": 1.0, "x/detected": 0.0, "y/visible": 1.0} for _ in seeds]
+    per_env = {
+        "a": {KINDS_KEY: seed_table(seeds, rare)},
+        "b": {KINDS_KEY: seed_table(seeds, often)},
+    }
+    out = seed_block_means(per_env)
+    assert out["oop_recall_x"] == pytest.approx((0.5, 0.5))
+    assert out["oop_recall_y"] == pytest.approx((0.0, 0.0))
+    assert seed_block_means({"a": per_env["a"], "b": {}}) == {}
+    table = seed_table([2, 1], [{"u": np.nan}, {"v": 1.0}])
+    assert table == {"keys": ["u", "v"], "seeds": [1, 2], "values": [[0.0, 1.0], [None, 0.0]]}
