@@ -427,15 +427,16 @@ def run_sanity(
     run = _Cell(seeds, dict(env_kwargs or {}), tuple(plugins))
     results = iter(run_cells(cells, run, workers, progress, store))
     out_rows = [_row_result(row, {env_id: next(results) for env_id in envs}) for row in rows]
+    settings = {"envs": list(envs), "seeds": list(seeds), "env_kwargs": dict(env_kwargs or {})}
+    return {**settings, "rows": out_rows, **_checked(out_rows)}
+
+
+def _checked(out_rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``{"checks", "all_hold"}`` of the rows' results (:data:`ORDERINGS`; crashed cells
+    fail ``all_hold``)."""
     checks = check_orderings({r["label"]: r["scores"] for r in out_rows})
-    return {
-        "envs": list(envs),
-        "seeds": list(seeds),
-        "env_kwargs": dict(env_kwargs or {}),
-        "rows": out_rows,
-        "checks": [_check_dict(c) for c in checks],
-        "all_hold": all(c.held for c in checks) and not any(r["errors"] for r in out_rows),
-    }
+    held = all(c.held for c in checks) and not any(r["errors"] for r in out_rows)
+    return {"checks": [_check_dict(c) for c in checks], "all_hold": held}
 
 
 def _row_result(row: Row, per_env: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -102,11 +102,15 @@ def per_seed_stats(
 
 def seed_table(seeds: Sequence[int], rows: Sequence[Mapping[str, float]]) -> dict[str, Any]:
     """``{"keys", "seeds", "values"}``: a row of values per seed, in seed order (``keys``:
-    every row's keys, sorted; a key a row lacks is 0; NaN written as None)."""
+    every row's keys, sorted; a key a row lacks is 0; NaN written as None; ints kept)."""
     keys = sorted({k for r in rows for k in r})
     order = sorted(range(len(seeds)), key=lambda i: int(seeds[i]))
-    values = [[as_number(rows[i].get(k, 0.0)) for k in keys] for i in order]
+    values = [[_entry(rows[i].get(k, 0)) for k in keys] for i in order]
     return {"keys": keys, "seeds": [int(seeds[i]) for i in order], "values": values}
+
+
+def _entry(value: Any) -> float | int | None:
+    return int(value) if isinstance(value, int | np.integer) else as_number(value)
 
 
 def per_seed_paired(

@@ -161,7 +161,7 @@ def compact_json(result: Mapping[str, Any]) -> str:
     import re
 
     text = json.dumps(result, indent=2, ensure_ascii=False)
-    number = r"-?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|NaN|Infinity)|null"
+    number = r"(?:-?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|NaN|Infinity)|null)"
     flat = re.compile(rf"\[\s*({number}(?:,\s*{number})*)\s*\]")
     return flat.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
 

@@ -507,6 +507,22 @@ def score_episodes(
     if len(mat) != len(records):
         raise ValueError(f"stats has {len(mat)} rows for {len(records)} records")
     total = dict(zip(keys, mat.sum(axis=0), strict=True))
+    scores = _metric_scores(keys, mat, rng, n_boot)
+    scores |= {k: float(total[k]) for k in ("tp", "fp", "tn", "fn")}
+    scores |= {
+        "n_episodes": float(len(records)),
+        "n_decisions": float(total["n_decisions"]),
+        "n_deviations": float(total["n_dev"]),
+    }
+    return scores | _breakdowns(records, cfg) | info
+
+
+def _metric_scores(
+    keys: Sequence[str], mat: np.ndarray, rng: np.random.Generator | None, n_boot: int
+) -> dict[str, float]:
+    """Every registered metric of the pooled rows of ``mat``, with its episode-bootstrap
+    CI (``n_boot`` resamples; none when 0)."""
+    total = dict(zip(keys, mat.sum(axis=0), strict=True))
     boot = None
     if n_boot > 0:
         boot = bootstrap_counts(len(mat), rng or np.random.default_rng(0), n_boot) @ mat
@@ -516,13 +532,7 @@ def score_episodes(
         if boot is not None:
             lo, hi = percentile_ci(np.asarray(metric_of_sums(name, keys, boot)))
             scores[f"{name}_ci_low"], scores[f"{name}_ci_high"] = lo, hi
-    scores |= {k: float(total[k]) for k in ("tp", "fp", "tn", "fn")}
-    scores |= {
-        "n_episodes": float(len(records)),
-        "n_decisions": float(total["n_decisions"]),
-        "n_deviations": float(total["n_dev"]),
-    }
-    return scores | _breakdowns(records, cfg) | info
+    return scores
 
 
 def stats_matrix(

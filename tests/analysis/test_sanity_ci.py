@@ -7,6 +7,7 @@ net assistance, from the envs' bounds for the other metrics.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -27,6 +28,7 @@ from proassist.analysis.sanity_ci import (
     seed_block_metrics,
     seed_table,
 )
+from proassist.analysis.sanity_report import compact_json
 
 
 def _env(mean: float, low: float, high: float) -> dict[str, float]:
@@ -249,5 +251,12 @@ def test_a_kind_one_env_lacks_is_its_envs_alone_and_rare_resamples_drop() -> Non
     assert out["oop_recall_x"] == pytest.approx((0.5, 0.5))
     assert out["oop_recall_y"] == pytest.approx((0.0, 0.0))
     assert seed_block_means({"a": per_env["a"], "b": {}}) == {}
-    table = seed_table([2, 1], [{"u": np.nan}, {"v": 1.0}])
-    assert table == {"keys": ["u", "v"], "seeds": [1, 2], "values": [[0.0, 1.0], [None, 0.0]]}
+    table = seed_table([2, 1], [{"u": np.nan}, {"v": 1.0, "w": 3}])
+    assert table == {
+        "keys": ["u", "v", "w"],
+        "seeds": [1, 2],
+        "values": [[0, 1.0, 3], [None, 0, 0]],
+    }
+    text = compact_json({"t": table})
+    assert '"values": [\n' in text and "[0, 1.0, 3]" in text and "[null, 0, 0]" in text
+    assert json.loads(text) == {"t": table}
