@@ -22,6 +22,7 @@ import proassist.envs  # noqa: F401  (registers the ids)
 from proassist.analysis.cli import main
 from proassist.analysis.metrics.scores import METRICS
 from proassist.analysis.plugins import PluginError, load_plugin, load_plugins
+from proassist.analysis.sanity import CONTENT_BLIND
 from proassist.policies import make_policy
 from proassist.policies.base import POLICIES
 from proassist.policies.learned.assets import default_checkpoint
@@ -127,6 +128,51 @@ def test_eval_cli_with_task_path_and_plugins(examples: Path, tmp_path: Path) -> 
     assert scores["n_episodes"] == 2 and scores["messages_per_episode"] > 0
     record = json.loads((out / "episodes.jsonl").read_text().splitlines()[0])
     assert record["env_id"] == "ProAssist-v0" and record["task"] == "my_lab_pipetting"
+
+
+def test_sanity_with_an_added_row_from_a_plugin(examples: Path, tmp_path: Path) -> None:
+    """``proassist sanity --add-row``: the plugin's assistant next to the floors on the
+    same seeds, its goals checked in sanity.md and sanity.json."""
+    out = tmp_path / "sanity"
+    rows = ",".join(["silent", "oracle", *CONTENT_BLIND])
+    argv = ["sanity", "--env", "ProAssist-Kitchen-v0", "--seeds", "2", "--rows", rows]
+    argv += ["--add-row", "mine=step-announcer slack=2", "--out", str(out)]
+    assert main([*argv, "--plugin", str(examples / "plugins/my_assistant.py")]) in (0, 1)
+    result = json.loads((out / "sanity.json").read_text())
+    mine = result["rows"][-1]
+    assert (mine["label"], mine["policy"], mine["kwargs"]) == (
+        "mine",
+        "step-announcer",
+        {"slack": 2},
+    )
+    assert mine["pixels"] is False and mine["scores"]["messages_per_episode"] > 0
+    seeds = mine["per_env"]["ProAssist-Kitchen-v0"]["net_assistance_per_seed"]
+    assert [s for s, _ in seeds] == [0, 1]  # the floors' seeds
+    (goals,) = result["goals_added"]
+    assert goals["row"] == "mine" and len(goals["checks"]) == 4
+    assert goals["checks"][1]["status"] != "n/a"  # every content-blind row ran
+    text = (out / "sanity.md").read_text(encoding="utf-8")
+    assert text.count("- ✖ mine: ") + text.count("- ✔ mine: ") + text.count("- ~ mine: ") == 4
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("oracle=silent", "the label 'oracle' is taken"),
+        ("mine", "expected 'LABEL=POLICY [NAME=VALUE ...]'"),
+        ("mine=step-anouncer", "did you mean 'step-announcer'"),
+        ("mine=step-announcer slack=-1", "--add-row mine: slack must be >= 0"),
+        ("mine=step-announcer slak=1", "did you mean 'slack'"),
+    ],
+)
+def test_a_bad_added_row_is_one_clear_line(
+    examples: Path, tmp_path: Path, capsys: pytest.CaptureFixture, spec: str, message: str
+) -> None:
+    argv = ["sanity", "--rows", "silent", "--add-row", spec, "--out", str(tmp_path / "s")]
+    assert main([*argv, "--plugin", str(examples / "plugins/my_assistant.py")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "s").exists()
 
 
 def test_sweep_with_plugins_and_a_task_path(examples: Path, tmp_path: Path) -> None:

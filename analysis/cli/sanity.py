@@ -35,6 +35,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="LABEL,...",
         help="run only these rows (comma-separated labels; orderings on other rows are skipped)",
     )
+    p.add_argument(
+        "--add-row",
+        action="append",
+        default=[],
+        metavar="'LABEL=POLICY [NAME=VALUE ...]'",
+        help="add your assistant as a row, next to the floors on the same seeds (a registered "
+        "policy, e.g. from --plugin, with its kwargs as YAML values; repeatable); sanity.md "
+        "then holds the goals for it too",
+    )
     p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
     resume = "resume a killed run: reuse the cells in OUT/cells of the same settings and code"
     p.add_argument("--resume", action="store_true", help=resume)
@@ -59,6 +68,40 @@ def _select_rows(spec: str | None) -> tuple[Any, ...] | None:
     return tuple(row for row in ROWS if row.label in wanted)
 
 
+def added_rows(specs: list[str]) -> tuple[Any, ...]:
+    """The rows of ``--add-row`` specs (``'LABEL=POLICY [NAME=VALUE ...]'``), each policy
+    built once to check it; it renders frames when it declares it needs them.
+
+    Raises:
+        UserError: On a malformed spec, a label taken by another row, an unknown policy
+            ("did you mean") or arguments its constructor rejects.
+    """
+    import shlex
+
+    from proassist.analysis.cli.errors import UserError
+    from proassist.analysis.cli.eval import parse_kv
+    from proassist.analysis.cli.preflight import build_policy
+    from proassist.analysis.evaluation import needs_pixels
+    from proassist.analysis.sanity import ROWS, Row
+
+    taken, out = {row.label for row in ROWS}, []
+    for spec in specs:
+        head, *pairs = shlex.split(spec) or [""]
+        label, _, policy = (x.strip() for x in head.partition("="))
+        if not label or not policy:
+            raise UserError(f"--add-row: expected 'LABEL=POLICY [NAME=VALUE ...]', got {spec!r}")
+        if label in taken:
+            raise UserError(f"--add-row: the label {label!r} is taken by another row")
+        kwargs = parse_kv(pairs, f"--add-row {label}")
+        try:
+            built = build_policy(policy, kwargs)
+        except UserError as exc:
+            raise UserError(*(f"--add-row {label}: {m}" for m in exc.messages)) from exc
+        taken.add(label)
+        out.append(Row(label, policy, kwargs, pixels=needs_pixels(built)))
+    return tuple(out)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``proassist sanity``."""
     from proassist.analysis.cli.eval import bad_env_kwargs, parse_kv
@@ -68,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     rows = _select_rows(args.rows)
     if rows is None or bad_env_kwargs(env_kwargs):
         return 2
+    added = added_rows(args.add_row)
     if args.seeds < 1 or args.workers < 1:
         raise SystemExit("error: --seeds and --workers must be >= 1")
     from proassist.analysis.cli.preflight import check_env, output_dir
@@ -75,8 +119,8 @@ def run(args: argparse.Namespace) -> int:
     for env_id in args.env or DEFAULT_ENVS:
         check_env(env_id, env_kwargs)
     output_dir(args.out)
-    result = _run_recorded(args, rows, env_kwargs)
-    _report(result, Path(args.out))
+    result = _run_recorded(args, (*rows, *added), env_kwargs)
+    _report(result, Path(args.out), tuple(row.label for row in added))
     return 0 if result["all_hold"] else 1
 
 
@@ -110,9 +154,9 @@ def _run_recorded(args: argparse.Namespace, rows: Any, env_kwargs: dict) -> dict
     return result
 
 
-def _report(result: dict, out: Path) -> None:
-    """Write ``sanity.json`` and ``sanity.md`` to ``out`` (with issue 11's goals when their
-    row ran); print the table, checks and goals."""
+def _report(result: dict, out: Path, added: tuple[str, ...] = ()) -> None:
+    """Write ``sanity.json`` and ``sanity.md`` to ``out`` (with issue 11's goals for their
+    row and the ``added`` rows that ran); print the table, checks and goals."""
     from proassist.analysis.sanity_report import (
         check_lines,
         compact_json,
@@ -121,7 +165,7 @@ def _report(result: dict, out: Path) -> None:
         table_lines,
     )
 
-    goals = _goal_lines(result)
+    goals = _goal_lines(result, added)
     out.mkdir(parents=True, exist_ok=True)
     (out / "sanity.json").write_text(compact_json(result))
     text = markdown(result, goals)
@@ -132,15 +176,22 @@ def _report(result: dict, out: Path) -> None:
     print(f"wrote {out / 'sanity.json'} and {out / 'sanity.md'}")
 
 
-def _goal_lines(result: dict) -> list[str]:
-    """The lines of :func:`~proassist.analysis.goals.check_goals` on ``result``, also
-    stored in it as ``goals``; none when the goal row did not run."""
+def _goal_lines(result: dict, added: tuple[str, ...] = ()) -> list[str]:
+    """The lines of :func:`~proassist.analysis.goals.check_goals` for the goal row and
+    every ``--add-row`` row that ran without a crash, also stored in ``result``: as
+    ``goals`` (the goal row's) and ``goals_added`` (a list, the added rows')."""
     from dataclasses import asdict
 
     from proassist.analysis.goals import GOAL_ROW, check_goals, goal_lines
 
-    if not any(r["label"] == GOAL_ROW and not r["errors"] for r in result["rows"]):
-        return []
-    checks = check_goals([result])
-    result["goals"] = {"row": GOAL_ROW, "checks": [asdict(c) for c in checks]}
-    return goal_lines(checks)
+    ran = {r["label"] for r in result["rows"] if not r["errors"]}
+    lines = []
+    for label in (x for x in (GOAL_ROW, *added) if x in ran):
+        checks = check_goals([result], row=label)
+        entry = {"row": label, "checks": [asdict(c) for c in checks]}
+        if label == GOAL_ROW:
+            result["goals"] = entry
+        else:
+            result.setdefault("goals_added", []).append(entry)
+        lines += goal_lines(checks, label)
+    return lines
