@@ -53,7 +53,10 @@ __all__ = [
     "GoalCheck",
     "RowView",
     "check_goals",
+    "check_poolable",
     "goal_lines",
+    "merged_stats",
+    "paired_seeds",
     "row_views",
 ]
 
@@ -167,7 +170,7 @@ def row_views(
         ValueError: If ``results`` is empty, their envs or env kwargs differ or their
             seeds overlap.
     """
-    _check_poolable(results)
+    check_poolable(results)
     metrics = sorted(set(metrics))
     weights = {str(i): float(len(r["seeds"])) for i, r in enumerate(results)}
     tables = [{row["label"]: row for row in r["rows"] if not row.get("errors")} for r in results]
@@ -179,7 +182,7 @@ def row_views(
     return out
 
 
-def _check_poolable(results: Sequence[Mapping[str, Any]]) -> None:
+def check_poolable(results: Sequence[Mapping[str, Any]]) -> None:
     """Raise ``ValueError`` unless ``results`` can be pooled (see :func:`row_views`)."""
     if not results:
         raise ValueError("no sanity results to read")
@@ -224,7 +227,7 @@ def _pooled_scores(
     else seed-weighted (module doc)."""
     if len(rows) == 1:
         return dict(rows[0]["scores"])
-    merged = _merged_stats(rows)
+    merged = merged_stats(rows)
     scores = {str(i): row["scores"] for i, row in enumerate(rows)}
     out: dict[str, float | None] = {}
     blocks = seed_block_metrics(merged, metrics) if merged else {}
@@ -243,7 +246,7 @@ def _pooled_scores(
     return out
 
 
-def _merged_stats(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]] | None:
+def merged_stats(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]] | None:
     """The rows' per-seed episode statistics joined per env (one larger seed set); None
     unless every row has them, with the same statistics, in every env."""
     merged: dict[str, dict[str, Any]] = {}
@@ -346,19 +349,17 @@ def _pair(
     goal: Goal, row: str, mine: Mapping[int, float], other: str, theirs: Mapping[int, float]
 ) -> GoalCheck:
     """:func:`_paired` against one other row, on the seeds both ran."""
-    common = [s for s in sorted(set(mine) & set(theirs)) if np.isfinite(mine[s] + theirs[s])]
-    if not common:
+    paired = paired_seeds(mine, theirs, goal.fraction)
+    if paired is None:
         detail = f"no seed with values of both {row} and {other}"
         return GoalCheck(goal, "n/a", versus=other, detail=detail)
-    a, b = np.array([mine[s] for s in common]), np.array([theirs[s] for s in common])
-    diffs = a - goal.fraction * b
-    low, high = bootstrap_ci(list(diffs))
+    a, b, diffs, (low, high) = paired
     status = _status(goal.op, goal.target, low, high)
     (alow, ahigh), (blow, bhigh) = bootstrap_ci(list(a)), bootstrap_ci(list(b))
     detail = (
         f"{row} {_signed(a.mean())} [{_signed(alow)}, {_signed(ahigh)}] - "
         f"{goal.fraction:g} x {other} {_signed(b.mean())} [{_signed(blow)}, {_signed(bhigh)}]"
-        f" = {_signed(diffs.mean())} [{_signed(low)}, {_signed(high)}] over {len(common)} seeds"
+        f" = {_signed(diffs.mean())} [{_signed(low)}, {_signed(high)}] over {len(diffs)} seeds"
     )
     if goal.fraction != 1.0:
         detail += f"; {row} / {other} {_ratio(a, b)}"
@@ -367,6 +368,19 @@ def _pair(
         status = "undecided" if status == "met" and not apart else status
         detail += "; CIs apart" if apart else "; CIs overlap"
     return GoalCheck(goal, status, float(diffs.mean()), low, high, other, detail)
+
+
+def paired_seeds(
+    mine: Mapping[int, float], theirs: Mapping[int, float], fraction: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float]] | None:
+    """``(a, b, a - fraction * b, its bootstrap 95 % CI)`` over the seeds both
+    ``{seed: value}`` have finite values for (in seed order); None when there is none."""
+    common = [s for s in sorted(set(mine) & set(theirs)) if np.isfinite(mine[s] + theirs[s])]
+    if not common:
+        return None
+    a, b = np.array([mine[s] for s in common]), np.array([theirs[s] for s in common])
+    diffs = a - fraction * b
+    return a, b, diffs, bootstrap_ci(list(diffs))
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> str:

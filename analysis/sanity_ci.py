@@ -45,6 +45,7 @@ __all__ = [
     "per_seed_paired",
     "per_seed_stats",
     "seed_block_ci",
+    "seed_block_difference",
     "seed_block_means",
     "seed_block_metrics",
     "seed_means",
@@ -216,6 +217,38 @@ def seed_block_metrics(
             low, high = percentile_ci(np.mean([b for _, b in kept], axis=0))
             out[metric] = (float(np.mean([v for v, _ in kept])), low, high)
     return out
+
+
+def seed_block_difference(
+    per_env_a: Mapping[str, Mapping[str, Any]],
+    per_env_b: Mapping[str, Mapping[str, Any]],
+    metric: str,
+) -> tuple[float, float, float, int] | None:
+    """``(value, low, high, seeds)``: registered episode metric ``metric`` of rows A and B
+    (their :data:`STATS_KEY` by env), mean over envs, A minus B, with a 95 % CI from one
+    bootstrap over the seeds both rows ran in every env (a seed's episodes of both rows
+    resampled together: paired; resamples with a NaN dropped; deterministic). None when
+    a row lacks the statistics, shares no seed with the other, or the metric needs a
+    statistic they lack or is NaN on all the seeds."""
+    from proassist.analysis.metrics.scores import metric_of_sums
+    from proassist.analysis.metrics.stats import bootstrap_counts, percentile_ci
+
+    both = {("a", e): v for e, v in per_env_a.items()} | {("b", e): v for e, v in per_env_b.items()}
+    tables = _stat_tables(both) if per_env_a and per_env_b else None
+    if tables is None:
+        return None
+    n_seeds = len(tables[0][1])
+    boot = bootstrap_counts(n_seeds, np.random.default_rng(0))
+    counts = np.vstack([np.ones((1, n_seeds), dtype=boot.dtype), boot])  # row 0: all seeds
+    try:
+        per = [np.asarray(metric_of_sums(metric, k, counts @ m), float) for k, m in tables]
+    except KeyError:
+        return None
+    diff = np.mean(per[: len(per_env_a)], axis=0) - np.mean(per[len(per_env_a) :], axis=0)
+    if math.isnan(diff[0]):
+        return None
+    low, high = percentile_ci(diff[1:])
+    return float(diff[0]), low, high, n_seeds
 
 
 def _stat_tables(

@@ -25,6 +25,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "eval",
     "sanity",
     "goals",
+    "compare",
     "data",
     "sweep",
     "plot",

@@ -54,24 +54,44 @@ def run(args: argparse.Namespace) -> int:
 
     row = args.row or GOAL_ROW
     results = [read_result(p) for p in args.results]
-    _check_row(args.results, results, row)
-    sets = [(str(p), [r]) for p, r in zip(args.results, results, strict=True)]
-    if len(results) > 1:
-        sets.append((f"pooled ({sum(len(r['seeds']) for r in results)} seeds)", results))
+    check_row(args.results, results, row)
     verdict = []
-    for name, chosen in sets:
+    for name, chosen in result_sets(args.results, results):
         try:
             checks = check_goals(chosen, row)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
-        print(f"{name}: {_seed_text(chosen)}")
+        print(f"{name}: {seed_line(chosen)}")
         print("\n".join(f"  {line}" for line in goal_lines(checks, row)))
         verdict = checks  # the last set: the pooled one, or the only one
     return 0 if all(c.status == "met" for c in verdict) else 1
 
 
-def _check_row(paths: list[str], results: list[dict[str, Any]], row: str) -> None:
-    """Raise :class:`UserError` (with did-you-mean) unless every result has ``row``."""
+def result_sets(
+    paths: list[str], results: list[dict[str, Any]]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """``(name, results)`` of each run, then of all of them pooled when several (also
+    used by ``proassist compare``).
+
+    Raises:
+        UserError: If several results cannot be pooled (other envs, env kwargs or text
+            similarity, shared seeds), before anything is printed.
+    """
+    from proassist.analysis.goals import check_poolable
+
+    sets = [(str(p), [r]) for p, r in zip(paths, results, strict=True)]
+    if len(results) > 1:
+        try:
+            check_poolable(results)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        sets.append((f"pooled ({sum(len(r['seeds']) for r in results)} seeds)", results))
+    return sets
+
+
+def check_row(paths: list[str], results: list[dict[str, Any]], row: str) -> None:
+    """Raise :class:`UserError` (with did-you-mean) unless every result has ``row``
+    (also used by ``proassist compare``)."""
     from proassist.scenarios.registry import did_you_mean
 
     for path, result in zip(paths, results, strict=True):
@@ -81,7 +101,7 @@ def _check_row(paths: list[str], results: list[dict[str, Any]], row: str) -> Non
             raise UserError(f"{path}: no row {row!r}{hint}")
 
 
-def _seed_text(results: list[dict[str, Any]]) -> str:
+def seed_line(results: list[dict[str, Any]]) -> str:
     """``seeds A..B (N)`` of each result, and their envs."""
     from proassist.analysis.sanity_report import seed_text
 

@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "score-challenge",
     "sanity",
     "goals",
+    "compare",
     "train-steps",
     "train-gate",
     "tune-steps",

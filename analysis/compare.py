@@ -1,0 +1,121 @@
+"""Paired differences between two rows of ``proassist sanity`` results (``proassist compare``).
+
+Two assistants run on the same seeds of the same envs (one sanity run, or several pooled
+as :mod:`~proassist.analysis.goals` pools them: disjoint seeds, the same envs and env
+kwargs) are compared **paired**, so the person's and the deviations' randomness, shared
+by a seed, cancels:
+
+- net assistance: each seed's value (the mean over its envs) of row A minus row B's, a
+  bootstrap over those differences (:func:`~proassist.analysis.goals.paired_seeds`);
+- a registered episode metric: A's metric minus B's, both made from the seeds' episode
+  statistics as their values are, with one bootstrap over seeds that resamples a seed's
+  episodes of both rows in every env together
+  (:func:`~proassist.analysis.sanity_ci.seed_block_difference`). The Δ success between A
+  and B is the ``task_success`` difference (the silent run cancels).
+
+A difference is *shown* when its 95 % CI excludes 0. Rows added with ``proassist sanity
+--add-row`` compare like the reference rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from proassist.analysis.goals import merged_stats, paired_seeds, row_views
+from proassist.analysis.sanity_ci import seed_block_difference
+
+__all__ = ["DEFAULT_METRICS", "Difference", "compare_rows", "difference_lines"]
+
+#: What ``proassist compare`` reports unless told otherwise.
+DEFAULT_METRICS: tuple[str, ...] = (
+    "net_assistance",
+    "task_success",
+    "interruptions_per_min",
+    "oop_recall",
+    "oop_precision",
+    "pwr_g_mean",
+    "trust_at_message",
+)
+
+
+@dataclass
+class Difference:
+    """Row A minus row B on one metric, paired over seeds.
+
+    Attributes:
+        metric: ``net_assistance`` or a registered episode metric.
+        value: The difference (None: not computable, e.g. a row without per-seed values).
+        low: Its 95 % CI's lower bound.
+        high: Its upper bound.
+        seeds: The seeds it is paired over.
+    """
+
+    metric: str
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    seeds: int = 0
+
+
+def compare_rows(
+    results: Sequence[Mapping[str, Any]], a: str, b: str, metrics: Sequence[str] = DEFAULT_METRICS
+) -> list[Difference]:
+    """Row ``a`` minus row ``b`` on each of ``metrics`` over ``results``, pooled.
+
+    Raises:
+        ValueError: As :func:`~proassist.analysis.goals.row_views`, or when a row did not
+            run without errors in every result.
+        KeyError: On a metric that is neither ``net_assistance`` nor registered (with
+            "did you mean").
+    """
+    from proassist.analysis.metrics.scores import METRICS
+
+    views = row_views(results, ())
+    for label in (a, b):
+        if label not in views:
+            raise ValueError(f"row {label!r} did not run without errors in every result")
+    stats = {label: _row_stats(results, label) for label in (a, b)}
+    out = []
+    for metric in metrics:
+        if metric == "net_assistance":
+            out.append(_net(views[a].seeds, views[b].seeds))
+            continue
+        METRICS.get(metric)  # an unknown name fails here, with "did you mean"
+        got = seed_block_difference(stats[a] or {}, stats[b] or {}, metric)
+        out.append(Difference(metric, *got) if got else Difference(metric))
+    return out
+
+
+def _net(mine: Mapping[int, float] | None, theirs: Mapping[int, float] | None) -> Difference:
+    """The paired net-assistance difference of two rows' per-seed values."""
+    paired = paired_seeds(mine, theirs) if mine is not None and theirs is not None else None
+    if paired is None:
+        return Difference("net_assistance")
+    _, _, diffs, (low, high) = paired
+    return Difference("net_assistance", float(np.mean(diffs)), low, high, len(diffs))
+
+
+def _row_stats(results: Sequence[Mapping[str, Any]], label: str) -> dict[str, Any] | None:
+    """Row ``label``'s ``per_env`` (one result) or its statistics joined over ``results``."""
+    rows = [next(r for r in result["rows"] if r["label"] == label) for result in results]
+    return dict(rows[0]["per_env"]) if len(rows) == 1 else merged_stats(rows)
+
+
+def difference_lines(diffs: Sequence[Difference], a: str, b: str) -> list[str]:
+    """One line per metric: ``a - b``, the CI, the seeds, and which is higher if shown."""
+    lines = []
+    for d in diffs:
+        if d.value is None or d.low is None or d.high is None:
+            lines.append(f"{d.metric}: n/a (no per-seed values of both rows)")
+            continue
+        shown = a if d.low > 0 else b if d.high < 0 else None
+        verdict = f"{shown} higher" if shown else "no difference shown"
+        lines.append(
+            f"{d.metric}: {a} - {b} = {d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}] "
+            f"over {d.seeds} seeds: {verdict}"
+        )
+    return lines

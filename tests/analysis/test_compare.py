@@ -1,0 +1,122 @@
+"""Two sanity rows compared paired over seeds (``analysis/compare.py``, ``proassist
+compare``): net assistance from each seed's values, registered metrics from each seed's
+episode statistics with one bootstrap over seeds for both rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from proassist.analysis.cli import main
+from proassist.analysis.compare import compare_rows, difference_lines
+from proassist.analysis.metrics.stats import N_BOOT, bootstrap_ci, bootstrap_counts
+from proassist.analysis.sanity import aggregate
+from proassist.analysis.sanity_ci import PER_SEED_KEY, STATS_KEY, seed_block_difference
+
+ENVS = ("a", "b")
+
+
+def _env(rng: np.random.Generator, seeds: list[int], net: float, rate: float) -> dict:
+    """One env of a row: per-seed net values and message/minute statistics."""
+    minutes = rng.uniform(1.0, 3.0, size=len(seeds))
+    stats = [
+        [float(m), float(t)] for m, t in zip(rng.poisson(rate * minutes), minutes, strict=True)
+    ]
+    nets = rng.normal(net, 0.3, size=len(seeds))
+    return {
+        PER_SEED_KEY: [[s, float(v)] for s, v in zip(seeds, nets, strict=True)],
+        STATS_KEY: {"keys": ["messages", "minutes"], "seeds": seeds, "values": stats},
+    }
+
+
+def _result(seeds: list[int], rows: dict[str, tuple[float, float]], seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    out = []
+    for label, (net, rate) in rows.items():
+        per_env = {e: _env(rng, seeds, net, rate) for e in ENVS}
+        out.append({"label": label, "scores": aggregate(per_env), "per_env": per_env, "errors": {}})
+    return {"envs": list(ENVS), "seeds": seeds, "env_kwargs": {}, "rows": out}
+
+
+def _rates(row: dict) -> list[np.ndarray]:
+    return [np.array(row["per_env"][e][STATS_KEY]["values"]) for e in ENVS]
+
+
+def test_a_metric_difference_is_one_bootstrap_over_seeds_for_both_rows() -> None:
+    result = _result(list(range(40)), {"x": (0.2, 3.0), "y": (0.1, 5.0)})
+    x, y = (_rates(r) for r in result["rows"])
+    got = seed_block_difference(
+        result["rows"][0]["per_env"], result["rows"][1]["per_env"], "interruptions_per_min"
+    )
+    counts = bootstrap_counts(40, np.random.default_rng(0), N_BOOT)
+
+    def rate(mats: list[np.ndarray], c: np.ndarray) -> np.ndarray:
+        return np.mean([(c @ m[:, 0]) / (c @ m[:, 1]) for m in mats], axis=0)
+
+    full = np.ones(40)
+    assert got[0] == pytest.approx(rate(x, full) - rate(y, full)) and got[3] == 40
+    boots = rate(x, counts) - rate(y, counts)
+    assert got[1:3] == pytest.approx(tuple(np.percentile(boots, [2.5, 97.5])))
+
+
+def test_compare_rows_pairs_net_by_seed_and_is_antisymmetric() -> None:
+    result = _result(list(range(30)), {"x": (0.3, 2.0), "y": (0.1, 2.0)})
+    net, rate = compare_rows([result], "x", "y", ["net_assistance", "interruptions_per_min"])
+    per_seed = [
+        np.mean([[v for _, v in r["per_env"][e][PER_SEED_KEY]] for e in ENVS], axis=0)
+        for r in result["rows"]
+    ]
+    diffs = per_seed[0] - per_seed[1]
+    assert (net.value, net.seeds) == (pytest.approx(diffs.mean()), 30)
+    assert (net.low, net.high) == pytest.approx(bootstrap_ci(list(diffs)))
+    back = compare_rows([result], "y", "x", ["interruptions_per_min"])[0]
+    assert back.value == pytest.approx(-rate.value)
+    same = compare_rows([result], "x", "x", ["interruptions_per_min"])[0]
+    assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
+    with pytest.raises(KeyError, match="did you mean"):
+        compare_rows([result], "x", "y", ["interuptions_per_min"])
+
+
+def test_pooled_results_are_one_larger_seed_set_and_lines_say_which_is_higher() -> None:
+    whole = _result(list(range(40)), {"x": (0.6, 2.0), "y": (0.0, 2.0)})
+    parts = []
+    for a, b in ((0, 15), (15, 40)):
+        part = json.loads(json.dumps(whole))
+        part["seeds"] = list(range(a, b))
+        for row in part["rows"]:
+            for env in row["per_env"].values():
+                env[PER_SEED_KEY] = env[PER_SEED_KEY][a:b]
+                stats = env[STATS_KEY]
+                stats["seeds"], stats["values"] = stats["seeds"][a:b], stats["values"][a:b]
+        parts.append(part)
+    metrics = ["net_assistance", "interruptions_per_min"]
+    pooled, one = compare_rows(parts, "x", "y", metrics), compare_rows([whole], "x", "y", metrics)
+    for p, w in zip(pooled, one, strict=True):
+        assert (p.value, p.seeds) == (pytest.approx(w.value), w.seeds)
+    line = difference_lines(pooled, "x", "y")[0]
+    assert line.startswith("net_assistance: x - y = +0.") and line.endswith("x higher")
+    del whole["rows"][1]["per_env"]["a"][STATS_KEY]
+    assert compare_rows([whole], "x", "y", metrics)[1].value is None
+    assert "n/a" in difference_lines(compare_rows([whole], "x", "y", metrics), "x", "y")[1]
+
+
+def test_cli_compares_each_run_and_the_pooled_seeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    paths = []
+    for i, seeds in enumerate((list(range(20)), list(range(100, 130)))):
+        path = tmp_path / f"run{i}" / "sanity.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(_result(seeds, {"x": (0.4, 2.0), "y": (0.0, 4.0)}, seed=i)))
+        paths.append(str(path.parent))
+    assert main(["compare", *paths, "--rows", "x,y", "--metric", "net_assistance"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("net_assistance: x - y") == 3 and "pooled (50 seeds)" in out
+    assert main(["compare", paths[0], paths[0], "--rows", "x,y"]) == 2  # shared seeds
+    assert main(["compare", paths[0], "--rows", "x"]) == 2
+    assert main(["compare", paths[0], "--rows", "x,z"]) == 2
+    err = capsys.readouterr().err
+    assert "pool disjoint sets" in err and "two different labels" in err and "no row 'z'" in err
