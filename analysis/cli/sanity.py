@@ -29,6 +29,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="first seed (seeds S..S+N-1)")
     p.add_argument("--out", default="runs/sanity", help="output folder (default runs/sanity)")
     p.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    _add_row_options(p)
+    p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
+    resume = "resume a killed run: reuse the cells in OUT/cells of the same settings and code"
+    p.add_argument("--resume", action="store_true", help=resume)
+    add_plugin_option(p)
+    p.set_defaults(func=run)
+
+
+def _add_row_options(p: argparse.ArgumentParser) -> None:
+    """``--rows`` (fewer reference rows) and ``--add-row`` (the user's own)."""
     p.add_argument(
         "--rows",
         default=None,
@@ -44,11 +54,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "policy, e.g. from --plugin, with its kwargs as YAML values; repeatable); sanity.md "
         "then holds the goals for it too",
     )
-    p.add_argument("-e", "--env-kwarg", action="append", default=[], metavar="NAME=VALUE")
-    resume = "resume a killed run: reuse the cells in OUT/cells of the same settings and code"
-    p.add_argument("--resume", action="store_true", help=resume)
-    add_plugin_option(p)
-    p.set_defaults(func=run)
 
 
 def _select_rows(spec: str | None) -> tuple[Any, ...] | None:
@@ -76,7 +81,6 @@ def added_rows(specs: list[str]) -> tuple[Any, ...]:
         UserError: On a malformed spec, a label taken by another row, an unknown policy
             ("did you mean") or arguments its constructor rejects.
     """
-    import shlex
 
     from proassist.analysis.cli.errors import UserError
     from proassist.analysis.cli.eval import parse_kv
@@ -86,10 +90,7 @@ def added_rows(specs: list[str]) -> tuple[Any, ...]:
 
     taken, out = {row.label for row in ROWS}, []
     for spec in specs:
-        head, *pairs = shlex.split(spec) or [""]
-        label, _, policy = (x.strip() for x in head.partition("="))
-        if not label or not policy:
-            raise UserError(f"--add-row: expected 'LABEL=POLICY [NAME=VALUE ...]', got {spec!r}")
+        label, policy, pairs = _split_spec(spec)
         if label in taken:
             raise UserError(f"--add-row: the label {label!r} is taken by another row")
         kwargs = parse_kv(pairs, f"--add-row {label}")
@@ -100,6 +101,23 @@ def added_rows(specs: list[str]) -> tuple[Any, ...]:
         taken.add(label)
         out.append(Row(label, policy, kwargs, pixels=needs_pixels(built)))
     return tuple(out)
+
+
+def _split_spec(spec: str) -> tuple[str, str, list[str]]:
+    """``(label, policy, NAME=VALUE items)`` of an ``--add-row`` spec.
+
+    Raises:
+        UserError: Unless it starts with ``LABEL=POLICY``.
+    """
+    import shlex
+
+    from proassist.analysis.cli.errors import UserError
+
+    head, *pairs = shlex.split(spec) or [""]
+    label, _, policy = (x.strip() for x in head.partition("="))
+    if not label or not policy:
+        raise UserError(f"--add-row: expected 'LABEL=POLICY [NAME=VALUE ...]', got {spec!r}")
+    return label, policy, pairs
 
 
 def run(args: argparse.Namespace) -> int:
