@@ -52,6 +52,8 @@ class Difference:
         low: Its 95 % CI's lower bound.
         high: Its upper bound.
         seeds: The seeds it is paired over.
+        envs: The envs it averages (a metric: those where both rows have a value).
+        reason: Why there is no value.
     """
 
     metric: str
@@ -59,6 +61,8 @@ class Difference:
     low: float | None = None
     high: float | None = None
     seeds: int = 0
+    envs: int = 0
+    reason: str = ""
 
 
 def compare_rows(
@@ -74,29 +78,41 @@ def compare_rows(
     """
     from proassist.analysis.metrics.scores import METRICS
 
+    for metric in (m for m in metrics if m != "net_assistance"):
+        METRICS.get(metric)  # an unknown name fails here, with "did you mean"
     views = row_views(results, ())
     for label in (a, b):
         if label not in views:
             raise ValueError(f"row {label!r} did not run without errors in every result")
     stats = {label: _row_stats(results, label) for label in (a, b)}
+    n_envs = len(results[0]["envs"])
     out = []
     for metric in metrics:
         if metric == "net_assistance":
-            out.append(_net(views[a].seeds, views[b].seeds))
-            continue
-        METRICS.get(metric)  # an unknown name fails here, with "did you mean"
-        got = seed_block_difference(stats[a] or {}, stats[b] or {}, metric)
-        out.append(Difference(metric, *got) if got else Difference(metric))
+            out.append(_net(views[a].seeds, views[b].seeds, n_envs))
+        elif stats[a] is None or stats[b] is None:
+            out.append(Difference(metric, reason=_NO_STATS))
+        else:
+            got = seed_block_difference(stats[a], stats[b], metric)
+            out.append(Difference(metric, *got) if got else Difference(metric, reason=_UNDEFINED))
     return out
 
 
-def _net(mine: Mapping[int, float] | None, theirs: Mapping[int, float] | None) -> Difference:
+_NO_STATS = "no per-seed episode statistics of both rows (a run written before they were kept)"
+_UNDEFINED = "not defined for both rows in any env on their shared seeds (e.g. no messages)"
+
+
+def _net(
+    mine: Mapping[int, float] | None, theirs: Mapping[int, float] | None, n_envs: int
+) -> Difference:
     """The paired net-assistance difference of two rows' per-seed values."""
-    paired = paired_seeds(mine, theirs) if mine is not None and theirs is not None else None
+    if mine is None or theirs is None:
+        return Difference("net_assistance", reason="no per-seed net values of both rows")
+    paired = paired_seeds(mine, theirs)
     if paired is None:
-        return Difference("net_assistance")
+        return Difference("net_assistance", reason="no seed with values of both rows")
     _, _, diffs, (low, high) = paired
-    return Difference("net_assistance", float(np.mean(diffs)), low, high, len(diffs))
+    return Difference("net_assistance", float(np.mean(diffs)), low, high, len(diffs), n_envs)
 
 
 def _row_stats(results: Sequence[Mapping[str, Any]], label: str) -> dict[str, Any] | None:
@@ -106,16 +122,17 @@ def _row_stats(results: Sequence[Mapping[str, Any]], label: str) -> dict[str, An
 
 
 def difference_lines(diffs: Sequence[Difference], a: str, b: str) -> list[str]:
-    """One line per metric: ``a - b``, the CI, the seeds, and which is higher if shown."""
+    """One line per metric: ``a - b``, the CI, the seeds and envs, and which is higher if
+    shown (or why there is no value)."""
     lines = []
     for d in diffs:
         if d.value is None or d.low is None or d.high is None:
-            lines.append(f"{d.metric}: n/a (no per-seed values of both rows)")
+            lines.append(f"{d.metric}: n/a ({d.reason})")
             continue
         shown = a if d.low > 0 else b if d.high < 0 else None
         verdict = f"{shown} higher" if shown else "no difference shown"
         lines.append(
             f"{d.metric}: {a} - {b} = {d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}] "
-            f"over {d.seeds} seeds: {verdict}"
+            f"over {d.seeds} seeds, {d.envs} env{'' if d.envs == 1 else 's'}: {verdict}"
         )
     return lines

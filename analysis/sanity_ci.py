@@ -169,11 +169,9 @@ def _env_mean_cis(
 ) -> dict[str, tuple[float, float]]:
     """CIs of the mean over envs of ``fn(keys, resampled sums, resampled counts)``: the
     envs with a value on all the seeds, resamples where one of them has none dropped."""
-    from proassist.analysis.metrics.stats import bootstrap_counts, percentile_ci
+    from proassist.analysis.metrics.stats import percentile_ci
 
-    n_seeds = len(tables[0][1])
-    boot = bootstrap_counts(n_seeds, np.random.default_rng(0))
-    counts = np.vstack([np.ones((1, n_seeds), dtype=boot.dtype), boot])  # row 0: all seeds
+    counts = _seed_counts(len(tables[0][1]))
     per_env = []
     for keys, mat in tables:
         finite = ~np.isnan(mat)
@@ -223,32 +221,43 @@ def seed_block_difference(
     per_env_a: Mapping[str, Mapping[str, Any]],
     per_env_b: Mapping[str, Mapping[str, Any]],
     metric: str,
-) -> tuple[float, float, float, int] | None:
-    """``(value, low, high, seeds)``: registered episode metric ``metric`` of rows A and B
-    (their :data:`STATS_KEY` by env), mean over envs, A minus B, with a 95 % CI from one
-    bootstrap over the seeds both rows ran in every env (a seed's episodes of both rows
-    resampled together: paired; resamples with a NaN dropped; deterministic). None when
-    a row lacks the statistics, shares no seed with the other, or the metric needs a
-    statistic they lack or is NaN on all the seeds."""
+) -> tuple[float, float, float, int, int] | None:
+    """``(value, low, high, seeds, envs)``: registered episode metric ``metric`` of rows A
+    and B (their :data:`STATS_KEY` by env), A minus B, each the mean over the envs where
+    both rows have a value on all the seeds (``envs`` of them, as each row's own value
+    leaves out an env without one), with a 95 % CI from one bootstrap over the seeds
+    both rows ran in every env (a seed's episodes of both rows resampled together:
+    paired; resamples where a kept env has no value dropped; deterministic). None when a
+    row lacks the statistics, the rows share no seed, the metric needs a statistic they
+    lack, or no env has a value of both."""
     from proassist.analysis.metrics.scores import metric_of_sums
-    from proassist.analysis.metrics.stats import bootstrap_counts, percentile_ci
+    from proassist.analysis.metrics.stats import percentile_ci
 
-    both = {("a", e): v for e, v in per_env_a.items()} | {("b", e): v for e, v in per_env_b.items()}
-    tables = _stat_tables(both) if per_env_a and per_env_b else None
+    envs = [e for e in per_env_a if e in per_env_b]
+    both = {(r, e): p[e] for r, p in (("a", per_env_a), ("b", per_env_b)) for e in envs}
+    tables = _stat_tables(both) if envs else None
     if tables is None:
         return None
-    n_seeds = len(tables[0][1])
-    boot = bootstrap_counts(n_seeds, np.random.default_rng(0))
-    counts = np.vstack([np.ones((1, n_seeds), dtype=boot.dtype), boot])  # row 0: all seeds
+    counts = _seed_counts(len(tables[0][1]))
     try:
         per = [np.asarray(metric_of_sums(metric, k, counts @ m), float) for k, m in tables]
     except KeyError:
         return None
-    diff = np.mean(per[: len(per_env_a)], axis=0) - np.mean(per[len(per_env_a) :], axis=0)
-    if math.isnan(diff[0]):
+    pairs = [(a, b) for a, b in zip(per[: len(envs)], per[len(envs) :], strict=True)]
+    kept = [(a, b) for a, b in pairs if not (math.isnan(a[0]) or math.isnan(b[0]))]
+    if not kept:
         return None
+    diff = np.mean([a for a, _ in kept], axis=0) - np.mean([b for _, b in kept], axis=0)
     low, high = percentile_ci(diff[1:])
-    return float(diff[0]), low, high, n_seeds
+    return float(diff[0]), low, high, len(tables[0][1]), len(kept)
+
+
+def _seed_counts(n_seeds: int) -> np.ndarray:
+    """Row 0: every seed once; then the seed bootstrap's resample counts (deterministic)."""
+    from proassist.analysis.metrics.stats import bootstrap_counts
+
+    boot = bootstrap_counts(n_seeds, np.random.default_rng(0))
+    return np.vstack([np.ones((1, n_seeds), dtype=boot.dtype), boot])
 
 
 def _stat_tables(

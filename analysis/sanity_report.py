@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from proassist.analysis.sanity import COLUMNS
-from proassist.analysis.sanity_ci import CI_SUFFIXES
+from proassist.analysis.sanity_ci import CI_SUFFIXES, KINDS_KEY
 from proassist.analysis.sanity_ci import as_number as _number
 
 __all__ = [
@@ -115,24 +115,36 @@ def markdown(result: Mapping[str, Any], goals: Sequence[str] = ()) -> str:
 
 def kind_lines(result: Mapping[str, Any]) -> list[str]:
     """A markdown table of the content-aware OOP recall by deviation kind (95 % CI over
-    seed blocks) of the rows with any; none when no row has a per-kind recall."""
-    recalls = [
-        (r["label"], r["scores"]) for r in result["rows"] if _number(r["scores"].get("oop_recall"))
-    ]
-    kinds = sorted({k[len(_KIND) :] for _, s in recalls for k in s if _is_kind_recall(k)})
+    seed blocks; in parentheses the deviations of the kind the row met, all envs) of the
+    rows with a content-aware OOP recall above 0; none when no row has a per-kind recall."""
+    rows = [r for r in result["rows"] if _number(r["scores"].get("oop_recall"))]
+    kinds = sorted({k[len(_KIND) :] for r in rows for k in r["scores"] if _is_kind_recall(k)})
     if not kinds:
         return []
     lines = [
-        "Content-aware OOP recall by kind (mean over the envs with the kind, 95 % CI; "
-        "rows with any recall):",
+        "Content-aware OOP recall by kind (mean over the envs with the kind, 95 % CI; in "
+        "parentheses the deviations met in all envs; rows with a recall above 0):",
         "",
         "| row | " + " | ".join(kinds) + " |",
         "|---" * (len(kinds) + 1) + "|",
     ]
-    for label, scores in recalls:
-        cells = [_with_ci(scores, _KIND + kind) for kind in kinds]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for row in rows:
+        met = _visible(row)
+        cells = [_with_ci(row["scores"], _KIND + kind, met.get(kind)) for kind in kinds]
+        lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _visible(row: Mapping[str, Any]) -> dict[str, int]:
+    """``{kind: visible deviations}`` of a row, summed over its envs' :data:`KINDS_KEY`."""
+    out: dict[str, int] = {}
+    for scores in (row.get("per_env") or {}).values():
+        table = scores.get(KINDS_KEY) or {"keys": [], "values": []}
+        for j, key in enumerate(table["keys"]):
+            kind, _, part = key.rpartition("/")
+            if part == "visible":
+                out[kind] = out.get(kind, 0) + int(sum(v[j] or 0 for v in table["values"]))
+    return out
 
 
 _KIND = "oop_recall_"
@@ -146,12 +158,13 @@ def _is_kind_recall(key: str) -> bool:
     )
 
 
-def _with_ci(scores: Mapping[str, Any], key: str) -> str:
+def _with_ci(scores: Mapping[str, Any], key: str, count: int | None = None) -> str:
     value = _number(scores.get(key))
     if value is None:
         return "–"
     low, high = (_number(scores.get(key + suffix)) for suffix in CI_SUFFIXES)
-    return f"{value:.2f}" if low is None or high is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+    text = f"{value:.2f}" if low is None or high is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+    return text if count is None else f"{text} ({count})"
 
 
 def compact_json(result: Mapping[str, Any]) -> str:

@@ -134,7 +134,7 @@ def test_sanity_with_an_added_row_from_a_plugin(examples: Path, tmp_path: Path) 
     """``proassist sanity --add-row``: the plugin's assistant next to the floors on the
     same seeds, its goals checked in sanity.md and sanity.json."""
     out = tmp_path / "sanity"
-    rows = ",".join(["silent", "oracle", *CONTENT_BLIND])
+    rows = ",".join(["silent", "oracle", *CONTENT_BLIND, "mine"])  # an added label is allowed
     argv = ["sanity", "--env", "ProAssist-Kitchen-v0", "--seeds", "2", "--rows", rows]
     argv += ["--add-row", "mine=step-announcer slack=2", "--out", str(out)]
     assert main([*argv, "--plugin", str(examples / "plugins/my_assistant.py")]) in (0, 1)
@@ -163,6 +163,7 @@ def test_sanity_with_an_added_row_from_a_plugin(examples: Path, tmp_path: Path) 
         ("mine=step-anouncer", "did you mean 'step-announcer'"),
         ("mine=step-announcer slack=-1", "--add-row mine: slack must be >= 0"),
         ("mine=step-announcer slak=1", "did you mean 'slack'"),
+        ("mine=step-announcer 'slack=1", "No closing quotation"),
     ],
 )
 def test_a_bad_added_row_is_one_clear_line(

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--rows: expected two different labels A,B, got {args.rows!r}")
     results = [read_result(p) for p in args.results]
     for label in labels:
-        check_row(args.results, results, label)
+        check_row(args.results, results, label, crashed=True)
     for name, chosen in result_sets(args.results, results):
         try:
             diffs = compare_rows(chosen, *labels, args.metric or DEFAULT_METRICS)

@@ -89,16 +89,22 @@ def result_sets(
     return sets
 
 
-def check_row(paths: list[str], results: list[dict[str, Any]], row: str) -> None:
-    """Raise :class:`UserError` (with did-you-mean) unless every result has ``row``
-    (also used by ``proassist compare``)."""
+def check_row(
+    paths: list[str], results: list[dict[str, Any]], row: str, crashed: bool = False
+) -> None:
+    """Raise :class:`UserError` (with did-you-mean) unless every result has ``row``; with
+    ``crashed`` (``proassist compare``) also if it crashed in an env of one of them.
+    (Goals on a crashed row are n/a, not an error.)"""
     from proassist.scenarios.registry import did_you_mean
 
     for path, result in zip(paths, results, strict=True):
-        labels = [r["label"] for r in result["rows"]]
-        if row not in labels:
-            hint = did_you_mean(row, labels) or f" (rows: {', '.join(labels)})"
+        rows = {r["label"]: r for r in result["rows"]}
+        if row not in rows:
+            hint = did_you_mean(row, list(rows)) or f" (rows: {', '.join(rows)})"
             raise UserError(f"{path}: no row {row!r}{hint}")
+        if crashed and rows[row].get("errors"):
+            envs = ", ".join(rows[row]["errors"])
+            raise UserError(f"{path}: row {row!r} crashed in {envs}; nothing to compare")
 
 
 def seed_line(results: list[dict[str, Any]]) -> str:

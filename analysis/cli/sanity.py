@@ -43,7 +43,8 @@ def _add_row_options(p: argparse.ArgumentParser) -> None:
         "--rows",
         default=None,
         metavar="LABEL,...",
-        help="run only these rows (comma-separated labels; orderings on other rows are skipped)",
+        help="run only these rows (comma-separated labels; orderings on other rows are "
+        "skipped; --add-row rows always run)",
     )
     p.add_argument(
         "--add-row",
@@ -56,8 +57,9 @@ def _add_row_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _select_rows(spec: str | None) -> tuple[Any, ...] | None:
-    """The rows named in ``--rows`` (None and an error line on an unknown label)."""
+def _select_rows(spec: str | None, added: tuple[str, ...] = ()) -> tuple[Any, ...] | None:
+    """The reference rows named in ``--rows`` (None and an error line on a label neither
+    a reference row nor ``added``, the ``--add-row`` labels, which always run)."""
     import sys
 
     from proassist.analysis.sanity import ROWS
@@ -66,7 +68,7 @@ def _select_rows(spec: str | None) -> tuple[Any, ...] | None:
         return ROWS
     wanted = [s.strip() for s in spec.split(",") if s.strip()]
     known = {row.label: row for row in ROWS}
-    unknown = [w for w in wanted if w not in known]
+    unknown = [w for w in wanted if w not in known and w not in added]
     if unknown:
         print(f"error: unknown rows {unknown}; known: {', '.join(known)}", file=sys.stderr)
         return None
@@ -113,7 +115,10 @@ def _split_spec(spec: str) -> tuple[str, str, list[str]]:
 
     from proassist.analysis.cli.errors import UserError
 
-    head, *pairs = shlex.split(spec) or [""]
+    try:
+        head, *pairs = shlex.split(spec) or [""]
+    except ValueError as exc:  # an unbalanced quote
+        raise UserError(f"--add-row: {exc} in {spec!r}") from exc
     label, _, policy = (x.strip() for x in head.partition("="))
     if not label or not policy:
         raise UserError(f"--add-row: expected 'LABEL=POLICY [NAME=VALUE ...]', got {spec!r}")
@@ -126,10 +131,10 @@ def run(args: argparse.Namespace) -> int:
     from proassist.analysis.sanity import DEFAULT_ENVS
 
     env_kwargs = parse_kv(args.env_kwarg)
-    rows = _select_rows(args.rows)
+    added = added_rows(args.add_row)
+    rows = _select_rows(args.rows, tuple(row.label for row in added))
     if rows is None or bad_env_kwargs(env_kwargs):
         return 2
-    added = added_rows(args.add_row)
     if args.seeds < 1 or args.workers < 1:
         raise SystemExit("error: --seeds and --workers must be >= 1")
     from proassist.analysis.cli.preflight import check_env, output_dir

@@ -120,3 +120,39 @@ def test_cli_compares_each_run_and_the_pooled_seeds(
     assert main(["compare", paths[0], "--rows", "x,z"]) == 2
     err = capsys.readouterr().err
     assert "pool disjoint sets" in err and "two different labels" in err and "no row 'z'" in err
+
+
+def test_an_env_where_a_row_has_no_value_is_left_out_not_the_whole_difference() -> None:
+    """Row y sends no message in env b (its rate is NaN there): the difference is env
+    a's alone, as y's own value is; a metric neither row has anywhere is n/a."""
+    result = _result(list(range(30)), {"x": (0.2, 3.0), "y": (0.1, 2.0)})
+    for stats in result["rows"][1]["per_env"]["b"][STATS_KEY]["values"]:
+        stats[1] = 0.0  # no minutes: interruptions a minute undefined in env b
+    (rate,) = compare_rows([result], "x", "y", ["interruptions_per_min"])
+    alone = seed_block_difference(
+        {"a": result["rows"][0]["per_env"]["a"]},
+        {"a": result["rows"][1]["per_env"]["a"]},
+        "interruptions_per_min",
+    )
+    assert (rate.value, rate.low, rate.high, rate.seeds) == pytest.approx(alone[:4])
+    assert rate.envs == 1 and "1 env:" in difference_lines([rate], "x", "y")[0]
+    for row in result["rows"]:
+        for env in row["per_env"].values():
+            for stats in env[STATS_KEY]["values"]:
+                stats[1] = 0.0
+    (none,) = compare_rows([result], "x", "y", ["interruptions_per_min"])
+    assert none.value is None and "not defined for both rows" in none.reason
+
+
+def test_cli_refuses_a_crashed_row_and_an_unknown_metric_before_printing(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    result = _result(list(range(10)), {"x": (0.4, 2.0), "y": (0.0, 4.0)})
+    (tmp_path / "sanity.json").write_text(json.dumps(result))
+    assert main(["compare", str(tmp_path), "--rows", "x,y", "--metric", "interuptions"]) == 2
+    result["rows"][1]["errors"] = {"b": "RuntimeError: boom"}
+    (tmp_path / "sanity.json").write_text(json.dumps(result))
+    assert main(["compare", str(tmp_path), "--rows", "x,y"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "did you mean 'interruptions_per_min'" in err
+    assert "row 'y' crashed in b; nothing to compare" in err

@@ -238,7 +238,7 @@ def test_paired_and_kind_cis_resample_seeds_in_every_env_together() -> None:
 
 
 def test_a_kind_one_env_lacks_is_its_envs_alone_and_rare_resamples_drop() -> None:
-    """Env b never has the kind: a's alone. Env a has it at 2 of 40 seeds: resamples
+    """Kind y only env b has: b's alone. Env a has kind x at 2 of 40 seeds: resamples
     without them have no value for a and are dropped, not counted as b's alone."""
     seeds = list(range(40))
     rare = [{"x/visible": 1.0, "x/detected": 1.0} if s in (3, 17) else {} for s in seeds]
