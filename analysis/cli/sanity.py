@@ -83,7 +83,6 @@ def added_rows(specs: list[str]) -> tuple[Any, ...]:
         UserError: On a malformed spec, a label taken by another row, an unknown policy
             ("did you mean") or arguments its constructor rejects.
     """
-
     from proassist.analysis.cli.errors import UserError
     from proassist.analysis.cli.eval import parse_kv
     from proassist.analysis.cli.preflight import build_policy
