@@ -11,7 +11,9 @@ by a seed, cancels:
   statistics as their values are, with one bootstrap over seeds that resamples a seed's
   episodes of both rows in every env together
   (:func:`~proassist.analysis.sanity_ci.seed_block_difference`). The Δ success between A
-  and B is the ``task_success`` difference (the silent run cancels).
+  and B is the ``task_success`` difference (the silent run cancels);
+- a per-kind recall (``oop_recall_<kind>``, ``oop_recall_any_<kind>``): the same from
+  each seed's detections by kind.
 
 A difference is *shown* when its 95 % CI excludes 0. Rows added with ``proassist sanity
 --add-row`` compare like the reference rows.
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from proassist.analysis.goals import merged_stats, paired_seeds, row_views
-from proassist.analysis.sanity_ci import seed_block_difference
+from proassist.analysis.sanity_ci import difference_metric, seed_block_difference
 
 __all__ = ["DEFAULT_METRICS", "Difference", "compare_rows", "difference_lines"]
 
@@ -73,32 +75,29 @@ def compare_rows(
     Raises:
         ValueError: As :func:`~proassist.analysis.goals.row_views`, or when a row did not
             run without errors in every result.
-        KeyError: On a metric that is neither ``net_assistance`` nor registered (with
-            "did you mean").
+        KeyError: On a metric that is neither ``net_assistance``, registered, nor a
+            per-kind recall of a registered kind (with "did you mean").
     """
-    from proassist.analysis.metrics.scores import METRICS
-
-    for metric in (m for m in metrics if m != "net_assistance"):
-        METRICS.get(metric)  # an unknown name fails here, with "did you mean"
+    keys = {m: difference_metric(m)[0] for m in metrics if m != "net_assistance"}
     views = row_views(results, ())
     for label in (a, b):
         if label not in views:
             raise ValueError(f"row {label!r} did not run without errors in every result")
-    stats = {label: _row_stats(results, label) for label in (a, b)}
+    tables = {(r, k): _row_tables(results, r, k) for r in (a, b) for k in set(keys.values())}
     n_envs = len(results[0]["envs"])
     out = []
     for metric in metrics:
         if metric == "net_assistance":
             out.append(_net(views[a].seeds, views[b].seeds, n_envs))
-        elif stats[a] is None or stats[b] is None:
-            out.append(Difference(metric, reason=_NO_STATS))
-        else:
-            got = seed_block_difference(stats[a], stats[b], metric)
-            out.append(Difference(metric, *got) if got else Difference(metric, reason=_UNDEFINED))
+            continue
+        mine, theirs = tables[a, keys[metric]], tables[b, keys[metric]]
+        got = seed_block_difference(mine, theirs, metric) if mine and theirs else None
+        why = _UNDEFINED if mine and theirs else _NO_STATS
+        out.append(Difference(metric, *got) if got else Difference(metric, reason=why))
     return out
 
 
-_NO_STATS = "no per-seed episode statistics of both rows (a run written before they were kept)"
+_NO_STATS = "no per-seed tables of both rows (a run written before they were kept)"
 _UNDEFINED = "not defined for both rows in any env on their shared seeds (e.g. no messages)"
 
 
@@ -115,10 +114,16 @@ def _net(
     return Difference("net_assistance", float(np.mean(diffs)), low, high, len(diffs), n_envs)
 
 
-def _row_stats(results: Sequence[Mapping[str, Any]], label: str) -> dict[str, Any] | None:
-    """Row ``label``'s ``per_env`` (one result) or its statistics joined over ``results``."""
+def _row_tables(
+    results: Sequence[Mapping[str, Any]], label: str, key: str
+) -> dict[str, Any] | None:
+    """Row ``label``'s ``per_env`` (one result) or its per-seed tables ``key`` joined over
+    ``results`` (:func:`~proassist.analysis.goals.merged_stats`)."""
     rows = [next(r for r in result["rows"] if r["label"] == label) for result in results]
-    return dict(rows[0]["per_env"]) if len(rows) == 1 else merged_stats(rows)
+    if len(rows) > 1:
+        return merged_stats(rows, key)
+    per_env = rows[0]["per_env"]
+    return dict(per_env) if all(scores.get(key) for scores in per_env.values()) else None
 
 
 def difference_lines(diffs: Sequence[Difference], a: str, b: str) -> list[str]:

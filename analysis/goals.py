@@ -38,8 +38,10 @@ from proassist.analysis.metrics.stats import bootstrap_ci
 from proassist.analysis.sanity import CONTENT_BLIND
 from proassist.analysis.sanity_ci import (
     CI_SUFFIXES,
+    KINDS_KEY,
     STATS_KEY,
     as_number,
+    join_tables,
     mean_ci_bound,
     seed_block_metrics,
     seed_means,
@@ -246,22 +248,23 @@ def _pooled_scores(
     return out
 
 
-def merged_stats(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]] | None:
-    """The rows' per-seed episode statistics joined per env (one larger seed set); None
-    unless every row has them, with the same statistics, in every env."""
-    merged: dict[str, dict[str, Any]] = {}
+def merged_stats(
+    rows: Sequence[Mapping[str, Any]], key: str = STATS_KEY
+) -> dict[str, dict[str, Any]] | None:
+    """The rows' per-seed tables ``key`` (default the episode statistics) joined per env
+    (one larger seed set, :func:`~proassist.analysis.sanity_ci.join_tables`; the kinds
+    of :data:`~proassist.analysis.sanity_ci.KINDS_KEY` united); None unless every row
+    has them in the same envs, with the same statistics."""
+    tables: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         for env, scores in row["per_env"].items():
-            stats = scores.get(STATS_KEY)
-            if not stats or merged.get(env, stats)["keys"] != stats["keys"]:
+            if not scores.get(key):
                 return None
-            into = merged.setdefault(env, {"keys": stats["keys"], "seeds": [], "values": []})
-            into["seeds"] = into["seeds"] + list(stats["seeds"])
-            into["values"] = into["values"] + list(stats["values"])
-    envs = [set(row["per_env"]) for row in rows]
-    return (
-        {e: {STATS_KEY: v} for e, v in merged.items()} if all(x == envs[0] for x in envs) else None
-    )
+            tables.setdefault(env, []).append(scores[key])
+    if any(set(row["per_env"]) != set(tables) for row in rows):
+        return None
+    joined = {e: join_tables(t, united=key == KINDS_KEY) for e, t in tables.items()}
+    return None if None in joined.values() else {e: {key: v} for e, v in joined.items()}
 
 
 def check_goals(

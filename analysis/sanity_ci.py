@@ -44,6 +44,7 @@ __all__ = [
     "per_seed_net",
     "per_seed_paired",
     "per_seed_stats",
+    "join_tables",
     "seed_block_ci",
     "seed_block_difference",
     "seed_block_means",
@@ -108,6 +109,22 @@ def seed_table(seeds: Sequence[int], rows: Sequence[Mapping[str, float]]) -> dic
     order = sorted(range(len(seeds)), key=lambda i: int(seeds[i]))
     values = [[_entry(rows[i].get(k, 0)) for k in keys] for i in order]
     return {"keys": keys, "seeds": [int(seeds[i]) for i in order], "values": values}
+
+
+def join_tables(tables: Sequence[Mapping[str, Any]], united: bool = False) -> dict[str, Any] | None:
+    """One :func:`seed_table` of ``tables``, their seeds one after the other; their keys
+    must agree (None otherwise), or with ``united`` (counts by kind, which differ between
+    runs) the keys are all of theirs, a key a table lacks 0."""
+    keys = sorted({k for t in tables for k in t["keys"]}) if united else list(tables[0]["keys"])
+    if not united and any(list(t["keys"]) != keys for t in tables):
+        return None
+    seeds: list[int] = []
+    values: list[list[Any]] = []
+    for table in tables:
+        where = {k: j for j, k in enumerate(table["keys"])}
+        seeds += [int(x) for x in table["seeds"]]
+        values += [[row[where[k]] if k in where else 0 for k in keys] for row in table["values"]]
+    return {"keys": keys, "seeds": seeds, "values": values}
 
 
 def _entry(value: Any) -> float | int | None:
@@ -222,25 +239,23 @@ def seed_block_difference(
     per_env_b: Mapping[str, Mapping[str, Any]],
     metric: str,
 ) -> tuple[float, float, float, int, int] | None:
-    """``(value, low, high, seeds, envs)``: registered episode metric ``metric`` of rows A
-    and B (their :data:`STATS_KEY` by env), A minus B, each the mean over the envs where
-    both rows have a value on all the seeds (``envs`` of them, as each row's own value
-    leaves out an env without one), with a 95 % CI from one bootstrap over the seeds
-    both rows ran in every env (a seed's episodes of both rows resampled together:
-    paired; resamples where a kept env has no value dropped; deterministic). None when a
-    row lacks the statistics, the rows share no seed, the metric needs a statistic they
-    lack, or no env has a value of both."""
-    from proassist.analysis.metrics.scores import metric_of_sums
+    """``(value, low, high, seeds, envs)``: ``metric`` (:func:`difference_metric`) of row
+    A minus row B, each the mean over the ``envs`` where both have a value on all the
+    seeds, with a 95 % CI from one bootstrap over the seeds both ran in every env (a
+    seed's episodes of both rows resampled together; resamples where a kept env has no
+    value dropped; deterministic). None when a row lacks the per-seed table, they share
+    no seed, or no env has a value of both."""
     from proassist.analysis.metrics.stats import percentile_ci
 
+    key, value_of = difference_metric(metric)
     envs = [e for e in per_env_a if e in per_env_b]
     both = {(r, e): p[e] for r, p in (("a", per_env_a), ("b", per_env_b)) for e in envs}
-    tables = _stat_tables(both) if envs else None
+    tables = _stat_tables(both, key) if envs else None
     if tables is None:
         return None
     counts = _seed_counts(len(tables[0][1]))
     try:
-        per = [np.asarray(metric_of_sums(metric, k, counts @ m), float) for k, m in tables]
+        per = [value_of(k, counts @ m) for k, m in tables]
     except KeyError:
         return None
     pairs = [(a, b) for a, b in zip(per[: len(envs)], per[len(envs) :], strict=True)]
@@ -250,6 +265,31 @@ def seed_block_difference(
     diff = np.mean([a for a, _ in kept], axis=0) - np.mean([b for _, b in kept], axis=0)
     low, high = percentile_ci(diff[1:])
     return float(diff[0]), low, high, len(tables[0][1]), len(kept)
+
+
+def difference_metric(metric: str) -> tuple[str, Callable[[Sequence[str], np.ndarray], Any]]:
+    """``(per-seed table key, f(keys, summed rows) -> values)`` of ``metric``: a registered
+    episode metric (:data:`STATS_KEY`), else a per-kind recall of a registered deviation
+    kind (:data:`KINDS_KEY`).
+
+    Raises:
+        KeyError: From the metric or kind registry ("did you mean") on another name.
+    """
+    from proassist.analysis.metrics.oop import kind_recalls, recall_kind
+    from proassist.analysis.metrics.scores import METRICS, metric_of_sums
+    from proassist.scenarios.model import DEVIATION_KINDS
+
+    kind = recall_kind(metric)
+    if metric in METRICS.names() or kind is None:
+        METRICS.get(metric)  # an unknown name fails here, with "did you mean"
+        return STATS_KEY, lambda keys, sums: np.asarray(metric_of_sums(metric, keys, sums), float)
+    DEVIATION_KINDS.get(kind[0])
+
+    def recall(keys: Sequence[str], sums: np.ndarray) -> np.ndarray:
+        values = kind_recalls(dict(zip(keys, np.moveaxis(sums, -1, 0), strict=True)))
+        return np.asarray(values.get(metric, np.full(sums.shape[:-1], np.nan)), float)
+
+    return KINDS_KEY, recall
 
 
 def _seed_counts(n_seeds: int) -> np.ndarray:

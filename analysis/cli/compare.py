@@ -23,8 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=None,
         metavar="NAME",
-        help="net_assistance or a registered metric (repeatable; default: net assistance, "
-        "task success, interruptions a minute, OOP recall and precision, PWR G-Mean, trust)",
+        help="net_assistance, a registered metric or a per-kind recall such as "
+        "oop_recall_omission (repeatable; default: net assistance, task success, "
+        "interruptions a minute, OOP recall and precision, PWR G-Mean, trust)",
     )
     p.set_defaults(func=run)
 

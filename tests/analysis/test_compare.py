@@ -14,7 +14,14 @@ from proassist.analysis.cli import main
 from proassist.analysis.compare import compare_rows, difference_lines
 from proassist.analysis.metrics.stats import N_BOOT, bootstrap_ci, bootstrap_counts
 from proassist.analysis.sanity import aggregate
-from proassist.analysis.sanity_ci import PER_SEED_KEY, STATS_KEY, seed_block_difference
+from proassist.analysis.sanity_ci import (
+    KINDS_KEY,
+    PER_SEED_KEY,
+    STATS_KEY,
+    join_tables,
+    seed_block_difference,
+    seed_table,
+)
 
 ENVS = ("a", "b")
 
@@ -43,6 +50,20 @@ def _result(seeds: list[int], rows: dict[str, tuple[float, float]], seed: int = 
 
 def _rates(row: dict) -> list[np.ndarray]:
     return [np.array(row["per_env"][e][STATS_KEY]["values"]) for e in ENVS]
+
+
+def _part(whole: dict, a: int, b: int) -> dict:
+    """``whole`` cut to seeds ``a..b-1`` (every per-seed value and table)."""
+    part = json.loads(json.dumps(whole))
+    part["seeds"] = list(range(a, b))
+    for row in part["rows"]:
+        for env in row["per_env"].values():
+            env[PER_SEED_KEY] = [p for p in env[PER_SEED_KEY] if a <= p[0] < b]
+            for table in (env.get(k) for k in (STATS_KEY, KINDS_KEY) if k in env):
+                keep = [i for i, s in enumerate(table["seeds"]) if a <= s < b]
+                table["seeds"] = [table["seeds"][i] for i in keep]
+                table["values"] = [table["values"][i] for i in keep]
+    return part
 
 
 def test_a_metric_difference_is_one_bootstrap_over_seeds_for_both_rows() -> None:
@@ -82,16 +103,7 @@ def test_compare_rows_pairs_net_by_seed_and_is_antisymmetric() -> None:
 
 def test_pooled_results_are_one_larger_seed_set_and_lines_say_which_is_higher() -> None:
     whole = _result(list(range(40)), {"x": (0.6, 2.0), "y": (0.0, 2.0)})
-    parts = []
-    for a, b in ((0, 15), (15, 40)):
-        part = json.loads(json.dumps(whole))
-        part["seeds"] = list(range(a, b))
-        for row in part["rows"]:
-            for env in row["per_env"].values():
-                env[PER_SEED_KEY] = env[PER_SEED_KEY][a:b]
-                stats = env[STATS_KEY]
-                stats["seeds"], stats["values"] = stats["seeds"][a:b], stats["values"][a:b]
-        parts.append(part)
+    parts = [_part(whole, 0, 15), _part(whole, 15, 40)]
     metrics = ["net_assistance", "interruptions_per_min"]
     pooled, one = compare_rows(parts, "x", "y", metrics), compare_rows([whole], "x", "y", metrics)
     for p, w in zip(pooled, one, strict=True):
@@ -156,3 +168,54 @@ def test_cli_refuses_a_crashed_row_and_an_unknown_metric_before_printing(
     out, err = capsys.readouterr()
     assert out == "" and "did you mean 'interruptions_per_min'" in err
     assert "row 'y' crashed in b; nothing to compare" in err
+
+
+def _with_kinds(result: dict, rng: np.random.Generator, hit: dict[str, float]) -> dict:
+    """Give every row per-seed detections of kind ``omission`` (a row's chance in ``hit``) and,
+    at some seeds only, of kind ``order``."""
+    for row in result["rows"]:
+        for env in row["per_env"].values():
+            rows = []
+            for _ in result["seeds"]:
+                counts = {
+                    "omission/visible": 1,
+                    "omission/detected": int(rng.random() < hit[row["label"]]),
+                }
+                if rng.random() < 0.3:
+                    counts |= {"order/visible": 1, "order/detected": 1}
+                rows.append(counts)
+            env[KINDS_KEY] = seed_table(result["seeds"], rows)
+    return result
+
+
+def test_a_per_kind_recall_difference_and_its_pooling() -> None:
+    rng = np.random.default_rng(7)
+    whole = _with_kinds(
+        _result(list(range(40)), {"x": (0.2, 2.0), "y": (0.1, 2.0)}), rng, {"x": 0.8, "y": 0.3}
+    )
+    (got,) = compare_rows([whole], "x", "y", ["oop_recall_omission"])
+    hits = [
+        np.mean([np.array(r["per_env"][e][KINDS_KEY]["values"])[:, 0] for e in ENVS], axis=1)
+        for r in whole["rows"]
+    ]  # column 0: omission/detected (keys sorted), one visible per seed
+    assert got.value == pytest.approx(np.mean(hits[0]) - np.mean(hits[1])) and got.envs == 2
+    assert got.low < got.value < got.high and got.low > 0  # 0.8 against 0.3
+    parts = [_part(whole, 0, 25), _part(whole, 25, 40)]
+    assert {"order/visible"} <= set(parts[0]["rows"][0]["per_env"]["a"][KINDS_KEY]["keys"])
+    (pooled,) = compare_rows(parts, "x", "y", ["oop_recall_omission"])
+    assert (pooled.value, pooled.seeds) == (pytest.approx(got.value), 40)
+    with pytest.raises(KeyError, match="did you mean 'omission'"):
+        compare_rows([whole], "x", "y", ["oop_recall_omision"])
+
+
+def test_join_tables_appends_seeds_and_unites_kinds_only_when_asked() -> None:
+    one = {"keys": ["a", "b"], "seeds": [0], "values": [[1, 2]]}
+    two = {"keys": ["b", "c"], "seeds": [5], "values": [[3, 4]]}
+    assert join_tables([one, one]) == {
+        "keys": ["a", "b"],
+        "seeds": [0, 0],
+        "values": [[1, 2], [1, 2]],
+    }
+    assert join_tables([one, two]) is None
+    united = join_tables([one, two], united=True)
+    assert united == {"keys": ["a", "b", "c"], "seeds": [0, 5], "values": [[1, 2, 0], [0, 3, 4]]}
