@@ -8,7 +8,8 @@ by a seed, cancels:
 - net assistance: each seed's value (the mean over its envs) of row A minus row B's, a
   bootstrap over those differences (:func:`~proassist.analysis.goals.paired_seeds`);
 - a registered episode metric: A's metric minus B's, both made from the seeds' episode
-  statistics as their values are, with one bootstrap over seeds that resamples a seed's
+  statistics as their values are (the mean over the envs where both rows have a
+  value), with one bootstrap over seeds that resamples a seed's
   episodes of both rows in every env together
   (:func:`~proassist.analysis.sanity_ci.seed_block_difference`). The Δ success between A
   and B is the ``task_success`` difference (the silent run cancels);
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from proassist.analysis.goals import merged_stats, paired_seeds, row_views
-from proassist.analysis.sanity_ci import difference_metric, seed_block_difference
+from proassist.analysis.sanity_ci import KINDS_KEY, difference_metric, seed_block_difference
 
 __all__ = ["DEFAULT_METRICS", "Difference", "compare_rows", "difference_lines"]
 
@@ -49,7 +50,7 @@ class Difference:
     """Row A minus row B on one metric, paired over seeds.
 
     Attributes:
-        metric: ``net_assistance`` or a registered episode metric.
+        metric: ``net_assistance``, a registered episode metric or a per-kind recall.
         value: The difference (None: not computable, e.g. a row without per-seed values).
         low: Its 95 % CI's lower bound.
         high: Its upper bound.
@@ -92,13 +93,16 @@ def compare_rows(
             continue
         mine, theirs = tables[a, keys[metric]], tables[b, keys[metric]]
         got = seed_block_difference(mine, theirs, metric) if mine and theirs else None
-        why = _UNDEFINED if mine and theirs else _NO_STATS
+        why = _NO_STATS if not (mine and theirs) else _UNDEFINED[keys[metric] == KINDS_KEY]
         out.append(Difference(metric, *got) if got else Difference(metric, reason=why))
     return out
 
 
 _NO_STATS = "no per-seed tables of both rows (a run written before they were kept)"
-_UNDEFINED = "not defined for both rows in any env on their shared seeds (e.g. no messages)"
+_UNDEFINED = (
+    "not defined for both rows in any env on their shared seeds (e.g. no messages)",
+    "no deviation of the kind met by both rows in any env on their shared seeds",
+)
 
 
 def _net(

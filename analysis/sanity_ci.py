@@ -39,12 +39,13 @@ __all__ = [
     "SEED_KEYS",
     "STATS_KEY",
     "as_number",
+    "difference_metric",
+    "join_tables",
     "mean_ci_bound",
     "per_seed_kinds",
     "per_seed_net",
     "per_seed_paired",
     "per_seed_stats",
-    "join_tables",
     "seed_block_ci",
     "seed_block_difference",
     "seed_block_means",
@@ -258,13 +259,12 @@ def seed_block_difference(
         per = [value_of(k, counts @ m) for k, m in tables]
     except KeyError:
         return None
-    pairs = [(a, b) for a, b in zip(per[: len(envs)], per[len(envs) :], strict=True)]
-    kept = [(a, b) for a, b in pairs if not (math.isnan(a[0]) or math.isnan(b[0]))]
+    kept = [(a, b) for a, b in zip(per[: len(envs)], per[len(envs) :], strict=True)]
+    kept = [(a, b) for a, b in kept if not (math.isnan(a[0]) or math.isnan(b[0]))]
     if not kept:
         return None
     diff = np.mean([a for a, _ in kept], axis=0) - np.mean([b for _, b in kept], axis=0)
-    low, high = percentile_ci(diff[1:])
-    return float(diff[0]), low, high, len(tables[0][1]), len(kept)
+    return float(diff[0]), *percentile_ci(diff[1:]), len(tables[0][1]), len(kept)
 
 
 def difference_metric(metric: str) -> tuple[str, Callable[[Sequence[str], np.ndarray], Any]]:
@@ -283,7 +283,7 @@ def difference_metric(metric: str) -> tuple[str, Callable[[Sequence[str], np.nda
     if metric in METRICS.names() or kind is None:
         METRICS.get(metric)  # an unknown name fails here, with "did you mean"
         return STATS_KEY, lambda keys, sums: np.asarray(metric_of_sums(metric, keys, sums), float)
-    DEVIATION_KINDS.get(kind[0])
+    DEVIATION_KINDS.get(kind)  # a plugin's kind needs its plugin loaded
 
     def recall(keys: Sequence[str], sums: np.ndarray) -> np.ndarray:
         values = kind_recalls(dict(zip(keys, np.moveaxis(sums, -1, 0), strict=True)))

@@ -23,6 +23,7 @@ from proassist.analysis.cli import main
 from proassist.analysis.metrics.scores import METRICS
 from proassist.analysis.plugins import PluginError, load_plugin, load_plugins
 from proassist.analysis.sanity import CONTENT_BLIND
+from proassist.analysis.sanity_ci import KINDS_KEY, PER_SEED_KEY, seed_table
 from proassist.policies import make_policy
 from proassist.policies.base import POLICIES
 from proassist.policies.learned.assets import default_checkpoint
@@ -153,6 +154,23 @@ def test_sanity_with_an_added_row_from_a_plugin(examples: Path, tmp_path: Path) 
     assert goals["checks"][1]["status"] != "n/a"  # every content-blind row ran
     text = (out / "sanity.md").read_text(encoding="utf-8")
     assert text.count("- ✖ mine: ") + text.count("- ✔ mine: ") + text.count("- ~ mine: ") == 4
+
+
+def test_compare_reads_a_plugin_kinds_recall(examples: Path, tmp_path: Path, capsys) -> None:
+    """``proassist compare --plugin``: a plugin's deviation kind is a per-kind metric."""
+    seeds = list(range(8))
+    rows = []
+    for label, hits in (("x", 1), ("y", 0)):
+        kinds = [{"contamination/visible": 1, "contamination/detected": hits} for _ in seeds]
+        net = [[s, 0.1 * hits] for s in seeds]
+        env = {PER_SEED_KEY: net, KINDS_KEY: seed_table(seeds, kinds)}
+        rows.append({"label": label, "scores": {}, "per_env": {"e": env}, "errors": {}})
+    (tmp_path / "sanity.json").write_text(json.dumps({"envs": ["e"], "seeds": seeds, "rows": rows}))
+    argv = ["compare", str(tmp_path), "--rows", "x,y", "--metric", "oop_recall_contamination"]
+    assert main([*argv, "--plugin", str(examples / "plugins/my_kind.py")]) == 0
+    assert (
+        "x - y = +1.000 [+1.000, +1.000] over 8 seeds, 1 env: x higher" in capsys.readouterr().out
+    )
 
 
 @pytest.mark.parametrize(

@@ -174,13 +174,14 @@ def kind_recalls(sums: Mapping[str, Any]) -> dict[str, Any]:
     return {k: float(v) if np.ndim(v) == 0 else v for k, v in out.items()}
 
 
-def recall_kind(name: str) -> tuple[str, bool] | None:
-    """``(kind, content_aware)`` of a per-kind recall's name from :func:`kind_recalls`
-    (``oop_recall_<kind>``, ``oop_recall_any_<kind>``); None for another name. (Registered
-    metrics such as ``oop_recall_any`` also match: look those up first.)"""
-    for prefix, aware in (("oop_recall_any_", False), ("oop_recall_", True)):
+def recall_kind(name: str) -> str | None:
+    """The kind of a per-kind recall's name from :func:`kind_recalls` (``oop_recall_<kind>``,
+    ``oop_recall_any_<kind>``); None for another name. Registered metrics such as
+    ``oop_recall_any`` also match (look those up first), and a kind whose name starts
+    with ``any_`` reads as content-blind."""
+    for prefix in ("oop_recall_any_", "oop_recall_"):
         if name.startswith(prefix) and len(name) > len(prefix):
-            return name[len(prefix) :], aware
+            return name[len(prefix) :]
     return None
 
 

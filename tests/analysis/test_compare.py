@@ -12,6 +12,7 @@ import pytest
 
 from proassist.analysis.cli import main
 from proassist.analysis.compare import compare_rows, difference_lines
+from proassist.analysis.goals import merged_stats
 from proassist.analysis.metrics.stats import N_BOOT, bootstrap_ci, bootstrap_counts
 from proassist.analysis.sanity import aggregate
 from proassist.analysis.sanity_ci import (
@@ -219,3 +220,36 @@ def test_join_tables_appends_seeds_and_unites_kinds_only_when_asked() -> None:
     assert join_tables([one, two]) is None
     united = join_tables([one, two], united=True)
     assert united == {"keys": ["a", "b", "c"], "seeds": [0, 5], "values": [[1, 2, 0], [0, 3, 4]]}
+
+
+def test_a_kind_one_row_never_met_in_an_env_leaves_that_env_out() -> None:
+    rng = np.random.default_rng(8)
+    result = _with_kinds(
+        _result(list(range(30)), {"x": (0.2, 2.0), "y": (0.1, 2.0)}), rng, {"x": 0.9, "y": 0.2}
+    )
+    table = result["rows"][1]["per_env"]["b"][KINDS_KEY]
+    table["values"] = [[0] * len(table["keys"]) for _ in table["values"]]  # y met none in b
+    (got,) = compare_rows([result], "x", "y", ["oop_recall_omission"])
+    alone = seed_block_difference(
+        {"a": result["rows"][0]["per_env"]["a"]},
+        {"a": result["rows"][1]["per_env"]["a"]},
+        "oop_recall_omission",
+    )
+    assert got.envs == 1 and (got.value, got.low, got.high) == pytest.approx(alone[:3])
+    table = result["rows"][1]["per_env"]["a"][KINDS_KEY]
+    table["values"] = [[0] * len(table["keys"]) for _ in table["values"]]  # and none in a
+    (none,) = compare_rows([result], "x", "y", ["oop_recall_omission"])
+    assert none.value is None and "no deviation of the kind" in none.reason
+
+
+def test_merged_stats_still_needs_the_same_statistics_in_the_same_envs() -> None:
+    one = _result(list(range(5)), {"x": (0.2, 2.0)})["rows"][0]
+    two = _result(list(range(5, 9)), {"x": (0.2, 2.0)}, seed=1)["rows"][0]
+    merged = merged_stats([one, two])
+    assert merged["a"][STATS_KEY]["seeds"] == list(range(9))
+    other = json.loads(json.dumps(two))
+    other["per_env"]["a"][STATS_KEY]["keys"] = ["messages", "seconds"]
+    assert merged_stats([one, other]) is None
+    del other["per_env"]["b"]
+    assert merged_stats([one, other]) is None
+    assert merged_stats([one, two], KINDS_KEY) is None  # no kind tables
