@@ -507,7 +507,7 @@ def score_episodes(
     if len(mat) != len(records):
         raise ValueError(f"stats has {len(mat)} rows for {len(records)} records")
     total = dict(zip(keys, mat.sum(axis=0), strict=True))
-    scores = _metric_scores(keys, mat, rng, n_boot)
+    scores = _metric_scores(keys, mat, total, rng, n_boot)
     scores |= {k: float(total[k]) for k in ("tp", "fp", "tn", "fn")}
     scores |= {
         "n_episodes": float(len(records)),
@@ -518,11 +518,14 @@ def score_episodes(
 
 
 def _metric_scores(
-    keys: Sequence[str], mat: np.ndarray, rng: np.random.Generator | None, n_boot: int
+    keys: Sequence[str],
+    mat: np.ndarray,
+    total: Mapping[str, Any],
+    rng: np.random.Generator | None,
+    n_boot: int,
 ) -> dict[str, float]:
-    """Every registered metric of the pooled rows of ``mat``, with its episode-bootstrap
-    CI (``n_boot`` resamples; none when 0)."""
-    total = dict(zip(keys, mat.sum(axis=0), strict=True))
+    """Every registered metric of ``total`` (the sum of ``mat``'s rows), with its
+    episode-bootstrap CI over those rows (``n_boot`` resamples; none when 0)."""
     boot = None
     if n_boot > 0:
         boot = bootstrap_counts(len(mat), rng or np.random.default_rng(0), n_boot) @ mat
